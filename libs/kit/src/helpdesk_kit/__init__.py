@@ -1,0 +1,1 @@
+"""Plumbing shared by Helpdesk services; it knows no domain words."""

@@ -1,0 +1,1 @@
+"""Helpdesk sla service."""
