@@ -1,0 +1,52 @@
+"""Typed settings shared by every service; each service's config.py extends them.
+
+Settings come only from the environment (prefix ``HELPDESK_``) and are read once,
+in the service's ``__main__``; a missing required setting fails start-up with its name.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service process needs, whatever it does."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+    otlp_endpoint: str | None = None
+    # How long a call to another service may take before it is abandoned.
+    rpc_deadline_seconds: float = Field(default=5.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+
+
+class DatabaseSettings(BaseSettings):
+    """For services that keep data in PostgreSQL."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    database_url: str
+    database_pool_size: int = Field(default=10, ge=1)
+
+
+class NatsSettings(BaseSettings):
+    """For services that publish or consume facts."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    nats_url: str
+    # After this many failed deliveries an event is dead-lettered instead of retried.
+    consumer_max_deliveries: int = Field(default=5, ge=1)
+
+
+class RedisSettings(BaseSettings):
+    """For services that keep ephemeral state in Redis."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    redis_url: str

@@ -1,0 +1,160 @@
+"""PostgreSQL access: a connection pool per service and the unit of work.
+
+A service owns one schema; every connection's ``search_path`` points at it, so
+tables are named without a schema. The unit of work is one transaction: the use
+case's changes and the events it records (the outbox) commit together or not at all.
+
+Runtime queries go through asyncpg: on the hot paths the ORM and even SQLAlchemy
+Core cost more CPU than the rest of the request (see PERFORMANCE.md). SQLAlchemy
+describes the tables and drives the Alembic migrations (``migrations.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+import orjson
+from google.protobuf.message import Message
+
+from helpdesk_kit.tracing import inject_headers
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def asyncpg_dsn(url: str) -> str:
+    """Accepts SQLAlchemy-style URLs too (``postgresql+asyncpg://``)."""
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+asyncpg://", url)
+
+
+def outbox_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel that wakes the relay when events are committed."""
+    return f"{schema}_outbox"
+
+
+class Database:
+    """One service's pool of connections, all scoped to the service's schema."""
+
+    def __init__(self, url: str, *, schema: str, pool_size: int = 10) -> None:
+        if not _SCHEMA.match(schema):
+            raise ValueError(f"bad schema name {schema!r}")
+        self.url = url
+        self.schema = schema
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    async def connect(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            asyncpg_dsn(self.url),
+            min_size=1,
+            max_size=self._pool_size,
+            server_settings={"search_path": self.schema, "application_name": self.schema},
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def __aenter__(self) -> Database:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("Database.connect() was not awaited")
+        return self._pool
+
+    async def ping(self) -> bool:
+        try:
+            await self.pool.fetchval("SELECT 1")
+        except (OSError, asyncpg.PostgresError):
+            return False
+        return True
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    async def connection(self) -> asyncpg.Connection:
+        """A dedicated connection outside the pool (LISTEN, session advisory locks)."""
+        conn: asyncpg.Connection = await asyncpg.connect(
+            asyncpg_dsn(self.url), server_settings={"search_path": self.schema}
+        )
+        return conn
+
+
+class UnitOfWork:
+    """One transaction. ``async with db.unit_of_work() as uow: ...; await uow.commit()``.
+
+    Leaving the block without ``commit()`` rolls back, so an exception anywhere
+    undoes the change and its events alike.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._conn: Any = None
+        self._tx: Any = None
+        self._events = 0
+
+    @property
+    def conn(self) -> asyncpg.Connection:
+        if self._conn is None:
+            raise RuntimeError("unit of work is not open")
+        conn: asyncpg.Connection = self._conn
+        return conn
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._conn = await self._db.pool.acquire()
+        self._tx = self._conn.transaction()
+        await self._tx.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None:
+                await self._tx.rollback()
+        finally:
+            await self._db.pool.release(self._conn)
+            self._conn = None
+            self._tx = None
+
+    async def commit(self) -> None:
+        if self._events:
+            await self.conn.execute(f"NOTIFY {outbox_channel(self._db.schema)}")
+        await self._tx.commit()
+        self._tx = None
+
+    async def record_event(self, subject: str, message: Message) -> uuid.UUID:
+        """Adds an event to the outbox, to be published once this transaction commits.
+
+        The current trace context travels with it, so the relay's publish and the
+        consumers' handling join the trace of the request that caused the event.
+        """
+        msg_id = uuid.uuid4()
+        await self.conn.execute(
+            "INSERT INTO outbox (msg_id, subject, event_type, payload, headers)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb)",
+            msg_id,
+            subject,
+            message.DESCRIPTOR.full_name,
+            message.SerializeToString(),
+            orjson.dumps(inject_headers()).decode(),
+        )
+        self._events += 1
+        return msg_id

@@ -1,0 +1,118 @@
+"""The error tree every service raises, and its one translation to HTTP and gRPC.
+
+AppError                      (code decides the HTTP / gRPC status)
+├── NotFound                  404 / NOT_FOUND          invisible or missing object
+├── Conflict                  409 / FAILED_PRECONDITION wrong state for the action
+├── Forbidden                 403 / PERMISSION_DENIED  visible, but not the caller's to do
+├── Unauthenticated           401 / UNAUTHENTICATED    no or bad credentials
+├── InvalidInput              422 / INVALID_ARGUMENT   carries field errors
+├── PreconditionFailed        412 / ABORTED            stale ETag
+├── RateLimited               429 / RESOURCE_EXHAUSTED carries retry_after
+└── Unavailable               503 / UNAVAILABLE        a dependency is down
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import grpc
+
+
+class ErrorCode(enum.Enum):
+    NOT_FOUND = (404, grpc.StatusCode.NOT_FOUND)
+    CONFLICT = (409, grpc.StatusCode.FAILED_PRECONDITION)
+    FORBIDDEN = (403, grpc.StatusCode.PERMISSION_DENIED)
+    UNAUTHENTICATED = (401, grpc.StatusCode.UNAUTHENTICATED)
+    INVALID = (422, grpc.StatusCode.INVALID_ARGUMENT)
+    PRECONDITION_FAILED = (412, grpc.StatusCode.ABORTED)
+    RATE_LIMITED = (429, grpc.StatusCode.RESOURCE_EXHAUSTED)
+    UNAVAILABLE = (503, grpc.StatusCode.UNAVAILABLE)
+
+    @property
+    def http_status(self) -> int:
+        return self.value[0]
+
+    @property
+    def grpc_status(self) -> grpc.StatusCode:
+        return self.value[1]
+
+    @classmethod
+    def from_grpc(cls, status: grpc.StatusCode) -> ErrorCode | None:
+        return next((c for c in cls if c.grpc_status == status), None)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class AppError(Exception):
+    """A failure the caller should see, with the reason in ``detail``."""
+
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    retry_after: int | None = None
+    code: ErrorCode = ErrorCode.CONFLICT
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+@dataclass
+class NotFound(AppError):
+    code: ErrorCode = ErrorCode.NOT_FOUND
+
+
+@dataclass
+class Conflict(AppError):
+    code: ErrorCode = ErrorCode.CONFLICT
+
+
+@dataclass
+class Forbidden(AppError):
+    code: ErrorCode = ErrorCode.FORBIDDEN
+
+
+@dataclass
+class Unauthenticated(AppError):
+    code: ErrorCode = ErrorCode.UNAUTHENTICATED
+
+
+@dataclass
+class InvalidInput(AppError):
+    code: ErrorCode = ErrorCode.INVALID
+
+
+@dataclass
+class PreconditionFailed(AppError):
+    code: ErrorCode = ErrorCode.PRECONDITION_FAILED
+
+
+@dataclass
+class RateLimited(AppError):
+    code: ErrorCode = ErrorCode.RATE_LIMITED
+
+
+@dataclass
+class Unavailable(AppError):
+    code: ErrorCode = ErrorCode.UNAVAILABLE
+
+
+_BY_CODE: dict[ErrorCode, type[AppError]] = {
+    ErrorCode.NOT_FOUND: NotFound,
+    ErrorCode.CONFLICT: Conflict,
+    ErrorCode.FORBIDDEN: Forbidden,
+    ErrorCode.UNAUTHENTICATED: Unauthenticated,
+    ErrorCode.INVALID: InvalidInput,
+    ErrorCode.PRECONDITION_FAILED: PreconditionFailed,
+    ErrorCode.RATE_LIMITED: RateLimited,
+    ErrorCode.UNAVAILABLE: Unavailable,
+}
+
+
+def error_for(code: ErrorCode, detail: str, **kw: object) -> AppError:
+    """Rebuilds the matching AppError subclass, e.g. from a gRPC status."""
+    return _BY_CODE[code](detail, **kw)  # type: ignore[arg-type]

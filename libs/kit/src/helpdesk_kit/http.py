@@ -1,0 +1,172 @@
+"""The HTTP app every service serves: health, readiness, metrics, problem+json errors.
+
+Errors follow RFC 9457 (``application/problem+json``): ``type``, ``title``,
+``status``, ``detail`` and, for validation errors, ``errors: [{field, message}]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from helpdesk_kit.errors import AppError
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+PROBLEM = "application/problem+json"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _on_app_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    errors = [{"field": e.field, "message": e.message} for e in exc.errors] or None
+    return problem(exc.code.http_status, exc.detail, errors=errors, headers=headers)
+
+
+async def _on_validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    return problem(422, "The request is not valid.", errors=errors)
+
+
+async def _on_http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+class _Metrics:
+    """Counts and times each request by its route template (not its raw path)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            REQUESTS.labels(self.service, scope["method"], path, str(status)).inc()
+            LATENCY.labels(self.service, path).observe(time.perf_counter() - start)
+
+
+def create_app(
+    *,
+    service: str,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app with /healthz, /readyz, /metrics and problem+json errors."""
+    app = FastAPI(title=f"helpdesk {service}", **fastapi_kwargs)
+    checks = dict(readiness or {})
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        names = list(checks)
+        results = await asyncio.gather(*(_safe(checks[n]) for n in names))
+        report = dict(zip(names, results, strict=True))
+        ok = all(results)
+        body = {"status": "ok" if ok else "unavailable", "checks": report}
+        return Response(orjson.dumps(body), status_code=200 if ok else 503, media_type="application/json")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_middleware(_Metrics, service=service)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app
+
+
+async def _safe(check: ReadinessCheck) -> bool:
+    try:
+        return await asyncio.wait_for(check(), timeout=2.0)
+    except (TimeoutError, OSError, AppError):
+        return False
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the process's runtime owns signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def http_server(app: ASGIApp, *, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host="0.0.0.0",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=5,
+    )
+    return _Server(config)

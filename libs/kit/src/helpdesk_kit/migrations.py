@@ -1,0 +1,95 @@
+"""Alembic migrations per service, each in its own schema, and the kit's own tables.
+
+A service keeps its scripts in ``<package>/migrations`` with an ``env.py`` that
+calls :func:`run_env`. :func:`upgrade` applies them; it holds an advisory lock so
+that replicas starting together migrate once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from helpdesk_kit.db import sqlalchemy_url
+
+
+async def upgrade(*, database_url: str, schema: str, script_location: Path, revision: str = "head") -> None:
+    """Brings the schema to ``revision``. Alembic runs its own event loop, hence the thread."""
+    await asyncio.to_thread(_upgrade, database_url, schema, script_location, revision)
+
+
+def _upgrade(database_url: str, schema: str, script_location: Path, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.attributes["database_url"] = database_url
+    cfg.attributes["schema"] = schema
+    command.upgrade(cfg, revision)
+
+
+def run_env() -> None:
+    """The body of every service's ``migrations/env.py``."""
+    url: str = context.config.attributes["database_url"]
+    schema: str = context.config.attributes["schema"]
+    asyncio.run(_run_online(url, schema))
+
+
+async def _run_online(url: str, schema: str) -> None:
+    engine = create_async_engine(
+        sqlalchemy_url(url),
+        poolclass=NullPool,
+        connect_args={"server_settings": {"search_path": schema}},
+    )
+    async with engine.connect() as conn:
+        await conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": f"migrate:{schema}"})
+        await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        await conn.commit()
+        await conn.run_sync(_migrate, schema)
+        await conn.commit()
+    await engine.dispose()
+
+
+def _migrate(conn: Connection, schema: str) -> None:
+    context.configure(connection=conn, version_table_schema=schema, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def create_messaging_tables() -> None:
+    """Outbox, inbox and dead letters: called from a service's first migration."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("msg_id", postgresql.UUID, nullable=False, unique=True),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("headers", postgresql.JSONB, nullable=False, server_default="{}"),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_id", sa.Text, primary_key=True),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    op.create_table(
+        "dead_letters",
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("consumer", sa.Text, nullable=False),
+        sa.Column("event_id", sa.Text, nullable=False),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("headers", postgresql.JSONB, nullable=False, server_default="{}"),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column("deliveries", sa.Integer, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )

@@ -1,0 +1,132 @@
+"""The outbox relay: the only code that publishes a service's events to NATS.
+
+Events are written by :meth:`UnitOfWork.record_event` in the same transaction as
+the change they describe. The relay publishes them in id order with
+``Nats-Msg-Id`` = the outbox id, and deletes a row only after JetStream
+acknowledged it. A crash between publish and delete re-publishes the row on
+restart; JetStream's duplicate window drops the copy, and consumers' inboxes
+would drop it anyway. One relay per service is active at a time (a session
+advisory lock), so several replicas still publish in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import asyncpg
+import orjson
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from opentelemetry import trace
+from prometheus_client import Counter, Gauge
+
+from helpdesk_kit.db import Database, outbox_channel
+from helpdesk_kit.logs import get_logger
+from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, ensure_stream
+from helpdesk_kit.tracing import extract_context, inject_headers
+
+log = get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+OUTBOX_PENDING = Gauge("outbox_pending", "Events committed but not yet published", ["service"])
+OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published to NATS", ["service"])
+
+BATCH = 500
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        js: JetStreamContext,
+        service: str,
+        idle_poll_seconds: float = 1.0,
+        publish_timeout: float = 5.0,
+    ) -> None:
+        self._db = db
+        self._js = js
+        self._service = service
+        self._idle = idle_poll_seconds
+        self._publish_timeout = publish_timeout
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Runs until stopped, surviving losses of the database and of NATS."""
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                await self._run_as_leader()
+                delay = 0.2
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, NatsError, TimeoutError) as exc:
+                log.warning("outbox.relay_failed", error=repr(exc), retry_in=round(delay, 2))
+                await self._sleep(delay)
+                delay = min(delay * 2, 5.0) * (0.8 + random.random() * 0.4)
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _run_as_leader(self) -> None:
+        await ensure_stream(self._js, self._service)
+        conn = await self._db.connection()
+        try:
+            while not await conn.fetchval(
+                "SELECT pg_try_advisory_lock(hashtext($1))", f"outbox:{self._db.schema}"
+            ):
+                if self._stopping.is_set():
+                    return
+                await self._sleep(self._idle)
+            await conn.add_listener(outbox_channel(self._db.schema), self._on_notify)
+            log.info("outbox.relay_leading", service=self._service)
+            while not self._stopping.is_set():
+                if not await self._publish_batch(conn):
+                    await self._sleep(self._idle)
+        finally:
+            await conn.close()
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def _publish_batch(self, conn: asyncpg.Connection) -> int:
+        # Clear before reading: a NOTIFY arriving during the batch wakes the next round.
+        self._wake.clear()
+        rows = await conn.fetch(
+            "SELECT id, msg_id, subject, event_type, payload, headers FROM outbox ORDER BY id LIMIT $1",
+            BATCH,
+        )
+        OUTBOX_PENDING.labels(self._service).set(len(rows))
+        done: list[int] = []
+        try:
+            for row in rows:
+                await self._publish(row)
+                done.append(row["id"])
+        finally:
+            if done:
+                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", done)
+                OUTBOX_PUBLISHED.labels(self._service).inc(len(done))
+        return len(rows)
+
+    async def _publish(self, row: asyncpg.Record) -> None:
+        parent = extract_context(orjson.loads(row["headers"]))
+        with tracer.start_as_current_span(
+            f"{row['subject']} publish", context=parent, kind=trace.SpanKind.PRODUCER
+        ):
+            headers = {
+                MSG_ID_HEADER: str(row["msg_id"]),
+                EVENT_TYPE_HEADER: row["event_type"],
+                **inject_headers(),
+            }
+            await self._js.publish(
+                row["subject"], bytes(row["payload"]), headers=headers, timeout=self._publish_timeout
+            )

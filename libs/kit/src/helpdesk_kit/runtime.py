@@ -1,0 +1,118 @@
+"""A service process's life: start components in order, run until SIGTERM, stop in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import uvicorn
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from helpdesk_kit import streams
+from helpdesk_kit.config import ServiceSettings
+from helpdesk_kit.db import Database
+from helpdesk_kit.inbox import Consumer
+from helpdesk_kit.logs import configure_logging, get_logger
+from helpdesk_kit.outbox import OutboxRelay
+from helpdesk_kit.rpc import GrpcServer
+from helpdesk_kit.tracing import configure_tracing
+
+log = get_logger(__name__)
+
+
+class Lifecycle:
+    """Holds what a process runs. Background tasks that crash stop the process (fail fast),
+    so the supervisor restarts it rather than leaving it half-alive."""
+
+    def __init__(self) -> None:
+        self.stopping = asyncio.Event()
+        self._stack = contextlib.AsyncExitStack()
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def on_stop(self, callback: Callable[[], Awaitable[Any]]) -> None:
+        """Runs at stop, in reverse order of registration."""
+        self._stack.push_async_callback(callback)
+
+    async def open_database(self, url: str, *, schema: str, pool_size: int) -> Database:
+        db = Database(url, schema=schema, pool_size=pool_size)
+        await db.connect()
+        self.on_stop(db.close)
+        return db
+
+    async def open_nats(self, url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
+        nc = await streams.connect(url, name=name)
+        self.on_stop(nc.drain)
+        return nc, nc.jetstream()
+
+    def run_relay(self, relay: OutboxRelay) -> None:
+        task = self.spawn(relay.run(), name="outbox-relay")
+        self.on_stop(_stop_and_wait(relay.stop, task))
+
+    def run_consumer(self, consumer: Consumer) -> None:
+        task = self.spawn(consumer.run(), name=f"consumer-{consumer.name}")
+        self.on_stop(_stop_and_wait(consumer.stop, task))
+
+    async def serve_grpc(self, server: GrpcServer, *, grace: float) -> None:
+        await server.start()
+        self.on_stop(lambda: server.stop(grace))
+
+    def serve_http(self, server: uvicorn.Server) -> None:
+        """Serves until stop; at stop, finishes the requests in flight first."""
+        task = self.spawn(server.serve(), name="http")
+
+        async def stop() -> None:
+            server.should_exit = True
+            await asyncio.wait([task], timeout=10)
+
+        self.on_stop(stop)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._on_task_done)
+        self._tasks.append(task)
+        return task
+
+    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or self.stopping.is_set():
+            return
+        exc = task.exception()
+        log.error("runtime.task_ended", task=task.get_name(), error=repr(exc))
+        self.stopping.set()
+
+    async def run_until_stopped(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        log.info("runtime.started")
+        await self.stopping.wait()
+        log.info("runtime.stopping")
+        await self._stack.aclose()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        log.info("runtime.stopped")
+
+
+def _stop_and_wait(stop: Callable[[], None], task: asyncio.Task[Any]) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        stop()
+        await asyncio.wait([task], timeout=10)
+
+    return run
+
+
+def start_process(*, service: str, settings: ServiceSettings) -> Lifecycle:
+    """Logging and tracing for a service process, and the lifecycle that will flush them."""
+    configure_logging(service=service, level=settings.log_level, fmt=settings.log_format)
+    provider = configure_tracing(service=service, otlp_endpoint=settings.otlp_endpoint)
+    life = Lifecycle()
+
+    async def flush() -> None:
+        await asyncio.to_thread(provider.shutdown)
+
+    life.on_stop(flush)
+    return life

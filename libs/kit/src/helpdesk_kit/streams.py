@@ -1,0 +1,75 @@
+"""NATS JetStream: connecting, declaring a service's stream, and the event envelope.
+
+Each publishing service has one stream named after it in capitals (``TICKETS``)
+holding the subjects ``<service>.<EventName>``. A message carries the protobuf
+payload, ``Nats-Msg-Id`` (the outbox id, for de-duplication), ``Helpdesk-Event-Type``
+(the protobuf full name) and the W3C trace context.
+"""
+
+from __future__ import annotations
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from helpdesk_kit.logs import get_logger
+
+log = get_logger(__name__)
+
+EVENT_TYPE_HEADER = "Helpdesk-Event-Type"
+MSG_ID_HEADER = "Nats-Msg-Id"
+# JetStream drops a re-published message with the same Nats-Msg-Id within this window.
+DUPLICATE_WINDOW_SECONDS = 600.0
+RETENTION_SECONDS = 7 * 24 * 3600.0
+
+
+def stream_name(service: str) -> str:
+    return service.upper()
+
+
+def subject(service: str, event_name: str) -> str:
+    return f"{service}.{event_name}"
+
+
+async def connect(url: str, *, name: str) -> NATS:
+    """A connection that reconnects forever: NATS going away must not end the process."""
+
+    async def on_disconnect() -> None:
+        log.warning("nats.disconnected")
+
+    async def on_reconnect() -> None:
+        log.info("nats.reconnected")
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats.error", error=str(exc))
+
+    nc: NATS = await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
+        error_cb=on_error,
+    )
+    return nc
+
+
+async def ensure_stream(js: JetStreamContext, service: str) -> None:
+    """Creates the service's stream, or brings an existing one to this configuration."""
+    config = StreamConfig(
+        name=stream_name(service),
+        subjects=[f"{service}.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=RETENTION_SECONDS,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        await js.update_stream(config)

@@ -1,0 +1,84 @@
+"""Pytest plugin: real PostgreSQL, NATS (JetStream) and Redis servers for tests.
+
+Loaded for the whole workspace with ``-p helpdesk_kit.testing.plugin`` (see the
+root ``pyproject.toml``). Each server is started lazily, the first time a test
+asks for it, on a free port with its data under the session's temporary
+directory, and is stopped at the end of the session.
+
+Fixtures:
+
+- ``postgres_server`` (session): the :class:`~helpdesk_kit.servers.PostgresServer`
+  (``durable=False``: no fsync, fast, fine for throw-away data);
+- ``database_url`` (function): the URL of a new, empty database for this test
+  only, dropped afterwards;
+- ``nats_server`` / ``nats_url`` (session): ``nats-server`` with JetStream;
+- ``redis_server`` / ``redis_url`` (session): ``redis-server``.
+
+Marker: ``e2e`` for end-to-end tests (select or skip them with ``-m``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from helpdesk_kit.servers import NatsServer, PostgresServer, RedisServer, ServerError
+
+logger = logging.getLogger("helpdesk_kit.testing")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "e2e: end-to-end test that starts the whole stack (slow; real processes)"
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session (no fsync)."""
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"), durable=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def database_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new, empty database that only this test uses."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    yield postgres_server.create_database(name)
+    try:
+        postgres_server.drop_database(name)
+    except ServerError as exc:  # leaving a database behind must not fail the test
+        logger.warning("could not drop database %s: %s", name, exc)
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A NATS server with JetStream for the whole session."""
+    with NatsServer(tmp_path_factory.mktemp("nats")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server: NatsServer) -> str:
+    """``nats://127.0.0.1:<port>`` of the session's NATS server."""
+    return nats_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis server for the whole session."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    """``redis://127.0.0.1:<port>/0`` of the session's Redis server."""
+    return redis_server.url

@@ -1,0 +1,37 @@
+"""Composition root of the gateway: the public HTTP surface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.runtime import start_process
+from helpdesk_kit.tokens import TokenVerifier
+
+from helpdesk_gateway import api
+from helpdesk_gateway.clients import Clients
+from helpdesk_gateway.config import Settings
+
+SERVICE = "gateway"
+
+
+def build_app(clients: Clients) -> FastAPI:
+    checks: Any = clients.health_checks()
+    app = create_app(service=SERVICE, readiness=checks, openapi_url="/api/v1/openapi.json")
+    app.state.clients = clients
+    app.state.verifier = TokenVerifier(clients.fetch_keys)
+    app.include_router(api.router)
+    return app
+
+
+async def serve(settings: Settings) -> None:
+    life = start_process(service=SERVICE, settings=settings)
+    clients = Clients.connect(settings)
+    life.on_stop(clients.close)
+    life.serve_http(http_server(build_app(clients), port=settings.http_port))
+    await life.run_until_stopped()
+
+
+async def migrate(settings: Settings) -> None:
+    """The gateway keeps nothing durable: there is nothing to migrate."""

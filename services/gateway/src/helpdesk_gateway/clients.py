@@ -1,0 +1,52 @@
+"""The gateway's gRPC clients of the other services, one channel each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from helpdesk.identity.v1 import identity_pb2 as id_pb
+from helpdesk.identity.v1 import identity_pb2_grpc
+from helpdesk.notify.v1 import notify_pb2_grpc
+from helpdesk.tickets.v1 import tickets_pb2_grpc
+from helpdesk_kit.rpc import channel, check_health
+
+from helpdesk_gateway.config import Settings
+
+
+@dataclass
+class Clients:
+    channels: dict[str, grpc.aio.Channel]
+    identity: identity_pb2_grpc.IdentityStub
+    tickets: tickets_pb2_grpc.TicketsStub
+    notify: notify_pb2_grpc.NotifyStub
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Clients:
+        deadline = settings.rpc_deadline_seconds
+        chans = {
+            "identity": channel(settings.identity_addr, deadline=deadline),
+            "tickets": channel(settings.tickets_addr, deadline=deadline),
+            "notify": channel(settings.notify_addr, deadline=deadline),
+            "sla": channel(settings.sla_addr, deadline=deadline),
+        }
+        return cls(
+            channels=chans,
+            identity=identity_pb2_grpc.IdentityStub(chans["identity"]),
+            tickets=tickets_pb2_grpc.TicketsStub(chans["tickets"]),
+            notify=notify_pb2_grpc.NotifyStub(chans["notify"]),
+        )
+
+    async def fetch_keys(self) -> dict[str, bytes]:
+        resp = await self.identity.GetVerificationKeys(id_pb.GetVerificationKeysRequest())
+        return {k.key_id: k.public_key_pem for k in resp.keys}
+
+    def health_checks(self) -> dict[str, object]:
+        def check(ch: grpc.aio.Channel) -> object:
+            return lambda: check_health(ch)
+
+        return {name: check(ch) for name, ch in self.channels.items()}
+
+    async def close(self) -> None:
+        for ch in self.channels.values():
+            await ch.close()

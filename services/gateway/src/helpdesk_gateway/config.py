@@ -1,0 +1,12 @@
+"""Settings of the gateway (environment, prefix HELPDESK_)."""
+
+from __future__ import annotations
+
+from helpdesk_kit.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    identity_addr: str
+    tickets_addr: str
+    notify_addr: str
+    sla_addr: str

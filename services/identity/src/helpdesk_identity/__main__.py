@@ -1,0 +1,53 @@
+"""``python -m helpdesk_identity [serve|migrate|bootstrap-admin|rotate-key]``."""
+
+from __future__ import annotations
+
+import sys
+
+from helpdesk_kit.cli import run_cli
+from helpdesk_kit.db import Database
+
+from helpdesk_identity import app, usecases
+from helpdesk_identity.config import Settings
+
+
+async def serve() -> None:
+    await app.serve(Settings())  # type: ignore[call-arg]
+
+
+async def migrate() -> None:
+    await app.migrate(Settings())  # type: ignore[call-arg]
+
+
+async def bootstrap_admin() -> None:
+    created, generated = await app.bootstrap_admin(Settings())  # type: ignore[call-arg]
+    # The one place a secret is shown: once, to the operator who started the system.
+    if generated:
+        sys.stdout.write(f"Created the administrator 'system' with the password: {generated}\n")
+    elif created:
+        sys.stdout.write("Created the administrator 'system' with HELPDESK_ADMIN_PASSWORD.\n")
+    else:
+        sys.stdout.write("The administrator 'system' exists.\n")
+
+
+async def rotate_key() -> None:
+    settings = Settings()  # type: ignore[call-arg]
+    async with Database(settings.database_url, schema=app.SERVICE, pool_size=1) as db:
+        kid = await usecases.rotate_signing_key(db=db)
+    sys.stdout.write(f"New signing key {kid}; tokens signed by the old one stay valid until they expire.\n")
+
+
+def main() -> None:
+    run_cli(
+        service=app.SERVICE,
+        commands={
+            "serve": serve,
+            "migrate": migrate,
+            "bootstrap-admin": bootstrap_admin,
+            "rotate-key": rotate_key,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""``python -m helpdesk_notify [serve|migrate]``."""
+
+from __future__ import annotations
+
+from helpdesk_kit.cli import run_cli
+
+from helpdesk_notify import app
+from helpdesk_notify.config import Settings
+
+
+async def serve() -> None:
+    await app.serve(Settings())  # type: ignore[call-arg]
+
+
+async def migrate() -> None:
+    await app.migrate(Settings())  # type: ignore[call-arg]
+
+
+def main() -> None:
+    run_cli(service=app.SERVICE, commands={"serve": serve, "migrate": migrate})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+"""Settings of the notify service (environment, prefix HELPDESK_)."""
+
+from __future__ import annotations
+
+from helpdesk_kit.config import DatabaseSettings, NatsSettings, ServiceSettings
+
+
+class Settings(ServiceSettings, DatabaseSettings, NatsSettings):
+    identity_addr: str

@@ -1,0 +1,31 @@
+"""The rules' Directory, answered by identity over gRPC."""
+
+from __future__ import annotations
+
+from helpdesk.identity.v1 import identity_pb2 as pb
+from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
+
+from helpdesk_notify.rules import Person
+
+_ROLE = {
+    pb.ROLE_DEPARTMENT_HEAD: "department_head",
+    pb.ROLE_UNIT_HEAD: "unit_head",
+    pb.ROLE_UNIT_MEMBER: "unit_member",
+}
+
+
+def _person(u: pb.User) -> Person:
+    return Person(id=u.id, role=_ROLE.get(u.role), unit_ids=frozenset(u.unit_ids))
+
+
+class IdentityDirectory:
+    def __init__(self, stub: pb_grpc.IdentityStub) -> None:
+        self._stub = stub
+
+    async def unit_members(self, unit_id: int) -> list[Person]:
+        resp = await self._stub.ListUnitMembers(pb.ListUnitMembersRequest(unit_id=unit_id))
+        return [_person(u) for u in resp.users]
+
+    async def people(self, ids: list[int]) -> list[Person]:
+        resp = await self._stub.GetUsers(pb.GetUsersRequest(ids=ids))
+        return [_person(u) for u in resp.users if u.is_active]

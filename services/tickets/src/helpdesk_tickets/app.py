@@ -1,0 +1,50 @@
+"""Composition root of the tickets service: builds and runs its parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpdesk.identity.v1 import identity_pb2_grpc
+from helpdesk.tickets.v1 import tickets_pb2_grpc
+from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.outbox import OutboxRelay
+from helpdesk_kit.rpc import GrpcServer, channel
+from helpdesk_kit.runtime import start_process
+
+from helpdesk_tickets.config import Settings
+from helpdesk_tickets.directory import UnitDirectory
+from helpdesk_tickets.events import SERVICE
+from helpdesk_tickets.rpc import TicketsService
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def serve(settings: Settings) -> None:
+    life = start_process(service=SERVICE, settings=settings)
+    db = await life.open_database(
+        settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
+    )
+    nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+    life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
+
+    identity = channel(settings.identity_addr, deadline=settings.rpc_deadline_seconds)
+    life.on_stop(identity.close)
+    units = UnitDirectory(identity_pb2_grpc.IdentityStub(identity), ttl=settings.units_cache_seconds)
+
+    grpc_server = GrpcServer(port=settings.grpc_port, service_names=["helpdesk.tickets.v1.Tickets"])
+    tickets_pb2_grpc.add_TicketsServicer_to_server(TicketsService(db=db, units=units), grpc_server.server)
+    await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
+
+    async def nats_connected() -> bool:
+        return bool(nc.is_connected)
+
+    app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": nats_connected})
+    life.serve_http(http_server(app, port=settings.http_port))
+    await life.run_until_stopped()
+
+
+async def migrate(settings: Settings) -> None:
+    # Alembic and the ORM cost seconds to import: only the migrate command pays for them.
+    from helpdesk_kit.migrations import upgrade
+
+    await upgrade(database_url=settings.database_url, schema=SERVICE, script_location=MIGRATIONS)

