@@ -76,6 +76,7 @@ class Consumer:
         routes: list[Route],
         max_deliveries: int = 5,
         batch: int = 64,
+        ack_wait: float = 30.0,
     ) -> None:
         self.name = name
         self._db = db
@@ -84,6 +85,7 @@ class Consumer:
         self._routes = {r.message_type.DESCRIPTOR.full_name: r for r in routes}
         self._max = max_deliveries
         self._batch = batch
+        self._ack_wait = ack_wait
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -112,7 +114,7 @@ class Consumer:
                 durable_name=self.name,
                 ack_policy=AckPolicy.EXPLICIT,
                 deliver_policy=DeliverPolicy.ALL,
-                ack_wait=30.0,
+                ack_wait=self._ack_wait,
                 max_ack_pending=1000,
                 filter_subjects=self._filter_subjects(),
             ),

@@ -1,0 +1,58 @@
+# Helpdesk — the single entry point. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit test-e2e lint proto proto-check chart-check bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed ## Install the workspace into .venv (uv, from uv.lock)
+
+run: install ## Start PostgreSQL, NATS, Redis and the six services; Ctrl-C stops all
+	$(PY) -m helpdesk_kit.devstack run --config devstack.toml --var-dir var
+
+test: install proto-check chart-check ## Run the whole suite (unit, integration, contracts, e2e)
+	$(PY) -m pytest
+
+test-unit: install ## Everything but the end-to-end tests
+	$(PY) -m pytest -m "not e2e"
+
+test-e2e: install ## Only the end-to-end tests (all services as processes)
+	$(PY) -m pytest -m e2e tests/e2e
+
+lint: install ## ruff, mypy (strict on source), import-linter contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/kit/src services/*/src
+	$(VENV)/bin/lint-imports
+
+proto: install ## Regenerate libs/proto from proto/
+	$(PY) tools/gen_proto.py
+
+proto-check: install ## Fail if libs/proto is not what proto/ generates
+	$(PY) tools/gen_proto.py --check
+
+chart-check: install ## Render the Helm chart with every value set and validate the manifests
+	$(PY) tools/chart_check.py
+
+bench: install ## Create-ticket load test against a fresh stack (see bench/README.md)
+	$(PY) bench/create_tickets.py
+
+clean: ## Remove the virtual environments (data in var/ is kept)
+	rm -rf $(VENV) .tools
