@@ -27,7 +27,7 @@ install: $(VENV)/.installed ## Install the workspace into .venv (uv, from uv.loc
 run: install ## Start PostgreSQL, NATS, Redis and the six services; Ctrl-C stops all
 	$(PY) -m helpdesk_kit.devstack run --config devstack.toml --var-dir var
 
-test: install proto-check chart-check ## Run the whole suite (unit, integration, contracts, e2e)
+test: install lint proto-check chart-check ## Run the whole suite: lint, unit, integration, contracts, chart, e2e
 	$(PY) -m pytest
 
 test-unit: install ## Everything but the end-to-end tests
@@ -39,7 +39,7 @@ test-e2e: install ## Only the end-to-end tests (all services as processes)
 lint: install ## ruff, mypy (strict on source), import-linter contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/kit/src services/*/src
+	$(VENV)/bin/mypy $(foreach p,kit identity tickets sla notify gateway realtime,-p helpdesk_$(p))
 	$(VENV)/bin/lint-imports
 
 proto: install ## Regenerate libs/proto from proto/

@@ -104,6 +104,33 @@ def test_dev_profile_syncs_sources_to_where_the_dockerfile_installs_them() -> No
             assert any((ROOT / source).glob("*")), f"{source} has no package to sync"
 
 
+@pytest.mark.parametrize("profile", ["default", "dev"])
+def test_the_values_skaffold_sets_are_accepted_by_the_chart(helm: Path, profile: str) -> None:
+    config = _skaffold()
+    if profile != "default":
+        (config,) = [p for p in config["profiles"] if p["name"] == profile]
+    (release,) = config["deploy"]["helm"]["releases"]
+    # What skaffold fills the templates with for a locally built, unpushed image.
+    built = {"repository": "localhost:5000/helpdesk/{svc}", "tag": "v0.1.0-dirty", "digest": ""}
+    sets = [f"{k}={v}" for k, v in (release.get("setValues") or {}).items()]
+    for key in release["setValueTemplates"]:
+        service, *_, field = key.split(".")
+        sets.append(f"{key}={built[field].format(svc=service)}")
+    command = [str(helm), "template", release["name"], str(ROOT / release["chartPath"])]
+    command += [arg for value in sets for arg in ("--set", value)]
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    assert done.returncode == 0, done.stderr
+    images = {
+        c["image"]
+        for d in yaml.safe_load_all(done.stdout)
+        if d and d["kind"] == "Deployment"
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
+    assert images == {f"localhost:5000/helpdesk/{s}:v0.1.0-dirty" for s in SERVICES}
+
+
 # ------------------------------------------------------------------- values
 
 

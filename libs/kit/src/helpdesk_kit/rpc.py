@@ -22,18 +22,21 @@ ERROR_FIELDS_KEY = "helpdesk-error-fields"
 RETRY_AFTER_KEY = "helpdesk-retry-after"
 
 
-class _ErrorMapping(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+Handler = grpc.RpcMethodHandler[Any, Any]
+
+
+class _ErrorMapping(grpc.aio.ServerInterceptor):
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler | None:
         handler = await continuation(details)
         if handler is None or handler.unary_unary is None:
             return handler
-        inner = handler.unary_unary
+        inner: Any = handler.unary_unary
 
-        async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:
                 return await inner(request, context)
             except AppError as exc:
@@ -56,7 +59,8 @@ class GrpcServer:
     """A grpc.aio server on a port, with health reporting per service name."""
 
     def __init__(self, *, port: int, service_names: Sequence[str]) -> None:
-        self.server = grpc.aio.server(interceptors=[aio_server_interceptor(), _ErrorMapping()])
+        tracing: grpc.aio.ServerInterceptor = aio_server_interceptor()  # type: ignore[no-untyped-call]
+        self.server = grpc.aio.server(interceptors=[tracing, _ErrorMapping()])
         self.port = self.server.add_insecure_port(f"0.0.0.0:{port}")
         self._health = health.aio.HealthServicer()
         self._names = ["", *service_names]
@@ -73,14 +77,16 @@ class GrpcServer:
         await self.server.stop(grace)
 
 
-class _DeadlineAndErrors(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _DeadlineAndErrors(grpc.aio.UnaryUnaryClientInterceptor):
     def __init__(self, target: str, deadline: float) -> None:
         self._target = target
         self._deadline = deadline
 
     async def intercept_unary_unary(
         self,
-        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[grpc.aio.UnaryUnaryCall]],
+        continuation: Callable[
+            [grpc.aio.ClientCallDetails, Any], Awaitable[grpc.aio.UnaryUnaryCall[Any, Any]]
+        ],
         details: grpc.aio.ClientCallDetails,
         request: Any,
     ) -> Any:
@@ -116,7 +122,7 @@ def channel(target: str, *, deadline: float) -> grpc.aio.Channel:
     """A client channel to ``host:port``: traced, with a default deadline and error mapping."""
     return grpc.aio.insecure_channel(
         target,
-        interceptors=[*aio_client_interceptors(), _DeadlineAndErrors(target, deadline)],
+        interceptors=[*aio_client_interceptors(), _DeadlineAndErrors(target, deadline)],  # type: ignore[no-untyped-call]
         options=[("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)],
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from opentelemetry import context, propagate, trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -21,6 +22,8 @@ def configure_tracing(*, service: str, otlp_endpoint: str | None) -> TracerProvi
             BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True))
         )
     trace.set_tracer_provider(provider)
+    # Runtime queries go through asyncpg (db.py): one span per statement.
+    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     return provider
 
 

@@ -17,9 +17,9 @@ from helpdesk_gateway.config import Settings
 @dataclass
 class Clients:
     channels: dict[str, grpc.aio.Channel]
-    identity: identity_pb2_grpc.IdentityStub
-    tickets: tickets_pb2_grpc.TicketsStub
-    notify: notify_pb2_grpc.NotifyStub
+    identity: identity_pb2_grpc.IdentityAsyncStub
+    tickets: tickets_pb2_grpc.TicketsAsyncStub
+    notify: notify_pb2_grpc.NotifyAsyncStub
 
     @classmethod
     def connect(cls, settings: Settings) -> Clients:

@@ -12,15 +12,15 @@ from helpdesk_identity.config import Settings
 
 
 async def serve() -> None:
-    await app.serve(Settings())  # type: ignore[call-arg]
+    await app.serve(Settings())
 
 
 async def migrate() -> None:
-    await app.migrate(Settings())  # type: ignore[call-arg]
+    await app.migrate(Settings())
 
 
 async def bootstrap_admin() -> None:
-    created, generated = await app.bootstrap_admin(Settings())  # type: ignore[call-arg]
+    created, generated = await app.bootstrap_admin(Settings())
     # The one place a secret is shown: once, to the operator who started the system.
     if generated:
         sys.stdout.write(f"Created the administrator 'system' with the password: {generated}\n")
@@ -31,7 +31,7 @@ async def bootstrap_admin() -> None:
 
 
 async def rotate_key() -> None:
-    settings = Settings()  # type: ignore[call-arg]
+    settings = Settings()
     async with Database(settings.database_url, schema=app.SERVICE, pool_size=1) as db:
         kid = await usecases.rotate_signing_key(db=db)
     sys.stdout.write(f"New signing key {kid}; tokens signed by the old one stay valid until they expire.\n")

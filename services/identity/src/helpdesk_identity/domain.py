@@ -58,6 +58,11 @@ class NewUser:
     password: str | None = None
 
     def validate(self) -> None:
+        errors = self._contact_errors() + self._kind_errors()
+        if errors:
+            raise InvalidUser("The user is not valid.", errors=errors)
+
+    def _contact_errors(self) -> list[FieldError]:
         errors: list[FieldError] = []
         if not _LOGIN.match(self.login):
             errors.append(FieldError("login", "2-64 letters, digits or . _ @ -, starting alphanumeric"))
@@ -65,18 +70,21 @@ class NewUser:
             errors.append(FieldError("full_name", "must not be empty"))
         if self.email and not _EMAIL.match(self.email):
             errors.append(FieldError("email", "is not an e-mail address"))
-        if self.kind is Kind.CLIENT:
-            if self.role is not None:
-                errors.append(FieldError("role", "a client has no staff role"))
-            if self.unit_ids:
-                errors.append(FieldError("unit_ids", "a client never belongs to a unit"))
-            if self.is_admin:
-                errors.append(FieldError("is_admin", "only staff can be administrators"))
-        elif self.role is None:
-            errors.append(FieldError("role", "staff need a role"))
         if self.password is not None and len(self.password) < 8:
             errors.append(FieldError("password", "at least 8 characters"))
         if self.language not in ("en", "ru"):
             errors.append(FieldError("language", "en or ru"))
-        if errors:
-            raise InvalidUser("The user is not valid.", errors=errors)
+        return errors
+
+    def _kind_errors(self) -> list[FieldError]:
+        """Clients have no role, no unit and no admin flag; staff need a role."""
+        if self.kind is Kind.STAFF:
+            return [] if self.role is not None else [FieldError("role", "staff need a role")]
+        errors: list[FieldError] = []
+        if self.role is not None:
+            errors.append(FieldError("role", "a client has no staff role"))
+        if self.unit_ids:
+            errors.append(FieldError("unit_ids", "a client never belongs to a unit"))
+        if self.is_admin:
+            errors.append(FieldError("is_admin", "only staff can be administrators"))
+        return errors

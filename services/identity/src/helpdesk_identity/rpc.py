@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from helpdesk.identity.v1 import identity_pb2 as pb
 from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
@@ -41,6 +43,9 @@ def user_to_pb(u: User) -> pb.User:
     )
 
 
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
 class IdentityService(pb_grpc.IdentityServicer):
     def __init__(self, *, db: Database, settings: Settings) -> None:
         self._db = db
@@ -52,7 +57,7 @@ class IdentityService(pb_grpc.IdentityServicer):
             raise Unauthenticated("The caller is unknown or disabled.")
         return actor
 
-    async def Login(self, request: pb.LoginRequest, context: grpc.aio.ServicerContext) -> pb.LoginResponse:
+    async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
         token, refresh, user = await usecases.login(
             db=self._db,
             login=request.login,
@@ -68,7 +73,7 @@ class IdentityService(pb_grpc.IdentityServicer):
         )
 
     async def GetVerificationKeys(
-        self, request: pb.GetVerificationKeysRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetVerificationKeysRequest, context: Context
     ) -> pb.GetVerificationKeysResponse:
         keys = await usecases.verification_keys(
             db=self._db, access_ttl=self._settings.access_token_ttl_seconds
@@ -77,19 +82,17 @@ class IdentityService(pb_grpc.IdentityServicer):
             keys=[pb.VerificationKey(key_id=k, algorithm="EdDSA", public_key_pem=v) for k, v in keys.items()]
         )
 
-    async def GetUsers(
-        self, request: pb.GetUsersRequest, context: grpc.aio.ServicerContext
-    ) -> pb.GetUsersResponse:
+    async def GetUsers(self, request: pb.GetUsersRequest, context: Context) -> pb.GetUsersResponse:
         users = await usecases.get_users(db=self._db, ids=list(request.ids))
         return pb.GetUsersResponse(users=[user_to_pb(u) for u in users])
 
     async def ListUnitMembers(
-        self, request: pb.ListUnitMembersRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListUnitMembersRequest, context: Context
     ) -> pb.ListUnitMembersResponse:
         users = await usecases.unit_members(db=self._db, unit_id=request.unit_id)
         return pb.ListUnitMembersResponse(users=[user_to_pb(u) for u in users])
 
-    async def CreateUser(self, request: pb.CreateUserRequest, context: grpc.aio.ServicerContext) -> pb.User:
+    async def CreateUser(self, request: pb.CreateUserRequest, context: Context) -> pb.User:
         new = NewUser(
             login=request.login,
             full_name=request.full_name,
@@ -105,14 +108,12 @@ class IdentityService(pb_grpc.IdentityServicer):
         user = await usecases.create_user(db=self._db, actor=await self._actor(request.actor_id), new=new)
         return user_to_pb(user)
 
-    async def CreateUnit(self, request: pb.CreateUnitRequest, context: grpc.aio.ServicerContext) -> pb.Unit:
+    async def CreateUnit(self, request: pb.CreateUnitRequest, context: Context) -> pb.Unit:
         unit_id, name = await usecases.create_unit(
             db=self._db, actor=await self._actor(request.actor_id), name=request.name
         )
         return pb.Unit(id=unit_id, name=name)
 
-    async def ListUnits(
-        self, request: pb.ListUnitsRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ListUnitsResponse:
+    async def ListUnits(self, request: pb.ListUnitsRequest, context: Context) -> pb.ListUnitsResponse:
         units = await usecases.list_units(db=self._db)
         return pb.ListUnitsResponse(units=[pb.Unit(id=i, name=n) for i, n in units])

@@ -19,7 +19,7 @@ def _person(u: pb.User) -> Person:
 
 
 class IdentityDirectory:
-    def __init__(self, stub: pb_grpc.IdentityStub) -> None:
+    def __init__(self, stub: pb_grpc.IdentityAsyncStub) -> None:
         self._stub = stub
 
     async def unit_members(self, unit_id: int) -> list[Person]:

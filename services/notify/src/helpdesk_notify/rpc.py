@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from helpdesk.notify.v1 import notify_pb2 as pb
 from helpdesk.notify.v1 import notify_pb2_grpc as pb_grpc
@@ -9,13 +11,15 @@ from helpdesk_kit.db import Database
 
 from helpdesk_notify import usecases
 
+Context = grpc.aio.ServicerContext[Any, Any]
+
 
 class NotifyService(pb_grpc.NotifyServicer):
     def __init__(self, *, db: Database) -> None:
         self._db = db
 
     async def ListNotifications(
-        self, request: pb.ListNotificationsRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListNotificationsRequest, context: Context
     ) -> pb.ListNotificationsResponse:
         popups = await usecases.list_popups(
             db=self._db,
@@ -25,8 +29,6 @@ class NotifyService(pb_grpc.NotifyServicer):
         )
         return pb.ListNotificationsResponse(notifications=[usecases.popup_to_pb(p) for p in popups])
 
-    async def MarkRead(
-        self, request: pb.MarkReadRequest, context: grpc.aio.ServicerContext
-    ) -> pb.MarkReadResponse:
+    async def MarkRead(self, request: pb.MarkReadRequest, context: Context) -> pb.MarkReadResponse:
         await usecases.mark_read(db=self._db, user_id=request.user_id, popup_id=request.notification_id)
         return pb.MarkReadResponse()

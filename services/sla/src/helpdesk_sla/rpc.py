@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -42,13 +43,14 @@ def clock_to_pb(c: Clock) -> pb.Clock:
     )
 
 
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
 class SlaService(pb_grpc.SlaServicer):
     def __init__(self, *, db: Database) -> None:
         self._db = db
 
-    async def GetClocks(
-        self, request: pb.GetClocksRequest, context: grpc.aio.ServicerContext
-    ) -> pb.GetClocksResponse:
+    async def GetClocks(self, request: pb.GetClocksRequest, context: Context) -> pb.GetClocksResponse:
         by_ticket: dict[int, list[pb.Clock]] = defaultdict(list)
         for clock in await usecases.clocks_of(db=self._db, ticket_ids=list(request.ticket_ids)):
             by_ticket[clock.ticket_id].append(clock_to_pb(clock))

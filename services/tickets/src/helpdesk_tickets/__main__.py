@@ -6,18 +6,19 @@ from helpdesk_kit.cli import run_cli
 
 from helpdesk_tickets import app
 from helpdesk_tickets.config import Settings
+from helpdesk_tickets.events import SERVICE
 
 
 async def serve() -> None:
-    await app.serve(Settings())  # type: ignore[call-arg]
+    await app.serve(Settings())
 
 
 async def migrate() -> None:
-    await app.migrate(Settings())  # type: ignore[call-arg]
+    await app.migrate(Settings())
 
 
 def main() -> None:
-    run_cli(service=app.SERVICE, commands={"serve": serve, "migrate": migrate})
+    run_cli(service=SERVICE, commands={"serve": serve, "migrate": migrate})
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
 
 
 class UnitDirectory:
-    def __init__(self, stub: pb_grpc.IdentityStub, *, ttl: float) -> None:
+    def __init__(self, stub: pb_grpc.IdentityAsyncStub, *, ttl: float) -> None:
         self._stub = stub
         self._ttl = ttl
         self._units: set[int] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from helpdesk.tickets.v1 import tickets_pb2 as pb
 from helpdesk.tickets.v1 import tickets_pb2_grpc as pb_grpc
@@ -14,15 +16,15 @@ from helpdesk_tickets.domain import NewTicket
 from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.events import PRIORITY_IN, actor_from_pb, ticket_to_pb
 
+Context = grpc.aio.ServicerContext[Any, Any]
+
 
 class TicketsService(pb_grpc.TicketsServicer):
     def __init__(self, *, db: Database, units: UnitDirectory) -> None:
         self._db = db
         self._units = units
 
-    async def CreateTicket(
-        self, request: pb.CreateTicketRequest, context: grpc.aio.ServicerContext
-    ) -> pb.Ticket:
+    async def CreateTicket(self, request: pb.CreateTicketRequest, context: Context) -> pb.Ticket:
         priority = PRIORITY_IN.get(request.priority)
         if priority is None:
             raise InvalidTicket(
@@ -46,7 +48,7 @@ class TicketsService(pb_grpc.TicketsServicer):
         )
         return ticket_to_pb(ticket)
 
-    async def GetTicket(self, request: pb.GetTicketRequest, context: grpc.aio.ServicerContext) -> pb.Ticket:
+    async def GetTicket(self, request: pb.GetTicketRequest, context: Context) -> pb.Ticket:
         ticket = await usecases.get_ticket(
             db=self._db, actor=actor_from_pb(request.actor), ticket_id=request.ticket_id
         )

@@ -21,7 +21,7 @@ class CollectedSpan:
     parent_span_id: str
 
 
-class _Receiver(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+class _Receiver(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, sink: list[CollectedSpan], lock: threading.Lock) -> None:
         self._sink = sink
         self._lock = lock
@@ -48,7 +48,7 @@ class SpanCollector:
         self._spans: list[CollectedSpan] = []
         self._lock = threading.Lock()
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
             _Receiver(self._spans, self._lock), self._server
         )
         self.port = self._server.add_insecure_port("127.0.0.1:0")

@@ -1,0 +1,258 @@
+{{/*
+Shared helpers. Names are <release>-<component>: the services find each other
+at <release>-<svc>:50051 (gRPC) and http://<release>-<svc>:8000.
+*/}}
+
+{{/* The six services, in migration order. */}}
+{{- define "helpdesk.serviceNames" -}}
+identity tickets sla notify gateway realtime
+{{- end }}
+
+{{- define "helpdesk.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* <release>-<name>; call with (dict "root" $ "name" "identity"). */}}
+{{- define "helpdesk.fullname" -}}
+{{- printf "%s-%s" .root.Release.Name .name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "helpdesk.secretName" -}}
+{{- printf "%s-secrets" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "helpdesk.configMapName" -}}
+{{- printf "%s-env" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels; call with (dict "root" $ "name" "identity"). */}}
+{{- define "helpdesk.selectorLabels" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end }}
+
+{{- define "helpdesk.labels" -}}
+helm.sh/chart: {{ include "helpdesk.chart" .root }}
+{{ include "helpdesk.selectorLabels" . }}
+app.kubernetes.io/component: {{ .component | default .name }}
+app.kubernetes.io/part-of: helpdesk
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- end }}
+
+{{/* Labels of release-wide objects (Secret, ConfigMap, Ingress, Job). */}}
+{{- define "helpdesk.releaseLabels" -}}
+helm.sh/chart: {{ include "helpdesk.chart" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/part-of: helpdesk
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+Image of a service: the service's image.repository or
+[<image.registry>/]<image.repositoryPrefix>/<name>; tag: the service's, the
+chart-wide one, or appVersion; "@<digest>" when a digest is given (skaffold).
+*/}}
+{{- define "helpdesk.image" -}}
+{{- $v := index .root.Values .name -}}
+{{- $g := .root.Values.image -}}
+{{- $repo := $v.image.repository -}}
+{{- if not $repo -}}
+{{- $repo = printf "%s/%s" $g.repositoryPrefix .name -}}
+{{- if $g.registry }}{{ $repo = printf "%s/%s" (trimSuffix "/" $g.registry) $repo }}{{ end -}}
+{{- end -}}
+{{- $tag := $v.image.tag | default $g.tag | default .root.Chart.AppVersion -}}
+{{- $ref := printf "%s:%s" $repo $tag -}}
+{{- if $v.image.digest }}{{ $ref = printf "%s@%s" $ref $v.image.digest }}{{ end -}}
+{{- $ref -}}
+{{- end }}
+
+{{/* HELPDESK_PUBLIC_URL. */}}
+{{- define "helpdesk.publicUrl" -}}
+{{- if .Values.publicUrl -}}
+{{- .Values.publicUrl -}}
+{{- else if and .Values.ingress.enabled .Values.ingress.host -}}
+{{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) .Values.ingress.host -}}
+{{- else -}}
+{{- printf "http://%s:8000" (include "helpdesk.fullname" (dict "root" . "name" "gateway")) -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+The environment every service shares, as a YAML map: the ConfigMap's data and,
+inline, the migration Job's env (the Job is a pre-install hook and runs before
+the ConfigMap exists).
+*/}}
+{{- define "helpdesk.commonEnv" -}}
+HELPDESK_HTTP_PORT: "8000"
+HELPDESK_GRPC_PORT: "50051"
+HELPDESK_LOG_LEVEL: {{ .Values.logLevel | quote }}
+HELPDESK_PUBLIC_URL: {{ include "helpdesk.publicUrl" . | quote }}
+{{- with .Values.telemetry.otlpEndpoint }}
+HELPDESK_OTLP_ENDPOINT: {{ . | quote }}
+{{- end }}
+{{- range $name := splitList " " (include "helpdesk.serviceNames" .) }}
+{{- $svc := index $.Values $name }}
+{{- if $svc.enabled }}
+{{- $host := include "helpdesk.fullname" (dict "root" $ "name" $name) }}
+{{- if $svc.grpc }}
+HELPDESK_{{ upper $name }}_ADDR: {{ printf "%s:50051" $host | quote }}
+{{- end }}
+HELPDESK_{{ upper $name }}_URL: {{ printf "http://%s:8000" $host | quote }}
+{{- end }}
+{{- end }}
+{{- range $k, $v := .Values.extraEnv }}
+{{ $k }}: {{ $v | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Where each secret setting comes from: (dict "secret" name "key" key). The chart's
+Secret unless the built-in dependency is off and an existing Secret is named.
+*/}}
+{{- define "helpdesk.secretRef.database" -}}
+{{- if and (not .Values.postgresql.enabled) .Values.externalDatabase.existingSecret -}}
+{{- dict "secret" .Values.externalDatabase.existingSecret "key" .Values.externalDatabase.existingSecretKey | toYaml -}}
+{{- else -}}
+{{- dict "secret" (include "helpdesk.secretName" .) "key" "HELPDESK_DATABASE_URL" | toYaml -}}
+{{- end -}}
+{{- end }}
+
+{{- define "helpdesk.secretRef.nats" -}}
+{{- if and (not .Values.nats.enabled) .Values.externalNats.existingSecret -}}
+{{- dict "secret" .Values.externalNats.existingSecret "key" .Values.externalNats.existingSecretKey | toYaml -}}
+{{- else -}}
+{{- dict "secret" (include "helpdesk.secretName" .) "key" "HELPDESK_NATS_URL" | toYaml -}}
+{{- end -}}
+{{- end }}
+
+{{- define "helpdesk.secretRef.redis" -}}
+{{- if and (not .Values.redis.enabled) .Values.externalRedis.existingSecret -}}
+{{- dict "secret" .Values.externalRedis.existingSecret "key" .Values.externalRedis.existingSecretKey | toYaml -}}
+{{- else -}}
+{{- dict "secret" (include "helpdesk.secretName" .) "key" "HELPDESK_REDIS_URL" | toYaml -}}
+{{- end -}}
+{{- end }}
+
+{{- define "helpdesk.secretRef.admin" -}}
+{{- if .Values.admin.existingSecret -}}
+{{- dict "secret" .Values.admin.existingSecret "key" .Values.admin.existingSecretKey | toYaml -}}
+{{- else -}}
+{{- dict "secret" (include "helpdesk.secretName" .) "key" "HELPDESK_ADMIN_PASSWORD" | toYaml -}}
+{{- end -}}
+{{- end }}
+
+{{- define "helpdesk.secretEnvVar" -}}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .ref.secret }}
+      key: {{ .ref.key }}
+{{- end }}
+
+{{/*
+A service container's own env (the shared part comes from the ConfigMap or,
+in the Job, from helpdesk.commonEnv): its secrets and its extraEnv.
+Call with (dict "root" $ "name" "identity").
+*/}}
+{{- define "helpdesk.serviceEnv" -}}
+{{- $root := .root -}}
+{{- $svc := index $root.Values .name -}}
+{{- if $svc.database }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_DATABASE_URL" "ref" (include "helpdesk.secretRef.database" $root | fromYaml)) }}
+{{- end }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_NATS_URL" "ref" (include "helpdesk.secretRef.nats" $root | fromYaml)) }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_REDIS_URL" "ref" (include "helpdesk.secretRef.redis" $root | fromYaml)) }}
+{{- if eq .name "identity" }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_ADMIN_PASSWORD" "ref" (include "helpdesk.secretRef.admin" $root | fromYaml)) }}
+{{- end }}
+{{- range $k, $v := $svc.extraEnv }}
+- name: {{ $k }}
+  value: {{ $v | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Pod-level security context of the services and the migration Job. */}}
+{{- define "helpdesk.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.securityContext.runAsUser }}
+runAsGroup: {{ .Values.securityContext.runAsGroup }}
+fsGroup: {{ .Values.securityContext.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Container-level security context; call with (dict "readOnly" bool). */}}
+{{- define "helpdesk.containerSecurityContext" -}}
+runAsNonRoot: true
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: {{ .readOnly }}
+privileged: false
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+A password kept across upgrades: the value given, else the one already in the
+release's Secret, else a new random one. (lookup finds nothing under `helm
+template`, which therefore renders a fresh random value.)
+Call with (dict "root" $ "key" "postgres-password" "value" .Values.postgresql.password).
+*/}}
+{{- define "helpdesk.password" -}}
+{{- if .value -}}
+{{- .value -}}
+{{- else -}}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace (include "helpdesk.secretName" .root) -}}
+{{- if and $existing (hasKey ($existing.data | default dict) .key) -}}
+{{- index $existing.data .key | b64dec -}}
+{{- else -}}
+{{- randAlphaNum 32 -}}
+{{- end -}}
+{{- end -}}
+{{- end }}
+
+{{/* The hook on which the migration Job runs at install time. */}}
+{{- define "helpdesk.migrationInstallHook" -}}
+{{- $hook := .Values.migrations.installHook -}}
+{{- if eq $hook "auto" -}}
+{{- $hook = ternary "post-install" "pre-install" .Values.postgresql.enabled -}}
+{{- end -}}
+{{- $hook -}}
+{{- end }}
+
+{{/*
+The data of the release's Secret (secret.yaml) as a YAML map: what is not taken
+from an existing Secret. Include it once per render: it may generate passwords.
+*/}}
+{{- define "helpdesk.secretData" -}}
+{{- $data := dict -}}
+{{- if .Values.postgresql.enabled -}}
+{{- $pw := include "helpdesk.password" (dict "root" . "key" "postgres-password" "value" .Values.postgresql.password) -}}
+{{- $_ := set $data "postgres-password" $pw -}}
+{{- $_ := set $data "HELPDESK_DATABASE_URL" (printf "postgresql://%s:%s@%s:5432/%s" (urlquery .Values.postgresql.username) (urlquery $pw) (include "helpdesk.fullname" (dict "root" . "name" "postgresql")) .Values.postgresql.database) -}}
+{{- else if and .Values.externalDatabase.url (not .Values.externalDatabase.existingSecret) -}}
+{{- $_ := set $data "HELPDESK_DATABASE_URL" .Values.externalDatabase.url -}}
+{{- end -}}
+{{- if .Values.nats.enabled -}}
+{{- $_ := set $data "HELPDESK_NATS_URL" (printf "nats://%s:4222" (include "helpdesk.fullname" (dict "root" . "name" "nats"))) -}}
+{{- else if and .Values.externalNats.url (not .Values.externalNats.existingSecret) -}}
+{{- $_ := set $data "HELPDESK_NATS_URL" .Values.externalNats.url -}}
+{{- end -}}
+{{- if .Values.redis.enabled -}}
+{{- $pw := include "helpdesk.password" (dict "root" . "key" "redis-password" "value" .Values.redis.password) -}}
+{{- $_ := set $data "redis-password" $pw -}}
+{{- $_ := set $data "HELPDESK_REDIS_URL" (printf "redis://:%s@%s:6379/0" (urlquery $pw) (include "helpdesk.fullname" (dict "root" . "name" "redis"))) -}}
+{{- else if and .Values.externalRedis.url (not .Values.externalRedis.existingSecret) -}}
+{{- $_ := set $data "HELPDESK_REDIS_URL" .Values.externalRedis.url -}}
+{{- end -}}
+{{- if not .Values.admin.existingSecret -}}
+{{- $_ := set $data "HELPDESK_ADMIN_PASSWORD" (include "helpdesk.password" (dict "root" . "key" "HELPDESK_ADMIN_PASSWORD" "value" .Values.admin.password)) -}}
+{{- end -}}
+{{- if $data }}
+{{- toYaml $data }}
+{{- end }}
+{{- end }}
