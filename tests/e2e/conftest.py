@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from helpdesk_kit.devstack import Stack
 from helpdesk_kit.servers import NatsServer
 from helpdesk_kit.testing.otlp import SpanCollector

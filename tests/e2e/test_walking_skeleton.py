@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 import websockets
+
 from helpdesk_kit.devstack import Stack
 from helpdesk_kit.servers import NatsServer
 from helpdesk_kit.testing.otlp import CollectedSpan, SpanCollector

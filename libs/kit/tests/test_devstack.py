@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import psutil
 import pytest
+
 from helpdesk_kit.devstack import Stack, StackError, load_config
 from helpdesk_kit.servers import free_port
 

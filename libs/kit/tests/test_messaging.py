@@ -12,12 +12,13 @@ from typing import Any
 import asyncpg
 import pytest
 from google.protobuf.struct_pb2 import Value
+from nats.js import JetStreamContext
+
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.inbox import Consumer, Event, Route
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.servers import NatsServer
 from helpdesk_kit.streams import connect, stream_name
-from nats.js import JetStreamContext
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -13,6 +13,7 @@ import nats
 import psutil
 import pytest
 import redis.asyncio as aioredis
+
 from helpdesk_kit.servers import (
     PG_SYSTEM_USER,
     NatsServer,

@@ -9,7 +9,7 @@ AppError subclass, so the gateway answers with the right problem+json.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 import orjson
@@ -22,7 +22,7 @@ ERROR_FIELDS_KEY = "helpdesk-error-fields"
 RETRY_AFTER_KEY = "helpdesk-retry-after"
 
 
-Handler = grpc.RpcMethodHandler[Any, Any]
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
 class _ErrorMapping(grpc.aio.ServerInterceptor):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from helpdesk_kit.cli import run_cli
-
 from helpdesk_gateway import app
 from helpdesk_gateway.app import SERVICE
 from helpdesk_gateway.config import Settings
+from helpdesk_kit.cli import run_cli
 
 
 async def serve() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from helpdesk_kit.http import create_app, http_server
-from helpdesk_kit.runtime import start_process
-from helpdesk_kit.tokens import TokenVerifier
 
 from helpdesk_gateway import api
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
+from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.runtime import start_process
+from helpdesk_kit.tokens import TokenVerifier
 
 SERVICE = "gateway"
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from helpdesk.tickets.v1 import tickets_pb2
+
 from helpdesk_kit.errors import Forbidden, Unauthenticated
 from helpdesk_kit.tokens import TokenVerifier
 

@@ -9,9 +9,9 @@ from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.notify.v1 import notify_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2_grpc
-from helpdesk_kit.rpc import channel, check_health
 
 from helpdesk_gateway.config import Settings
+from helpdesk_kit.rpc import channel, check_health
 
 
 @dataclass

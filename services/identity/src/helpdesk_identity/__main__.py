@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from helpdesk_kit.cli import run_cli
-from helpdesk_kit.db import Database
-
 from helpdesk_identity import app, usecases
 from helpdesk_identity.config import Settings
+from helpdesk_kit.cli import run_cli
+from helpdesk_kit.db import Database
 
 
 async def serve() -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpdesk.identity.v1 import identity_pb2_grpc
-from helpdesk_kit.db import Database
-from helpdesk_kit.http import create_app, http_server
-from helpdesk_kit.rpc import GrpcServer
-from helpdesk_kit.runtime import start_process
 
 from helpdesk_identity import usecases
 from helpdesk_identity.config import Settings
 from helpdesk_identity.rpc import IdentityService
+from helpdesk_kit.db import Database
+from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.rpc import GrpcServer
+from helpdesk_kit.runtime import start_process
 
 SERVICE = "identity"
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from helpdesk_kit.config import DatabaseSettings, ServiceSettings
 from pydantic import Field
+
+from helpdesk_kit.config import DatabaseSettings, ServiceSettings
 
 
 class Settings(ServiceSettings, DatabaseSettings):

@@ -6,9 +6,8 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from helpdesk_kit.errors import FieldError
-
 from helpdesk_identity.errors import InvalidUser
+from helpdesk_kit.errors import FieldError
 
 
 class Kind(enum.StrEnum):

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from helpdesk.identity.v1 import identity_pb2 as pb
 from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
-from helpdesk_kit.db import Database
-from helpdesk_kit.errors import Unauthenticated
 
 from helpdesk_identity import usecases
 from helpdesk_identity.config import Settings
 from helpdesk_identity.domain import Kind, NewUser, Role, User
+from helpdesk_kit.db import Database
+from helpdesk_kit.errors import Unauthenticated
 
 _KIND = {Kind.STAFF: pb.USER_KIND_STAFF, Kind.CLIENT: pb.USER_KIND_CLIENT}
 _ROLE = {
@@ -43,7 +43,7 @@ def user_to_pb(u: User) -> pb.User:
     )
 
 
-Context = grpc.aio.ServicerContext[Any, Any]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class IdentityService(pb_grpc.IdentityServicer):

@@ -13,9 +13,9 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from helpdesk_kit.tokens import ALGORITHM, AUDIENCE, ISSUER
 
 from helpdesk_identity.domain import User
+from helpdesk_kit.tokens import ALGORITHM, AUDIENCE, ISSUER
 
 
 def new_key_pair() -> tuple[str, bytes, bytes]:

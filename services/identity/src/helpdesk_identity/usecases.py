@@ -6,14 +6,13 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from helpdesk_kit.db import Database
-from helpdesk_kit.errors import FieldError, Forbidden, InvalidInput
-from helpdesk_kit.logs import get_logger
-
 from helpdesk_identity import signing, store
 from helpdesk_identity.domain import Kind, NewUser, Role, User
 from helpdesk_identity.errors import BadCredentials, InvalidUser, UnknownUnit
 from helpdesk_identity.passwords import generate_password, hash_password, verify_password
+from helpdesk_kit.db import Database
+from helpdesk_kit.errors import FieldError, Forbidden, InvalidInput
+from helpdesk_kit.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from helpdesk_kit.cli import run_cli
-
 from helpdesk_notify import app
 from helpdesk_notify.config import Settings
 from helpdesk_notify.usecases import SERVICE

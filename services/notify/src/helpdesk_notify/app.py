@@ -6,12 +6,12 @@ from pathlib import Path
 
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.notify.v1 import notify_pb2_grpc
+
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
-
 from helpdesk_notify.config import Settings
 from helpdesk_notify.directory import IdentityDirectory
 from helpdesk_notify.events import routes

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from helpdesk.tickets.v1 import events_pb2 as tickets_events
+
 from helpdesk_kit.db import UnitOfWork
 from helpdesk_kit.inbox import Event, Route
-
 from helpdesk_notify import usecases
 from helpdesk_notify.rules import Directory
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from helpdesk.notify.v1 import notify_pb2 as pb
 from helpdesk.notify.v1 import notify_pb2_grpc as pb_grpc
-from helpdesk_kit.db import Database
 
+from helpdesk_kit.db import Database
 from helpdesk_notify import usecases
 
-Context = grpc.aio.ServicerContext[Any, Any]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class NotifyService(pb_grpc.NotifyServicer):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.notify.v1 import events_pb2, notify_pb2
+
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.errors import NotFound
 from helpdesk_kit.logs import get_logger
 from helpdesk_kit.streams import subject
-
 from helpdesk_notify import rules, store
 from helpdesk_notify.store import Popup
 

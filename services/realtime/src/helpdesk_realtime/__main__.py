@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from helpdesk_kit.cli import run_cli
-
 from helpdesk_realtime import app
 from helpdesk_realtime.app import SERVICE
 from helpdesk_realtime.config import Settings

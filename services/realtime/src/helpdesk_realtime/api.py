@@ -7,9 +7,9 @@ import contextlib
 import time
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
 from helpdesk_kit.errors import Unauthenticated
 from helpdesk_kit.tokens import TokenVerifier
-
 from helpdesk_realtime.hub import Hub
 
 POLICY_VIOLATION = 1008

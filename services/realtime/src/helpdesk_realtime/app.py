@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
+
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.rpc import channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.tokens import TokenVerifier
-
 from helpdesk_realtime import api
 from helpdesk_realtime.config import Settings
 from helpdesk_realtime.events import NOTIFICATION_CREATED, on_notification

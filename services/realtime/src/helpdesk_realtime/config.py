@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from helpdesk_kit.config import NatsSettings, ServiceSettings
 from pydantic import Field
+
+from helpdesk_kit.config import NatsSettings, ServiceSettings
 
 
 class Settings(ServiceSettings, NatsSettings):

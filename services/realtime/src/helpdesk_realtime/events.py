@@ -10,12 +10,12 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 from helpdesk.notify.v1 import events_pb2 as notify_events
-from helpdesk_kit.logs import get_logger
-from helpdesk_kit.streams import subject
-from helpdesk_kit.tracing import extract_context
 from nats.aio.msg import Msg
 from opentelemetry import trace
 
+from helpdesk_kit.logs import get_logger
+from helpdesk_kit.streams import subject
+from helpdesk_kit.tracing import extract_context
 from helpdesk_realtime.hub import Hub
 
 log = get_logger(__name__)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from helpdesk_kit.cli import run_cli
-
 from helpdesk_sla import app
 from helpdesk_sla.app import SERVICE
 from helpdesk_sla.config import Settings

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpdesk.sla.v1 import sla_pb2_grpc
+
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.runtime import start_process
-
 from helpdesk_sla.config import Settings
 from helpdesk_sla.events import ROUTES
 from helpdesk_sla.rpc import SlaService

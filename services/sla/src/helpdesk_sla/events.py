@@ -6,9 +6,9 @@ from datetime import UTC
 from typing import Any
 
 from helpdesk.tickets.v1 import events_pb2 as tickets_events
+
 from helpdesk_kit.db import UnitOfWork
 from helpdesk_kit.inbox import Event, Route
-
 from helpdesk_sla import usecases
 
 

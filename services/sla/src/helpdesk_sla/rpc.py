@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.sla.v1 import sla_pb2 as pb
 from helpdesk.sla.v1 import sla_pb2_grpc as pb_grpc
-from helpdesk_kit.db import Database
 
+from helpdesk_kit.db import Database
 from helpdesk_sla import usecases
 from helpdesk_sla.domain import Clock, ClockKind, ClockState
 
@@ -43,7 +43,7 @@ def clock_to_pb(c: Clock) -> pb.Clock:
     )
 
 
-Context = grpc.aio.ServicerContext[Any, Any]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class SlaService(pb_grpc.SlaServicer):

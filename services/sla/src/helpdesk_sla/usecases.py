@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from helpdesk_kit.db import Database, UnitOfWork
-
 from helpdesk_sla import store
 from helpdesk_sla.domain import Clock, start_clocks
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from helpdesk_kit.cli import run_cli
-
 from helpdesk_tickets import app
 from helpdesk_tickets.config import Settings
 from helpdesk_tickets.events import SERVICE

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2_grpc
+
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
-
 from helpdesk_tickets.config import Settings
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.events import SERVICE

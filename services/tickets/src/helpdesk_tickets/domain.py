@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from helpdesk_kit.errors import FieldError
-
 from helpdesk_tickets.errors import InvalidTicket
 
 MAX_SUBJECT = 255

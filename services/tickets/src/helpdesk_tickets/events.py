@@ -6,8 +6,8 @@ from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.tickets.v1 import events_pb2, tickets_pb2
-from helpdesk_kit.streams import subject
 
+from helpdesk_kit.streams import subject
 from helpdesk_tickets.domain import Actor, Priority, Role, State, Ticket
 
 SERVICE = "tickets"

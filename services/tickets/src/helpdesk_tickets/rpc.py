@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from helpdesk.tickets.v1 import tickets_pb2 as pb
 from helpdesk.tickets.v1 import tickets_pb2_grpc as pb_grpc
+
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError
-
 from helpdesk_tickets import usecases
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import NewTicket
 from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.events import PRIORITY_IN, actor_from_pb, ticket_to_pb
 
-Context = grpc.aio.ServicerContext[Any, Any]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class TicketsService(pb_grpc.TicketsServicer):

@@ -6,7 +6,6 @@ import secrets
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.logs import get_logger
-
 from helpdesk_tickets import events, store
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import Actor, NewTicket, Ticket, can_see

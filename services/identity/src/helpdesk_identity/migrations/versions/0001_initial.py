@@ -6,8 +6,9 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
-from helpdesk_kit.migrations import create_messaging_tables
 from sqlalchemy.dialects import postgresql
+
+from helpdesk_kit.migrations import create_messaging_tables
 
 revision = "0001"
 down_revision = None

@@ -1,0 +1,206 @@
+"""Create-ticket throughput and latency through the whole pipeline.
+
+Each request: bearer token verified at the gateway → gRPC → tickets writes the
+ticket, its history entry and the outbox row in one transaction → the relay
+publishes to JetStream → sla and notify consume it (notify stores a pop-up and
+publishes it for realtime).
+
+    .venv/bin/python bench/create_tickets.py                     # starts its own stack (durable PostgreSQL)
+    .venv/bin/python bench/create_tickets.py --url http://127.0.0.1:8080 --password <admin password>
+
+Prints requests/s, p50, p99 and errors at each concurrency, then the CPU time
+each process spent per ticket during the last (highest-concurrency) phase.
+A benchmark, not a test: it asserts nothing and is never run by `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Phase:
+    concurrency: int
+    ok: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    def line(self) -> str:
+        lat = sorted(self.latencies_ms)
+        p50 = statistics.median(lat) if lat else float("nan")
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
+        return (
+            f"c={self.concurrency:<3} {self.ok / self.seconds:8.1f} req/s   p50 {p50:7.2f} ms   "
+            f"p99 {p99:7.2f} ms   errors {self.errors}   ({self.ok} in {self.seconds:.1f} s)"
+        )
+
+
+async def login(session: aiohttp.ClientSession, url: str, user: str, password: str) -> str:
+    async with session.post(f"{url}/api/v1/auth/login", json={"login": user, "password": password}) as r:
+        body = await r.json()
+        if r.status != 200:
+            raise SystemExit(f"login failed: {r.status} {body}")
+        token: str = body["access_token"]
+        return token
+
+
+async def prepare(session: aiohttp.ClientSession, url: str, admin: str) -> int:
+    """A unit with one member, so that every ticket also makes notify store and push a pop-up."""
+    h = {"Authorization": f"Bearer {admin}"}
+    async with session.post(
+        f"{url}/api/v1/units", json={"name": f"Bench {secrets.token_hex(3)}"}, headers=h
+    ) as r:
+        unit_id: int = (await r.json())["id"]
+    member = {
+        "login": f"bench{secrets.token_hex(3)}",
+        "password": "bench-password",
+        "full_name": "Bench Member",
+        "kind": "staff",
+        "role": "unit_member",
+        "unit_ids": [unit_id],
+    }
+    async with session.post(f"{url}/api/v1/users", json=member, headers=h) as r:
+        assert r.status == 201, await r.text()
+    return unit_id
+
+
+async def run_phase(
+    session: aiohttp.ClientSession, url: str, token: str, unit_id: int, concurrency: int, seconds: float
+) -> Phase:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = (
+        b'{"subject":"Benchmark ticket","body":"Created by bench/create_tickets.py",'
+        b'"priority":"normal","unit_id":%d}' % unit_id
+    )
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < stop_at:
+            start = time.perf_counter()
+            async with session.post(f"{url}/api/v1/tickets", data=body, headers=headers) as r:
+                await r.read()
+                if r.status == 201:
+                    latencies.append((time.perf_counter() - start) * 1000)
+                else:
+                    errors += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Phase(concurrency, len(latencies), errors, time.perf_counter() - began, latencies)
+
+
+def processes() -> dict[str, list[psutil.Process]]:
+    """The pipeline's processes by role, found by their command lines."""
+    found: dict[str, list[psutil.Process]] = {}
+    for p in psutil.process_iter(["cmdline", "name"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        role = None
+        for svc in ("identity", "tickets", "sla", "notify", "realtime", "gateway"):
+            if f"helpdesk_{svc} serve" in cmd:
+                role = svc
+        if p.info["name"] == "postgres":
+            role = "postgres"
+        elif "nats-server" in cmd:
+            role = "nats"
+        if role:
+            found.setdefault(role, []).append(p)
+    found["load generator"] = [psutil.Process()]
+    return found
+
+
+def cpu_seconds(procs: dict[str, list[psutil.Process]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for role, ps in procs.items():
+        total = 0.0
+        for p in ps:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        out[role] = total
+    return out
+
+
+async def bench(url: str, password: str, levels: list[int], seconds: float) -> None:
+    connector = aiohttp.TCPConnector(limit=max(levels) + 4)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        admin = await login(session, url, "system", password)
+        unit_id = await prepare(session, url, admin)
+        await run_phase(session, url, admin, unit_id, 4, 2.0)  # warm up caches and connections
+        procs = processes()
+        last: Phase | None = None
+        before: dict[str, float] = {}
+        after: dict[str, float] = {}
+        for c in levels:
+            before = cpu_seconds(procs)
+            last = await run_phase(session, url, admin, unit_id, c, seconds)
+            after = cpu_seconds(procs)
+            print(last.line(), flush=True)
+        assert last is not None and last.ok
+        print(f"\nCPU per ticket at c={last.concurrency} (ms):", flush=True)
+        total = 0.0
+        for role in sorted(after, key=lambda r: after[r] - before[r], reverse=True):
+            ms = (after[role] - before[role]) * 1000 / last.ok
+            total += ms
+            print(f"  {role:<15} {ms:6.2f}")
+        print(f"  {'total':<15} {total:6.2f}")
+
+
+@contextmanager
+def own_stack(password: str) -> Iterator[str]:
+    from helpdesk_kit.devstack import Stack
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        stack = Stack(
+            ROOT / "devstack.toml", Path(tmp), durable=True, env={"HELPDESK_ADMIN_PASSWORD": password}
+        )
+        stack.start()
+        try:
+            yield stack.gateway_url
+        finally:
+            stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", help="gateway of a running stack (default: start one)")
+    parser.add_argument("--password", help="password of `system` (with --url)")
+    parser.add_argument("--levels", default="1,8,32", help="concurrency levels")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    if args.url:
+        if not args.password:
+            parser.error("--url needs --password")
+        asyncio.run(bench(args.url.rstrip("/"), args.password, levels, args.seconds))
+        return 0
+    password = secrets.token_urlsafe(12)
+    with own_stack(password) as url:
+        asyncio.run(bench(url, password, levels, args.seconds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""gRPC error mapping and deadlines, and the HTTP app's problem+json, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from pydantic import BaseModel
+
+from helpdesk_kit.errors import FieldError, InvalidInput, NotFound, RateLimited, Unavailable
+from helpdesk_kit.http import create_app
+from helpdesk_kit.rpc import GrpcServer, channel, check_health
+
+# A generic unary method served without generated code: the health service's own types.
+METHOD = "/test.Echo/Check"
+
+
+def _handler(behaviour: Any) -> grpc.GenericRpcHandler:
+    return grpc.method_handlers_generic_handler(
+        "test.Echo",
+        {
+            "Check": grpc.unary_unary_rpc_method_handler(
+                behaviour,
+                request_deserializer=health_pb2.HealthCheckRequest.FromString,
+                response_serializer=health_pb2.HealthCheckResponse.SerializeToString,
+            )
+        },
+    )
+
+
+async def _serve(behaviour: Any) -> GrpcServer:
+    server = GrpcServer(port=0, service_names=["test.Echo"])
+    server.server.add_generic_rpc_handlers([_handler(behaviour)])
+    await server.start()
+    return server
+
+
+async def _call(port: int, deadline: float = 2.0) -> Any:
+    ch = channel(f"127.0.0.1:{port}", deadline=deadline)
+    try:
+        call = ch.unary_unary(
+            METHOD,
+            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+            response_deserializer=health_pb2.HealthCheckResponse.FromString,
+        )
+        return await call(health_pb2.HealthCheckRequest(service="x"))
+    finally:
+        await ch.close()
+
+
+async def test_an_app_error_crosses_grpc_as_the_same_error_with_its_fields() -> None:
+    async def fails(request: Any, context: Any) -> Any:
+        raise InvalidInput("bad", errors=[FieldError("subject", "must not be empty")])
+
+    server = await _serve(fails)
+    try:
+        with pytest.raises(InvalidInput) as err:
+            await _call(server.port)
+        assert err.value.detail == "bad"
+        assert err.value.errors == [FieldError("subject", "must not be empty")]
+    finally:
+        await server.stop(0)
+
+
+async def test_not_found_and_rate_limited_keep_their_meaning() -> None:
+    async def not_found(request: Any, context: Any) -> Any:
+        raise NotFound("No such ticket.")
+
+    async def limited(request: Any, context: Any) -> Any:
+        raise RateLimited("slow down", retry_after=7)
+
+    for behaviour, kind in ((not_found, NotFound), (limited, RateLimited)):
+        server = await _serve(behaviour)
+        try:
+            with pytest.raises(kind) as err:
+                await _call(server.port)
+            if kind is RateLimited:
+                assert err.value.retry_after == 7
+        finally:
+            await server.stop(0)
+
+
+async def test_every_call_has_a_deadline_and_a_hung_server_is_unavailable_not_a_hang() -> None:
+    async def hangs(request: Any, context: Any) -> Any:
+        await asyncio.sleep(30)
+
+    server = await _serve(hangs)
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(Unavailable):
+            await _call(server.port, deadline=0.3)
+        assert asyncio.get_running_loop().time() - started < 2
+    finally:
+        await server.stop(0)
+
+
+async def test_health_reports_serving_then_not_serving() -> None:
+    async def ok(request: Any, context: Any) -> Any:
+        return health_pb2.HealthCheckResponse()
+
+    server = await _serve(ok)
+    ch = channel(f"127.0.0.1:{server.port}", deadline=2)
+    try:
+        assert await check_health(ch, "test.Echo")
+        assert not await check_health(ch, "unknown.Service")
+        stub = health_pb2_grpc.HealthStub(ch)
+        await server.stop(0)
+        with pytest.raises((grpc.aio.AioRpcError, Unavailable)):
+            await stub.Check(health_pb2.HealthCheckRequest(), timeout=0.5)
+    finally:
+        await ch.close()
+
+
+class Body(BaseModel):
+    name: str
+
+
+async def test_http_errors_are_problem_json_and_readiness_reflects_checks() -> None:
+    healthy = {"value": True}
+
+    async def dependency() -> bool:
+        return healthy["value"]
+
+    app = create_app(service="test", readiness={"dependency": dependency})
+
+    @app.post("/things")
+    async def things(body: Body) -> dict[str, str]:
+        if body.name == "taken":
+            raise InvalidInput("The thing is not valid.", errors=[FieldError("name", "already taken")])
+        raise Unavailable("down")
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.post("/things", json={})
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"] == [{"field": "name", "message": "Field required"}]
+        r = await client.post("/things", json={"name": "taken"})
+        assert r.status_code == 422 and r.json()["errors"] == [{"field": "name", "message": "already taken"}]
+        r = await client.post("/things", json={"name": "x"})
+        assert r.status_code == 503 and r.json()["detail"] == "down"
+        r = await client.get("/nowhere")
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/readyz")).status_code == 200
+        healthy["value"] = False
+        r = await client.get("/readyz")
+        assert r.status_code == 503 and r.json()["checks"] == {"dependency": False}
+        metrics = (await client.get("/metrics")).text
+        assert 'http_requests_total{method="POST",route="/things",service="test",status="422"} 2.0' in metrics

@@ -1,0 +1,56 @@
+"""The hub routes each event to its user's sockets only, and a slow socket stalls nobody."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+
+from helpdesk_realtime.hub import Hub
+
+
+class Socket:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.sent: list[dict[str, object]] = []
+        self.delay = delay
+
+    async def send(self, text: str) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.sent.append(orjson.loads(text))
+
+
+async def test_a_user_gets_his_events_on_every_socket_and_never_another_users() -> None:
+    hub = Hub(queue_size=10)
+    anna1, anna2, boris = Socket(), Socket(), Socket()
+    conns = [hub.open(1, anna1.send), hub.open(1, anna2.send), hub.open(2, boris.send)]
+    pumps = [asyncio.create_task(c.pump()) for c in conns]
+    assert hub.deliver(1, {"type": "notification", "id": 7}) == 2
+    await asyncio.sleep(0.01)
+    for p in pumps:
+        p.cancel()
+    assert anna1.sent == anna2.sent == [{"type": "notification", "id": 7}]
+    assert boris.sent == []
+
+
+async def test_a_slow_socket_loses_the_overflow_and_is_told_to_resync_while_others_get_everything() -> None:
+    hub = Hub(queue_size=3)
+    slow, fast = Socket(delay=0.05), Socket()
+    slow_conn, fast_conn = hub.open(1, slow.send), hub.open(1, fast.send)
+    pumps = [asyncio.create_task(slow_conn.pump()), asyncio.create_task(fast_conn.pump())]
+    for i in range(10):
+        hub.deliver(1, {"type": "notification", "id": i})
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.5)
+    for p in pumps:
+        p.cancel()
+    assert [m["id"] for m in fast.sent] == list(range(10))
+    assert len(slow.sent) < 10 and slow.sent[-1] == {"type": "resync"}
+
+
+async def test_a_closed_socket_gets_nothing_more() -> None:
+    hub = Hub(queue_size=3)
+    s = Socket()
+    conn = hub.open(1, s.send)
+    hub.close(conn)
+    assert hub.deliver(1, {"type": "notification"}) == 0
