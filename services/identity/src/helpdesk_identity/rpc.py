@@ -92,6 +92,12 @@ class IdentityService(pb_grpc.IdentityServicer):
         users = await usecases.unit_members(db=self._db, unit_id=request.unit_id)
         return pb.ListUnitMembersResponse(users=[user_to_pb(u) for u in users])
 
+    async def ListUnitHeads(
+        self, request: pb.ListUnitHeadsRequest, context: Context
+    ) -> pb.ListUnitHeadsResponse:
+        users = await usecases.unit_heads(db=self._db, unit_ids=list(request.unit_ids))
+        return pb.ListUnitHeadsResponse(users=[user_to_pb(u) for u in users])
+
     async def CreateUser(self, request: pb.CreateUserRequest, context: Context) -> pb.User:
         new = NewUser(
             login=request.login,

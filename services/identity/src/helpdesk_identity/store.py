@@ -57,6 +57,16 @@ async def unit_members(conn: asyncpg.Connection, unit_id: int) -> list[User]:
     return [_user(r) for r in rows]
 
 
+async def unit_heads(conn: asyncpg.Connection, unit_ids: list[int]) -> list[User]:
+    rows = await conn.fetch(
+        f"SELECT DISTINCT {_USER_COLUMNS} FROM users u JOIN user_units m ON m.user_id = u.id"
+        " WHERE m.unit_id = ANY($1::bigint[]) AND u.is_active"
+        " AND u.role IN ('unit_head', 'department_head') ORDER BY u.id",
+        unit_ids,
+    )
+    return [_user(r) for r in rows]
+
+
 async def login_taken(conn: asyncpg.Connection, login: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM users WHERE lower(login) = lower($1)", login))
 

@@ -77,6 +77,12 @@ async def unit_members(*, db: Database, unit_id: int) -> list[User]:
         return await store.unit_members(uow.conn, unit_id)
 
 
+async def unit_heads(*, db: Database, unit_ids: list[int]) -> list[User]:
+    """The heads of these units: their unit heads and the department heads who are members."""
+    async with db.unit_of_work() as uow:
+        return await store.unit_heads(uow.conn, unit_ids)
+
+
 async def create_user(*, db: Database, actor: User, new: NewUser) -> User:
     if not actor.is_admin:
         raise Forbidden("Only administrators manage users.")

@@ -24,47 +24,51 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#helpdesk/identity/v1/identity.proto\x12\x14helpdesk.identity.v1\"\xbf\x02\n\x04User\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05login\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12,\n\x04kind\x18\x06 \x01(\x0e\x32\x1e.helpdesk.identity.v1.UserKind\x12(\n\x04role\x18\x07 \x01(\x0e\x32\x1a.helpdesk.identity.v1.Role\x12\x10\n\x08unit_ids\x18\x08 \x03(\x03\x12\x17\n\x0f\x63lient_group_id\x18\t \x01(\x03\x12\x1c\n\x14is_client_group_lead\x18\n \x01(\x08\x12\x10\n\x08is_admin\x18\x0b \x01(\x08\x12\x13\n\x0bposition_id\x18\x0c \x01(\x03\x12\x10\n\x08language\x18\r \x01(\t\x12\x11\n\tis_active\x18\x0e \x01(\x08\" \n\x04Unit\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\"G\n\x0cLoginRequest\x12\r\n\x05login\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_address\x18\x03 \x01(\t\"z\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\nexpires_in\x18\x03 \x01(\x03\x12(\n\x04user\x18\x04 \x01(\x0b\x32\x1a.helpdesk.identity.v1.User\"L\n\x0fVerificationKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x16\n\x0epublic_key_pem\x18\x03 \x01(\x0c\"\x1c\n\x1aGetVerificationKeysRequest\"R\n\x1bGetVerificationKeysResponse\x12\x33\n\x04keys\x18\x01 \x03(\x0b\x32%.helpdesk.identity.v1.VerificationKey\"\x1e\n\x0fGetUsersRequest\x12\x0b\n\x03ids\x18\x01 \x03(\x03\"=\n\x10GetUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.helpdesk.identity.v1.User\")\n\x16ListUnitMembersRequest\x12\x0f\n\x07unit_id\x18\x01 \x01(\x03\"D\n\x17ListUnitMembersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.helpdesk.identity.v1.User\"\x85\x02\n\x11\x43reateUserRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\r\n\x05login\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\x11\n\tfull_name\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\r\n\x05phone\x18\x06 \x01(\t\x12,\n\x04kind\x18\x07 \x01(\x0e\x32\x1e.helpdesk.identity.v1.UserKind\x12(\n\x04role\x18\x08 \x01(\x0e\x32\x1a.helpdesk.identity.v1.Role\x12\x10\n\x08unit_ids\x18\t \x03(\x03\x12\x10\n\x08is_admin\x18\n \x01(\x08\x12\x10\n\x08language\x18\x0b \x01(\t\"3\n\x11\x43reateUnitRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x12\n\x10ListUnitsRequest\">\n\x11ListUnitsResponse\x12)\n\x05units\x18\x01 \x03(\x0b\x32\x1a.helpdesk.identity.v1.Unit*P\n\x08UserKind\x12\x19\n\x15USER_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fUSER_KIND_STAFF\x10\x01\x12\x14\n\x10USER_KIND_CLIENT\x10\x02*`\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x18\n\x14ROLE_DEPARTMENT_HEAD\x10\x01\x12\x12\n\x0eROLE_UNIT_HEAD\x10\x02\x12\x14\n\x10ROLE_UNIT_MEMBER\x10\x03\x32\xa7\x05\n\x08Identity\x12P\n\x05Login\x12\".helpdesk.identity.v1.LoginRequest\x1a#.helpdesk.identity.v1.LoginResponse\x12z\n\x13GetVerificationKeys\x12\x30.helpdesk.identity.v1.GetVerificationKeysRequest\x1a\x31.helpdesk.identity.v1.GetVerificationKeysResponse\x12Y\n\x08GetUsers\x12%.helpdesk.identity.v1.GetUsersRequest\x1a&.helpdesk.identity.v1.GetUsersResponse\x12n\n\x0fListUnitMembers\x12,.helpdesk.identity.v1.ListUnitMembersRequest\x1a-.helpdesk.identity.v1.ListUnitMembersResponse\x12Q\n\nCreateUser\x12\'.helpdesk.identity.v1.CreateUserRequest\x1a\x1a.helpdesk.identity.v1.User\x12Q\n\nCreateUnit\x12\'.helpdesk.identity.v1.CreateUnitRequest\x1a\x1a.helpdesk.identity.v1.Unit\x12\\\n\tListUnits\x12&.helpdesk.identity.v1.ListUnitsRequest\x1a\'.helpdesk.identity.v1.ListUnitsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#helpdesk/identity/v1/identity.proto\x12\x14helpdesk.identity.v1\"\xe6\x02\n\x04User\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05login\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\x12\r\n\x05phone\x18\x05 \x01(\t\x12,\n\x04kind\x18\x06 \x01(\x0e\x32\x1e.helpdesk.identity.v1.UserKind\x12(\n\x04role\x18\x07 \x01(\x0e\x32\x1a.helpdesk.identity.v1.Role\x12\x10\n\x08unit_ids\x18\x08 \x03(\x03\x12\x17\n\x0f\x63lient_group_id\x18\t \x01(\x03\x12\x1c\n\x14is_client_group_lead\x18\n \x01(\x08\x12\x10\n\x08is_admin\x18\x0b \x01(\x08\x12\x13\n\x0bposition_id\x18\x0c \x01(\x03\x12\x10\n\x08language\x18\r \x01(\t\x12\x11\n\tis_active\x18\x0e \x01(\x08\x12\x12\n\npushbullet\x18\x0f \x01(\t\x12\x11\n\ttime_zone\x18\x10 \x01(\t\" \n\x04Unit\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\"G\n\x0cLoginRequest\x12\r\n\x05login\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_address\x18\x03 \x01(\t\"z\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\nexpires_in\x18\x03 \x01(\x03\x12(\n\x04user\x18\x04 \x01(\x0b\x32\x1a.helpdesk.identity.v1.User\"L\n\x0fVerificationKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x11\n\talgorithm\x18\x02 \x01(\t\x12\x16\n\x0epublic_key_pem\x18\x03 \x01(\x0c\"\x1c\n\x1aGetVerificationKeysRequest\"R\n\x1bGetVerificationKeysResponse\x12\x33\n\x04keys\x18\x01 \x03(\x0b\x32%.helpdesk.identity.v1.VerificationKey\"\x1e\n\x0fGetUsersRequest\x12\x0b\n\x03ids\x18\x01 \x03(\x03\"=\n\x10GetUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.helpdesk.identity.v1.User\")\n\x16ListUnitMembersRequest\x12\x0f\n\x07unit_id\x18\x01 \x01(\x03\"D\n\x17ListUnitMembersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.helpdesk.identity.v1.User\"(\n\x14ListUnitHeadsRequest\x12\x10\n\x08unit_ids\x18\x01 \x03(\x03\"B\n\x15ListUnitHeadsResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.helpdesk.identity.v1.User\"\x85\x02\n\x11\x43reateUserRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\r\n\x05login\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\x11\n\tfull_name\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\r\n\x05phone\x18\x06 \x01(\t\x12,\n\x04kind\x18\x07 \x01(\x0e\x32\x1e.helpdesk.identity.v1.UserKind\x12(\n\x04role\x18\x08 \x01(\x0e\x32\x1a.helpdesk.identity.v1.Role\x12\x10\n\x08unit_ids\x18\t \x03(\x03\x12\x10\n\x08is_admin\x18\n \x01(\x08\x12\x10\n\x08language\x18\x0b \x01(\t\"3\n\x11\x43reateUnitRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x12\n\x10ListUnitsRequest\">\n\x11ListUnitsResponse\x12)\n\x05units\x18\x01 \x03(\x0b\x32\x1a.helpdesk.identity.v1.Unit*P\n\x08UserKind\x12\x19\n\x15USER_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fUSER_KIND_STAFF\x10\x01\x12\x14\n\x10USER_KIND_CLIENT\x10\x02*`\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x18\n\x14ROLE_DEPARTMENT_HEAD\x10\x01\x12\x12\n\x0eROLE_UNIT_HEAD\x10\x02\x12\x14\n\x10ROLE_UNIT_MEMBER\x10\x03\x32\x91\x06\n\x08Identity\x12P\n\x05Login\x12\".helpdesk.identity.v1.LoginRequest\x1a#.helpdesk.identity.v1.LoginResponse\x12z\n\x13GetVerificationKeys\x12\x30.helpdesk.identity.v1.GetVerificationKeysRequest\x1a\x31.helpdesk.identity.v1.GetVerificationKeysResponse\x12Y\n\x08GetUsers\x12%.helpdesk.identity.v1.GetUsersRequest\x1a&.helpdesk.identity.v1.GetUsersResponse\x12n\n\x0fListUnitMembers\x12,.helpdesk.identity.v1.ListUnitMembersRequest\x1a-.helpdesk.identity.v1.ListUnitMembersResponse\x12h\n\rListUnitHeads\x12*.helpdesk.identity.v1.ListUnitHeadsRequest\x1a+.helpdesk.identity.v1.ListUnitHeadsResponse\x12Q\n\nCreateUser\x12\'.helpdesk.identity.v1.CreateUserRequest\x1a\x1a.helpdesk.identity.v1.User\x12Q\n\nCreateUnit\x12\'.helpdesk.identity.v1.CreateUnitRequest\x1a\x1a.helpdesk.identity.v1.Unit\x12\\\n\tListUnits\x12&.helpdesk.identity.v1.ListUnitsRequest\x1a\'.helpdesk.identity.v1.ListUnitsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helpdesk.identity.v1.identity_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USERKIND']._serialized_start=1415
-  _globals['_USERKIND']._serialized_end=1495
-  _globals['_ROLE']._serialized_start=1497
-  _globals['_ROLE']._serialized_end=1593
+  _globals['_USERKIND']._serialized_start=1564
+  _globals['_USERKIND']._serialized_end=1644
+  _globals['_ROLE']._serialized_start=1646
+  _globals['_ROLE']._serialized_end=1742
   _globals['_USER']._serialized_start=62
-  _globals['_USER']._serialized_end=381
-  _globals['_UNIT']._serialized_start=383
-  _globals['_UNIT']._serialized_end=415
-  _globals['_LOGINREQUEST']._serialized_start=417
-  _globals['_LOGINREQUEST']._serialized_end=488
-  _globals['_LOGINRESPONSE']._serialized_start=490
-  _globals['_LOGINRESPONSE']._serialized_end=612
-  _globals['_VERIFICATIONKEY']._serialized_start=614
-  _globals['_VERIFICATIONKEY']._serialized_end=690
-  _globals['_GETVERIFICATIONKEYSREQUEST']._serialized_start=692
-  _globals['_GETVERIFICATIONKEYSREQUEST']._serialized_end=720
-  _globals['_GETVERIFICATIONKEYSRESPONSE']._serialized_start=722
-  _globals['_GETVERIFICATIONKEYSRESPONSE']._serialized_end=804
-  _globals['_GETUSERSREQUEST']._serialized_start=806
-  _globals['_GETUSERSREQUEST']._serialized_end=836
-  _globals['_GETUSERSRESPONSE']._serialized_start=838
-  _globals['_GETUSERSRESPONSE']._serialized_end=899
-  _globals['_LISTUNITMEMBERSREQUEST']._serialized_start=901
-  _globals['_LISTUNITMEMBERSREQUEST']._serialized_end=942
-  _globals['_LISTUNITMEMBERSRESPONSE']._serialized_start=944
-  _globals['_LISTUNITMEMBERSRESPONSE']._serialized_end=1012
-  _globals['_CREATEUSERREQUEST']._serialized_start=1015
-  _globals['_CREATEUSERREQUEST']._serialized_end=1276
-  _globals['_CREATEUNITREQUEST']._serialized_start=1278
-  _globals['_CREATEUNITREQUEST']._serialized_end=1329
-  _globals['_LISTUNITSREQUEST']._serialized_start=1331
-  _globals['_LISTUNITSREQUEST']._serialized_end=1349
-  _globals['_LISTUNITSRESPONSE']._serialized_start=1351
-  _globals['_LISTUNITSRESPONSE']._serialized_end=1413
-  _globals['_IDENTITY']._serialized_start=1596
-  _globals['_IDENTITY']._serialized_end=2275
+  _globals['_USER']._serialized_end=420
+  _globals['_UNIT']._serialized_start=422
+  _globals['_UNIT']._serialized_end=454
+  _globals['_LOGINREQUEST']._serialized_start=456
+  _globals['_LOGINREQUEST']._serialized_end=527
+  _globals['_LOGINRESPONSE']._serialized_start=529
+  _globals['_LOGINRESPONSE']._serialized_end=651
+  _globals['_VERIFICATIONKEY']._serialized_start=653
+  _globals['_VERIFICATIONKEY']._serialized_end=729
+  _globals['_GETVERIFICATIONKEYSREQUEST']._serialized_start=731
+  _globals['_GETVERIFICATIONKEYSREQUEST']._serialized_end=759
+  _globals['_GETVERIFICATIONKEYSRESPONSE']._serialized_start=761
+  _globals['_GETVERIFICATIONKEYSRESPONSE']._serialized_end=843
+  _globals['_GETUSERSREQUEST']._serialized_start=845
+  _globals['_GETUSERSREQUEST']._serialized_end=875
+  _globals['_GETUSERSRESPONSE']._serialized_start=877
+  _globals['_GETUSERSRESPONSE']._serialized_end=938
+  _globals['_LISTUNITMEMBERSREQUEST']._serialized_start=940
+  _globals['_LISTUNITMEMBERSREQUEST']._serialized_end=981
+  _globals['_LISTUNITMEMBERSRESPONSE']._serialized_start=983
+  _globals['_LISTUNITMEMBERSRESPONSE']._serialized_end=1051
+  _globals['_LISTUNITHEADSREQUEST']._serialized_start=1053
+  _globals['_LISTUNITHEADSREQUEST']._serialized_end=1093
+  _globals['_LISTUNITHEADSRESPONSE']._serialized_start=1095
+  _globals['_LISTUNITHEADSRESPONSE']._serialized_end=1161
+  _globals['_CREATEUSERREQUEST']._serialized_start=1164
+  _globals['_CREATEUSERREQUEST']._serialized_end=1425
+  _globals['_CREATEUNITREQUEST']._serialized_start=1427
+  _globals['_CREATEUNITREQUEST']._serialized_end=1478
+  _globals['_LISTUNITSREQUEST']._serialized_start=1480
+  _globals['_LISTUNITSREQUEST']._serialized_end=1498
+  _globals['_LISTUNITSRESPONSE']._serialized_start=1500
+  _globals['_LISTUNITSRESPONSE']._serialized_end=1562
+  _globals['_IDENTITY']._serialized_start=1745
+  _globals['_IDENTITY']._serialized_end=2530
 # @@protoc_insertion_point(module_scope)

@@ -75,6 +75,8 @@ class User(_message.Message):
     POSITION_ID_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
     IS_ACTIVE_FIELD_NUMBER: _builtins.int
+    PUSHBULLET_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     login: _builtins.str
     full_name: _builtins.str
@@ -90,6 +92,10 @@ class User(_message.Message):
     """0 = none"""
     language: _builtins.str
     is_active: _builtins.bool
+    pushbullet: _builtins.str
+    """Pushbullet address (e-mail) or device iden; "" = none"""
+    time_zone: _builtins.str
+    """IANA name, "" = the system's"""
     @_builtins.property
     def unit_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     def __init__(
@@ -109,10 +115,12 @@ class User(_message.Message):
         position_id: _builtins.int = ...,
         language: _builtins.str = ...,
         is_active: _builtins.bool = ...,
+        pushbullet: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "id", b"id", "is_active", b"is_active", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "kind", b"kind", "language", b"language", "login", b"login", "phone", b"phone", "position_id", b"position_id", "role", b"role", "unit_ids", b"unit_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "id", b"id", "is_active", b"is_active", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "kind", b"kind", "language", b"language", "login", b"login", "phone", b"phone", "position_id", b"position_id", "pushbullet", b"pushbullet", "role", b"role", "time_zone", b"time_zone", "unit_ids", b"unit_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -333,6 +341,48 @@ class ListUnitMembersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListUnitMembersResponse: _TypeAlias = ListUnitMembersResponse  # noqa: Y015
+
+@_typing.final
+class ListUnitHeadsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def unit_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        unit_ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["unit_ids", b"unit_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUnitHeadsRequest: _TypeAlias = ListUnitHeadsRequest  # noqa: Y015
+
+@_typing.final
+class ListUnitHeadsResponse(_message.Message):
+    """The heads of the given units: their unit heads and the department heads who are members."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def users(self) -> _containers.RepeatedCompositeFieldContainer[Global___User]: ...
+    def __init__(
+        self,
+        *,
+        users: _abc.Iterable[Global___User] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["users", b"users"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUnitHeadsResponse: _TypeAlias = ListUnitHeadsResponse  # noqa: Y015
 
 @_typing.final
 class CreateUserRequest(_message.Message):

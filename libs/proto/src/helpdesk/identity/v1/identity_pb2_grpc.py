@@ -54,6 +54,11 @@ class IdentityStub:
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersResponse.FromString,
                 _registered_method=True)
+        self.ListUnitHeads = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ListUnitHeads',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitHeadsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitHeadsResponse.FromString,
+                _registered_method=True)
         self.CreateUser = channel.unary_unary(
                 '/helpdesk.identity.v1.Identity/CreateUser',
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateUserRequest.SerializeToString,
@@ -102,6 +107,13 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListUnitHeads(self, request, context):
+        """Heads of units (unit heads and department heads who are members).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateUser(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -142,6 +154,11 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.ListUnitMembers,
                     request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersRequest.FromString,
                     response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersResponse.SerializeToString,
+            ),
+            'ListUnitHeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnitHeads,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitHeadsRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitHeadsResponse.SerializeToString,
             ),
             'CreateUser': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateUser,
@@ -267,6 +284,33 @@ class Identity:
             '/helpdesk.identity.v1.Identity/ListUnitMembers',
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersRequest.SerializeToString,
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnitHeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ListUnitHeads',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitHeadsRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitHeadsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,8 @@ class IdentityStub:
     """Users by id, in one call."""
     ListUnitMembers: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUnitMembersRequest, _identity_pb2.ListUnitMembersResponse]
     """Active staff who belong to a unit."""
+    ListUnitHeads: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUnitHeadsRequest, _identity_pb2.ListUnitHeadsResponse]
+    """Heads of units (unit heads and department heads who are members)."""
     CreateUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateUserRequest, _identity_pb2.User]
     CreateUnit: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateUnitRequest, _identity_pb2.Unit]
     ListUnits: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUnitsRequest, _identity_pb2.ListUnitsResponse]
@@ -54,6 +56,8 @@ class IdentityAsyncStub(IdentityStub):
     """Users by id, in one call."""
     ListUnitMembers: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUnitMembersRequest, _identity_pb2.ListUnitMembersResponse]  # type: ignore[assignment]
     """Active staff who belong to a unit."""
+    ListUnitHeads: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUnitHeadsRequest, _identity_pb2.ListUnitHeadsResponse]  # type: ignore[assignment]
+    """Heads of units (unit heads and department heads who are members)."""
     CreateUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     CreateUnit: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateUnitRequest, _identity_pb2.Unit]  # type: ignore[assignment]
     ListUnits: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUnitsRequest, _identity_pb2.ListUnitsResponse]  # type: ignore[assignment]
@@ -90,6 +94,14 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ListUnitMembersResponse, _abc.Awaitable[_identity_pb2.ListUnitMembersResponse]]:
         """Active staff who belong to a unit."""
+
+    @_abc_1.abstractmethod
+    def ListUnitHeads(
+        self,
+        request: _identity_pb2.ListUnitHeadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListUnitHeadsResponse, _abc.Awaitable[_identity_pb2.ListUnitHeadsResponse]]:
+        """Heads of units (unit heads and department heads who are members)."""
 
     @_abc_1.abstractmethod
     def CreateUser(

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from helpdesk.sla.v1 import sla_pb2 as helpdesk_dot_sla_dot_v1_dot_sla__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chelpdesk/sla/v1/events.proto\x12\x0fhelpdesk.sla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19helpdesk/sla/v1/sla.proto\"\x9d\x01\n\nSlaWarning\x12\x11\n\tticket_id\x18\x01 \x01(\x03\x12)\n\x05\x63lock\x18\x02 \x01(\x0e\x32\x1a.helpdesk.sla.v1.ClockKind\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07unit_id\x18\x04 \x01(\x03\x12\x14\n\x0c\x61ssignee_ids\x18\x05 \x03(\x03\"\x9e\x01\n\x0bSlaBreached\x12\x11\n\tticket_id\x18\x01 \x01(\x03\x12)\n\x05\x63lock\x18\x02 \x01(\x0e\x32\x1a.helpdesk.sla.v1.ClockKind\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07unit_id\x18\x04 \x01(\x03\x12\x14\n\x0c\x61ssignee_ids\x18\x05 \x03(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chelpdesk/sla/v1/events.proto\x12\x0fhelpdesk.sla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19helpdesk/sla/v1/sla.proto\"\x9d\x01\n\nSlaWarning\x12\x11\n\tticket_id\x18\x01 \x01(\x03\x12)\n\x05\x63lock\x18\x02 \x01(\x0e\x32\x1a.helpdesk.sla.v1.ClockKind\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07unit_id\x18\x04 \x01(\x03\x12\x14\n\x0c\x61ssignee_ids\x18\x05 \x03(\x03\"\x9e\x01\n\x0bSlaBreached\x12\x11\n\tticket_id\x18\x01 \x01(\x03\x12)\n\x05\x63lock\x18\x02 \x01(\x0e\x32\x1a.helpdesk.sla.v1.ClockKind\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07unit_id\x18\x04 \x01(\x03\x12\x14\n\x0c\x61ssignee_ids\x18\x05 \x03(\x03\"\x81\x01\n\x0fSlaStateChanged\x12\x11\n\tticket_id\x18\x01 \x01(\x03\x12*\n\x05state\x18\x02 \x01(\x0e\x32\x1b.helpdesk.sla.v1.ClockState\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,4 +37,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SLAWARNING']._serialized_end=267
   _globals['_SLABREACHED']._serialized_start=270
   _globals['_SLABREACHED']._serialized_end=428
+  _globals['_SLASTATECHANGED']._serialized_start=431
+  _globals['_SLASTATECHANGED']._serialized_end=560
 # @@protoc_insertion_point(module_scope)

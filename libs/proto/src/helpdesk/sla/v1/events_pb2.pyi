@@ -85,3 +85,33 @@ class SlaBreached(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SlaBreached: _TypeAlias = SlaBreached  # noqa: Y015
+
+@_typing.final
+class SlaStateChanged(_message.Message):
+    """The worst state among a ticket's clocks changed (ok → warning → breached; met/off).
+    tickets stores it on the ticket so that lists filter by SLA state in one query.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    OCCURRED_AT_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.int
+    state: _sla_pb2.ClockState.ValueType
+    @_builtins.property
+    def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.int = ...,
+        state: _sla_pb2.ClockState.ValueType = ...,
+        occurred_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "state", b"state", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SlaStateChanged: _TypeAlias = SlaStateChanged  # noqa: Y015

@@ -25,25 +25,25 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!helpdesk/tickets/v1/tickets.proto\x12\x13helpdesk.tickets.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x01\n\x05\x41\x63tor\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x11\n\tis_client\x18\x02 \x01(\x08\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08unit_ids\x18\x04 \x03(\x03\x12\x10\n\x08is_admin\x18\x05 \x01(\x08\x12\x17\n\x0f\x63lient_group_id\x18\x06 \x01(\x03\x12\x1c\n\x14is_client_group_lead\x18\x07 \x01(\x08\"\xe8\x03\n\x06Ticket\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\x12\x0b\n\x03ref\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x12\n\nsubject_id\x18\x05 \x01(\x03\x12\x0c\n\x04\x62ody\x18\x06 \x01(\t\x12/\n\x08priority\x18\x07 \x01(\x0e\x32\x1d.helpdesk.tickets.v1.Priority\x12)\n\x05state\x18\x08 \x01(\x0e\x32\x1a.helpdesk.tickets.v1.State\x12\x0f\n\x07unit_id\x18\t \x01(\x03\x12\x14\n\x0c\x61ssignee_ids\x18\n \x03(\x03\x12\x11\n\tauthor_id\x18\x0b \x01(\x03\x12\x11\n\tclient_id\x18\x0c \x01(\x03\x12\x11\n\tlocked_by\x18\r \x01(\x03\x12\x0f\n\x07\x64one_by\x18\x0e \x01(\x03\x12,\n\x08\x64\x65\x61\x64line\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x12 \x01(\t\x12\x17\n\x0f\x61llowed_actions\x18\x13 \x03(\t\"\x87\x02\n\x13\x43reateTicketRequest\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.helpdesk.tickets.v1.Actor\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x12\n\nsubject_id\x18\x03 \x01(\x03\x12\x0c\n\x04\x62ody\x18\x04 \x01(\t\x12/\n\x08priority\x18\x05 \x01(\x0e\x32\x1d.helpdesk.tickets.v1.Priority\x12\x0f\n\x07unit_id\x18\x06 \x01(\x03\x12\x14\n\x0c\x61ssignee_ids\x18\x07 \x03(\x03\x12\x11\n\tclient_id\x18\x08 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\t \x01(\t\x12\x0e\n\x06source\x18\n \x01(\t\"P\n\x10GetTicketRequest\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.helpdesk.tickets.v1.Actor\x12\x11\n\tticket_id\x18\x02 \x01(\x03*^\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x10\n\x0cPRIORITY_LOW\x10\x01\x12\x13\n\x0fPRIORITY_NORMAL\x10\x02\x12\x11\n\rPRIORITY_HIGH\x10\x03*d\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\r\n\tSTATE_NEW\x10\x01\x12\x11\n\rSTATE_IN_WORK\x10\x02\x12\x0e\n\nSTATE_DONE\x10\x03\x12\x12\n\x0eSTATE_ARCHIVED\x10\x04\x32\xb1\x01\n\x07Tickets\x12U\n\x0c\x43reateTicket\x12(.helpdesk.tickets.v1.CreateTicketRequest\x1a\x1b.helpdesk.tickets.v1.Ticket\x12O\n\tGetTicket\x12%.helpdesk.tickets.v1.GetTicketRequest\x1a\x1b.helpdesk.tickets.v1.Ticketb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!helpdesk/tickets/v1/tickets.proto\x12\x13helpdesk.tickets.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x01\n\x05\x41\x63tor\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x11\n\tis_client\x18\x02 \x01(\x08\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08unit_ids\x18\x04 \x03(\x03\x12\x10\n\x08is_admin\x18\x05 \x01(\x08\x12\x17\n\x0f\x63lient_group_id\x18\x06 \x01(\x03\x12\x1c\n\x14is_client_group_lead\x18\x07 \x01(\x08\"\x8e\x04\n\x06Ticket\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\x12\x0b\n\x03ref\x18\x03 \x01(\t\x12\x0f\n\x07subject\x18\x04 \x01(\t\x12\x12\n\nsubject_id\x18\x05 \x01(\x03\x12\x0c\n\x04\x62ody\x18\x06 \x01(\t\x12/\n\x08priority\x18\x07 \x01(\x0e\x32\x1d.helpdesk.tickets.v1.Priority\x12)\n\x05state\x18\x08 \x01(\x0e\x32\x1a.helpdesk.tickets.v1.State\x12\x0f\n\x07unit_id\x18\t \x01(\x03\x12\x14\n\x0c\x61ssignee_ids\x18\n \x03(\x03\x12\x11\n\tauthor_id\x18\x0b \x01(\x03\x12\x11\n\tclient_id\x18\x0c \x01(\x03\x12\x11\n\tlocked_by\x18\r \x01(\x03\x12\x0f\n\x07\x64one_by\x18\x0e \x01(\x03\x12,\n\x08\x64\x65\x61\x64line\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x12 \x01(\t\x12\x17\n\x0f\x61llowed_actions\x18\x13 \x03(\t\x12\x13\n\x0bsla_plan_id\x18\x14 \x01(\x03\x12\x0f\n\x07version\x18\x15 \x01(\x03\"\x87\x02\n\x13\x43reateTicketRequest\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.helpdesk.tickets.v1.Actor\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x12\n\nsubject_id\x18\x03 \x01(\x03\x12\x0c\n\x04\x62ody\x18\x04 \x01(\t\x12/\n\x08priority\x18\x05 \x01(\x0e\x32\x1d.helpdesk.tickets.v1.Priority\x12\x0f\n\x07unit_id\x18\x06 \x01(\x03\x12\x14\n\x0c\x61ssignee_ids\x18\x07 \x03(\x03\x12\x11\n\tclient_id\x18\x08 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\t \x01(\t\x12\x0e\n\x06source\x18\n \x01(\t\"P\n\x10GetTicketRequest\x12)\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1a.helpdesk.tickets.v1.Actor\x12\x11\n\tticket_id\x18\x02 \x01(\x03*^\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x10\n\x0cPRIORITY_LOW\x10\x01\x12\x13\n\x0fPRIORITY_NORMAL\x10\x02\x12\x11\n\rPRIORITY_HIGH\x10\x03*d\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\r\n\tSTATE_NEW\x10\x01\x12\x11\n\rSTATE_IN_WORK\x10\x02\x12\x0e\n\nSTATE_DONE\x10\x03\x12\x12\n\x0eSTATE_ARCHIVED\x10\x04\x32\xb1\x01\n\x07Tickets\x12U\n\x0c\x43reateTicket\x12(.helpdesk.tickets.v1.CreateTicketRequest\x1a\x1b.helpdesk.tickets.v1.Ticket\x12O\n\tGetTicket\x12%.helpdesk.tickets.v1.GetTicketRequest\x1a\x1b.helpdesk.tickets.v1.Ticketb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helpdesk.tickets.v1.tickets_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRIORITY']._serialized_start=1081
-  _globals['_PRIORITY']._serialized_end=1175
-  _globals['_STATE']._serialized_start=1177
-  _globals['_STATE']._serialized_end=1277
+  _globals['_PRIORITY']._serialized_start=1119
+  _globals['_PRIORITY']._serialized_end=1213
+  _globals['_STATE']._serialized_start=1215
+  _globals['_STATE']._serialized_end=1315
   _globals['_ACTOR']._serialized_start=92
   _globals['_ACTOR']._serialized_end=240
   _globals['_TICKET']._serialized_start=243
-  _globals['_TICKET']._serialized_end=731
-  _globals['_CREATETICKETREQUEST']._serialized_start=734
-  _globals['_CREATETICKETREQUEST']._serialized_end=997
-  _globals['_GETTICKETREQUEST']._serialized_start=999
-  _globals['_GETTICKETREQUEST']._serialized_end=1079
-  _globals['_TICKETS']._serialized_start=1280
-  _globals['_TICKETS']._serialized_end=1457
+  _globals['_TICKET']._serialized_end=769
+  _globals['_CREATETICKETREQUEST']._serialized_start=772
+  _globals['_CREATETICKETREQUEST']._serialized_end=1035
+  _globals['_GETTICKETREQUEST']._serialized_start=1037
+  _globals['_GETTICKETREQUEST']._serialized_end=1117
+  _globals['_TICKETS']._serialized_start=1318
+  _globals['_TICKETS']._serialized_end=1495
 # @@protoc_insertion_point(module_scope)

@@ -124,6 +124,8 @@ class Ticket(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     ALLOWED_ACTIONS_FIELD_NUMBER: _builtins.int
+    SLA_PLAN_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     number: _builtins.int
     ref: _builtins.str
@@ -140,6 +142,10 @@ class Ticket(_message.Message):
     done_by: _builtins.int
     """0 = nobody"""
     source: _builtins.str
+    sla_plan_id: _builtins.int
+    """0 = none (from the subject)"""
+    version: _builtins.int
+    """bumps on every change; the REST ETag"""
     @_builtins.property
     def assignee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
@@ -172,10 +178,12 @@ class Ticket(_message.Message):
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         source: _builtins.str = ...,
         allowed_actions: _abc.Iterable[_builtins.str] | None = ...,
+        sla_plan_id: _builtins.int = ...,
+        version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "deadline", b"deadline", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "client_id", b"client_id", "created_at", b"created_at", "deadline", b"deadline", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "client_id", b"client_id", "created_at", b"created_at", "deadline", b"deadline", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,0 +1,11 @@
+"""REST /api/v1: one router per service it fronts. Handlers translate HTTP ⇄ gRPC, nothing more."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from helpdesk_gateway.api import identity, notify, realtime, sla, tickets
+
+router = APIRouter()
+for area in (identity, tickets, sla, notify, realtime):
+    router.include_router(area.router)

@@ -1,0 +1,30 @@
+"""Shapes shared by the REST routers: strict request bodies and time stamps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict
+
+from helpdesk_gateway.clients import Clients
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def ts(value: Any) -> str | None:
+    """A protobuf Timestamp as RFC 3339, or None when unset."""
+    return value.ToJsonString() if value.seconds or value.nanos else None
+
+
+def clients(request: Request) -> Clients:
+    c: Clients = request.app.state.clients
+    return c
+
+
+def page(items: list[dict[str, Any]], next_cursor: str | None = None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": next_cursor}
