@@ -39,6 +39,10 @@ def outbox_channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    return None
+
+
 class Database:
     """One service's pool of connections, all scoped to the service's schema."""
 
@@ -56,6 +60,10 @@ class Database:
             min_size=1,
             max_size=self._pool_size,
             server_settings={"search_path": self.schema, "application_name": self.schema},
+            # asyncpg resets every connection on release (a round trip: unlock, CLOSE ALL,
+            # UNLISTEN, RESET ALL). Pooled connections never keep session state here:
+            # locks are transaction-scoped and LISTEN uses a dedicated connection.
+            reset=_keep_session,
         )
 
     async def close(self) -> None:

@@ -682,7 +682,8 @@ def _watch(stack: Stack) -> None:
 def run(config: Path, var_dir: Path, *, verbose: bool = False) -> int:
     """``run``: start the stack, wait for Ctrl-C or SIGTERM, stop it. Returns the exit code."""
     previous_term: Any = signal.signal(signal.SIGTERM, _raise_interrupt)
-    previous_int: Any = signal.getsignal(signal.SIGINT)
+    # Explicitly: a shell starting us in the background leaves SIGINT ignored.
+    previous_int: Any = signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         return _run(config, var_dir, verbose=verbose)
     finally:

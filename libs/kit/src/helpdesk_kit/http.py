@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -115,7 +116,13 @@ def create_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz, /readyz, /metrics and problem+json errors."""
-    app = FastAPI(title=f"helpdesk {service}", **fastapi_kwargs)
+    # FastAPI's own telemetry is off: spans come from the OpenTelemetry instrumentation
+    # below when tracing is on (one span per request, not two), metrics from /metrics.
+    app = FastAPI(
+        title=f"helpdesk {service}",
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+        **fastapi_kwargs,
+    )
     checks = dict(readiness or {})
 
     @app.get("/healthz", include_in_schema=False)
@@ -139,7 +146,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_middleware(_Metrics, service=service)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    if tracing.is_enabled():
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app
 
 

@@ -16,6 +16,7 @@ import orjson
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 
+from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError, ErrorCode, FieldError, Unavailable, error_for
 
 ERROR_FIELDS_KEY = "helpdesk-error-fields"
@@ -59,8 +60,10 @@ class GrpcServer:
     """A grpc.aio server on a port, with health reporting per service name."""
 
     def __init__(self, *, port: int, service_names: Sequence[str]) -> None:
-        tracing: grpc.aio.ServerInterceptor = aio_server_interceptor()  # type: ignore[no-untyped-call]
-        self.server = grpc.aio.server(interceptors=[tracing, _ErrorMapping()])
+        interceptors: list[grpc.aio.ServerInterceptor] = [_ErrorMapping()]
+        if tracing.is_enabled():
+            interceptors.insert(0, aio_server_interceptor())  # type: ignore[no-untyped-call]
+        self.server = grpc.aio.server(interceptors=interceptors)
         self.port = self.server.add_insecure_port(f"0.0.0.0:{port}")
         self._health = health.aio.HealthServicer()
         self._names = ["", *service_names]
@@ -120,9 +123,12 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, target: str) -> AppError:
 
 def channel(target: str, *, deadline: float) -> grpc.aio.Channel:
     """A client channel to ``host:port``: traced, with a default deadline and error mapping."""
+    interceptors: list[Any] = [_DeadlineAndErrors(target, deadline)]
+    if tracing.is_enabled():
+        interceptors[:0] = aio_client_interceptors()  # type: ignore[no-untyped-call]
     return grpc.aio.insecure_channel(
         target,
-        interceptors=[*aio_client_interceptors(), _DeadlineAndErrors(target, deadline)],  # type: ignore[no-untyped-call]
+        interceptors=interceptors,
         options=[("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)],
     )
 

@@ -110,9 +110,10 @@ def start_process(*, service: str, settings: ServiceSettings) -> Lifecycle:
     configure_logging(service=service, level=settings.log_level, fmt=settings.log_format)
     provider = configure_tracing(service=service, otlp_endpoint=settings.otlp_endpoint)
     life = Lifecycle()
+    if provider is not None:
 
-    async def flush() -> None:
-        await asyncio.to_thread(provider.shutdown)
+        async def flush() -> None:
+            await asyncio.to_thread(provider.shutdown)
 
-    life.on_stop(flush)
+        life.on_stop(flush)
     return life

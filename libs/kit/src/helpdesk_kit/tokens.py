@@ -20,13 +20,18 @@ from helpdesk_kit.errors import Unauthenticated
 ISSUER = "helpdesk"
 AUDIENCE = "helpdesk"
 ALGORITHM = "EdDSA"
+LEEWAY = 5
 
 KeyFetcher = Callable[[], Awaitable[dict[str, bytes]]]
 
 
 class TokenVerifier:
-    def __init__(self, fetch_keys: KeyFetcher, *, refresh_interval: float = 5.0) -> None:
+    def __init__(
+        self, fetch_keys: KeyFetcher, *, refresh_interval: float = 5.0, cache_size: int = 10_000
+    ) -> None:
         self._fetch = fetch_keys
+        self._verified: dict[str, dict[str, Any]] = {}
+        self._cache_size = cache_size
         self._keys: dict[str, Any] = {}
         self._refreshed_at = 0.0
         self._interval = refresh_interval
@@ -41,7 +46,25 @@ class TokenVerifier:
             self._refreshed_at = time.monotonic()
 
     async def verify(self, token: str) -> dict[str, Any]:
-        """The token's claims, or Unauthenticated when it is malformed, forged or expired."""
+        """The token's claims, or Unauthenticated when it is malformed, forged or expired.
+
+        A token's signature is checked once: a client sends the same token with every
+        request until it expires, so verified claims are remembered (bounded) and only
+        the expiry is checked again.
+        """
+        claims = self._verified.get(token)
+        if claims is not None:
+            if claims["exp"] + LEEWAY < time.time():
+                del self._verified[token]
+                raise Unauthenticated("The access token has expired.")
+            return claims
+        claims = await self._verify_signature(token)
+        if len(self._verified) >= self._cache_size:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = claims
+        return claims
+
+    async def _verify_signature(self, token: str) -> dict[str, Any]:
         try:
             kid = jwt.get_unverified_header(token).get("kid", "")
         except jwt.InvalidTokenError as exc:
@@ -54,7 +77,7 @@ class TokenVerifier:
                 raise Unauthenticated("The access token was signed by an unknown key.")
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER, leeway=5
+                token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER, leeway=LEEWAY
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("The access token has expired.") from exc

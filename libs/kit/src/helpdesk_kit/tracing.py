@@ -10,20 +10,33 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+_enabled = False
 
-def configure_tracing(*, service: str, otlp_endpoint: str | None) -> TracerProvider:
-    """Installs a tracer provider named after the service; exports over OTLP when configured."""
+
+def is_enabled() -> bool:
+    """Whether spans are recorded (an OTLP endpoint is configured).
+
+    Without an exporter nobody would read the spans, and instrumenting every
+    request, RPC and query costs a large share of the hot path's CPU; the
+    instrumentation is then left out entirely (spans are the API's no-ops).
+    """
+    return _enabled
+
+
+def configure_tracing(*, service: str, otlp_endpoint: str | None) -> TracerProvider | None:
+    """Installs a tracer provider named after the service exporting over OTLP, when configured."""
+    global _enabled
+    if not otlp_endpoint:
+        return None
+    # Imported here: the exporter pulls in grpc channels we need only when exporting.
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    if otlp_endpoint:
-        # Imported here: the exporter pulls in grpc channels we need only when exporting.
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-        provider.add_span_processor(
-            BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True))
-        )
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))
     trace.set_tracer_provider(provider)
     # Runtime queries go through asyncpg (db.py): one span per statement.
     AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    _enabled = True
     return provider
 
 

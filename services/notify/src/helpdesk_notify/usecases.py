@@ -60,7 +60,7 @@ async def notify_ticket_created(
             subject(SERVICE, "NotificationCreated"),
             events_pb2.NotificationCreated(notification=popup_to_pb(popup)),
         )
-    log.info("notify.popups", ticket_id=ticket_id, recipients=len(popups))
+    log.debug("notify.popups", ticket_id=ticket_id, recipients=len(popups))
     return popups
 
 

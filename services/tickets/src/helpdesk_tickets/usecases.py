@@ -32,7 +32,7 @@ async def create_ticket(
             await store.save_idempotency_key(uow.conn, actor.user_id, idempotency_key, ticket.id)
         await uow.record_event(*events.ticket_created(ticket, actor))
         await uow.commit()
-    log.info("ticket.created", ticket_id=ticket.id, actor_id=actor.user_id)
+    log.debug("ticket.created", ticket_id=ticket.id, actor_id=actor.user_id)
     return ticket
 
 

@@ -64,7 +64,7 @@ def user_out(u: id_pb.User) -> dict[str, Any]:
     }
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", response_model=None)
 async def login(body: LoginIn, request: Request) -> dict[str, Any]:
     resp = await clients(request).identity.Login(
         id_pb.LoginRequest(
@@ -82,19 +82,19 @@ async def login(body: LoginIn, request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/me")
+@router.get("/me", response_model=None)
 async def me(caller: CallerDep, request: Request) -> dict[str, Any]:
     resp = await clients(request).identity.GetUsers(id_pb.GetUsersRequest(ids=[caller.user_id]))
     return user_out(resp.users[0])
 
 
-@router.get("/units")
+@router.get("/units", response_model=None)
 async def list_units(caller: CallerDep, request: Request) -> dict[str, Any]:
     resp = await clients(request).identity.ListUnits(id_pb.ListUnitsRequest())
     return page([{"id": u.id, "name": u.name} for u in resp.units])
 
 
-@router.post("/units", status_code=201)
+@router.post("/units", response_model=None, status_code=201)
 async def create_unit(body: UnitIn, admin: AdminDep, request: Request) -> dict[str, Any]:
     unit = await clients(request).identity.CreateUnit(
         id_pb.CreateUnitRequest(actor_id=admin.user_id, name=body.name)
@@ -102,7 +102,7 @@ async def create_unit(body: UnitIn, admin: AdminDep, request: Request) -> dict[s
     return {"id": unit.id, "name": unit.name}
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", response_model=None, status_code=201)
 async def create_user(body: UserIn, admin: AdminDep, request: Request) -> dict[str, Any]:
     user = await clients(request).identity.CreateUser(
         id_pb.CreateUserRequest(

@@ -26,7 +26,7 @@ def notification_out(n: n_pb.Notification) -> dict[str, Any]:
     }
 
 
-@router.get("/me/notifications")
+@router.get("/me/notifications", response_model=None)
 async def my_notifications(
     caller: CallerDep, request: Request, limit: int = 50, cursor: int | None = None
 ) -> dict[str, Any]:
@@ -39,7 +39,7 @@ async def my_notifications(
     return page(items, next_cursor)
 
 
-@router.post("/me/notifications/{notification_id}/read", status_code=204)
+@router.post("/me/notifications/{notification_id}/read", response_model=None, status_code=204)
 async def mark_read(notification_id: int, caller: CallerDep, request: Request) -> None:
     await clients(request).notify.MarkRead(
         n_pb.MarkReadRequest(user_id=caller.user_id, notification_id=notification_id)

@@ -57,7 +57,7 @@ def ticket_out(t: t_pb.Ticket) -> dict[str, Any]:
     }
 
 
-@router.post("/tickets", status_code=201)
+@router.post("/tickets", response_model=None, status_code=201)
 async def create_ticket(
     body: TicketIn,
     caller: CallerDep,
@@ -80,7 +80,7 @@ async def create_ticket(
     return ticket_out(ticket)
 
 
-@router.get("/tickets/{ticket_id}")
+@router.get("/tickets/{ticket_id}", response_model=None)
 async def get_ticket(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
     ticket = await clients(request).tickets.GetTicket(
         t_pb.GetTicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
