@@ -11,7 +11,6 @@ A benchmark, not a test: it prints figures and asserts nothing.
 """
 
 # ruff: noqa: E501
-from __future__ import annotations
 
 import argparse
 import asyncio
@@ -108,6 +107,18 @@ async def load(url: str, levels: list[int], seconds: float) -> None:
             print((await run_phase(session, url, "none", 1, c, seconds)).line(), flush=True)
 
 
+def _wait_for_port(port: int, timeout: float = 60.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"nothing listens on port {port}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -143,7 +154,8 @@ def main() -> int:
                 subprocess.Popen([*me, "--role", "http", "--port", str(hport), "--grpc-port", str(gport)]),
             ]
             try:
-                time.sleep(4)
+                _wait_for_port(hport)
+                time.sleep(1)  # the gRPC side connects to NATS and PostgreSQL meanwhile
                 asyncio.run(
                     load(f"http://127.0.0.1:{hport}", [int(x) for x in args.levels.split(",")], args.seconds)
                 )

@@ -9,6 +9,7 @@ import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import generate_latest
 from pydantic import BaseModel
 
 from helpdesk_kit.errors import FieldError, InvalidInput, NotFound, RateLimited, Unavailable
@@ -62,6 +63,8 @@ async def test_an_app_error_crosses_grpc_as_the_same_error_with_its_fields() -> 
             await _call(server.port)
         assert err.value.detail == "bad"
         assert err.value.errors == [FieldError("subject", "must not be empty")]
+        metrics = generate_latest().decode()
+        assert 'grpc_code="INVALID_ARGUMENT",grpc_method="Check",grpc_service="test.Echo"' in metrics
     finally:
         await server.stop(0)
 

@@ -8,6 +8,7 @@ AppError subclass, so the gateway answers with the right problem+json.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
@@ -15,9 +16,20 @@ import grpc
 import orjson
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
+from prometheus_client import Counter, Histogram
 
 from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError, ErrorCode, FieldError, Unavailable, error_for
+
+HANDLED = Counter(
+    "grpc_server_handled_total", "gRPC calls answered", ["grpc_service", "grpc_method", "grpc_code"]
+)
+HANDLING = Histogram(
+    "grpc_server_handling_seconds",
+    "gRPC call latency",
+    ["grpc_service", "grpc_method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 
 ERROR_FIELDS_KEY = "helpdesk-error-fields"
 RETRY_AFTER_KEY = "helpdesk-retry-after"
@@ -27,6 +39,8 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
 class _ErrorMapping(grpc.aio.ServerInterceptor):
+    """Turns AppErrors into status codes with their fields, and counts and times every call."""
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
@@ -36,11 +50,15 @@ class _ErrorMapping(grpc.aio.ServerInterceptor):
         if handler is None or handler.unary_unary is None:
             return handler
         inner: Any = handler.unary_unary
+        service, _, method = details.method.lstrip("/").rpartition("/")
 
         async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            started = time.perf_counter()
+            code = "OK"
             try:
                 return await inner(request, context)
             except AppError as exc:
+                code = exc.code.grpc_status.name
                 meta: list[tuple[str, str]] = []
                 if exc.errors:
                     fields = [{"field": e.field, "message": e.message} for e in exc.errors]
@@ -48,6 +66,12 @@ class _ErrorMapping(grpc.aio.ServerInterceptor):
                 if exc.retry_after is not None:
                     meta.append((RETRY_AFTER_KEY, str(exc.retry_after)))
                 await context.abort(exc.code.grpc_status, exc.detail, trailing_metadata=tuple(meta))
+            except Exception:
+                code = "UNKNOWN"
+                raise
+            finally:
+                HANDLED.labels(service, method, code).inc()
+                HANDLING.labels(service, method).observe(time.perf_counter() - started)
 
         return grpc.unary_unary_rpc_method_handler(
             unary,
