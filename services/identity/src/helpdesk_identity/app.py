@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
+import asyncpg
+import redis.asyncio as aioredis
 from helpdesk.identity.v1 import identity_pb2_grpc
 
 from helpdesk_identity import usecases
 from helpdesk_identity.config import Settings
+from helpdesk_identity.ratelimit import Limiter, NoLimits, RedisLimiter
 from helpdesk_identity.rpc import IdentityService
 from helpdesk_kit.db import Database
+from helpdesk_kit.errors import AppError, Conflict
 from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.logs import get_logger
+from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
-from helpdesk_kit.runtime import start_process
+from helpdesk_kit.runtime import Lifecycle, start_process
 
 SERVICE = "identity"
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = get_logger(__name__)
 
 
 async def serve(settings: Settings) -> None:
@@ -24,16 +33,57 @@ async def serve(settings: Settings) -> None:
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
     await usecases.ensure_signing_key(db=db)
+    limiter = await _limiter(settings, life)
+    readiness: dict[str, Any] = {"database": db.ping}
+    if settings.nats_url:
+        nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+        life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
+
+        async def nats_connected() -> bool:
+            return bool(nc.is_connected)
+
+        readiness["nats"] = nats_connected
+    else:
+        log.warning("identity.no_events", reason="HELPDESK_NATS_URL is not set: registration mails wait")
+
+    life.spawn(_ldap_sync_loop(db, settings.ldap_sync_interval_seconds), name="ldap-sync")
 
     grpc_server = GrpcServer(port=settings.grpc_port, service_names=["helpdesk.identity.v1.Identity"])
     identity_pb2_grpc.add_IdentityServicer_to_server(
-        IdentityService(db=db, settings=settings), grpc_server.server
+        IdentityService(db=db, settings=settings, limiter=limiter), grpc_server.server
     )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
-    app = create_app(service=SERVICE, readiness={"database": db.ping})
+    app = create_app(service=SERVICE, readiness=readiness)
     life.serve_http(http_server(app, port=settings.http_port))
     await life.run_until_stopped()
+
+
+async def _limiter(settings: Settings, life: Lifecycle) -> Limiter:
+    if settings.redis_url is None:
+        log.warning("identity.no_rate_limits", reason="HELPDESK_REDIS_URL is not set")
+        return NoLimits()
+    client = aioredis.from_url(settings.redis_url)
+    life.on_stop(client.aclose)
+    return RedisLimiter(
+        client,
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        window_seconds=settings.login_failure_window_seconds,
+    )
+
+
+async def _ldap_sync_loop(db: Database, interval: float) -> None:
+    """Imports the directory every ``interval`` seconds when LDAP is enabled (one replica per round)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await usecases.sync_ldap(db=db, actor=None)
+        except Conflict as exc:  # not enabled, or another replica is syncing
+            log.debug("ldap.sync_skipped", reason=exc.detail)
+        except (AppError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # A failed round (directory or database down) must not end the loop; the next retries.
+            log.warning("ldap.sync_failed", error=repr(exc))
 
 
 async def migrate(settings: Settings) -> None:

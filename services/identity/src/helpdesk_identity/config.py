@@ -11,3 +11,16 @@ class Settings(ServiceSettings, DatabaseSettings):
     admin_password: str | None = None
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # Login rate limits need Redis; without it (tools) there are none.
+    redis_url: str | None = None
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=30, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Registration and recovery publish to NATS (notify mails the links).
+    nats_url: str | None = None
+    public_url: str = "http://localhost:8080"
+    registration_enabled: bool = False
+    password_reset_enabled: bool = True
+    one_time_token_ttl_seconds: int = Field(default=3600, ge=60)
+    # How often the LDAP directory is imported (when LDAP is enabled in the admin settings).
+    ldap_sync_interval_seconds: float = Field(default=3600, gt=0)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+import zoneinfo
+from dataclasses import dataclass, field, replace
 
 from helpdesk_identity.errors import InvalidUser
 from helpdesk_kit.errors import FieldError
@@ -41,6 +42,29 @@ class User:
     client_group_id: int | None = None
     is_client_group_lead: bool = False
     position_id: int | None = None
+    pushbullet: str = ""
+    time_zone: str = ""
+    ldap: bool = False
+
+    def as_new(self) -> NewUser:
+        """The record as creation input, to re-check every rule after a change."""
+        return NewUser(
+            login=self.login,
+            full_name=self.full_name,
+            kind=self.kind,
+            role=self.role,
+            unit_ids=list(self.unit_ids),
+            email=self.email,
+            phone=self.phone,
+            is_admin=self.is_admin,
+            language=self.language,
+            client_group_id=self.client_group_id,
+            is_client_group_lead=self.is_client_group_lead,
+            position_id=self.position_id,
+            pushbullet=self.pushbullet,
+            time_zone=self.time_zone,
+            ldap=self.ldap,
+        )
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,15 @@ class NewUser:
     is_admin: bool = False
     language: str = "en"
     password: str | None = None
+    client_group_id: int | None = None
+    is_client_group_lead: bool = False
+    position_id: int | None = None
+    pushbullet: str = ""
+    time_zone: str = ""
+    ldap: bool = False
+
+    def with_changes(self, **changes: object) -> NewUser:
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     def validate(self) -> None:
         errors = self._contact_errors() + self._kind_errors()
@@ -73,13 +106,25 @@ class NewUser:
             errors.append(FieldError("password", "at least 8 characters"))
         if self.language not in ("en", "ru"):
             errors.append(FieldError("language", "en or ru"))
+        if len(self.pushbullet) > 200:
+            errors.append(FieldError("pushbullet", "at most 200 characters"))
+        if self.time_zone and not _known_time_zone(self.time_zone):
+            errors.append(FieldError("time_zone", "is not an IANA time zone"))
+        if self.ldap and self.password is not None:
+            errors.append(FieldError("password", "an LDAP user signs in with the directory password"))
         return errors
 
     def _kind_errors(self) -> list[FieldError]:
         """Clients have no role, no unit and no admin flag; staff need a role."""
-        if self.kind is Kind.STAFF:
-            return [] if self.role is not None else [FieldError("role", "staff need a role")]
         errors: list[FieldError] = []
+        if self.kind is Kind.STAFF:
+            if self.role is None:
+                errors.append(FieldError("role", "staff need a role"))
+            if self.client_group_id is not None or self.is_client_group_lead:
+                errors.append(FieldError("client_group_id", "only clients belong to a client group"))
+            return errors
+        if self.is_client_group_lead and self.client_group_id is None:
+            errors.append(FieldError("is_client_group_lead", "a lead belongs to the client group"))
         if self.role is not None:
             errors.append(FieldError("role", "a client has no staff role"))
         if self.unit_ids:
@@ -87,3 +132,86 @@ class NewUser:
         if self.is_admin:
             errors.append(FieldError("is_admin", "only staff can be administrators"))
         return errors
+
+
+def _known_time_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def search_pattern(q: str) -> str:
+    """A LIKE pattern matching ``q`` anywhere, with LIKE's wildcards taken literally."""
+    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+_ROLE_RANK = {Role.UNIT_MEMBER: 0, Role.UNIT_HEAD: 1, Role.DEPARTMENT_HEAD: 2}
+
+
+@dataclass(frozen=True)
+class GroupMapping:
+    """Members of the LDAP group ``group_dn`` join ``unit_id`` (if any) with at least ``role``."""
+
+    group_dn: str
+    unit_id: int | None
+    role: Role
+
+
+@dataclass(frozen=True)
+class LdapConfig:
+    """Where the directory is and how its entries become users. The bind password is a secret."""
+
+    enabled: bool = False
+    url: str = ""  # ldaps://host:636 or ldap://host:389 (then StartTLS)
+    start_tls: bool = True
+    ca_pem: str = ""  # trusted CA for the server certificate; "" = the system's
+    base_dn: str = ""
+    bind_dn: str = ""
+    bind_password: str = ""
+    user_filter: str = "(objectClass=inetOrgPerson)"
+    # How a user binds: "" = the DN found by searching; else a template such as
+    # "{login}@corp.example" (AD UPN) or "uid={login},ou=people,dc=example,dc=org".
+    bind_template: str = ""
+    attr_login: str = "uid"
+    attr_full_name: str = "cn"
+    attr_email: str = "mail"
+    attr_phone: str = "telephoneNumber"
+    default_role: Role = Role.UNIT_MEMBER
+    groups: tuple[GroupMapping, ...] = ()
+
+    def validate(self) -> None:
+        errors: list[FieldError] = []
+        if self.enabled:
+            if not re.match(r"^ldaps?://[^/\s]+$", self.url):
+                errors.append(FieldError("url", "ldaps://host[:port] or ldap://host[:port]"))
+            if self.url.startswith("ldap://") and not self.start_tls:
+                errors.append(FieldError("start_tls", "a plain ldap:// URL needs StartTLS"))
+            if not self.base_dn:
+                errors.append(FieldError("base_dn", "must not be empty"))
+            if not self.attr_login:
+                errors.append(FieldError("attr_login", "must not be empty"))
+            if "{login}" not in self.bind_template and self.bind_template:
+                errors.append(FieldError("bind_template", "must contain {login}"))
+        if errors:
+            raise InvalidUser("The LDAP settings are not valid.", errors=errors)
+
+    def role_and_units(self, member_of: set[str]) -> tuple[Role, list[int]]:
+        """The highest mapped role and the mapped units of a user in these groups."""
+        matched = [g for g in self.groups if g.group_dn.lower() in member_of]
+        role = max((g.role for g in matched), key=_ROLE_RANK.__getitem__, default=self.default_role)
+        role = max(role, self.default_role, key=_ROLE_RANK.__getitem__)
+        units = sorted({g.unit_id for g in matched if g.unit_id is not None})
+        return role, units
+
+
+@dataclass(frozen=True)
+class LdapEntry:
+    dn: str
+    login: str
+    full_name: str
+    email: str
+    phone: str
+    member_of: frozenset[str]

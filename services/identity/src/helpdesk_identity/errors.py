@@ -1,16 +1,19 @@
 """Errors of the identity service.
 
 AppError (kit)
-├── Unauthenticated ── BadCredentials      wrong login or password, or a disabled user
-├── NotFound ───────── UnknownUnit, UserNotFound
+├── Unauthenticated ── BadCredentials      wrong login, password or TOTP code, or a disabled user
+│                   └─ BadToken            unknown, revoked or expired refresh/API/one-time token
+├── NotFound ───────── UserNotFound
+├── RateLimited ────── TooManyAttempts     login attempts over the limit (carries retry_after)
 └── InvalidInput ───── InvalidUser          fields that break the directory's rules
+                    └─ UnknownUnit          a unit, client group or position that does not exist
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpdesk_kit.errors import InvalidInput, NotFound, Unauthenticated
+from helpdesk_kit.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
 
 
 @dataclass
@@ -19,10 +22,25 @@ class BadCredentials(Unauthenticated):
 
 
 @dataclass
-class UnknownUnit(NotFound):
-    pass
+class BadToken(Unauthenticated):
+    detail: str = "The token is unknown, revoked or expired."
+
+
+@dataclass
+class UserNotFound(NotFound):
+    detail: str = "No such user."
+
+
+@dataclass
+class TooManyAttempts(RateLimited):
+    detail: str = "Too many sign-in attempts; try again later."
 
 
 @dataclass
 class InvalidUser(InvalidInput):
+    pass
+
+
+@dataclass
+class UnknownUnit(InvalidInput):
     pass

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeAlias
 
 import grpc
+import orjson
+from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.identity.v1 import identity_pb2 as pb
 from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
 
 from helpdesk_identity import usecases
 from helpdesk_identity.config import Settings
 from helpdesk_identity.domain import Kind, NewUser, Role, User
+from helpdesk_identity.ratelimit import Limiter, NoLimits
+from helpdesk_identity.store import ApiTokenRow
 from helpdesk_kit.db import Database
-from helpdesk_kit.errors import Unauthenticated
+from helpdesk_kit.errors import InvalidInput, Unauthenticated
 
 _KIND = {Kind.STAFF: pb.USER_KIND_STAFF, Kind.CLIENT: pb.USER_KIND_CLIENT}
 _ROLE = {
@@ -40,16 +45,65 @@ def user_to_pb(u: User) -> pb.User:
         position_id=u.position_id or 0,
         language=u.language,
         is_active=u.is_active,
+        pushbullet=u.pushbullet,
+        time_zone=u.time_zone,
     )
+
+
+def _ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _api_token_pb(row: ApiTokenRow) -> pb.ApiToken:
+    return pb.ApiToken(
+        id=row.id,
+        name=row.name,
+        created_at=_ts(row.created_at),
+        expires_at=_ts(row.expires_at),
+        last_used_at=_ts(row.last_used_at),
+    )
+
+
+_OPTIONAL_FIELDS = (
+    "login",
+    "full_name",
+    "email",
+    "phone",
+    "is_client_group_lead",
+    "is_admin",
+    "language",
+    "pushbullet",
+    "time_zone",
+    "is_active",
+)
+
+
+def _changes(r: pb.UpdateUserRequest) -> dict[str, Any]:
+    """The fields an UpdateUserRequest sets, by NewUser's names."""
+    changes: dict[str, Any] = {f: getattr(r, f) for f in _OPTIONAL_FIELDS if r.HasField(f)}  # type: ignore[arg-type]
+    if r.HasField("role"):
+        changes["role"] = _ROLE_IN.get(r.role)
+    if r.set_unit_ids:
+        changes["unit_ids"] = list(r.unit_ids)
+    if r.HasField("client_group_id"):
+        changes["client_group_id"] = r.client_group_id or None
+    if r.HasField("position_id"):
+        changes["position_id"] = r.position_id or None
+    return changes
 
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class IdentityService(pb_grpc.IdentityServicer):
-    def __init__(self, *, db: Database, settings: Settings) -> None:
+    def __init__(self, *, db: Database, settings: Settings, limiter: Limiter | None = None) -> None:
         self._db = db
         self._settings = settings
+        self._limiter: Limiter = limiter or NoLimits()
 
     async def _actor(self, actor_id: int) -> User:
         actor = await usecases.actor_by_id(db=self._db, user_id=actor_id)
@@ -58,19 +112,231 @@ class IdentityService(pb_grpc.IdentityServicer):
         return actor
 
     async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
-        token, refresh, user = await usecases.login(
+        tokens = await usecases.login(
             db=self._db,
+            limiter=self._limiter,
             login=request.login,
             password=request.password,
+            totp=request.totp,
+            address=request.client_address,
             access_ttl=self._settings.access_token_ttl_seconds,
             refresh_ttl=self._settings.refresh_token_ttl_seconds,
         )
+        return self._tokens(tokens)
+
+    def _tokens(self, tokens: usecases.Tokens) -> pb.LoginResponse:
         return pb.LoginResponse(
-            access_token=token,
-            refresh_token=refresh,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
             expires_in=self._settings.access_token_ttl_seconds,
-            user=user_to_pb(user),
+            user=user_to_pb(tokens.user),
         )
+
+    async def Refresh(self, request: pb.RefreshRequest, context: Context) -> pb.LoginResponse:
+        tokens = await usecases.refresh(
+            db=self._db,
+            refresh_token=request.refresh_token,
+            access_ttl=self._settings.access_token_ttl_seconds,
+        )
+        return self._tokens(tokens)
+
+    async def Logout(self, request: pb.LogoutRequest, context: Context) -> pb.LogoutResponse:
+        await usecases.logout(db=self._db, session_id=request.session_id)
+        return pb.LogoutResponse()
+
+    async def CheckSession(
+        self, request: pb.CheckSessionRequest, context: Context
+    ) -> pb.CheckSessionResponse:
+        active = await usecases.session_active(db=self._db, session_id=request.session_id)
+        return pb.CheckSessionResponse(active=active)
+
+    async def AuthenticateApiToken(
+        self, request: pb.AuthenticateApiTokenRequest, context: Context
+    ) -> pb.AuthenticateApiTokenResponse:
+        token_id, user = await usecases.authenticate_api_token(db=self._db, token=request.token)
+        return pb.AuthenticateApiTokenResponse(user=user_to_pb(user), token_id=token_id)
+
+    async def CreateApiToken(self, request: pb.CreateApiTokenRequest, context: Context) -> pb.ApiToken:
+        row, secret = await usecases.create_api_token(
+            db=self._db,
+            actor=await self._actor(request.actor_id),
+            name=request.name,
+            expires_in=request.expires_in_seconds,
+        )
+        token = _api_token_pb(row)
+        token.secret = secret
+        return token
+
+    async def ListApiTokens(
+        self, request: pb.ListApiTokensRequest, context: Context
+    ) -> pb.ListApiTokensResponse:
+        rows = await usecases.list_api_tokens(db=self._db, actor=await self._actor(request.actor_id))
+        return pb.ListApiTokensResponse(tokens=[_api_token_pb(r) for r in rows])
+
+    async def RevokeApiToken(
+        self, request: pb.RevokeApiTokenRequest, context: Context
+    ) -> pb.RevokeApiTokenResponse:
+        await usecases.revoke_api_token(
+            db=self._db, actor=await self._actor(request.actor_id), token_id=request.token_id
+        )
+        return pb.RevokeApiTokenResponse()
+
+    async def SetupTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpSetupResponse:
+        secret, uri = await usecases.setup_totp(db=self._db, actor=await self._actor(request.actor_id))
+        return pb.TotpSetupResponse(secret=secret, provisioning_uri=uri)
+
+    async def ConfirmTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpResponse:
+        await usecases.confirm_totp(db=self._db, actor=await self._actor(request.actor_id), code=request.code)
+        return pb.TotpResponse(enabled=True)
+
+    async def DisableTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpResponse:
+        await usecases.disable_totp(db=self._db, actor=await self._actor(request.actor_id), code=request.code)
+        return pb.TotpResponse(enabled=False)
+
+    async def ListUsers(self, request: pb.ListUsersRequest, context: Context) -> pb.ListUsersResponse:
+        users, next_after = await usecases.list_users(
+            db=self._db,
+            actor=await self._actor(request.actor_id),
+            q=request.q,
+            unit_id=request.unit_id or None,
+            kind=_KIND_IN.get(request.kind),
+            after_id=request.after_id,
+            limit=request.limit or 50,
+        )
+        return pb.ListUsersResponse(users=[user_to_pb(u) for u in users], next_after_id=next_after)
+
+    async def GetUser(self, request: pb.GetUserRequest, context: Context) -> pb.User:
+        user = await usecases.get_user(
+            db=self._db, actor=await self._actor(request.actor_id), user_id=request.user_id
+        )
+        return user_to_pb(user)
+
+    async def UpdateUser(self, request: pb.UpdateUserRequest, context: Context) -> pb.User:
+        user = await usecases.update_user(
+            db=self._db,
+            actor=await self._actor(request.actor_id),
+            user_id=request.user_id,
+            changes=_changes(request),
+            password=request.password if request.HasField("password") else None,
+        )
+        return user_to_pb(user)
+
+    async def DisableUser(self, request: pb.DisableUserRequest, context: Context) -> pb.User:
+        user = await usecases.disable_user(
+            db=self._db, actor=await self._actor(request.actor_id), user_id=request.user_id
+        )
+        return user_to_pb(user)
+
+    async def UpdateUnit(self, request: pb.UpdateUnitRequest, context: Context) -> pb.Unit:
+        unit_id, name = await usecases.update_unit(
+            db=self._db, actor=await self._actor(request.actor_id), unit_id=request.unit_id, name=request.name
+        )
+        return pb.Unit(id=unit_id, name=name)
+
+    async def CreateClientGroup(
+        self, request: pb.CreateClientGroupRequest, context: Context
+    ) -> pb.ClientGroup:
+        group_id, name, lead_id = await usecases.create_client_group(
+            db=self._db,
+            actor=await self._actor(request.actor_id),
+            name=request.name,
+            lead_id=request.lead_id or None,
+        )
+        return pb.ClientGroup(id=group_id, name=name, lead_id=lead_id or 0)
+
+    async def ListClientGroups(
+        self, request: pb.ListClientGroupsRequest, context: Context
+    ) -> pb.ListClientGroupsResponse:
+        groups = await usecases.list_client_groups(db=self._db)
+        return pb.ListClientGroupsResponse(
+            groups=[pb.ClientGroup(id=i, name=n, lead_id=lead or 0) for i, n, lead in groups]
+        )
+
+    async def ListClientGroupMembers(
+        self, request: pb.ListClientGroupMembersRequest, context: Context
+    ) -> pb.UsersResponse:
+        users = await usecases.client_group_members(db=self._db, group_id=request.client_group_id)
+        return pb.UsersResponse(users=[user_to_pb(u) for u in users])
+
+    async def CreatePosition(self, request: pb.CreatePositionRequest, context: Context) -> pb.Position:
+        position_id, name = await usecases.create_position(
+            db=self._db, actor=await self._actor(request.actor_id), name=request.name
+        )
+        return pb.Position(id=position_id, name=name)
+
+    async def ListPositions(
+        self, request: pb.ListPositionsRequest, context: Context
+    ) -> pb.ListPositionsResponse:
+        positions = await usecases.list_positions(db=self._db)
+        return pb.ListPositionsResponse(positions=[pb.Position(id=i, name=n) for i, n in positions])
+
+    def _switches(self) -> usecases.SelfService:
+        s = self._settings
+        return usecases.SelfService(
+            public_url=s.public_url.rstrip("/"),
+            registration_enabled=s.registration_enabled,
+            password_reset_enabled=s.password_reset_enabled,
+            token_ttl=s.one_time_token_ttl_seconds,
+        )
+
+    async def Register(self, request: pb.RegisterRequest, context: Context) -> pb.RegisterResponse:
+        await usecases.register(
+            db=self._db,
+            switches=self._switches(),
+            email=request.email,
+            password=request.password,
+            full_name=request.full_name,
+            login=request.login,
+            language=request.language,
+        )
+        return pb.RegisterResponse()
+
+    async def ConfirmRegistration(self, request: pb.ConfirmRegistrationRequest, context: Context) -> pb.User:
+        return user_to_pb(await usecases.confirm_registration(db=self._db, token=request.token))
+
+    async def RequestPasswordReset(
+        self, request: pb.RequestPasswordResetRequest, context: Context
+    ) -> pb.RequestPasswordResetResponse:
+        await usecases.request_password_reset(
+            db=self._db, switches=self._switches(), login_or_email=request.login_or_email
+        )
+        return pb.RequestPasswordResetResponse()
+
+    async def ConfirmPasswordReset(
+        self, request: pb.ConfirmPasswordResetRequest, context: Context
+    ) -> pb.ConfirmPasswordResetResponse:
+        await usecases.confirm_password_reset(
+            db=self._db, switches=self._switches(), token=request.token, new_password=request.new_password
+        )
+        return pb.ConfirmPasswordResetResponse()
+
+    async def GetLdapSettings(self, request: pb.LdapSettingsRequest, context: Context) -> pb.LdapSettings:
+        data = await usecases.get_ldap_settings(db=self._db, actor=await self._actor(request.actor_id))
+        return pb.LdapSettings(settings_json=orjson.dumps(data).decode())
+
+    async def PutLdapSettings(self, request: pb.LdapSettingsRequest, context: Context) -> pb.LdapSettings:
+        try:
+            data = orjson.loads(request.settings_json)
+        except orjson.JSONDecodeError:
+            raise InvalidInput("The LDAP settings are not JSON.") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("The LDAP settings are an object.")
+        out = await usecases.put_ldap_settings(
+            db=self._db, actor=await self._actor(request.actor_id), data=data
+        )
+        return pb.LdapSettings(settings_json=orjson.dumps(out).decode())
+
+    async def TestLdap(self, request: pb.LdapActionRequest, context: Context) -> pb.LdapTestResponse:
+        ok, detail, count = await usecases.test_ldap(db=self._db, actor=await self._actor(request.actor_id))
+        return pb.LdapTestResponse(ok=ok, detail=detail, users_found=count)
+
+    async def SyncLdap(self, request: pb.LdapActionRequest, context: Context) -> pb.LdapSyncResponse:
+        r = await usecases.sync_ldap(db=self._db, actor=await self._actor(request.actor_id))
+        return pb.LdapSyncResponse(created=r.created, updated=r.updated, disabled=r.disabled)
+
+    async def ListHeadsOfUser(self, request: pb.ListHeadsOfUserRequest, context: Context) -> pb.UsersResponse:
+        users = await usecases.heads_of_user(db=self._db, user_id=request.user_id)
+        return pb.UsersResponse(users=[user_to_pb(u) for u in users])
 
     async def GetVerificationKeys(
         self, request: pb.GetVerificationKeysRequest, context: Context
@@ -110,6 +376,12 @@ class IdentityService(pb_grpc.IdentityServicer):
             is_admin=request.is_admin,
             language=request.language or "en",
             password=request.password or None,
+            client_group_id=request.client_group_id or None,
+            is_client_group_lead=request.is_client_group_lead,
+            position_id=request.position_id or None,
+            pushbullet=request.pushbullet,
+            time_zone=request.time_zone,
+            ldap=request.ldap,
         )
         user = await usecases.create_user(db=self._db, actor=await self._actor(request.actor_id), new=new)
         return user_to_pb(user)

@@ -1,78 +1,49 @@
-"""REST for identity: sign-in, me, users, units (API.md "Auth and me", "Directory")."""
+"""REST for identity: sign-in, me and personal tokens (API.md "Auth and me").
+
+The directory (users, units, client groups, positions) is in ``identity_directory``.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import ORJSONResponse
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from pydantic import Field
 
-from helpdesk_gateway.api.shapes import Strict, clients, page
-from helpdesk_gateway.auth import AdminDep, CallerDep
+from helpdesk_gateway.api import identity_directory, identity_ldap
+from helpdesk_gateway.api.identity_directory import ROLE_NAME, ROLE_PB, user_out
+from helpdesk_gateway.api.shapes import Strict, clients, page, ts
+from helpdesk_gateway.auth import CallerDep, session_guard
+
+__all__ = ["ROLE_NAME", "ROLE_PB", "router", "user_out"]
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
-
-ROLE_PB = {
-    "department_head": id_pb.ROLE_DEPARTMENT_HEAD,
-    "unit_head": id_pb.ROLE_UNIT_HEAD,
-    "unit_member": id_pb.ROLE_UNIT_MEMBER,
-}
-ROLE_NAME = {v: k for k, v in ROLE_PB.items()}
+router.include_router(identity_directory.router)
+router.include_router(identity_ldap.router)
 
 
 class LoginIn(Strict):
     login: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1000)
+    totp: str = Field(default="", max_length=12)
 
 
-class UnitIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+class RefreshIn(Strict):
+    refresh_token: str = Field(min_length=1, max_length=200)
 
 
-class UserIn(Strict):
-    login: str = Field(min_length=2, max_length=64)
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
-    full_name: str = Field(min_length=1, max_length=200)
-    email: str = Field(default="", max_length=254)
-    phone: str = Field(default="", max_length=50)
-    kind: Literal["staff", "client"]
-    role: Literal["department_head", "unit_head", "unit_member"] | None = None
-    unit_ids: list[int] = Field(default_factory=list)
-    is_admin: bool = False
-    language: Literal["en", "ru"] = "en"
+class TokenIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    expires_in: int = Field(default=0, ge=0, description="seconds; 0 = never expires")
 
 
-def user_out(u: id_pb.User) -> dict[str, Any]:
-    is_client = u.kind == id_pb.USER_KIND_CLIENT
-    return {
-        "id": u.id,
-        "login": u.login,
-        "full_name": u.full_name,
-        "email": u.email,
-        "phone": u.phone,
-        "kind": "client" if is_client else "staff",
-        "role": ROLE_NAME.get(u.role),
-        "unit_ids": list(u.unit_ids),
-        "client_group_id": u.client_group_id or None,
-        "is_client_group_lead": u.is_client_group_lead,
-        "is_admin": u.is_admin,
-        "position_id": u.position_id or None,
-        "language": u.language,
-        "status": "active" if u.is_active else "disabled",
-    }
+class TotpCodeIn(Strict):
+    code: str = Field(default="", max_length=12)
 
 
-@router.post("/auth/login", response_model=None)
-async def login(body: LoginIn, request: Request) -> dict[str, Any]:
-    resp = await clients(request).identity.Login(
-        id_pb.LoginRequest(
-            login=body.login,
-            password=body.password,
-            client_address=request.client.host if request.client else "",
-        )
-    )
+def _tokens_out(resp: id_pb.LoginResponse) -> dict[str, Any]:
     return {
         "access_token": resp.access_token,
         "refresh_token": resp.refresh_token,
@@ -82,41 +53,155 @@ async def login(body: LoginIn, request: Request) -> dict[str, Any]:
     }
 
 
+@router.post("/auth/login", response_model=None)
+async def login(body: LoginIn, request: Request) -> dict[str, Any]:
+    resp = await clients(request).identity.Login(
+        id_pb.LoginRequest(
+            login=body.login,
+            password=body.password,
+            totp=body.totp,
+            client_address=request.client.host if request.client else "",
+        )
+    )
+    return _tokens_out(resp)
+
+
+@router.post("/auth/refresh", response_model=None)
+async def refresh(body: RefreshIn, request: Request) -> dict[str, Any]:
+    resp = await clients(request).identity.Refresh(id_pb.RefreshRequest(refresh_token=body.refresh_token))
+    return _tokens_out(resp)
+
+
+@router.post("/auth/logout", response_model=None, status_code=204)
+async def logout(caller: CallerDep, request: Request) -> Response:
+    if caller.session_id:
+        await clients(request).identity.Logout(id_pb.LogoutRequest(session_id=caller.session_id))
+        session_guard(request).forget_session(caller.session_id)
+    return Response(status_code=204)
+
+
 @router.get("/me", response_model=None)
 async def me(caller: CallerDep, request: Request) -> dict[str, Any]:
     resp = await clients(request).identity.GetUsers(id_pb.GetUsersRequest(ids=[caller.user_id]))
     return user_out(resp.users[0])
 
 
-@router.get("/units", response_model=None)
-async def list_units(caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).identity.ListUnits(id_pb.ListUnitsRequest())
-    return page([{"id": u.id, "name": u.name} for u in resp.units])
+def _token_out(t: id_pb.ApiToken) -> dict[str, Any]:
+    out = {
+        "id": t.id,
+        "name": t.name,
+        "created_at": ts(t.created_at),
+        "expires_at": ts(t.expires_at),
+        "last_used_at": ts(t.last_used_at),
+    }
+    if t.secret:
+        out["token"] = t.secret
+    return out
 
 
-@router.post("/units", response_model=None, status_code=201)
-async def create_unit(body: UnitIn, admin: AdminDep, request: Request) -> dict[str, Any]:
-    unit = await clients(request).identity.CreateUnit(
-        id_pb.CreateUnitRequest(actor_id=admin.user_id, name=body.name)
+@router.get("/me/tokens", response_model=None)
+async def list_tokens(caller: CallerDep, request: Request) -> dict[str, Any]:
+    resp = await clients(request).identity.ListApiTokens(id_pb.ListApiTokensRequest(actor_id=caller.user_id))
+    return page([_token_out(t) for t in resp.tokens])
+
+
+@router.post("/me/tokens", response_model=None, status_code=201)
+async def create_token(body: TokenIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+    token = await clients(request).identity.CreateApiToken(
+        id_pb.CreateApiTokenRequest(
+            actor_id=caller.user_id, name=body.name, expires_in_seconds=body.expires_in
+        )
     )
-    return {"id": unit.id, "name": unit.name}
+    return _token_out(token)
 
 
-@router.post("/users", response_model=None, status_code=201)
-async def create_user(body: UserIn, admin: AdminDep, request: Request) -> dict[str, Any]:
-    user = await clients(request).identity.CreateUser(
-        id_pb.CreateUserRequest(
-            actor_id=admin.user_id,
+@router.delete("/me/tokens/{token_id}", response_model=None, status_code=204)
+async def revoke_token(token_id: int, caller: CallerDep, request: Request) -> Response:
+    await clients(request).identity.RevokeApiToken(
+        id_pb.RevokeApiTokenRequest(actor_id=caller.user_id, token_id=token_id)
+    )
+    return Response(status_code=204)
+
+
+@router.post("/me/totp", response_model=None)
+async def setup_totp(caller: CallerDep, request: Request) -> dict[str, Any]:
+    """Starts enrolment: the secret and otpauth:// URI; confirm with a code to enable."""
+    resp = await clients(request).identity.SetupTotp(id_pb.TotpRequest(actor_id=caller.user_id))
+    return {"secret": resp.secret, "provisioning_uri": resp.provisioning_uri, "enabled": False}
+
+
+@router.post("/me/totp/confirm", response_model=None)
+async def confirm_totp(body: TotpCodeIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+    resp = await clients(request).identity.ConfirmTotp(
+        id_pb.TotpRequest(actor_id=caller.user_id, code=body.code)
+    )
+    return {"enabled": resp.enabled}
+
+
+@router.delete("/me/totp", response_model=None)
+async def disable_totp(body: TotpCodeIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+    resp = await clients(request).identity.DisableTotp(
+        id_pb.TotpRequest(actor_id=caller.user_id, code=body.code)
+    )
+    return {"enabled": resp.enabled}
+
+
+class RegisterIn(Strict):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=8, max_length=1000)
+    full_name: str = Field(min_length=1, max_length=200)
+    login: str = Field(default="", max_length=64)
+    language: Literal["en", "ru"] = "en"
+
+
+class OneTimeTokenIn(Strict):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class ResetIn(Strict):
+    login_or_email: str = Field(min_length=1, max_length=254)
+
+
+class ResetConfirmIn(Strict):
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=8, max_length=1000)
+
+
+@router.post("/auth/register", response_model=None, status_code=202)
+async def register(body: RegisterIn, request: Request) -> dict[str, Any]:
+    """Client self-registration (403 when switched off); the account opens via the mailed link."""
+    await clients(request).identity.Register(
+        id_pb.RegisterRequest(
             login=body.login,
-            password=body.password or "",
-            full_name=body.full_name,
             email=body.email,
-            phone=body.phone,
-            kind=id_pb.USER_KIND_CLIENT if body.kind == "client" else id_pb.USER_KIND_STAFF,
-            role=ROLE_PB[body.role] if body.role else id_pb.ROLE_UNSPECIFIED,
-            unit_ids=body.unit_ids,
-            is_admin=body.is_admin,
+            password=body.password,
+            full_name=body.full_name,
             language=body.language,
         )
     )
+    return {"status": "confirmation_sent"}
+
+
+@router.post("/auth/register/confirm", response_model=None)
+async def confirm_registration(body: OneTimeTokenIn, request: Request) -> dict[str, Any]:
+    user = await clients(request).identity.ConfirmRegistration(
+        id_pb.ConfirmRegistrationRequest(token=body.token)
+    )
     return user_out(user)
+
+
+@router.post("/auth/password-reset", response_model=None, status_code=202)
+async def request_password_reset(body: ResetIn, request: Request) -> dict[str, Any]:
+    """202 whether or not the account exists, so it does not tell who has one."""
+    await clients(request).identity.RequestPasswordReset(
+        id_pb.RequestPasswordResetRequest(login_or_email=body.login_or_email)
+    )
+    return {"status": "accepted"}
+
+
+@router.post("/auth/password-reset/confirm", response_model=None, status_code=204)
+async def confirm_password_reset(body: ResetConfirmIn, request: Request) -> Response:
+    await clients(request).identity.ConfirmPasswordReset(
+        id_pb.ConfirmPasswordResetRequest(token=body.token, new_password=body.new_password)
+    )
+    return Response(status_code=204)

@@ -1,0 +1,113 @@
+"""Identity behind the real gateway: PostgreSQL, Redis, identity's gRPC server, the gateway app.
+
+Each test gets a fresh database migrated to head, the ``system`` administrator,
+an empty Redis, identity serving gRPC on a free port in this process, and an
+HTTP client that talks to the gateway's ASGI app (the real routes, auth and
+gRPC clients).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from helpdesk.identity.v1 import identity_pb2_grpc
+
+from helpdesk_gateway.app import build_app
+from helpdesk_gateway.auth import SessionGuard
+from helpdesk_gateway.clients import Clients
+from helpdesk_gateway.config import Settings as GatewaySettings
+from helpdesk_identity import app as identity_app
+from helpdesk_identity import usecases
+from helpdesk_identity.config import Settings
+from helpdesk_identity.ratelimit import RedisLimiter
+from helpdesk_identity.rpc import IdentityService
+from helpdesk_kit.db import Database
+from helpdesk_kit.rpc import GrpcServer
+
+REVALIDATE = 0.5
+ADMIN_PASSWORD = "admin-" + secrets.token_hex(6)
+
+
+@dataclass
+class Env:
+    api: httpx.AsyncClient
+    db: Database
+    settings: Settings
+    admin: dict[str, str]
+    rpc: Any = None  # the gateway's identity stub: what other services call
+
+    async def login(self, login: str, password: str, **extra: Any) -> httpx.Response:
+        return await self.api.post("/api/v1/auth/login", json={"login": login, "password": password, **extra})
+
+    async def token(self, login: str, password: str) -> str:
+        resp = await self.login(login, password)
+        assert resp.status_code == 200, resp.text
+        token: str = resp.json()["access_token"]
+        return token
+
+    async def create_user(self, **fields: Any) -> dict[str, Any]:
+        body = {"full_name": "Someone", "kind": "staff", "role": "unit_member", "password": "password-1"}
+        body.update(fields)
+        resp = await self.api.post("/api/v1/users", json=body, headers=self.admin)
+        assert resp.status_code == 201, resp.text
+        user: dict[str, Any] = resp.json()
+        return user
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def env(database_url: str, redis_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Env]:
+    """Mark a test ``@pytest.mark.identity_settings(name=value, ...)`` to change identity's settings."""
+    marker = request.node.get_closest_marker("identity_settings")
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        grpc_port=0,
+        admin_password=ADMIN_PASSWORD,
+        public_url="https://desk.example",
+        **(marker.kwargs if marker else {}),
+    )
+    await identity_app.migrate(settings)
+    client = aioredis.from_url(redis_url)
+    await client.flushdb()
+    async with Database(database_url, schema=identity_app.SERVICE, pool_size=4) as db:
+        await usecases.ensure_signing_key(db=db)
+        await usecases.bootstrap_admin(db=db, password=ADMIN_PASSWORD)
+        grpc_server = GrpcServer(port=0, service_names=["helpdesk.identity.v1.Identity"])
+        identity_pb2_grpc.add_IdentityServicer_to_server(
+            IdentityService(db=db, settings=settings, limiter=RedisLimiter(client)), grpc_server.server
+        )
+        await grpc_server.start()
+        gw_settings = GatewaySettings(
+            identity_addr=f"127.0.0.1:{grpc_server.port}",
+            tickets_addr="127.0.0.1:1",
+            notify_addr="127.0.0.1:1",
+            sla_addr="127.0.0.1:1",
+        )
+        clients = Clients.connect(gw_settings)
+        app = build_app(clients)
+        # The gateway re-asks identity about sessions every REVALIDATE seconds (5 in production).
+        app.state.session_guard = SessionGuard(clients.identity, ttl=REVALIDATE)
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as api:
+                e = Env(api=api, db=db, settings=settings, admin={}, rpc=clients.identity)
+                e.admin = bearer(await e.token("system", ADMIN_PASSWORD))
+                yield e
+        finally:
+            await clients.close()
+            await grpc_server.stop(0)
+            await client.aclose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "identity_settings(**kw): identity settings for the env fixture")

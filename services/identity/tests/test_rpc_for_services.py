@@ -1,0 +1,39 @@
+"""The gRPC calls other services make: batched users, heads, client groups, keys."""
+
+from __future__ import annotations
+
+from helpdesk.identity.v1 import identity_pb2 as pb
+
+from .conftest import Env
+
+
+async def test_other_services_get_users_heads_and_client_group_members(env: Env) -> None:
+    a = (await env.api.post("/api/v1/units", json={"name": "A"}, headers=env.admin)).json()["id"]
+    b = (await env.api.post("/api/v1/units", json={"name": "B"}, headers=env.admin)).json()["id"]
+    head_a = await env.create_user(login="heada", role="unit_head", unit_ids=[a])
+    head_b = await env.create_user(login="headb", role="unit_head", unit_ids=[b])
+    member = await env.create_user(
+        login="memb", unit_ids=[a], pushbullet="m@pb.example", time_zone="Asia/Tokyo"
+    )
+    lead = await env.create_user(login="lead", kind="client", role=None)
+    group = (
+        await env.api.post(
+            "/api/v1/client-groups", json={"name": "G", "lead_id": lead["id"]}, headers=env.admin
+        )
+    ).json()
+    client = await env.create_user(login="cli", kind="client", role=None, client_group_id=group["id"])
+
+    users = (await env.rpc.GetUsers(pb.GetUsersRequest(ids=[member["id"], head_b["id"], 999]))).users
+    assert sorted(u.login for u in users) == ["headb", "memb"]
+    got = next(u for u in users if u.login == "memb")
+    assert got.pushbullet == "m@pb.example" and got.time_zone == "Asia/Tokyo"
+    assert list(got.unit_ids) == [a] and got.role == pb.ROLE_UNIT_MEMBER
+
+    heads = (await env.rpc.ListHeadsOfUser(pb.ListHeadsOfUserRequest(user_id=member["id"]))).users
+    assert [u.id for u in heads] == [head_a["id"]]
+    members = await env.rpc.ListClientGroupMembers(
+        pb.ListClientGroupMembersRequest(client_group_id=group["id"])
+    )
+    assert sorted(u.id for u in members.users) == sorted([lead["id"], client["id"]])
+    keys = (await env.rpc.GetVerificationKeys(pb.GetVerificationKeysRequest())).keys
+    assert keys and keys[0].algorithm == "EdDSA"

@@ -1,0 +1,90 @@
+"""Registration and password recovery: one-time links published for notify to mail."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from helpdesk.identity.v1 import events_pb2
+
+from .conftest import Env
+
+
+async def _published(env: Env, event: str) -> list[Any]:
+    """The events identity committed to its outbox (the relay publishes them to NATS)."""
+    async with env.db.unit_of_work() as uow:
+        rows = await uow.conn.fetch(
+            "SELECT payload FROM outbox WHERE subject = $1 ORDER BY created_at", f"identity.{event}"
+        )
+    message = getattr(events_pb2, event)
+    return [message.FromString(bytes(r["payload"])) for r in rows]
+
+
+def _token(url: str) -> str:
+    return parse_qs(urlparse(url).query)["token"][0]
+
+
+@pytest.mark.identity_settings(registration_enabled=True)
+async def test_a_client_registers_confirms_by_the_mailed_link_and_signs_in(env: Env) -> None:
+    body = {"email": "new@client.example", "password": "client-password", "full_name": "New Client"}
+    resp = await env.api.post("/api/v1/auth/register", json=body)
+    assert resp.status_code == 202, resp.text
+    assert (await env.login("new@client.example", "client-password")).status_code == 401  # not confirmed yet
+    [event] = await _published(env, "UserRegistered")
+    assert event.email == "new@client.example"
+    assert event.confirm_url.startswith("https://desk.example/auth/confirm?token=")
+    confirm = await env.api.post("/api/v1/auth/register/confirm", json={"token": _token(event.confirm_url)})
+    assert confirm.status_code == 200 and confirm.json()["kind"] == "client"
+    assert (await env.login("new@client.example", "client-password")).status_code == 200
+    again = await env.api.post("/api/v1/auth/register/confirm", json={"token": _token(event.confirm_url)})
+    assert again.status_code == 422
+    dup = await env.api.post("/api/v1/auth/register", json=body)
+    assert dup.status_code == 422
+
+
+async def test_registration_is_refused_when_switched_off(env: Env) -> None:
+    body = {"email": "x@client.example", "password": "client-password", "full_name": "X"}
+    assert (await env.api.post("/api/v1/auth/register", json=body)).status_code == 403
+    assert await _published(env, "UserRegistered") == []
+
+
+async def test_a_reset_link_sets_a_new_password_once(env: Env) -> None:
+    await env.create_user(login="rita", password="old-password", email="rita@corp.example")
+    resp = await env.api.post("/api/v1/auth/password-reset", json={"login_or_email": "RITA@corp.example"})
+    assert resp.status_code == 202
+    [event] = await _published(env, "PasswordResetRequested")
+    assert event.email == "rita@corp.example" and "old-password" not in event.reset_url
+    token = _token(event.reset_url)
+    done = await env.api.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": "new-password"}
+    )
+    assert done.status_code == 204
+    assert (await env.login("rita", "new-password")).status_code == 200
+    assert (await env.login("rita", "old-password")).status_code == 401
+    reused = await env.api.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": "third-password"}
+    )
+    assert reused.status_code == 422
+    assert (await env.login("rita", "new-password")).status_code == 200
+
+
+async def test_a_reset_link_expires(env: Env) -> None:
+    await env.create_user(login="sam", password="old-password", email="sam@corp.example")
+    await env.api.post("/api/v1/auth/password-reset", json={"login_or_email": "sam"})
+    [event] = await _published(env, "PasswordResetRequested")
+    async with env.db.unit_of_work() as uow:  # an hour passes
+        await uow.conn.execute("UPDATE one_time_tokens SET expires_at = now() - interval '1 second'")
+        await uow.commit()
+    resp = await env.api.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": _token(event.reset_url), "new_password": "new-password"},
+    )
+    assert resp.status_code == 422
+    assert (await env.login("sam", "old-password")).status_code == 200
+
+
+async def test_a_reset_for_an_unknown_account_answers_the_same_and_mails_nothing(env: Env) -> None:
+    resp = await env.api.post("/api/v1/auth/password-reset", json={"login_or_email": "nobody@x.example"})
+    assert resp.status_code == 202
+    assert await _published(env, "PasswordResetRequested") == []
