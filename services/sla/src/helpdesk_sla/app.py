@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from helpdesk.sla.v1 import sla_pb2_grpc
@@ -12,8 +13,10 @@ from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.runtime import start_process
 from helpdesk_sla.config import Settings
-from helpdesk_sla.events import ROUTES
+from helpdesk_sla.events import routes
 from helpdesk_sla.rpc import SlaService
+from helpdesk_sla.timers import Scheduler
+from helpdesk_sla.usecases import Policy
 
 SERVICE = "sla"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,6 +28,7 @@ async def serve(settings: Settings) -> None:
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
     nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+    policy = Policy(warning_percent=settings.sla_warning_percent)
     life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
     life.run_consumer(
         Consumer(
@@ -32,13 +36,22 @@ async def serve(settings: Settings) -> None:
             db=db,
             js=js,
             source_service="tickets",
-            routes=ROUTES,
+            routes=routes(policy),
             max_deliveries=settings.consumer_max_deliveries,
         )
     )
 
+    scheduler = Scheduler(db=db, rescan_seconds=settings.sla_timers_rescan_seconds)
+    timers = life.spawn(scheduler.run(), name="sla-timers")
+
+    async def stop_timers() -> None:
+        scheduler.stop()
+        await asyncio.wait([timers], timeout=10)
+
+    life.on_stop(stop_timers)
+
     grpc_server = GrpcServer(port=settings.grpc_port, service_names=["helpdesk.sla.v1.Sla"])
-    sla_pb2_grpc.add_SlaServicer_to_server(SlaService(db=db), grpc_server.server)
+    sla_pb2_grpc.add_SlaServicer_to_server(SlaService(db=db, policy=policy), grpc_server.server)
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
     async def nats_connected() -> bool:

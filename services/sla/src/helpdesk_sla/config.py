@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from helpdesk_kit.config import DatabaseSettings, NatsSettings, ServiceSettings
 
 
 class Settings(ServiceSettings, DatabaseSettings, NatsSettings):
-    pass
+    # A running clock turns "warning" when this share of its limit is left.
+    sla_warning_percent: float = Field(default=20.0, ge=0, lt=100)
+    # The timers re-read the head of the next-fire index at least this often (NOTIFY wakes them sooner).
+    sla_timers_rescan_seconds: float = Field(default=10.0, gt=0, le=300)
