@@ -6,6 +6,7 @@ import asyncio
 
 import orjson
 
+from helpdesk_realtime.domain import TicketAudience, Viewer
 from helpdesk_realtime.hub import Hub
 
 
@@ -54,3 +55,32 @@ async def test_a_closed_socket_gets_nothing_more() -> None:
     conn = hub.open(1, s.send)
     hub.close(conn)
     assert hub.deliver(1, {"type": "notification"}) == 0
+
+
+async def test_a_resume_sends_replayed_then_held_events_each_id_once() -> None:
+    hub = Hub(queue_size=10)
+    s = Socket()
+    conn = hub.open(1, s.send)
+    pump = asyncio.create_task(conn.pump())
+    hub.deliver_entry(5, 1, [{"type": "notification", "n": 5}])  # live before the resume asked
+    await asyncio.sleep(0.01)
+    conn.hold()
+    hub.deliver_entry(7, 1, [{"type": "notification", "n": 7}])  # live while the replay is read
+    replayed = [
+        (i, orjson.dumps({"type": "notification", "n": i, "event_id": i}).decode()) for i in (5, 6, 7)
+    ]
+    assert conn.release(replayed, incomplete=False) == 2
+    await asyncio.sleep(0.01)
+    pump.cancel()
+    assert [m["n"] for m in s.sent] == [5, 6, 7]
+
+
+async def test_a_viewer_who_may_no_longer_see_the_ticket_stops_getting_its_presence() -> None:
+    hub = Hub(queue_size=10)
+    member = Viewer(user_id=1, is_client=False, role="unit_member", unit_ids=frozenset({10}))
+    conn = hub.open(member, Socket().send)
+    hub.view(conn, 41)
+    assert hub.viewers_of(41) == [conn]
+    forwarded = TicketAudience(ticket_id=41, unit_id=20, assignee_ids=frozenset(), author_id=9, client_id=0)
+    assert hub.deliver_entry(3, forwarded, [{"type": "ticket.updated"}]) == 0
+    assert hub.viewers_of(41) == [] and conn.viewing is None

@@ -10,3 +10,4 @@ class Settings(ServiceSettings):
     tickets_addr: str
     notify_addr: str
     sla_addr: str
+    realtime_url: str | None = None

@@ -1,47 +1,195 @@
-"""The WebSocket endpoint: authenticate, register with the hub, pump events out."""
+"""The WebSocket endpoint: authenticate, register with the hub, pump events out, read the client.
+
+Server → client: ``hello`` first, then events (``notification``, ``ticket.updated``,
+``counters``; each with an ``event_id``), ``presence``, ``online``, ``resync``,
+``error``. Client → server (JSON text frames):
+
+- ``{"resume_from": <event_id>}`` (or ``?resume_from=`` on the URL): what was
+  missed since that id, within the resume window, each event once;
+- ``{"type": "viewing", "ticket_id": N}`` / ``{"type": "viewing", "ticket_id": null}``;
+- ``{"type": "typing", "ticket_id": N, "typing": true|false}``;
+- ``{"type": "online"}`` (staff only): who is online;
+- ``{"type": "ping"}`` → ``{"type": "pong"}``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 from helpdesk_kit.errors import Unauthenticated
+from helpdesk_kit.logs import get_logger
 from helpdesk_kit.tokens import TokenVerifier
-from helpdesk_realtime.hub import Hub
+from helpdesk_realtime.domain import Viewer, may_receive
+from helpdesk_realtime.hub import Connection, Hub, encode
+from helpdesk_realtime.journal import Journal
+from helpdesk_realtime.presence import Presence, TicketAccess
+
+log = get_logger(__name__)
 
 POLICY_VIOLATION = 1008
+MAX_REPLAY = 1000
 
 
-def add_routes(app: FastAPI, *, hub: Hub, verifier: TokenVerifier) -> None:
+@dataclass
+class Parts:
+    hub: Hub
+    verifier: TokenVerifier
+    journal: Journal
+    presence: Presence
+    access: TicketAccess
+
+
+class ClientError(Exception):
+    pass
+
+
+def add_routes(app: FastAPI, parts: Parts) -> None:
     @app.websocket("/ws")
     async def ws(socket: WebSocket) -> None:
         token = socket.query_params.get("token") or socket.cookies.get("helpdesk_access", "")
         try:
-            claims = await verifier.verify(token)
+            claims = await parts.verifier.verify(token)
         except Unauthenticated as exc:
             await socket.close(code=POLICY_VIOLATION, reason=exc.detail)
             return
         await socket.accept()
-        conn = hub.open(int(claims["sub"]), socket.send_text)
+        conn = parts.hub.open(Viewer.from_claims(claims), socket.send_text)
+        conn.login = str(claims.get("login") or "")
+        session = Session(parts, socket, conn)
+        resume_from = _int_or_none(socket.query_params.get("resume_from"))
+        if resume_from is not None:
+            conn.hold()
         pump = asyncio.create_task(conn.pump())
         expiry = asyncio.create_task(asyncio.sleep(max(claims["exp"] - time.time(), 0)))
-        reader = asyncio.create_task(_read_until_closed(socket))
-        await socket.send_json({"type": "hello", "user_id": conn.user_id})
+        kicked = asyncio.create_task(conn.kicked.wait())
+        reader = asyncio.create_task(session.read_until_closed())
+        tasks = [pump, expiry, kicked, reader]
         try:
-            await asyncio.wait([pump, expiry, reader], return_when=asyncio.FIRST_COMPLETED)
+            await socket.send_json({"type": "hello", "user_id": conn.user_id})
+            if resume_from is not None:
+                await session.resume(resume_from)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            hub.close(conn)
-            for task in (pump, expiry, reader):
+            for task in tasks:
                 task.cancel()
+            try:
+                await session.leave()
+            finally:
+                parts.hub.close(conn)
+            reason = None
             if expiry.done() and not expiry.cancelled():
+                reason = "token expired"
+            elif conn.kicked.is_set():
+                reason = conn.kick_reason
+            if reason:
                 with contextlib.suppress(RuntimeError):
-                    await socket.close(code=POLICY_VIOLATION, reason="token expired")
+                    await socket.close(code=POLICY_VIOLATION, reason=reason)
 
 
-async def _read_until_closed(socket: WebSocket) -> None:
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await socket.receive_text()
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+class Session:
+    """One socket's conversation: what the client sends and what it is answered."""
+
+    def __init__(self, parts: Parts, socket: WebSocket, conn: Connection) -> None:
+        self.parts = parts
+        self.socket = socket
+        self.conn = conn
+
+    def reply(self, message: dict[str, Any]) -> None:
+        self.conn.offer(encode(message, None))
+
+    async def read_until_closed(self) -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                text = await self.socket.receive_text()
+                try:
+                    await self.handle(text)
+                except ClientError as exc:
+                    self.reply({"type": "error", "detail": str(exc)})
+
+    async def handle(self, text: str) -> None:
+        try:
+            msg = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise ClientError("Messages are JSON objects.") from exc
+        if not isinstance(msg, dict):
+            raise ClientError("Messages are JSON objects.")
+        if "resume_from" in msg:
+            after = _int_or_none(msg["resume_from"])
+            if after is None or after < 0:
+                raise ClientError("resume_from is an event id (a non-negative integer).")
+            self.conn.hold()
+            await self.resume(after)
+            return
+        kind = msg.get("type")
+        if kind == "ping":
+            self.reply({"type": "pong"})
+        elif kind == "online":
+            await self.online()
+        elif kind in ("viewing", "typing"):
+            await self.view(msg.get("ticket_id"), typing=kind == "typing" and msg.get("typing", True) is True)
+        else:
+            raise ClientError(f"Unknown message type {kind!r}.")
+
+    async def resume(self, after: int) -> None:
+        try:
+            replay = await self.parts.journal.replay(after, limit=MAX_REPLAY)
+        except Exception as exc:  # noqa: BLE001 - Redis down: the client refetches instead
+            log.warning("realtime.journal_unavailable", error=str(exc))
+            self.conn.release((), incomplete=True)
+            return
+        viewer = self.conn.viewer
+        replayed = [
+            (e.id, encode(m, e.id))
+            for e in replay.entries
+            if may_receive(viewer, e.audience)
+            for m in e.messages
+        ]
+        self.conn.release(replayed, incomplete=replay.incomplete)
+
+    async def online(self) -> None:
+        if self.conn.viewer.is_client:
+            raise ClientError("Only staff see who is online.")
+        self.reply({"type": "online", "user_ids": await self.parts.presence.online()})
+
+    async def view(self, raw_ticket_id: Any, *, typing: bool) -> None:
+        if raw_ticket_id is None:
+            await self.leave()
+            return
+        ticket_id = _int_or_none(raw_ticket_id)
+        if ticket_id is None or ticket_id <= 0:
+            raise ClientError("ticket_id is a ticket id.")
+        if self.conn.viewing != ticket_id:
+            if not await self.parts.access.can_view(self.conn.viewer, ticket_id):
+                raise ClientError(f"Ticket {ticket_id} not found.")
+            await self.leave()
+        self.parts.hub.view(self.conn, ticket_id)
+        self.conn.typing = typing
+        await self.parts.presence.set_viewing(
+            self.conn.id, ticket_id, self.conn.viewer, self.conn.login, typing=typing
+        )
+
+    async def leave(self) -> None:
+        ticket_id = self.conn.viewing
+        self.parts.hub.view(self.conn, None)
+        if ticket_id is not None:
+            try:
+                await self.parts.presence.leave(self.conn.id, ticket_id)
+            except Exception as exc:  # noqa: BLE001 - degrade, never crash the socket or the loop
+                log.warning("realtime.presence_unavailable", error=str(exc))

@@ -2,41 +2,222 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
+from helpdesk.tickets.v1 import tickets_pb2, tickets_pb2_grpc
+from nats.aio.client import Client as NATS
+from redis.asyncio import BlockingConnectionPool, Redis
 
+from helpdesk_kit.errors import AppError
 from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.logs import get_logger
 from helpdesk_kit.rpc import channel
 from helpdesk_kit.runtime import start_process
-from helpdesk_kit.tokens import TokenVerifier
+from helpdesk_kit.tokens import KeyFetcher, TokenVerifier
 from helpdesk_realtime import api
 from helpdesk_realtime.config import Settings
-from helpdesk_realtime.events import NOTIFICATION_CREATED, on_notification
+from helpdesk_realtime.domain import Viewer
+from helpdesk_realtime.events import (
+    NOTIFICATION_CREATED,
+    PRESENCE,
+    SLA_EVENTS,
+    TICKET_EVENTS,
+    Dispatcher,
+    TicketAudiences,
+    on_presence,
+)
 from helpdesk_realtime.hub import Hub
+from helpdesk_realtime.journal import Journal
+from helpdesk_realtime.presence import Presence, TicketAccess
 
 SERVICE = "realtime"
+log = get_logger(__name__)
+
+# Active users of the given ids (identity); None when it cannot be asked now.
+ActiveUsers = Callable[[list[int]], Awaitable[set[int] | None]]
+
+
+class TicketsAccess:
+    """May this user see this ticket? Asked of the tickets service (its rules, SPEC §1)."""
+
+    def __init__(self, stub: tickets_pb2_grpc.TicketsAsyncStub) -> None:
+        self._stub = stub
+
+    async def can_view(self, viewer: Viewer, ticket_id: int) -> bool:
+        actor = tickets_pb2.Actor(
+            user_id=viewer.user_id,
+            is_client=viewer.is_client,
+            role=viewer.role or "",
+            unit_ids=sorted(viewer.unit_ids),
+            is_admin=viewer.is_admin,
+            client_group_id=viewer.client_group_id or 0,
+            is_client_group_lead=viewer.is_client_group_lead,
+        )
+        try:
+            await self._stub.GetTicket(tickets_pb2.GetTicketRequest(actor=actor, ticket_id=ticket_id))
+        except AppError:
+            return False
+        return True
+
+
+@dataclass
+class Realtime:
+    """One replica's parts, running: its HTTP app and what it subscribed."""
+
+    app: FastAPI
+    hub: Hub
+    parts: api.Parts
+
+
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings,
+    *,
+    nc: NATS,
+    redis: Redis,
+    fetch_keys: KeyFetcher,
+    access: TicketAccess,
+    active_users: ActiveUsers | None = None,
+) -> AsyncIterator[Realtime]:
+    """Subscribes, builds the app and runs the background loops until the block ends."""
+    hub = Hub(queue_size=settings.socket_queue_size)
+    journal = Journal(
+        redis, window_seconds=settings.resume_window_seconds, max_entries=settings.journal_max_entries
+    )
+
+    async def publish_presence(data: bytes) -> None:
+        await nc.publish(PRESENCE, data)
+
+    presence = Presence(redis, publish_presence, ttl_seconds=settings.presence_ttl_seconds)
+    dispatcher = Dispatcher(hub, journal, TicketAudiences(redis))
+    subs = [
+        await nc.subscribe(NOTIFICATION_CREATED, cb=dispatcher.handler(dispatcher.decode_notification)),
+        await nc.subscribe(TICKET_EVENTS, cb=dispatcher.handler(dispatcher.decode_ticket_event)),
+        await nc.subscribe(PRESENCE, cb=on_presence(hub)),
+    ]
+    for name in SLA_EVENTS:
+        subs.append(await nc.subscribe(name, cb=dispatcher.handler(dispatcher.decode_sla_event)))
+    await nc.flush()
+
+    async def nats_connected() -> bool:
+        return bool(nc.is_connected)
+
+    async def redis_up() -> bool:
+        try:
+            return bool(await redis.ping())
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            return False
+
+    app = create_app(service=SERVICE, readiness={"nats": nats_connected, "redis": redis_up})
+    parts = api.Parts(
+        hub=hub, verifier=TokenVerifier(fetch_keys), journal=journal, presence=presence, access=access
+    )
+    api.add_routes(app, parts)
+    loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(_heartbeats(hub, presence))]
+    if active_users is not None:
+        loops.append(asyncio.create_task(_close_disabled(hub, active_users, settings.user_check_seconds)))
+    try:
+        yield Realtime(app=app, hub=hub, parts=parts)
+    finally:
+        for task in loops:
+            task.cancel()
+        for sub in subs:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+
+async def _heartbeats(hub: Hub, presence: Presence, *, arrivals_every: float = 0.25) -> None:
+    """Keeps this replica's users online and its viewers listed while their sockets are open.
+
+    Newly connected users are marked online within ``arrivals_every`` (one batch,
+    not one Redis call per socket: a reconnect storm stays cheap); everything is
+    refreshed every third of the TTL.
+    """
+    last_full = 0.0
+    while True:
+        try:
+            if time.monotonic() - last_full >= presence.ttl_seconds / 3:
+                last_full = time.monotonic()
+                hub.take_arrived()
+                viewing = [
+                    (c.id, c.viewing, {"user_id": c.user_id, "login": c.login, "typing": c.typing})
+                    for c in hub.connections()
+                    if c.viewing is not None
+                ]
+                await presence.heartbeat(hub.user_ids(), viewing)
+            elif arrived := hub.take_arrived():
+                await presence.heartbeat(arrived, [])
+        except Exception as exc:  # noqa: BLE001 - degrade, never crash the socket or the loop
+            log.warning("realtime.presence_unavailable", error=str(exc))
+        await asyncio.sleep(min(arrivals_every, presence.ttl_seconds / 3))
+
+
+async def _close_disabled(hub: Hub, active_users: ActiveUsers, every: float) -> None:
+    """Closes the sockets of users identity no longer knows as active (disabled, deleted)."""
+    while True:
+        await asyncio.sleep(every)
+        user_ids = hub.user_ids()
+        if not user_ids:
+            continue
+        try:
+            active = await active_users(user_ids)
+        except Exception as exc:  # noqa: BLE001 - degrade, never crash the socket or the loop
+            log.warning("realtime.identity_unavailable", error=str(exc))
+            continue
+        if active is None:
+            continue
+        for user_id in set(user_ids) - active:
+            for conn in hub.connections_of(user_id):
+                conn.kick("user disabled")
+
+
+def open_redis(settings: Settings) -> Redis:
+    """A bounded pool: a burst of sockets waits for a connection rather than failing."""
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=settings.redis_max_connections, timeout=5
+    )
+    return Redis(connection_pool=pool)
 
 
 async def serve(settings: Settings) -> None:
     life = start_process(service=SERVICE, settings=settings)
     nc, _ = await life.open_nats(settings.nats_url, name=SERVICE)
+    redis = open_redis(settings)
+    life.on_stop(redis.aclose)
     identity = channel(settings.identity_addr, deadline=settings.rpc_deadline_seconds)
     life.on_stop(identity.close)
-    stub = identity_pb2_grpc.IdentityStub(identity)
+    tickets = channel(settings.tickets_addr, deadline=settings.rpc_deadline_seconds)
+    life.on_stop(tickets.close)
+    stub: identity_pb2_grpc.IdentityAsyncStub = identity_pb2_grpc.IdentityStub(identity)
 
     async def fetch_keys() -> dict[str, bytes]:
         resp = await stub.GetVerificationKeys(id_pb.GetVerificationKeysRequest())
         return {k.key_id: k.public_key_pem for k in resp.keys}
 
-    hub = Hub(queue_size=settings.socket_queue_size)
-    await nc.subscribe(NOTIFICATION_CREATED, cb=on_notification(hub))
+    async def active_users(user_ids: list[int]) -> set[int] | None:
+        resp = await stub.GetUsers(id_pb.GetUsersRequest(ids=user_ids))
+        return {u.id for u in resp.users if u.is_active}
 
-    async def nats_connected() -> bool:
-        return bool(nc.is_connected)
-
-    app = create_app(service=SERVICE, readiness={"nats": nats_connected})
-    api.add_routes(app, hub=hub, verifier=TokenVerifier(fetch_keys))
-    life.serve_http(http_server(app, port=settings.http_port))
+    stack = contextlib.AsyncExitStack()
+    life.on_stop(stack.aclose)
+    rt = await stack.enter_async_context(
+        running(
+            settings,
+            nc=nc,
+            redis=redis,
+            fetch_keys=fetch_keys,
+            access=TicketsAccess(tickets_pb2_grpc.TicketsStub(tickets)),
+            active_users=active_users,
+        )
+    )
+    life.serve_http(http_server(rt.app, port=settings.http_port))
     await life.run_until_stopped()
 
 

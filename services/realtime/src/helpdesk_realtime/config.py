@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from helpdesk_kit.config import NatsSettings, ServiceSettings
+from helpdesk_kit.config import NatsSettings, RedisSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, NatsSettings):
+class Settings(ServiceSettings, NatsSettings, RedisSettings):
     identity_addr: str
+    # Asked whether a user may see a ticket before he is shown as viewing it.
+    tickets_addr: str
     # Events waiting for one slow socket; past this it is told to resync instead.
     socket_queue_size: int = Field(default=256, ge=1)
+    # A reconnecting socket gets what it missed in this window, else a resync.
+    resume_window_seconds: float = Field(default=600.0, gt=0)
+    # The shared journal keeps about this many events (all users together).
+    journal_max_entries: int = Field(default=100_000, ge=100)
+    # Redis connections of this replica at most (a burst of sockets waits for one).
+    redis_max_connections: int = Field(default=32, ge=1)
+    # Online / viewing entries live this long without a heartbeat.
+    presence_ttl_seconds: float = Field(default=30.0, gt=0)
+    # How often open sockets' users are checked against identity (disabled → closed).
+    user_check_seconds: float = Field(default=30.0, gt=0)
