@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from helpdesk.identity.v1 import identity_pb2_grpc
@@ -14,9 +16,11 @@ from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_notify.config import Settings
 from helpdesk_notify.directory import IdentityDirectory
-from helpdesk_notify.events import routes
-from helpdesk_notify.rpc import NotifyService
+from helpdesk_notify.domain import EMAIL, PUSHBULLET
+from helpdesk_notify.events import identity_routes, routes, sla_routes
+from helpdesk_notify.rpc import NotifyService, NotifySettingsService
 from helpdesk_notify.usecases import SERVICE
+from helpdesk_notify.worker import ChannelWorker, RetryPolicy, pushbullet_session, smtp_session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,19 +36,51 @@ async def serve(settings: Settings) -> None:
     identity = channel(settings.identity_addr, deadline=settings.rpc_deadline_seconds)
     life.on_stop(identity.close)
     directory = IdentityDirectory(identity_pb2_grpc.IdentityStub(identity))
-    life.run_consumer(
-        Consumer(
-            name="notify-tickets",
-            db=db,
-            js=js,
-            source_service="tickets",
-            routes=routes(directory),
-            max_deliveries=settings.consumer_max_deliveries,
+    url = settings.public_url
+    for name, source, source_routes in (
+        ("notify-tickets", "tickets", routes(directory, url)),
+        ("notify-sla", "sla", sla_routes(directory, url)),
+        ("notify-identity", "identity", identity_routes(directory, url)),
+    ):
+        life.run_consumer(
+            Consumer(
+                name=name,
+                db=db,
+                js=js,
+                source_service=source,
+                routes=source_routes,
+                max_deliveries=settings.consumer_max_deliveries,
+            )
         )
-    )
 
-    grpc_server = GrpcServer(port=settings.grpc_port, service_names=["helpdesk.notify.v1.Notify"])
+    policy = RetryPolicy(
+        max_attempts=settings.delivery_max_attempts,
+        base_seconds=settings.delivery_backoff_base_seconds,
+        cap_seconds=settings.delivery_backoff_cap_seconds,
+    )
+    for channel_name, factory in ((EMAIL, smtp_session), (PUSHBULLET, pushbullet_session)):
+        worker = ChannelWorker(
+            db=db,
+            channel=channel_name,
+            session_factory=factory,
+            policy=policy,
+            idle_seconds=settings.delivery_idle_seconds,
+            per_transaction=settings.delivery_per_transaction,
+        )
+        task = life.spawn(worker.run(), name=f"notify-{channel_name}")
+        life.on_stop(_stopper(worker, task))
+
+    grpc_server = GrpcServer(
+        port=settings.grpc_port,
+        service_names=["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings"],
+    )
     notify_pb2_grpc.add_NotifyServicer_to_server(NotifyService(db=db), grpc_server.server)
+    notify_pb2_grpc.add_NotifySettingsServicer_to_server(
+        NotifySettingsService(
+            db=db, directory=directory, public_url=url, mailing_per_second=settings.mailing_per_second
+        ),
+        grpc_server.server,
+    )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
     async def nats_connected() -> bool:
@@ -53,6 +89,14 @@ async def serve(settings: Settings) -> None:
     app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": nats_connected})
     life.serve_http(http_server(app, port=settings.http_port))
     await life.run_until_stopped()
+
+
+def _stopper(worker: ChannelWorker, task: asyncio.Task[None]) -> Callable[[], Awaitable[None]]:
+    async def stop() -> None:
+        worker.stop()
+        await asyncio.wait([task], timeout=10)
+
+    return stop
 
 
 async def migrate(settings: Settings) -> None:

@@ -7,3 +7,13 @@ from helpdesk_kit.config import DatabaseSettings, NatsSettings, ServiceSettings
 
 class Settings(ServiceSettings, DatabaseSettings, NatsSettings):
     identity_addr: str
+    #: ``HELPDESK_PUBLIC_URL``: links in mails point at ``<public_url>/tickets/<id>``.
+    public_url: str = "http://localhost:8080"
+    delivery_max_attempts: int = 8
+    delivery_backoff_base_seconds: float = 5.0
+    delivery_backoff_cap_seconds: float = 3600.0
+    delivery_idle_seconds: float = 0.5
+    #: Mails sent per transaction: a crash may resend at most this many (same Message-ID).
+    delivery_per_transaction: int = 20
+    #: Mass mailings are spread out to this many mails per second.
+    mailing_per_second: float = 5.0

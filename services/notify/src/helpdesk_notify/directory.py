@@ -15,7 +15,15 @@ _ROLE = {
 
 
 def _person(u: pb.User) -> Person:
-    return Person(id=u.id, role=_ROLE.get(u.role), unit_ids=frozenset(u.unit_ids))
+    return Person(
+        id=u.id,
+        role=_ROLE.get(u.role),
+        unit_ids=frozenset(u.unit_ids),
+        email=u.email,
+        language=u.language,
+        pushbullet=u.pushbullet,
+        full_name=u.full_name,
+    )
 
 
 class IdentityDirectory:
@@ -25,6 +33,10 @@ class IdentityDirectory:
     async def unit_members(self, unit_id: int) -> list[Person]:
         resp = await self._stub.ListUnitMembers(pb.ListUnitMembersRequest(unit_id=unit_id))
         return [_person(u) for u in resp.users]
+
+    async def unit_heads(self, unit_ids: list[int]) -> list[Person]:
+        resp = await self._stub.ListUnitHeads(pb.ListUnitHeadsRequest(unit_ids=unit_ids))
+        return [_person(u) for u in resp.users if u.is_active]
 
     async def people(self, ids: list[int]) -> list[Person]:
         resp = await self._stub.GetUsers(pb.GetUsersRequest(ids=ids))

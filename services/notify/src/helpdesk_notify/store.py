@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
+import orjson
 
 
 @dataclass(frozen=True)
@@ -80,3 +82,248 @@ async def mark_read(conn: asyncpg.Connection, user_id: int, popup_id: int) -> bo
         user_id,
     )
     return status.endswith(" 1")
+
+
+# ---- preferences -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreferencesRow:
+    user_id: int
+    events: dict[str, list[str]]
+    language: str
+    pushbullet: str
+
+
+async def preferences_of(conn: asyncpg.Connection, user_ids: list[int]) -> dict[int, PreferencesRow]:
+    rows = await conn.fetch(
+        "SELECT user_id, events::text AS events, language, pushbullet FROM preferences"
+        " WHERE user_id = ANY($1::bigint[])",
+        user_ids,
+    )
+    return {
+        r["user_id"]: PreferencesRow(r["user_id"], orjson.loads(r["events"]), r["language"], r["pushbullet"])
+        for r in rows
+    }
+
+
+async def save_preferences(conn: asyncpg.Connection, row: PreferencesRow) -> None:
+    await conn.execute(
+        "INSERT INTO preferences (user_id, events, language, pushbullet) VALUES ($1, $2::jsonb, $3, $4)"
+        " ON CONFLICT (user_id) DO UPDATE SET events = EXCLUDED.events, language = EXCLUDED.language,"
+        " pushbullet = EXCLUDED.pushbullet, updated_at = now()",
+        row.user_id,
+        orjson.dumps(row.events).decode(),
+        row.language,
+        row.pushbullet,
+    )
+
+
+# ---- channel settings --------------------------------------------------------
+
+
+async def settings_section(conn: asyncpg.Connection, section: str) -> dict[str, Any] | None:
+    raw = await conn.fetchval("SELECT value::text FROM channel_settings WHERE section = $1", section)
+    if raw is None:
+        return None
+    value: dict[str, Any] = orjson.loads(raw)
+    return value
+
+
+async def save_settings_section(conn: asyncpg.Connection, section: str, value: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO channel_settings (section, value) VALUES ($1, $2::jsonb)"
+        " ON CONFLICT (section) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+        section,
+        orjson.dumps(value).decode(),
+    )
+
+
+# ---- the delivery queue --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    source_event_id: str
+    user_id: int
+    channel: str
+    event: str
+    address: str
+    payload: dict[str, Any]
+    mailing_id: int | None = None
+    delay_seconds: float = 0.0  # a throttled mailing spreads its mails over time
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    source_event_id: str
+    user_id: int
+    channel: str
+    event: str
+    address: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    updated_at: datetime
+
+
+_DELIVERY = (
+    "id, source_event_id, user_id, channel, event, address, payload::text AS payload, status, attempts,"
+    " last_error, created_at, updated_at"
+)
+
+
+def _delivery(r: asyncpg.Record) -> Delivery:
+    return Delivery(
+        r["id"],
+        r["source_event_id"],
+        r["user_id"],
+        r["channel"],
+        r["event"],
+        r["address"],
+        orjson.loads(r["payload"]),
+        r["status"],
+        r["attempts"],
+        r["last_error"],
+        r["created_at"],
+        r["updated_at"],
+    )
+
+
+async def enqueue(conn: asyncpg.Connection, items: list[NewDelivery]) -> int:
+    """Queues deliveries; a (fact, user, channel) already queued stays as it is. Returns the new count."""
+    if not items:
+        return 0
+    rows = await conn.fetch(
+        "INSERT INTO deliveries"
+        " (source_event_id, user_id, channel, event, address, payload, mailing_id, next_attempt_at)"
+        " SELECT e, u, c, ev, a, p, m, now() + make_interval(secs => d)"
+        " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],"
+        " $6::jsonb[], $7::bigint[], $8::float8[]) AS t(e, u, c, ev, a, p, m, d)"
+        " ON CONFLICT DO NOTHING RETURNING id",
+        [i.source_event_id for i in items],
+        [i.user_id for i in items],
+        [i.channel for i in items],
+        [i.event for i in items],
+        [i.address for i in items],
+        [orjson.dumps(i.payload).decode() for i in items],
+        [i.mailing_id for i in items],
+        [i.delay_seconds for i in items],
+    )
+    return len(rows)
+
+
+async def claim_due(conn: asyncpg.Connection, channel: str, limit: int) -> list[Delivery]:
+    """Locks due deliveries of a channel for this transaction; other workers skip them."""
+    rows = await conn.fetch(
+        f"SELECT {_DELIVERY} FROM deliveries WHERE channel = $1 AND status = 'pending'"
+        " AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        channel,
+        limit,
+    )
+    return [_delivery(r) for r in rows]
+
+
+async def mark_sent(conn: asyncpg.Connection, delivery_id: int) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = now(), updated_at = now(),"
+        " last_error = '' WHERE id = $1",
+        delivery_id,
+    )
+    await conn.execute("INSERT INTO delivery_log (delivery_id, outcome) VALUES ($1, 'sent')", delivery_id)
+
+
+async def mark_failed(
+    conn: asyncpg.Connection, delivery_id: int, *, error: str, retry_in: float | None, count_attempt: bool
+) -> None:
+    """``retry_in`` None: given up (dead letter). ``count_attempt`` False: a rate limit, not a failure."""
+    status = "pending" if retry_in is not None else "dead"
+    await conn.execute(
+        "UPDATE deliveries SET status = $2, attempts = attempts + $3::int, last_error = $4,"
+        " updated_at = now(), next_attempt_at = now() + make_interval(secs => $5::float8) WHERE id = $1",
+        delivery_id,
+        status,
+        1 if count_attempt else 0,
+        error[:2000],
+        retry_in or 0.0,
+    )
+    outcome = "retry" if retry_in is not None else "dead"
+    await conn.execute(
+        "INSERT INTO delivery_log (delivery_id, outcome, error) VALUES ($1, $2, $3)",
+        delivery_id,
+        outcome,
+        error[:2000],
+    )
+
+
+async def postpone_channel(conn: asyncpg.Connection, channel: str, seconds: float) -> None:
+    """A channel-wide pause (a 429 from the provider): nothing of it is due before ``seconds``."""
+    await conn.execute(
+        "UPDATE deliveries SET next_attempt_at = greatest(next_attempt_at, now() + make_interval(secs => $2))"
+        " WHERE channel = $1 AND status = 'pending'",
+        channel,
+        seconds,
+    )
+
+
+async def dead_letters(conn: asyncpg.Connection, *, limit: int, before_id: int | None) -> list[Delivery]:
+    rows = await conn.fetch(
+        f"SELECT {_DELIVERY} FROM deliveries WHERE status = 'dead' AND ($1::bigint IS NULL OR id < $1)"
+        " ORDER BY id DESC LIMIT $2",
+        before_id,
+        limit,
+    )
+    return [_delivery(r) for r in rows]
+
+
+async def delivery_log(conn: asyncpg.Connection, delivery_id: int) -> list[tuple[str, str]]:
+    rows = await conn.fetch(
+        "SELECT outcome, error FROM delivery_log WHERE delivery_id = $1 ORDER BY id", delivery_id
+    )
+    return [(r["outcome"], r["error"]) for r in rows]
+
+
+# ---- mailings ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailingRow:
+    id: int
+    subject: str
+    body: str
+    created_by: int
+    total: int
+    sent: int
+    failed: int
+    created_at: datetime
+
+
+async def insert_mailing(
+    conn: asyncpg.Connection, *, subject: str, body: str, created_by: int, total: int
+) -> int:
+    mailing_id: int = await conn.fetchval(
+        "INSERT INTO mailings (subject, body, created_by, total) VALUES ($1, $2, $3, $4) RETURNING id",
+        subject,
+        body,
+        created_by,
+        total,
+    )
+    return mailing_id
+
+
+async def mailing(conn: asyncpg.Connection, mailing_id: int) -> MailingRow | None:
+    r = await conn.fetchrow(
+        "SELECT m.id, m.subject, m.body, m.created_by, m.total, m.created_at,"
+        " count(d.id) FILTER (WHERE d.status = 'sent') AS sent,"
+        " count(d.id) FILTER (WHERE d.status = 'dead') AS failed"
+        " FROM mailings m LEFT JOIN deliveries d ON d.mailing_id = m.id WHERE m.id = $1 GROUP BY m.id",
+        mailing_id,
+    )
+    if r is None:
+        return None
+    return MailingRow(
+        r["id"], r["subject"], r["body"], r["created_by"], r["total"], r["sent"], r["failed"], r["created_at"]
+    )

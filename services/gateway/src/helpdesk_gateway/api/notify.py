@@ -1,4 +1,7 @@
-"""REST for notify: the caller's web pop-ups (API.md "Auth and me")."""
+"""REST for notify: the caller's web pop-ups (API.md "Auth and me").
+
+Settings, dead letters and mailings are in ``notify_settings``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import ORJSONResponse
 from helpdesk.notify.v1 import notify_pb2 as n_pb
 
+from helpdesk_gateway.api import notify_settings
 from helpdesk_gateway.api.shapes import clients, page, ts
 from helpdesk_gateway.auth import CallerDep
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
+router.include_router(notify_settings.router)
 
 
 def notification_out(n: n_pb.Notification) -> dict[str, Any]:

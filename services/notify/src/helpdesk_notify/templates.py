@@ -1,0 +1,157 @@
+"""Messages rendered in the recipient's language (English, Russian) with jinja2.
+
+Ticket mail: subject ``Ticket #N — <event>``, plain text and HTML, a link to the
+ticket, and thread headers (``Message-ID`` unique per mail and stable across
+retries, ``In-Reply-To``/``References`` pointing at the ticket's thread root) so
+that mail clients, and the mail-in service, thread replies back to the ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jinja2 import DictLoader, Environment, select_autoescape
+
+EVENT_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "ticket.created": "created",
+        "ticket.forwarded": "forwarded",
+        "ticket.taken": "taken in work",
+        "ticket.released": "released",
+        "ticket.completed": "completed",
+        "ticket.reopened": "reopened",
+        "ticket.commented": "new comment",
+        "sla.warning": "SLA warning",
+        "sla.breached": "SLA breached",
+    },
+    "ru": {
+        "ticket.created": "создана",
+        "ticket.forwarded": "перенаправлена",
+        "ticket.taken": "взята в работу",
+        "ticket.released": "освобождена",
+        "ticket.completed": "выполнена",
+        "ticket.reopened": "открыта снова",
+        "ticket.commented": "новый комментарий",
+        "sla.warning": "предупреждение SLA",
+        "sla.breached": "нарушение SLA",
+    },
+}
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "ticket": "Ticket",
+        "open": "Open the ticket",
+        "account.registered": "Confirm your registration",
+        "account.registered.body": "Follow this link to confirm your registration:",
+        "account.password_reset": "Password recovery",
+        "account.password_reset.body": "Follow this one-time link to choose a new password:",
+        "footer": "This message was sent automatically by Helpdesk.",
+    },
+    "ru": {
+        "ticket": "Заявка",
+        "open": "Открыть заявку",
+        "account.registered": "Подтвердите регистрацию",
+        "account.registered.body": "Перейдите по ссылке, чтобы подтвердить регистрацию:",
+        "account.password_reset": "Восстановление пароля",
+        "account.password_reset.body": "Перейдите по одноразовой ссылке, чтобы задать новый пароль:",
+        "footer": "Это письмо отправлено Helpdesk автоматически.",
+    },
+}
+
+_TEXT = """{{ heading }}
+{% if lines %}
+{% for line in lines %}{{ line }}
+{% endfor %}{% endif %}
+{% if link %}{{ link_label }}: {{ link }}
+{% endif %}
+--
+{{ footer }}
+"""
+
+_HTML = """<!doctype html>
+<html lang="{{ lang }}"><body>
+<h2>{{ heading }}</h2>
+{% for line in lines %}<p>{{ line }}</p>
+{% endfor %}{% if link %}<p><a href="{{ link }}">{{ link_label }}</a></p>
+{% endif %}<hr><p style="color:#777">{{ footer }}</p>
+</body></html>
+"""
+
+_env = Environment(
+    loader=DictLoader({"mail.txt": _TEXT, "mail.html": _HTML}),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What happened, independent of who is told and in which language."""
+
+    event: str
+    ticket_id: int = 0
+    number: int = 0
+    ticket_subject: str = ""
+    detail: str = ""
+    link: str = ""  # a one-time link (registration, password reset); tickets link to themselves
+    subject: str = ""  # a mailing's own subject
+    body: str = ""  # a mailing's own body
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    text: str
+    html: str
+    link: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def ticket_thread_id(ticket_id: int) -> str:
+    """The thread root every mail about a ticket refers to."""
+    return f"<ticket-{ticket_id}@helpdesk>"
+
+
+def message_id(source_event_id: str, user_id: int) -> str:
+    """Unique per (fact, recipient) and the same on every retry: receivers can drop a duplicate."""
+    safe = "".join(ch if ch.isalnum() or ch in ".-_" else "-" for ch in source_event_id)
+    return f"<{safe}.{user_id}@helpdesk>"
+
+
+def ticket_title(notice: Notice, lang: str) -> str:
+    label = EVENT_LABELS[lang].get(notice.event, notice.event)
+    return f"{WORDS[lang]['ticket']} #{notice.number or notice.ticket_id} — {label}"
+
+
+def render(notice: Notice, *, lang: str, public_url: str) -> Rendered:
+    words = WORDS[lang]
+    headers = {"Auto-Submitted": "auto-generated"}
+    if notice.event == "mailing":
+        title, lines, link, link_label = notice.subject, notice.body.splitlines(), "", ""
+    elif notice.event.startswith("account."):
+        title = words[notice.event]
+        lines, link, link_label = [words[f"{notice.event}.body"]], notice.link, notice.link
+    else:
+        title = ticket_title(notice, lang)
+        lines = [notice.ticket_subject] if notice.ticket_subject else []
+        if notice.detail:
+            lines += notice.detail.splitlines()
+        link = f"{public_url.rstrip('/')}/tickets/{notice.ticket_id}"
+        link_label = words["open"]
+        root = ticket_thread_id(notice.ticket_id)
+        headers |= {"In-Reply-To": root, "References": root}
+    context = {
+        "lang": lang,
+        "heading": title,
+        "lines": lines,
+        "link": link,
+        "link_label": link_label,
+        "footer": words["footer"],
+    }
+    return Rendered(
+        title=title,
+        text=_env.get_template("mail.txt").render(context),
+        html=_env.get_template("mail.html").render(context),
+        link=link,
+        headers=headers,
+    )
