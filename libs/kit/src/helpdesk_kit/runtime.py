@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 from nats.aio.client import Client as NATS
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
 from helpdesk_kit import streams
@@ -45,7 +46,16 @@ class Lifecycle:
 
     async def open_nats(self, url: str, *, name: str) -> tuple[NATS, JetStreamContext]:
         nc = await streams.connect(url, name=name)
-        self.on_stop(nc.drain)
+
+        async def close() -> None:
+            # Consumers and relays have stopped by now (they stop first); drain what is in
+            # flight briefly, but never wait nats-py's 30 s drain timeout on shutdown.
+            try:
+                await asyncio.wait_for(nc.drain(), timeout=2)
+            except (TimeoutError, NatsError):
+                await nc.close()
+
+        self.on_stop(close)
         return nc, nc.jetstream()
 
     def run_relay(self, relay: OutboxRelay) -> None:
