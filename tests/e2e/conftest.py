@@ -45,7 +45,9 @@ def stack(
         "HELPDESK_LOG_LEVEL": "INFO",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
     }
-    s = Stack(ROOT / "devstack.toml", tmp_path_factory.mktemp("stack"), durable=False, env=env, ready_timeout=180)
+    s = Stack(
+        ROOT / "devstack.toml", tmp_path_factory.mktemp("stack"), durable=False, env=env, ready_timeout=180
+    )
     s.start()
     yield s
     s.stop()
