@@ -8,13 +8,16 @@ from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2_grpc
 
 from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
+from helpdesk_tickets import consumers, usecases
 from helpdesk_tickets.config import Settings
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.events import SERVICE
 from helpdesk_tickets.rpc import TicketsService
+from helpdesk_tickets.storage import FileStore, S3Store, s3_store
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,8 +34,23 @@ async def serve(settings: Settings) -> None:
     life.on_stop(identity.close)
     units = UnitDirectory(identity_pb2_grpc.IdentityStub(identity), ttl=settings.units_cache_seconds)
 
+    life.run_consumer(
+        Consumer(name="tickets-sla", db=db, js=js, source_service="sla", routes=consumers.SLA_ROUTES)
+    )
+    ticket_settings = usecases.SettingsCache()
+    life.spawn(
+        usecases.run_archiver(
+            db=db, settings=ticket_settings, every=settings.archive_every_seconds, stopping=life.stopping
+        ),
+        name="archiver",
+    )
+
     grpc_server = GrpcServer(port=settings.grpc_port, service_names=["helpdesk.tickets.v1.Tickets"])
-    tickets_pb2_grpc.add_TicketsServicer_to_server(TicketsService(db=db, units=units), grpc_server.server)
+    blobs = blob_store(settings)
+    tickets_pb2_grpc.add_TicketsServicer_to_server(
+        TicketsService(db=db, units=units, settings=ticket_settings, blobs=blobs, spool=blobs.spool_dir()),
+        grpc_server.server,
+    )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
     async def nats_connected() -> bool:
@@ -41,6 +59,18 @@ async def serve(settings: Settings) -> None:
     app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": nats_connected})
     life.serve_http(http_server(app, port=settings.http_port))
     await life.run_until_stopped()
+
+
+def blob_store(settings: Settings) -> FileStore | S3Store:
+    if settings.s3_bucket:
+        return s3_store(
+            endpoint_url=settings.s3_endpoint_url,
+            bucket=settings.s3_bucket,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            region=settings.s3_region,
+        )
+    return FileStore(Path(settings.files_dir).resolve())
 
 
 async def migrate(settings: Settings) -> None:

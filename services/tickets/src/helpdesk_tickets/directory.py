@@ -38,3 +38,11 @@ class UnitDirectory:
         if unit_id not in self._units:
             await self._refresh(unless_fetched_after=now)
         return self._units
+
+    async def client_group_of(self, user_id: int) -> int | None:
+        """The client group of a client (asked of identity when staff file about a client)."""
+        resp = await self._stub.GetUsers(pb.GetUsersRequest(ids=[user_id]))
+        for user in resp.users:
+            if user.id == user_id:
+                return user.client_group_id or None
+        return None

@@ -6,8 +6,9 @@ No framework imports: this module is the product's rules, testable alone.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk_kit.errors import FieldError
 from helpdesk_tickets.errors import InvalidTicket
@@ -69,6 +70,10 @@ class Ticket:
     deadline: datetime | None = None
     source: str = "web"
     version: int = 1
+    sla_plan_id: int | None = None
+    sla_state: str | None = None
+    author_unit_ids: list[int] = field(default_factory=list)
+    client_group_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,10 @@ class NewTicket:
     assignee_ids: list[int]
     client_id: int | None
     source: str
+    subject_id: int | None = None
+    sla_plan_id: int | None = None
+    deadline: datetime | None = None
+    custom_fields: dict[str, object] = field(default_factory=dict)
 
     def checked(self, *, actor: Actor, known_units: set[int]) -> NewTicket:
         """The ticket as it will be stored, or InvalidTicket naming every bad field."""
@@ -100,26 +109,253 @@ class NewTicket:
         if errors:
             raise InvalidTicket("The ticket is not valid.", errors=errors)
         client_id = actor.user_id if actor.is_client else self.client_id
-        return NewTicket(
-            subject=subject,
-            body=self.body,
-            priority=self.priority,
-            unit_id=self.unit_id,
-            assignee_ids=self.assignee_ids,
-            client_id=client_id,
-            source=self.source,
-        )
+        return replace(self, subject=subject, client_id=client_id)
 
 
 def can_see(actor: Actor, t: Ticket) -> bool:
-    """SPEC §1: who sees a ticket."""
+    """SPEC §1: who sees a ticket (the list queries in ``store`` say the same in SQL)."""
     if actor.is_client:
-        return actor.user_id in (t.author_id, t.client_id)
+        if actor.user_id in (t.author_id, t.client_id):
+            return True
+        return (
+            actor.is_client_group_lead
+            and actor.client_group_id is not None
+            and t.client_group_id == actor.client_group_id
+        )
     if actor.role is Role.DEPARTMENT_HEAD:
         return True
     if t.author_id == actor.user_id or actor.user_id in t.assignee_ids:
         return True
-    if t.unit_id in actor.unit_ids:
-        # Unit heads see all of their units' tickets; members those sent to the unit as a whole.
-        return actor.role is Role.UNIT_HEAD or not t.assignee_ids
-    return False
+    if actor.role is Role.UNIT_HEAD:
+        # Every ticket of his units, and tickets created by members of his units.
+        return t.unit_id in actor.unit_ids or bool(actor.unit_ids.intersection(t.author_unit_ids))
+    # Members see what is sent to one of their units as a whole.
+    return t.unit_id in actor.unit_ids and not t.assignee_ids
+
+
+class Action(enum.StrEnum):
+    """What a caller may do to a ticket (API.md ``allowed_actions``)."""
+
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    COMPLETE = "complete"
+    REOPEN = "reopen"
+    FORWARD = "forward"
+    COMMENT = "comment"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+def is_staff(actor: Actor) -> bool:
+    return not actor.is_client and actor.role is not None
+
+
+def heads(actor: Actor, t: Ticket) -> bool:
+    """The actor heads the ticket: department head, or head of the ticket's unit."""
+    if actor.is_client:
+        return False
+    if actor.role is Role.DEPARTMENT_HEAD:
+        return True
+    return actor.role is Role.UNIT_HEAD and t.unit_id in actor.unit_ids
+
+
+def is_related(actor: Actor, t: Ticket) -> bool:
+    """SPEC §2 "related": who may take part in the ticket's work."""
+    if not is_staff(actor):
+        return False
+    if actor.role is Role.DEPARTMENT_HEAD:
+        return True
+    if actor.role is Role.UNIT_HEAD:
+        return t.unit_id in actor.unit_ids or t.author_id == actor.user_id
+    if t.author_id == actor.user_id or actor.user_id in t.assignee_ids:
+        return True
+    return t.unit_id in actor.unit_ids and not t.assignee_ids
+
+
+class Verdict(enum.Enum):
+    """The answer to "may this caller do this now?"."""
+
+    ALLOWED = "allowed"
+    WRONG_STATE = "wrong_state"  # 409: the caller could, but not in this state
+    FORBIDDEN = "forbidden"  # 403: not the caller's to do
+    INVISIBLE = "invisible"  # 404: the caller does not see the ticket
+
+
+def judge(actor: Actor, t: Ticket, action: Action) -> Verdict:  # noqa: C901
+    """SPEC §2's transition table, exactly, for one caller and one ticket."""
+    if action is Action.DELETE:
+        if actor.is_admin and not actor.is_client:
+            return Verdict.ALLOWED
+        return Verdict.FORBIDDEN if can_see(actor, t) else Verdict.INVISIBLE
+    if not can_see(actor, t):
+        return Verdict.INVISIBLE
+    me = actor.user_id
+    if action is Action.COMMENT:
+        return Verdict.WRONG_STATE if t.state is State.ARCHIVED else Verdict.ALLOWED
+    if action is Action.EDIT:
+        if not (t.author_id == me or heads(actor, t)):
+            return Verdict.FORBIDDEN
+        return Verdict.WRONG_STATE if t.state is State.ARCHIVED else Verdict.ALLOWED
+    # The work actions: staff related to the ticket only.
+    if not is_related(actor, t):
+        return Verdict.FORBIDDEN
+    if action is Action.LOCK:
+        return Verdict.ALLOWED if t.state is State.NEW else Verdict.WRONG_STATE
+    if action in (Action.UNLOCK, Action.COMPLETE):
+        if t.state is not State.IN_WORK:
+            return Verdict.WRONG_STATE
+        return Verdict.ALLOWED if t.locked_by == me or heads(actor, t) else Verdict.FORBIDDEN
+    if action is Action.REOPEN:
+        if t.state is not State.DONE:
+            return Verdict.WRONG_STATE
+        return Verdict.ALLOWED if t.done_by == me or heads(actor, t) else Verdict.FORBIDDEN
+    if action is Action.FORWARD:
+        if t.state is State.NEW:
+            return Verdict.ALLOWED
+        if t.state is not State.IN_WORK:
+            return Verdict.WRONG_STATE
+        return Verdict.ALLOWED if t.locked_by == me else Verdict.FORBIDDEN
+    raise AssertionError(action)
+
+
+def allowed_actions(actor: Actor, t: Ticket) -> list[str]:
+    """Exactly what this caller may do to this ticket now, in a stable order."""
+    return [a.value for a in Action if judge(actor, t, a) is Verdict.ALLOWED]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    at: datetime
+    actor_id: int
+    action: str
+    changes: dict[str, list[object]]
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    ticket_id: int
+    author_id: int
+    body: str
+    html: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Subject:
+    id: int
+    name: str
+    sla_plan_id: int | None
+
+
+def changes(before: Ticket, after: Ticket, fields: tuple[str, ...]) -> dict[str, list[object]]:
+    """``{field: [before, after]}`` for the fields that differ, JSON-ready."""
+    out: dict[str, list[object]] = {}
+    for name in fields:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            out[name] = [_plain(old), _plain(new)]
+    return out
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+WORK_FIELDS = ("state", "locked_by", "done_by", "unit_id", "assignee_ids")
+EDIT_FIELDS = ("subject", "subject_id", "body", "priority", "sla_plan_id")
+
+
+BOXES = ("inbox", "outbox", "archive")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A list request: box, filters, order, and where the previous page ended."""
+
+    box: str = "inbox"
+    states: list[str] = field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+    unit_id: int | None = None
+    assignee_id: int | None = None
+    locked: str | None = None  # "me" | "others"
+    sla_states: list[str] = field(default_factory=list)
+    text: str | None = None
+    sort: str = "-id"
+    limit: int = 50
+    after: tuple[object, int] | None = None  # (sort value, id) of the previous page's last row
+
+
+@dataclass(frozen=True)
+class Attachment:
+    id: int
+    ticket_id: int
+    storage_key: str
+    filename: str
+    content_type: str
+    size: int
+    author_id: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a recurring ticket is filed (SPEC §2): daily every N days, weekly on chosen
+    days (0 = Monday), monthly on chosen dates, at a local time, between two dates."""
+
+    kind: str  # daily | weekly | monthly
+    at: time
+    start: date
+    end: date | None = None
+    every_days: int = 1
+    weekdays: frozenset[int] = frozenset()
+    month_days: frozenset[int] = frozenset()
+    time_zone: str = "UTC"
+
+    def checked(self) -> Schedule:
+        errors: list[FieldError] = []
+        if self.kind not in ("daily", "weekly", "monthly"):
+            errors.append(FieldError("kind", "daily, weekly or monthly"))
+        if self.kind == "daily" and not 1 <= self.every_days <= 366:
+            errors.append(FieldError("every_days", "1 to 366"))
+        if self.kind == "weekly" and (not self.weekdays or not self.weekdays <= set(range(7))):
+            errors.append(FieldError("weekdays", "one or more of 0 (Monday) to 6 (Sunday)"))
+        if self.kind == "monthly" and (not self.month_days or not self.month_days <= set(range(1, 32))):
+            errors.append(FieldError("month_days", "one or more of 1 to 31"))
+        if self.end is not None and self.end < self.start:
+            errors.append(FieldError("end", "not before the start"))
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.append(FieldError("time_zone", "an IANA time zone"))
+        if errors:
+            raise InvalidTicket("The schedule is not valid.", errors=errors)
+        return self
+
+    def _on(self, day: date) -> bool:
+        if day < self.start or (self.end is not None and day > self.end):
+            return False
+        if self.kind == "daily":
+            return (day - self.start).days % self.every_days == 0
+        if self.kind == "weekly":
+            return day.weekday() in self.weekdays
+        return day.day in self.month_days
+
+    def next_after(self, moment: datetime) -> datetime | None:
+        """The first run strictly after ``moment``, or None when the schedule has ended."""
+        tz = ZoneInfo(self.time_zone)
+        day = max(moment.astimezone(tz).date(), self.start)
+        for _ in range(800):  # two years and more: every schedule repeats within that
+            if self.end is not None and day > self.end:
+                return None
+            if self._on(day):
+                run = datetime.combine(day, self.at, tzinfo=tz)
+                if run > moment:
+                    return run
+            day += timedelta(days=1)
+        return None

@@ -3,14 +3,16 @@
 AppError (kit)
 ├── NotFound ───── TicketNotFound      missing, or not visible to the caller
 ├── InvalidInput ─ InvalidTicket       fields that break the ticket's rules
-└── Forbidden ──── NotAllowed          visible, but not the caller's to do
+├── Forbidden ──── NotAllowed          visible, but not the caller's to do
+├── Conflict ───── WrongState          the ticket's state does not allow the action
+└── PreconditionFailed ─ StaleTicket   If-Match names an older version
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpdesk_kit.errors import Forbidden, InvalidInput, NotFound
+from helpdesk_kit.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 
 
 @dataclass
@@ -26,3 +28,13 @@ class InvalidTicket(InvalidInput):
 @dataclass
 class NotAllowed(Forbidden):
     pass
+
+
+@dataclass
+class WrongState(Conflict):
+    """The action does not fit the ticket's state (409)."""
+
+
+@dataclass
+class StaleTicket(PreconditionFailed):
+    detail: str = "The ticket changed since you read it (stale ETag)."

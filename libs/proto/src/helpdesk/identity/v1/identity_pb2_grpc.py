@@ -74,6 +74,151 @@ class IdentityStub:
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitsRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitsResponse.FromString,
                 _registered_method=True)
+        self.UpdateUnit = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/UpdateUnit',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUnitRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.Unit.FromString,
+                _registered_method=True)
+        self.Refresh = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/Refresh',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RefreshRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LoginResponse.FromString,
+                _registered_method=True)
+        self.Logout = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/Logout',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LogoutRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LogoutResponse.FromString,
+                _registered_method=True)
+        self.CheckSession = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/CheckSession',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionResponse.FromString,
+                _registered_method=True)
+        self.AuthenticateApiToken = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/AuthenticateApiToken',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.FromString,
+                _registered_method=True)
+        self.CreateApiToken = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/CreateApiToken',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateApiTokenRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ApiToken.FromString,
+                _registered_method=True)
+        self.ListApiTokens = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ListApiTokens',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeApiToken = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/RevokeApiToken',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenResponse.FromString,
+                _registered_method=True)
+        self.SetupTotp = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/SetupTotp',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpSetupResponse.FromString,
+                _registered_method=True)
+        self.ConfirmTotp = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ConfirmTotp',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpResponse.FromString,
+                _registered_method=True)
+        self.DisableTotp = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/DisableTotp',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpResponse.FromString,
+                _registered_method=True)
+        self.ListUsers = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ListUsers',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUsersRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUsersResponse.FromString,
+                _registered_method=True)
+        self.GetUser = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/GetUser',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUserRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+                _registered_method=True)
+        self.UpdateUser = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/UpdateUser',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+                _registered_method=True)
+        self.DisableUser = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/DisableUser',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DisableUserRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+                _registered_method=True)
+        self.CreateClientGroup = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/CreateClientGroup',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateClientGroupRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ClientGroup.FromString,
+                _registered_method=True)
+        self.ListClientGroups = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ListClientGroups',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupsResponse.FromString,
+                _registered_method=True)
+        self.ListClientGroupMembers = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ListClientGroupMembers',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupMembersRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.FromString,
+                _registered_method=True)
+        self.CreatePosition = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/CreatePosition',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreatePositionRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.Position.FromString,
+                _registered_method=True)
+        self.ListPositions = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ListPositions',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsResponse.FromString,
+                _registered_method=True)
+        self.ListHeadsOfUser = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ListHeadsOfUser',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListHeadsOfUserRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.FromString,
+                _registered_method=True)
+        self.Register = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/Register',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterResponse.FromString,
+                _registered_method=True)
+        self.ConfirmRegistration = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ConfirmRegistration',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmRegistrationRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+                _registered_method=True)
+        self.RequestPasswordReset = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/RequestPasswordReset',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetResponse.FromString,
+                _registered_method=True)
+        self.ConfirmPasswordReset = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ConfirmPasswordReset',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmPasswordResetRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmPasswordResetResponse.FromString,
+                _registered_method=True)
+        self.GetLdapSettings = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/GetLdapSettings',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettingsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettings.FromString,
+                _registered_method=True)
+        self.PutLdapSettings = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/PutLdapSettings',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettingsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettings.FromString,
+                _registered_method=True)
+        self.TestLdap = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/TestLdap',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapTestResponse.FromString,
+                _registered_method=True)
+        self.SyncLdap = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/SyncLdap',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSyncResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServicer:
@@ -132,6 +277,190 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateUnit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Refresh(self, request, context):
+        """A new access token (and a new refresh token) for a live refresh token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Logout(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckSession(self, request, context):
+        """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuthenticateApiToken(self, request, context):
+        """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiTokens(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetupTotp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmTotp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableTotp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUsers(self, request, context):
+        """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUser(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUser(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableUser(self, request, context):
+        """Disables the user (users are never deleted) and revokes its sessions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateClientGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientGroups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientGroupMembers(self, request, context):
+        """Active clients of a client group.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePosition(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPositions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListHeadsOfUser(self, request, context):
+        """The heads of the units a user belongs to (a user's own units and role come with GetUsers).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Register(self, request, context):
+        """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmRegistration(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestPasswordReset(self, request, context):
+        """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmPasswordReset(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLdapSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutLdapSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TestLdap(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SyncLdap(self, request, context):
+        """Imports the directory now: new users created, changed ones updated, vanished ones disabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -174,6 +503,151 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.ListUnits,
                     request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitsRequest.FromString,
                     response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitsResponse.SerializeToString,
+            ),
+            'UpdateUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUnit,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUnitRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.Unit.SerializeToString,
+            ),
+            'Refresh': grpc.unary_unary_rpc_method_handler(
+                    servicer.Refresh,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RefreshRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LoginResponse.SerializeToString,
+            ),
+            'Logout': grpc.unary_unary_rpc_method_handler(
+                    servicer.Logout,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LogoutRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LogoutResponse.SerializeToString,
+            ),
+            'CheckSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckSession,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionResponse.SerializeToString,
+            ),
+            'AuthenticateApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthenticateApiToken,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.SerializeToString,
+            ),
+            'CreateApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiToken,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateApiTokenRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ApiToken.SerializeToString,
+            ),
+            'ListApiTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiTokens,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensResponse.SerializeToString,
+            ),
+            'RevokeApiToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiToken,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenResponse.SerializeToString,
+            ),
+            'SetupTotp': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetupTotp,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpSetupResponse.SerializeToString,
+            ),
+            'ConfirmTotp': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmTotp,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpResponse.SerializeToString,
+            ),
+            'DisableTotp': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableTotp,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpResponse.SerializeToString,
+            ),
+            'ListUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUsers,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUsersRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUsersResponse.SerializeToString,
+            ),
+            'GetUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUser,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUserRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.SerializeToString,
+            ),
+            'UpdateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUser,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.SerializeToString,
+            ),
+            'DisableUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableUser,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DisableUserRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.SerializeToString,
+            ),
+            'CreateClientGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateClientGroup,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateClientGroupRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ClientGroup.SerializeToString,
+            ),
+            'ListClientGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientGroups,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupsRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupsResponse.SerializeToString,
+            ),
+            'ListClientGroupMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientGroupMembers,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupMembersRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.SerializeToString,
+            ),
+            'CreatePosition': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePosition,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreatePositionRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.Position.SerializeToString,
+            ),
+            'ListPositions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPositions,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsResponse.SerializeToString,
+            ),
+            'ListHeadsOfUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListHeadsOfUser,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListHeadsOfUserRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.SerializeToString,
+            ),
+            'Register': grpc.unary_unary_rpc_method_handler(
+                    servicer.Register,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterResponse.SerializeToString,
+            ),
+            'ConfirmRegistration': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmRegistration,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmRegistrationRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.SerializeToString,
+            ),
+            'RequestPasswordReset': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestPasswordReset,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetResponse.SerializeToString,
+            ),
+            'ConfirmPasswordReset': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmPasswordReset,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmPasswordResetRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmPasswordResetResponse.SerializeToString,
+            ),
+            'GetLdapSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLdapSettings,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettingsRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettings.SerializeToString,
+            ),
+            'PutLdapSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutLdapSettings,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettingsRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettings.SerializeToString,
+            ),
+            'TestLdap': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestLdap,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapTestResponse.SerializeToString,
+            ),
+            'SyncLdap': grpc.unary_unary_rpc_method_handler(
+                    servicer.SyncLdap,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSyncResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -392,6 +866,789 @@ class Identity:
             '/helpdesk.identity.v1.Identity/ListUnits',
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitsRequest.SerializeToString,
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUnitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/UpdateUnit',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUnitRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.Unit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Refresh(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/Refresh',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RefreshRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Logout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/Logout',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LogoutRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LogoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/CheckSession',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthenticateApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/AuthenticateApiToken',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/CreateApiToken',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateApiTokenRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ApiToken.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ListApiTokens',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/RevokeApiToken',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetupTotp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/SetupTotp',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpSetupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmTotp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ConfirmTotp',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableTotp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/DisableTotp',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.TotpResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ListUsers',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUsersRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/GetUser',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUserRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/UpdateUser',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/DisableUser',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.DisableUserRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateClientGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/CreateClientGroup',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateClientGroupRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ClientGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ListClientGroups',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupsRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientGroupMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ListClientGroupMembers',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListClientGroupMembersRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePosition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/CreatePosition',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreatePositionRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.Position.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPositions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ListPositions',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListHeadsOfUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ListHeadsOfUser',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListHeadsOfUserRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Register(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/Register',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmRegistration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ConfirmRegistration',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmRegistrationRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestPasswordReset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/RequestPasswordReset',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RequestPasswordResetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmPasswordReset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ConfirmPasswordReset',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmPasswordResetRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmPasswordResetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLdapSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/GetLdapSettings',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettingsRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutLdapSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/PutLdapSettings',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettingsRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestLdap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/TestLdap',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapTestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SyncLdap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/SyncLdap',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSyncResponse.FromString,
             options,
             channel_credentials,
             insecure,

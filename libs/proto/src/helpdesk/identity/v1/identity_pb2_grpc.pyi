@@ -44,6 +44,45 @@ class IdentityStub:
     CreateUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateUserRequest, _identity_pb2.User]
     CreateUnit: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateUnitRequest, _identity_pb2.Unit]
     ListUnits: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUnitsRequest, _identity_pb2.ListUnitsResponse]
+    UpdateUnit: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateUnitRequest, _identity_pb2.Unit]
+    Refresh: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RefreshRequest, _identity_pb2.LoginResponse]
+    """A new access token (and a new refresh token) for a live refresh token."""
+    Logout: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LogoutRequest, _identity_pb2.LogoutResponse]
+    CheckSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionRequest, _identity_pb2.CheckSessionResponse]
+    """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
+    AuthenticateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]
+    """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+    CreateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateApiTokenRequest, _identity_pb2.ApiToken]
+    ListApiTokens: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]
+    RevokeApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]
+    SetupTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpSetupResponse]
+    ConfirmTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]
+    DisableTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]
+    ListUsers: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUsersRequest, _identity_pb2.ListUsersResponse]
+    """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
+    GetUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetUserRequest, _identity_pb2.User]
+    UpdateUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateUserRequest, _identity_pb2.User]
+    DisableUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DisableUserRequest, _identity_pb2.User]
+    """Disables the user (users are never deleted) and revokes its sessions."""
+    CreateClientGroup: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateClientGroupRequest, _identity_pb2.ClientGroup]
+    ListClientGroups: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListClientGroupsRequest, _identity_pb2.ListClientGroupsResponse]
+    ListClientGroupMembers: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListClientGroupMembersRequest, _identity_pb2.UsersResponse]
+    """Active clients of a client group."""
+    CreatePosition: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreatePositionRequest, _identity_pb2.Position]
+    ListPositions: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListPositionsRequest, _identity_pb2.ListPositionsResponse]
+    ListHeadsOfUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListHeadsOfUserRequest, _identity_pb2.UsersResponse]
+    """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
+    Register: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]
+    """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+    ConfirmRegistration: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmRegistrationRequest, _identity_pb2.User]
+    RequestPasswordReset: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]
+    """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+    ConfirmPasswordReset: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmPasswordResetRequest, _identity_pb2.ConfirmPasswordResetResponse]
+    GetLdapSettings: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]
+    PutLdapSettings: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]
+    TestLdap: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapActionRequest, _identity_pb2.LdapTestResponse]
+    SyncLdap: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapActionRequest, _identity_pb2.LdapSyncResponse]
+    """Imports the directory now: new users created, changed ones updated, vanished ones disabled."""
 
 @_typing.type_check_only
 class IdentityAsyncStub(IdentityStub):
@@ -61,6 +100,45 @@ class IdentityAsyncStub(IdentityStub):
     CreateUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     CreateUnit: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateUnitRequest, _identity_pb2.Unit]  # type: ignore[assignment]
     ListUnits: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUnitsRequest, _identity_pb2.ListUnitsResponse]  # type: ignore[assignment]
+    UpdateUnit: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateUnitRequest, _identity_pb2.Unit]  # type: ignore[assignment]
+    Refresh: _aio.UnaryUnaryMultiCallable[_identity_pb2.RefreshRequest, _identity_pb2.LoginResponse]  # type: ignore[assignment]
+    """A new access token (and a new refresh token) for a live refresh token."""
+    Logout: _aio.UnaryUnaryMultiCallable[_identity_pb2.LogoutRequest, _identity_pb2.LogoutResponse]  # type: ignore[assignment]
+    CheckSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionRequest, _identity_pb2.CheckSessionResponse]  # type: ignore[assignment]
+    """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
+    AuthenticateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]  # type: ignore[assignment]
+    """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+    CreateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateApiTokenRequest, _identity_pb2.ApiToken]  # type: ignore[assignment]
+    ListApiTokens: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]  # type: ignore[assignment]
+    RevokeApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]  # type: ignore[assignment]
+    SetupTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpSetupResponse]  # type: ignore[assignment]
+    ConfirmTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]  # type: ignore[assignment]
+    DisableTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]  # type: ignore[assignment]
+    ListUsers: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUsersRequest, _identity_pb2.ListUsersResponse]  # type: ignore[assignment]
+    """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
+    GetUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetUserRequest, _identity_pb2.User]  # type: ignore[assignment]
+    UpdateUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateUserRequest, _identity_pb2.User]  # type: ignore[assignment]
+    DisableUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.DisableUserRequest, _identity_pb2.User]  # type: ignore[assignment]
+    """Disables the user (users are never deleted) and revokes its sessions."""
+    CreateClientGroup: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateClientGroupRequest, _identity_pb2.ClientGroup]  # type: ignore[assignment]
+    ListClientGroups: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListClientGroupsRequest, _identity_pb2.ListClientGroupsResponse]  # type: ignore[assignment]
+    ListClientGroupMembers: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListClientGroupMembersRequest, _identity_pb2.UsersResponse]  # type: ignore[assignment]
+    """Active clients of a client group."""
+    CreatePosition: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreatePositionRequest, _identity_pb2.Position]  # type: ignore[assignment]
+    ListPositions: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListPositionsRequest, _identity_pb2.ListPositionsResponse]  # type: ignore[assignment]
+    ListHeadsOfUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListHeadsOfUserRequest, _identity_pb2.UsersResponse]  # type: ignore[assignment]
+    """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
+    Register: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]  # type: ignore[assignment]
+    """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+    ConfirmRegistration: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmRegistrationRequest, _identity_pb2.User]  # type: ignore[assignment]
+    RequestPasswordReset: _aio.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]  # type: ignore[assignment]
+    """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+    ConfirmPasswordReset: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmPasswordResetRequest, _identity_pb2.ConfirmPasswordResetResponse]  # type: ignore[assignment]
+    GetLdapSettings: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]  # type: ignore[assignment]
+    PutLdapSettings: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]  # type: ignore[assignment]
+    TestLdap: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapActionRequest, _identity_pb2.LdapTestResponse]  # type: ignore[assignment]
+    SyncLdap: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapActionRequest, _identity_pb2.LdapSyncResponse]  # type: ignore[assignment]
+    """Imports the directory now: new users created, changed ones updated, vanished ones disabled."""
 
 class IdentityServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -123,5 +201,218 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ListUnitsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ListUnitsResponse, _abc.Awaitable[_identity_pb2.ListUnitsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateUnit(
+        self,
+        request: _identity_pb2.UpdateUnitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.Unit, _abc.Awaitable[_identity_pb2.Unit]]: ...
+
+    @_abc_1.abstractmethod
+    def Refresh(
+        self,
+        request: _identity_pb2.RefreshRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.LoginResponse, _abc.Awaitable[_identity_pb2.LoginResponse]]:
+        """A new access token (and a new refresh token) for a live refresh token."""
+
+    @_abc_1.abstractmethod
+    def Logout(
+        self,
+        request: _identity_pb2.LogoutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.LogoutResponse, _abc.Awaitable[_identity_pb2.LogoutResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CheckSession(
+        self,
+        request: _identity_pb2.CheckSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CheckSessionResponse, _abc.Awaitable[_identity_pb2.CheckSessionResponse]]:
+        """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
+
+    @_abc_1.abstractmethod
+    def AuthenticateApiToken(
+        self,
+        request: _identity_pb2.AuthenticateApiTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.AuthenticateApiTokenResponse, _abc.Awaitable[_identity_pb2.AuthenticateApiTokenResponse]]:
+        """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+
+    @_abc_1.abstractmethod
+    def CreateApiToken(
+        self,
+        request: _identity_pb2.CreateApiTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ApiToken, _abc.Awaitable[_identity_pb2.ApiToken]]: ...
+
+    @_abc_1.abstractmethod
+    def ListApiTokens(
+        self,
+        request: _identity_pb2.ListApiTokensRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListApiTokensResponse, _abc.Awaitable[_identity_pb2.ListApiTokensResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RevokeApiToken(
+        self,
+        request: _identity_pb2.RevokeApiTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RevokeApiTokenResponse, _abc.Awaitable[_identity_pb2.RevokeApiTokenResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetupTotp(
+        self,
+        request: _identity_pb2.TotpRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.TotpSetupResponse, _abc.Awaitable[_identity_pb2.TotpSetupResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ConfirmTotp(
+        self,
+        request: _identity_pb2.TotpRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DisableTotp(
+        self,
+        request: _identity_pb2.TotpRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListUsers(
+        self,
+        request: _identity_pb2.ListUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListUsersResponse, _abc.Awaitable[_identity_pb2.ListUsersResponse]]:
+        """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
+
+    @_abc_1.abstractmethod
+    def GetUser(
+        self,
+        request: _identity_pb2.GetUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateUser(
+        self,
+        request: _identity_pb2.UpdateUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]: ...
+
+    @_abc_1.abstractmethod
+    def DisableUser(
+        self,
+        request: _identity_pb2.DisableUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]:
+        """Disables the user (users are never deleted) and revokes its sessions."""
+
+    @_abc_1.abstractmethod
+    def CreateClientGroup(
+        self,
+        request: _identity_pb2.CreateClientGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ClientGroup, _abc.Awaitable[_identity_pb2.ClientGroup]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClientGroups(
+        self,
+        request: _identity_pb2.ListClientGroupsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListClientGroupsResponse, _abc.Awaitable[_identity_pb2.ListClientGroupsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClientGroupMembers(
+        self,
+        request: _identity_pb2.ListClientGroupMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.UsersResponse, _abc.Awaitable[_identity_pb2.UsersResponse]]:
+        """Active clients of a client group."""
+
+    @_abc_1.abstractmethod
+    def CreatePosition(
+        self,
+        request: _identity_pb2.CreatePositionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.Position, _abc.Awaitable[_identity_pb2.Position]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPositions(
+        self,
+        request: _identity_pb2.ListPositionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListPositionsResponse, _abc.Awaitable[_identity_pb2.ListPositionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListHeadsOfUser(
+        self,
+        request: _identity_pb2.ListHeadsOfUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.UsersResponse, _abc.Awaitable[_identity_pb2.UsersResponse]]:
+        """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
+
+    @_abc_1.abstractmethod
+    def Register(
+        self,
+        request: _identity_pb2.RegisterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RegisterResponse, _abc.Awaitable[_identity_pb2.RegisterResponse]]:
+        """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+
+    @_abc_1.abstractmethod
+    def ConfirmRegistration(
+        self,
+        request: _identity_pb2.ConfirmRegistrationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]: ...
+
+    @_abc_1.abstractmethod
+    def RequestPasswordReset(
+        self,
+        request: _identity_pb2.RequestPasswordResetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RequestPasswordResetResponse, _abc.Awaitable[_identity_pb2.RequestPasswordResetResponse]]:
+        """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+
+    @_abc_1.abstractmethod
+    def ConfirmPasswordReset(
+        self,
+        request: _identity_pb2.ConfirmPasswordResetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ConfirmPasswordResetResponse, _abc.Awaitable[_identity_pb2.ConfirmPasswordResetResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLdapSettings(
+        self,
+        request: _identity_pb2.LdapSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.LdapSettings, _abc.Awaitable[_identity_pb2.LdapSettings]]: ...
+
+    @_abc_1.abstractmethod
+    def PutLdapSettings(
+        self,
+        request: _identity_pb2.LdapSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.LdapSettings, _abc.Awaitable[_identity_pb2.LdapSettings]]: ...
+
+    @_abc_1.abstractmethod
+    def TestLdap(
+        self,
+        request: _identity_pb2.LdapActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.LdapTestResponse, _abc.Awaitable[_identity_pb2.LdapTestResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SyncLdap(
+        self,
+        request: _identity_pb2.LdapActionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.LdapSyncResponse, _abc.Awaitable[_identity_pb2.LdapSyncResponse]]:
+        """Imports the directory now: new users created, changed ones updated, vanished ones disabled."""
 
 def add_IdentityServicer_to_server(servicer: IdentityServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fhelpdesk/notify/v1/notify.proto\x12\x12helpdesk.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\x03\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x11\n\tticket_id\x18\x06 \x01(\x03\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07is_read\x18\x08 \x01(\x08\"M\n\x18ListNotificationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x11\n\tbefore_id\x18\x03 \x01(\x03\"T\n\x19ListNotificationsResponse\x12\x37\n\rnotifications\x18\x01 \x03(\x0b\x32 .helpdesk.notify.v1.Notification\";\n\x0fMarkReadRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x17\n\x0fnotification_id\x18\x02 \x01(\x03\"\x12\n\x10MarkReadResponse2\xd1\x01\n\x06Notify\x12p\n\x11ListNotifications\x12,.helpdesk.notify.v1.ListNotificationsRequest\x1a-.helpdesk.notify.v1.ListNotificationsResponse\x12U\n\x08MarkRead\x12#.helpdesk.notify.v1.MarkReadRequest\x1a$.helpdesk.notify.v1.MarkReadResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fhelpdesk/notify/v1/notify.proto\x12\x12helpdesk.notify.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x01\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\x03\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x11\n\tticket_id\x18\x06 \x01(\x03\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07is_read\x18\x08 \x01(\x08\"M\n\x18ListNotificationsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x11\n\tbefore_id\x18\x03 \x01(\x03\"T\n\x19ListNotificationsResponse\x12\x37\n\rnotifications\x18\x01 \x03(\x0b\x32 .helpdesk.notify.v1.Notification\";\n\x0fMarkReadRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x17\n\x0fnotification_id\x18\x02 \x01(\x03\"\x12\n\x10MarkReadResponse\"0\n\rEventChannels\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x10\n\x08\x63hannels\x18\x02 \x03(\t\"w\n\x0bPreferences\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x31\n\x06\x65vents\x18\x02 \x03(\x0b\x32!.helpdesk.notify.v1.EventChannels\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x12\n\npushbullet\x18\x04 \x01(\t\"(\n\x15GetPreferencesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\"\xb2\x01\n\x18UpdatePreferencesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x31\n\x06\x65vents\x18\x02 \x03(\x0b\x32!.helpdesk.notify.v1.EventChannels\x12\x14\n\x0cset_language\x18\x03 \x01(\x08\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x16\n\x0eset_pushbullet\x18\x05 \x01(\x08\x12\x12\n\npushbullet\x18\x06 \x01(\t\"\xb0\x01\n\x0cMailSettings\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\x12\x10\n\x08security\x18\x04 \x01(\t\x12\x10\n\x08username\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12\x14\n\x0c\x66rom_address\x18\x07 \x01(\t\x12\x11\n\tfrom_name\x18\x08 \x01(\t\x12\x14\n\x0cset_password\x18\t \x01(\x08\"g\n\x12PushbulletSettings\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x03 \x01(\t\x12\x18\n\x10set_access_token\x18\x04 \x01(\x08\"B\n\x16GetMailSettingsRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63tor_is_admin\x18\x02 \x01(\x08\"v\n\x16PutMailSettingsRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63tor_is_admin\x18\x02 \x01(\x08\x12\x32\n\x08settings\x18\x03 \x01(\x0b\x32 .helpdesk.notify.v1.MailSettings\"H\n\x1cGetPushbulletSettingsRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63tor_is_admin\x18\x02 \x01(\x08\"\x82\x01\n\x1cPutPushbulletSettingsRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63tor_is_admin\x18\x02 \x01(\x08\x12\x38\n\x08settings\x18\x03 \x01(\x0b\x32&.helpdesk.notify.v1.PushbulletSettings\"\x82\x02\n\nDeadLetter\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63hannel\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\x03\x12\r\n\x05\x65vent\x18\x04 \x01(\t\x12\x17\n\x0fsource_event_id\x18\x05 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x06 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x16ListDeadLettersRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63tor_is_admin\x18\x02 \x01(\x08\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x11\n\tbefore_id\x18\x04 \x01(\x03\"O\n\x17ListDeadLettersResponse\x12\x34\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x1e.helpdesk.notify.v1.DeadLetter\"\xb4\x01\n\x07Mailing\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\r\n\x05total\x18\x05 \x01(\x05\x12\x0c\n\x04sent\x18\x06 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x07 \x01(\x05\x12\x12\n\ncreated_by\x18\x08 \x01(\x03\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xac\x01\n\x14\x43reateMailingRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63tor_is_admin\x18\x02 \x01(\x08\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0c\n\x04\x62ody\x18\x04 \x01(\t\x12\x10\n\x08user_ids\x18\x05 \x03(\x03\x12\x10\n\x08unit_ids\x18\x06 \x03(\x03\x12\r\n\x05roles\x18\x07 \x03(\t\x12\x18\n\x10\x63lient_group_ids\x18\x08 \x03(\x03\"Q\n\x11GetMailingRequest\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12\x16\n\x0e\x61\x63tor_is_admin\x18\x02 \x01(\x08\x12\x12\n\nmailing_id\x18\x03 \x01(\x03\x32\xd1\x01\n\x06Notify\x12p\n\x11ListNotifications\x12,.helpdesk.notify.v1.ListNotificationsRequest\x1a-.helpdesk.notify.v1.ListNotificationsResponse\x12U\n\x08MarkRead\x12#.helpdesk.notify.v1.MarkReadRequest\x1a$.helpdesk.notify.v1.MarkReadResponse2\x90\x07\n\x0eNotifySettings\x12\\\n\x0eGetPreferences\x12).helpdesk.notify.v1.GetPreferencesRequest\x1a\x1f.helpdesk.notify.v1.Preferences\x12\x62\n\x11UpdatePreferences\x12,.helpdesk.notify.v1.UpdatePreferencesRequest\x1a\x1f.helpdesk.notify.v1.Preferences\x12_\n\x0fGetMailSettings\x12*.helpdesk.notify.v1.GetMailSettingsRequest\x1a .helpdesk.notify.v1.MailSettings\x12_\n\x0fPutMailSettings\x12*.helpdesk.notify.v1.PutMailSettingsRequest\x1a .helpdesk.notify.v1.MailSettings\x12q\n\x15GetPushbulletSettings\x12\x30.helpdesk.notify.v1.GetPushbulletSettingsRequest\x1a&.helpdesk.notify.v1.PushbulletSettings\x12q\n\x15PutPushbulletSettings\x12\x30.helpdesk.notify.v1.PutPushbulletSettingsRequest\x1a&.helpdesk.notify.v1.PushbulletSettings\x12j\n\x0fListDeadLetters\x12*.helpdesk.notify.v1.ListDeadLettersRequest\x1a+.helpdesk.notify.v1.ListDeadLettersResponse\x12V\n\rCreateMailing\x12(.helpdesk.notify.v1.CreateMailingRequest\x1a\x1b.helpdesk.notify.v1.Mailing\x12P\n\nGetMailing\x12%.helpdesk.notify.v1.GetMailingRequest\x1a\x1b.helpdesk.notify.v1.Mailingb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,6 +42,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MARKREADREQUEST']._serialized_end=486
   _globals['_MARKREADRESPONSE']._serialized_start=488
   _globals['_MARKREADRESPONSE']._serialized_end=506
-  _globals['_NOTIFY']._serialized_start=509
-  _globals['_NOTIFY']._serialized_end=718
+  _globals['_EVENTCHANNELS']._serialized_start=508
+  _globals['_EVENTCHANNELS']._serialized_end=556
+  _globals['_PREFERENCES']._serialized_start=558
+  _globals['_PREFERENCES']._serialized_end=677
+  _globals['_GETPREFERENCESREQUEST']._serialized_start=679
+  _globals['_GETPREFERENCESREQUEST']._serialized_end=719
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_start=722
+  _globals['_UPDATEPREFERENCESREQUEST']._serialized_end=900
+  _globals['_MAILSETTINGS']._serialized_start=903
+  _globals['_MAILSETTINGS']._serialized_end=1079
+  _globals['_PUSHBULLETSETTINGS']._serialized_start=1081
+  _globals['_PUSHBULLETSETTINGS']._serialized_end=1184
+  _globals['_GETMAILSETTINGSREQUEST']._serialized_start=1186
+  _globals['_GETMAILSETTINGSREQUEST']._serialized_end=1252
+  _globals['_PUTMAILSETTINGSREQUEST']._serialized_start=1254
+  _globals['_PUTMAILSETTINGSREQUEST']._serialized_end=1372
+  _globals['_GETPUSHBULLETSETTINGSREQUEST']._serialized_start=1374
+  _globals['_GETPUSHBULLETSETTINGSREQUEST']._serialized_end=1446
+  _globals['_PUTPUSHBULLETSETTINGSREQUEST']._serialized_start=1449
+  _globals['_PUTPUSHBULLETSETTINGSREQUEST']._serialized_end=1579
+  _globals['_DEADLETTER']._serialized_start=1582
+  _globals['_DEADLETTER']._serialized_end=1840
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=1842
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=1942
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1944
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=2023
+  _globals['_MAILING']._serialized_start=2026
+  _globals['_MAILING']._serialized_end=2206
+  _globals['_CREATEMAILINGREQUEST']._serialized_start=2209
+  _globals['_CREATEMAILINGREQUEST']._serialized_end=2381
+  _globals['_GETMAILINGREQUEST']._serialized_start=2383
+  _globals['_GETMAILINGREQUEST']._serialized_end=2464
+  _globals['_NOTIFY']._serialized_start=2467
+  _globals['_NOTIFY']._serialized_end=2676
+  _globals['_NOTIFYSETTINGS']._serialized_start=2679
+  _globals['_NOTIFYSETTINGS']._serialized_end=3591
 # @@protoc_insertion_point(module_scope)

@@ -144,3 +144,510 @@ class MarkReadResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MarkReadResponse: _TypeAlias = MarkReadResponse  # noqa: Y015
+
+@_typing.final
+class EventChannels(_message.Message):
+    """---- Preferences: which events on which channels, language, Pushbullet address ----"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_FIELD_NUMBER: _builtins.int
+    CHANNELS_FIELD_NUMBER: _builtins.int
+    event: _builtins.str
+    """e.g. "ticket.created", "sla.breached" """
+    @_builtins.property
+    def channels(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"popup", "email", "pushbullet" """
+
+    def __init__(
+        self,
+        *,
+        event: _builtins.str = ...,
+        channels: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channels", b"channels", "event", b"event"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventChannels: _TypeAlias = EventChannels  # noqa: Y015
+
+@_typing.final
+class Preferences(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    EVENTS_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    PUSHBULLET_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.int
+    language: _builtins.str
+    """"" = the user's language in identity"""
+    pushbullet: _builtins.str
+    """"" = the user's address in identity (if any)"""
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventChannels]: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.int = ...,
+        events: _abc.Iterable[Global___EventChannels] | None = ...,
+        language: _builtins.str = ...,
+        pushbullet: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "language", b"language", "pushbullet", b"pushbullet", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Preferences: _TypeAlias = Preferences  # noqa: Y015
+
+@_typing.final
+class GetPreferencesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPreferencesRequest: _TypeAlias = GetPreferencesRequest  # noqa: Y015
+
+@_typing.final
+class UpdatePreferencesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    EVENTS_FIELD_NUMBER: _builtins.int
+    SET_LANGUAGE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    SET_PUSHBULLET_FIELD_NUMBER: _builtins.int
+    PUSHBULLET_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.int
+    set_language: _builtins.bool
+    language: _builtins.str
+    set_pushbullet: _builtins.bool
+    pushbullet: _builtins.str
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventChannels]:
+        """only the events listed change"""
+
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.int = ...,
+        events: _abc.Iterable[Global___EventChannels] | None = ...,
+        set_language: _builtins.bool = ...,
+        language: _builtins.str = ...,
+        set_pushbullet: _builtins.bool = ...,
+        pushbullet: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "language", b"language", "pushbullet", b"pushbullet", "set_language", b"set_language", "set_pushbullet", b"set_pushbullet", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdatePreferencesRequest: _TypeAlias = UpdatePreferencesRequest  # noqa: Y015
+
+@_typing.final
+class MailSettings(_message.Message):
+    """---- Channel settings (admin) ----"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENABLED_FIELD_NUMBER: _builtins.int
+    HOST_FIELD_NUMBER: _builtins.int
+    PORT_FIELD_NUMBER: _builtins.int
+    SECURITY_FIELD_NUMBER: _builtins.int
+    USERNAME_FIELD_NUMBER: _builtins.int
+    PASSWORD_FIELD_NUMBER: _builtins.int
+    FROM_ADDRESS_FIELD_NUMBER: _builtins.int
+    FROM_NAME_FIELD_NUMBER: _builtins.int
+    SET_PASSWORD_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    host: _builtins.str
+    port: _builtins.int
+    security: _builtins.str
+    """"none" | "starttls" | "tls" """
+    username: _builtins.str
+    password: _builtins.str
+    """write-only: read back masked ("********" or "")"""
+    from_address: _builtins.str
+    from_name: _builtins.str
+    set_password: _builtins.bool
+    """on write: false keeps the stored password"""
+    def __init__(
+        self,
+        *,
+        enabled: _builtins.bool = ...,
+        host: _builtins.str = ...,
+        port: _builtins.int = ...,
+        security: _builtins.str = ...,
+        username: _builtins.str = ...,
+        password: _builtins.str = ...,
+        from_address: _builtins.str = ...,
+        from_name: _builtins.str = ...,
+        set_password: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["enabled", b"enabled", "from_address", b"from_address", "from_name", b"from_name", "host", b"host", "password", b"password", "port", b"port", "security", b"security", "set_password", b"set_password", "username", b"username"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MailSettings: _TypeAlias = MailSettings  # noqa: Y015
+
+@_typing.final
+class PushbulletSettings(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENABLED_FIELD_NUMBER: _builtins.int
+    ACCESS_TOKEN_FIELD_NUMBER: _builtins.int
+    BASE_URL_FIELD_NUMBER: _builtins.int
+    SET_ACCESS_TOKEN_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    access_token: _builtins.str
+    """write-only: read back masked"""
+    base_url: _builtins.str
+    """"https://api.pushbullet.com" """
+    set_access_token: _builtins.bool
+    def __init__(
+        self,
+        *,
+        enabled: _builtins.bool = ...,
+        access_token: _builtins.str = ...,
+        base_url: _builtins.str = ...,
+        set_access_token: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_token", b"access_token", "base_url", b"base_url", "enabled", b"enabled", "set_access_token", b"set_access_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PushbulletSettings: _TypeAlias = PushbulletSettings  # noqa: Y015
+
+@_typing.final
+class GetMailSettingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    actor_is_admin: _builtins.bool
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        actor_is_admin: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMailSettingsRequest: _TypeAlias = GetMailSettingsRequest  # noqa: Y015
+
+@_typing.final
+class PutMailSettingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    actor_is_admin: _builtins.bool
+    @_builtins.property
+    def settings(self) -> Global___MailSettings: ...
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        actor_is_admin: _builtins.bool = ...,
+        settings: Global___MailSettings | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutMailSettingsRequest: _TypeAlias = PutMailSettingsRequest  # noqa: Y015
+
+@_typing.final
+class GetPushbulletSettingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    actor_is_admin: _builtins.bool
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        actor_is_admin: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPushbulletSettingsRequest: _TypeAlias = GetPushbulletSettingsRequest  # noqa: Y015
+
+@_typing.final
+class PutPushbulletSettingsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    actor_is_admin: _builtins.bool
+    @_builtins.property
+    def settings(self) -> Global___PushbulletSettings: ...
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        actor_is_admin: _builtins.bool = ...,
+        settings: Global___PushbulletSettings | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutPushbulletSettingsRequest: _TypeAlias = PutPushbulletSettingsRequest  # noqa: Y015
+
+@_typing.final
+class DeadLetter(_message.Message):
+    """---- Deliveries that were given up on (admin) ----"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELIVERY_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    EVENT_FIELD_NUMBER: _builtins.int
+    SOURCE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    delivery_id: _builtins.int
+    channel: _builtins.str
+    user_id: _builtins.int
+    event: _builtins.str
+    source_event_id: _builtins.str
+    address: _builtins.str
+    attempts: _builtins.int
+    last_error: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        delivery_id: _builtins.int = ...,
+        channel: _builtins.str = ...,
+        user_id: _builtins.int = ...,
+        event: _builtins.str = ...,
+        source_event_id: _builtins.str = ...,
+        address: _builtins.str = ...,
+        attempts: _builtins.int = ...,
+        last_error: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "attempts", b"attempts", "channel", b"channel", "created_at", b"created_at", "delivery_id", b"delivery_id", "event", b"event", "last_error", b"last_error", "source_event_id", b"source_event_id", "updated_at", b"updated_at", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeadLetter: _TypeAlias = DeadLetter  # noqa: Y015
+
+@_typing.final
+class ListDeadLettersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    BEFORE_ID_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    actor_is_admin: _builtins.bool
+    limit: _builtins.int
+    before_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        actor_is_admin: _builtins.bool = ...,
+        limit: _builtins.int = ...,
+        before_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "before_id", b"before_id", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeadLettersRequest: _TypeAlias = ListDeadLettersRequest  # noqa: Y015
+
+@_typing.final
+class ListDeadLettersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEAD_LETTERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dead_letters(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeadLetter]: ...
+    def __init__(
+        self,
+        *,
+        dead_letters: _abc.Iterable[Global___DeadLetter] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dead_letters", b"dead_letters"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeadLettersResponse: _TypeAlias = ListDeadLettersResponse  # noqa: Y015
+
+@_typing.final
+class Mailing(_message.Message):
+    """---- Mass mailing (admin) ----"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    SENT_FIELD_NUMBER: _builtins.int
+    FAILED_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    subject: _builtins.str
+    body: _builtins.str
+    state: _builtins.str
+    """"queued" | "sending" | "done" """
+    total: _builtins.int
+    sent: _builtins.int
+    failed: _builtins.int
+    created_by: _builtins.int
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        subject: _builtins.str = ...,
+        body: _builtins.str = ...,
+        state: _builtins.str = ...,
+        total: _builtins.int = ...,
+        sent: _builtins.int = ...,
+        failed: _builtins.int = ...,
+        created_by: _builtins.int = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "created_at", b"created_at", "created_by", b"created_by", "failed", b"failed", "id", b"id", "sent", b"sent", "state", b"state", "subject", b"subject", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Mailing: _TypeAlias = Mailing  # noqa: Y015
+
+@_typing.final
+class CreateMailingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    USER_IDS_FIELD_NUMBER: _builtins.int
+    UNIT_IDS_FIELD_NUMBER: _builtins.int
+    ROLES_FIELD_NUMBER: _builtins.int
+    CLIENT_GROUP_IDS_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    actor_is_admin: _builtins.bool
+    subject: _builtins.str
+    body: _builtins.str
+    @_builtins.property
+    def user_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def unit_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """"department_head" | "unit_head" | "unit_member" """
+
+    @_builtins.property
+    def client_group_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """needs identity to list client group members"""
+
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        actor_is_admin: _builtins.bool = ...,
+        subject: _builtins.str = ...,
+        body: _builtins.str = ...,
+        user_ids: _abc.Iterable[_builtins.int] | None = ...,
+        unit_ids: _abc.Iterable[_builtins.int] | None = ...,
+        roles: _abc.Iterable[_builtins.str] | None = ...,
+        client_group_ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "body", b"body", "client_group_ids", b"client_group_ids", "roles", b"roles", "subject", b"subject", "unit_ids", b"unit_ids", "user_ids", b"user_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateMailingRequest: _TypeAlias = CreateMailingRequest  # noqa: Y015
+
+@_typing.final
+class GetMailingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
+    MAILING_ID_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    actor_is_admin: _builtins.bool
+    mailing_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        actor_is_admin: _builtins.bool = ...,
+        mailing_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "mailing_id", b"mailing_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMailingRequest: _TypeAlias = GetMailingRequest  # noqa: Y015

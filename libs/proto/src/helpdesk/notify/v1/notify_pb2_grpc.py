@@ -138,3 +138,419 @@ class Notify:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class NotifySettingsStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetPreferences = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/GetPreferences',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetPreferencesRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Preferences.FromString,
+                _registered_method=True)
+        self.UpdatePreferences = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/UpdatePreferences',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.UpdatePreferencesRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Preferences.FromString,
+                _registered_method=True)
+        self.GetMailSettings = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/GetMailSettings',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailSettingsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MailSettings.FromString,
+                _registered_method=True)
+        self.PutMailSettings = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/PutMailSettings',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.PutMailSettingsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MailSettings.FromString,
+                _registered_method=True)
+        self.GetPushbulletSettings = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/GetPushbulletSettings',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetPushbulletSettingsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.PushbulletSettings.FromString,
+                _registered_method=True)
+        self.PutPushbulletSettings = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/PutPushbulletSettings',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.PutPushbulletSettingsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.PushbulletSettings.FromString,
+                _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/ListDeadLetters',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.CreateMailing = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/CreateMailing',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreateMailingRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.FromString,
+                _registered_method=True)
+        self.GetMailing = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/GetMailing',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailingRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.FromString,
+                _registered_method=True)
+
+
+class NotifySettingsServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def GetPreferences(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePreferences(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMailSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutMailSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPushbulletSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutPushbulletSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeadLetters(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateMailing(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMailing(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_NotifySettingsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetPreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPreferences,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetPreferencesRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Preferences.SerializeToString,
+            ),
+            'UpdatePreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePreferences,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.UpdatePreferencesRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Preferences.SerializeToString,
+            ),
+            'GetMailSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMailSettings,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailSettingsRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MailSettings.SerializeToString,
+            ),
+            'PutMailSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutMailSettings,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.PutMailSettingsRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MailSettings.SerializeToString,
+            ),
+            'GetPushbulletSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPushbulletSettings,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetPushbulletSettingsRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.PushbulletSettings.SerializeToString,
+            ),
+            'PutPushbulletSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutPushbulletSettings,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.PutPushbulletSettingsRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.PushbulletSettings.SerializeToString,
+            ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'CreateMailing': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMailing,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreateMailingRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.SerializeToString,
+            ),
+            'GetMailing': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMailing,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailingRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'helpdesk.notify.v1.NotifySettings', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('helpdesk.notify.v1.NotifySettings', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class NotifySettings:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def GetPreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/GetPreferences',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetPreferencesRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.Preferences.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/UpdatePreferences',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.UpdatePreferencesRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.Preferences.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMailSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/GetMailSettings',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailSettingsRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.MailSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutMailSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/PutMailSettings',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.PutMailSettingsRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.MailSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPushbulletSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/GetPushbulletSettings',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetPushbulletSettingsRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.PushbulletSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutPushbulletSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/PutPushbulletSettings',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.PutPushbulletSettingsRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.PushbulletSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/ListDeadLetters',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMailing(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/CreateMailing',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreateMailingRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMailing(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/GetMailing',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailingRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -56,3 +56,97 @@ class NotifyServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_notify_pb2.MarkReadResponse, _abc.Awaitable[_notify_pb2.MarkReadResponse]]: ...
 
 def add_NotifyServicer_to_server(servicer: NotifyServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class NotifySettingsStub:
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> NotifySettingsAsyncStub: ...
+    GetPreferences: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetPreferencesRequest, _notify_pb2.Preferences]
+    UpdatePreferences: _grpc.UnaryUnaryMultiCallable[_notify_pb2.UpdatePreferencesRequest, _notify_pb2.Preferences]
+    GetMailSettings: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetMailSettingsRequest, _notify_pb2.MailSettings]
+    PutMailSettings: _grpc.UnaryUnaryMultiCallable[_notify_pb2.PutMailSettingsRequest, _notify_pb2.MailSettings]
+    GetPushbulletSettings: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetPushbulletSettingsRequest, _notify_pb2.PushbulletSettings]
+    PutPushbulletSettings: _grpc.UnaryUnaryMultiCallable[_notify_pb2.PutPushbulletSettingsRequest, _notify_pb2.PushbulletSettings]
+    ListDeadLetters: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListDeadLettersRequest, _notify_pb2.ListDeadLettersResponse]
+    CreateMailing: _grpc.UnaryUnaryMultiCallable[_notify_pb2.CreateMailingRequest, _notify_pb2.Mailing]
+    GetMailing: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetMailingRequest, _notify_pb2.Mailing]
+
+@_typing.type_check_only
+class NotifySettingsAsyncStub(NotifySettingsStub):
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetPreferences: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetPreferencesRequest, _notify_pb2.Preferences]  # type: ignore[assignment]
+    UpdatePreferences: _aio.UnaryUnaryMultiCallable[_notify_pb2.UpdatePreferencesRequest, _notify_pb2.Preferences]  # type: ignore[assignment]
+    GetMailSettings: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetMailSettingsRequest, _notify_pb2.MailSettings]  # type: ignore[assignment]
+    PutMailSettings: _aio.UnaryUnaryMultiCallable[_notify_pb2.PutMailSettingsRequest, _notify_pb2.MailSettings]  # type: ignore[assignment]
+    GetPushbulletSettings: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetPushbulletSettingsRequest, _notify_pb2.PushbulletSettings]  # type: ignore[assignment]
+    PutPushbulletSettings: _aio.UnaryUnaryMultiCallable[_notify_pb2.PutPushbulletSettingsRequest, _notify_pb2.PushbulletSettings]  # type: ignore[assignment]
+    ListDeadLetters: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListDeadLettersRequest, _notify_pb2.ListDeadLettersResponse]  # type: ignore[assignment]
+    CreateMailing: _aio.UnaryUnaryMultiCallable[_notify_pb2.CreateMailingRequest, _notify_pb2.Mailing]  # type: ignore[assignment]
+    GetMailing: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetMailingRequest, _notify_pb2.Mailing]  # type: ignore[assignment]
+
+class NotifySettingsServicer(metaclass=_abc_1.ABCMeta):
+    @_abc_1.abstractmethod
+    def GetPreferences(
+        self,
+        request: _notify_pb2.GetPreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.Preferences, _abc.Awaitable[_notify_pb2.Preferences]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdatePreferences(
+        self,
+        request: _notify_pb2.UpdatePreferencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.Preferences, _abc.Awaitable[_notify_pb2.Preferences]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMailSettings(
+        self,
+        request: _notify_pb2.GetMailSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.MailSettings, _abc.Awaitable[_notify_pb2.MailSettings]]: ...
+
+    @_abc_1.abstractmethod
+    def PutMailSettings(
+        self,
+        request: _notify_pb2.PutMailSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.MailSettings, _abc.Awaitable[_notify_pb2.MailSettings]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPushbulletSettings(
+        self,
+        request: _notify_pb2.GetPushbulletSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.PushbulletSettings, _abc.Awaitable[_notify_pb2.PushbulletSettings]]: ...
+
+    @_abc_1.abstractmethod
+    def PutPushbulletSettings(
+        self,
+        request: _notify_pb2.PutPushbulletSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.PushbulletSettings, _abc.Awaitable[_notify_pb2.PushbulletSettings]]: ...
+
+    @_abc_1.abstractmethod
+    def ListDeadLetters(
+        self,
+        request: _notify_pb2.ListDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListDeadLettersResponse, _abc.Awaitable[_notify_pb2.ListDeadLettersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateMailing(
+        self,
+        request: _notify_pb2.CreateMailingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.Mailing, _abc.Awaitable[_notify_pb2.Mailing]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMailing(
+        self,
+        request: _notify_pb2.GetMailingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.Mailing, _abc.Awaitable[_notify_pb2.Mailing]]: ...
+
+def add_NotifySettingsServicer_to_server(servicer: NotifySettingsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

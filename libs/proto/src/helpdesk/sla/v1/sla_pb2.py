@@ -25,25 +25,65 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19helpdesk/sla/v1/sla.proto\x12\x0fhelpdesk.sla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x01\n\x05\x43lock\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.helpdesk.sla.v1.ClockKind\x12\x15\n\rlimit_seconds\x18\x02 \x01(\x03\x12\x14\n\x0cused_seconds\x18\x03 \x01(\x03\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x05state\x18\x05 \x01(\x0e\x32\x1b.helpdesk.sla.v1.ClockState\x12\x12\n\nis_running\x18\x06 \x01(\x08\"I\n\x0cTicketClocks\x12\x11\n\tticket_id\x18\x01 \x01(\x03\x12&\n\x06\x63locks\x18\x02 \x03(\x0b\x32\x16.helpdesk.sla.v1.Clock\"&\n\x10GetClocksRequest\x12\x12\n\nticket_ids\x18\x01 \x03(\x03\"C\n\x11GetClocksResponse\x12.\n\x07tickets\x18\x01 \x03(\x0b\x32\x1d.helpdesk.sla.v1.TicketClocks*n\n\tClockKind\x12\x1a\n\x16\x43LOCK_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43LOCK_KIND_REACTION\x10\x01\x12\x13\n\x0f\x43LOCK_KIND_WORK\x10\x02\x12\x17\n\x13\x43LOCK_KIND_DEADLINE\x10\x03*\x9a\x01\n\nClockState\x12\x1b\n\x17\x43LOCK_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43LOCK_STATE_OFF\x10\x01\x12\x12\n\x0e\x43LOCK_STATE_OK\x10\x02\x12\x17\n\x13\x43LOCK_STATE_WARNING\x10\x03\x12\x18\n\x14\x43LOCK_STATE_BREACHED\x10\x04\x12\x13\n\x0f\x43LOCK_STATE_MET\x10\x05\x32Y\n\x03Sla\x12R\n\tGetClocks\x12!.helpdesk.sla.v1.GetClocksRequest\x1a\".helpdesk.sla.v1.GetClocksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19helpdesk/sla/v1/sla.proto\x12\x0fhelpdesk.sla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfb\x01\n\x05\x43lock\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.helpdesk.sla.v1.ClockKind\x12\x15\n\rlimit_seconds\x18\x02 \x01(\x03\x12\x14\n\x0cused_seconds\x18\x03 \x01(\x03\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x05state\x18\x05 \x01(\x0e\x32\x1b.helpdesk.sla.v1.ClockState\x12\x12\n\nis_running\x18\x06 \x01(\x08\x12\x19\n\x11remaining_seconds\x18\x07 \x01(\x03\x12\x14\n\x0cpercent_left\x18\x08 \x01(\x01\"I\n\x0cTicketClocks\x12\x11\n\tticket_id\x18\x01 \x01(\x03\x12&\n\x06\x63locks\x18\x02 \x03(\x0b\x32\x16.helpdesk.sla.v1.Clock\"&\n\x10GetClocksRequest\x12\x12\n\nticket_ids\x18\x01 \x03(\x03\"C\n\x11GetClocksResponse\x12.\n\x07tickets\x18\x01 \x03(\x0b\x32\x1d.helpdesk.sla.v1.TicketClocks\"]\n\x05\x41\x63tor\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x11\n\tis_client\x18\x02 \x01(\x08\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x10\n\x08unit_ids\x18\x04 \x03(\x03\x12\x10\n\x08is_admin\x18\x05 \x01(\x08\"l\n\x06Limits\x12\x15\n\x08reaction\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\x04work\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12\x15\n\x08\x64\x65\x61\x64line\x18\x03 \x01(\x03H\x02\x88\x01\x01\x42\x0b\n\t_reactionB\x07\n\x05_workB\x0b\n\t_deadline\"\xab\x01\n\x04Plan\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x63\x61lendar_id\x18\x03 \x01(\x03\x12$\n\x03low\x18\x04 \x01(\x0b\x32\x17.helpdesk.sla.v1.Limits\x12\'\n\x06normal\x18\x05 \x01(\x0b\x32\x17.helpdesk.sla.v1.Limits\x12%\n\x04high\x18\x06 \x01(\x0b\x32\x17.helpdesk.sla.v1.Limits\"\xd3\x01\n\x11\x43reatePlanRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x63\x61lendar_id\x18\x03 \x01(\x03\x12$\n\x03low\x18\x04 \x01(\x0b\x32\x17.helpdesk.sla.v1.Limits\x12\'\n\x06normal\x18\x05 \x01(\x0b\x32\x17.helpdesk.sla.v1.Limits\x12%\n\x04high\x18\x06 \x01(\x0b\x32\x17.helpdesk.sla.v1.Limits\"\x87\x02\n\x11UpdatePlanRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\x12\x0f\n\x07plan_id\x18\x02 \x01(\x03\x12\x11\n\x04name\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x63\x61lendar_id\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12$\n\x03low\x18\x05 \x01(\x0b\x32\x17.helpdesk.sla.v1.Limits\x12\'\n\x06normal\x18\x06 \x01(\x0b\x32\x17.helpdesk.sla.v1.Limits\x12%\n\x04high\x18\x07 \x01(\x0b\x32\x17.helpdesk.sla.v1.LimitsB\x07\n\x05_nameB\x0e\n\x0c_calendar_id\"H\n\x0eGetPlanRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\x12\x0f\n\x07plan_id\x18\x02 \x01(\x03\"9\n\x10ListPlansRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\"9\n\x11ListPlansResponse\x12$\n\x05plans\x18\x01 \x03(\x0b\x32\x15.helpdesk.sla.v1.Plan\"L\n\x0fWorkingInterval\x12\x0f\n\x07weekday\x18\x01 \x01(\x05\x12\x14\n\x0cstart_second\x18\x02 \x01(\x05\x12\x12\n\nend_second\x18\x03 \x01(\x05\"+\n\x0cHolidayRange\x12\r\n\x05\x66irst\x18\x01 \x01(\t\x12\x0c\n\x04last\x18\x02 \x01(\t\"\x99\x01\n\x08\x43\x61lendar\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\x12/\n\x05hours\x18\x04 \x03(\x0b\x32 .helpdesk.sla.v1.WorkingInterval\x12/\n\x08holidays\x18\x05 \x03(\x0b\x32\x1d.helpdesk.sla.v1.HolidayRange\"\xc1\x01\n\x15\x43reateCalendarRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\ttime_zone\x18\x03 \x01(\t\x12/\n\x05hours\x18\x04 \x03(\x0b\x32 .helpdesk.sla.v1.WorkingInterval\x12/\n\x08holidays\x18\x05 \x03(\x0b\x32\x1d.helpdesk.sla.v1.HolidayRange\"\xa0\x02\n\x15UpdateCalendarRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\x12\x13\n\x0b\x63\x61lendar_id\x18\x02 \x01(\x03\x12\x11\n\x04name\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x16\n\ttime_zone\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x11\n\tset_hours\x18\x05 \x01(\x08\x12/\n\x05hours\x18\x06 \x03(\x0b\x32 .helpdesk.sla.v1.WorkingInterval\x12\x14\n\x0cset_holidays\x18\x07 \x01(\x08\x12/\n\x08holidays\x18\x08 \x03(\x0b\x32\x1d.helpdesk.sla.v1.HolidayRangeB\x07\n\x05_nameB\x0c\n\n_time_zone\"P\n\x12GetCalendarRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\x12\x13\n\x0b\x63\x61lendar_id\x18\x02 \x01(\x03\"=\n\x14ListCalendarsRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\"E\n\x15ListCalendarsResponse\x12,\n\tcalendars\x18\x01 \x03(\x0b\x32\x19.helpdesk.sla.v1.Calendar\"\x9c\x01\n\x10GetReportRequest\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.helpdesk.sla.v1.Actor\x12\x0f\n\x07unit_id\x18\x02 \x01(\x03\x12(\n\x04\x66rom\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb0\x01\n\x0b\x43lockReport\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.helpdesk.sla.v1.ClockKind\x12\x10\n\x08measured\x18\x02 \x01(\x03\x12\x0b\n\x03met\x18\x03 \x01(\x03\x12\x10\n\x08\x62reached\x18\x04 \x01(\x03\x12\x11\n\tmet_share\x18\x05 \x01(\x01\x12\x16\n\x0e\x62reached_share\x18\x06 \x01(\x01\x12\x1b\n\x13median_used_seconds\x18\x07 \x01(\x01\"x\n\nUnitReport\x12\x0f\n\x07unit_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x0c\n\x04\x64one\x18\x03 \x01(\x03\x12\x0c\n\x04open\x18\x04 \x01(\x03\x12,\n\x06\x63locks\x18\x05 \x03(\x0b\x32\x1c.helpdesk.sla.v1.ClockReport\"?\n\x11GetReportResponse\x12*\n\x05units\x18\x01 \x03(\x0b\x32\x1b.helpdesk.sla.v1.UnitReport*n\n\tClockKind\x12\x1a\n\x16\x43LOCK_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43LOCK_KIND_REACTION\x10\x01\x12\x13\n\x0f\x43LOCK_KIND_WORK\x10\x02\x12\x17\n\x13\x43LOCK_KIND_DEADLINE\x10\x03*\x9a\x01\n\nClockState\x12\x1b\n\x17\x43LOCK_STATE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43LOCK_STATE_OFF\x10\x01\x12\x12\n\x0e\x43LOCK_STATE_OK\x10\x02\x12\x17\n\x13\x43LOCK_STATE_WARNING\x10\x03\x12\x18\n\x14\x43LOCK_STATE_BREACHED\x10\x04\x12\x13\n\x0f\x43LOCK_STATE_MET\x10\x05\x32\xaf\x06\n\x03Sla\x12R\n\tGetClocks\x12!.helpdesk.sla.v1.GetClocksRequest\x1a\".helpdesk.sla.v1.GetClocksResponse\x12R\n\tListPlans\x12!.helpdesk.sla.v1.ListPlansRequest\x1a\".helpdesk.sla.v1.ListPlansResponse\x12\x41\n\x07GetPlan\x12\x1f.helpdesk.sla.v1.GetPlanRequest\x1a\x15.helpdesk.sla.v1.Plan\x12G\n\nCreatePlan\x12\".helpdesk.sla.v1.CreatePlanRequest\x1a\x15.helpdesk.sla.v1.Plan\x12G\n\nUpdatePlan\x12\".helpdesk.sla.v1.UpdatePlanRequest\x1a\x15.helpdesk.sla.v1.Plan\x12^\n\rListCalendars\x12%.helpdesk.sla.v1.ListCalendarsRequest\x1a&.helpdesk.sla.v1.ListCalendarsResponse\x12M\n\x0bGetCalendar\x12#.helpdesk.sla.v1.GetCalendarRequest\x1a\x19.helpdesk.sla.v1.Calendar\x12S\n\x0e\x43reateCalendar\x12&.helpdesk.sla.v1.CreateCalendarRequest\x1a\x19.helpdesk.sla.v1.Calendar\x12S\n\x0eUpdateCalendar\x12&.helpdesk.sla.v1.UpdateCalendarRequest\x1a\x19.helpdesk.sla.v1.Calendar\x12R\n\tGetReport\x12!.helpdesk.sla.v1.GetReportRequest\x1a\".helpdesk.sla.v1.GetReportResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helpdesk.sla.v1.sla_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLOCKKIND']._serialized_start=468
-  _globals['_CLOCKKIND']._serialized_end=578
-  _globals['_CLOCKSTATE']._serialized_start=581
-  _globals['_CLOCKSTATE']._serialized_end=735
+  _globals['_CLOCKKIND']._serialized_start=3075
+  _globals['_CLOCKKIND']._serialized_end=3185
+  _globals['_CLOCKSTATE']._serialized_start=3188
+  _globals['_CLOCKSTATE']._serialized_end=3342
   _globals['_CLOCK']._serialized_start=80
-  _globals['_CLOCK']._serialized_end=282
-  _globals['_TICKETCLOCKS']._serialized_start=284
-  _globals['_TICKETCLOCKS']._serialized_end=357
-  _globals['_GETCLOCKSREQUEST']._serialized_start=359
-  _globals['_GETCLOCKSREQUEST']._serialized_end=397
-  _globals['_GETCLOCKSRESPONSE']._serialized_start=399
-  _globals['_GETCLOCKSRESPONSE']._serialized_end=466
-  _globals['_SLA']._serialized_start=737
-  _globals['_SLA']._serialized_end=826
+  _globals['_CLOCK']._serialized_end=331
+  _globals['_TICKETCLOCKS']._serialized_start=333
+  _globals['_TICKETCLOCKS']._serialized_end=406
+  _globals['_GETCLOCKSREQUEST']._serialized_start=408
+  _globals['_GETCLOCKSREQUEST']._serialized_end=446
+  _globals['_GETCLOCKSRESPONSE']._serialized_start=448
+  _globals['_GETCLOCKSRESPONSE']._serialized_end=515
+  _globals['_ACTOR']._serialized_start=517
+  _globals['_ACTOR']._serialized_end=610
+  _globals['_LIMITS']._serialized_start=612
+  _globals['_LIMITS']._serialized_end=720
+  _globals['_PLAN']._serialized_start=723
+  _globals['_PLAN']._serialized_end=894
+  _globals['_CREATEPLANREQUEST']._serialized_start=897
+  _globals['_CREATEPLANREQUEST']._serialized_end=1108
+  _globals['_UPDATEPLANREQUEST']._serialized_start=1111
+  _globals['_UPDATEPLANREQUEST']._serialized_end=1374
+  _globals['_GETPLANREQUEST']._serialized_start=1376
+  _globals['_GETPLANREQUEST']._serialized_end=1448
+  _globals['_LISTPLANSREQUEST']._serialized_start=1450
+  _globals['_LISTPLANSREQUEST']._serialized_end=1507
+  _globals['_LISTPLANSRESPONSE']._serialized_start=1509
+  _globals['_LISTPLANSRESPONSE']._serialized_end=1566
+  _globals['_WORKINGINTERVAL']._serialized_start=1568
+  _globals['_WORKINGINTERVAL']._serialized_end=1644
+  _globals['_HOLIDAYRANGE']._serialized_start=1646
+  _globals['_HOLIDAYRANGE']._serialized_end=1689
+  _globals['_CALENDAR']._serialized_start=1692
+  _globals['_CALENDAR']._serialized_end=1845
+  _globals['_CREATECALENDARREQUEST']._serialized_start=1848
+  _globals['_CREATECALENDARREQUEST']._serialized_end=2041
+  _globals['_UPDATECALENDARREQUEST']._serialized_start=2044
+  _globals['_UPDATECALENDARREQUEST']._serialized_end=2332
+  _globals['_GETCALENDARREQUEST']._serialized_start=2334
+  _globals['_GETCALENDARREQUEST']._serialized_end=2414
+  _globals['_LISTCALENDARSREQUEST']._serialized_start=2416
+  _globals['_LISTCALENDARSREQUEST']._serialized_end=2477
+  _globals['_LISTCALENDARSRESPONSE']._serialized_start=2479
+  _globals['_LISTCALENDARSRESPONSE']._serialized_end=2548
+  _globals['_GETREPORTREQUEST']._serialized_start=2551
+  _globals['_GETREPORTREQUEST']._serialized_end=2707
+  _globals['_CLOCKREPORT']._serialized_start=2710
+  _globals['_CLOCKREPORT']._serialized_end=2886
+  _globals['_UNITREPORT']._serialized_start=2888
+  _globals['_UNITREPORT']._serialized_end=3008
+  _globals['_GETREPORTRESPONSE']._serialized_start=3010
+  _globals['_GETREPORTRESPONSE']._serialized_end=3073
+  _globals['_SLA']._serialized_start=3345
+  _globals['_SLA']._serialized_end=4160
 # @@protoc_insertion_point(module_scope)

@@ -72,12 +72,18 @@ class Clock(_message.Message):
     DUE_AT_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
     IS_RUNNING_FIELD_NUMBER: _builtins.int
+    REMAINING_SECONDS_FIELD_NUMBER: _builtins.int
+    PERCENT_LEFT_FIELD_NUMBER: _builtins.int
     kind: Global___ClockKind.ValueType
     limit_seconds: _builtins.int
     """0 with state OFF = no limit"""
     used_seconds: _builtins.int
     state: Global___ClockState.ValueType
     is_running: _builtins.bool
+    remaining_seconds: _builtins.int
+    """meaningful when limit_seconds > 0"""
+    percent_left: _builtins.float
+    """idem"""
     @_builtins.property
     def due_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -89,10 +95,12 @@ class Clock(_message.Message):
         due_at: _timestamp_pb2.Timestamp | None = ...,
         state: Global___ClockState.ValueType = ...,
         is_running: _builtins.bool = ...,
+        remaining_seconds: _builtins.int = ...,
+        percent_left: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "is_running", b"is_running", "kind", b"kind", "limit_seconds", b"limit_seconds", "state", b"state", "used_seconds", b"used_seconds"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["due_at", b"due_at", "is_running", b"is_running", "kind", b"kind", "limit_seconds", b"limit_seconds", "percent_left", b"percent_left", "remaining_seconds", b"remaining_seconds", "state", b"state", "used_seconds", b"used_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -160,3 +168,617 @@ class GetClocksResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetClocksResponse: _TypeAlias = GetClocksResponse  # noqa: Y015
+
+@_typing.final
+class Actor(_message.Message):
+    """Who asks (the gateway passes the caller from the token)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    IS_CLIENT_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    UNIT_IDS_FIELD_NUMBER: _builtins.int
+    IS_ADMIN_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.int
+    is_client: _builtins.bool
+    role: _builtins.str
+    """department_head | unit_head | unit_member | "" for clients"""
+    is_admin: _builtins.bool
+    @_builtins.property
+    def unit_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.int = ...,
+        is_client: _builtins.bool = ...,
+        role: _builtins.str = ...,
+        unit_ids: _abc.Iterable[_builtins.int] | None = ...,
+        is_admin: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["is_admin", b"is_admin", "is_client", b"is_client", "role", b"role", "unit_ids", b"unit_ids", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Actor: _TypeAlias = Actor  # noqa: Y015
+
+@_typing.final
+class Limits(_message.Message):
+    """Limits of one priority, in seconds; unset = no limit (the clock is off)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REACTION_FIELD_NUMBER: _builtins.int
+    WORK_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    reaction: _builtins.int
+    work: _builtins.int
+    deadline: _builtins.int
+    def __init__(
+        self,
+        *,
+        reaction: _builtins.int | None = ...,
+        work: _builtins.int | None = ...,
+        deadline: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_deadline", b"_deadline", "_reaction", b"_reaction", "_work", b"_work", "deadline", b"deadline", "reaction", b"reaction", "work", b"work"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deadline", b"_deadline", "_reaction", b"_reaction", "_work", b"_work", "deadline", b"deadline", "reaction", b"reaction", "work", b"work"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__deadline: _TypeAlias = _typing.Literal["deadline"]  # noqa: Y015
+    _WhichOneofArgType__deadline: _TypeAlias = _typing.Literal["_deadline", b"_deadline"]  # noqa: Y015
+    _WhichOneofReturnType__reaction: _TypeAlias = _typing.Literal["reaction"]  # noqa: Y015
+    _WhichOneofArgType__reaction: _TypeAlias = _typing.Literal["_reaction", b"_reaction"]  # noqa: Y015
+    _WhichOneofReturnType__work: _TypeAlias = _typing.Literal["work"]  # noqa: Y015
+    _WhichOneofArgType__work: _TypeAlias = _typing.Literal["_work", b"_work"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__deadline) -> _WhichOneofReturnType__deadline | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__reaction) -> _WhichOneofReturnType__reaction | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__work) -> _WhichOneofReturnType__work | None: ...
+
+Global___Limits: _TypeAlias = Limits  # noqa: Y015
+
+@_typing.final
+class Plan(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CALENDAR_ID_FIELD_NUMBER: _builtins.int
+    LOW_FIELD_NUMBER: _builtins.int
+    NORMAL_FIELD_NUMBER: _builtins.int
+    HIGH_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    name: _builtins.str
+    calendar_id: _builtins.int
+    """0 = wall-clock time"""
+    @_builtins.property
+    def low(self) -> Global___Limits: ...
+    @_builtins.property
+    def normal(self) -> Global___Limits: ...
+    @_builtins.property
+    def high(self) -> Global___Limits: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        calendar_id: _builtins.int = ...,
+        low: Global___Limits | None = ...,
+        normal: Global___Limits | None = ...,
+        high: Global___Limits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["high", b"high", "low", b"low", "normal", b"normal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar_id", b"calendar_id", "high", b"high", "id", b"id", "low", b"low", "name", b"name", "normal", b"normal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Plan: _TypeAlias = Plan  # noqa: Y015
+
+@_typing.final
+class CreatePlanRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CALENDAR_ID_FIELD_NUMBER: _builtins.int
+    LOW_FIELD_NUMBER: _builtins.int
+    NORMAL_FIELD_NUMBER: _builtins.int
+    HIGH_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    calendar_id: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def low(self) -> Global___Limits: ...
+    @_builtins.property
+    def normal(self) -> Global___Limits: ...
+    @_builtins.property
+    def high(self) -> Global___Limits: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        name: _builtins.str = ...,
+        calendar_id: _builtins.int = ...,
+        low: Global___Limits | None = ...,
+        normal: Global___Limits | None = ...,
+        high: Global___Limits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "high", b"high", "low", b"low", "normal", b"normal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePlanRequest: _TypeAlias = CreatePlanRequest  # noqa: Y015
+
+@_typing.final
+class UpdatePlanRequest(_message.Message):
+    """Only the fields present change; a present priority's limits replace its old ones."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CALENDAR_ID_FIELD_NUMBER: _builtins.int
+    LOW_FIELD_NUMBER: _builtins.int
+    NORMAL_FIELD_NUMBER: _builtins.int
+    HIGH_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.int
+    name: _builtins.str
+    calendar_id: _builtins.int
+    """0 = none"""
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def low(self) -> Global___Limits: ...
+    @_builtins.property
+    def normal(self) -> Global___Limits: ...
+    @_builtins.property
+    def high(self) -> Global___Limits: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        plan_id: _builtins.int = ...,
+        name: _builtins.str | None = ...,
+        calendar_id: _builtins.int | None = ...,
+        low: Global___Limits | None = ...,
+        normal: Global___Limits | None = ...,
+        high: Global___Limits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_calendar_id", b"_calendar_id", "_name", b"_name", "actor", b"actor", "calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_calendar_id", b"_calendar_id", "_name", b"_name", "actor", b"actor", "calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal", "plan_id", b"plan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__calendar_id: _TypeAlias = _typing.Literal["calendar_id"]  # noqa: Y015
+    _WhichOneofArgType__calendar_id: _TypeAlias = _typing.Literal["_calendar_id", b"_calendar_id"]  # noqa: Y015
+    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
+    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__calendar_id) -> _WhichOneofReturnType__calendar_id | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
+
+Global___UpdatePlanRequest: _TypeAlias = UpdatePlanRequest  # noqa: Y015
+
+@_typing.final
+class GetPlanRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    plan_id: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        plan_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "plan_id", b"plan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPlanRequest: _TypeAlias = GetPlanRequest  # noqa: Y015
+
+@_typing.final
+class ListPlansRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPlansRequest: _TypeAlias = ListPlansRequest  # noqa: Y015
+
+@_typing.final
+class ListPlansResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLANS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plans(self) -> _containers.RepeatedCompositeFieldContainer[Global___Plan]: ...
+    def __init__(
+        self,
+        *,
+        plans: _abc.Iterable[Global___Plan] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plans", b"plans"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPlansResponse: _TypeAlias = ListPlansResponse  # noqa: Y015
+
+@_typing.final
+class WorkingInterval(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WEEKDAY_FIELD_NUMBER: _builtins.int
+    START_SECOND_FIELD_NUMBER: _builtins.int
+    END_SECOND_FIELD_NUMBER: _builtins.int
+    weekday: _builtins.int
+    """0 = Monday"""
+    start_second: _builtins.int
+    """since local midnight"""
+    end_second: _builtins.int
+    """exclusive, up to 86400"""
+    def __init__(
+        self,
+        *,
+        weekday: _builtins.int = ...,
+        start_second: _builtins.int = ...,
+        end_second: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_second", b"end_second", "start_second", b"start_second", "weekday", b"weekday"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkingInterval: _TypeAlias = WorkingInterval  # noqa: Y015
+
+@_typing.final
+class HolidayRange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIRST_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
+    first: _builtins.str
+    """YYYY-MM-DD, local date"""
+    last: _builtins.str
+    """inclusive; = first for a single day"""
+    def __init__(
+        self,
+        *,
+        first: _builtins.str = ...,
+        last: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["first", b"first", "last", b"last"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HolidayRange: _TypeAlias = HolidayRange  # noqa: Y015
+
+@_typing.final
+class Calendar(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    HOURS_FIELD_NUMBER: _builtins.int
+    HOLIDAYS_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    name: _builtins.str
+    time_zone: _builtins.str
+    @_builtins.property
+    def hours(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorkingInterval]: ...
+    @_builtins.property
+    def holidays(self) -> _containers.RepeatedCompositeFieldContainer[Global___HolidayRange]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        hours: _abc.Iterable[Global___WorkingInterval] | None = ...,
+        holidays: _abc.Iterable[Global___HolidayRange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["holidays", b"holidays", "hours", b"hours", "id", b"id", "name", b"name", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Calendar: _TypeAlias = Calendar  # noqa: Y015
+
+@_typing.final
+class CreateCalendarRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    HOURS_FIELD_NUMBER: _builtins.int
+    HOLIDAYS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    time_zone: _builtins.str
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def hours(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorkingInterval]: ...
+    @_builtins.property
+    def holidays(self) -> _containers.RepeatedCompositeFieldContainer[Global___HolidayRange]: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        name: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        hours: _abc.Iterable[Global___WorkingInterval] | None = ...,
+        holidays: _abc.Iterable[Global___HolidayRange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "holidays", b"holidays", "hours", b"hours", "name", b"name", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateCalendarRequest: _TypeAlias = CreateCalendarRequest  # noqa: Y015
+
+@_typing.final
+class UpdateCalendarRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    CALENDAR_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    SET_HOURS_FIELD_NUMBER: _builtins.int
+    HOURS_FIELD_NUMBER: _builtins.int
+    SET_HOLIDAYS_FIELD_NUMBER: _builtins.int
+    HOLIDAYS_FIELD_NUMBER: _builtins.int
+    calendar_id: _builtins.int
+    name: _builtins.str
+    time_zone: _builtins.str
+    set_hours: _builtins.bool
+    set_holidays: _builtins.bool
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def hours(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorkingInterval]: ...
+    @_builtins.property
+    def holidays(self) -> _containers.RepeatedCompositeFieldContainer[Global___HolidayRange]: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        calendar_id: _builtins.int = ...,
+        name: _builtins.str | None = ...,
+        time_zone: _builtins.str | None = ...,
+        set_hours: _builtins.bool = ...,
+        hours: _abc.Iterable[Global___WorkingInterval] | None = ...,
+        set_holidays: _builtins.bool = ...,
+        holidays: _abc.Iterable[Global___HolidayRange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_time_zone", b"_time_zone", "actor", b"actor", "name", b"name", "time_zone", b"time_zone"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_time_zone", b"_time_zone", "actor", b"actor", "calendar_id", b"calendar_id", "holidays", b"holidays", "hours", b"hours", "name", b"name", "set_holidays", b"set_holidays", "set_hours", b"set_hours", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
+    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
+    _WhichOneofReturnType__time_zone: _TypeAlias = _typing.Literal["time_zone"]  # noqa: Y015
+    _WhichOneofArgType__time_zone: _TypeAlias = _typing.Literal["_time_zone", b"_time_zone"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__time_zone) -> _WhichOneofReturnType__time_zone | None: ...
+
+Global___UpdateCalendarRequest: _TypeAlias = UpdateCalendarRequest  # noqa: Y015
+
+@_typing.final
+class GetCalendarRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    CALENDAR_ID_FIELD_NUMBER: _builtins.int
+    calendar_id: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        calendar_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "calendar_id", b"calendar_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCalendarRequest: _TypeAlias = GetCalendarRequest  # noqa: Y015
+
+@_typing.final
+class ListCalendarsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCalendarsRequest: _TypeAlias = ListCalendarsRequest  # noqa: Y015
+
+@_typing.final
+class ListCalendarsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALENDARS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def calendars(self) -> _containers.RepeatedCompositeFieldContainer[Global___Calendar]: ...
+    def __init__(
+        self,
+        *,
+        calendars: _abc.Iterable[Global___Calendar] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendars", b"calendars"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCalendarsResponse: _TypeAlias = ListCalendarsResponse  # noqa: Y015
+
+@_typing.final
+class GetReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    unit_id: _builtins.int
+    """0 = every unit the actor may see"""
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def to(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        unit_id: _builtins.int = ...,
+        to: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "from", b"from", "to", b"to"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "from", b"from", "to", b"to", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReportRequest: _TypeAlias = GetReportRequest  # noqa: Y015
+
+@_typing.final
+class ClockReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    MEASURED_FIELD_NUMBER: _builtins.int
+    MET_FIELD_NUMBER: _builtins.int
+    BREACHED_FIELD_NUMBER: _builtins.int
+    MET_SHARE_FIELD_NUMBER: _builtins.int
+    BREACHED_SHARE_FIELD_NUMBER: _builtins.int
+    MEDIAN_USED_SECONDS_FIELD_NUMBER: _builtins.int
+    kind: Global___ClockKind.ValueType
+    measured: _builtins.int
+    """clocks with a limit"""
+    met: _builtins.int
+    breached: _builtins.int
+    met_share: _builtins.float
+    breached_share: _builtins.float
+    median_used_seconds: _builtins.float
+    def __init__(
+        self,
+        *,
+        kind: Global___ClockKind.ValueType = ...,
+        measured: _builtins.int = ...,
+        met: _builtins.int = ...,
+        breached: _builtins.int = ...,
+        met_share: _builtins.float = ...,
+        breached_share: _builtins.float = ...,
+        median_used_seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breached", b"breached", "breached_share", b"breached_share", "kind", b"kind", "measured", b"measured", "median_used_seconds", b"median_used_seconds", "met", b"met", "met_share", b"met_share"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClockReport: _TypeAlias = ClockReport  # noqa: Y015
+
+@_typing.final
+class UnitReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    DONE_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    CLOCKS_FIELD_NUMBER: _builtins.int
+    unit_id: _builtins.int
+    created: _builtins.int
+    done: _builtins.int
+    open: _builtins.int
+    @_builtins.property
+    def clocks(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClockReport]: ...
+    def __init__(
+        self,
+        *,
+        unit_id: _builtins.int = ...,
+        created: _builtins.int = ...,
+        done: _builtins.int = ...,
+        open: _builtins.int = ...,
+        clocks: _abc.Iterable[Global___ClockReport] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clocks", b"clocks", "created", b"created", "done", b"done", "open", b"open", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnitReport: _TypeAlias = UnitReport  # noqa: Y015
+
+@_typing.final
+class GetReportResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNITS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def units(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnitReport]: ...
+    def __init__(
+        self,
+        *,
+        units: _abc.Iterable[Global___UnitReport] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["units", b"units"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetReportResponse: _TypeAlias = GetReportResponse  # noqa: Y015

@@ -39,12 +39,111 @@ class SlaStub:
                 request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetClocksRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetClocksResponse.FromString,
                 _registered_method=True)
+        self.ListPlans = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/ListPlans',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListPlansRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListPlansResponse.FromString,
+                _registered_method=True)
+        self.GetPlan = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/GetPlan',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetPlanRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.FromString,
+                _registered_method=True)
+        self.CreatePlan = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/CreatePlan',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.CreatePlanRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.FromString,
+                _registered_method=True)
+        self.UpdatePlan = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/UpdatePlan',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.UpdatePlanRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.FromString,
+                _registered_method=True)
+        self.ListCalendars = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/ListCalendars',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListCalendarsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListCalendarsResponse.FromString,
+                _registered_method=True)
+        self.GetCalendar = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/GetCalendar',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetCalendarRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.FromString,
+                _registered_method=True)
+        self.CreateCalendar = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/CreateCalendar',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.CreateCalendarRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.FromString,
+                _registered_method=True)
+        self.UpdateCalendar = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/UpdateCalendar',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.UpdateCalendarRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.FromString,
+                _registered_method=True)
+        self.GetReport = channel.unary_unary(
+                '/helpdesk.sla.v1.Sla/GetReport',
+                request_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetReportRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetReportResponse.FromString,
+                _registered_method=True)
 
 
 class SlaServicer:
     """Missing associated documentation comment in .proto file."""
 
     def GetClocks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPlans(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPlan(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePlan(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePlan(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCalendars(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCalendar(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCalendar(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCalendar(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReport(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -57,6 +156,51 @@ def add_SlaServicer_to_server(servicer, server):
                     servicer.GetClocks,
                     request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetClocksRequest.FromString,
                     response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetClocksResponse.SerializeToString,
+            ),
+            'ListPlans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlans,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListPlansRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListPlansResponse.SerializeToString,
+            ),
+            'GetPlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPlan,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetPlanRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.SerializeToString,
+            ),
+            'CreatePlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePlan,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.CreatePlanRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.SerializeToString,
+            ),
+            'UpdatePlan': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePlan,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.UpdatePlanRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.SerializeToString,
+            ),
+            'ListCalendars': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCalendars,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListCalendarsRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListCalendarsResponse.SerializeToString,
+            ),
+            'GetCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCalendar,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetCalendarRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.SerializeToString,
+            ),
+            'CreateCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCalendar,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.CreateCalendarRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.SerializeToString,
+            ),
+            'UpdateCalendar': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCalendar,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.UpdateCalendarRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.SerializeToString,
+            ),
+            'GetReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReport,
+                    request_deserializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetReportRequest.FromString,
+                    response_serializer=helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +230,249 @@ class Sla:
             '/helpdesk.sla.v1.Sla/GetClocks',
             helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetClocksRequest.SerializeToString,
             helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetClocksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/ListPlans',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListPlansRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListPlansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/GetPlan',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetPlanRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/CreatePlan',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.CreatePlanRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePlan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/UpdatePlan',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.UpdatePlanRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.Plan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCalendars(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/ListCalendars',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListCalendarsRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.ListCalendarsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/GetCalendar',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetCalendarRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/CreateCalendar',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.CreateCalendarRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCalendar(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/UpdateCalendar',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.UpdateCalendarRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.Calendar.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.sla.v1.Sla/GetReport',
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetReportRequest.SerializeToString,
+            helpdesk_dot_sla_dot_v1_dot_sla__pb2.GetReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -32,11 +32,29 @@ class SlaStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> SlaAsyncStub: ...
     GetClocks: _grpc.UnaryUnaryMultiCallable[_sla_pb2.GetClocksRequest, _sla_pb2.GetClocksResponse]
+    ListPlans: _grpc.UnaryUnaryMultiCallable[_sla_pb2.ListPlansRequest, _sla_pb2.ListPlansResponse]
+    GetPlan: _grpc.UnaryUnaryMultiCallable[_sla_pb2.GetPlanRequest, _sla_pb2.Plan]
+    CreatePlan: _grpc.UnaryUnaryMultiCallable[_sla_pb2.CreatePlanRequest, _sla_pb2.Plan]
+    UpdatePlan: _grpc.UnaryUnaryMultiCallable[_sla_pb2.UpdatePlanRequest, _sla_pb2.Plan]
+    ListCalendars: _grpc.UnaryUnaryMultiCallable[_sla_pb2.ListCalendarsRequest, _sla_pb2.ListCalendarsResponse]
+    GetCalendar: _grpc.UnaryUnaryMultiCallable[_sla_pb2.GetCalendarRequest, _sla_pb2.Calendar]
+    CreateCalendar: _grpc.UnaryUnaryMultiCallable[_sla_pb2.CreateCalendarRequest, _sla_pb2.Calendar]
+    UpdateCalendar: _grpc.UnaryUnaryMultiCallable[_sla_pb2.UpdateCalendarRequest, _sla_pb2.Calendar]
+    GetReport: _grpc.UnaryUnaryMultiCallable[_sla_pb2.GetReportRequest, _sla_pb2.GetReportResponse]
 
 @_typing.type_check_only
 class SlaAsyncStub(SlaStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetClocks: _aio.UnaryUnaryMultiCallable[_sla_pb2.GetClocksRequest, _sla_pb2.GetClocksResponse]  # type: ignore[assignment]
+    ListPlans: _aio.UnaryUnaryMultiCallable[_sla_pb2.ListPlansRequest, _sla_pb2.ListPlansResponse]  # type: ignore[assignment]
+    GetPlan: _aio.UnaryUnaryMultiCallable[_sla_pb2.GetPlanRequest, _sla_pb2.Plan]  # type: ignore[assignment]
+    CreatePlan: _aio.UnaryUnaryMultiCallable[_sla_pb2.CreatePlanRequest, _sla_pb2.Plan]  # type: ignore[assignment]
+    UpdatePlan: _aio.UnaryUnaryMultiCallable[_sla_pb2.UpdatePlanRequest, _sla_pb2.Plan]  # type: ignore[assignment]
+    ListCalendars: _aio.UnaryUnaryMultiCallable[_sla_pb2.ListCalendarsRequest, _sla_pb2.ListCalendarsResponse]  # type: ignore[assignment]
+    GetCalendar: _aio.UnaryUnaryMultiCallable[_sla_pb2.GetCalendarRequest, _sla_pb2.Calendar]  # type: ignore[assignment]
+    CreateCalendar: _aio.UnaryUnaryMultiCallable[_sla_pb2.CreateCalendarRequest, _sla_pb2.Calendar]  # type: ignore[assignment]
+    UpdateCalendar: _aio.UnaryUnaryMultiCallable[_sla_pb2.UpdateCalendarRequest, _sla_pb2.Calendar]  # type: ignore[assignment]
+    GetReport: _aio.UnaryUnaryMultiCallable[_sla_pb2.GetReportRequest, _sla_pb2.GetReportResponse]  # type: ignore[assignment]
 
 class SlaServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -45,5 +63,68 @@ class SlaServicer(metaclass=_abc_1.ABCMeta):
         request: _sla_pb2.GetClocksRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_sla_pb2.GetClocksResponse, _abc.Awaitable[_sla_pb2.GetClocksResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPlans(
+        self,
+        request: _sla_pb2.ListPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.ListPlansResponse, _abc.Awaitable[_sla_pb2.ListPlansResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPlan(
+        self,
+        request: _sla_pb2.GetPlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.Plan, _abc.Awaitable[_sla_pb2.Plan]]: ...
+
+    @_abc_1.abstractmethod
+    def CreatePlan(
+        self,
+        request: _sla_pb2.CreatePlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.Plan, _abc.Awaitable[_sla_pb2.Plan]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdatePlan(
+        self,
+        request: _sla_pb2.UpdatePlanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.Plan, _abc.Awaitable[_sla_pb2.Plan]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCalendars(
+        self,
+        request: _sla_pb2.ListCalendarsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.ListCalendarsResponse, _abc.Awaitable[_sla_pb2.ListCalendarsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCalendar(
+        self,
+        request: _sla_pb2.GetCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.Calendar, _abc.Awaitable[_sla_pb2.Calendar]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateCalendar(
+        self,
+        request: _sla_pb2.CreateCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.Calendar, _abc.Awaitable[_sla_pb2.Calendar]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateCalendar(
+        self,
+        request: _sla_pb2.UpdateCalendarRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.Calendar, _abc.Awaitable[_sla_pb2.Calendar]]: ...
+
+    @_abc_1.abstractmethod
+    def GetReport(
+        self,
+        request: _sla_pb2.GetReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_sla_pb2.GetReportResponse, _abc.Awaitable[_sla_pb2.GetReportResponse]]: ...
 
 def add_SlaServicer_to_server(servicer: SlaServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -44,6 +44,86 @@ class TicketsStub:
                 request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
                 _registered_method=True)
+        self.Transition = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/Transition',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TransitionRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+                _registered_method=True)
+        self.ForwardTicket = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ForwardTicket',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ForwardTicketRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+                _registered_method=True)
+        self.EditTicket = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/EditTicket',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.EditTicketRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+                _registered_method=True)
+        self.DeleteTicket = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/DeleteTicket',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DeleteTicketRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DeleteTicketResponse.FromString,
+                _registered_method=True)
+        self.ListTickets = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ListTickets',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListTicketsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListTicketsResponse.FromString,
+                _registered_method=True)
+        self.GetHistory = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/GetHistory',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.HistoryResponse.FromString,
+                _registered_method=True)
+        self.AddComment = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/AddComment',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AddCommentRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Comment.FromString,
+                _registered_method=True)
+        self.ListComments = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ListComments',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CommentsResponse.FromString,
+                _registered_method=True)
+        self.ListSubjects = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ListSubjects',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListSubjectsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListSubjectsResponse.FromString,
+                _registered_method=True)
+        self.CreateSubject = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/CreateSubject',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateSubjectRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Subject.FromString,
+                _registered_method=True)
+        self.GetSettings = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/GetSettings',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsResponse.FromString,
+                _registered_method=True)
+        self.PutSettings = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/PutSettings',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsResponse.FromString,
+                _registered_method=True)
+        self.UploadAttachment = channel.stream_unary(
+                '/helpdesk.tickets.v1.Tickets/UploadAttachment',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UploadChunk.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Attachment.FromString,
+                _registered_method=True)
+        self.DownloadAttachment = channel.unary_stream(
+                '/helpdesk.tickets.v1.Tickets/DownloadAttachment',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AttachmentRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DownloadChunk.FromString,
+                _registered_method=True)
+        self.ListAttachments = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ListAttachments',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AttachmentsResponse.FromString,
+                _registered_method=True)
+        self.CreateRecurring = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/CreateRecurring',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateRecurringRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.FromString,
+                _registered_method=True)
 
 
 class TicketsServicer:
@@ -61,6 +141,102 @@ class TicketsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Transition(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ForwardTicket(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EditTicket(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTicket(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTickets(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddComment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListComments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSubjects(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSubject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadAttachment(self, request_iterator, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadAttachment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAttachments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateRecurring(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TicketsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +249,86 @@ def add_TicketsServicer_to_server(servicer, server):
                     servicer.GetTicket,
                     request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketRequest.FromString,
                     response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.SerializeToString,
+            ),
+            'Transition': grpc.unary_unary_rpc_method_handler(
+                    servicer.Transition,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TransitionRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.SerializeToString,
+            ),
+            'ForwardTicket': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForwardTicket,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ForwardTicketRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.SerializeToString,
+            ),
+            'EditTicket': grpc.unary_unary_rpc_method_handler(
+                    servicer.EditTicket,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.EditTicketRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.SerializeToString,
+            ),
+            'DeleteTicket': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTicket,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DeleteTicketRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DeleteTicketResponse.SerializeToString,
+            ),
+            'ListTickets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTickets,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListTicketsRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListTicketsResponse.SerializeToString,
+            ),
+            'GetHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetHistory,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.HistoryResponse.SerializeToString,
+            ),
+            'AddComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddComment,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AddCommentRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Comment.SerializeToString,
+            ),
+            'ListComments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComments,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CommentsResponse.SerializeToString,
+            ),
+            'ListSubjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSubjects,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListSubjectsRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListSubjectsResponse.SerializeToString,
+            ),
+            'CreateSubject': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSubject,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateSubjectRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Subject.SerializeToString,
+            ),
+            'GetSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSettings,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsResponse.SerializeToString,
+            ),
+            'PutSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutSettings,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsResponse.SerializeToString,
+            ),
+            'UploadAttachment': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadAttachment,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UploadChunk.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Attachment.SerializeToString,
+            ),
+            'DownloadAttachment': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadAttachment,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AttachmentRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DownloadChunk.SerializeToString,
+            ),
+            'ListAttachments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAttachments,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AttachmentsResponse.SerializeToString,
+            ),
+            'CreateRecurring': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRecurring,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateRecurringRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -129,6 +385,438 @@ class Tickets:
             '/helpdesk.tickets.v1.Tickets/GetTicket',
             helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketRequest.SerializeToString,
             helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Transition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/Transition',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TransitionRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ForwardTicket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ForwardTicket',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ForwardTicketRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EditTicket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/EditTicket',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.EditTicketRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTicket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/DeleteTicket',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DeleteTicketRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DeleteTicketResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTickets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ListTickets',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListTicketsRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListTicketsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/GetHistory',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.HistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/AddComment',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AddCommentRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Comment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListComments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ListComments',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CommentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSubjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ListSubjects',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListSubjectsRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListSubjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSubject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/CreateSubject',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateSubjectRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Subject.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/GetSettings',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/PutSettings',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadAttachment(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/helpdesk.tickets.v1.Tickets/UploadAttachment',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UploadChunk.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Attachment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/DownloadAttachment',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AttachmentRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.DownloadChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAttachments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ListAttachments',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.AttachmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRecurring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/CreateRecurring',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateRecurringRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.FromString,
             options,
             channel_credentials,
             insecure,

@@ -33,12 +33,44 @@ class TicketsStub:
     def __new__(cls, channel: _aio.Channel) -> TicketsAsyncStub: ...
     CreateTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CreateTicketRequest, _tickets_pb2.Ticket]
     GetTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.GetTicketRequest, _tickets_pb2.Ticket]
+    Transition: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.TransitionRequest, _tickets_pb2.Ticket]
+    ForwardTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.ForwardTicketRequest, _tickets_pb2.Ticket]
+    EditTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.EditTicketRequest, _tickets_pb2.Ticket]
+    DeleteTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.DeleteTicketRequest, _tickets_pb2.DeleteTicketResponse]
+    ListTickets: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.ListTicketsRequest, _tickets_pb2.ListTicketsResponse]
+    GetHistory: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.TicketRequest, _tickets_pb2.HistoryResponse]
+    AddComment: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.AddCommentRequest, _tickets_pb2.Comment]
+    ListComments: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.TicketRequest, _tickets_pb2.CommentsResponse]
+    ListSubjects: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.ListSubjectsRequest, _tickets_pb2.ListSubjectsResponse]
+    CreateSubject: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CreateSubjectRequest, _tickets_pb2.Subject]
+    GetSettings: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.SettingsRequest, _tickets_pb2.SettingsResponse]
+    PutSettings: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.SettingsRequest, _tickets_pb2.SettingsResponse]
+    UploadAttachment: _grpc.StreamUnaryMultiCallable[_tickets_pb2.UploadChunk, _tickets_pb2.Attachment]
+    DownloadAttachment: _grpc.UnaryStreamMultiCallable[_tickets_pb2.AttachmentRequest, _tickets_pb2.DownloadChunk]
+    ListAttachments: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.TicketRequest, _tickets_pb2.AttachmentsResponse]
+    CreateRecurring: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CreateRecurringRequest, _tickets_pb2.RecurringTicket]
 
 @_typing.type_check_only
 class TicketsAsyncStub(TicketsStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CreateTicketRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
     GetTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.GetTicketRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
+    Transition: _aio.UnaryUnaryMultiCallable[_tickets_pb2.TransitionRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
+    ForwardTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.ForwardTicketRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
+    EditTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.EditTicketRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
+    DeleteTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.DeleteTicketRequest, _tickets_pb2.DeleteTicketResponse]  # type: ignore[assignment]
+    ListTickets: _aio.UnaryUnaryMultiCallable[_tickets_pb2.ListTicketsRequest, _tickets_pb2.ListTicketsResponse]  # type: ignore[assignment]
+    GetHistory: _aio.UnaryUnaryMultiCallable[_tickets_pb2.TicketRequest, _tickets_pb2.HistoryResponse]  # type: ignore[assignment]
+    AddComment: _aio.UnaryUnaryMultiCallable[_tickets_pb2.AddCommentRequest, _tickets_pb2.Comment]  # type: ignore[assignment]
+    ListComments: _aio.UnaryUnaryMultiCallable[_tickets_pb2.TicketRequest, _tickets_pb2.CommentsResponse]  # type: ignore[assignment]
+    ListSubjects: _aio.UnaryUnaryMultiCallable[_tickets_pb2.ListSubjectsRequest, _tickets_pb2.ListSubjectsResponse]  # type: ignore[assignment]
+    CreateSubject: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CreateSubjectRequest, _tickets_pb2.Subject]  # type: ignore[assignment]
+    GetSettings: _aio.UnaryUnaryMultiCallable[_tickets_pb2.SettingsRequest, _tickets_pb2.SettingsResponse]  # type: ignore[assignment]
+    PutSettings: _aio.UnaryUnaryMultiCallable[_tickets_pb2.SettingsRequest, _tickets_pb2.SettingsResponse]  # type: ignore[assignment]
+    UploadAttachment: _aio.StreamUnaryMultiCallable[_tickets_pb2.UploadChunk, _tickets_pb2.Attachment]  # type: ignore[assignment]
+    DownloadAttachment: _aio.UnaryStreamMultiCallable[_tickets_pb2.AttachmentRequest, _tickets_pb2.DownloadChunk]  # type: ignore[assignment]
+    ListAttachments: _aio.UnaryUnaryMultiCallable[_tickets_pb2.TicketRequest, _tickets_pb2.AttachmentsResponse]  # type: ignore[assignment]
+    CreateRecurring: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CreateRecurringRequest, _tickets_pb2.RecurringTicket]  # type: ignore[assignment]
 
 class TicketsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -54,5 +86,117 @@ class TicketsServicer(metaclass=_abc_1.ABCMeta):
         request: _tickets_pb2.GetTicketRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tickets_pb2.Ticket, _abc.Awaitable[_tickets_pb2.Ticket]]: ...
+
+    @_abc_1.abstractmethod
+    def Transition(
+        self,
+        request: _tickets_pb2.TransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Ticket, _abc.Awaitable[_tickets_pb2.Ticket]]: ...
+
+    @_abc_1.abstractmethod
+    def ForwardTicket(
+        self,
+        request: _tickets_pb2.ForwardTicketRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Ticket, _abc.Awaitable[_tickets_pb2.Ticket]]: ...
+
+    @_abc_1.abstractmethod
+    def EditTicket(
+        self,
+        request: _tickets_pb2.EditTicketRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Ticket, _abc.Awaitable[_tickets_pb2.Ticket]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteTicket(
+        self,
+        request: _tickets_pb2.DeleteTicketRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.DeleteTicketResponse, _abc.Awaitable[_tickets_pb2.DeleteTicketResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListTickets(
+        self,
+        request: _tickets_pb2.ListTicketsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.ListTicketsResponse, _abc.Awaitable[_tickets_pb2.ListTicketsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetHistory(
+        self,
+        request: _tickets_pb2.TicketRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.HistoryResponse, _abc.Awaitable[_tickets_pb2.HistoryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddComment(
+        self,
+        request: _tickets_pb2.AddCommentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Comment, _abc.Awaitable[_tickets_pb2.Comment]]: ...
+
+    @_abc_1.abstractmethod
+    def ListComments(
+        self,
+        request: _tickets_pb2.TicketRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.CommentsResponse, _abc.Awaitable[_tickets_pb2.CommentsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListSubjects(
+        self,
+        request: _tickets_pb2.ListSubjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.ListSubjectsResponse, _abc.Awaitable[_tickets_pb2.ListSubjectsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateSubject(
+        self,
+        request: _tickets_pb2.CreateSubjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Subject, _abc.Awaitable[_tickets_pb2.Subject]]: ...
+
+    @_abc_1.abstractmethod
+    def GetSettings(
+        self,
+        request: _tickets_pb2.SettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.SettingsResponse, _abc.Awaitable[_tickets_pb2.SettingsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PutSettings(
+        self,
+        request: _tickets_pb2.SettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.SettingsResponse, _abc.Awaitable[_tickets_pb2.SettingsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UploadAttachment(
+        self,
+        request_iterator: _MaybeAsyncIterator[_tickets_pb2.UploadChunk],
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Attachment, _abc.Awaitable[_tickets_pb2.Attachment]]: ...
+
+    @_abc_1.abstractmethod
+    def DownloadAttachment(
+        self,
+        request: _tickets_pb2.AttachmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_tickets_pb2.DownloadChunk], _abc.AsyncIterator[_tickets_pb2.DownloadChunk]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAttachments(
+        self,
+        request: _tickets_pb2.TicketRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.AttachmentsResponse, _abc.Awaitable[_tickets_pb2.AttachmentsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateRecurring(
+        self,
+        request: _tickets_pb2.CreateRecurringRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.RecurringTicket, _abc.Awaitable[_tickets_pb2.RecurringTicket]]: ...
 
 def add_TicketsServicer_to_server(servicer: TicketsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

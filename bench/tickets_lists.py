@@ -1,0 +1,164 @@
+"""Tickets at scale: 1,000,000 tickets seeded straight into PostgreSQL, then the inbox's
+first page and full-text search (p50/p99) for a unit member, through the service's
+use cases (the same SQL the gRPC handler runs).
+
+    .venv/bin/python bench/tickets_lists.py [--tickets 1000000] [--queries 200] [--keep DIR]
+
+Seeding uses one INSERT ... SELECT FROM generate_series per 100,000 rows (no
+Python per row). A benchmark, not a test: it prints figures and asserts nothing.
+"""
+
+# ruff: noqa: E501
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from helpdesk_kit.db import Database
+from helpdesk_kit.migrations import upgrade
+from helpdesk_kit.servers import PostgresServer
+from helpdesk_tickets import usecases
+from helpdesk_tickets.app import MIGRATIONS
+from helpdesk_tickets.domain import Actor, ListQuery, Role
+
+UNITS = 200
+USERS = 5000
+WORDS_EN = [
+    "printer",
+    "network",
+    "vpn",
+    "mail",
+    "password",
+    "screen",
+    "laptop",
+    "server",
+    "backup",
+    "invoice",
+    "account",
+    "phone",
+    "license",
+    "update",
+    "disk",
+]
+WORDS_RU = [
+    "принтер",
+    "сеть",
+    "почта",
+    "пароль",
+    "экран",
+    "ноутбук",
+    "сервер",
+    "копия",
+    "счёт",
+    "доступ",
+    "телефон",
+    "лицензия",
+    "обновление",
+    "диск",
+]
+
+SEED = """
+INSERT INTO tickets (ref, subject, body, priority, state, unit_id, assignee_ids, author_id, client_id,
+                     locked_by, done_by, author_unit_ids, created_at, updated_at, search)
+SELECT md5(g::text || 'r'),
+       s.subject, s.body,
+       (ARRAY['low','normal','high'])[1 + g % 3],
+       st.state,
+       1 + (g / 10) % $3,
+       CASE WHEN g % 3 = 0 THEN ARRAY[1000 + (g % $4)]::bigint[] ELSE '{}'::bigint[] END,
+       1000 + ((g * 7) % $4), NULL,
+       CASE WHEN st.state = 'in_work' THEN 1000 + (g % $4) END,
+       CASE WHEN st.state IN ('done', 'archived') THEN 1000 + (g % $4) END,
+       ARRAY[1 + (g / 7) % $3]::bigint[],
+       now() - make_interval(secs => ($2 - g)), now() - make_interval(secs => ($2 - g)),
+       setweight(to_tsvector('russian', s.subject), 'A') || setweight(to_tsvector('russian', s.body), 'B')
+FROM generate_series($1::bigint, $2::bigint) AS g
+CROSS JOIN LATERAL (SELECT
+    $5::text[] AS en, $6::text[] AS ru) w
+CROSS JOIN LATERAL (SELECT
+    w.en[1 + g % cardinality(w.en)] || ' ' || w.ru[1 + (g / 15) % cardinality(w.ru)] || ' ' || (g % 9973)::text AS subject,
+    w.ru[1 + (g / 7) % cardinality(w.ru)] || ' ' || w.en[1 + (g / 11) % cardinality(w.en)] || ' не работает, doesn''t work since ' || (g % 31)::text AS body) s
+CROSS JOIN LATERAL (SELECT CASE WHEN g % 10 < 5 THEN 'archived' WHEN g % 10 < 7 THEN 'done'
+                                WHEN g % 10 < 8 THEN 'in_work' ELSE 'new' END AS state) st
+"""
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+async def timed(n: int, run: object) -> list[float]:
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await run()  # type: ignore[operator]
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+async def main(tickets: int, queries: int, keep: str | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-tickets-") as tmp:
+        server = PostgresServer(Path(keep or tmp), durable=False)
+        server.start()
+        try:
+            reuse = keep is not None and "bench" in server.psql("SELECT datname FROM pg_database")
+            url = server.url_for("bench") if reuse else server.create_database("bench")
+            await upgrade(database_url=url, schema="tickets", script_location=MIGRATIONS)
+            async with Database(url, schema="tickets", pool_size=4) as db:
+                if not reuse:
+                    began = time.perf_counter()
+                    step = 100_000
+                    for first in range(1, tickets + 1, step):
+                        last = min(tickets, first + step - 1)
+                        await db.pool.execute(SEED, first, last, UNITS, USERS, WORDS_EN, WORDS_RU)
+                    await db.pool.execute("ANALYZE tickets")
+                    print(f"seeded {tickets:,} tickets in {time.perf_counter() - began:.0f} s")
+                count = await db.pool.fetchval("SELECT count(*) FROM tickets")
+                print(f"{count:,} tickets in the database")
+
+                member = Actor(1000 + 17, False, Role.UNIT_MEMBER, frozenset({17}))
+                head = Actor(1000 + 18, False, Role.UNIT_HEAD, frozenset({18}))
+                cases = {
+                    "inbox first page, unit member": (member, ListQuery(box="inbox")),
+                    "inbox first page, unit head": (head, ListQuery(box="inbox")),
+                    "archive first page, unit member": (member, ListQuery(box="archive")),
+                    "search 'принтеры', unit member": (member, ListQuery(box="inbox", text="принтеры")),
+                    "search 'backup сервер', unit member": (
+                        member,
+                        ListQuery(box="inbox", text="backup сервер"),
+                    ),
+                    "search in archive 'printers', unit member": (
+                        member,
+                        ListQuery(box="archive", text="printers"),
+                    ),
+                }
+                print(f"{'query':<45} {'p50 ms':>8} {'p99 ms':>8} {'rows':>5}")
+                for name, (actor, query) in cases.items():
+
+                    async def run(actor: Actor = actor, query: ListQuery = query) -> int:
+                        page, _ = await usecases.list_tickets(db=db, actor=actor, query=query, cursor=None)
+                        return len(page)
+
+                    rows = await run()
+                    await timed(5, run)
+                    ms = await timed(queries, run)
+                    print(f"{name:<45} {statistics.median(ms):8.2f} {pct(ms, 0.99):8.2f} {rows:5d}")
+        finally:
+            if keep:
+                server.stop()
+            else:
+                server.destroy()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--keep", help="keep (and on later runs reuse) the seeded cluster in this directory")
+    args = parser.parse_args()
+    asyncio.run(main(args.tickets, args.queries, args.keep))

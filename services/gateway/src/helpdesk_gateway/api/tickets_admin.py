@@ -1,0 +1,109 @@
+"""REST for the tickets service's set-up: subjects, the ``tickets`` settings, recurring tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import ORJSONResponse
+from helpdesk.tickets.v1 import tickets_pb2 as t_pb
+from pydantic import Field
+
+from helpdesk_gateway.api.shapes import Strict, clients, page, ts
+from helpdesk_gateway.auth import CallerDep
+
+router = APIRouter(default_response_class=ORJSONResponse)
+
+
+class SubjectIn(Strict):
+    name: str = Field(min_length=1, max_length=255)
+    sla_plan_id: int | None = Field(default=None, gt=0)
+
+
+class TicketSettingsIn(Strict):
+    days_to_archive: int = Field(default=3, ge=1, le=3650)
+    max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=1024**3)
+    allowed_types: list[str] = Field(
+        default_factory=lambda: ["image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain"],
+        max_length=200,
+    )
+    free_text_subjects: bool = True
+
+
+def subject_out(s: t_pb.Subject) -> dict[str, Any]:
+    return {"id": s.id, "name": s.name, "sla_plan_id": s.sla_plan_id or None}
+
+
+@router.get("/subjects", response_model=None)
+async def list_subjects(caller: CallerDep, request: Request) -> dict[str, Any]:
+    resp = await clients(request).tickets.ListSubjects(t_pb.ListSubjectsRequest())
+    return page([subject_out(s) for s in resp.subjects])
+
+
+@router.post("/subjects", response_model=None, status_code=201)
+async def create_subject(body: SubjectIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+    s = await clients(request).tickets.CreateSubject(
+        t_pb.CreateSubjectRequest(actor=caller.as_actor(), name=body.name, sla_plan_id=body.sla_plan_id or 0)
+    )
+    return subject_out(s)
+
+
+@router.get("/settings/tickets", response_model=None)
+async def get_ticket_settings(caller: CallerDep, request: Request) -> dict[str, Any]:
+    resp = await clients(request).tickets.GetSettings(t_pb.SettingsRequest(actor=caller.as_actor()))
+    value: dict[str, Any] = orjson.loads(resp.value_json)
+    return value
+
+
+@router.put("/settings/tickets", response_model=None)
+async def put_ticket_settings(body: TicketSettingsIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+    resp = await clients(request).tickets.PutSettings(
+        t_pb.SettingsRequest(actor=caller.as_actor(), value_json=orjson.dumps(body.model_dump()).decode())
+    )
+    value: dict[str, Any] = orjson.loads(resp.value_json)
+    return value
+
+
+class RecurringIn(Strict):
+    subject: str = Field(min_length=1, max_length=255)
+    body: str = Field(default="", max_length=100_000)
+    priority: Literal["low", "normal", "high"] = "normal"
+    unit_id: int = Field(gt=0)
+    assignee_ids: list[int] = Field(default_factory=list, max_length=100)
+    client_id: int | None = Field(default=None, gt=0)
+    kind: Literal["daily", "weekly", "monthly"]
+    at: dt.time
+    start: dt.date
+    end: dt.date | None = None
+    every_days: int = Field(default=1, ge=1, le=366)
+    weekdays: list[int] = Field(default_factory=list, max_length=7)
+    month_days: list[int] = Field(default_factory=list, max_length=31)
+    time_zone: str = Field(default="UTC", max_length=64)
+
+
+@router.post("/recurring-tickets", response_model=None, status_code=201)
+async def create_recurring(body: RecurringIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+    resp = await clients(request).tickets.CreateRecurring(
+        t_pb.CreateRecurringRequest(
+            actor=caller.as_actor(),
+            subject=body.subject,
+            body=body.body,
+            priority={"low": t_pb.PRIORITY_LOW, "normal": t_pb.PRIORITY_NORMAL, "high": t_pb.PRIORITY_HIGH}[
+                body.priority
+            ],
+            unit_id=body.unit_id,
+            assignee_ids=body.assignee_ids,
+            client_id=body.client_id or 0,
+            kind=body.kind,
+            at=body.at.strftime("%H:%M"),
+            start=body.start.isoformat(),
+            end=body.end.isoformat() if body.end else "",
+            every_days=body.every_days,
+            weekdays=body.weekdays,
+            month_days=body.month_days,
+            time_zone=body.time_zone,
+        )
+    )
+    return {"id": resp.id, "next_run_at": ts(resp.next_run_at)}
