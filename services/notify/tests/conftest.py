@@ -19,12 +19,14 @@ MIGRATIONS = Path(helpdesk_notify.__file__).parent / "migrations"
 UNIT_A, UNIT_B = 1, 2
 
 
-def _p(uid: int, role: str | None, units: set[int], lang: str = "en") -> Person:
-    return Person(uid, role, frozenset(units), email=f"u{uid}@example.test", language=lang)
+def _p(uid: int, role: str | None, units: set[int], lang: str = "en", group: int | None = None) -> Person:
+    return Person(
+        uid, role, frozenset(units), email=f"u{uid}@example.test", language=lang, client_group_id=group
+    )
 
 
 # 10 heads unit A as department head, 11 is its unit head; 13 is in A and B; 20 heads B;
-# 30 is a department head of no unit; 40, 41 are clients; 50 has no e-mail address.
+# 30 is a department head of no unit; 40, 41 are clients (40 in client group 7); 50 has no e-mail address.
 PEOPLE = [
     _p(10, "department_head", {UNIT_A}),
     _p(11, "unit_head", {UNIT_A}, lang="ru"),
@@ -33,7 +35,7 @@ PEOPLE = [
     _p(20, "unit_head", {UNIT_B}),
     _p(21, "unit_member", {UNIT_B}),
     _p(30, "department_head", set()),
-    _p(40, None, set()),
+    _p(40, None, set(), group=7),
     _p(41, None, set()),
     Person(50, None, frozenset()),
 ]

@@ -33,6 +33,12 @@ class Directory:
     async def people(self, ids: list[int]) -> list[Person]:
         return [self._people[i] for i in ids if i in self._people]
 
+    async def client_group_members(self, client_group_id: int) -> list[Person]:
+        return [p for p in self._people.values() if p.client_group_id == client_group_id]
+
+    async def staff(self, *, actor_id: int) -> list[Person]:
+        return [p for p in self._people.values() if p.role is not None]
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -109,6 +109,22 @@ async def test_mass_mailing_goes_to_the_picked_users_and_units_narrowed_by_role(
     assert heads == {11, 20}
 
 
+async def test_mass_mailing_by_role_alone_picks_all_staff_with_it_and_by_client_group_its_clients() -> None:
+    got = await rules.mass_mailing(
+        DIRECTORY, actor_id=99, user_ids=[], unit_ids=[], roles=["department_head"]
+    )
+    assert got == {10, 30}
+    got = await rules.mass_mailing(
+        DIRECTORY, actor_id=99, user_ids=[], unit_ids=[], roles=[], client_group_ids=[7]
+    )
+    assert got == {40}
+    # The admin sending it is the actor: not mailed even if his role is picked.
+    got = await rules.mass_mailing(
+        DIRECTORY, actor_id=10, user_ids=[], unit_ids=[], roles=["department_head"]
+    )
+    assert got == {30}
+
+
 def test_registration_and_password_recovery_go_to_the_user_himself() -> None:
     assert rules.registration(user_id=41) == {41}
     assert rules.password_recovery(user_id=41) == {41}

@@ -23,6 +23,7 @@ def _person(u: pb.User) -> Person:
         language=u.language,
         pushbullet=u.pushbullet,
         full_name=u.full_name,
+        client_group_id=u.client_group_id or None,
     )
 
 
@@ -41,3 +42,22 @@ class IdentityDirectory:
     async def people(self, ids: list[int]) -> list[Person]:
         resp = await self._stub.GetUsers(pb.GetUsersRequest(ids=ids))
         return [_person(u) for u in resp.users if u.is_active]
+
+    async def client_group_members(self, client_group_id: int) -> list[Person]:
+        resp = await self._stub.ListClientGroupMembers(
+            pb.ListClientGroupMembersRequest(client_group_id=client_group_id)
+        )
+        return [_person(u) for u in resp.users if u.is_active]
+
+    async def staff(self, *, actor_id: int) -> list[Person]:
+        """Every active staff member, page by page (identity answers for the admin who asks)."""
+        found: list[Person] = []
+        after = 0
+        while True:
+            resp = await self._stub.ListUsers(
+                pb.ListUsersRequest(actor_id=actor_id, kind=pb.USER_KIND_STAFF, after_id=after, limit=200)
+            )
+            found += [_person(u) for u in resp.users if u.is_active]
+            if not resp.next_after_id:
+                return found
+            after = resp.next_after_id

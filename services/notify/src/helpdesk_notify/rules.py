@@ -35,6 +35,7 @@ class Person:
     language: str = ""
     pushbullet: str = ""
     full_name: str = ""
+    client_group_id: int | None = None
 
 
 class Directory(Protocol):
@@ -43,6 +44,10 @@ class Directory(Protocol):
     async def unit_heads(self, unit_ids: list[int]) -> list[Person]: ...
 
     async def people(self, ids: list[int]) -> list[Person]: ...
+
+    async def client_group_members(self, client_group_id: int) -> list[Person]: ...
+
+    async def staff(self, *, actor_id: int) -> list[Person]: ...
 
 
 def _not_actor(ids: Iterable[int], actor_id: int) -> set[int]:
@@ -131,20 +136,24 @@ async def mass_mailing(
     user_ids: list[int],
     unit_ids: list[int],
     roles: list[str],
+    client_group_ids: list[int] | None = None,
 ) -> set[int]:
-    """Row "mass mailing": the users the admin picked, explicitly or by role and unit.
+    """Row "mass mailing": the users the admin picked — explicitly, by unit, by client group, by role.
 
     ``unit_ids`` picks the members of those units, narrowed to ``roles`` when given;
-    ``roles`` without units narrows nothing it could list (identity has no "users by
-    role" call yet), so it only filters the unit members. The admin himself is not
-    excluded from a mailing he sends to everyone only because he sent it: he is the
-    actor, so by the table's rule he is.
+    ``roles`` without units picks every active staff member with one of those roles;
+    ``client_group_ids`` picks the clients of those groups. The admin is the actor,
+    so by the table's rule he is not mailed his own mailing.
     """
     picked = set(user_ids)
     wanted_roles = set(roles)
     for unit_id in sorted(set(unit_ids)):
         members = await directory.unit_members(unit_id)
         picked |= {p.id for p in members if not wanted_roles or p.role in wanted_roles}
+    if wanted_roles and not unit_ids:
+        picked |= {p.id for p in await directory.staff(actor_id=actor_id) if p.role in wanted_roles}
+    for group_id in sorted(set(client_group_ids or [])):
+        picked |= {p.id for p in await directory.client_group_members(group_id)}
     return _not_actor(picked, actor_id)
 
 

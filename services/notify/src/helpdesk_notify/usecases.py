@@ -330,14 +330,17 @@ async def create_mailing(
     bad_roles = sorted(set(roles) - {"department_head", "unit_head", "unit_member"})
     if bad_roles:
         errors.append(FieldError("roles", f"unknown role {bad_roles[0]!r}"))
-    if client_group_ids:
-        errors.append(FieldError("client_group_ids", "not supported yet: identity lists no client groups"))
-    if not (user_ids or unit_ids):
-        errors.append(FieldError("recipients", "pick users or units"))
+    if not (user_ids or unit_ids or roles or client_group_ids):
+        errors.append(FieldError("recipients", "pick users, units, roles or client groups"))
     if errors:
         raise InvalidInput("Invalid mailing.", errors=errors)
     recipients = await rules.mass_mailing(
-        directory, actor_id=actor_id, user_ids=user_ids, unit_ids=unit_ids, roles=roles
+        directory,
+        actor_id=actor_id,
+        user_ids=user_ids,
+        unit_ids=unit_ids,
+        roles=roles,
+        client_group_ids=client_group_ids,
     )
     people = {p.id: p for p in await directory.people(sorted(recipients))} if recipients else {}
     with_mail = sorted(i for i, p in people.items() if p.email)
