@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from helpdesk_gateway import api
+from helpdesk_gateway import api, web
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 from helpdesk_kit.http import create_app, http_server
@@ -22,6 +22,7 @@ def build_app(clients: Clients) -> FastAPI:
     app.state.clients = clients
     app.state.verifier = TokenVerifier(clients.fetch_keys)
     app.include_router(api.router)
+    web.mount(app)
     return app
 
 

@@ -1,0 +1,92 @@
+"""The web interface: a static shell and ES modules that use the public REST API.
+
+The browser keeps the access token in memory (and the refresh token in
+sessionStorage), sends it as a bearer header — so REST calls need no cookies
+and no CSRF defence — and never puts a token in a URL. For the WebSocket,
+which cannot carry a header, ``POST /web/session`` copies the verified access
+token into an HttpOnly, SameSite=Strict cookie scoped to ``/ws``: cross-site
+pages can neither read it nor make the browser send it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from helpdesk_gateway.auth import CallerDep
+
+STATIC = Path(__file__).parent / "static"
+ACCESS_COOKIE = "helpdesk_access"
+
+# Everything the pages load comes from this origin; no inline script or style.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+async def index() -> FileResponse:
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/web/session", status_code=204, include_in_schema=False)
+async def open_socket_session(caller: CallerDep, request: Request) -> Response:
+    """Sets the cookie that authenticates the page's WebSocket (see the module docstring)."""
+    token = request.headers["authorization"].partition(" ")[2].strip()
+    response = Response(status_code=204)
+    response.set_cookie(
+        ACCESS_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/ws",
+    )
+    return response
+
+
+@router.delete("/web/session", status_code=204, include_in_schema=False)
+async def close_socket_session() -> Response:
+    response = Response(status_code=204)
+    response.delete_cookie(ACCESS_COOKIE, path="/ws")
+    return response
+
+
+class _SecurityHeaders:
+    """Adds the page security headers to everything but the JSON API."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(_SecurityHeaders)
