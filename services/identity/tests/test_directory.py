@@ -140,6 +140,75 @@ async def test_client_groups_have_a_lead_and_positions_exist(env: Env) -> None:
     assert dup.status_code == 422
 
 
+async def test_client_groups_and_positions_are_renamed_re_led_and_deleted_by_admins_only(env: Env) -> None:
+    first = await env.create_user(login="lead2", kind="client", role=None)
+    second = await env.create_user(login="lead3", kind="client", role=None)
+    staff = await env.create_user(login="staff9", password="staff-password")
+    group = (
+        await env.api.post(
+            "/api/v1/client-groups", json={"name": "Initech", "lead_id": first["id"]}, headers=env.admin
+        )
+    ).json()
+    as_staff = bearer(await env.token("staff9", "staff-password"))
+    refused = await env.api.patch(
+        f"/api/v1/client-groups/{group['id']}", json={"name": "X"}, headers=as_staff
+    )
+    assert refused.status_code == 403
+
+    changed = await env.api.patch(
+        f"/api/v1/client-groups/{group['id']}",
+        json={"name": "Initrode", "lead_id": second["id"]},
+        headers=env.admin,
+    )
+    assert changed.status_code == 200 and changed.json() == {
+        "id": group["id"],
+        "name": "Initrode",
+        "lead_id": second["id"],
+    }
+    old = (await env.api.get(f"/api/v1/users/{first['id']}", headers=env.admin)).json()
+    new = (await env.api.get(f"/api/v1/users/{second['id']}", headers=env.admin)).json()
+    assert (old["client_group_id"], old["is_client_group_lead"]) == (group["id"], False)
+    assert (new["client_group_id"], new["is_client_group_lead"]) == (group["id"], True)
+    not_a_client = await env.api.patch(
+        f"/api/v1/client-groups/{group['id']}", json={"lead_id": staff["id"]}, headers=env.admin
+    )
+    assert not_a_client.status_code == 422
+
+    assert (
+        await env.api.delete(f"/api/v1/client-groups/{group['id']}", headers=env.admin)
+    ).status_code == 204
+    gone = (await env.api.get(f"/api/v1/users/{second['id']}", headers=env.admin)).json()
+    assert (gone["client_group_id"], gone["is_client_group_lead"]) == (None, False)
+    assert (
+        await env.api.delete(f"/api/v1/client-groups/{group['id']}", headers=env.admin)
+    ).status_code == 404
+
+    position = (await env.api.post("/api/v1/positions", json={"name": "Clerk"}, headers=env.admin)).json()
+    holder = await env.create_user(login="clerk1", position_id=position["id"])
+    renamed = await env.api.patch(
+        f"/api/v1/positions/{position['id']}", json={"name": "Senior clerk"}, headers=env.admin
+    )
+    assert renamed.json() == {"id": position["id"], "name": "Senior clerk"}
+    assert (await env.api.delete(f"/api/v1/positions/{position['id']}", headers=env.admin)).status_code == 204
+    assert (await env.api.get(f"/api/v1/users/{holder['id']}", headers=env.admin)).json()[
+        "position_id"
+    ] is None
+
+
+async def test_only_a_unit_without_members_can_be_deleted(env: Env) -> None:
+    unit = (await env.api.post("/api/v1/units", json={"name": "Old desk"}, headers=env.admin)).json()
+    member = await env.create_user(login="desk1", unit_ids=[unit["id"]])
+    busy = await env.api.delete(f"/api/v1/units/{unit['id']}", headers=env.admin)
+    assert busy.status_code == 409 and busy.headers["content-type"] == "application/problem+json"
+    moved = await env.api.patch(
+        f"/api/v1/users/{member['id']}", json={"role": "unit_member", "unit_ids": []}, headers=env.admin
+    )
+    assert moved.status_code == 200, moved.text
+    assert (await env.api.delete(f"/api/v1/units/{unit['id']}", headers=env.admin)).status_code == 204
+    names = {u["name"] for u in (await env.api.get("/api/v1/units", headers=env.admin)).json()["items"]}
+    assert "Old desk" not in names
+
+
 async def test_a_client_sees_himself_but_not_others(env: Env) -> None:
     me = await env.create_user(login="cl1", kind="client", role=None)
     other = await env.create_user(login="cl2", kind="client", role=None)

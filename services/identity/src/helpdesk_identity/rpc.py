@@ -258,6 +258,41 @@ class IdentityService(pb_grpc.IdentityServicer):
         users = await usecases.client_group_members(db=self._db, group_id=request.client_group_id)
         return pb.UsersResponse(users=[user_to_pb(u) for u in users])
 
+    async def UpdateClientGroup(
+        self, request: pb.UpdateClientGroupRequest, context: Context
+    ) -> pb.ClientGroup:
+        group_id, name, lead_id = await usecases.update_client_group(
+            db=self._db,
+            actor=await self._actor(request.actor_id),
+            group_id=request.id,
+            name=request.name or None,
+            lead_id=request.lead_id or None,
+            clear_lead=request.clear_lead,
+        )
+        return pb.ClientGroup(id=group_id, name=name, lead_id=lead_id or 0)
+
+    async def DeleteClientGroup(self, request: pb.DeleteRequest, context: Context) -> pb.DeleteResponse:
+        await usecases.delete_client_group(
+            db=self._db, actor=await self._actor(request.actor_id), group_id=request.id
+        )
+        return pb.DeleteResponse()
+
+    async def UpdatePosition(self, request: pb.UpdatePositionRequest, context: Context) -> pb.Position:
+        position_id, name = await usecases.update_position(
+            db=self._db, actor=await self._actor(request.actor_id), position_id=request.id, name=request.name
+        )
+        return pb.Position(id=position_id, name=name)
+
+    async def DeletePosition(self, request: pb.DeleteRequest, context: Context) -> pb.DeleteResponse:
+        await usecases.delete_position(
+            db=self._db, actor=await self._actor(request.actor_id), position_id=request.id
+        )
+        return pb.DeleteResponse()
+
+    async def DeleteUnit(self, request: pb.DeleteRequest, context: Context) -> pb.DeleteResponse:
+        await usecases.delete_unit(db=self._db, actor=await self._actor(request.actor_id), unit_id=request.id)
+        return pb.DeleteResponse()
+
     async def CreatePosition(self, request: pb.CreatePositionRequest, context: Context) -> pb.Position:
         position_id, name = await usecases.create_position(
             db=self._db, actor=await self._actor(request.actor_id), name=request.name

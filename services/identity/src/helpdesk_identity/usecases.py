@@ -456,6 +456,78 @@ async def create_position(*, db: Database, actor: User, name: str) -> tuple[int,
     return position_id, name
 
 
+async def update_client_group(
+    *, db: Database, actor: User, group_id: int, name: str | None, lead_id: int | None, clear_lead: bool
+) -> tuple[int, str, int | None]:
+    """Renames a client group or changes its lead (a client, who joins the group as its lead)."""
+    _require_admin(actor, "client groups")
+    async with db.unit_of_work() as uow:
+        group = await store.client_group(uow.conn, group_id)
+        if group is None:
+            raise NotFound("No such client group.")
+        new_name = _name(name) if name else group[1]
+        new_lead = None if clear_lead else (lead_id or group[2])
+        if lead_id and not clear_lead:
+            lead = await store.users_by_ids(uow.conn, [lead_id])
+            if not lead or lead[0].kind is not Kind.CLIENT:
+                raise InvalidInput(
+                    "The lead is not a client.", errors=[FieldError("lead_id", "no such client")]
+                )
+        try:
+            await store.update_client_group(uow.conn, group_id, new_name, new_lead)
+        except asyncpg.UniqueViolationError:
+            raise InvalidInput(
+                "The client group exists.", errors=[FieldError("name", "already taken")]
+            ) from None
+        if new_lead != group[2]:
+            await store.set_client_group_lead(uow.conn, group_id, new_lead)
+        await uow.commit()
+    return group_id, new_name, new_lead
+
+
+async def delete_client_group(*, db: Database, actor: User, group_id: int) -> None:
+    """Its clients stay, without a group (and without the lead flag)."""
+    _require_admin(actor, "client groups")
+    async with db.unit_of_work() as uow:
+        if not await store.delete_client_group(uow.conn, group_id):
+            raise NotFound("No such client group.")
+        await uow.commit()
+
+
+async def update_position(*, db: Database, actor: User, position_id: int, name: str) -> tuple[int, str]:
+    _require_admin(actor, "positions")
+    name = _name(name)
+    async with db.unit_of_work() as uow:
+        try:
+            found = await store.update_position(uow.conn, position_id, name)
+        except asyncpg.UniqueViolationError:
+            raise InvalidInput("The position exists.", errors=[FieldError("name", "already taken")]) from None
+        if not found:
+            raise NotFound("No such position.")
+        await uow.commit()
+    return position_id, name
+
+
+async def delete_position(*, db: Database, actor: User, position_id: int) -> None:
+    """Users holding the position keep their accounts, without a position."""
+    _require_admin(actor, "positions")
+    async with db.unit_of_work() as uow:
+        if not await store.delete_position(uow.conn, position_id):
+            raise NotFound("No such position.")
+        await uow.commit()
+
+
+async def delete_unit(*, db: Database, actor: User, unit_id: int) -> None:
+    """Only a unit nobody belongs to: move or remove its members first (409 otherwise)."""
+    _require_admin(actor, "units")
+    async with db.unit_of_work() as uow:
+        if await store.unit_has_members(uow.conn, unit_id):
+            raise Conflict("The unit still has members: move them to another unit first.")
+        if not await store.delete_unit(uow.conn, unit_id):
+            raise NotFound("No such unit.")
+        await uow.commit()
+
+
 async def list_positions(*, db: Database) -> list[tuple[int, str]]:
     async with db.unit_of_work() as uow:
         return await store.all_positions(uow.conn)

@@ -265,3 +265,54 @@ async def create_position(body: NameIn, admin: AdminDep, request: Request) -> di
         id_pb.CreatePositionRequest(actor_id=admin.user_id, name=body.name)
     )
     return {"id": p.id, "name": p.name}
+
+
+class ClientGroupPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    lead_id: int | None = Field(default=None, ge=0)  # null or 0 = no lead
+
+
+@router.patch("/client-groups/{group_id}", response_model=None)
+async def update_client_group(
+    group_id: int, body: ClientGroupPatch, admin: AdminDep, request: Request
+) -> dict[str, Any]:
+    clear = "lead_id" in body.model_fields_set and not body.lead_id
+    g = await clients(request).identity.UpdateClientGroup(
+        id_pb.UpdateClientGroupRequest(
+            actor_id=admin.user_id,
+            id=group_id,
+            name=body.name or "",
+            lead_id=body.lead_id or 0,
+            clear_lead=clear,
+        )
+    )
+    return {"id": g.id, "name": g.name, "lead_id": g.lead_id or None}
+
+
+@router.delete("/client-groups/{group_id}", response_model=None, status_code=204)
+async def delete_client_group(group_id: int, admin: AdminDep, request: Request) -> None:
+    await clients(request).identity.DeleteClientGroup(
+        id_pb.DeleteRequest(actor_id=admin.user_id, id=group_id)
+    )
+
+
+@router.patch("/positions/{position_id}", response_model=None)
+async def update_position(
+    position_id: int, body: NameIn, admin: AdminDep, request: Request
+) -> dict[str, Any]:
+    p = await clients(request).identity.UpdatePosition(
+        id_pb.UpdatePositionRequest(actor_id=admin.user_id, id=position_id, name=body.name)
+    )
+    return {"id": p.id, "name": p.name}
+
+
+@router.delete("/positions/{position_id}", response_model=None, status_code=204)
+async def delete_position(position_id: int, admin: AdminDep, request: Request) -> None:
+    await clients(request).identity.DeletePosition(
+        id_pb.DeleteRequest(actor_id=admin.user_id, id=position_id)
+    )
+
+
+@router.delete("/units/{unit_id}", response_model=None, status_code=204)
+async def delete_unit(unit_id: int, admin: AdminDep, request: Request) -> None:
+    await clients(request).identity.DeleteUnit(id_pb.DeleteRequest(actor_id=admin.user_id, id=unit_id))

@@ -174,6 +174,31 @@ class IdentityStub:
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsResponse.FromString,
                 _registered_method=True)
+        self.UpdateClientGroup = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/UpdateClientGroup',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateClientGroupRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ClientGroup.FromString,
+                _registered_method=True)
+        self.DeleteClientGroup = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/DeleteClientGroup',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.FromString,
+                _registered_method=True)
+        self.UpdatePosition = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/UpdatePosition',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdatePositionRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.Position.FromString,
+                _registered_method=True)
+        self.DeletePosition = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/DeletePosition',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.FromString,
+                _registered_method=True)
+        self.DeleteUnit = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/DeleteUnit',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.FromString,
+                _registered_method=True)
         self.ListHeadsOfUser = channel.unary_unary(
                 '/helpdesk.identity.v1.Identity/ListHeadsOfUser',
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListHeadsOfUserRequest.SerializeToString,
@@ -403,6 +428,40 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateClientGroup(self, request, context):
+        """Rename / change the lead; the old lead stays a member, no longer the lead.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteClientGroup(self, request, context):
+        """Its clients stay, without a group.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePosition(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePosition(self, request, context):
+        """Users holding it keep their accounts, without a position.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteUnit(self, request, context):
+        """Only a unit nobody belongs to any more (FAILED_PRECONDITION otherwise).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListHeadsOfUser(self, request, context):
         """The heads of the units a user belongs to (a user's own units and role come with GetUsers).
         """
@@ -603,6 +662,31 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.ListPositions,
                     request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsRequest.FromString,
                     response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsResponse.SerializeToString,
+            ),
+            'UpdateClientGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateClientGroup,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateClientGroupRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ClientGroup.SerializeToString,
+            ),
+            'DeleteClientGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteClientGroup,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.SerializeToString,
+            ),
+            'UpdatePosition': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePosition,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdatePositionRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.Position.SerializeToString,
+            ),
+            'DeletePosition': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePosition,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.SerializeToString,
+            ),
+            'DeleteUnit': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteUnit,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.SerializeToString,
             ),
             'ListHeadsOfUser': grpc.unary_unary_rpc_method_handler(
                     servicer.ListHeadsOfUser,
@@ -1406,6 +1490,141 @@ class Identity:
             '/helpdesk.identity.v1.Identity/ListPositions',
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsRequest.SerializeToString,
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListPositionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateClientGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/UpdateClientGroup',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateClientGroupRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ClientGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteClientGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/DeleteClientGroup',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePosition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/UpdatePosition',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdatePositionRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.Position.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePosition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/DeletePosition',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteUnit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/DeleteUnit',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.DeleteResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -70,6 +70,15 @@ class IdentityStub:
     """Active clients of a client group."""
     CreatePosition: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreatePositionRequest, _identity_pb2.Position]
     ListPositions: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListPositionsRequest, _identity_pb2.ListPositionsResponse]
+    UpdateClientGroup: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateClientGroupRequest, _identity_pb2.ClientGroup]
+    """Rename / change the lead; the old lead stays a member, no longer the lead."""
+    DeleteClientGroup: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DeleteRequest, _identity_pb2.DeleteResponse]
+    """Its clients stay, without a group."""
+    UpdatePosition: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdatePositionRequest, _identity_pb2.Position]
+    DeletePosition: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DeleteRequest, _identity_pb2.DeleteResponse]
+    """Users holding it keep their accounts, without a position."""
+    DeleteUnit: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DeleteRequest, _identity_pb2.DeleteResponse]
+    """Only a unit nobody belongs to any more (FAILED_PRECONDITION otherwise)."""
     ListHeadsOfUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListHeadsOfUserRequest, _identity_pb2.UsersResponse]
     """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
     Register: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]
@@ -126,6 +135,15 @@ class IdentityAsyncStub(IdentityStub):
     """Active clients of a client group."""
     CreatePosition: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreatePositionRequest, _identity_pb2.Position]  # type: ignore[assignment]
     ListPositions: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListPositionsRequest, _identity_pb2.ListPositionsResponse]  # type: ignore[assignment]
+    UpdateClientGroup: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateClientGroupRequest, _identity_pb2.ClientGroup]  # type: ignore[assignment]
+    """Rename / change the lead; the old lead stays a member, no longer the lead."""
+    DeleteClientGroup: _aio.UnaryUnaryMultiCallable[_identity_pb2.DeleteRequest, _identity_pb2.DeleteResponse]  # type: ignore[assignment]
+    """Its clients stay, without a group."""
+    UpdatePosition: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdatePositionRequest, _identity_pb2.Position]  # type: ignore[assignment]
+    DeletePosition: _aio.UnaryUnaryMultiCallable[_identity_pb2.DeleteRequest, _identity_pb2.DeleteResponse]  # type: ignore[assignment]
+    """Users holding it keep their accounts, without a position."""
+    DeleteUnit: _aio.UnaryUnaryMultiCallable[_identity_pb2.DeleteRequest, _identity_pb2.DeleteResponse]  # type: ignore[assignment]
+    """Only a unit nobody belongs to any more (FAILED_PRECONDITION otherwise)."""
     ListHeadsOfUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListHeadsOfUserRequest, _identity_pb2.UsersResponse]  # type: ignore[assignment]
     """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
     Register: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]  # type: ignore[assignment]
@@ -347,6 +365,45 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ListPositionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ListPositionsResponse, _abc.Awaitable[_identity_pb2.ListPositionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateClientGroup(
+        self,
+        request: _identity_pb2.UpdateClientGroupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ClientGroup, _abc.Awaitable[_identity_pb2.ClientGroup]]:
+        """Rename / change the lead; the old lead stays a member, no longer the lead."""
+
+    @_abc_1.abstractmethod
+    def DeleteClientGroup(
+        self,
+        request: _identity_pb2.DeleteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.DeleteResponse, _abc.Awaitable[_identity_pb2.DeleteResponse]]:
+        """Its clients stay, without a group."""
+
+    @_abc_1.abstractmethod
+    def UpdatePosition(
+        self,
+        request: _identity_pb2.UpdatePositionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.Position, _abc.Awaitable[_identity_pb2.Position]]: ...
+
+    @_abc_1.abstractmethod
+    def DeletePosition(
+        self,
+        request: _identity_pb2.DeleteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.DeleteResponse, _abc.Awaitable[_identity_pb2.DeleteResponse]]:
+        """Users holding it keep their accounts, without a position."""
+
+    @_abc_1.abstractmethod
+    def DeleteUnit(
+        self,
+        request: _identity_pb2.DeleteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.DeleteResponse, _abc.Awaitable[_identity_pb2.DeleteResponse]]:
+        """Only a unit nobody belongs to any more (FAILED_PRECONDITION otherwise)."""
 
     @_abc_1.abstractmethod
     def ListHeadsOfUser(
