@@ -18,8 +18,8 @@ from helpdesk_notify import usecases
 from helpdesk_notify.events import identity_routes, routes, sla_routes
 
 from .conftest import UNIT_A, UNIT_B
+from .drive import consume, drain, mail_worker, use_smtp
 from .fakes import Directory, SmtpSink, eventually, free_port
-from .helpers import consume, drain, mail_worker, use_smtp
 
 AUTHOR = 40
 

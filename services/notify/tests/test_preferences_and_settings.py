@@ -14,8 +14,8 @@ from helpdesk_notify import domain, usecases
 from helpdesk_notify.events import routes
 
 from .conftest import UNIT_A
+from .drive import consume, drain, mail_worker, use_smtp
 from .fakes import Directory, SmtpSink
-from .helpers import consume, drain, mail_worker, use_smtp
 
 
 def _created(number: int = 5) -> t.TicketCreated:

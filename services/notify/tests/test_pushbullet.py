@@ -14,8 +14,8 @@ from helpdesk_notify.events import routes
 from helpdesk_notify.worker import ChannelWorker, RetryPolicy, pushbullet_session
 
 from .conftest import UNIT_B
+from .drive import consume
 from .fakes import Directory, FakePushbullet
-from .helpers import consume
 
 
 async def _configure(db: Database, fake: FakePushbullet, token: str | None = None) -> None:
