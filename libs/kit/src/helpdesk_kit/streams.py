@@ -8,6 +8,8 @@ payload, ``Nats-Msg-Id`` (the outbox id, for de-duplication), ``Helpdesk-Event-T
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -56,6 +58,15 @@ async def connect(url: str, *, name: str) -> NATS:
         error_cb=on_error,
     )
     return nc
+
+
+def connected_check(nc: NATS) -> Callable[[], Awaitable[bool]]:
+    """A readiness check: is the connection up (not reconnecting)?"""
+
+    async def check() -> bool:
+        return bool(nc.is_connected)
+
+    return check
 
 
 async def ensure_stream(js: JetStreamContext, service: str) -> None:

@@ -21,6 +21,7 @@ from helpdesk_kit.logs import get_logger
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.runtime import Lifecycle, start_process
+from helpdesk_kit.streams import connected_check
 
 SERVICE = "identity"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,11 +39,7 @@ async def serve(settings: Settings) -> None:
     if settings.nats_url:
         nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
         life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
-
-        async def nats_connected() -> bool:
-            return bool(nc.is_connected)
-
-        readiness["nats"] = nats_connected
+        readiness["nats"] = connected_check(nc)
     else:
         log.warning("identity.no_events", reason="HELPDESK_NATS_URL is not set: registration mails wait")
 

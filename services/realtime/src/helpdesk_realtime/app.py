@@ -20,6 +20,7 @@ from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.logs import get_logger
 from helpdesk_kit.rpc import channel
 from helpdesk_kit.runtime import start_process
+from helpdesk_kit.streams import connected_check
 from helpdesk_kit.tokens import KeyFetcher, TokenVerifier
 from helpdesk_realtime import api
 from helpdesk_realtime.config import Settings
@@ -106,16 +107,13 @@ async def running(
         subs.append(await nc.subscribe(name, cb=dispatcher.handler(dispatcher.decode_sla_event)))
     await nc.flush()
 
-    async def nats_connected() -> bool:
-        return bool(nc.is_connected)
-
     async def redis_up() -> bool:
         try:
             return bool(await redis.ping())
         except Exception:  # noqa: BLE001 - any failure means not ready
             return False
 
-    app = create_app(service=SERVICE, readiness={"nats": nats_connected, "redis": redis_up})
+    app = create_app(service=SERVICE, readiness={"nats": connected_check(nc), "redis": redis_up})
     parts = api.Parts(
         hub=hub, verifier=TokenVerifier(fetch_keys), journal=journal, presence=presence, access=access
     )

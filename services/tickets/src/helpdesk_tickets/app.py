@@ -12,6 +12,7 @@ from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
+from helpdesk_kit.streams import connected_check
 from helpdesk_tickets import consumers, usecases
 from helpdesk_tickets.config import Settings
 from helpdesk_tickets.directory import UnitDirectory
@@ -53,10 +54,7 @@ async def serve(settings: Settings) -> None:
     )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
-    async def nats_connected() -> bool:
-        return bool(nc.is_connected)
-
-    app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": nats_connected})
+    app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
     life.serve_http(http_server(app, port=settings.http_port))
     await life.run_until_stopped()
 
