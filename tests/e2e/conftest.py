@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser, Page, async_playwright
 
 from helpdesk_kit.devstack import Stack
 from helpdesk_kit.servers import NatsServer
@@ -73,3 +75,43 @@ def admin_token(api: httpx.Client) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# ---- browser (Debian's Chromium driven by Playwright) ----------------------------
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh browser context per test; fails the test on a CSP violation or a script error."""
+    context = await browser.new_context(viewport={"width": 1100, "height": 760})
+    p = await context.new_page()
+    errors: list[str] = []
+    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    yield p
+    await context.close()
+    # A CSP violation or a script error shows up here.
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
+
+
+async def sign_in(page: Page, stack: Stack, user: str, password: str) -> None:
+    await page.goto(stack.gateway_url + "/")
+    await page.get_by_label("Login").or_(page.get_by_label("Логин")).fill(user)
+    await page.get_by_label("Password").or_(page.get_by_label("Пароль")).fill(password)
+    await page.get_by_role("button", name="Sign in").or_(page.get_by_role("button", name="Войти")).click()

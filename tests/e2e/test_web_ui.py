@@ -4,58 +4,20 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from helpdesk_kit.devstack import Stack
 
-from .conftest import ADMIN_PASSWORD, bearer
+from .conftest import ADMIN_PASSWORD, SCREENSHOTS, bearer, sign_in
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed"),
 ]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-]
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-        yield b
-        await b.close()
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1100, "height": 760})
-    p = await context.new_page()
-    errors: list[str] = []
-    p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    yield p
-    await context.close()
-    # A CSP violation or a script error shows up here.
-    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
-
-
-async def sign_in(page: Page, stack: Stack, user: str, password: str) -> None:
-    await page.goto(stack.gateway_url + "/")
-    await page.get_by_label("Login").or_(page.get_by_label("Логин")).fill(user)
-    await page.get_by_label("Password").or_(page.get_by_label("Пароль")).fill(password)
-    await page.get_by_role("button", name="Sign in").or_(page.get_by_role("button", name="Войти")).click()
 
 
 async def test_an_admin_signs_in_creates_a_unit_and_a_ticket_and_sees_it(
