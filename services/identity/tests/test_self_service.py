@@ -88,3 +88,58 @@ async def test_a_reset_for_an_unknown_account_answers_the_same_and_mails_nothing
     resp = await env.api.post("/api/v1/auth/password-reset", json={"login_or_email": "nobody@x.example"})
     assert resp.status_code == 202
     assert await _published(env, "PasswordResetRequested") == []
+
+
+async def test_a_user_changes_his_own_language_time_zone_and_pushbullet_but_not_his_role(env: Env) -> None:
+    await env.create_user(login="self1", password="self-password")
+    headers = {"Authorization": f"Bearer {await env.token('self1', 'self-password')}"}
+    resp = await env.api.patch(
+        "/api/v1/me",
+        json={"language": "ru", "time_zone": "Europe/Moscow", "pushbullet": "me@push.example"},
+        headers=headers,
+    )
+    assert resp.status_code == 200, resp.text
+    me = (await env.api.get("/api/v1/me", headers=headers)).json()
+    assert (me["language"], me["time_zone"], me["pushbullet"]) == ("ru", "Europe/Moscow", "me@push.example")
+    assert me["role"] == "unit_member" and not me["is_admin"]
+    refused = await env.api.patch("/api/v1/me", json={"is_admin": True}, headers=headers)
+    assert refused.status_code == 422
+    bad = await env.api.patch("/api/v1/me", json={"time_zone": "Mars/Olympus"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "time_zone"
+    assert (await env.api.get("/api/v1/me", headers=headers)).json()["time_zone"] == "Europe/Moscow"
+
+
+async def test_changing_the_password_needs_the_current_one_and_signs_out_the_other_sessions(env: Env) -> None:
+    await env.create_user(login="self2", password="old-password")
+    other = (await env.login("self2", "old-password")).json()["refresh_token"]
+    this = {"Authorization": f"Bearer {await env.token('self2', 'old-password')}"}
+    wrong = await env.api.post(
+        "/api/v1/me/password",
+        json={"current_password": "not-it", "new_password": "new-password"},
+        headers=this,
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "current_password"
+    assert (await env.login("self2", "old-password")).status_code == 200
+
+    done = await env.api.post(
+        "/api/v1/me/password",
+        json={"current_password": "old-password", "new_password": "new-password"},
+        headers=this,
+    )
+    assert done.status_code == 204, done.text
+    assert (await env.login("self2", "old-password")).status_code == 401
+    assert (await env.login("self2", "new-password")).status_code == 200
+    async with env.db.unit_of_work() as uow:
+        open_sessions = await uow.conn.fetchval(
+            "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id"
+            " WHERE u.login = 'self2' AND s.revoked_at IS NULL"
+        )
+    # The session that made the change and the sign-in just above stay; the other one is revoked.
+    assert open_sessions == 2
+    assert (await env.api.post("/api/v1/auth/refresh", json={"refresh_token": other})).status_code == 401
+    short = await env.api.post(
+        "/api/v1/me/password",
+        json={"current_password": "new-password", "new_password": "short"},
+        headers=this,
+    )
+    assert short.status_code == 422

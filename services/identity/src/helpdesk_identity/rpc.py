@@ -221,6 +221,24 @@ class IdentityService(pb_grpc.IdentityServicer):
         )
         return user_to_pb(user)
 
+    async def UpdateProfile(self, request: pb.UpdateProfileRequest, context: Context) -> pb.User:
+        changes = {f: getattr(request, f) for f in usecases.PROFILE_FIELDS if request.HasField(f)}  # type: ignore[arg-type]
+        user = await usecases.update_profile(db=self._db, user_id=request.actor_id, changes=changes)
+        return user_to_pb(user)
+
+    async def ChangePassword(
+        self, request: pb.ChangePasswordRequest, context: Context
+    ) -> pb.ChangePasswordResponse:
+        await usecases.change_password(
+            db=self._db,
+            limiter=self._limiter,
+            user_id=request.actor_id,
+            current=request.current_password,
+            new=request.new_password,
+            keep_session=request.keep_session_id,
+        )
+        return pb.ChangePasswordResponse()
+
     async def DisableUser(self, request: pb.DisableUserRequest, context: Context) -> pb.User:
         user = await usecases.disable_user(
             db=self._db, actor=await self._actor(request.actor_id), user_id=request.user_id

@@ -48,6 +48,20 @@ async def user_by_login(conn: asyncpg.Connection, login: str) -> tuple[User, str
     return (_user(row), row["password_hash"]) if row else None
 
 
+async def password_hash(conn: asyncpg.Connection, user_id: int) -> str | None:
+    value: str | None = await conn.fetchval("SELECT password_hash FROM users WHERE id = $1", user_id)
+    return value
+
+
+async def revoke_other_sessions(conn: asyncpg.Connection, user_id: int, keep: uuid.UUID | None) -> None:
+    await conn.execute(
+        "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL"
+        " AND ($2::uuid IS NULL OR id <> $2)",
+        user_id,
+        keep,
+    )
+
+
 async def user_secrets(conn: asyncpg.Connection, user_id: int) -> tuple[str | None, bool, str | None]:
     """(TOTP secret, whether TOTP is enabled, LDAP DN) of a user."""
     row = await conn.fetchrow("SELECT totp_secret, totp_enabled, ldap_dn FROM users WHERE id = $1", user_id)

@@ -387,6 +387,59 @@ async def update_user(
     return user
 
 
+PROFILE_FIELDS = frozenset({"full_name", "email", "phone", "language", "pushbullet", "time_zone"})
+# The directory owns these for an LDAP user; a sync would overwrite a local change.
+DIRECTORY_FIELDS = frozenset({"full_name", "email"})
+
+
+async def update_profile(*, db: Database, user_id: int, changes: dict[str, Any]) -> User:
+    """The signed-in user changes his own profile: contact data, language, time zone, Pushbullet."""
+    assert set(changes) <= PROFILE_FIELDS, set(changes) - PROFILE_FIELDS
+    async with db.unit_of_work() as uow:
+        users = await store.users_by_ids(uow.conn, [user_id])
+        if not users:
+            raise UserNotFound()
+        current = users[0]
+        if current.ldap and (locked := sorted(DIRECTORY_FIELDS & set(changes))):
+            raise InvalidUser(
+                "The directory (LDAP) keeps these fields.",
+                errors=[FieldError(f, "kept by the directory") for f in locked],
+            )
+        new = current.as_new().with_changes(**changes)
+        new.validate()
+        await store.update_user(uow.conn, user_id, new, current.is_active)
+        [user] = await store.users_by_ids(uow.conn, [user_id])
+        await uow.commit()
+    log.info("user.profile_updated", user_id=user_id, fields=sorted(changes))
+    return user
+
+
+async def change_password(
+    *, db: Database, limiter: Limiter, user_id: int, current: str, new: str, keep_session: str
+) -> None:
+    """Needs the current password (rate-limited like sign-in); revokes every other session."""
+    async with db.unit_of_work() as uow:
+        users = await store.users_by_ids(uow.conn, [user_id])
+        if not users:
+            raise UserNotFound()
+        user = users[0]
+        if user.ldap:
+            raise Conflict("Your password is kept by the directory (LDAP); change it there.")
+        await limiter.check(user.login, "")
+        if not await verify_password(await store.password_hash(uow.conn, user_id), current):
+            await limiter.failed(user.login, "")
+            raise InvalidUser("Wrong password.", errors=[FieldError("current_password", "does not match")])
+        user.as_new().with_changes(password=new).validate()
+        await store.set_password_hash(uow.conn, user_id, await hash_password(new))
+        try:
+            keep = uuid.UUID(keep_session) if keep_session else None
+        except ValueError:
+            keep = None
+        await store.revoke_other_sessions(uow.conn, user_id, keep)
+        await uow.commit()
+    log.info("user.password_changed", user_id=user_id)
+
+
 async def disable_user(*, db: Database, actor: User, user_id: int) -> User:
     """Users are never deleted: disabling stops sign-in, sessions and API tokens."""
     if actor.id == user_id:

@@ -86,6 +86,44 @@ async def me(caller: CallerDep, request: Request) -> dict[str, Any]:
     return user_out(resp.users[0])
 
 
+class ProfileIn(Strict):
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=50)
+    language: Literal["en", "ru"] | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
+    pushbullet: str | None = Field(default=None, max_length=200)
+
+
+@router.patch("/me", response_model=None)
+async def update_me(body: ProfileIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+    """The caller's own profile; role, units and flags stay with the admins (PATCH /users/{id})."""
+    fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    user = await clients(request).identity.UpdateProfile(
+        id_pb.UpdateProfileRequest(actor_id=caller.user_id, **fields)
+    )
+    return user_out(user)
+
+
+class PasswordChangeIn(Strict):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=8, max_length=1000)
+
+
+@router.post("/me/password", response_model=None, status_code=204)
+async def change_password(body: PasswordChangeIn, caller: CallerDep, request: Request) -> Response:
+    """Needs the current password; every other session of the user is signed out."""
+    await clients(request).identity.ChangePassword(
+        id_pb.ChangePasswordRequest(
+            actor_id=caller.user_id,
+            current_password=body.current_password,
+            new_password=body.new_password,
+            keep_session_id=caller.session_id,
+        )
+    )
+    return Response(status_code=204)
+
+
 def _token_out(t: id_pb.ApiToken) -> dict[str, Any]:
     out = {
         "id": t.id,

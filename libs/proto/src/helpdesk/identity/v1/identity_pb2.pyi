@@ -1065,6 +1065,112 @@ class UpdateUserRequest(_message.Message):
 Global___UpdateUserRequest: _TypeAlias = UpdateUserRequest  # noqa: Y015
 
 @_typing.final
+class UpdateProfileRequest(_message.Message):
+    """The signed-in user's own profile (no admin right needed; never role, units or flags)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    PUSHBULLET_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    full_name: _builtins.str
+    email: _builtins.str
+    phone: _builtins.str
+    language: _builtins.str
+    pushbullet: _builtins.str
+    time_zone: _builtins.str
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        full_name: _builtins.str | None = ...,
+        email: _builtins.str | None = ...,
+        phone: _builtins.str | None = ...,
+        language: _builtins.str | None = ...,
+        pushbullet: _builtins.str | None = ...,
+        time_zone: _builtins.str | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "actor_id", b"actor_id", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__email: _TypeAlias = _typing.Literal["email"]  # noqa: Y015
+    _WhichOneofArgType__email: _TypeAlias = _typing.Literal["_email", b"_email"]  # noqa: Y015
+    _WhichOneofReturnType__full_name: _TypeAlias = _typing.Literal["full_name"]  # noqa: Y015
+    _WhichOneofArgType__full_name: _TypeAlias = _typing.Literal["_full_name", b"_full_name"]  # noqa: Y015
+    _WhichOneofReturnType__language: _TypeAlias = _typing.Literal["language"]  # noqa: Y015
+    _WhichOneofArgType__language: _TypeAlias = _typing.Literal["_language", b"_language"]  # noqa: Y015
+    _WhichOneofReturnType__phone: _TypeAlias = _typing.Literal["phone"]  # noqa: Y015
+    _WhichOneofArgType__phone: _TypeAlias = _typing.Literal["_phone", b"_phone"]  # noqa: Y015
+    _WhichOneofReturnType__pushbullet: _TypeAlias = _typing.Literal["pushbullet"]  # noqa: Y015
+    _WhichOneofArgType__pushbullet: _TypeAlias = _typing.Literal["_pushbullet", b"_pushbullet"]  # noqa: Y015
+    _WhichOneofReturnType__time_zone: _TypeAlias = _typing.Literal["time_zone"]  # noqa: Y015
+    _WhichOneofArgType__time_zone: _TypeAlias = _typing.Literal["_time_zone", b"_time_zone"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__email) -> _WhichOneofReturnType__email | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__full_name) -> _WhichOneofReturnType__full_name | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__language) -> _WhichOneofReturnType__language | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__phone) -> _WhichOneofReturnType__phone | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__pushbullet) -> _WhichOneofReturnType__pushbullet | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__time_zone) -> _WhichOneofReturnType__time_zone | None: ...
+
+Global___UpdateProfileRequest: _TypeAlias = UpdateProfileRequest  # noqa: Y015
+
+@_typing.final
+class ChangePasswordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    CURRENT_PASSWORD_FIELD_NUMBER: _builtins.int
+    NEW_PASSWORD_FIELD_NUMBER: _builtins.int
+    KEEP_SESSION_ID_FIELD_NUMBER: _builtins.int
+    actor_id: _builtins.int
+    current_password: _builtins.str
+    new_password: _builtins.str
+    keep_session_id: _builtins.str
+    """the session making the change stays open; the others are revoked"""
+    def __init__(
+        self,
+        *,
+        actor_id: _builtins.int = ...,
+        current_password: _builtins.str = ...,
+        new_password: _builtins.str = ...,
+        keep_session_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "current_password", b"current_password", "keep_session_id", b"keep_session_id", "new_password", b"new_password"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangePasswordRequest: _TypeAlias = ChangePasswordRequest  # noqa: Y015
+
+@_typing.final
+class ChangePasswordResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangePasswordResponse: _TypeAlias = ChangePasswordResponse  # noqa: Y015
+
+@_typing.final
 class DisableUserRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -144,6 +144,16 @@ class IdentityStub:
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
                 _registered_method=True)
+        self.UpdateProfile = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/UpdateProfile',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateProfileRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+                _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ChangePassword',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
         self.DisableUser = channel.unary_unary(
                 '/helpdesk.identity.v1.Identity/DisableUser',
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.DisableUserRequest.SerializeToString,
@@ -390,6 +400,20 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateProfile(self, request, context):
+        """Self-service: the caller's own profile fields.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangePassword(self, request, context):
+        """Self-service: needs the current password; other sessions are revoked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DisableUser(self, request, context):
         """Disables the user (users are never deleted) and revokes its sessions.
         """
@@ -632,6 +656,16 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.UpdateUser,
                     request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.FromString,
                     response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.SerializeToString,
+            ),
+            'UpdateProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProfile,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateProfileRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.SerializeToString,
             ),
             'DisableUser': grpc.unary_unary_rpc_method_handler(
                     servicer.DisableUser,
@@ -1328,6 +1362,60 @@ class Identity:
             '/helpdesk.identity.v1.Identity/UpdateUser',
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateUserRequest.SerializeToString,
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/UpdateProfile',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.UpdateProfileRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ChangePassword',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ChangePasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,6 +62,10 @@ class IdentityStub:
     """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
     GetUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetUserRequest, _identity_pb2.User]
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateUserRequest, _identity_pb2.User]
+    UpdateProfile: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateProfileRequest, _identity_pb2.User]
+    """Self-service: the caller's own profile fields."""
+    ChangePassword: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse]
+    """Self-service: needs the current password; other sessions are revoked."""
     DisableUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DisableUserRequest, _identity_pb2.User]
     """Disables the user (users are never deleted) and revokes its sessions."""
     CreateClientGroup: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateClientGroupRequest, _identity_pb2.ClientGroup]
@@ -127,6 +131,10 @@ class IdentityAsyncStub(IdentityStub):
     """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
     GetUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     UpdateUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateUserRequest, _identity_pb2.User]  # type: ignore[assignment]
+    UpdateProfile: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateProfileRequest, _identity_pb2.User]  # type: ignore[assignment]
+    """Self-service: the caller's own profile fields."""
+    ChangePassword: _aio.UnaryUnaryMultiCallable[_identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse]  # type: ignore[assignment]
+    """Self-service: needs the current password; other sessions are revoked."""
     DisableUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.DisableUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     """Disables the user (users are never deleted) and revokes its sessions."""
     CreateClientGroup: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateClientGroupRequest, _identity_pb2.ClientGroup]  # type: ignore[assignment]
@@ -321,6 +329,22 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.UpdateUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateProfile(
+        self,
+        request: _identity_pb2.UpdateProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]:
+        """Self-service: the caller's own profile fields."""
+
+    @_abc_1.abstractmethod
+    def ChangePassword(
+        self,
+        request: _identity_pb2.ChangePasswordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ChangePasswordResponse, _abc.Awaitable[_identity_pb2.ChangePasswordResponse]]:
+        """Self-service: needs the current password; other sessions are revoked."""
 
     @_abc_1.abstractmethod
     def DisableUser(
