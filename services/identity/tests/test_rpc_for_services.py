@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+
+import orjson
 from helpdesk.identity.v1 import identity_pb2 as pb
 
 from .conftest import Env
+
+
+def jwt_claims(token: str) -> dict[str, object]:
+    """The payload of a JWT, unverified (the test only reads the session id)."""
+    payload = token.split(".")[1]
+    claims: dict[str, object] = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 async def test_other_services_get_users_heads_and_client_group_members(env: Env) -> None:
@@ -37,3 +47,13 @@ async def test_other_services_get_users_heads_and_client_group_members(env: Env)
     assert sorted(u.id for u in members.users) == sorted([lead["id"], client["id"]])
     keys = (await env.rpc.GetVerificationKeys(pb.GetVerificationKeysRequest())).keys
     assert keys and keys[0].algorithm == "EdDSA"
+
+
+async def test_check_sessions_answers_which_sessions_still_count(env: Env) -> None:
+    await env.create_user(login="sess", password="sess-password")
+    first = (await env.login("sess", "sess-password")).json()
+    second = (await env.login("sess", "sess-password")).json()
+    sids = [str(jwt_claims(t["access_token"])["sid"]) for t in (first, second)]
+    await env.api.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {first['access_token']}"})
+    resp = await env.rpc.CheckSessions(pb.CheckSessionsRequest(session_ids=[*sids, "not-a-uuid"]))
+    assert list(resp.active_session_ids) == [sids[1]]

@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from helpdesk_kit.http import http_server
 from helpdesk_kit.servers import free_port
 from helpdesk_kit.streams import MSG_ID_HEADER
-from helpdesk_realtime.app import ActiveUsers, running
+from helpdesk_realtime.app import ActiveSessions, ActiveUsers, running
 from helpdesk_realtime.config import Settings
 from helpdesk_realtime.domain import Viewer
 
@@ -46,6 +46,7 @@ def token(
     units: list[int] | None = None,
     ttl: float = 600,
     login: str | None = None,
+    sid: str | None = None,
 ) -> str:
     now = time.time()
     claims = {
@@ -61,6 +62,7 @@ def token(
         "adm": False,
         "cg": None,
         "cgl": False,
+        **({"sid": sid} if sid else {}),
     }
     return jwt.encode(claims, _KEY, algorithm="EdDSA", headers={"kid": KID})
 
@@ -98,7 +100,11 @@ class Env:
 
     @contextlib.asynccontextmanager
     async def replica(
-        self, *, active_users: ActiveUsers | None = None, **settings: Any
+        self,
+        *,
+        active_users: ActiveUsers | None = None,
+        active_sessions: ActiveSessions | None = None,
+        **settings: Any,
     ) -> AsyncIterator[Replica]:
         port = free_port()
         s = Settings(
@@ -114,7 +120,13 @@ class Env:
         redis = Redis.from_url(self.redis_url)
         try:
             async with running(
-                s, nc=nc, redis=redis, fetch_keys=fetch_keys, access=self.access, active_users=active_users
+                s,
+                nc=nc,
+                redis=redis,
+                fetch_keys=fetch_keys,
+                access=self.access,
+                active_users=active_users,
+                active_sessions=active_sessions,
             ) as rt:
                 server = http_server(rt.app, port=port)
                 serving = asyncio.create_task(server.serve())

@@ -383,3 +383,26 @@ async def test_the_sockets_of_a_disabled_user_are_closed(env: Any, make_token: A
         await boris.send('{"type": "ping"}')
         assert await io.recv(boris) == {"type": "pong"}
     assert closed.value.rcvd is not None and closed.value.rcvd.reason == "user disabled"
+
+
+async def test_the_socket_of_a_signed_out_session_is_closed_and_the_other_session_stays(
+    env: Any, make_token: Any, io: Any
+) -> None:
+    active = {"session-a", "session-b"}
+
+    async def active_sessions(ids: list[str]) -> set[str]:
+        return active & set(ids)
+
+    async with (
+        env.replica(active_sessions=active_sessions, user_check_seconds=0.2) as r,
+        websockets.connect(r.ws(make_token(1, sid="session-a"))) as laptop,
+        websockets.connect(r.ws(make_token(1, sid="session-b"))) as phone,
+    ):
+        await io.recv(laptop), await io.recv(phone)
+        active.discard("session-a")  # signed out on the laptop
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            await asyncio.wait_for(laptop.recv(), timeout=5)
+        await phone.send('{"type": "ping"}')
+        assert await io.recv(phone) == {"type": "pong"}
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert closed.value.rcvd.reason == "session ended"

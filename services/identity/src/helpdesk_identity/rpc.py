@@ -150,6 +150,12 @@ class IdentityService(pb_grpc.IdentityServicer):
         active = await usecases.session_active(db=self._db, session_id=request.session_id)
         return pb.CheckSessionResponse(active=active)
 
+    async def CheckSessions(
+        self, request: pb.CheckSessionsRequest, context: Context
+    ) -> pb.CheckSessionsResponse:
+        active = await usecases.active_sessions(db=self._db, session_ids=list(request.session_ids))
+        return pb.CheckSessionsResponse(active_session_ids=active)
+
     async def AuthenticateApiToken(
         self, request: pb.AuthenticateApiTokenRequest, context: Context
     ) -> pb.AuthenticateApiTokenResponse:

@@ -165,6 +165,24 @@ async def session_active(*, db: Database, session_id: str) -> bool:
         return await store.session_active(uow.conn, sid)
 
 
+MAX_SESSIONS_PER_CHECK = 10_000
+
+
+async def active_sessions(*, db: Database, session_ids: list[str]) -> list[str]:
+    """Which of these sessions still count; malformed ids simply do not."""
+    if len(session_ids) > MAX_SESSIONS_PER_CHECK:
+        raise InvalidInput(
+            "Too many sessions in one check.",
+            errors=[FieldError("session_ids", f"at most {MAX_SESSIONS_PER_CHECK}")],
+        )
+    wanted = {sid: parsed for sid in session_ids if (parsed := _session_uuid(sid)) is not None}
+    if not wanted:
+        return []
+    async with db.unit_of_work() as uow:
+        active = await store.active_sessions(uow.conn, list(set(wanted.values())))
+    return [sid for sid, parsed in wanted.items() if parsed in active]
+
+
 # --- personal API tokens ----------------------------------------------------
 
 API_TOKEN_PREFIX = "hd_"

@@ -62,6 +62,7 @@ def add_routes(app: FastAPI, parts: Parts) -> None:
         await socket.accept()
         conn = parts.hub.open(Viewer.from_claims(claims), socket.send_text)
         conn.login = str(claims.get("login") or "")
+        conn.session_id = str(claims.get("sid") or "")
         session = Session(parts, socket, conn)
         resume_from = _int_or_none(socket.query_params.get("resume_from"))
         if resume_from is not None:

@@ -43,6 +43,8 @@ log = get_logger(__name__)
 
 # Active users of the given ids (identity); None when it cannot be asked now.
 ActiveUsers = Callable[[list[int]], Awaitable[set[int] | None]]
+# The sessions of the given ids that still count (not signed out, revoked or expired).
+ActiveSessions = Callable[[list[str]], Awaitable[set[str] | None]]
 
 
 class TicketsAccess:
@@ -86,6 +88,7 @@ async def running(
     fetch_keys: KeyFetcher,
     access: TicketAccess,
     active_users: ActiveUsers | None = None,
+    active_sessions: ActiveSessions | None = None,
 ) -> AsyncIterator[Realtime]:
     """Subscribes, builds the app and runs the background loops until the block ends."""
     hub = Hub(queue_size=settings.socket_queue_size)
@@ -119,8 +122,10 @@ async def running(
     )
     api.add_routes(app, parts)
     loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(_heartbeats(hub, presence))]
-    if active_users is not None:
-        loops.append(asyncio.create_task(_close_disabled(hub, active_users, settings.user_check_seconds)))
+    if active_users is not None or active_sessions is not None:
+        loops.append(
+            asyncio.create_task(_close_ended(hub, active_users, active_sessions, settings.user_check_seconds))
+        )
     try:
         yield Realtime(app=app, hub=hub, parts=parts)
     finally:
@@ -157,23 +162,36 @@ async def _heartbeats(hub: Hub, presence: Presence, *, arrivals_every: float = 0
         await asyncio.sleep(min(arrivals_every, presence.ttl_seconds / 3))
 
 
-async def _close_disabled(hub: Hub, active_users: ActiveUsers, every: float) -> None:
-    """Closes the sockets of users identity no longer knows as active (disabled, deleted)."""
+async def _close_ended(
+    hub: Hub, active_users: ActiveUsers | None, active_sessions: ActiveSessions | None, every: float
+) -> None:
+    """Closes the sockets of users identity no longer knows as active (disabled, deleted)
+    and of sessions that ended (signed out, revoked by a password change, expired)."""
     while True:
         await asyncio.sleep(every)
-        user_ids = hub.user_ids()
-        if not user_ids:
-            continue
         try:
-            active = await active_users(user_ids)
+            await _kick_ended(hub, active_users, active_sessions)
         except Exception as exc:  # noqa: BLE001 - degrade, never crash the socket or the loop
             log.warning("realtime.identity_unavailable", error=str(exc))
-            continue
-        if active is None:
-            continue
-        for user_id in set(user_ids) - active:
-            for conn in hub.connections_of(user_id):
-                conn.kick("user disabled")
+
+
+async def _kick_ended(
+    hub: Hub, active_users: ActiveUsers | None, active_sessions: ActiveSessions | None
+) -> None:
+    user_ids = hub.user_ids()
+    if active_users is not None and user_ids:
+        active = await active_users(user_ids)
+        if active is not None:
+            for user_id in set(user_ids) - active:
+                for conn in hub.connections_of(user_id):
+                    conn.kick("user disabled")
+    session_ids = sorted({c.session_id for c in hub.connections() if c.session_id})
+    if active_sessions is not None and session_ids:
+        still = await active_sessions(session_ids)
+        if still is not None:
+            for conn in hub.connections():
+                if conn.session_id and conn.session_id not in still:
+                    conn.kick("session ended")
 
 
 def open_redis(settings: Settings) -> Redis:
@@ -203,6 +221,10 @@ async def serve(settings: Settings) -> None:
         resp = await stub.GetUsers(id_pb.GetUsersRequest(ids=user_ids))
         return {u.id for u in resp.users if u.is_active}
 
+    async def active_sessions(session_ids: list[str]) -> set[str] | None:
+        resp = await stub.CheckSessions(id_pb.CheckSessionsRequest(session_ids=session_ids))
+        return set(resp.active_session_ids)
+
     stack = contextlib.AsyncExitStack()
     life.on_stop(stack.aclose)
     rt = await stack.enter_async_context(
@@ -213,6 +235,7 @@ async def serve(settings: Settings) -> None:
             fetch_keys=fetch_keys,
             access=TicketsAccess(tickets_pb2_grpc.TicketsStub(tickets)),
             active_users=active_users,
+            active_sessions=active_sessions,
         )
     )
     life.serve_http(http_server(rt.app, port=settings.http_port))

@@ -21,5 +21,6 @@ class Settings(ServiceSettings, NatsSettings, RedisSettings):
     redis_max_connections: int = Field(default=32, ge=1)
     # Online / viewing entries live this long without a heartbeat.
     presence_ttl_seconds: float = Field(default=30.0, gt=0)
-    # How often open sockets' users are checked against identity (disabled → closed).
-    user_check_seconds: float = Field(default=30.0, gt=0)
+    # How often open sockets' users and sessions are checked against identity
+    # (a disabled user, a signed-out or revoked session → the socket is closed).
+    user_check_seconds: float = Field(default=10.0, gt=0)

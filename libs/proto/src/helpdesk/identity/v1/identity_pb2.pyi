@@ -608,6 +608,48 @@ class CheckSessionResponse(_message.Message):
 Global___CheckSessionResponse: _TypeAlias = CheckSessionResponse  # noqa: Y015
 
 @_typing.final
+class CheckSessionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def session_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        session_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_ids", b"session_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CheckSessionsRequest: _TypeAlias = CheckSessionsRequest  # noqa: Y015
+
+@_typing.final
+class CheckSessionsResponse(_message.Message):
+    """The ones of the asked sessions that still count (same rule as CheckSession)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVE_SESSION_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def active_session_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        active_session_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_session_ids", b"active_session_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CheckSessionsResponse: _TypeAlias = CheckSessionsResponse  # noqa: Y015
+
+@_typing.final
 class AuthenticateApiTokenRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

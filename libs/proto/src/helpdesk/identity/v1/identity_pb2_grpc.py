@@ -94,6 +94,11 @@ class IdentityStub:
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionResponse.FromString,
                 _registered_method=True)
+        self.CheckSessions = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/CheckSessions',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionsResponse.FromString,
+                _registered_method=True)
         self.AuthenticateApiToken = channel.unary_unary(
                 '/helpdesk.identity.v1.Identity/AuthenticateApiToken',
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.SerializeToString,
@@ -333,6 +338,13 @@ class IdentityServicer:
 
     def CheckSession(self, request, context):
         """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckSessions(self, request, context):
+        """The same for many sessions at once (realtime closes the sockets of ended sessions).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -606,6 +618,11 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.CheckSession,
                     request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionRequest.FromString,
                     response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionResponse.SerializeToString,
+            ),
+            'CheckSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckSessions,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionsRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionsResponse.SerializeToString,
             ),
             'AuthenticateApiToken': grpc.unary_unary_rpc_method_handler(
                     servicer.AuthenticateApiToken,
@@ -1092,6 +1109,33 @@ class Identity:
             '/helpdesk.identity.v1.Identity/CheckSession',
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionRequest.SerializeToString,
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/CheckSessions',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionsRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CheckSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

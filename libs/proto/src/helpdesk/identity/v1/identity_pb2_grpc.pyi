@@ -50,6 +50,8 @@ class IdentityStub:
     Logout: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LogoutRequest, _identity_pb2.LogoutResponse]
     CheckSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionRequest, _identity_pb2.CheckSessionResponse]
     """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
+    CheckSessions: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionsRequest, _identity_pb2.CheckSessionsResponse]
+    """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
     AuthenticateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]
     """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
     CreateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateApiTokenRequest, _identity_pb2.ApiToken]
@@ -119,6 +121,8 @@ class IdentityAsyncStub(IdentityStub):
     Logout: _aio.UnaryUnaryMultiCallable[_identity_pb2.LogoutRequest, _identity_pb2.LogoutResponse]  # type: ignore[assignment]
     CheckSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionRequest, _identity_pb2.CheckSessionResponse]  # type: ignore[assignment]
     """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
+    CheckSessions: _aio.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionsRequest, _identity_pb2.CheckSessionsResponse]  # type: ignore[assignment]
+    """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
     AuthenticateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]  # type: ignore[assignment]
     """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
     CreateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateApiTokenRequest, _identity_pb2.ApiToken]  # type: ignore[assignment]
@@ -257,6 +261,14 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.CheckSessionResponse, _abc.Awaitable[_identity_pb2.CheckSessionResponse]]:
         """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
+
+    @_abc_1.abstractmethod
+    def CheckSessions(
+        self,
+        request: _identity_pb2.CheckSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.CheckSessionsResponse, _abc.Awaitable[_identity_pb2.CheckSessionsResponse]]:
+        """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
 
     @_abc_1.abstractmethod
     def AuthenticateApiToken(
