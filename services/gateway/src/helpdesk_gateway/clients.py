@@ -20,6 +20,7 @@ class Clients:
     identity: identity_pb2_grpc.IdentityAsyncStub
     tickets: tickets_pb2_grpc.TicketsAsyncStub
     notify: notify_pb2_grpc.NotifyAsyncStub
+    settings: Settings
 
     @classmethod
     def connect(cls, settings: Settings) -> Clients:
@@ -35,6 +36,7 @@ class Clients:
             identity=identity_pb2_grpc.IdentityStub(chans["identity"]),
             tickets=tickets_pb2_grpc.TicketsStub(chans["tickets"]),
             notify=notify_pb2_grpc.NotifyStub(chans["notify"]),
+            settings=settings,
         )
 
     async def fetch_keys(self) -> dict[str, bytes]:

@@ -11,3 +11,5 @@ class Settings(ServiceSettings):
     notify_addr: str
     sla_addr: str
     realtime_url: str | None = None
+    # Read by GET /api/v1/system for the queue depths (JetStream); optional.
+    nats_url: str | None = None

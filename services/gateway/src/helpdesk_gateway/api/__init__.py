@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from helpdesk_gateway.api import identity, notify, realtime, sla, tickets
+from helpdesk_gateway.api import identity, notify, realtime, sla, system, tickets
 
 router = APIRouter()
-for area in (identity, tickets, sla, notify, realtime):
+for area in (identity, tickets, sla, notify, realtime, system):
     router.include_router(area.router)

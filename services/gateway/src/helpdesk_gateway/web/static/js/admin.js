@@ -1,17 +1,182 @@
-// The admin area (admins only; the server checks every call again).
+// The admin area (admins only; the server checks every call again): units and users
+// here; SLA, calendars and subjects in admin_sla.js; client groups, positions, custom
+// fields and recurring tickets in admin_directory.js; settings, mailings, dead letters
+// and system information in admin_settings.js and admin_system.js.
 
-import { t, h, show, api, problemText, addRoute } from "./core.js";
+import { state, t, h, api, addRoute } from "./core.js";
+import { adminPage, field, checkbox, select, statusLine, attempt, confirmButton, renameControl, zoneList, options, table } from "./admin_ui.js";
+import "./admin_sla.js";
+import "./admin_directory.js";
+import "./admin_settings.js";
+import "./admin_system.js";
 
-function adminView() {
-  const out = h("p", { role: "status" });
-  const unitForm = h("form", {
+// ---- units ------------------------------------------------------------------------
+
+async function unitsView(flash) {
+  const units = (await api("GET", "/units")).items;
+  const members = await Promise.all(units.map((u) => api("GET", `/units/${u.id}/members`).then((r) => r.items).catch(() => [])));
+  const status = statusLine();
+  if (flash) status.ok(flash);
+  const input = h("input", { name: "name", required: true, maxlength: 200 });
+  const form = h("form", {
+    class: "inline-form",
     onsubmit: async (e) => {
       e.preventDefault();
-      try { const u = await api("POST", "/units", Object.fromEntries(new FormData(unitForm))); out.textContent = t("admin.unit_created", { name: u.name }); unitForm.reset(); }
-      catch (err) { out.textContent = problemText(err); }
+      let created;
+      if (await attempt(status, async () => { created = await api("POST", "/units", { name: input.value.trim() }); })) {
+        await unitsView(t("admin.unit_created", { name: created.name }));
+      }
     },
-  }, h("label", {}, t("admin.unit_name"), h("input", { name: "name", required: true })), h("button", { type: "submit" }, t("admin.create_unit")));
-  show(h("h1", {}, t("nav.admin")), h("h2", {}, t("admin.units")), unitForm, out);
+  }, field(t("admin.unit_name"), input), h("button", { type: "submit" }, t("admin.create_unit")));
+  const rows = units.map((u, i) => [
+    u.name,
+    members[i].length
+      ? h("details", {}, h("summary", {}, t("admin.members_count", { n: members[i].length })),
+        h("ul", { class: "plain" }, members[i].map((m) => h("li", {}, h("a", { href: `#/admin/users/${m.id}` }, m.full_name), " ", h("span", { class: "muted" }, m.login)))))
+      : h("span", { class: "muted" }, t("admin.no_members")),
+    h("span", { class: "row-actions" },
+      renameControl(u, "/units", status, unitsView),
+      members[i].length ? null : confirmButton(t("admin.delete"), t("admin.confirm_delete", { name: u.name }), async () => {
+        if (await attempt(status, () => api("DELETE", `/units/${u.id}`))) await unitsView(t("admin.deleted", { name: u.name }));
+      })),
+  ]);
+  adminPage("units", t("admin.units"), form, status,
+    units.length ? table([t("admin.name"), t("admin.members"), t("admin.actions")], rows) : h("p", { class: "muted" }, t("admin.none_yet")));
 }
 
-addRoute(/^\/admin$/, adminView, { admin: true });
+// ---- users ------------------------------------------------------------------------
+
+const ROLES = ["unit_member", "unit_head", "department_head"];
+const listState = { q: "", kind: "", unit_id: "", cursor: null, back: [] };
+
+async function usersView() {
+  const s = listState;
+  const params = new URLSearchParams({ limit: "25" });
+  if (s.q) params.set("q", s.q);
+  if (s.kind) params.set("kind", s.kind);
+  if (s.unit_id) params.set("unit_id", s.unit_id);
+  if (s.cursor) params.set("cursor", s.cursor);
+  const [page, units] = await Promise.all([api("GET", `/users?${params}`), api("GET", "/units")]);
+  const unitName = new Map(units.items.map((u) => [u.id, u.name]));
+  const filters = h("form", {
+    class: "filters", role: "search",
+    onsubmit: (e) => {
+      e.preventDefault();
+      const d = Object.fromEntries(new FormData(filters));
+      Object.assign(s, { q: d.q.trim(), kind: d.kind, unit_id: d.unit_id, cursor: null, back: [] });
+      usersView();
+    },
+  },
+    field(t("admin.search"), h("input", { name: "q", type: "search", value: s.q })),
+    field(t("admin.kind"), select("kind", [["", t("admin.all")], ["staff", t("admin.kind.staff")], ["client", t("admin.kind.client")]], s.kind)),
+    field(t("admin.unit"), select("unit_id", [["", t("admin.all")], ...options(units.items)], s.unit_id)),
+    h("button", { type: "submit" }, t("admin.filter")));
+  const rows = page.items.map((u) => [
+    h("a", { href: `#/admin/users/${u.id}` }, u.login),
+    u.full_name,
+    t(`admin.kind.${u.kind}`) + (u.is_admin ? ` · ${t("admin.admin_flag")}` : ""),
+    u.role ? t(`admin.role.${u.role}`) : "—",
+    u.unit_ids.map((id) => unitName.get(id) ?? `#${id}`).join(", ") || "—",
+    h("span", { class: u.status === "active" ? "badge ok" : "badge off" }, t(`admin.status.${u.status}`)),
+  ]);
+  const pager = h("div", { class: "actions" },
+    s.back.length ? h("button", { type: "button", class: "secondary", onclick: () => { s.cursor = s.back.pop() ?? null; usersView(); } }, t("admin.previous")) : null,
+    page.next_cursor ? h("button", { type: "button", class: "secondary", onclick: () => { s.back.push(s.cursor); s.cursor = page.next_cursor; usersView(); } }, t("admin.next")) : null);
+  adminPage("users", t("admin.users"),
+    h("p", {}, h("a", { class: "button", href: "#/admin/users/new" }, t("admin.new_user"))),
+    filters,
+    page.items.length
+      ? table([t("admin.login"), t("admin.full_name"), t("admin.kind"), t("admin.role"), t("admin.units"), t("admin.status")], rows)
+      : h("p", { class: "muted" }, t("admin.no_users")),
+    pager);
+}
+
+async function userFormView(id) {
+  const editing = id != null;
+  const [user, units, groups, positions] = await Promise.all([
+    editing ? api("GET", `/users/${id}`) : Promise.resolve(null),
+    api("GET", "/units"), api("GET", "/client-groups"), api("GET", "/positions"),
+  ]);
+  const u = user ?? { kind: "staff", role: "unit_member", unit_ids: [], language: state.me.language || "en", is_admin: false, status: "active" };
+  const status = statusLine();
+  const kind = select("kind", [["staff", t("admin.kind.staff")], ["client", t("admin.kind.client")]], u.kind, { disabled: editing });
+  const staffOnly = h("div", { class: "staff-only" },
+    field(t("admin.role"), select("role", ROLES.map((r) => [r, t(`admin.role.${r}`)]), u.role || "unit_member")),
+    h("fieldset", {}, h("legend", {}, t("admin.units")),
+      units.items.length
+        ? units.items.map((x) => checkbox(x.name, { name: "unit_ids", value: x.id, checked: u.unit_ids.includes(x.id) }))
+        : h("p", { class: "muted" }, t("admin.none_yet"))),
+    checkbox(t("admin.is_admin"), { name: "is_admin", checked: u.is_admin }));
+  const clientOnly = h("div", { class: "client-only" },
+    field(t("admin.client_group"), select("client_group_id", [["", "—"], ...options(groups.items)], u.client_group_id)),
+    checkbox(t("admin.is_group_lead"), { name: "is_client_group_lead", checked: u.is_client_group_lead }));
+  const sync = () => { const client = kind.value === "client"; staffOnly.hidden = client; clientOnly.hidden = !client; };
+  kind.addEventListener("change", sync);
+  const form = h("form", {
+    class: "admin-form",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const fd = new FormData(form);
+      const d = Object.fromEntries(fd);
+      const body = {
+        login: d.login.trim(), full_name: d.full_name.trim(), email: d.email.trim(), phone: d.phone.trim(),
+        language: d.language, time_zone: d.time_zone.trim(),
+        position_id: d.position_id ? Number(d.position_id) : null,
+      };
+      if (d.password) body.password = d.password;
+      const client = (editing ? u.kind : kind.value) === "client";
+      if (client) {
+        body.client_group_id = d.client_group_id ? Number(d.client_group_id) : null;
+        body.is_client_group_lead = fd.has("is_client_group_lead");
+      } else {
+        body.role = d.role;
+        body.unit_ids = fd.getAll("unit_ids").map(Number);
+        body.is_admin = fd.has("is_admin");
+      }
+      if (editing) {
+        body.status = d.status;
+        let saved;
+        if (await attempt(status, async () => { saved = await api("PATCH", `/users/${id}`, body); })) status.ok(t("admin.user_saved", { login: saved.login }));
+      } else {
+        body.kind = kind.value;
+        body.ldap = fd.has("ldap");
+        let created;
+        if (await attempt(status, async () => { created = await api("POST", "/users", body); })) {
+          Object.assign(listState, { q: created.login, kind: "", unit_id: "", cursor: null, back: [] });
+          location.hash = "#/admin/users";
+        }
+      }
+    },
+  },
+    field(t("admin.kind"), kind),
+    field(t("admin.login"), h("input", { name: "login", required: true, minlength: 2, maxlength: 64, autocomplete: "off", value: u.login ?? "" })),
+    field(t("admin.password"), h("input", { name: "password", type: "password", minlength: 8, autocomplete: "new-password" }),
+      editing ? t("admin.password_keep") : t("admin.password_hint")),
+    field(t("admin.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, value: u.full_name ?? "" })),
+    field(t("admin.email"), h("input", { name: "email", type: "email", maxlength: 254, value: u.email ?? "" })),
+    field(t("admin.phone"), h("input", { name: "phone", type: "tel", maxlength: 50, value: u.phone ?? "" })),
+    editing ? null : checkbox(t("admin.ldap_user"), { name: "ldap" }),
+    staffOnly, clientOnly,
+    field(t("admin.position"), select("position_id", [["", "—"], ...options(positions.items)], u.position_id)),
+    field(t("admin.language"), select("language", [["en", "English"], ["ru", "Русский"]], u.language)),
+    field(t("admin.time_zone"), h("input", { name: "time_zone", list: "zones", value: u.time_zone ?? "", placeholder: "Europe/Moscow" })),
+    zoneList("zones"),
+    editing ? field(t("admin.status"), select("status", [["active", t("admin.status.active")], ["disabled", t("admin.status.disabled")]], u.status)) : null,
+    h("div", { class: "actions" },
+      h("button", { type: "submit" }, editing ? t("admin.save") : t("admin.create_user")),
+      h("a", { href: "#/admin/users" }, t("admin.back_to_list"))),
+    status);
+  sync();
+  const disable = editing && u.status === "active" && u.id !== state.me.id
+    ? h("div", { class: "danger-zone" }, confirmButton(t("admin.disable"), t("admin.confirm_disable", { name: u.login }), async () => {
+      if (await attempt(status, () => api("DELETE", `/users/${id}`))) await userFormView(id);
+    }, t("admin.yes_disable")))
+    : null;
+  adminPage("users", editing ? t("admin.edit_user", { login: u.login }) : t("admin.new_user"), form, disable);
+}
+
+addRoute(/^\/admin$/, () => unitsView(), { admin: true });
+addRoute(/^\/admin\/units$/, () => unitsView(), { admin: true });
+addRoute(/^\/admin\/users$/, usersView, { admin: true });
+addRoute(/^\/admin\/users\/new$/, () => userFormView(null), { admin: true });
+addRoute(/^\/admin\/users\/(\d+)$/, (id) => userFormView(Number(id)), { admin: true });

@@ -1,0 +1,249 @@
+// Admin settings (tickets, outgoing mail, Pushbullet, LDAP with test and sync), the
+// mass mailing with its progress bar, and the notification dead letters.
+// Secrets come back masked: an empty secret field keeps the stored secret.
+
+import { t, h, api, when, addRoute, onLeave } from "./core.js";
+import { adminPage, field, checkbox, select, statusLine, attempt } from "./admin_ui.js";
+
+const MB = 1024 * 1024;
+
+function section(title, body) {
+  return h("section", { class: "settings-section", "aria-label": title }, h("h2", {}, title), body);
+}
+async function load(path) {
+  try { return { data: await api("GET", path) }; } catch (err) { return { err }; }
+}
+function failed(err) {
+  const s = statusLine();
+  s.fail(err);
+  return s;
+}
+
+function ticketsForm(v) {
+  const status = statusLine();
+  const types = Object.assign(h("textarea", { name: "allowed_types", rows: 4 }), { value: (v.allowed_types || []).join("\n") });
+  const form = h("form", {
+    class: "admin-form",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const fd = new FormData(form);
+      const body = {
+        days_to_archive: Number(fd.get("days_to_archive")),
+        max_file_bytes: Math.round(Number(fd.get("max_file_mb")) * MB),
+        allowed_types: types.value.split("\n").map((s) => s.trim()).filter(Boolean),
+        free_text_subjects: fd.has("free_text_subjects"),
+      };
+      if (await attempt(status, () => api("PUT", "/settings/tickets", body))) status.ok(t("admin.settings_saved"));
+    },
+  },
+    field(t("admin.days_to_archive"), h("input", { name: "days_to_archive", type: "number", min: 1, max: 3650, required: true, value: v.days_to_archive })),
+    field(t("admin.max_file_mb"), h("input", { name: "max_file_mb", type: "number", min: 0.01, step: 0.01, required: true, value: (v.max_file_bytes / MB).toFixed(2).replace(/\.00$/, "") })),
+    field(t("admin.allowed_types"), types, t("admin.one_per_line")),
+    checkbox(t("admin.free_text_subjects"), { name: "free_text_subjects", checked: v.free_text_subjects }),
+    h("button", { type: "submit" }, t("admin.save")), status);
+  return form;
+}
+
+function secretInput(name, stored) {
+  return field(t(`admin.${name}`), h("input", { name, type: "password", autocomplete: "new-password", placeholder: stored ? "••••••••" : "" }),
+    stored ? t("admin.secret_keep") : null);
+}
+
+function mailForm(v) {
+  const status = statusLine();
+  const form = h("form", {
+    class: "admin-form",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const fd = new FormData(form);
+      const d = Object.fromEntries(fd);
+      const body = {
+        enabled: fd.has("enabled"), host: d.host.trim(), port: Number(d.port), security: d.security,
+        username: d.username.trim(), from_address: d.from_address.trim(), from_name: d.from_name.trim(),
+      };
+      if (d.password) body.password = d.password;
+      if (await attempt(status, () => api("PUT", "/settings/mail", body))) status.ok(t("admin.settings_saved"));
+    },
+  },
+    checkbox(t("admin.mail_enabled"), { name: "enabled", checked: v.enabled }),
+    field(t("admin.smtp_host"), h("input", { name: "host", value: v.host })),
+    field(t("admin.smtp_port"), h("input", { name: "port", type: "number", min: 1, max: 65535, value: v.port })),
+    field(t("admin.smtp_security"), select("security", [["none", t("admin.security.none")], ["starttls", "STARTTLS"], ["tls", "TLS"]], v.security)),
+    field(t("admin.username"), h("input", { name: "username", autocomplete: "off", value: v.username })),
+    secretInput("password", v.password),
+    field(t("admin.from_address"), h("input", { name: "from_address", type: "email", value: v.from_address })),
+    field(t("admin.from_name"), h("input", { name: "from_name", value: v.from_name })),
+    h("button", { type: "submit" }, t("admin.save")), status);
+  return form;
+}
+
+function pushbulletForm(v) {
+  const status = statusLine();
+  const form = h("form", {
+    class: "admin-form",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const fd = new FormData(form);
+      const body = { enabled: fd.has("enabled"), base_url: String(fd.get("base_url")).trim() };
+      if (fd.get("access_token")) body.access_token = fd.get("access_token");
+      if (await attempt(status, () => api("PUT", "/settings/pushbullet", body))) status.ok(t("admin.settings_saved"));
+    },
+  },
+    checkbox(t("admin.pushbullet_enabled"), { name: "enabled", checked: v.enabled }),
+    secretInput("access_token", v.access_token),
+    field(t("admin.base_url"), h("input", { name: "base_url", type: "url", value: v.base_url })),
+    h("button", { type: "submit" }, t("admin.save")), status);
+  return form;
+}
+
+const LDAP_TEXT = ["url", "base_dn", "bind_dn", "user_filter", "bind_template", "attr_login", "attr_full_name", "attr_email", "attr_phone"];
+const ROLES = ["unit_member", "unit_head", "department_head"];
+
+function ldapForm(v) {
+  const status = statusLine();
+  const ca = Object.assign(h("textarea", { name: "ca_pem", rows: 3, placeholder: "-----BEGIN CERTIFICATE-----" }), { value: v.ca_pem || "" });
+  const groups = Object.assign(h("textarea", { name: "groups", rows: 3, placeholder: "cn=helpdesk-heads,ou=groups,dc=example,dc=org | 1 | unit_head" }),
+    { value: (v.groups || []).map((g) => `${g.group_dn} | ${g.unit_id ?? ""} | ${g.role}`).join("\n") });
+  const collect = () => {
+    const fd = new FormData(form);
+    const body = { ...v, enabled: fd.has("enabled"), start_tls: fd.has("start_tls"), ca_pem: ca.value, default_role: fd.get("default_role") };
+    for (const k of LDAP_TEXT) body[k] = String(fd.get(k) ?? "").trim();
+    body.bind_password = fd.get("bind_password") || v.bind_password; // the mask keeps the stored one
+    body.groups = groups.value.split("\n").map((s) => s.trim()).filter(Boolean).map((line) => {
+      const [dn, unit, role] = line.split("|").map((x) => x.trim());
+      return { group_dn: dn, unit_id: unit ? Number(unit) : null, role: role || "unit_member" };
+    });
+    return body;
+  };
+  const form = h("form", {
+    class: "admin-form",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      if (await attempt(status, async () => { v = await api("PUT", "/settings/ldap", collect()); })) status.ok(t("admin.settings_saved"));
+    },
+  },
+    checkbox(t("admin.ldap_enabled"), { name: "enabled", checked: v.enabled }),
+    LDAP_TEXT.map((k) => field(t(`admin.ldap.${k}`), h("input", { name: k, value: v[k] ?? "", autocomplete: "off" }))),
+    checkbox(t("admin.ldap.start_tls"), { name: "start_tls", checked: v.start_tls }),
+    secretInput("bind_password", v.bind_password),
+    field(t("admin.ldap.ca_pem"), ca),
+    field(t("admin.ldap.default_role"), select("default_role", ROLES.map((r) => [r, t(`admin.role.${r}`)]), v.default_role)),
+    field(t("admin.ldap.groups"), groups, t("admin.ldap.groups_hint")),
+    h("div", { class: "actions" },
+      h("button", { type: "submit" }, t("admin.save")),
+      h("button", {
+        type: "button", class: "secondary",
+        onclick: async () => {
+          status.ok(t("admin.working"));
+          let r;
+          if (await attempt(status, async () => { r = await api("POST", "/ldap/test"); })) {
+            if (r.ok) status.ok(t("admin.ldap_test_ok", { n: r.users_found, detail: r.detail }));
+            else status.fail(t("admin.ldap_test_failed", { detail: r.detail }));
+          }
+        },
+      }, t("admin.ldap_test")),
+      h("button", {
+        type: "button", class: "secondary",
+        onclick: async () => {
+          status.ok(t("admin.working"));
+          let r;
+          if (await attempt(status, async () => { r = await api("POST", "/ldap/sync"); })) status.ok(t("admin.ldap_synced", r));
+        },
+      }, t("admin.ldap_sync"))),
+    status);
+  return form;
+}
+
+async function settingsView() {
+  const [tickets, mail, pushbullet, ldap] = await Promise.all(
+    ["/settings/tickets", "/settings/mail", "/settings/pushbullet", "/settings/ldap"].map(load));
+  const part = (r, build) => (r.err ? failed(r.err) : build(r.data));
+  adminPage("settings", t("admin.settings"),
+    h("nav", { class: "toc", "aria-label": t("admin.settings") }, h("ul", { class: "plain inline" },
+      ["tickets", "mail", "pushbullet", "ldap"].map((k) => h("li", {}, h("a", { href: `#/admin/settings`, onclick: (e) => { e.preventDefault(); document.getElementById(`settings-${k}`)?.scrollIntoView(); } }, t(`admin.settings.${k}`)))))),
+    h("div", { id: "settings-tickets" }, section(t("admin.settings.tickets"), part(tickets, ticketsForm))),
+    h("div", { id: "settings-mail" }, section(t("admin.settings.mail"), part(mail, mailForm))),
+    h("div", { id: "settings-pushbullet" }, section(t("admin.settings.pushbullet"), part(pushbullet, pushbulletForm))),
+    h("div", { id: "settings-ldap" }, section(t("admin.settings.ldap"), part(ldap, ldapForm))),
+    h("p", { class: "muted" }, t("admin.settings_missing")));
+}
+
+// ---- mass mailing -------------------------------------------------------------------
+
+async function mailingView() {
+  const [units, groups] = await Promise.all([api("GET", "/units"), api("GET", "/client-groups")]);
+  const status = statusLine();
+  const progress = h("div", { class: "mailing-progress", hidden: true });
+  let timer = null;
+  onLeave(() => clearInterval(timer));
+  const showProgress = (m) => {
+    const done = m.sent + m.failed;
+    progress.hidden = false;
+    progress.replaceChildren(
+      h("label", {}, t("admin.mailing_progress", { subject: m.subject }),
+        h("progress", { max: Math.max(m.total, 1), value: m.total ? done : 1 })),
+      h("p", { role: "status" }, t("admin.mailing_counts", { sent: m.sent, failed: m.failed, total: m.total, state: t(`admin.mailing_state.${m.state}`) })));
+    if (m.state === "done") { clearInterval(timer); timer = null; }
+  };
+  const boxes = (name, items, label = (x) => x.name) => items.map((x) => checkbox(label(x), { name, value: x.id }));
+  const form = h("form", {
+    class: "admin-form",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const fd = new FormData(form);
+      const body = {
+        subject: String(fd.get("subject")).trim(), body: String(fd.get("body")),
+        roles: fd.getAll("roles"), unit_ids: fd.getAll("unit_ids").map(Number), client_group_ids: fd.getAll("client_group_ids").map(Number),
+        user_ids: String(fd.get("user_ids")).split(",").map((s) => Number(s.trim())).filter((n) => n > 0),
+      };
+      if (!body.roles.length && !body.unit_ids.length && !body.client_group_ids.length && !body.user_ids.length) { status.fail(t("admin.mailing_no_recipients")); return; }
+      let m;
+      if (await attempt(status, async () => { m = await api("POST", "/mailings", body); })) {
+        status.ok(t("admin.mailing_started"));
+        showProgress(m);
+        clearInterval(timer);
+        timer = setInterval(async () => {
+          try { showProgress(await api("GET", `/mailings/${m.id}`)); } catch (err) { clearInterval(timer); status.fail(err); }
+        }, 1000);
+      }
+    },
+  },
+    field(t("admin.mail_subject"), h("input", { name: "subject", required: true, maxlength: 250 })),
+    field(t("admin.mail_body"), h("textarea", { name: "body", required: true, rows: 6 })),
+    h("fieldset", {}, h("legend", {}, t("admin.to_roles")), boxes("roles", ROLES.map((r) => ({ id: r, name: t(`admin.role.${r}`) })))),
+    units.items.length ? h("fieldset", {}, h("legend", {}, t("admin.to_units")), boxes("unit_ids", units.items)) : null,
+    groups.items.length ? h("fieldset", {}, h("legend", {}, t("admin.to_groups")), boxes("client_group_ids", groups.items)) : null,
+    field(t("admin.to_user_ids"), h("input", { name: "user_ids", inputmode: "numeric", placeholder: "12, 34" })),
+    h("button", { type: "submit" }, t("admin.send_mailing")), status);
+  adminPage("mailing", t("admin.mailing"), h("p", { class: "muted" }, t("admin.mailing_hint")), form, progress);
+}
+
+// ---- dead letters -------------------------------------------------------------------
+
+async function deadLettersView() {
+  const rows = [];
+  const tbody = h("tbody", {});
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, t("admin.more"));
+  const empty = h("p", { class: "muted", hidden: true }, t("admin.no_dead_letters"));
+  let cursor = null;
+  const fetchPage = async () => {
+    const page = await api("GET", `/notify/dead-letters?limit=50${cursor ? `&cursor=${cursor}` : ""}`);
+    for (const d of page.items) {
+      rows.push(d);
+      tbody.append(h("tr", {}, [when(d.updated_at || d.created_at), t(`admin.channel.${d.channel}`), d.address || `#${d.user_id}`, d.event, String(d.attempts), d.last_error].map((c) => h("td", {}, c))));
+    }
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    empty.hidden = rows.length > 0;
+  };
+  more.addEventListener("click", fetchPage);
+  await fetchPage();
+  adminPage("dead_letters", t("admin.dead_letters"), h("p", { class: "muted" }, t("admin.dead_letters_hint")),
+    h("div", { class: "table-wrap" }, h("table", { class: "admin-table" },
+      h("thead", {}, h("tr", {}, [t("admin.when"), t("admin.channel"), t("admin.address"), t("admin.event"), t("admin.attempts"), t("admin.last_error")].map((x) => h("th", { scope: "col" }, x)))),
+      tbody)), empty, more);
+}
+
+addRoute(/^\/admin\/settings$/, settingsView, { admin: true });
+addRoute(/^\/admin\/mailing$/, mailingView, { admin: true });
+addRoute(/^\/admin\/dead-letters$/, deadLettersView, { admin: true });

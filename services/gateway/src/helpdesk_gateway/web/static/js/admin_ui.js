@@ -1,0 +1,152 @@
+// Building blocks of the admin pages: the admin frame with its section navigation,
+// labelled fields, status lines, inline confirmations and d/h/m/s duration inputs.
+// Everything is built with h() (text only, never markup).
+
+import { t, h, show, api, problemText } from "./core.js";
+
+export const SECTIONS = [
+  ["units", "#/admin/units"],
+  ["users", "#/admin/users"],
+  ["sla", "#/admin/sla"],
+  ["calendars", "#/admin/calendars"],
+  ["subjects", "#/admin/subjects"],
+  ["groups", "#/admin/groups"],
+  ["positions", "#/admin/positions"],
+  ["fields", "#/admin/fields"],
+  ["recurring", "#/admin/recurring"],
+  ["settings", "#/admin/settings"],
+  ["mailing", "#/admin/mailing"],
+  ["dead_letters", "#/admin/dead-letters"],
+  ["system", "#/admin/system"],
+];
+
+// The admin frame: the section navigation and the page's content.
+export function adminPage(section, title, ...content) {
+  const nav = h("nav", { class: "admin-nav", "aria-label": t("admin.sections") },
+    h("ul", {}, SECTIONS.map(([key, href]) => h("li", {},
+      h("a", { href, "aria-current": key === section ? "page" : false }, t(`admin.section.${key}`))))));
+  show(h("div", { class: "admin" }, nav, h("section", { class: "admin-body", "aria-labelledby": "admin-title" },
+    h("h1", { id: "admin-title" }, title), ...content)));
+}
+
+// A labelled field: the label wraps the control, so clicking the text focuses it.
+export function field(label, control, hint) {
+  return h("label", { class: "field" }, h("span", {}, label), control, hint ? h("small", { class: "muted" }, hint) : null);
+}
+export function checkbox(label, attrs = {}) {
+  return h("label", { class: "check" }, h("input", { type: "checkbox", ...attrs }), h("span", {}, label));
+}
+export function select(name, options, value, attrs = {}) {
+  return h("select", { name, ...attrs }, options.map(([v, label]) =>
+    h("option", { value: v, selected: String(v) === String(value ?? "") }, label)));
+}
+
+// A status line (role=status) that shows success, or an error in the error colour.
+export function statusLine() {
+  const el = h("p", { class: "admin-status", role: "status" });
+  el.ok = (text) => { el.className = "admin-status ok"; el.textContent = text; };
+  el.fail = (err) => { el.className = "admin-status error"; el.textContent = typeof err === "string" ? err : problemText(err); };
+  el.clear = () => { el.className = "admin-status"; el.textContent = ""; };
+  return el;
+}
+
+// Runs fn and reports an ApiError on the status line; returns whether it worked.
+export async function attempt(status, fn) {
+  try { await fn(); return true; } catch (err) { status.fail(err); return false; }
+}
+
+// A destructive action asks first, in place: [Delete] → "Delete X?" [Yes, delete] [Cancel].
+export function confirmButton(label, question, action, yesLabel = t("admin.yes_delete")) {
+  const box = h("span", { class: "confirm" });
+  const ask = () => {
+    const yes = h("button", { type: "button", class: "danger", onclick: async () => { await action(); } }, yesLabel);
+    const no = h("button", { type: "button", class: "secondary", onclick: () => { box.replaceChildren(start); start.focus(); } }, t("admin.cancel"));
+    box.replaceChildren(h("span", { role: "alert" }, question), " ", yes, " ", no);
+    yes.focus();
+  };
+  const start = h("button", { type: "button", class: "secondary danger-text", onclick: ask }, label);
+  box.append(start);
+  return box;
+}
+
+// Time zones for a <datalist> (falls back to a few when the browser cannot list them).
+export function zoneList(id) {
+  let zones = ["UTC", "Europe/Moscow", "Europe/London", "America/New_York", "Asia/Yekaterinburg"];
+  try { if (Intl.supportedValuesOf) zones = ["UTC", ...Intl.supportedValuesOf("timeZone")]; } catch { /* keep the short list */ }
+  return h("datalist", { id }, zones.map((z) => h("option", { value: z })));
+}
+
+// Seconds ⇄ days/hours/minutes/seconds.
+export function splitSeconds(total) {
+  let rest = Number(total) || 0;
+  const d = Math.floor(rest / 86400); rest -= d * 86400;
+  const hh = Math.floor(rest / 3600); rest -= hh * 3600;
+  const m = Math.floor(rest / 60);
+  return { d, h: hh, m, s: rest - m * 60 };
+}
+export function formatSeconds(total) {
+  if (total == null) return "—";
+  const p = splitSeconds(total);
+  const parts = [["d", p.d], ["h", p.h], ["m", p.m], ["s", p.s]].filter(([, v]) => v).map(([u, v]) => `${v}${t(`admin.unit_${u}`)}`);
+  return parts.length ? parts.join(" ") : "0";
+}
+
+// Four number inputs (d, h, m, s) for one limit; .seconds() gives the total or null.
+export function durationInputs(name, seconds, describe) {
+  const p = splitSeconds(seconds ?? 0);
+  const inputs = {};
+  const box = h("span", { class: "duration", role: "group", "aria-label": describe },
+    ["d", "h", "m", "s"].map((u) => {
+      inputs[u] = h("input", {
+        type: "number", min: 0, step: 1, inputmode: "numeric", name: `${name}.${u}`,
+        value: seconds ? p[u] : "", "aria-label": `${describe}, ${t(`admin.unit_long_${u}`)}`, placeholder: "0",
+      });
+      return h("label", { class: "duration-part" }, inputs[u], h("span", { "aria-hidden": "true" }, t(`admin.unit_${u}`)));
+    }));
+  box.seconds = () => {
+    const v = (u) => Math.max(0, Math.floor(Number(inputs[u].value) || 0));
+    const total = ((v("d") * 24 + v("h")) * 60 + v("m")) * 60 + v("s");
+    return total > 0 ? total : null;
+  };
+  return box;
+}
+
+// Sorted [id, name] options from a page of items.
+export function options(items, label = (x) => x.name) {
+  return items.map((x) => [x.id, label(x)]);
+}
+
+// A small table: headers and rows of cells.
+export function table(headers, rows, caption) {
+  return h("div", { class: "table-wrap" }, h("table", { class: "admin-table" },
+    caption ? h("caption", {}, caption) : null,
+    h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
+    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c)))))));
+}
+
+// An endpoint that is not there yet (404/405 on the collection) shows this note.
+export function unavailable(err) {
+  return err && (err.status === 404 || err.status === 405) ? h("p", { class: "muted" }, t("admin.not_available")) : null;
+}
+
+// An inline rename: [Rename] → input + [Save] [Cancel].
+export function renameControl(item, path, status, after, label = t("admin.name")) {
+  const box = h("span", { class: "rename" });
+  const open = () => {
+    const input = h("input", { name: "name", value: item.name, required: true, maxlength: 200 });
+    const form = h("form", {
+      class: "inline-form",
+      onsubmit: async (e) => {
+        e.preventDefault();
+        if (await attempt(status, () => api("PATCH", `${path}/${item.id}`, { name: input.value.trim() }))) after(t("admin.saved"));
+      },
+    }, field(`${label}: ${item.name}`, input), h("button", { type: "submit" }, t("admin.save")),
+    h("button", { type: "button", class: "secondary", onclick: () => box.replaceChildren(start) }, t("admin.cancel")));
+    box.replaceChildren(form);
+    input.focus();
+  };
+  const start = h("button", { type: "button", class: "secondary", onclick: open }, t("admin.rename"));
+  box.append(start);
+  return box;
+}
+
