@@ -1,6 +1,6 @@
 """Tickets at scale: 1,000,000 tickets seeded straight into PostgreSQL, then the inbox's
-first page and full-text search (p50/p99) for a unit member, through the service's
-use cases (the same SQL the gRPC handler runs).
+first page, full-text search and the dashboard's counters (p50/p99) for a unit member
+(and heads), through the service's use cases (the same SQL the gRPC handler runs).
 
     .venv/bin/python bench/tickets_lists.py [--tickets 1000000] [--queries 200] [--keep DIR]
 
@@ -63,7 +63,7 @@ WORDS_RU = [
 
 SEED = """
 INSERT INTO tickets (ref, subject, body, priority, state, unit_id, assignee_ids, author_id, client_id,
-                     locked_by, done_by, author_unit_ids, created_at, updated_at, search)
+                     locked_by, done_by, author_unit_ids, created_at, updated_at, search, sla_state)
 SELECT md5(g::text || 'r'),
        s.subject, s.body,
        (ARRAY['low','normal','high'])[1 + g % 3],
@@ -75,7 +75,8 @@ SELECT md5(g::text || 'r'),
        CASE WHEN st.state IN ('done', 'archived') THEN 1000 + (g % $4) END,
        ARRAY[1 + (g / 7) % $3]::bigint[],
        now() - make_interval(secs => ($2 - g)), now() - make_interval(secs => ($2 - g)),
-       setweight(to_tsvector('russian', s.subject), 'A') || setweight(to_tsvector('russian', s.body), 'B')
+       setweight(to_tsvector('russian', s.subject), 'A') || setweight(to_tsvector('russian', s.body), 'B'),
+       CASE WHEN st.state IN ('new', 'in_work') THEN (ARRAY['ok', 'ok', 'ok', 'warning', 'breached'])[1 + g % 5] END
 FROM generate_series($1::bigint, $2::bigint) AS g
 CROSS JOIN LATERAL (SELECT
     $5::text[] AS en, $6::text[] AS ru) w
@@ -101,7 +102,27 @@ async def timed(n: int, run: object) -> list[float]:
     return out
 
 
-async def main(tickets: int, queries: int, keep: str | None) -> None:
+async def bench_counters(db: Database, queries: int, only: str, member: Actor, head: Actor) -> None:
+    """The dashboard's counters for three roles (the department head counts every open ticket)."""
+    dept = Actor(1000 + 19, False, Role.DEPARTMENT_HEAD, frozenset({19}))
+    for name, actor in {
+        "counters, unit member": member,
+        "counters, unit head": head,
+        "counters, department head (all open tickets)": dept,
+    }.items():
+        if only not in name:
+            continue
+
+        async def count(actor: Actor = actor) -> dict[str, int]:
+            return await usecases.counters(db=db, actor=actor)
+
+        found = await count()
+        await timed(5, count)
+        ms = await timed(queries, count)
+        print(f"{name:<45} {statistics.median(ms):8.2f} {pct(ms, 0.99):8.2f}  {found}")
+
+
+async def main(tickets: int, queries: int, keep: str | None, only: str) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-tickets-") as tmp:
         server = PostgresServer(Path(keep or tmp), durable=False)
         server.start()
@@ -137,8 +158,12 @@ async def main(tickets: int, queries: int, keep: str | None) -> None:
                         ListQuery(box="archive", text="printers"),
                     ),
                 }
+                if reuse:  # a kept cluster seeded before the latest migrations: refresh statistics
+                    await db.pool.execute("VACUUM ANALYZE tickets")
                 print(f"{'query':<45} {'p50 ms':>8} {'p99 ms':>8} {'rows':>5}")
                 for name, (actor, query) in cases.items():
+                    if only not in name:
+                        continue
 
                     async def run(actor: Actor = actor, query: ListQuery = query) -> int:
                         page, _ = await usecases.list_tickets(db=db, actor=actor, query=query, cursor=None)
@@ -148,6 +173,7 @@ async def main(tickets: int, queries: int, keep: str | None) -> None:
                     await timed(5, run)
                     ms = await timed(queries, run)
                     print(f"{name:<45} {statistics.median(ms):8.2f} {pct(ms, 0.99):8.2f} {rows:5d}")
+                await bench_counters(db, queries, only, member, head)
         finally:
             if keep:
                 server.stop()
@@ -160,5 +186,6 @@ if __name__ == "__main__":
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--keep", help="keep (and on later runs reuse) the seeded cluster in this directory")
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     args = parser.parse_args()
-    asyncio.run(main(args.tickets, args.queries, args.keep))
+    asyncio.run(main(args.tickets, args.queries, args.keep, args.only))

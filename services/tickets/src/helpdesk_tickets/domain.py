@@ -74,6 +74,7 @@ class Ticket:
     sla_state: str | None = None
     author_unit_ids: list[int] = field(default_factory=list)
     client_group_id: int | None = None
+    custom_fields: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,7 @@ class Comment:
     body: str
     html: str
     created_at: datetime
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -268,7 +270,7 @@ def _plain(value: object) -> object:
 
 
 WORK_FIELDS = ("state", "locked_by", "done_by", "unit_id", "assignee_ids")
-EDIT_FIELDS = ("subject", "subject_id", "body", "priority", "sla_plan_id")
+EDIT_FIELDS = ("subject", "subject_id", "body", "priority", "sla_plan_id", "deadline")
 
 
 BOXES = ("inbox", "outbox", "archive")
@@ -301,6 +303,7 @@ class Attachment:
     size: int
     author_id: int
     created_at: datetime
+    comment_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 AppError (kit)
 ├── NotFound ───── TicketNotFound      missing, or not visible to the caller
+│                  FieldNotFound, SubjectNotFound, RecurringNotFound
 ├── InvalidInput ─ InvalidTicket       fields that break the ticket's rules
 ├── Forbidden ──── NotAllowed          visible, but not the caller's to do
 ├── Conflict ───── WrongState          the ticket's state does not allow the action
@@ -38,3 +39,18 @@ class WrongState(Conflict):
 @dataclass
 class StaleTicket(PreconditionFailed):
     detail: str = "The ticket changed since you read it (stale ETag)."
+
+
+@dataclass
+class FieldNotFound(NotFound):
+    detail: str = "No such custom field."
+
+
+@dataclass
+class SubjectNotFound(NotFound):
+    detail: str = "No such subject."
+
+
+@dataclass
+class RecurringNotFound(NotFound):
+    detail: str = "No such recurring ticket."

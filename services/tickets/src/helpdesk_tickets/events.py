@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.tickets.v1 import events_pb2, tickets_pb2
@@ -36,7 +37,11 @@ def timestamp(dt: datetime | None) -> Timestamp | None:
     return ts
 
 
-def ticket_to_pb(t: Ticket, allowed_actions: list[str] | None = None) -> tickets_pb2.Ticket:
+def ticket_to_pb(
+    t: Ticket, allowed_actions: list[str] | None = None, values: dict[str, object] | None = None
+) -> tickets_pb2.Ticket:
+    """The ticket as published (all custom field values) or as answered (``values``: those
+    the caller may see)."""
     return tickets_pb2.Ticket(
         id=t.id,
         number=t.number,
@@ -59,6 +64,7 @@ def ticket_to_pb(t: Ticket, allowed_actions: list[str] | None = None) -> tickets
         allowed_actions=allowed_actions or [],
         sla_plan_id=t.sla_plan_id or 0,
         version=t.version,
+        custom_fields_json=orjson.dumps(t.custom_fields if values is None else values).decode(),
     )
 
 
@@ -146,6 +152,7 @@ def ticket_commented(
         comment_id=comment.id,
         comment_body=comment.body,
         previous_commenter_ids=previous_commenters,
+        attachment_ids=[a.id for a in comment.attachments],
     )
 
 

@@ -33,6 +33,7 @@ from helpdesk_tickets.domain import (
 )
 from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.events import PRIORITY_IN, actor_from_pb, ticket_to_pb, timestamp
+from helpdesk_tickets.fields import CustomField, visible_values
 from helpdesk_tickets.storage import BlobStore
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
@@ -45,8 +46,9 @@ _TRANSITIONS = {
 }
 
 
-def _answer(actor: Actor, t: Ticket) -> pb.Ticket:
-    return ticket_to_pb(t, allowed_actions(actor, t))
+def _answer(actor: Actor, t: Ticket, defs: dict[int, CustomField]) -> pb.Ticket:
+    values = visible_values(defs, t.custom_fields, is_client=actor.is_client)
+    return ticket_to_pb(t, allowed_actions(actor, t), values)
 
 
 def _comment(c: Comment) -> pb.Comment:
@@ -57,6 +59,44 @@ def _comment(c: Comment) -> pb.Comment:
         body=c.body,
         html=c.html,
         created_at=timestamp(c.created_at),
+        attachments=[_attachment(a) for a in c.attachments],
+    )
+
+
+def _json_object(raw: str, name: str) -> dict[str, Any]:
+    """A JSON object sent as a string field ("" = empty), or InvalidTicket naming it."""
+    if not raw:
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidTicket("Not JSON.", errors=[FieldError(name, "a JSON object")]) from exc
+    if not isinstance(value, dict):
+        raise InvalidTicket("Not an object.", errors=[FieldError(name, "a JSON object")])
+    return value
+
+
+def _field_pb(f: CustomField) -> pb.CustomField:
+    return pb.CustomField(
+        id=f.id,
+        name=f.name,
+        kind=f.kind,
+        options=list(f.options),
+        required=f.required,
+        client_visible=f.client_visible,
+        position=f.position,
+    )
+
+
+def _recurring_pb(row: dict[str, Any]) -> pb.RecurringTicket:
+    return pb.RecurringTicket(
+        id=row["id"],
+        next_run_at=timestamp(row["next_run_at"]),
+        template_json=orjson.dumps(row["template"]).decode(),
+        schedule_json=orjson.dumps(row["schedule"]).decode(),
+        active=row["active"],
+        author_id=row["author"]["user_id"],
+        created_at=timestamp(row["created_at"]),
     )
 
 
@@ -69,6 +109,7 @@ def _attachment(a: Attachment) -> pb.Attachment:
         size=a.size,
         author_id=a.author_id,
         created_at=timestamp(a.created_at),
+        comment_id=a.comment_id or 0,
     )
 
 
@@ -90,12 +131,17 @@ class TicketsService(pb_grpc.TicketsServicer):
         settings: usecases.SettingsCache | None = None,
         blobs: BlobStore | None = None,
         spool: Path | None = None,
+        custom: usecases.FieldsCache | None = None,
     ) -> None:
         self._db = db
+        self._fields = custom or usecases.FieldsCache()
         self._units = units
         self._settings = settings or usecases.SettingsCache()
         self._blobs = blobs
         self._spool = spool or Path(tempfile.gettempdir())
+
+    async def _defs(self) -> dict[int, CustomField]:
+        return await self._fields.get(self._db)
 
     def _blob_store(self) -> BlobStore:
         if self._blobs is None:
@@ -169,6 +215,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             source=request.source or "api",
             subject_id=request.subject_id or None,
             deadline=request.deadline.ToDatetime(tzinfo=UTC) if request.HasField("deadline") else None,
+            custom_fields=_json_object(request.custom_fields_json, "custom_fields"),
         )
         actor = actor_from_pb(request.actor)
         ticket = await usecases.create_ticket(
@@ -178,13 +225,14 @@ class TicketsService(pb_grpc.TicketsServicer):
             new=new,
             idempotency_key=request.idempotency_key or None,
             settings=self._settings,
+            custom=self._fields,
         )
-        return _answer(actor, ticket)
+        return _answer(actor, ticket, await self._defs())
 
     async def GetTicket(self, request: pb.GetTicketRequest, context: Context) -> pb.Ticket:
         actor = actor_from_pb(request.actor)
         ticket = await usecases.get_ticket(db=self._db, actor=actor, ticket_id=request.ticket_id)
-        return _answer(actor, ticket)
+        return _answer(actor, ticket, await self._defs())
 
     async def Transition(self, request: pb.TransitionRequest, context: Context) -> pb.Ticket:
         run = _TRANSITIONS.get(request.action)
@@ -197,7 +245,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             ticket_id=request.ticket_id,
             expected_version=request.expected_version or None,
         )
-        return _answer(actor, ticket)
+        return _answer(actor, ticket, await self._defs())
 
     async def ForwardTicket(self, request: pb.ForwardTicketRequest, context: Context) -> pb.Ticket:
         actor = actor_from_pb(request.actor)
@@ -211,7 +259,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             note=request.note,
             expected_version=request.expected_version or None,
         )
-        return _answer(actor, ticket)
+        return _answer(actor, ticket, await self._defs())
 
     async def EditTicket(self, request: pb.EditTicketRequest, context: Context) -> pb.Ticket:
         actor = actor_from_pb(request.actor)
@@ -220,6 +268,9 @@ class TicketsService(pb_grpc.TicketsServicer):
             subject_id=request.subject_id if request.HasField("subject_id") else None,
             body=request.body if request.HasField("body") else None,
             priority=PRIORITY_IN.get(request.priority),
+            custom_fields=_json_object(request.custom_fields_json, "custom_fields") or None,
+            deadline=request.deadline.ToDatetime(tzinfo=UTC) if request.HasField("deadline") else None,
+            clear_deadline=request.clear_deadline,
         )
         ticket = await usecases.edit(
             db=self._db,
@@ -227,8 +278,9 @@ class TicketsService(pb_grpc.TicketsServicer):
             ticket_id=request.ticket_id,
             change=change,
             expected_version=request.expected_version or None,
+            custom=self._fields,
         )
-        return _answer(actor, ticket)
+        return _answer(actor, ticket, await self._defs())
 
     async def DeleteTicket(
         self, request: pb.DeleteTicketRequest, context: Context
@@ -255,13 +307,22 @@ class TicketsService(pb_grpc.TicketsServicer):
         tickets, cursor = await usecases.list_tickets(
             db=self._db, actor=actor, query=query, cursor=request.cursor or None
         )
-        return pb.ListTicketsResponse(tickets=[_answer(actor, t) for t in tickets], next_cursor=cursor or "")
+        defs = await self._defs()
+        return pb.ListTicketsResponse(
+            tickets=[_answer(actor, t, defs) for t in tickets], next_cursor=cursor or ""
+        )
 
     async def GetHistory(self, request: pb.TicketRequest, context: Context) -> pb.HistoryResponse:
-        entries = await usecases.ticket_history(
-            db=self._db, actor=actor_from_pb(request.actor), ticket_id=request.ticket_id
+        entries, cursor = await usecases.history_page(
+            db=self._db,
+            actor=actor_from_pb(request.actor),
+            ticket_id=request.ticket_id,
+            limit=request.limit or 50,
+            cursor=request.cursor or None,
+            custom=self._fields,
         )
         return pb.HistoryResponse(
+            next_cursor=cursor or "",
             entries=[
                 pb.HistoryEntry(
                     id=e.id,
@@ -271,12 +332,16 @@ class TicketsService(pb_grpc.TicketsServicer):
                     changes_json=orjson.dumps(e.changes).decode(),
                 )
                 for e in entries
-            ]
+            ],
         )
 
     async def AddComment(self, request: pb.AddCommentRequest, context: Context) -> pb.Comment:
         comment = await usecases.add_comment(
-            db=self._db, actor=actor_from_pb(request.actor), ticket_id=request.ticket_id, body=request.body
+            db=self._db,
+            actor=actor_from_pb(request.actor),
+            ticket_id=request.ticket_id,
+            body=request.body,
+            attachment_ids=list(request.attachment_ids),
         )
         return _comment(comment)
 
@@ -357,4 +422,99 @@ class TicketsService(pb_grpc.TicketsServicer):
             schedule=schedule,
             now=datetime.now(UTC),
         )
-        return pb.RecurringTicket(id=recurring_id, next_run_at=timestamp(first))
+        return pb.RecurringTicket(id=recurring_id, next_run_at=timestamp(first), active=True)
+
+    async def ListRecurring(self, request: pb.ListRecurringRequest, context: Context) -> pb.RecurringList:
+        rows = await usecases.list_recurring(db=self._db, actor=actor_from_pb(request.actor))
+        return pb.RecurringList(items=[_recurring_pb(r) for r in rows])
+
+    async def UpdateRecurring(
+        self, request: pb.UpdateRecurringRequest, context: Context
+    ) -> pb.RecurringTicket:
+        row = await usecases.set_recurring_active(
+            db=self._db,
+            actor=actor_from_pb(request.actor),
+            recurring_id=request.id,
+            active=request.active,
+            now=datetime.now(UTC),
+        )
+        return _recurring_pb(row)
+
+    async def DeleteRecurring(self, request: pb.RecurringRequest, context: Context) -> pb.Nothing:
+        await usecases.delete_recurring(
+            db=self._db, actor=actor_from_pb(request.actor), recurring_id=request.id
+        )
+        return pb.Nothing()
+
+    async def ListCustomFields(
+        self, request: pb.ListCustomFieldsRequest, context: Context
+    ) -> pb.CustomFieldsResponse:
+        found = await usecases.list_custom_fields(db=self._db, actor=actor_from_pb(request.actor))
+        return pb.CustomFieldsResponse(fields=[_field_pb(f) for f in found])
+
+    async def CreateCustomField(
+        self, request: pb.CreateCustomFieldRequest, context: Context
+    ) -> pb.CustomField:
+        f = await usecases.create_custom_field(
+            db=self._db,
+            actor=actor_from_pb(request.actor),
+            field=CustomField(
+                id=0,
+                name=request.name,
+                kind=request.kind,
+                options=tuple(request.options),
+                required=request.required,
+                client_visible=request.client_visible,
+                position=request.position,
+            ),
+            cache=self._fields,
+        )
+        return _field_pb(f)
+
+    async def UpdateCustomField(
+        self, request: pb.UpdateCustomFieldRequest, context: Context
+    ) -> pb.CustomField:
+        changes: dict[str, Any] = {
+            name: getattr(request, name)
+            for name in ("name", "kind", "required", "client_visible", "position")
+            if request.HasField(name)
+        }
+        if request.set_options:
+            changes["options"] = list(request.options)
+        f = await usecases.update_custom_field(
+            db=self._db,
+            actor=actor_from_pb(request.actor),
+            field_id=request.id,
+            changes_=changes,
+            cache=self._fields,
+        )
+        return _field_pb(f)
+
+    async def DeleteCustomField(self, request: pb.CustomFieldRequest, context: Context) -> pb.Nothing:
+        await usecases.delete_custom_field(
+            db=self._db, actor=actor_from_pb(request.actor), field_id=request.id, cache=self._fields
+        )
+        return pb.Nothing()
+
+    async def UpdateSubject(self, request: pb.UpdateSubjectRequest, context: Context) -> pb.Subject:
+        s = await usecases.update_subject(
+            db=self._db,
+            actor=actor_from_pb(request.actor),
+            subject_id=request.id,
+            name=request.name if request.HasField("name") else None,
+            **({"sla_plan_id": request.sla_plan_id or None} if request.HasField("sla_plan_id") else {}),
+        )
+        return pb.Subject(id=s.id, name=s.name, sla_plan_id=s.sla_plan_id or 0)
+
+    async def DeleteSubject(self, request: pb.SubjectRequest, context: Context) -> pb.Nothing:
+        await usecases.delete_subject(db=self._db, actor=actor_from_pb(request.actor), subject_id=request.id)
+        return pb.Nothing()
+
+    async def GetCounters(self, request: pb.CountersRequest, context: Context) -> pb.Counters:
+        found = await usecases.counters(db=self._db, actor=actor_from_pb(request.actor))
+        return pb.Counters(**found)
+
+    async def RenderMarkdown(
+        self, request: pb.RenderMarkdownRequest, context: Context
+    ) -> pb.RenderMarkdownResponse:
+        return pb.RenderMarkdownResponse(html=usecases.render_markdown(request.text))

@@ -25,11 +25,12 @@ from helpdesk_tickets.domain import (
     Subject,
     Ticket,
 )
+from helpdesk_tickets.fields import CustomField
 
 _COLUMNS = (
     "id, ref, subject, subject_id, body, priority, state, unit_id, assignee_ids, author_id,"
     " client_id, locked_by, done_by, deadline, source, version, created_at, updated_at,"
-    " sla_plan_id, sla_state, author_unit_ids, client_group_id"
+    " sla_plan_id, sla_state, author_unit_ids, client_group_id, custom_fields"
 )
 
 
@@ -73,6 +74,7 @@ def _ticket(row: asyncpg.Record) -> Ticket:
         sla_state=row["sla_state"],
         author_unit_ids=list(row["author_unit_ids"]),
         client_group_id=row["client_group_id"],
+        custom_fields=orjson.loads(row["custom_fields"]),
     )
 
 
@@ -161,7 +163,8 @@ async def save_ticket(conn: asyncpg.Connection, t: Ticket) -> Ticket:
         f"""
         UPDATE tickets SET subject = $2, subject_id = $3, body = $4, priority = $5, state = $6,
                unit_id = $7, assignee_ids = $8::bigint[], locked_by = $9, done_by = $10,
-               sla_plan_id = $11, done_at = CASE WHEN $6 = 'done' THEN COALESCE(done_at, now())
+               sla_plan_id = $11, custom_fields = $14::jsonb, deadline = $15,
+               done_at = CASE WHEN $6 = 'done' THEN COALESCE(done_at, now())
                                                  ELSE NULL END,
                search = CASE WHEN subject = $2 AND body = $4 THEN search
                              ELSE {_SEARCH.format(s="$12", b="$13")} || comments_search END,
@@ -182,6 +185,8 @@ async def save_ticket(conn: asyncpg.Connection, t: Ticket) -> Ticket:
         t.sla_plan_id,
         search_text(t.subject),
         search_text(t.body),
+        orjson.dumps(t.custom_fields).decode(),
+        t.deadline,
     )
     return _ticket(row)
 
@@ -198,10 +203,16 @@ async def add_history(
     )
 
 
-async def history(conn: asyncpg.Connection, ticket_id: int) -> list[HistoryEntry]:
+async def history(
+    conn: asyncpg.Connection, ticket_id: int, *, after_id: int = 0, limit: int = 1000
+) -> list[HistoryEntry]:
+    """Oldest first, the entries after ``after_id`` (served by ``history_ticket_idx``)."""
     rows = await conn.fetch(
-        "SELECT id, at, actor_id, action, changes FROM history WHERE ticket_id = $1 ORDER BY id",
+        "SELECT id, at, actor_id, action, changes FROM history WHERE ticket_id = $1 AND id > $2"
+        " ORDER BY id LIMIT $3",
         ticket_id,
+        after_id,
+        limit,
     )
     return [
         HistoryEntry(
@@ -243,6 +254,95 @@ async def insert_subject(conn: asyncpg.Connection, name: str, sla_plan_id: int |
     return Subject(id=row["id"], name=row["name"], sla_plan_id=row["sla_plan_id"]) if row else None
 
 
+async def update_subject(
+    conn: asyncpg.Connection, subject_id: int, name: str, sla_plan_id: int | None
+) -> Subject | None:
+    """Raises asyncpg.UniqueViolationError when the name is taken; None when no such subject."""
+    row = await conn.fetchrow(
+        "UPDATE subjects SET name = $2, sla_plan_id = $3 WHERE id = $1 RETURNING id, name, sla_plan_id",
+        subject_id,
+        name,
+        sla_plan_id,
+    )
+    return Subject(id=row["id"], name=row["name"], sla_plan_id=row["sla_plan_id"]) if row else None
+
+
+async def delete_subject(conn: asyncpg.Connection, subject_id: int) -> bool:
+    """Tickets keep their subject's text (and its id, now pointing nowhere)."""
+    deleted = await conn.fetchval("DELETE FROM subjects WHERE id = $1 RETURNING id", subject_id)
+    return deleted is not None
+
+
+# --- custom fields ----------------------------------------------------------------------
+
+_FIELD = "id, name, kind, options, required, client_visible, position"
+
+
+def _field(r: asyncpg.Record) -> CustomField:
+    return CustomField(
+        id=r["id"],
+        name=r["name"],
+        kind=r["kind"],
+        options=tuple(r["options"]),
+        required=r["required"],
+        client_visible=r["client_visible"],
+        position=r["position"],
+    )
+
+
+async def custom_fields(conn: asyncpg.Connection) -> list[CustomField]:
+    """The live (not deleted) definitions, by position then id."""
+    rows = await conn.fetch(
+        f"SELECT {_FIELD} FROM custom_fields WHERE deleted_at IS NULL ORDER BY position, id"
+    )
+    return [_field(r) for r in rows]
+
+
+async def custom_field_for_update(conn: asyncpg.Connection, field_id: int) -> CustomField | None:
+    row = await conn.fetchrow(
+        f"SELECT {_FIELD} FROM custom_fields WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", field_id
+    )
+    return _field(row) if row else None
+
+
+async def insert_custom_field(conn: asyncpg.Connection, f: CustomField) -> CustomField:
+    row = await conn.fetchrow(
+        "INSERT INTO custom_fields (name, kind, options, required, client_visible, position)"
+        f" VALUES ($1, $2, $3::text[], $4, $5, $6) RETURNING {_FIELD}",
+        f.name,
+        f.kind,
+        list(f.options),
+        f.required,
+        f.client_visible,
+        f.position,
+    )
+    return _field(row)
+
+
+async def save_custom_field(conn: asyncpg.Connection, f: CustomField) -> CustomField:
+    row = await conn.fetchrow(
+        "UPDATE custom_fields SET name = $2, kind = $3, options = $4::text[], required = $5,"
+        f" client_visible = $6, position = $7 WHERE id = $1 RETURNING {_FIELD}",
+        f.id,
+        f.name,
+        f.kind,
+        list(f.options),
+        f.required,
+        f.client_visible,
+        f.position,
+    )
+    return _field(row)
+
+
+async def delete_custom_field(conn: asyncpg.Connection, field_id: int) -> bool:
+    """Marks the field deleted; tickets keep their values (and history) as they were."""
+    deleted = await conn.fetchval(
+        "UPDATE custom_fields SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id",
+        field_id,
+    )
+    return deleted is not None
+
+
 # --- comments ---------------------------------------------------------------------------
 
 
@@ -271,7 +371,7 @@ async def insert_comment(
     return _comment(row)
 
 
-def _comment(r: asyncpg.Record) -> Comment:
+def _comment(r: asyncpg.Record, attached: tuple[Attachment, ...] = ()) -> Comment:
     return Comment(
         id=r["id"],
         ticket_id=r["ticket_id"],
@@ -279,16 +379,41 @@ def _comment(r: asyncpg.Record) -> Comment:
         body=r["body"],
         html=r["html"],
         created_at=r["created_at"],
+        attachments=attached,
     )
 
 
 async def comments(conn: asyncpg.Connection, ticket_id: int) -> list[Comment]:
+    """The ticket's comments, oldest first, each with its attachments (two queries)."""
     rows = await conn.fetch(
         "SELECT id, ticket_id, author_id, body, html, created_at FROM comments"
         " WHERE ticket_id = $1 ORDER BY id",
         ticket_id,
     )
-    return [_comment(r) for r in rows]
+    by_comment: dict[int, list[Attachment]] = {}
+    for a in await attachments(conn, ticket_id):
+        if a.comment_id is not None:
+            by_comment.setdefault(a.comment_id, []).append(a)
+    return [_comment(r, tuple(by_comment.get(r["id"], ()))) for r in rows]
+
+
+async def attachments_for_update(conn: asyncpg.Connection, attachment_ids: list[int]) -> list[Attachment]:
+    rows = await conn.fetch(
+        f"SELECT {_ATTACHMENT} FROM attachments WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+        attachment_ids,
+    )
+    return [_attachment(r) for r in rows]
+
+
+async def link_attachments(
+    conn: asyncpg.Connection, comment_id: int, attachment_ids: list[int]
+) -> list[Attachment]:
+    rows = await conn.fetch(
+        f"UPDATE attachments SET comment_id = $1 WHERE id = ANY($2::bigint[]) RETURNING {_ATTACHMENT}",
+        comment_id,
+        attachment_ids,
+    )
+    return sorted((_attachment(r) for r in rows), key=lambda a: a.id)
 
 
 async def commenter_ids(conn: asyncpg.Connection, ticket_id: int) -> list[int]:
@@ -477,7 +602,7 @@ async def list_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery) -> 
 
 # --- attachments ------------------------------------------------------------------------
 
-_ATTACHMENT = "id, ticket_id, storage_key, filename, content_type, size, author_id, created_at"
+_ATTACHMENT = "id, ticket_id, storage_key, filename, content_type, size, author_id, created_at, comment_id"
 
 
 def _attachment(r: asyncpg.Record) -> Attachment:
@@ -545,7 +670,7 @@ async def due_recurring(conn: asyncpg.Connection, *, now: datetime, limit: int) 
     """Due schedules, row-locked; those another replica is running are skipped."""
     rows = await conn.fetch(
         "SELECT id, author, template, schedule, next_run_at FROM recurring_tickets"
-        " WHERE next_run_at <= $1 ORDER BY next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        " WHERE next_run_at <= $1 AND active ORDER BY next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED",
         now,
         limit,
     )
@@ -565,3 +690,90 @@ async def set_next_run(conn: asyncpg.Connection, recurring_id: int, next_run_at:
     await conn.execute(
         "UPDATE recurring_tickets SET next_run_at = $2 WHERE id = $1", recurring_id, next_run_at
     )
+
+
+_RECURRING = "id, author, template, schedule, next_run_at, active, created_at"
+
+
+def _recurring(r: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "author": orjson.loads(r["author"]),
+        "template": orjson.loads(r["template"]),
+        "schedule": orjson.loads(r["schedule"]),
+        "next_run_at": r["next_run_at"],
+        "active": r["active"],
+        "created_at": r["created_at"],
+    }
+
+
+async def recurring_list(conn: asyncpg.Connection, author_id: int | None) -> list[dict[str, Any]]:
+    """All recurring tickets (``author_id`` None) or those one user set up, oldest first."""
+    rows = await conn.fetch(
+        f"SELECT {_RECURRING} FROM recurring_tickets"
+        " WHERE $1::bigint IS NULL OR (author->>'user_id')::bigint = $1 ORDER BY id",
+        author_id,
+    )
+    return [_recurring(r) for r in rows]
+
+
+async def recurring_for_update(conn: asyncpg.Connection, recurring_id: int) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT {_RECURRING} FROM recurring_tickets WHERE id = $1 FOR UPDATE", recurring_id
+    )
+    return _recurring(row) if row else None
+
+
+async def set_recurring_active(
+    conn: asyncpg.Connection, recurring_id: int, active: bool, next_run_at: datetime | None
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        f"UPDATE recurring_tickets SET active = $2, next_run_at = $3 WHERE id = $1 RETURNING {_RECURRING}",
+        recurring_id,
+        active,
+        next_run_at,
+    )
+    return _recurring(row)
+
+
+async def delete_recurring(conn: asyncpg.Connection, recurring_id: int) -> None:
+    await conn.execute("DELETE FROM recurring_tickets WHERE id = $1", recurring_id)
+
+
+# --- dashboard counters -----------------------------------------------------------------
+
+
+async def counters(conn: asyncpg.Connection, actor: Actor) -> dict[str, int]:
+    """Counts over the actor's inbox (open tickets: new, in work), visibility in SQL.
+
+    Like the lists, each visibility alternative is its own indexed branch; their ids are
+    UNIONed (a ticket matching two alternatives counts once) and counted in one pass.
+    """
+    p = _Params()
+    me = p(actor.user_id)
+    terms = _visible(actor, p, received_only=not actor.is_client)
+    open_ = "state IN ('new', 'in_work')"
+    counts = (
+        "count(*) FILTER (WHERE state = 'new') AS new,"
+        " count(*) FILTER (WHERE state = 'in_work') AS in_work,"
+        f" count(*) FILTER (WHERE state = 'in_work' AND locked_by = {me}) AS mine,"
+        " count(*) FILTER (WHERE sla_state = 'warning') AS sla_warning,"
+        " count(*) FILTER (WHERE sla_state = 'breached') AS sla_breached"
+    )
+    if terms is None or len(terms) == 1:
+        condition = open_ if terms is None else f"{terms[0]} AND {open_}"
+        sql = f"SELECT {counts} FROM tickets WHERE {condition}"
+    else:
+        # Each branch brings the counted columns along, so no second lookup by id is needed;
+        # UNION (not ALL) still counts a ticket matching two alternatives once.
+        # Array branches read their GIN index and filter: "state || ''" keeps the planner from
+        # ANDing in tickets_open_idx, i.e. every open ticket's entry (300,000 at a million).
+        no_index = "(state || '') IN ('new', 'in_work')"
+        branches = " UNION ".join(
+            f"SELECT id, state, locked_by, sla_state FROM tickets WHERE {term}"
+            f" AND {no_index if ('@>' in term or '&&' in term) else open_}"
+            for term in terms
+        )
+        sql = f"SELECT {counts} FROM ({branches}) u"
+    row = await conn.fetchrow(sql, *p.values)
+    return {k: int(row[k]) for k in ("new", "in_work", "mine", "sla_warning", "sla_breached")}

@@ -15,7 +15,7 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
@@ -28,7 +28,7 @@ import orjson
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.errors import FieldError
 from helpdesk_kit.logs import get_logger
-from helpdesk_tickets import events, files, markup, store
+from helpdesk_tickets import events, fields, files, markup, store
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import (
     BOXES,
@@ -54,9 +54,12 @@ from helpdesk_tickets.domain import (
     judge,
 )
 from helpdesk_tickets.errors import (
+    FieldNotFound,
     InvalidTicket,
     NotAllowed,
+    RecurringNotFound,
     StaleTicket,
+    SubjectNotFound,
     TicketNotFound,
     WrongState,
 )
@@ -93,6 +96,29 @@ class SettingsCache:
         self._at = -1e9
 
 
+class FieldsCache:
+    """The live custom field definitions, re-read at most every ``ttl`` seconds, at once
+    after a change through this replica, and when a request names a field not cached."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self._ttl = ttl
+        self._value: dict[int, fields.CustomField] = {}
+        self._at = -1e9
+
+    async def get(self, db: Database, *, wanted: Iterable[str] = ()) -> dict[int, fields.CustomField]:
+        stale = time.monotonic() - self._at > self._ttl
+        ids = {fields.field_id(k) for k in wanted} - {None}
+        if stale or not ids <= self._value.keys():
+            async with db.unit_of_work() as uow:
+                found = await store.custom_fields(uow.conn)
+            self._value = {f.id: f for f in found}
+            self._at = time.monotonic()
+        return self._value
+
+    def forget(self) -> None:
+        self._at = -1e9
+
+
 def _check(verdict: Verdict, action: Action, t: Ticket) -> None:
     if verdict is Verdict.ALLOWED:
         return
@@ -114,7 +140,15 @@ async def create_ticket(
     new: NewTicket,
     idempotency_key: str | None,
     settings: SettingsCache | None = None,
+    custom: FieldsCache | None = None,
 ) -> Ticket:
+    defs = await (custom or FieldsCache()).get(db, wanted=new.custom_fields)
+    new = replace(
+        new,
+        custom_fields=fields.apply_values(
+            defs, new.custom_fields, current={}, is_client=actor.is_client, creating=True
+        ),
+    )
     if new.subject_id:
         async with db.unit_of_work() as uow:
             subject = await store.subject_by_id(uow.conn, new.subject_id)
@@ -166,12 +200,71 @@ async def get_ticket(*, db: Database, actor: Actor, ticket_id: int) -> Ticket:
     return ticket
 
 
-async def ticket_history(*, db: Database, actor: Actor, ticket_id: int) -> list[HistoryEntry]:
+async def ticket_history(
+    *, db: Database, actor: Actor, ticket_id: int, custom: FieldsCache | None = None
+) -> list[HistoryEntry]:
+    """The first 1000 entries, oldest first (see ``history_page``)."""
+    entries, _ = await history_page(db=db, actor=actor, ticket_id=ticket_id, custom=custom)
+    return entries
+
+
+async def history_page(
+    *,
+    db: Database,
+    actor: Actor,
+    ticket_id: int,
+    limit: int = 1000,
+    cursor: str | None = None,
+    custom: FieldsCache | None = None,
+) -> tuple[list[HistoryEntry], str | None]:
+    """A page of the history, oldest first, and the cursor of the next page (None: last).
+    Clients do not see changes of custom fields that are not shown to them."""
+    if not 1 <= limit <= 1000:
+        raise InvalidTicket("Bad page.", errors=[FieldError("limit", "between 1 and 1000")])
+    after_id = _decode_history_cursor(cursor) if cursor else 0
     async with db.unit_of_work() as uow:
         ticket = await store.ticket_by_id(uow.conn, ticket_id)
         if ticket is None or not can_see(actor, ticket):
             raise TicketNotFound()
-        return await store.history(uow.conn, ticket_id)
+        entries = await store.history(uow.conn, ticket_id, after_id=after_id, limit=limit + 1)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    next_cursor = _encode_history_cursor(entries[-1].id) if more else None
+    if actor.is_client:
+        defs = await (custom or FieldsCache()).get(db)
+        entries = [e for e in (_client_entry(e, defs) for e in entries) if e is not None]
+    return entries, next_cursor
+
+
+def _client_entry(e: HistoryEntry, defs: dict[int, fields.CustomField]) -> HistoryEntry | None:
+    """The entry without changes of fields hidden from clients; None when nothing is left."""
+    hidden = [
+        k
+        for k in e.changes
+        if k.startswith("custom_fields.")
+        and not ((f := defs.get(fields.field_id(k[14:]) or 0)) is not None and f.client_visible)
+    ]
+    if not hidden:
+        return e
+    if len(hidden) == len(e.changes):
+        return None
+    return replace(e, changes={k: v for k, v in e.changes.items() if k not in hidden})
+
+
+def _encode_history_cursor(entry_id: int) -> str:
+    return base64.urlsafe_b64encode(f"h{entry_id}".encode()).decode().rstrip("=")
+
+
+def _decode_history_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("h") or not raw[1:].isascii() or not raw[1:].isdigit() or len(raw) > 19:
+            raise ValueError(raw)
+        return int(raw[1:])
+    except ValueError as exc:
+        raise InvalidTicket(
+            "Bad cursor.", errors=[FieldError("cursor", "not a cursor of this history")]
+        ) from exc
 
 
 # --- the state machine ------------------------------------------------------------------
@@ -279,11 +372,36 @@ class Edit:
     subject_id: int | None = None
     body: str | None = None
     priority: Priority | None = None
+    custom_fields: dict[str, object] | None = None  # {"<field id>": value | None (clear)}
+    deadline: datetime | None = None
+    clear_deadline: bool = False
+
+
+def _with_deadline_and_values(
+    t: Ticket, change: Edit, defs: dict[int, fields.CustomField], actor: Actor
+) -> Ticket:
+    if change.clear_deadline:
+        t = replace(t, deadline=None)
+    elif change.deadline is not None:
+        t = replace(t, deadline=change.deadline)
+    if change.custom_fields:
+        values = fields.apply_values(
+            defs, change.custom_fields, current=t.custom_fields, is_client=actor.is_client, creating=False
+        )
+        t = replace(t, custom_fields=values)
+    return t
 
 
 async def edit(
-    *, db: Database, actor: Actor, ticket_id: int, change: Edit, expected_version: int | None = None
+    *,
+    db: Database,
+    actor: Actor,
+    ticket_id: int,
+    change: Edit,
+    expected_version: int | None = None,
+    custom: FieldsCache | None = None,
 ) -> Ticket:
+    defs = await (custom or FieldsCache()).get(db, wanted=change.custom_fields or ())
     async with db.unit_of_work() as uow:
         before = await store.ticket_for_update(uow.conn, ticket_id)
         if before is None:
@@ -306,6 +424,7 @@ async def edit(
             after = replace(after, body=change.body)
         if change.priority is not None:
             after = replace(after, priority=change.priority)
+        after = _with_deadline_and_values(after, change, defs, actor)
         NewTicket(
             subject=after.subject,
             body=after.body,
@@ -316,6 +435,7 @@ async def edit(
             source=after.source,
         ).checked(actor=actor, known_units={after.unit_id})
         diff = changes(before, after, EDIT_FIELDS)
+        diff.update(fields.value_changes(before.custom_fields, after.custom_fields))
         if not diff:
             return before
         saved = await store.save_ticket(uow.conn, after)
@@ -343,23 +463,56 @@ async def delete(*, db: Database, actor: Actor, ticket_id: int, blobs: BlobStore
 # --- comments ---------------------------------------------------------------------------
 
 
-async def add_comment(*, db: Database, actor: Actor, ticket_id: int, body: str) -> Comment:
-    if not body.strip() or len(body) > MAX_COMMENT:
+MAX_COMMENT_FILES = 20
+
+
+async def _claim_attachments(
+    conn: asyncpg.Connection, actor: Actor, ticket_id: int, attachment_ids: list[int]
+) -> None:
+    """Each file must be this caller's upload to this ticket, not yet on a comment."""
+    found = {a.id: a for a in await store.attachments_for_update(conn, attachment_ids)}
+    for attachment_id in attachment_ids:
+        a = found.get(attachment_id)
+        if a is None or a.ticket_id != ticket_id or a.author_id != actor.user_id:
+            problem = "no such file uploaded by you to this ticket"
+        elif a.comment_id is not None:
+            problem = "already on another comment"
+        else:
+            continue
         raise InvalidTicket(
-            "The comment is not valid.",
-            errors=[FieldError("body", f"between 1 and {MAX_COMMENT} characters")],
+            "The comment is not valid.", errors=[FieldError("attachment_ids", f"{attachment_id}: {problem}")]
         )
+
+
+async def add_comment(
+    *, db: Database, actor: Actor, ticket_id: int, body: str, attachment_ids: list[int] | None = None
+) -> Comment:
+    """A comment needs words or at least one file (uploaded before, by the same caller)."""
+    files_ = list(attachment_ids or [])
+    errors = []
+    if len(body) > MAX_COMMENT or (not body.strip() and not files_):
+        errors.append(FieldError("body", f"between 1 and {MAX_COMMENT} characters, or attach a file"))
+    if len(set(files_)) != len(files_) or len(files_) > MAX_COMMENT_FILES:
+        errors.append(FieldError("attachment_ids", f"distinct, at most {MAX_COMMENT_FILES}"))
+    if errors:
+        raise InvalidTicket("The comment is not valid.", errors=errors)
     async with db.unit_of_work() as uow:
         ticket = await store.ticket_for_update(uow.conn, ticket_id)
         if ticket is None:
             raise TicketNotFound()
         _check(judge(actor, ticket, Action.COMMENT), Action.COMMENT, ticket)
+        if files_:
+            await _claim_attachments(uow.conn, actor, ticket_id, files_)
         previous = await store.commenter_ids(uow.conn, ticket_id)
         comment = await store.insert_comment(uow.conn, ticket_id, actor.user_id, body, markup.render(body))
+        if files_:
+            linked = await store.link_attachments(uow.conn, comment.id, files_)
+            comment = replace(comment, attachments=tuple(linked))
         saved = await store.save_ticket(uow.conn, ticket)
-        await store.add_history(
-            uow.conn, ticket_id, actor.user_id, "commented", {"comment_id": [None, comment.id]}
-        )
+        diff: dict[str, Any] = {"comment_id": [None, comment.id]}
+        if files_:
+            diff["attachment_ids"] = [None, sorted(files_)]
+        await store.add_history(uow.conn, ticket_id, actor.user_id, "commented", diff)
         await uow.record_event(*events.ticket_commented(saved, actor, comment, previous))
         await uow.commit()
     return comment
@@ -385,7 +538,7 @@ def decode_cursor(cursor: str) -> tuple[object, int]:
     try:
         raw = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         value, ticket_id = raw
-        if not isinstance(ticket_id, int):
+        if not isinstance(ticket_id, int) or not 0 <= ticket_id < 2**63:
             raise ValueError
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
@@ -755,3 +908,170 @@ async def run_recurring(*, db: Database, now: datetime, batch: int = 100) -> lis
             await uow.commit()
         if len(due) < batch:
             return made
+
+
+def _recurring_owner(actor: Actor, row: dict[str, Any]) -> bool:
+    return actor.is_admin or row["author"]["user_id"] == actor.user_id
+
+
+async def list_recurring(*, db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """Admins see every recurring ticket, staff the ones they set up, clients none (403)."""
+    if not is_staff(actor) and not (actor.is_admin and not actor.is_client):
+        raise NotAllowed("Only staff have recurring tickets.")
+    async with db.unit_of_work() as uow:
+        return await store.recurring_list(uow.conn, None if actor.is_admin else actor.user_id)
+
+
+async def _recurring_to_change(uow: UnitOfWork, actor: Actor, recurring_id: int) -> dict[str, Any]:
+    if actor.is_client:
+        raise NotAllowed("Only staff have recurring tickets.")
+    row = await store.recurring_for_update(uow.conn, recurring_id)
+    if row is None or not _recurring_owner(actor, row):
+        raise RecurringNotFound()
+    return row
+
+
+async def set_recurring_active(
+    *, db: Database, actor: Actor, recurring_id: int, active: bool, now: datetime
+) -> dict[str, Any]:
+    """Pause (no runs) or resume (next run after ``now``; paused runs are not replayed)."""
+    async with db.unit_of_work() as uow:
+        row = await _recurring_to_change(uow, actor, recurring_id)
+        if row["active"] == active:
+            return row
+        next_run = _schedule_from(row["schedule"]).next_after(now) if active else row["next_run_at"]
+        saved = await store.set_recurring_active(uow.conn, recurring_id, active, next_run)
+        await uow.commit()
+    return saved
+
+
+async def delete_recurring(*, db: Database, actor: Actor, recurring_id: int) -> None:
+    async with db.unit_of_work() as uow:
+        await _recurring_to_change(uow, actor, recurring_id)
+        await store.delete_recurring(uow.conn, recurring_id)
+        await uow.commit()
+
+
+# --- subjects: change and delete (admin) ------------------------------------------------
+
+
+_UNSET: Any = object()
+
+
+async def update_subject(
+    *, db: Database, actor: Actor, subject_id: int, name: str | None, sla_plan_id: Any = _UNSET
+) -> Subject:
+    """Renames and/or sets the SLA plan (None = none) of a subject; tickets filed with it
+    keep the text and plan they got then."""
+    if not actor.is_admin or actor.is_client:
+        raise NotAllowed("Only admins manage subjects.")
+    async with db.unit_of_work() as uow:
+        current = await store.subject_by_id(uow.conn, subject_id)
+        if current is None:
+            raise SubjectNotFound()
+        new_name = current.name if name is None else name.strip()
+        if not new_name or len(new_name) > 255:
+            raise InvalidTicket(
+                "The subject is not valid.", errors=[FieldError("name", "1 to 255 characters")]
+            )
+        plan = current.sla_plan_id if sla_plan_id is _UNSET else sla_plan_id
+        try:
+            saved = await store.update_subject(uow.conn, subject_id, new_name, plan)
+        except asyncpg.UniqueViolationError as exc:
+            raise InvalidTicket(
+                "The subject is not valid.", errors=[FieldError("name", "already exists")]
+            ) from exc
+        if saved is None:
+            raise SubjectNotFound()
+        await uow.commit()
+    return saved
+
+
+async def delete_subject(*, db: Database, actor: Actor, subject_id: int) -> None:
+    if not actor.is_admin or actor.is_client:
+        raise NotAllowed("Only admins manage subjects.")
+    async with db.unit_of_work() as uow:
+        if not await store.delete_subject(uow.conn, subject_id):
+            raise SubjectNotFound()
+        await uow.commit()
+
+
+# --- custom fields (admin defines; everyone reads what they may see) --------------------
+
+
+def _admin(actor: Actor) -> None:
+    if not actor.is_admin or actor.is_client:
+        raise NotAllowed("Only admins manage custom fields.")
+
+
+async def list_custom_fields(*, db: Database, actor: Actor) -> list[fields.CustomField]:
+    async with db.unit_of_work() as uow:
+        found = await store.custom_fields(uow.conn)
+    return [f for f in found if f.client_visible or not actor.is_client]
+
+
+async def create_custom_field(
+    *, db: Database, actor: Actor, field: fields.CustomField, cache: FieldsCache | None = None
+) -> fields.CustomField:
+    _admin(actor)
+    checked = field.checked()
+    async with db.unit_of_work() as uow:
+        saved = await store.insert_custom_field(uow.conn, checked)
+        await uow.commit()
+    if cache is not None:
+        cache.forget()
+    return saved
+
+
+async def update_custom_field(
+    *,
+    db: Database,
+    actor: Actor,
+    field_id: int,
+    changes_: dict[str, Any],
+    cache: FieldsCache | None = None,
+) -> fields.CustomField:
+    """``changes_`` holds any of name, kind, options, required, client_visible, position."""
+    _admin(actor)
+    async with db.unit_of_work() as uow:
+        current = await store.custom_field_for_update(uow.conn, field_id)
+        if current is None:
+            raise FieldNotFound()
+        if "options" in changes_:
+            changes_ = {**changes_, "options": tuple(changes_["options"])}
+        checked = replace(current, **changes_).checked()
+        saved = await store.save_custom_field(uow.conn, checked)
+        await uow.commit()
+    if cache is not None:
+        cache.forget()
+    return saved
+
+
+async def delete_custom_field(
+    *, db: Database, actor: Actor, field_id: int, cache: FieldsCache | None = None
+) -> None:
+    _admin(actor)
+    async with db.unit_of_work() as uow:
+        if not await store.delete_custom_field(uow.conn, field_id):
+            raise FieldNotFound()
+        await uow.commit()
+    if cache is not None:
+        cache.forget()
+
+
+# --- dashboard counters, Markdown preview -----------------------------------------------
+
+
+async def counters(*, db: Database, actor: Actor) -> dict[str, int]:
+    """new, in_work, mine (in work, locked by me), sla_warning, sla_breached over the inbox."""
+    async with db.unit_of_work() as uow:
+        return await store.counters(uow.conn, actor)
+
+
+def render_markdown(text: str) -> str:
+    """The comments' renderer and sanitiser, for the comment box's preview."""
+    if len(text) > MAX_COMMENT:
+        raise InvalidTicket(
+            "The text is too long.", errors=[FieldError("text", f"at most {MAX_COMMENT} characters")]
+        )
+    return markup.render(text)

@@ -15,11 +15,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import AwareDatetime, Field
 
-from helpdesk_gateway.api import tickets_admin, tickets_files
+from helpdesk_gateway.api import tickets_admin, tickets_fields, tickets_files
 from helpdesk_gateway.api.shapes import Strict, clients, page, ts
+from helpdesk_gateway.api.tickets_names import names, subset
 from helpdesk_gateway.auth import CallerDep
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
+# Included first: "/tickets/counters" must match before "/tickets/{ticket_id}".
+router.include_router(tickets_fields.router)
 router.include_router(tickets_admin.router)
 router.include_router(tickets_files.router)
 
@@ -43,6 +46,7 @@ class TicketIn(Strict):
     assignee_ids: list[int] = Field(default_factory=list, max_length=100)
     client_id: int | None = Field(default=None, gt=0)
     deadline: AwareDatetime | None = None
+    custom_fields: dict[str, Any] = Field(default_factory=dict, max_length=200)
 
 
 class TicketPatch(Strict):
@@ -50,6 +54,8 @@ class TicketPatch(Strict):
     subject_id: int | None = Field(default=None, gt=0)
     body: str | None = Field(default=None, max_length=100_000)
     priority: Literal["low", "normal", "high"] | None = None
+    custom_fields: dict[str, Any] | None = Field(default=None, max_length=200)  # value null = clear
+    deadline: AwareDatetime | None = None  # explicit null = no deadline any more
 
 
 class ForwardIn(Strict):
@@ -59,10 +65,21 @@ class ForwardIn(Strict):
 
 
 class CommentIn(Strict):
-    body: str = Field(min_length=1, max_length=50_000)
+    body: str = Field(default="", max_length=50_000)  # may be empty when files are attached
+    attachment_ids: list[Annotated[int, Field(gt=0, lt=2**63)]] = Field(default_factory=list, max_length=20)
 
 
-def ticket_out(t: t_pb.Ticket) -> dict[str, Any]:
+def _people(t: t_pb.Ticket) -> list[int]:
+    return [t.author_id, t.client_id, *t.assignee_ids, t.locked_by, t.done_by]
+
+
+def _timestamp(value: Any) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def ticket_out(t: t_pb.Ticket, all_names: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "id": t.id,
         "number": t.number,
@@ -85,6 +102,8 @@ def ticket_out(t: t_pb.Ticket) -> dict[str, Any]:
         "created_at": ts(t.created_at),
         "updated_at": ts(t.updated_at),
         "allowed_actions": list(t.allowed_actions),
+        "custom_fields": orjson.loads(t.custom_fields_json or "{}"),
+        "names": subset(all_names or {}, _people(t)),
     }
 
 
@@ -102,9 +121,9 @@ def expected_version(if_match: str | None) -> int:
     return -1
 
 
-def _with_etag(t: t_pb.Ticket, response: Response) -> dict[str, Any]:
+async def _with_etag(t: t_pb.Ticket, request: Request, response: Response) -> dict[str, Any]:
     response.headers["ETag"] = etag(t)
-    return ticket_out(t)
+    return ticket_out(t, await names(request, _people(t)))
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -119,10 +138,7 @@ async def create_ticket(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
-    deadline = None
-    if body.deadline is not None:
-        deadline = Timestamp()
-        deadline.FromDatetime(body.deadline)
+    deadline = _timestamp(body.deadline) if body.deadline is not None else None
     ticket = await clients(request).tickets.CreateTicket(
         t_pb.CreateTicketRequest(
             actor=caller.as_actor(),
@@ -136,10 +152,11 @@ async def create_ticket(
             idempotency_key=idempotency_key or "",
             source="api",
             deadline=deadline,
+            custom_fields_json=orjson.dumps(body.custom_fields).decode() if body.custom_fields else "",
         )
     )
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return _with_etag(ticket, response)
+    return await _with_etag(ticket, request, response)
 
 
 @router.get("/tickets", response_model=None)
@@ -174,7 +191,10 @@ async def list_tickets(
             cursor=cursor or "",
         )
     )
-    return page([ticket_out(t) for t in resp.tickets], resp.next_cursor or None)
+    all_names = await names(request, [i for t in resp.tickets for i in _people(t)])
+    out = page([ticket_out(t, all_names) for t in resp.tickets], resp.next_cursor or None)
+    out["names"] = all_names
+    return out
 
 
 @router.get("/tickets/{ticket_id}", response_model=None)
@@ -184,7 +204,7 @@ async def get_ticket(
     ticket = await clients(request).tickets.GetTicket(
         t_pb.GetTicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
     )
-    return _with_etag(ticket, response)
+    return await _with_etag(ticket, request, response)
 
 
 @router.patch("/tickets/{ticket_id}", response_model=None)
@@ -205,9 +225,12 @@ async def edit_ticket(
             body=body.body,
             priority=PRIORITY_PB[body.priority] if body.priority else t_pb.PRIORITY_UNSPECIFIED,
             expected_version=expected_version(if_match),
+            custom_fields_json=orjson.dumps(body.custom_fields).decode() if body.custom_fields else "",
+            deadline=_timestamp(body.deadline) if body.deadline is not None else None,
+            clear_deadline="deadline" in body.model_fields_set and body.deadline is None,
         )
     )
-    return _with_etag(ticket, response)
+    return await _with_etag(ticket, request, response)
 
 
 @router.delete("/tickets/{ticket_id}", response_model=None, status_code=204)
@@ -229,7 +252,7 @@ async def _transition(
             expected_version=expected_version(if_match),
         )
     )
-    return _with_etag(ticket, response)
+    return await _with_etag(ticket, request, response)
 
 
 @router.post("/tickets/{ticket_id}/lock", response_model=None)
@@ -279,13 +302,19 @@ async def forward(
             expected_version=expected_version(if_match),
         )
     )
-    return _with_etag(ticket, response)
+    return await _with_etag(ticket, request, response)
 
 
 @router.get("/tickets/{ticket_id}/history", response_model=None)
-async def history(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+async def history(
+    ticket_id: int,
+    caller: CallerDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
     resp = await clients(request).tickets.GetHistory(
-        t_pb.TicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
+        t_pb.TicketRequest(actor=caller.as_actor(), ticket_id=ticket_id, limit=limit, cursor=cursor or "")
     )
     items = [
         {
@@ -297,7 +326,9 @@ async def history(ticket_id: int, caller: CallerDep, request: Request) -> dict[s
         }
         for e in resp.entries
     ]
-    return page(items)
+    out = page(items, resp.next_cursor or None)
+    out["names"] = await names(request, [e.actor_id for e in resp.entries])
+    return out
 
 
 def comment_out(c: t_pb.Comment) -> dict[str, Any]:
@@ -308,7 +339,11 @@ def comment_out(c: t_pb.Comment) -> dict[str, Any]:
         "body": c.body,
         "html": c.html,
         "created_at": ts(c.created_at),
-        "attachment_ids": [],
+        "attachments": [
+            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in c.attachments
+        ],
+        "attachment_ids": [a.id for a in c.attachments],
     }
 
 
@@ -317,12 +352,16 @@ async def list_comments(ticket_id: int, caller: CallerDep, request: Request) -> 
     resp = await clients(request).tickets.ListComments(
         t_pb.TicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
     )
-    return page([comment_out(c) for c in resp.comments])
+    out = page([comment_out(c) for c in resp.comments])
+    out["names"] = await names(request, [c.author_id for c in resp.comments])
+    return out
 
 
 @router.post("/tickets/{ticket_id}/comments", response_model=None, status_code=201)
 async def add_comment(ticket_id: int, body: CommentIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     c = await clients(request).tickets.AddComment(
-        t_pb.AddCommentRequest(actor=caller.as_actor(), ticket_id=ticket_id, body=body.body)
+        t_pb.AddCommentRequest(
+            actor=caller.as_actor(), ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids
+        )
     )
     return comment_out(c)

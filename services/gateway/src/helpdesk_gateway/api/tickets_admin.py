@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import ORJSONResponse
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import Field
@@ -20,6 +20,15 @@ router = APIRouter(default_response_class=ORJSONResponse)
 class SubjectIn(Strict):
     name: str = Field(min_length=1, max_length=255)
     sla_plan_id: int | None = Field(default=None, gt=0)
+
+
+class SubjectPatch(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    sla_plan_id: int | None = Field(default=None, gt=0)  # explicit null = no plan
+
+
+class RecurringPatch(Strict):
+    active: bool
 
 
 class TicketSettingsIn(Strict):
@@ -48,6 +57,24 @@ async def create_subject(body: SubjectIn, caller: CallerDep, request: Request) -
         t_pb.CreateSubjectRequest(actor=caller.as_actor(), name=body.name, sla_plan_id=body.sla_plan_id or 0)
     )
     return subject_out(s)
+
+
+@router.patch("/subjects/{subject_id}", response_model=None)
+async def update_subject(
+    subject_id: int, body: SubjectPatch, caller: CallerDep, request: Request
+) -> dict[str, Any]:
+    req = t_pb.UpdateSubjectRequest(actor=caller.as_actor(), id=subject_id)
+    if body.name is not None:
+        req.name = body.name
+    if "sla_plan_id" in body.model_fields_set:
+        req.sla_plan_id = body.sla_plan_id or 0
+    return subject_out(await clients(request).tickets.UpdateSubject(req))
+
+
+@router.delete("/subjects/{subject_id}", response_model=None, status_code=204)
+async def delete_subject(subject_id: int, caller: CallerDep, request: Request) -> Response:
+    await clients(request).tickets.DeleteSubject(t_pb.SubjectRequest(actor=caller.as_actor(), id=subject_id))
+    return Response(status_code=204)
 
 
 @router.get("/settings/tickets", response_model=None)
@@ -107,3 +134,47 @@ async def create_recurring(body: RecurringIn, caller: CallerDep, request: Reques
         )
     )
     return {"id": resp.id, "next_run_at": ts(resp.next_run_at)}
+
+
+def recurring_out(r: t_pb.RecurringTicket) -> dict[str, Any]:
+    """The template and schedule both nested and flattened (``subject``, ``kind``, ``at`` ...
+    at the top level, as the create body has them); ``at`` as HH:MM."""
+    template: dict[str, Any] = orjson.loads(r.template_json or "{}")
+    schedule: dict[str, Any] = orjson.loads(r.schedule_json or "{}")
+    if isinstance(schedule.get("at"), str):
+        schedule["at"] = schedule["at"][:5]
+    return {
+        **template,
+        **schedule,
+        "id": r.id,
+        "author_id": r.author_id,
+        "template": template,
+        "schedule": schedule,
+        "next_run_at": ts(r.next_run_at),
+        "active": r.active,
+        "created_at": ts(r.created_at),
+    }
+
+
+@router.get("/recurring-tickets", response_model=None)
+async def list_recurring(caller: CallerDep, request: Request) -> dict[str, Any]:
+    resp = await clients(request).tickets.ListRecurring(t_pb.ListRecurringRequest(actor=caller.as_actor()))
+    return page([recurring_out(r) for r in resp.items])
+
+
+@router.patch("/recurring-tickets/{recurring_id}", response_model=None)
+async def update_recurring(
+    recurring_id: int, body: RecurringPatch, caller: CallerDep, request: Request
+) -> dict[str, Any]:
+    r = await clients(request).tickets.UpdateRecurring(
+        t_pb.UpdateRecurringRequest(actor=caller.as_actor(), id=recurring_id, active=body.active)
+    )
+    return recurring_out(r)
+
+
+@router.delete("/recurring-tickets/{recurring_id}", response_model=None, status_code=204)
+async def delete_recurring(recurring_id: int, caller: CallerDep, request: Request) -> Response:
+    await clients(request).tickets.DeleteRecurring(
+        t_pb.RecurringRequest(actor=caller.as_actor(), id=recurring_id)
+    )
+    return Response(status_code=204)

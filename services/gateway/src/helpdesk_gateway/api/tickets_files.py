@@ -37,6 +37,7 @@ def attachment_out(a: t_pb.Attachment) -> dict[str, Any]:
         "size": a.size,
         "author_id": a.author_id,
         "created_at": ts(a.created_at),
+        "comment_id": a.comment_id or None,  # None = attached to the ticket itself
     }
 
 

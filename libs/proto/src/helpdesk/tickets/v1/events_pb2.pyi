@@ -247,6 +247,7 @@ class TicketCommented(_message.Message):
     COMMENT_ID_FIELD_NUMBER: _builtins.int
     COMMENT_BODY_FIELD_NUMBER: _builtins.int
     PREVIOUS_COMMENTER_IDS_FIELD_NUMBER: _builtins.int
+    ATTACHMENT_IDS_FIELD_NUMBER: _builtins.int
     actor_id: _builtins.int
     comment_id: _builtins.int
     comment_body: _builtins.str
@@ -261,6 +262,10 @@ class TicketCommented(_message.Message):
     def previous_commenter_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """who commented before this comment"""
 
+    @_builtins.property
+    def attachment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """files linked to this comment"""
+
     def __init__(
         self,
         *,
@@ -271,10 +276,11 @@ class TicketCommented(_message.Message):
         comment_id: _builtins.int = ...,
         comment_body: _builtins.str = ...,
         previous_commenter_ids: _abc.Iterable[_builtins.int] | None = ...,
+        attachment_ids: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at", "ticket", b"ticket"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_unit_ids", b"actor_unit_ids", "comment_body", b"comment_body", "comment_id", b"comment_id", "occurred_at", b"occurred_at", "previous_commenter_ids", b"previous_commenter_ids", "ticket", b"ticket"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_unit_ids", b"actor_unit_ids", "attachment_ids", b"attachment_ids", "comment_body", b"comment_body", "comment_id", b"comment_id", "occurred_at", b"occurred_at", "previous_commenter_ids", b"previous_commenter_ids", "ticket", b"ticket"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -126,6 +126,7 @@ class Ticket(_message.Message):
     ALLOWED_ACTIONS_FIELD_NUMBER: _builtins.int
     SLA_PLAN_ID_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOM_FIELDS_JSON_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     number: _builtins.int
     ref: _builtins.str
@@ -146,6 +147,8 @@ class Ticket(_message.Message):
     """0 = none (from the subject)"""
     version: _builtins.int
     """bumps on every change; the REST ETag"""
+    custom_fields_json: _builtins.str
+    """{"<custom field id>": value}; answers to clients hold only client-visible fields."""
     @_builtins.property
     def assignee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
@@ -180,10 +183,11 @@ class Ticket(_message.Message):
         allowed_actions: _abc.Iterable[_builtins.str] | None = ...,
         sla_plan_id: _builtins.int = ...,
         version: _builtins.int = ...,
+        custom_fields_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "deadline", b"deadline", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "client_id", b"client_id", "created_at", b"created_at", "deadline", b"deadline", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "client_id", b"client_id", "created_at", b"created_at", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -204,6 +208,7 @@ class CreateTicketRequest(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     DEADLINE_FIELD_NUMBER: _builtins.int
+    CUSTOM_FIELDS_JSON_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
     subject_id: _builtins.int
     body: _builtins.str
@@ -212,6 +217,8 @@ class CreateTicketRequest(_message.Message):
     client_id: _builtins.int
     idempotency_key: _builtins.str
     source: _builtins.str
+    custom_fields_json: _builtins.str
+    """{"<field id>": value} or "" (none)"""
     @_builtins.property
     def actor(self) -> Global___Actor: ...
     @_builtins.property
@@ -234,10 +241,11 @@ class CreateTicketRequest(_message.Message):
         idempotency_key: _builtins.str = ...,
         source: _builtins.str = ...,
         deadline: _timestamp_pb2.Timestamp | None = ...,
+        custom_fields_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "deadline", b"deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "assignee_ids", b"assignee_ids", "body", b"body", "client_id", b"client_id", "deadline", b"deadline", "idempotency_key", b"idempotency_key", "priority", b"priority", "source", b"source", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "assignee_ids", b"assignee_ids", "body", b"body", "client_id", b"client_id", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "idempotency_key", b"idempotency_key", "priority", b"priority", "source", b"source", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -345,6 +353,9 @@ class EditTicketRequest(_message.Message):
     BODY_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOM_FIELDS_JSON_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    CLEAR_DEADLINE_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
     subject: _builtins.str
     subject_id: _builtins.int
@@ -352,8 +363,16 @@ class EditTicketRequest(_message.Message):
     priority: Global___Priority.ValueType
     """UNSPECIFIED = unchanged"""
     expected_version: _builtins.int
+    custom_fields_json: _builtins.str
+    """{"<field id>": value | null (clear)} or "" (unchanged)"""
+    clear_deadline: _builtins.bool
+    """true = no deadline any more"""
     @_builtins.property
     def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def deadline(self) -> _timestamp_pb2.Timestamp:
+        """set = new deadline"""
+
     def __init__(
         self,
         *,
@@ -364,10 +383,13 @@ class EditTicketRequest(_message.Message):
         body: _builtins.str | None = ...,
         priority: Global___Priority.ValueType = ...,
         expected_version: _builtins.int = ...,
+        custom_fields_json: _builtins.str = ...,
+        deadline: _timestamp_pb2.Timestamp | None = ...,
+        clear_deadline: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_body", b"_body", "_subject", b"_subject", "_subject_id", b"_subject_id", "actor", b"actor", "body", b"body", "subject", b"subject", "subject_id", b"subject_id"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_body", b"_body", "_subject", b"_subject", "_subject_id", b"_subject_id", "actor", b"actor", "body", b"body", "deadline", b"deadline", "subject", b"subject", "subject_id", b"subject_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_body", b"_body", "_subject", b"_subject", "_subject_id", b"_subject_id", "actor", b"actor", "body", b"body", "expected_version", b"expected_version", "priority", b"priority", "subject", b"subject", "subject_id", b"subject_id", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_body", b"_body", "_subject", b"_subject", "_subject_id", b"_subject_id", "actor", b"actor", "body", b"body", "clear_deadline", b"clear_deadline", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "expected_version", b"expected_version", "priority", b"priority", "subject", b"subject", "subject_id", b"subject_id", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__body: _TypeAlias = _typing.Literal["body"]  # noqa: Y015
     _WhichOneofArgType__body: _TypeAlias = _typing.Literal["_body", b"_body"]  # noqa: Y015
@@ -543,7 +565,13 @@ class TicketRequest(_message.Message):
 
     ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    CURSOR_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
+    limit: _builtins.int
+    """GetHistory: page size (0 = 50)"""
+    cursor: _builtins.str
+    """GetHistory: next_cursor of the previous page"""
     @_builtins.property
     def actor(self) -> Global___Actor: ...
     def __init__(
@@ -551,10 +579,12 @@ class TicketRequest(_message.Message):
         *,
         actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
+        limit: _builtins.int = ...,
+        cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "cursor", b"cursor", "limit", b"limit", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -565,16 +595,20 @@ class HistoryResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ENTRIES_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    """"" = last page"""
     @_builtins.property
     def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___HistoryEntry]: ...
     def __init__(
         self,
         *,
         entries: _abc.Iterable[Global___HistoryEntry] | None = ...,
+        next_cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries", "next_cursor", b"next_cursor"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -590,6 +624,7 @@ class Comment(_message.Message):
     BODY_FIELD_NUMBER: _builtins.int
     HTML_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     ticket_id: _builtins.int
     author_id: _builtins.int
@@ -597,6 +632,8 @@ class Comment(_message.Message):
     html: _builtins.str
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Attachment]: ...
     def __init__(
         self,
         *,
@@ -606,10 +643,11 @@ class Comment(_message.Message):
         body: _builtins.str = ...,
         html: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        attachments: _abc.Iterable[Global___Attachment] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "body", b"body", "created_at", b"created_at", "html", b"html", "id", b"id", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "author_id", b"author_id", "body", b"body", "created_at", b"created_at", "html", b"html", "id", b"id", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -622,20 +660,26 @@ class AddCommentRequest(_message.Message):
     ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
+    ATTACHMENT_IDS_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
     body: _builtins.str
     @_builtins.property
     def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def attachment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Uploaded to this ticket by this caller and not yet on a comment."""
+
     def __init__(
         self,
         *,
         actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
         body: _builtins.str = ...,
+        attachment_ids: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "body", b"body", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "attachment_ids", b"attachment_ids", "body", b"body", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -801,6 +845,7 @@ class Attachment(_message.Message):
     SIZE_FIELD_NUMBER: _builtins.int
     AUTHOR_ID_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     ticket_id: _builtins.int
     filename: _builtins.str
@@ -808,6 +853,8 @@ class Attachment(_message.Message):
     """sniffed from the content"""
     size: _builtins.int
     author_id: _builtins.int
+    comment_id: _builtins.int
+    """0 = attached to the ticket itself"""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -820,10 +867,11 @@ class Attachment(_message.Message):
         size: _builtins.int = ...,
         author_id: _builtins.int = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        comment_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "content_type", b"content_type", "created_at", b"created_at", "filename", b"filename", "id", b"id", "size", b"size", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "comment_id", b"comment_id", "content_type", b"content_type", "created_at", b"created_at", "filename", b"filename", "id", b"id", "size", b"size", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1031,19 +1079,504 @@ class RecurringTicket(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     NEXT_RUN_AT_FIELD_NUMBER: _builtins.int
+    TEMPLATE_JSON_FIELD_NUMBER: _builtins.int
+    SCHEDULE_JSON_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    AUTHOR_ID_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
+    template_json: _builtins.str
+    """{subject, body, priority, unit_id, assignee_ids, client_id}"""
+    schedule_json: _builtins.str
+    """{kind, at, start, end, every_days, weekdays, month_days, time_zone}"""
+    active: _builtins.bool
+    """false = paused"""
+    author_id: _builtins.int
     @_builtins.property
-    def next_run_at(self) -> _timestamp_pb2.Timestamp: ...
+    def next_run_at(self) -> _timestamp_pb2.Timestamp:
+        """unset: the schedule has ended"""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
         next_run_at: _timestamp_pb2.Timestamp | None = ...,
+        template_json: _builtins.str = ...,
+        schedule_json: _builtins.str = ...,
+        active: _builtins.bool = ...,
+        author_id: _builtins.int = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["next_run_at", b"next_run_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "next_run_at", b"next_run_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "next_run_at", b"next_run_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "author_id", b"author_id", "created_at", b"created_at", "id", b"id", "next_run_at", b"next_run_at", "schedule_json", b"schedule_json", "template_json", b"template_json"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecurringTicket: _TypeAlias = RecurringTicket  # noqa: Y015
+
+@_typing.final
+class ListRecurringRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRecurringRequest: _TypeAlias = ListRecurringRequest  # noqa: Y015
+
+@_typing.final
+class RecurringList(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecurringTicket]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___RecurringTicket] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecurringList: _TypeAlias = RecurringList  # noqa: Y015
+
+@_typing.final
+class UpdateRecurringRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    active: _builtins.bool
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        id: _builtins.int = ...,
+        active: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "actor", b"actor", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateRecurringRequest: _TypeAlias = UpdateRecurringRequest  # noqa: Y015
+
+@_typing.final
+class RecurringRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecurringRequest: _TypeAlias = RecurringRequest  # noqa: Y015
+
+@_typing.final
+class Nothing(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Nothing: _TypeAlias = Nothing  # noqa: Y015
+
+@_typing.final
+class CustomField(_message.Message):
+    """SPEC §2 custom fields: admin-defined, some shown to clients."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OPTIONS_FIELD_NUMBER: _builtins.int
+    REQUIRED_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    name: _builtins.str
+    kind: _builtins.str
+    """text | textarea | select | multiselect | date"""
+    required: _builtins.bool
+    client_visible: _builtins.bool
+    position: _builtins.int
+    @_builtins.property
+    def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        options: _abc.Iterable[_builtins.str] | None = ...,
+        required: _builtins.bool = ...,
+        client_visible: _builtins.bool = ...,
+        position: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "id", b"id", "kind", b"kind", "name", b"name", "options", b"options", "position", b"position", "required", b"required"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomField: _TypeAlias = CustomField  # noqa: Y015
+
+@_typing.final
+class ListCustomFieldsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCustomFieldsRequest: _TypeAlias = ListCustomFieldsRequest  # noqa: Y015
+
+@_typing.final
+class CustomFieldsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedCompositeFieldContainer[Global___CustomField]: ...
+    def __init__(
+        self,
+        *,
+        fields: _abc.Iterable[Global___CustomField] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomFieldsResponse: _TypeAlias = CustomFieldsResponse  # noqa: Y015
+
+@_typing.final
+class CreateCustomFieldRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    OPTIONS_FIELD_NUMBER: _builtins.int
+    REQUIRED_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    kind: _builtins.str
+    required: _builtins.bool
+    client_visible: _builtins.bool
+    position: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        name: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        options: _abc.Iterable[_builtins.str] | None = ...,
+        required: _builtins.bool = ...,
+        client_visible: _builtins.bool = ...,
+        position: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "client_visible", b"client_visible", "kind", b"kind", "name", b"name", "options", b"options", "position", b"position", "required", b"required"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateCustomFieldRequest: _TypeAlias = CreateCustomFieldRequest  # noqa: Y015
+
+@_typing.final
+class UpdateCustomFieldRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SET_OPTIONS_FIELD_NUMBER: _builtins.int
+    OPTIONS_FIELD_NUMBER: _builtins.int
+    REQUIRED_FIELD_NUMBER: _builtins.int
+    CLIENT_VISIBLE_FIELD_NUMBER: _builtins.int
+    POSITION_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    name: _builtins.str
+    kind: _builtins.str
+    set_options: _builtins.bool
+    """true = replace the options with ``options``"""
+    required: _builtins.bool
+    client_visible: _builtins.bool
+    position: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    @_builtins.property
+    def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        id: _builtins.int = ...,
+        name: _builtins.str | None = ...,
+        kind: _builtins.str | None = ...,
+        set_options: _builtins.bool = ...,
+        options: _abc.Iterable[_builtins.str] | None = ...,
+        required: _builtins.bool | None = ...,
+        client_visible: _builtins.bool | None = ...,
+        position: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_client_visible", b"_client_visible", "_kind", b"_kind", "_name", b"_name", "_position", b"_position", "_required", b"_required", "actor", b"actor", "client_visible", b"client_visible", "kind", b"kind", "name", b"name", "position", b"position", "required", b"required"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_client_visible", b"_client_visible", "_kind", b"_kind", "_name", b"_name", "_position", b"_position", "_required", b"_required", "actor", b"actor", "client_visible", b"client_visible", "id", b"id", "kind", b"kind", "name", b"name", "options", b"options", "position", b"position", "required", b"required", "set_options", b"set_options"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__client_visible: _TypeAlias = _typing.Literal["client_visible"]  # noqa: Y015
+    _WhichOneofArgType__client_visible: _TypeAlias = _typing.Literal["_client_visible", b"_client_visible"]  # noqa: Y015
+    _WhichOneofReturnType__kind: _TypeAlias = _typing.Literal["kind"]  # noqa: Y015
+    _WhichOneofArgType__kind: _TypeAlias = _typing.Literal["_kind", b"_kind"]  # noqa: Y015
+    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
+    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
+    _WhichOneofReturnType__position: _TypeAlias = _typing.Literal["position"]  # noqa: Y015
+    _WhichOneofArgType__position: _TypeAlias = _typing.Literal["_position", b"_position"]  # noqa: Y015
+    _WhichOneofReturnType__required: _TypeAlias = _typing.Literal["required"]  # noqa: Y015
+    _WhichOneofArgType__required: _TypeAlias = _typing.Literal["_required", b"_required"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__client_visible) -> _WhichOneofReturnType__client_visible | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__kind) -> _WhichOneofReturnType__kind | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__position) -> _WhichOneofReturnType__position | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__required) -> _WhichOneofReturnType__required | None: ...
+
+Global___UpdateCustomFieldRequest: _TypeAlias = UpdateCustomFieldRequest  # noqa: Y015
+
+@_typing.final
+class CustomFieldRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomFieldRequest: _TypeAlias = CustomFieldRequest  # noqa: Y015
+
+@_typing.final
+class UpdateSubjectRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    SLA_PLAN_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    name: _builtins.str
+    sla_plan_id: _builtins.int
+    """0 = none"""
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        id: _builtins.int = ...,
+        name: _builtins.str | None = ...,
+        sla_plan_id: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_sla_plan_id", b"_sla_plan_id", "actor", b"actor", "name", b"name", "sla_plan_id", b"sla_plan_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_sla_plan_id", b"_sla_plan_id", "actor", b"actor", "id", b"id", "name", b"name", "sla_plan_id", b"sla_plan_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
+    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
+    _WhichOneofReturnType__sla_plan_id: _TypeAlias = _typing.Literal["sla_plan_id"]  # noqa: Y015
+    _WhichOneofArgType__sla_plan_id: _TypeAlias = _typing.Literal["_sla_plan_id", b"_sla_plan_id"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__sla_plan_id) -> _WhichOneofReturnType__sla_plan_id | None: ...
+
+Global___UpdateSubjectRequest: _TypeAlias = UpdateSubjectRequest  # noqa: Y015
+
+@_typing.final
+class SubjectRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubjectRequest: _TypeAlias = SubjectRequest  # noqa: Y015
+
+@_typing.final
+class CountersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountersRequest: _TypeAlias = CountersRequest  # noqa: Y015
+
+@_typing.final
+class Counters(_message.Message):
+    """Over the caller's inbox (not archived); sla_* over open (new, in work) tickets."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NEW_FIELD_NUMBER: _builtins.int
+    IN_WORK_FIELD_NUMBER: _builtins.int
+    MINE_FIELD_NUMBER: _builtins.int
+    SLA_WARNING_FIELD_NUMBER: _builtins.int
+    SLA_BREACHED_FIELD_NUMBER: _builtins.int
+    new: _builtins.int
+    in_work: _builtins.int
+    mine: _builtins.int
+    """in work, locked by the caller"""
+    sla_warning: _builtins.int
+    sla_breached: _builtins.int
+    def __init__(
+        self,
+        *,
+        new: _builtins.int = ...,
+        in_work: _builtins.int = ...,
+        mine: _builtins.int = ...,
+        sla_warning: _builtins.int = ...,
+        sla_breached: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["in_work", b"in_work", "mine", b"mine", "new", b"new", "sla_breached", b"sla_breached", "sla_warning", b"sla_warning"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Counters: _TypeAlias = Counters  # noqa: Y015
+
+@_typing.final
+class RenderMarkdownRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TEXT_FIELD_NUMBER: _builtins.int
+    text: _builtins.str
+    def __init__(
+        self,
+        *,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenderMarkdownRequest: _TypeAlias = RenderMarkdownRequest  # noqa: Y015
+
+@_typing.final
+class RenderMarkdownResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HTML_FIELD_NUMBER: _builtins.int
+    html: _builtins.str
+    def __init__(
+        self,
+        *,
+        html: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["html", b"html"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenderMarkdownResponse: _TypeAlias = RenderMarkdownResponse  # noqa: Y015

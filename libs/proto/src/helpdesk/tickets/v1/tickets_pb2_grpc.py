@@ -124,6 +124,61 @@ class TicketsStub:
                 request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateRecurringRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.FromString,
                 _registered_method=True)
+        self.ListRecurring = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ListRecurring',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListRecurringRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringList.FromString,
+                _registered_method=True)
+        self.UpdateRecurring = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/UpdateRecurring',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateRecurringRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.FromString,
+                _registered_method=True)
+        self.DeleteRecurring = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/DeleteRecurring',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+                _registered_method=True)
+        self.ListCustomFields = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ListCustomFields',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListCustomFieldsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomFieldsResponse.FromString,
+                _registered_method=True)
+        self.CreateCustomField = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/CreateCustomField',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateCustomFieldRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomField.FromString,
+                _registered_method=True)
+        self.UpdateCustomField = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/UpdateCustomField',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateCustomFieldRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomField.FromString,
+                _registered_method=True)
+        self.DeleteCustomField = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/DeleteCustomField',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomFieldRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+                _registered_method=True)
+        self.UpdateSubject = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/UpdateSubject',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateSubjectRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Subject.FromString,
+                _registered_method=True)
+        self.DeleteSubject = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/DeleteSubject',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SubjectRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+                _registered_method=True)
+        self.GetCounters = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/GetCounters',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CountersRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Counters.FromString,
+                _registered_method=True)
+        self.RenderMarkdown = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/RenderMarkdown',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownResponse.FromString,
+                _registered_method=True)
 
 
 class TicketsServicer:
@@ -237,6 +292,72 @@ class TicketsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRecurring(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateRecurring(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRecurring(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomFields(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCustomField(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCustomField(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCustomField(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSubject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSubject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCounters(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenderMarkdown(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TicketsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -329,6 +450,61 @@ def add_TicketsServicer_to_server(servicer, server):
                     servicer.CreateRecurring,
                     request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateRecurringRequest.FromString,
                     response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.SerializeToString,
+            ),
+            'ListRecurring': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecurring,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListRecurringRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringList.SerializeToString,
+            ),
+            'UpdateRecurring': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRecurring,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateRecurringRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.SerializeToString,
+            ),
+            'DeleteRecurring': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRecurring,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+            ),
+            'ListCustomFields': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomFields,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListCustomFieldsRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomFieldsResponse.SerializeToString,
+            ),
+            'CreateCustomField': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCustomField,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateCustomFieldRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomField.SerializeToString,
+            ),
+            'UpdateCustomField': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCustomField,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateCustomFieldRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomField.SerializeToString,
+            ),
+            'DeleteCustomField': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCustomField,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomFieldRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+            ),
+            'UpdateSubject': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSubject,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateSubjectRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Subject.SerializeToString,
+            ),
+            'DeleteSubject': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSubject,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SubjectRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+            ),
+            'GetCounters': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCounters,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CountersRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Counters.SerializeToString,
+            ),
+            'RenderMarkdown': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderMarkdown,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -817,6 +993,303 @@ class Tickets:
             '/helpdesk.tickets.v1.Tickets/CreateRecurring',
             helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateRecurringRequest.SerializeToString,
             helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRecurring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ListRecurring',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListRecurringRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateRecurring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/UpdateRecurring',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateRecurringRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringTicket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRecurring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/DeleteRecurring',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RecurringRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomFields(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ListCustomFields',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ListCustomFieldsRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomFieldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCustomField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/CreateCustomField',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CreateCustomFieldRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomField.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCustomField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/UpdateCustomField',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateCustomFieldRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomField.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCustomField(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/DeleteCustomField',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CustomFieldRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSubject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/UpdateSubject',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.UpdateSubjectRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Subject.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSubject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/DeleteSubject',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SubjectRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCounters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/GetCounters',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CountersRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Counters.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderMarkdown(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/RenderMarkdown',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownResponse.FromString,
             options,
             channel_credentials,
             insecure,

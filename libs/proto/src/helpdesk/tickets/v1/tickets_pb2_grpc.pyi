@@ -49,6 +49,17 @@ class TicketsStub:
     DownloadAttachment: _grpc.UnaryStreamMultiCallable[_tickets_pb2.AttachmentRequest, _tickets_pb2.DownloadChunk]
     ListAttachments: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.TicketRequest, _tickets_pb2.AttachmentsResponse]
     CreateRecurring: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CreateRecurringRequest, _tickets_pb2.RecurringTicket]
+    ListRecurring: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.ListRecurringRequest, _tickets_pb2.RecurringList]
+    UpdateRecurring: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.UpdateRecurringRequest, _tickets_pb2.RecurringTicket]
+    DeleteRecurring: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.RecurringRequest, _tickets_pb2.Nothing]
+    ListCustomFields: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.ListCustomFieldsRequest, _tickets_pb2.CustomFieldsResponse]
+    CreateCustomField: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CreateCustomFieldRequest, _tickets_pb2.CustomField]
+    UpdateCustomField: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.UpdateCustomFieldRequest, _tickets_pb2.CustomField]
+    DeleteCustomField: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CustomFieldRequest, _tickets_pb2.Nothing]
+    UpdateSubject: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.UpdateSubjectRequest, _tickets_pb2.Subject]
+    DeleteSubject: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.SubjectRequest, _tickets_pb2.Nothing]
+    GetCounters: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CountersRequest, _tickets_pb2.Counters]
+    RenderMarkdown: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.RenderMarkdownRequest, _tickets_pb2.RenderMarkdownResponse]
 
 @_typing.type_check_only
 class TicketsAsyncStub(TicketsStub):
@@ -71,6 +82,17 @@ class TicketsAsyncStub(TicketsStub):
     DownloadAttachment: _aio.UnaryStreamMultiCallable[_tickets_pb2.AttachmentRequest, _tickets_pb2.DownloadChunk]  # type: ignore[assignment]
     ListAttachments: _aio.UnaryUnaryMultiCallable[_tickets_pb2.TicketRequest, _tickets_pb2.AttachmentsResponse]  # type: ignore[assignment]
     CreateRecurring: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CreateRecurringRequest, _tickets_pb2.RecurringTicket]  # type: ignore[assignment]
+    ListRecurring: _aio.UnaryUnaryMultiCallable[_tickets_pb2.ListRecurringRequest, _tickets_pb2.RecurringList]  # type: ignore[assignment]
+    UpdateRecurring: _aio.UnaryUnaryMultiCallable[_tickets_pb2.UpdateRecurringRequest, _tickets_pb2.RecurringTicket]  # type: ignore[assignment]
+    DeleteRecurring: _aio.UnaryUnaryMultiCallable[_tickets_pb2.RecurringRequest, _tickets_pb2.Nothing]  # type: ignore[assignment]
+    ListCustomFields: _aio.UnaryUnaryMultiCallable[_tickets_pb2.ListCustomFieldsRequest, _tickets_pb2.CustomFieldsResponse]  # type: ignore[assignment]
+    CreateCustomField: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CreateCustomFieldRequest, _tickets_pb2.CustomField]  # type: ignore[assignment]
+    UpdateCustomField: _aio.UnaryUnaryMultiCallable[_tickets_pb2.UpdateCustomFieldRequest, _tickets_pb2.CustomField]  # type: ignore[assignment]
+    DeleteCustomField: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CustomFieldRequest, _tickets_pb2.Nothing]  # type: ignore[assignment]
+    UpdateSubject: _aio.UnaryUnaryMultiCallable[_tickets_pb2.UpdateSubjectRequest, _tickets_pb2.Subject]  # type: ignore[assignment]
+    DeleteSubject: _aio.UnaryUnaryMultiCallable[_tickets_pb2.SubjectRequest, _tickets_pb2.Nothing]  # type: ignore[assignment]
+    GetCounters: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CountersRequest, _tickets_pb2.Counters]  # type: ignore[assignment]
+    RenderMarkdown: _aio.UnaryUnaryMultiCallable[_tickets_pb2.RenderMarkdownRequest, _tickets_pb2.RenderMarkdownResponse]  # type: ignore[assignment]
 
 class TicketsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -198,5 +220,82 @@ class TicketsServicer(metaclass=_abc_1.ABCMeta):
         request: _tickets_pb2.CreateRecurringRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tickets_pb2.RecurringTicket, _abc.Awaitable[_tickets_pb2.RecurringTicket]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRecurring(
+        self,
+        request: _tickets_pb2.ListRecurringRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.RecurringList, _abc.Awaitable[_tickets_pb2.RecurringList]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateRecurring(
+        self,
+        request: _tickets_pb2.UpdateRecurringRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.RecurringTicket, _abc.Awaitable[_tickets_pb2.RecurringTicket]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteRecurring(
+        self,
+        request: _tickets_pb2.RecurringRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Nothing, _abc.Awaitable[_tickets_pb2.Nothing]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCustomFields(
+        self,
+        request: _tickets_pb2.ListCustomFieldsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.CustomFieldsResponse, _abc.Awaitable[_tickets_pb2.CustomFieldsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateCustomField(
+        self,
+        request: _tickets_pb2.CreateCustomFieldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.CustomField, _abc.Awaitable[_tickets_pb2.CustomField]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateCustomField(
+        self,
+        request: _tickets_pb2.UpdateCustomFieldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.CustomField, _abc.Awaitable[_tickets_pb2.CustomField]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteCustomField(
+        self,
+        request: _tickets_pb2.CustomFieldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Nothing, _abc.Awaitable[_tickets_pb2.Nothing]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateSubject(
+        self,
+        request: _tickets_pb2.UpdateSubjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Subject, _abc.Awaitable[_tickets_pb2.Subject]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteSubject(
+        self,
+        request: _tickets_pb2.SubjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Nothing, _abc.Awaitable[_tickets_pb2.Nothing]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCounters(
+        self,
+        request: _tickets_pb2.CountersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Counters, _abc.Awaitable[_tickets_pb2.Counters]]: ...
+
+    @_abc_1.abstractmethod
+    def RenderMarkdown(
+        self,
+        request: _tickets_pb2.RenderMarkdownRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.RenderMarkdownResponse, _abc.Awaitable[_tickets_pb2.RenderMarkdownResponse]]: ...
 
 def add_TicketsServicer_to_server(servicer: TicketsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
