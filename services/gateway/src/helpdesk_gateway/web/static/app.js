@@ -1,4 +1,6 @@
-// Helpdesk web interface: boot, sign-in, the live socket and the hash router.
+// Helpdesk web interface: boot, sign-in (with the TOTP second factor), the pages
+// reached from mailed links (#/auth/confirm, #/auth/reset) and the signed-out forms
+// (forgot password, client registration), the live socket and the hash router.
 // Views are registered by js/agent.js (agents and clients) and js/admin.js (admin area).
 
 import { state, t, h, show, api, remember, refresh, problemText, loadStrings, emitLive, findRoute, leave } from "./js/core.js";
@@ -8,7 +10,8 @@ import "./js/admin.js";
 // ---- live ---------------------------------------------------------------------------
 let blink = null;
 export function toast(title, body, href) {
-  const box = h("div", { class: "toast" }, h("strong", {}, title), h("div", {}, body), href ? h("a", { href }, t("open")) : null);
+  const box = h("div", { class: "toast" }, h("strong", {}, title), h("div", {}, body), href ? h("a", { href }, t("open")) : null,
+    h("button", { type: "button", class: "toast-close", "aria-label": t("close"), onclick: () => box.remove() }, "×"));
   document.getElementById("toasts").append(box);
   setTimeout(() => box.remove(), 8000);
   if (document.hidden && !blink) {
@@ -17,45 +20,138 @@ export function toast(title, body, href) {
     document.addEventListener("visibilitychange", () => { clearInterval(blink); blink = null; document.title = original; }, { once: true });
   }
 }
+let lastEventId = null;
 async function connectLive() {
   // The socket cannot send a header: the gateway puts the token in a /ws-only HttpOnly cookie.
   await fetch("/web/session", { method: "POST", headers: { Authorization: `Bearer ${state.access}` } }).catch(() => null);
-  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws${lastEventId != null ? `?resume_from=${lastEventId}` : ""}`;
   const ws = new WebSocket(url);
   state.socket = ws;
   ws.addEventListener("message", (e) => {
     const msg = JSON.parse(e.data);
+    if (Number.isInteger(msg.event_id)) lastEventId = msg.event_id;
     if (msg.type === "notification") toast(msg.title, msg.body, msg.ticket_id ? `#/tickets/${msg.ticket_id}` : null);
     emitLive(msg);
   });
   ws.addEventListener("open", () => emitLive({ type: "open" }));
-  ws.addEventListener("close", () => { if (state.socket === ws && state.access) setTimeout(connectLive, 3000); });
+  ws.addEventListener("close", async () => {
+    if (state.socket !== ws || !state.access) return;
+    // An expired access token closes the socket: refresh it, then reconnect.
+    setTimeout(async () => { if (state.socket === ws && state.access) { await refresh(); connectLive(); } }, 3000);
+  });
 }
 
-// ---- sign-in ------------------------------------------------------------------------
+// ---- signed-out pages ---------------------------------------------------------------
+function authLinks() {
+  return h("p", { class: "auth-links" },
+    h("a", { href: "#/auth/forgot" }, t("login.forgot")), " · ", h("a", { href: "#/auth/register" }, t("login.register")));
+}
 function loginView() {
   const error = h("p", { class: "error", role: "alert" });
+  const hint = h("p", { class: "muted", id: "totp-hint", hidden: true }, t("login.totp_hint"));
+  const totp = h("label", { hidden: true }, t("login.totp"),
+    h("input", { name: "totp", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 8, "aria-describedby": "totp-hint" }));
   const form = h("form", {
     onsubmit: async (e) => {
       e.preventDefault();
       const data = Object.fromEntries(new FormData(form));
+      if (!data.totp) delete data.totp;
       try {
         remember(await api("POST", "/auth/login", data));
         await start();
-      } catch (err) { error.textContent = err.status === 401 ? t("login.wrong") : problemText(err); }
+      } catch (err) {
+        // A wrong or missing second factor is answered like a wrong password (401):
+        // offer the code field so that TOTP users can sign in.
+        if (err.status === 401) { error.textContent = t("login.wrong"); totp.hidden = false; hint.hidden = false; }
+        else error.textContent = err.status === 429 ? t("login.slow_down") : problemText(err);
+      }
     },
   },
     h("label", {}, t("login.login"), h("input", { name: "login", autocomplete: "username", required: true })),
     h("label", {}, t("login.password"), h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    totp, hint,
     h("button", { type: "submit" }, t("login.submit")), error);
-  show(h("h1", {}, t("login.title")), form);
+  show(h("h1", {}, t("login.title")), form, authLinks());
 }
+function simpleForm(title, intro, fields, submitLabel, onSubmit) {
+  const out = h("p", { role: "status", class: "status" });
+  const form = h("form", {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      try { out.textContent = await onSubmit(Object.fromEntries(new FormData(form)), form); } catch (err) { out.textContent = problemText(err); }
+    },
+  }, fields, h("button", { type: "submit" }, submitLabel), out);
+  show(h("h1", {}, title), intro ? h("p", {}, intro) : null, form, h("p", {}, h("a", { href: "#/" }, t("login.back"))));
+}
+// The one-time token from a mailed link: read once, then dropped from the address bar.
+function oneTimeToken(query) {
+  const token = new URLSearchParams(query || "").get("token") || "";
+  history.replaceState(null, "", `/#${location.hash.replace(/^#/, "").split("?")[0]}`);
+  return token;
+}
+function forgotView() {
+  simpleForm(t("forgot.title"), t("forgot.intro"),
+    [h("label", {}, t("forgot.who"), h("input", { name: "login_or_email", required: true, autocomplete: "username" }))],
+    t("forgot.submit"), async (d, form) => { await api("POST", "/auth/password-reset", d); form.reset(); return t("forgot.sent"); });
+}
+function resetView(query) {
+  const token = oneTimeToken(query);
+  simpleForm(t("reset.title"), null,
+    [h("label", {}, t("profile.new_password"), h("input", { name: "new_password", type: "password", minlength: 8, required: true, autocomplete: "new-password" })),
+      h("label", {}, t("profile.repeat_password"), h("input", { name: "repeat", type: "password", minlength: 8, required: true, autocomplete: "new-password" }))],
+    t("reset.submit"), async (d, form) => {
+      if (d.new_password !== d.repeat) return t("profile.password_mismatch");
+      await api("POST", "/auth/password-reset/confirm", { token, new_password: d.new_password });
+      form.hidden = true;
+      return t("reset.done");
+    });
+}
+function registerView() {
+  simpleForm(t("register.title"), t("register.intro"), [
+    h("label", {}, t("profile.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, autocomplete: "name" })),
+    h("label", {}, t("profile.email"), h("input", { name: "email", type: "email", required: true, maxlength: 254, autocomplete: "email" })),
+    h("label", {}, t("login.password"), h("input", { name: "password", type: "password", minlength: 8, required: true, autocomplete: "new-password" })),
+    h("label", {}, t("profile.language"), h("select", { name: "language" }, [["en", "English"], ["ru", "Русский"]].map(([v, n]) => h("option", { value: v, selected: document.documentElement.lang === v }, n)))),
+  ], t("register.submit"), async (d, form) => {
+    try { await api("POST", "/auth/register", d); } catch (err) { if (err.status === 403) return t("register.off"); throw err; }
+    form.hidden = true;
+    return t("register.sent");
+  });
+}
+async function confirmView(query) {
+  const token = oneTimeToken(query);
+  show(h("h1", {}, t("confirm.title")), h("p", { role: "status" }, "…"));
+  try {
+    await api("POST", "/auth/register/confirm", { token });
+    show(h("h1", {}, t("confirm.title")), h("p", { role: "status" }, t("confirm.done")), h("p", {}, h("a", { href: "#/" }, t("login.submit"))));
+  } catch (err) {
+    show(h("h1", {}, t("confirm.title")), h("p", { class: "error", role: "alert" }, problemText(err)), h("p", {}, h("a", { href: "#/" }, t("login.back"))));
+  }
+}
+const PUBLIC = [
+  [/^\/auth\/forgot$/, forgotView],
+  [/^\/auth\/reset(?:\?(.*))?$/, resetView],
+  [/^\/auth\/register$/, registerView],
+  [/^\/auth\/confirm(?:\?(.*))?$/, confirmView],
+];
 
 // ---- routing ------------------------------------------------------------------------
+function markNav(path) {
+  for (const a of document.querySelectorAll("#nav a")) {
+    const target = a.getAttribute("href").replace(/^#/, "");
+    const current = target === "/" ? path === "/" : path === target || (target.includes("?") && path === target);
+    if (current) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+}
 async function route() {
   leave();
-  if (!state.access) return loginView();
   const path = location.hash.replace(/^#/, "") || "/";
+  for (const [pattern, view] of PUBLIC) {
+    const m = path.match(pattern);
+    if (m && (!state.access || pattern.source.includes("confirm"))) return view(...m.slice(1));
+  }
+  if (!state.access) return loginView();
+  markNav(path);
   try {
     const found = findRoute(path);
     const allowed = found && (!found.route.admin || state.me.is_admin) && (!found.route.staff || state.me.kind !== "client");
@@ -64,17 +160,30 @@ async function route() {
       return;
     }
     await found.route.view(...found.args);
+    const flash = sessionStorage.getItem("hd.flash");
+    if (flash) { sessionStorage.removeItem("hd.flash"); toast(t("error.title"), flash); }
+    const notice = sessionStorage.getItem("hd.notice");
+    if (notice) {
+      sessionStorage.removeItem("hd.notice");
+      document.getElementById("main").prepend(h("p", { class: "notice", role: "status" }, notice));
+    }
   } catch (err) {
-    show(h("h1", {}, t("error.title")), h("p", { class: "error" }, err.status === 404 ? t("error.not_found") : problemText(err)));
+    show(h("h1", {}, t("error.title")), h("p", { class: "error" }, err.status === 404 || err.status === 403 ? t("error.not_found") : problemText(err)));
   }
 }
 export { route };
 
+function setNav() {
+  const client = state.me.kind === "client";
+  document.getElementById("nav").hidden = false;
+  document.getElementById("nav-admin").hidden = !state.me.is_admin;
+  for (const el of document.querySelectorAll("[data-staff]")) el.hidden = client;
+  for (const el of document.querySelectorAll("[data-client]")) el.hidden = !client;
+}
 async function start() {
   state.me = await api("GET", "/me");
   await loadStrings(state.me.language);
-  document.getElementById("nav").hidden = false;
-  document.getElementById("nav-admin").hidden = !state.me.is_admin;
+  setNav();
   connectLive();
   await route();
 }
@@ -92,7 +201,10 @@ document.getElementById("logout").addEventListener("click", async () => {
 window.addEventListener("hashchange", route);
 
 (async () => {
+  // Mailed links point at paths (/auth/confirm?token=…, /auth/reset?token=…, /tickets/N):
+  // when the gateway serves this page there, they are turned into the hash routes.
+  if (/^\/(auth\/(confirm|reset)|tickets\/\d+)$/.test(location.pathname)) history.replaceState(null, "", `/#${location.pathname}${location.search}`);
   await loadStrings(navigator.language?.startsWith("ru") ? "ru" : "en");
   if (state.refresh && (await refresh())) await start();
-  else loginView();
+  else await route();
 })();

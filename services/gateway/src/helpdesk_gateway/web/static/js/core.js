@@ -129,3 +129,100 @@ export function findRoute(path) {
 const cleanups = [];
 export function onLeave(fn) { cleanups.push(fn); }
 export function leave() { while (cleanups.length) { try { cleanups.pop()(); } catch (e) { console.warn(e); } } }
+
+// ---- helpers shared by the agent pages (added; the exports above keep their signatures) ----
+// debounce(fn, ms) — calls fn once, ms after the last call.
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+// Server-sanitised HTML (comments, Markdown preview) into a fresh element: parsed
+// inert by DOMParser, then scripts, styles, frames and on* / javascript: attributes
+// are removed again, just in case. The only place markup from the API is inserted.
+export function safeHtml(html, tag = "div", attrs = {}) {
+  const doc = new DOMParser().parseFromString(`<body>${html || ""}</body>`, "text/html");
+  for (const bad of doc.body.querySelectorAll("script,style,iframe,object,embed,link,meta,base,form")) bad.remove();
+  for (const el of doc.body.querySelectorAll("*")) {
+    for (const a of [...el.attributes]) {
+      const v = a.value.trim().toLowerCase();
+      if (a.name.startsWith("on") || a.name === "style" || ((a.name === "href" || a.name === "src") && (v.startsWith("javascript:") || v.startsWith("data:text")))) el.removeAttribute(a.name);
+    }
+    if (el.tagName === "A") { el.setAttribute("rel", "noopener noreferrer"); el.setAttribute("target", "_blank"); }
+  }
+  const box = h(tag, attrs);
+  box.append(...doc.body.childNodes);
+  return box;
+}
+// Downloads /api/v1<path> with the bearer header and saves it under `filename`
+// (blob → object URL → a[download]); the token never appears in a URL.
+export async function download(path, filename) {
+  const res = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${state.access}` } });
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
+  const url = URL.createObjectURL(await res.blob());
+  const a = h("a", { href: url, download: filename || "file" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+// Uploads one File as multipart field "file"; returns the attachment.
+export function upload(path, file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  return api("POST", path, form);
+}
+// datetime-local values are in the user's time zone (profile), else the browser's.
+export const userZone = () => state.me?.time_zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+// Minutes east of UTC of `zone` at the instant `ms`.
+function zoneOffset(ms, zone) {
+  try {
+    const p = Object.fromEntries(new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    return Math.round((Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second) - ms) / 60000);
+  } catch { return -new Date(ms).getTimezoneOffset(); }
+}
+const pad2 = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+// A datetime-local value ("2026-11-28T10:30") → RFC 3339 with the user's offset then.
+export function localToIso(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || "");
+  if (!m) return null;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  const zone = userZone();
+  let off = zoneOffset(wall, zone);
+  off = zoneOffset(wall - off * 60000, zone);
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:00${off >= 0 ? "+" : "-"}${pad2(off / 60)}:${pad2(off % 60)}`;
+}
+// An RFC 3339 time → the datetime-local value in the user's time zone.
+export function isoToLocal(iso) {
+  if (!iso) return "";
+  const ms = new Date(iso).getTime();
+  if (Number.isNaN(ms)) return "";
+  const d = new Date(ms + zoneOffset(ms, userZone()) * 60000);
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
+}
+// Seconds → "1d 02:03:04" (negative: "-…").
+export function duration(seconds) {
+  const sign = seconds < 0 ? "-" : "";
+  let s = Math.abs(Math.round(seconds));
+  const d = Math.floor(s / 86400); s -= d * 86400;
+  const hh = Math.floor(s / 3600); s -= hh * 3600;
+  const mm = Math.floor(s / 60); s -= mm * 60;
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${sign}${d ? `${d}${t("unit.day")} ` : ""}${pad(hh)}:${pad(mm)}:${pad(s)}`;
+}
+// Display names of users by id: the ticket's `names` map first, then (staff only)
+// GET /users/{id}, cached; "#id" when unknown or not visible.
+const nameCache = new Map();
+export function rememberNames(names) { for (const [id, n] of Object.entries(names || {})) if (n) nameCache.set(String(id), n); }
+export async function userName(id) {
+  if (id == null) return "";
+  const key = String(id);
+  if (nameCache.has(key)) return nameCache.get(key);
+  if (state.me && String(state.me.id) === key) return state.me.full_name;
+  if (state.me?.kind === "client") return `#${key}`;
+  try { const u = await api("GET", `/users/${key}`); nameCache.set(key, u.full_name); return u.full_name; }
+  catch { nameCache.set(key, `#${key}`); return `#${key}`; }
+}
+// The name already known for a user id (no request), or null.
+export function knownName(id) { return nameCache.get(String(id)) ?? null; }
+export const isStaff = () => state.me?.kind !== "client";
