@@ -384,8 +384,8 @@ async def test_forgot_password_answers_the_same_for_anyone_and_a_bad_reset_link_
     await page.get_by_role("button", name="Send the link").click()
     await expect(page.get_by_role("status").filter(has_text="If the account exists")).to_be_visible()
 
-    # The mailed link is <public_url>/auth/reset?token=…; the page also answers on the hash route.
-    await page.goto(f"{stack.gateway_url}/#/auth/reset?token=not-a-real-token")
+    # The link exactly as identity mails it: <public_url>/auth/reset?token=…
+    await page.goto(f"{stack.gateway_url}/auth/reset?token=not-a-real-token")
     await page.get_by_label("New password", exact=True).fill("a-new-password-1")
     assert "not-a-real-token" not in page.url  # dropped from the address bar once read
     await page.get_by_label("Repeat the new password").fill("a-new-password-1")
@@ -602,3 +602,21 @@ async def test_an_admin_deletes_a_ticket_after_confirming_and_a_member_is_not_of
     await expect(page.get_by_role("heading", name="Inbox", exact=True)).to_be_visible()
     assert messages[0] == f"Delete ticket #{ticket['number']} with its comments and files?"
     assert api.get(f"/api/v1/tickets/{ticket['id']}", headers=bearer(admin_token)).status_code == 404
+
+
+async def test_the_ticket_link_in_a_mail_opens_the_ticket_for_a_signed_in_user(
+    page: Page, stack: Stack, api: httpx.Client, admin_token: str
+) -> None:
+    unit_id = new_unit(api, admin_token, f"Mail links {secrets.token_hex(3)}")
+    ticket = api.post(
+        "/api/v1/tickets",
+        json={"subject": "Opened from a mail", "unit_id": unit_id},
+        headers=bearer(admin_token),
+    ).json()
+    await sign_in(page, stack, "system", ADMIN_PASSWORD)
+    await expect(page.get_by_role("heading", name="Hello, System")).to_be_visible()
+    # notify's mails link to <public_url>/tickets/<id>
+    await page.goto(f"{stack.gateway_url}/tickets/{ticket['id']}")
+    heading = page.get_by_role("heading", name=f"#{ticket['number']} Opened from a mail")
+    await expect(heading).to_be_visible()
+    assert api.get("/tickets/not-a-number").status_code == 404

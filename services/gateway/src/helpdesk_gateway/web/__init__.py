@@ -42,9 +42,11 @@ router = APIRouter()
 @router.get("/", include_in_schema=False)
 @router.get("/auth/confirm", include_in_schema=False)
 @router.get("/auth/reset", include_in_schema=False)
+@router.get("/tickets/{ticket_id:int}", include_in_schema=False)
 async def index() -> FileResponse:
-    """The page shell; ``/auth/confirm`` and ``/auth/reset`` are the links identity mails
-    (registration and password recovery), handled by the same page from ``location``."""
+    """The page shell. ``/auth/confirm`` and ``/auth/reset`` (identity's registration and
+    recovery mails) and ``/tickets/{id}`` (notify's mails) are the same page, which
+    turns the path into its hash route."""
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
