@@ -366,9 +366,13 @@ async def test_a_user_with_two_factor_sign_in_is_asked_for_the_code_and_gets_in_
     )
     assert confirmed.json()["enabled"] is True
 
-    await sign_in(page, stack, user["login"], PASSWORD)
+    await sign_in(page, stack, user["login"], "not-the-password")
     await expect(page.get_by_role("alert")).to_have_text("Wrong login or password.")
     code = page.get_by_label("One-time code")
+    await expect(code).to_be_hidden()  # a wrong password reveals nothing about the second factor
+    await sign_in(page, stack, user["login"], PASSWORD)
+    asked = "Enter the one-time code from your authenticator app."
+    await expect(page.get_by_role("alert")).to_have_text(asked)
     await expect(code).to_be_visible()
     await code.fill(pyotp.TOTP(secret).now())
     await page.get_by_role("button", name="Sign in").click()

@@ -109,5 +109,13 @@ async def test_with_totp_enabled_the_code_is_needed_to_sign_in(env: Env) -> None
     assert bad.status_code == 422
     ok = await env.api.post("/api/v1/me/totp/confirm", json={"code": totp.now()}, headers=headers)
     assert ok.status_code == 200 and ok.json() == {"enabled": True}
-    assert (await env.login("ines", "ines-password")).status_code == 401
+    asked = await env.login("ines", "ines-password")
+    assert asked.status_code == 401
+    assert asked.json()["errors"] == [{"field": "totp", "message": "required"}]
+    wrong_code = await env.login("ines", "ines-password", totp="000000")
+    assert wrong_code.status_code == 401
+    assert wrong_code.json()["errors"] == [{"field": "totp", "message": "wrong code"}]
+    # A wrong password says nothing about the second factor.
+    wrong_password = await env.login("ines", "not-her-password")
+    assert wrong_password.status_code == 401 and not wrong_password.json().get("errors")
     assert (await env.login("ines", "ines-password", totp=totp.now())).status_code == 200

@@ -22,6 +22,14 @@ class BadCredentials(Unauthenticated):
 
 
 @dataclass
+class SecondFactorNeeded(Unauthenticated):
+    """The password was right; the one-time code is missing or wrong (``errors`` names
+    ``totp`` so a client knows to ask for it). Wrong codes count as failed attempts."""
+
+    detail: str = "Enter the one-time code from your authenticator app."
+
+
+@dataclass
 class BadToken(Unauthenticated):
     detail: str = "The token is unknown, revoked or expired."
 

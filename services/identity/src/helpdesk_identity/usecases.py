@@ -25,7 +25,14 @@ from helpdesk_identity.domain import (
     User,
     search_pattern,
 )
-from helpdesk_identity.errors import BadCredentials, BadToken, InvalidUser, UnknownUnit, UserNotFound
+from helpdesk_identity.errors import (
+    BadCredentials,
+    BadToken,
+    InvalidUser,
+    SecondFactorNeeded,
+    UnknownUnit,
+    UserNotFound,
+)
 from helpdesk_identity.passwords import generate_password, hash_password, needs_rehash, verify_password
 from helpdesk_identity.ratelimit import Limiter
 from helpdesk_kit.db import Database
@@ -72,11 +79,13 @@ async def login(
             ok = await _ldap_password_ok(uow.conn, user, password)
         else:
             ok = await verify_password(pw_hash, password)
-        if ok and user is not None:
-            ok = await _second_factor_ok(uow.conn, user.id, totp)
         if user is None or not ok or not user.is_active:
             await limiter.failed(login, address)
             raise BadCredentials()
+        if not await _second_factor_ok(uow.conn, user.id, totp):
+            if totp:
+                await limiter.failed(login, address)
+            raise SecondFactorNeeded(errors=[FieldError("totp", "wrong code" if totp else "required")])
         if pw_hash is not None and not user.ldap and needs_rehash(pw_hash):
             await store.set_password_hash(uow.conn, user.id, await hash_password(password))
         tokens = await _open_session(uow.conn, user, access_ttl=access_ttl, refresh_ttl=refresh_ttl)

@@ -60,9 +60,14 @@ function loginView() {
         remember(await api("POST", "/auth/login", data));
         await start();
       } catch (err) {
-        // A wrong or missing second factor is answered like a wrong password (401):
-        // offer the code field so that TOTP users can sign in.
-        if (err.status === 401) { error.textContent = t("login.wrong"); totp.hidden = false; hint.hidden = false; }
+        // After the right password, identity asks for the one-time code with a 401
+        // whose errors name "totp"; any other 401 is a wrong login or password.
+        const code = (err.problem?.errors || []).find((f) => f.field === "totp");
+        if (err.status === 401 && code) {
+          totp.hidden = false; hint.hidden = false;
+          error.textContent = code.message === "required" ? t("login.totp_needed") : t("login.totp_wrong");
+          totp.querySelector("input").focus();
+        } else if (err.status === 401) error.textContent = t("login.wrong");
         else error.textContent = err.status === 429 ? t("login.slow_down") : problemText(err);
       }
     },
