@@ -64,6 +64,7 @@ def ticket_to_pb(
         allowed_actions=allowed_actions or [],
         sla_plan_id=t.sla_plan_id or 0,
         version=t.version,
+        sla_state=t.sla_state or "",
         custom_fields_json=orjson.dumps(t.custom_fields if values is None else values).decode(),
     )
 

@@ -98,6 +98,7 @@ def ticket_out(t: t_pb.Ticket, all_names: dict[str, str] | None = None) -> dict[
         "deadline": ts(t.deadline),
         "source": t.source,
         "sla_plan_id": t.sla_plan_id or None,
+        "sla_state": t.sla_state or None,
         "version": t.version,
         "created_at": ts(t.created_at),
         "updated_at": ts(t.updated_at),

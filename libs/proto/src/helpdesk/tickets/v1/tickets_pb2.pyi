@@ -127,6 +127,7 @@ class Ticket(_message.Message):
     SLA_PLAN_ID_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     CUSTOM_FIELDS_JSON_FIELD_NUMBER: _builtins.int
+    SLA_STATE_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     number: _builtins.int
     ref: _builtins.str
@@ -149,6 +150,10 @@ class Ticket(_message.Message):
     """bumps on every change; the REST ETag"""
     custom_fields_json: _builtins.str
     """{"<custom field id>": value}; answers to clients hold only client-visible fields."""
+    sla_state: _builtins.str
+    """The worst state of the ticket's SLA clocks as sla last reported it:
+    "" (none yet) | ok | warning | breached | met | off.
+    """
     @_builtins.property
     def assignee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
@@ -184,10 +189,11 @@ class Ticket(_message.Message):
         sla_plan_id: _builtins.int = ...,
         version: _builtins.int = ...,
         custom_fields_json: _builtins.str = ...,
+        sla_state: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "deadline", b"deadline", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "client_id", b"client_id", "created_at", b"created_at", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "client_id", b"client_id", "created_at", b"created_at", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "sla_state", b"sla_state", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
