@@ -11,7 +11,6 @@ identity resolves them (``AuthenticateApiToken``), cached the same way.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2
 
+from helpdesk_gateway.cache import Expiring
 from helpdesk_kit.errors import Forbidden, Unauthenticated
 from helpdesk_kit.tokens import TokenVerifier
 
@@ -85,29 +85,6 @@ API_TOKEN_PREFIX = "hd_"
 REVALIDATE_SECONDS = 5.0
 
 
-class _Expiring:
-    """A bounded map whose entries count for ``ttl`` seconds."""
-
-    def __init__(self, ttl: float, size: int = 10_000) -> None:
-        self._ttl = ttl
-        self._size = size
-        self._items: dict[str, tuple[float, Any]] = {}
-
-    def get(self, key: str) -> Any:
-        hit = self._items.get(key)
-        if hit is None:
-            return None
-        if hit[0] < time.monotonic():
-            del self._items[key]
-            return None
-        return hit[1]
-
-    def put(self, key: str, value: Any) -> None:
-        if len(self._items) >= self._size:
-            self._items.pop(next(iter(self._items)))
-        self._items[key] = (time.monotonic() + self._ttl, value)
-
-
 class SessionGuard:
     """Asks identity whether sessions and API tokens still count, a few seconds at a time."""
 
@@ -115,8 +92,8 @@ class SessionGuard:
         self, identity: identity_pb2_grpc.IdentityAsyncStub, ttl: float = REVALIDATE_SECONDS
     ) -> None:
         self._identity = identity
-        self._sessions = _Expiring(ttl)
-        self._api_tokens = _Expiring(ttl)
+        self._sessions = Expiring(ttl)
+        self._api_tokens = Expiring(ttl)
 
     async def check_session(self, session_id: str) -> None:
         active = self._sessions.get(session_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from helpdesk.identity.v1 import identity_pb2 as id_pb
@@ -10,6 +10,7 @@ from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.notify.v1 import notify_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2_grpc
 
+from helpdesk_gateway.cache import Expiring
 from helpdesk_gateway.config import Settings
 from helpdesk_kit.rpc import channel, check_health
 
@@ -21,6 +22,8 @@ class Clients:
     tickets: tickets_pb2_grpc.TicketsAsyncStub
     notify: notify_pb2_grpc.NotifyAsyncStub
     settings: Settings
+    # user id → full name for tickets responses; a renamed user shows the new name within a minute.
+    names: Expiring = field(default_factory=lambda: Expiring(ttl=60.0, size=50_000))
 
     @classmethod
     def connect(cls, settings: Settings) -> Clients:

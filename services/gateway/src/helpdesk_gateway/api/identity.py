@@ -102,6 +102,7 @@ async def update_me(body: ProfileIn, caller: CallerDep, request: Request) -> dic
     user = await clients(request).identity.UpdateProfile(
         id_pb.UpdateProfileRequest(actor_id=caller.user_id, **fields)
     )
+    clients(request).names.put(str(user.id), user.full_name or user.login)
     return user_out(user)
 
 

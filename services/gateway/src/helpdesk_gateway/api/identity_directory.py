@@ -187,7 +187,9 @@ async def update_user(user_id: int, body: UserPatch, admin: AdminDep, request: R
         req.position_id = body.position_id or 0
     if "status" in sent and body.status is not None:
         req.is_active = body.status == "active"
-    return user_out(await clients(request).identity.UpdateUser(req))
+    user = await clients(request).identity.UpdateUser(req)
+    clients(request).names.put(str(user.id), user.full_name or user.login)
+    return user_out(user)
 
 
 @router.delete("/users/{user_id}", response_model=None)
