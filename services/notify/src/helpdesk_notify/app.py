@@ -36,7 +36,9 @@ async def serve(settings: Settings) -> None:
 
     identity = channel(settings.identity_addr, deadline=settings.rpc_deadline_seconds)
     life.on_stop(identity.close)
-    directory = IdentityDirectory(identity_pb2_grpc.IdentityStub(identity))
+    directory = IdentityDirectory(
+        identity_pb2_grpc.IdentityStub(identity), ttl=settings.directory_cache_seconds
+    )
     url = settings.public_url
     for name, source, source_routes in (
         ("notify-tickets", "tickets", routes(directory, url)),

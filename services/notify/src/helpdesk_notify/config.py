@@ -9,6 +9,8 @@ class Settings(ServiceSettings, DatabaseSettings, NatsSettings):
     identity_addr: str
     #: ``HELPDESK_PUBLIC_URL``: links in mails point at ``<public_url>/tickets/<id>``.
     public_url: str = "http://localhost:8080"
+    #: Unit members, heads and people asked of identity are kept this long (0 = ask every time).
+    directory_cache_seconds: float = 5.0
     delivery_max_attempts: int = 8
     delivery_backoff_base_seconds: float = 5.0
     delivery_backoff_cap_seconds: float = 3600.0
