@@ -142,7 +142,11 @@ async def test_a_client_reaches_neither_staff_pages_nor_another_clients_ticket(
     await expect(not_found).to_be_visible()
     await page.goto(f"{stack.gateway_url}/#/units/{unit_id}")
     await expect(not_found).to_be_visible()
-    await page.goto(f"{stack.gateway_url}/#/tickets/{other['id']}")
+    # The not-found text is still on screen from the previous step: wait for the server's answer.
+    ticket_url = f"/api/v1/tickets/{other['id']}"
+    async with page.expect_response(lambda r: r.url.endswith(ticket_url)) as answer:
+        await page.goto(f"{stack.gateway_url}/#/tickets/{other['id']}")
+    assert (await answer.value).status == 404
     await expect(not_found).to_be_visible()
     await expect(page.locator("main")).not_to_contain_text(secret_subject)
 
@@ -624,3 +628,31 @@ async def test_the_ticket_link_in_a_mail_opens_the_ticket_for_a_signed_in_user(
     heading = page.get_by_role("heading", name=f"#{ticket['number']} Opened from a mail")
     await expect(heading).to_be_visible()
     assert api.get("/tickets/not-a-number").status_code == 404
+
+
+async def test_a_page_left_while_it_loads_draws_nothing_over_the_next_one(
+    page: Page, stack: Stack, api: httpx.Client, admin_token: str
+) -> None:
+    unit_id = new_unit(api, admin_token, f"Slow {secrets.token_hex(3)}")
+    client = new_user(api, admin_token, "Cleo Client", kind="client")
+    await sign_in(page, stack, client["login"], PASSWORD)
+    await expect(page.get_by_role("heading", name="Hello, Cleo Client")).to_be_visible()
+    ticket = api.post(
+        "/api/v1/tickets", json={"subject": "Not hers", "unit_id": unit_id}, headers=bearer(admin_token)
+    )
+    ticket_url = f"/api/v1/tickets/{ticket.json()['id']}"
+    answered = asyncio.Event()
+
+    async def slow(route: Any) -> None:  # the server's 404 arrives after she has moved on
+        await asyncio.sleep(1.5)
+        await route.continue_()
+        answered.set()
+
+    await page.route(f"**{ticket_url}", slow)
+    await page.goto(f"{stack.gateway_url}/#/tickets/{ticket.json()['id']}")
+    await page.goto(f"{stack.gateway_url}/#/tickets?box=inbox")
+    await expect(page.get_by_role("heading", name="My tickets")).to_be_visible()
+    await asyncio.wait_for(answered.wait(), timeout=10)
+    await asyncio.sleep(0.5)
+    await expect(page.get_by_role("heading", name="My tickets")).to_be_visible()
+    await expect(page.get_by_text("There is no such page or ticket, or you may not see it.")).to_have_count(0)

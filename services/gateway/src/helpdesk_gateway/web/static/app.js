@@ -148,7 +148,22 @@ function markNav(path) {
     if (current) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
 }
+// Each navigation gets a number. A view still loading when the user moves on must not
+// leave anything behind on the newer page (a late error, a late drawing, live listeners
+// registered after the page was left): its error is dropped, and the newer page is drawn
+// again from a clean slate — at once if it was already drawn, else when it finishes.
+let navigation = 0;
+let drawn = 0;
+let staleFinished = false;
+async function stale(mine) {
+  if (mine === navigation) return false;
+  if (drawn === navigation) await route();
+  else staleFinished = true;
+  return true;
+}
 async function route() {
+  const mine = ++navigation;
+  staleFinished = false;
   leave();
   const path = location.hash.replace(/^#/, "") || "/";
   for (const [pattern, view] of PUBLIC) {
@@ -161,10 +176,14 @@ async function route() {
     const found = findRoute(path);
     const allowed = found && (!found.route.admin || state.me.is_admin) && (!found.route.staff || state.me.kind !== "client");
     if (!allowed) {
+      drawn = mine;
       show(h("h1", {}, t("error.title")), h("p", { class: "error" }, t("error.not_found")));
       return;
     }
     await found.route.view(...found.args);
+    if (await stale(mine)) return;
+    if (staleFinished) return route();
+    drawn = mine;
     const flash = sessionStorage.getItem("hd.flash");
     if (flash) { sessionStorage.removeItem("hd.flash"); toast(t("error.title"), flash); }
     const notice = sessionStorage.getItem("hd.notice");
@@ -173,6 +192,9 @@ async function route() {
       document.getElementById("main").prepend(h("p", { class: "notice", role: "status" }, notice));
     }
   } catch (err) {
+    if (await stale(mine)) return;
+    if (staleFinished) return route();
+    drawn = mine;
     show(h("h1", {}, t("error.title")), h("p", { class: "error" }, err.status === 404 || err.status === 403 ? t("error.not_found") : problemText(err)));
   }
 }
