@@ -149,21 +149,25 @@ function markNav(path) {
   }
 }
 // Each navigation gets a number. A view still loading when the user moves on must not
-// leave anything behind on the newer page (a late error, a late drawing, live listeners
-// registered after the page was left): its error is dropped, and the newer page is drawn
-// again from a clean slate — at once if it was already drawn, else when it finishes.
+// spoil the newer page: its late error is dropped, and if it drew over the newer page
+// after that one was drawn, the newer page is drawn again. (Views that draw first and
+// then load, like the dashboard, finish late without drawing: nothing is redrawn, so
+// what the user is typing on the newer page stays.)
 let navigation = 0;
 let drawn = 0;
-let staleFinished = false;
+let drawnPage = null;
+const mainNode = () => document.getElementById("main");
 async function stale(mine) {
   if (mine === navigation) return false;
-  if (drawn === navigation) await route();
-  else staleFinished = true;
+  if (drawn === navigation && mainNode().firstChild !== drawnPage) await route();
   return true;
+}
+function markDrawn(mine) {
+  drawn = mine;
+  drawnPage = mainNode().firstChild;
 }
 async function route() {
   const mine = ++navigation;
-  staleFinished = false;
   leave();
   const path = location.hash.replace(/^#/, "") || "/";
   for (const [pattern, view] of PUBLIC) {
@@ -176,14 +180,12 @@ async function route() {
     const found = findRoute(path);
     const allowed = found && (!found.route.admin || state.me.is_admin) && (!found.route.staff || state.me.kind !== "client");
     if (!allowed) {
-      drawn = mine;
       show(h("h1", {}, t("error.title")), h("p", { class: "error" }, t("error.not_found")));
+      markDrawn(mine);
       return;
     }
     await found.route.view(...found.args);
     if (await stale(mine)) return;
-    if (staleFinished) return route();
-    drawn = mine;
     const flash = sessionStorage.getItem("hd.flash");
     if (flash) { sessionStorage.removeItem("hd.flash"); toast(t("error.title"), flash); }
     const notice = sessionStorage.getItem("hd.notice");
@@ -191,11 +193,11 @@ async function route() {
       sessionStorage.removeItem("hd.notice");
       document.getElementById("main").prepend(h("p", { class: "notice", role: "status" }, notice));
     }
+    markDrawn(mine);
   } catch (err) {
     if (await stale(mine)) return;
-    if (staleFinished) return route();
-    drawn = mine;
     show(h("h1", {}, t("error.title")), h("p", { class: "error" }, err.status === 404 || err.status === 403 ? t("error.not_found") : problemText(err)));
+    markDrawn(mine);
   }
 }
 export { route };
