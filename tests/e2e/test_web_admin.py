@@ -388,3 +388,45 @@ async def test_an_admin_edits_a_user_and_disables_him_after_confirming_then_he_c
     assert api.post("/api/v1/auth/login", json={"login": user, "password": password}).status_code == 401
     found = api.get("/api/v1/users", params={"q": user}, headers=bearer(admin_token)).json()["items"]
     assert [(u["full_name"], u["status"]) for u in found] == [("Mary Renamed", "disabled")]
+
+
+async def test_a_subject_with_its_sla_plan_and_a_client_group_with_its_lead_are_created(
+    page: Page, stack: Stack, api: httpx.Client, admin_token: str
+) -> None:
+    tag = secrets.token_hex(3)
+    plan = api.post(
+        "/api/v1/sla-plans",
+        json={"name": f"Plan {tag}", "limits": {"normal": {"reaction": 3600}}},
+        headers=bearer(admin_token),
+    )
+    assert plan.status_code == 201, plan.text
+    lead = api.post(
+        "/api/v1/users",
+        json={
+            "login": f"lead{tag}",
+            "full_name": f"Lena Lead {tag}",
+            "kind": "client",
+            "password": "lead-password",
+        },
+        headers=bearer(admin_token),
+    ).json()
+    await sign_in(page, stack, "system", ADMIN_PASSWORD)
+    await expect(page.get_by_role("heading", name="Hello, System")).to_be_visible()
+
+    await page.goto(f"{stack.gateway_url}/#/admin/subjects")
+    await page.get_by_label("Subject", exact=True).fill(f"Printers {tag}")
+    await page.get_by_label("SLA plan").select_option(label=f"Plan {tag}")
+    await page.get_by_role("button", name="Create subject").click()
+    await expect(page.locator("main").get_by_role("status")).to_contain_text(f"Printers {tag}")
+    subjects = api.get("/api/v1/subjects", headers=bearer(admin_token)).json()["items"]
+    assert {"name": f"Printers {tag}", "sla_plan_id": plan.json()["id"]}.items() <= next(
+        s for s in subjects if s["name"] == f"Printers {tag}"
+    ).items()
+
+    await page.goto(f"{stack.gateway_url}/#/admin/groups")
+    await page.get_by_label("Group name").fill(f"Acme {tag}")
+    await page.get_by_label("Lead").select_option(label=f"Lena Lead {tag} (lead{tag})")
+    await page.get_by_role("button", name="Create group").click()
+    await expect(page.locator("main").get_by_role("status")).to_contain_text(f"Acme {tag}")
+    groups = api.get("/api/v1/client-groups", headers=bearer(admin_token)).json()["items"]
+    assert next(g for g in groups if g["name"] == f"Acme {tag}")["lead_id"] == lead["id"]

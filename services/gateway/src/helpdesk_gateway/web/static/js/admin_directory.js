@@ -1,7 +1,7 @@
 // Admin pages for client groups, positions, custom ticket fields and recurring tickets.
 
 import { t, h, api, when, addRoute } from "./core.js";
-import { adminPage, field, checkbox, select, statusLine, attempt, confirmButton, renameControl, zoneList, options, table, unavailable } from "./admin_ui.js";
+import { adminPage, nameAndChoiceForm, field, checkbox, select, statusLine, attempt, confirmButton, renameControl, zoneList, options, table, unavailable } from "./admin_ui.js";
 
 // ---- client groups ------------------------------------------------------------------
 
@@ -10,19 +10,11 @@ async function groupsView(flash) {
   const leadOptions = [["", t("admin.no_lead")], ...options(clients.items, (u) => `${u.full_name} (${u.login})`)];
   const status = statusLine();
   if (flash) status.ok(flash);
-  const create = h("form", {
-    class: "inline-form",
-    onsubmit: async (e) => {
-      e.preventDefault();
-      const d = Object.fromEntries(new FormData(create));
-      let g;
-      if (await attempt(status, async () => { g = await api("POST", "/client-groups", { name: d.name.trim(), lead_id: d.lead_id ? Number(d.lead_id) : null }); })) {
-        await groupsView(t("admin.group_created", { name: g.name }));
-      }
-    },
-  }, field(t("admin.group_name"), h("input", { name: "name", required: true, maxlength: 200 })),
-  field(t("admin.lead"), select("lead_id", leadOptions, "")),
-  h("button", { type: "submit" }, t("admin.create_group")));
+  const create = nameAndChoiceForm({
+    status, path: "/client-groups", nameLabel: t("admin.group_name"), maxlength: 200,
+    choice: "lead_id", choiceLabel: t("admin.lead"), choices: leadOptions, submitLabel: t("admin.create_group"),
+    done: (g) => groupsView(t("admin.group_created", { name: g.name })),
+  });
   const leadControl = (g) => {
     const sel = select("lead_id", leadOptions, g.lead_id, { "aria-label": t("admin.lead_of", { name: g.name }) });
     sel.addEventListener("change", async () => {

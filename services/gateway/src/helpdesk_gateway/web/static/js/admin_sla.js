@@ -3,7 +3,7 @@
 
 import { t, h, api, addRoute } from "./core.js";
 import {
-  adminPage, field, select, statusLine, attempt, confirmButton, zoneList, durationInputs,
+  adminPage, nameAndChoiceForm, field, select, statusLine, attempt, confirmButton, zoneList, durationInputs,
   formatSeconds, options, table,
 } from "./admin_ui.js";
 
@@ -159,19 +159,11 @@ async function subjectsView(flash) {
   const planName = new Map(plans.items.map((p) => [p.id, p.name]));
   const status = statusLine();
   if (flash) status.ok(flash);
-  const create = h("form", {
-    class: "inline-form",
-    onsubmit: async (e) => {
-      e.preventDefault();
-      const d = Object.fromEntries(new FormData(create));
-      let s;
-      if (await attempt(status, async () => { s = await api("POST", "/subjects", { name: d.name.trim(), sla_plan_id: d.sla_plan_id ? Number(d.sla_plan_id) : null }); })) {
-        await subjectsView(t("admin.subject_created", { name: s.name }));
-      }
-    },
-  }, field(t("admin.subject_name"), h("input", { name: "name", required: true, maxlength: 255 })),
-  field(t("admin.sla_plan"), select("sla_plan_id", planOptions, "")),
-  h("button", { type: "submit" }, t("admin.create_subject")));
+  const create = nameAndChoiceForm({
+    status, path: "/subjects", nameLabel: t("admin.subject_name"), maxlength: 255,
+    choice: "sla_plan_id", choiceLabel: t("admin.sla_plan"), choices: planOptions, submitLabel: t("admin.create_subject"),
+    done: (s) => subjectsView(t("admin.subject_created", { name: s.name })),
+  });
   const edit = (s) => {
     const box = h("span", {});
     const open = () => {
