@@ -4,7 +4,7 @@
 // and system information in admin_settings.js and admin_system.js.
 
 import { state, t, h, api, addRoute } from "./core.js";
-import { adminPage, field, checkbox, select, statusLine, attempt, confirmButton, renameControl, zoneList, options, table } from "./admin_ui.js";
+import { adminPage, nameForm, field, checkbox, select, statusLine, attempt, confirmButton, renameControl, zoneList, options, table } from "./admin_ui.js";
 import "./admin_sla.js";
 import "./admin_directory.js";
 import "./admin_settings.js";
@@ -17,17 +17,10 @@ async function unitsView(flash) {
   const members = await Promise.all(units.map((u) => api("GET", `/units/${u.id}/members`).then((r) => r.items).catch(() => [])));
   const status = statusLine();
   if (flash) status.ok(flash);
-  const input = h("input", { name: "name", required: true, maxlength: 200 });
-  const form = h("form", {
-    class: "inline-form",
-    onsubmit: async (e) => {
-      e.preventDefault();
-      let created;
-      if (await attempt(status, async () => { created = await api("POST", "/units", { name: input.value.trim() }); })) {
-        await unitsView(t("admin.unit_created", { name: created.name }));
-      }
-    },
-  }, field(t("admin.unit_name"), input), h("button", { type: "submit" }, t("admin.create_unit")));
+  const form = nameForm({
+    status, path: "/units", nameLabel: t("admin.unit_name"), maxlength: 200, submitLabel: t("admin.create_unit"),
+    done: (created) => unitsView(t("admin.unit_created", { name: created.name })),
+  });
   const rows = units.map((u, i) => [
     u.name,
     members[i].length

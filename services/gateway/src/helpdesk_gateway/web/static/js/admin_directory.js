@@ -1,7 +1,7 @@
 // Admin pages for client groups, positions, custom ticket fields and recurring tickets.
 
 import { t, h, api, when, addRoute } from "./core.js";
-import { adminPage, nameAndChoiceForm, field, checkbox, select, statusLine, attempt, confirmButton, renameControl, zoneList, options, table, unavailable } from "./admin_ui.js";
+import { adminPage, nameForm, field, checkbox, select, statusLine, attempt, confirmButton, renameControl, zoneList, options, table, unavailable } from "./admin_ui.js";
 
 // ---- client groups ------------------------------------------------------------------
 
@@ -10,7 +10,7 @@ async function groupsView(flash) {
   const leadOptions = [["", t("admin.no_lead")], ...options(clients.items, (u) => `${u.full_name} (${u.login})`)];
   const status = statusLine();
   if (flash) status.ok(flash);
-  const create = nameAndChoiceForm({
+  const create = nameForm({
     status, path: "/client-groups", nameLabel: t("admin.group_name"), maxlength: 200,
     choice: "lead_id", choiceLabel: t("admin.lead"), choices: leadOptions, submitLabel: t("admin.create_group"),
     done: (g) => groupsView(t("admin.group_created", { name: g.name })),
@@ -39,15 +39,10 @@ async function positionsView(flash) {
   const positions = (await api("GET", "/positions")).items;
   const status = statusLine();
   if (flash) status.ok(flash);
-  const input = h("input", { name: "name", required: true, maxlength: 200 });
-  const create = h("form", {
-    class: "inline-form",
-    onsubmit: async (e) => {
-      e.preventDefault();
-      let p;
-      if (await attempt(status, async () => { p = await api("POST", "/positions", { name: input.value.trim() }); })) await positionsView(t("admin.position_created", { name: p.name }));
-    },
-  }, field(t("admin.position_name"), input), h("button", { type: "submit" }, t("admin.create_position")));
+  const create = nameForm({
+    status, path: "/positions", nameLabel: t("admin.position_name"), maxlength: 200, submitLabel: t("admin.create_position"),
+    done: (p) => positionsView(t("admin.position_created", { name: p.name })),
+  });
   const rows = positions.map((p) => [p.name, h("span", { class: "row-actions" }, renameControl(p, "/positions", status, positionsView),
     confirmButton(t("admin.delete"), t("admin.confirm_delete", { name: p.name }), async () => {
       if (await attempt(status, () => api("DELETE", `/positions/${p.id}`))) await positionsView(t("admin.deleted", { name: p.name }));

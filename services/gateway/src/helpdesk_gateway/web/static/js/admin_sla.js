@@ -3,7 +3,7 @@
 
 import { t, h, api, addRoute } from "./core.js";
 import {
-  adminPage, nameAndChoiceForm, field, select, statusLine, attempt, confirmButton, zoneList, durationInputs,
+  adminPage, nameForm, field, select, statusLine, attempt, confirmButton, zoneList, durationInputs,
   formatSeconds, options, table,
 } from "./admin_ui.js";
 
@@ -159,7 +159,7 @@ async function subjectsView(flash) {
   const planName = new Map(plans.items.map((p) => [p.id, p.name]));
   const status = statusLine();
   if (flash) status.ok(flash);
-  const create = nameAndChoiceForm({
+  const create = nameForm({
     status, path: "/subjects", nameLabel: t("admin.subject_name"), maxlength: 255,
     choice: "sla_plan_id", choiceLabel: t("admin.sla_plan"), choices: planOptions, submitLabel: t("admin.create_subject"),
     done: (s) => subjectsView(t("admin.subject_created", { name: s.name })),

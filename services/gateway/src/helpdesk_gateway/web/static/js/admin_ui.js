@@ -41,20 +41,21 @@ export function select(name, options, value, attrs = {}) {
     h("option", { value: v, selected: String(v) === String(value ?? "") }, label)));
 }
 
-// A one-line create form: a name and one optional choice (e.g. a client group's lead,
-// a subject's SLA plan); POSTs {name, [choice]: id or null}, then calls done(created).
-export function nameAndChoiceForm({ status, path, nameLabel, maxlength, choice, choiceLabel, choices, submitLabel, done }) {
+// A one-line create form: a name and, optionally, one choice (e.g. a client group's
+// lead, a subject's SLA plan); POSTs {name[, choice: id or null]}, then done(created).
+export function nameForm({ status, path, nameLabel, maxlength, choice, choiceLabel, choices, submitLabel, done }) {
   const form = h("form", {
     class: "inline-form",
     onsubmit: async (e) => {
       e.preventDefault();
       const d = Object.fromEntries(new FormData(form));
+      const body = { name: d.name.trim() };
+      if (choice) body[choice] = d[choice] ? Number(d[choice]) : null;
       let created;
-      const body = { name: d.name.trim(), [choice]: d[choice] ? Number(d[choice]) : null };
       if (await attempt(status, async () => { created = await api("POST", path, body); })) await done(created);
     },
   }, field(nameLabel, h("input", { name: "name", required: true, maxlength })),
-  field(choiceLabel, select(choice, choices, "")),
+  choice ? field(choiceLabel, select(choice, choices, "")) : null,
   h("button", { type: "submit" }, submitLabel));
   return form;
 }
