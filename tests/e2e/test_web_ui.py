@@ -34,7 +34,7 @@ async def test_an_admin_signs_in_creates_a_unit_and_a_ticket_and_sees_it(
     await expect(page.locator("main")).not_to_contain_text("[object")
 
     unit = f"Web unit {secrets.token_hex(3)}"
-    await page.get_by_role("link", name="Admin").click()
+    await page.get_by_role("link", name="Admin", exact=True).click()
     await page.get_by_label("Unit name").fill(unit)
     await page.get_by_role("button", name="Create unit").click()
     await expect(page.get_by_role("status").filter(has_text=unit)).to_be_visible()
