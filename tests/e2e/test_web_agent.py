@@ -84,9 +84,9 @@ async def test_a_client_ticket_reaches_the_unit_live_and_the_client_follows_its_
 
         # The client writes the ticket in his browser.
         await sign_in(page, stack, client["login"], PASSWORD)
-        await expect(page.get_by_role("link", name="My tickets")).to_be_visible()
+        await expect(page.get_by_role("link", name="My tickets", exact=True)).to_be_visible()
         await expect(page.get_by_role("link", name="Inbox", exact=True)).to_be_hidden()
-        await page.get_by_role("link", name="New ticket").click()
+        await page.get_by_role("link", name="New ticket", exact=True).click()
         await page.get_by_label("Unit").select_option(str(unit_id))
         await expect(page.get_by_label("Priority")).to_have_count(0)  # clients do not choose it
         await page.get_by_label("Subject").fill(subject)
@@ -187,7 +187,7 @@ async def test_two_members_on_one_ticket_see_who_is_viewing_and_who_is_replying(
         await other.get_by_label("Comment", exact=True).fill("I am on it")
         await expect(banner).to_have_text("Boris Agent is replying", timeout=LIVE)
 
-        await other.get_by_role("link", name="Dashboard").click()
+        await other.get_by_role("link", name="Dashboard", exact=True).click()
         await expect(banner).to_be_hidden(timeout=LIVE)
 
 
@@ -461,7 +461,7 @@ async def test_custom_fields_are_filled_by_kind_and_a_client_gets_only_the_ones_
     try:
         await sign_in(page, stack, member["login"], PASSWORD)
         await expect(page.get_by_role("heading", name="Hello, Mark Fields")).to_be_visible()
-        await page.get_by_role("link", name="New ticket").click()
+        await page.get_by_role("link", name="New ticket", exact=True).click()
         await page.get_by_label("Unit").select_option(str(unit_id))
         await page.get_by_label("Subject").fill("Monitor flickers")
         await page.get_by_label(tag).fill("INV-0042")
@@ -475,7 +475,7 @@ async def test_custom_fields_are_filled_by_kind_and_a_client_gets_only_the_ones_
         async with second_page(browser) as other:
             await sign_in(other, stack, client["login"], PASSWORD)
             await expect(other.get_by_role("heading", name="Hello, Clara Fields")).to_be_visible()
-            await other.get_by_role("link", name="New ticket").click()
+            await other.get_by_role("link", name="New ticket", exact=True).click()
             await expect(other.get_by_label(tag)).to_be_visible()
             await expect(other.get_by_label(floor)).to_have_count(0)
     finally:
@@ -537,7 +537,7 @@ async def test_the_profile_switches_language_at_once_and_shows_a_new_token_only_
     user = new_user(api, admin_token, "Lena Lang", unit_ids=[new_unit(api, admin_token, "Lang")])
     await sign_in(page, stack, user["login"], PASSWORD)
     await expect(page.get_by_role("heading", name="Hello, Lena Lang")).to_be_visible()
-    await page.get_by_role("link", name="Profile").click()
+    await page.get_by_role("link", name="Profile", exact=True).click()
 
     await page.get_by_label("Name", exact=True).fill("CI robot")
     await page.get_by_role("button", name="Create token").click()

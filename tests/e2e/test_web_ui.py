@@ -39,7 +39,7 @@ async def test_an_admin_signs_in_creates_a_unit_and_a_ticket_and_sees_it(
     await page.get_by_role("button", name="Create unit").click()
     await expect(page.get_by_role("status").filter(has_text=unit)).to_be_visible()
 
-    await page.get_by_role("link", name="New ticket").click()
+    await page.get_by_role("link", name="New ticket", exact=True).click()
     await expect(page.get_by_role("heading", name="New ticket")).to_be_visible()
     await page.get_by_label("Unit").select_option(label=unit)
     await page.get_by_label("Subject").fill("<script>alert(1)</script> Printer")
