@@ -43,13 +43,19 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # Then the workspace members (the service, kit, proto), installed as ordinary
 # wheels rather than editable links: site-packages holds everything the process
 # runs, and the sources under /src are not copied into the final image.
+# (libs/devstack comes along because the workspace lists it; nothing installs it.)
 COPY libs/ libs/
 COPY services/ services/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package "helpdesk-${SERVICE}"
-# Fail the build, not the pod, when the service cannot be started with `python -m`.
+# Fail the build, not the pod, when the service cannot be started with `python -m`,
+# and when development tooling (libs/devstack: test servers, launcher, pytest
+# plugin) slipped in: no service depends on it, so it must never be installed.
 RUN /app/.venv/bin/python -c "import importlib.util, sys; \
-sys.exit(0 if importlib.util.find_spec('helpdesk_${SERVICE}.__main__') else 'helpdesk_${SERVICE}.__main__ not installed')"
+sys.exit('helpdesk_${SERVICE}.__main__ not installed' \
+    if importlib.util.find_spec('helpdesk_${SERVICE}.__main__') is None \
+    else 'helpdesk_devstack must not be in the image' \
+    if importlib.util.find_spec('helpdesk_devstack') is not None else 0)"
 
 
 FROM ${PYTHON_IMAGE} AS base

@@ -25,7 +25,7 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.tom
 install: $(VENV)/.installed ## Install the workspace into .venv (uv, from uv.lock)
 
 run: install ## Start PostgreSQL, NATS, Redis and the six services; Ctrl-C stops all
-	$(PY) -m helpdesk_kit.devstack run --config devstack.toml --var-dir var
+	$(PY) -m helpdesk_devstack run --config devstack.toml --var-dir var
 
 test: install lint proto-check chart-check ## Run the whole suite: lint, unit, integration, contracts, chart, e2e
 	$(PY) -m pytest
@@ -39,7 +39,7 @@ test-e2e: install ## Only the end-to-end tests (all services as processes)
 lint: install ## ruff, mypy (strict on source), import-linter contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy $(foreach p,kit identity tickets sla notify gateway realtime,-p helpdesk_$(p))
+	$(VENV)/bin/mypy $(foreach p,kit devstack identity tickets sla notify gateway realtime,-p helpdesk_$(p))
 	$(VENV)/bin/lint-imports
 
 proto: install ## Regenerate libs/proto from proto/

@@ -186,7 +186,7 @@ def own_stack(password: str, *, without_consumers: bool = False) -> Iterator[str
     that only consume events once it is up: the run then measures the create pipeline
     itself (auth, gateway, gRPC, PostgreSQL + outbox, NATS), the events waiting in
     JetStream; the fan-out's share shows in the runs with it."""
-    from helpdesk_kit.devstack import Stack
+    from helpdesk_devstack.stack import Stack
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         stack = Stack(

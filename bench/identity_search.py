@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from helpdesk_devstack.servers import PostgresServer
 from helpdesk_identity import usecases
 from helpdesk_identity.app import MIGRATIONS
 from helpdesk_identity.domain import Kind, Role, User
 from helpdesk_kit.db import Database
 from helpdesk_kit.migrations import upgrade
-from helpdesk_kit.servers import PostgresServer
 
 FIRST = [
     "ivan",

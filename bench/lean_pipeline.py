@@ -140,7 +140,7 @@ def main() -> int:
         http_role(args.port, args.grpc_port)
         return 0
 
-    from helpdesk_kit.servers import NatsServer, PostgresServer, free_port
+    from helpdesk_devstack.servers import NatsServer, PostgresServer, free_port
 
     with tempfile.TemporaryDirectory(prefix="lean-") as tmp:
         pg, nt = PostgresServer(Path(tmp) / "pg"), NatsServer(Path(tmp) / "nats")

@@ -40,11 +40,11 @@ from tests.fakes import Directory, SmtpSink, free_port  # noqa: E402
 from tests.helpers import consume, mail_worker, use_smtp  # noqa: E402
 
 import helpdesk_notify  # noqa: E402
+from helpdesk_devstack.servers import NatsServer, PostgresServer  # noqa: E402
 from helpdesk_kit.db import Database  # noqa: E402
 from helpdesk_kit.inbox import Consumer  # noqa: E402
 from helpdesk_kit.logs import configure_logging  # noqa: E402
 from helpdesk_kit.migrations import upgrade  # noqa: E402
-from helpdesk_kit.servers import NatsServer, PostgresServer  # noqa: E402
 from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, connect, ensure_stream  # noqa: E402
 from helpdesk_notify.events import routes  # noqa: E402
 

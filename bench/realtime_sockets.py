@@ -133,7 +133,7 @@ async def drive(args: argparse.Namespace) -> None:  # noqa: C901 - one linear sc
     from helpdesk.tickets.v1 import events_pb2 as ticket_events
     from helpdesk.tickets.v1 import tickets_pb2
 
-    from helpdesk_kit.servers import NatsServer, RedisServer, free_port
+    from helpdesk_devstack.servers import NatsServer, RedisServer, free_port
 
     limit = raise_nofile()
     print(f"open files limit: {limit}")

@@ -32,7 +32,7 @@ import asyncpg
 import nats
 from helpdesk.sla.v1 import events_pb2 as sla_events
 
-from helpdesk_kit.servers import NatsServer, PostgresServer, free_port
+from helpdesk_devstack.servers import NatsServer, PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable

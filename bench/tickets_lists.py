@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from helpdesk_devstack.servers import PostgresServer
 from helpdesk_kit.db import Database
 from helpdesk_kit.migrations import upgrade
-from helpdesk_kit.servers import PostgresServer
 from helpdesk_tickets import usecases
 from helpdesk_tickets.app import MIGRATIONS
 from helpdesk_tickets.domain import Actor, ListQuery, Role

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from helpdesk_kit.devstack import Stack
-from helpdesk_kit.servers import NatsServer
-from helpdesk_kit.testing.otlp import SpanCollector
+from helpdesk_devstack.servers import NatsServer
+from helpdesk_devstack.stack import Stack
+from helpdesk_devstack.testing.otlp import SpanCollector
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "e2e-" + secrets.token_hex(8)

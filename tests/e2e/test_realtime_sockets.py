@@ -17,8 +17,8 @@ import pytest
 import websockets
 import websockets.exceptions
 
-from helpdesk_kit.devstack import Stack
-from helpdesk_kit.servers import free_port
+from helpdesk_devstack.servers import free_port
+from helpdesk_devstack.stack import Stack
 
 from .conftest import bearer, login
 

@@ -13,7 +13,7 @@ import pytest
 from helpdesk.sla.v1 import events_pb2 as sla_events
 from helpdesk.sla.v1 import sla_pb2
 
-from helpdesk_kit.devstack import Stack
+from helpdesk_devstack.stack import Stack
 from helpdesk_kit.streams import MSG_ID_HEADER
 
 from .conftest import bearer

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import websockets
 
-from helpdesk_kit.devstack import Stack
-from helpdesk_kit.servers import NatsServer
-from helpdesk_kit.testing.otlp import CollectedSpan, SpanCollector
+from helpdesk_devstack.servers import NatsServer
+from helpdesk_devstack.stack import Stack
+from helpdesk_devstack.testing.otlp import CollectedSpan, SpanCollector
 
 from .conftest import bearer, login
 

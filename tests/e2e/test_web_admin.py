@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.async_api import Page, expect
 
-from helpdesk_kit.devstack import Stack
+from helpdesk_devstack.stack import Stack
 
 from .conftest import ADMIN_PASSWORD, SCREENSHOTS, bearer, login, sign_in
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from helpdesk_kit.devstack import Stack
+from helpdesk_devstack.stack import Stack
 
 from .conftest import ADMIN_PASSWORD, SCREENSHOTS, bearer, sign_in
 

@@ -14,10 +14,10 @@ import pytest
 from google.protobuf.struct_pb2 import Value
 from nats.js import JetStreamContext
 
+from helpdesk_devstack.servers import NatsServer
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.inbox import Consumer, Event, Route
 from helpdesk_kit.outbox import OutboxRelay
-from helpdesk_kit.servers import NatsServer
 from helpdesk_kit.streams import connect, stream_name
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpdesk_kit.servers import free_port
+from helpdesk_devstack.servers import free_port
 
 from .test_system import running_gateway, token
 

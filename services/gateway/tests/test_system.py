@@ -21,11 +21,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from helpdesk_devstack.servers import free_port
 from helpdesk_gateway.app import build_app
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 from helpdesk_kit.rpc import GrpcServer
-from helpdesk_kit.servers import free_port
 from helpdesk_kit.tokens import TokenVerifier
 
 KID = "system-test"

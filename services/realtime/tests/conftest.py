@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nats.aio.client import Client as NATS
 from redis.asyncio import Redis
 
+from helpdesk_devstack.servers import free_port
 from helpdesk_kit.http import http_server
-from helpdesk_kit.servers import free_port
 from helpdesk_kit.streams import MSG_ID_HEADER
 from helpdesk_realtime.app import ActiveSessions, ActiveUsers, running
 from helpdesk_realtime.config import Settings

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 
+from helpdesk_devstack.servers import PostgresServer
 from helpdesk_kit.db import Database
 from helpdesk_kit.migrations import upgrade
-from helpdesk_kit.servers import PostgresServer
 from helpdesk_tickets.app import MIGRATIONS
 from helpdesk_tickets.directory import UnitDirectory
 

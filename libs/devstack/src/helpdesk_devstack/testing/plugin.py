@@ -1,13 +1,13 @@
 """Pytest plugin: real PostgreSQL, NATS (JetStream) and Redis servers for tests.
 
-Loaded for the whole workspace with ``-p helpdesk_kit.testing.plugin`` (see the
+Loaded for the whole workspace with ``-p helpdesk_devstack.testing.plugin`` (see the
 root ``pyproject.toml``). Each server is started lazily, the first time a test
 asks for it, on a free port with its data under the session's temporary
 directory, and is stopped at the end of the session.
 
 Fixtures:
 
-- ``postgres_server`` (session): the :class:`~helpdesk_kit.servers.PostgresServer`
+- ``postgres_server`` (session): the :class:`~helpdesk_devstack.servers.PostgresServer`
   (``durable=False``: no fsync, fast, fine for throw-away data);
 - ``database_url`` (function): the URL of a new, empty database for this test
   only, dropped afterwards;
@@ -25,9 +25,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpdesk_kit.servers import NatsServer, PostgresServer, RedisServer, ServerError
+from helpdesk_devstack.servers import NatsServer, PostgresServer, RedisServer, ServerError
 
-logger = logging.getLogger("helpdesk_kit.testing")
+logger = logging.getLogger("helpdesk_devstack.testing")
 
 
 def pytest_configure(config: pytest.Config) -> None:

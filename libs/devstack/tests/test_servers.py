@@ -14,7 +14,7 @@ import psutil
 import pytest
 import redis.asyncio as aioredis
 
-from helpdesk_kit.servers import (
+from helpdesk_devstack.servers import (
     PG_SYSTEM_USER,
     NatsServer,
     PostgresServer,

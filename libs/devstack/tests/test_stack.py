@@ -18,8 +18,8 @@ import asyncpg
 import psutil
 import pytest
 
-from helpdesk_kit.devstack import Stack, StackError, load_config
-from helpdesk_kit.servers import free_port
+from helpdesk_devstack.servers import free_port
+from helpdesk_devstack.stack import Stack, StackError, load_config
 
 HERE = Path(__file__).parent
 FAKE_TOML = HERE / "fake_stack.toml"
@@ -266,7 +266,7 @@ def cli(tmp_path: Path, external: dict[str, str]) -> Iterator[tuple[subprocess.P
     port = free_port()
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "helpdesk_kit.devstack", "run"),
+            *(sys.executable, "-m", "helpdesk_devstack", "run"),
             *("--config", str(FAKE_TOML), "--var-dir", str(tmp_path / "var")),
         ],
         env={**os.environ, **external, "HELPDESK_GATEWAY_PORT": str(port)},

