@@ -1,4 +1,5 @@
-"""Every row of SPEC §4 end to end: a fact in, mails out to a real SMTP server (aiosmtpd).
+"""Every row of the recipient table (docs/product/notifications.md) end to end: a fact in,
+mails out to a real SMTP server (aiosmtpd).
 
 Each test asserts the exact set of mailboxes that received a mail.
 """

@@ -1,4 +1,5 @@
-"""Who sees a ticket's live changes (SPEC §1), decided from the ticket snapshot alone."""
+"""Who sees a ticket's live changes (docs/product/roles.md § Visibility), decided from the
+ticket snapshot alone."""
 
 from __future__ import annotations
 

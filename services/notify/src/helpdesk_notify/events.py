@@ -26,7 +26,8 @@ def _notice(name: str, ticket: tickets_pb2.Ticket, detail: str = "") -> Notice:
 
 
 def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
-    """The ``notify-tickets`` consumer: every ticket event of SPEC §4's table."""
+    """The ``notify-tickets`` consumer: every ticket event of the recipient table
+    (docs/product/notifications.md § Who is told)."""
 
     async def send(uow: UnitOfWork, event: Event[Any], notice: Notice, recipients: set[int]) -> None:
         await usecases.dispatch(

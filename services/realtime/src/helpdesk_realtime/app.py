@@ -48,7 +48,8 @@ ActiveSessions = Callable[[list[str]], Awaitable[set[str] | None]]
 
 
 class TicketsAccess:
-    """May this user see this ticket? Asked of the tickets service (its rules, SPEC §1)."""
+    """May this user see this ticket? Asked of the tickets service (its rules:
+    docs/product/roles.md § Visibility)."""
 
     def __init__(self, stub: tickets_pb2_grpc.TicketsAsyncStub) -> None:
         self._stub = stub

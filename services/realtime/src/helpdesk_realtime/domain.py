@@ -1,9 +1,9 @@
 """Who may receive what: the socket's viewer (from its token) and an event's audience.
 
 Pure rules, no framework. An event's audience is either one user (a pop-up) or a
-ticket as it is after the change (SPEC §1 decides who sees it). The same rule
-decides live delivery and what a reconnecting socket is replayed, so a user
-never receives another user's event either way.
+ticket as it is after the change (docs/product/roles.md § Visibility decides who
+sees it). The same rule decides live delivery and what a reconnecting socket is
+replayed, so a user never receives another user's event either way.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class TicketAudience:
 
 
 def can_see_ticket(viewer: Viewer, t: TicketAudience) -> bool:
-    """SPEC §1: who sees a ticket, decided from its snapshot."""
+    """Who sees a ticket (docs/product/roles.md § Visibility), decided from its snapshot."""
     if viewer.is_client:
         return viewer.user_id in (t.author_id, t.client_id)
     if viewer.user_id == t.author_id or viewer.user_id in t.assignee_ids:

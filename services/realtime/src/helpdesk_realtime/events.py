@@ -2,7 +2,8 @@
 
 - ``notify.NotificationCreated`` → ``notification`` (a pop-up) for its user;
 - ``tickets.*`` → ``ticket.updated`` (``counts_changed``: the counters hint) for
-  everyone who may see the ticket after the change (SPEC §1, from the snapshot);
+  everyone who may see the ticket after the change (docs/product/roles.md § Visibility,
+  from the snapshot);
 - ``sla.SlaWarning`` / ``sla.SlaBreached`` → ``counters`` for those who see the ticket;
 - ``realtime.presence`` (core NATS, between replicas) → ``presence`` to the
   sockets of this replica that have the ticket open.

@@ -114,7 +114,8 @@ class NewTicket:
 
 
 def can_see(actor: Actor, t: Ticket) -> bool:
-    """SPEC §1: who sees a ticket (the list queries in ``store`` say the same in SQL)."""
+    """Who sees a ticket: docs/product/roles.md § Visibility (the list queries in ``store``
+    say the same in SQL)."""
     if actor.is_client:
         if actor.user_id in (t.author_id, t.client_id):
             return True
@@ -135,7 +136,7 @@ def can_see(actor: Actor, t: Ticket) -> bool:
 
 
 class Action(enum.StrEnum):
-    """What a caller may do to a ticket (API.md ``allowed_actions``)."""
+    """What a caller may do to a ticket (``allowed_actions``: docs/api-conventions.md)."""
 
     LOCK = "lock"
     UNLOCK = "unlock"
@@ -161,7 +162,7 @@ def heads(actor: Actor, t: Ticket) -> bool:
 
 
 def is_related(actor: Actor, t: Ticket) -> bool:
-    """SPEC §2 "related": who may take part in the ticket's work."""
+    """Who is "related" and may take part in the ticket's work (docs/product/roles.md § Related)."""
     if not is_staff(actor):
         return False
     if actor.role is Role.DEPARTMENT_HEAD:
@@ -183,7 +184,8 @@ class Verdict(enum.Enum):
 
 
 def judge(actor: Actor, t: Ticket, action: Action) -> Verdict:  # noqa: C901
-    """SPEC §2's transition table, exactly, for one caller and one ticket."""
+    """The action table of docs/product/tickets.md § Actions, exactly, for one caller and
+    one ticket."""
     if action is Action.DELETE:
         if actor.is_admin and not actor.is_client:
             return Verdict.ALLOWED
@@ -308,8 +310,9 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Schedule:
-    """When a recurring ticket is filed (SPEC §2): daily every N days, weekly on chosen
-    days (0 = Monday), monthly on chosen dates, at a local time, between two dates."""
+    """When a recurring ticket is filed (docs/product/tickets.md § Recurring tickets): daily
+    every N days, weekly on chosen days (0 = Monday), monthly on chosen dates, at a local
+    time, between two dates."""
 
     kind: str  # daily | weekly | monthly
     at: time

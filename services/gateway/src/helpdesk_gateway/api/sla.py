@@ -1,4 +1,4 @@
-"""REST for sla (API.md: sla-plans, calendars, a ticket's clocks, the SLA report).
+"""REST for sla (docs/product/sla.md): sla-plans, calendars, a ticket's clocks, the SLA report.
 
 Handlers translate HTTP ⇄ gRPC; the sla service checks who may do what. A
 ticket's clocks are shown only to whom the tickets service shows the ticket.

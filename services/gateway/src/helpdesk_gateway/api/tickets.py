@@ -1,4 +1,4 @@
-"""REST for tickets (API.md "Tickets"): HTTP ⇄ gRPC, nothing more; the rules live in tickets.
+"""REST for tickets (docs/api-conventions.md): HTTP ⇄ gRPC, nothing more; the rules live in tickets.
 
 A ticket's ``ETag`` is its version (``"v7"``); ``If-Match`` on PATCH and on the
 transitions makes a change conditional (412 when stale).
