@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 
+from helpdesk_devstack.servers import free_port
 from helpdesk_gateway.app import build_app
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
-from helpdesk_kit.servers import free_port
 
 DOC = Path(__file__).parents[3] / "docs" / "api-conventions.md"
 _ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `(/api/v1/[^`]*)` \|", re.MULTILINE)
