@@ -22,6 +22,14 @@ from google.protobuf.message import Message
 
 from helpdesk_kit.tracing import inject_headers
 
+__all__ = [
+    "Database",
+    "UnitOfWork",
+    "asyncpg_dsn",
+    "outbox_channel",
+    "sqlalchemy_url",
+]
+
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 

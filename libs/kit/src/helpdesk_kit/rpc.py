@@ -21,6 +21,16 @@ from prometheus_client import Counter, Histogram
 from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError, ErrorCode, FieldError, Unavailable, error_for
 
+__all__ = [
+    "ERROR_FIELDS_KEY",
+    "RETRY_AFTER_KEY",
+    "GrpcServer",
+    "Handler",
+    "channel",
+    "check_health",
+    "translate_rpc_error",
+]
+
 HANDLED = Counter(
     "grpc_server_handled_total", "gRPC calls answered", ["grpc_service", "grpc_method", "grpc_code"]
 )

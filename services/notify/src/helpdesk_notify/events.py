@@ -12,6 +12,7 @@ from helpdesk.tickets.v1 import tickets_pb2
 
 from helpdesk_kit.db import UnitOfWork
 from helpdesk_kit.inbox import Event, Route
+from helpdesk_kit.timestamps import to_rfc3339
 from helpdesk_notify import rules, usecases
 from helpdesk_notify.rules import Directory, Person
 from helpdesk_notify.templates import Notice
@@ -98,7 +99,7 @@ def sla_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> li
         async def on_alert(uow: UnitOfWork, event: Event[Any]) -> None:
             m = event.message
             who = await rules.sla_alert(directory, unit_id=m.unit_id, assignee_ids=list(m.assignee_ids))
-            due = m.due_at.ToJsonString() if m.due_at.seconds else ""
+            due = to_rfc3339(m.due_at) or ""
             await usecases.dispatch(
                 uow=uow,
                 directory=directory,

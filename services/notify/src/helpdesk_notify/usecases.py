@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.notify.v1 import events_pb2, notify_pb2
 
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.errors import FieldError, Forbidden, InvalidInput, NotFound
 from helpdesk_kit.logs import get_logger
 from helpdesk_kit.streams import subject
+from helpdesk_kit.timestamps import to_timestamp
 from helpdesk_notify import domain, rules, store, templates
 from helpdesk_notify.domain import EMAIL, POPUP, PUSHBULLET
 from helpdesk_notify.store import Popup
@@ -29,8 +29,6 @@ SERVICE = "notify"
 
 
 def popup_to_pb(p: Popup) -> notify_pb2.Notification:
-    created = Timestamp()
-    created.FromDatetime(p.created_at)
     return notify_pb2.Notification(
         id=p.id,
         user_id=p.user_id,
@@ -38,7 +36,7 @@ def popup_to_pb(p: Popup) -> notify_pb2.Notification:
         title=p.title,
         body=p.body,
         ticket_id=p.ticket_id or 0,
-        created_at=created,
+        created_at=to_timestamp(p.created_at),
         is_read=p.is_read,
     )
 

@@ -6,15 +6,14 @@ ticket's history, and the clocks are recomputed from that history.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.tickets.v1 import events_pb2 as tickets_events
 from helpdesk.tickets.v1 import tickets_pb2
 
 from helpdesk_kit.db import UnitOfWork
 from helpdesk_kit.inbox import Event, Route
+from helpdesk_kit.timestamps import from_timestamp
 from helpdesk_sla import usecases
 from helpdesk_sla.domain import Fact, TicketState
 
@@ -40,18 +39,14 @@ _IMPLIED_STATE = {
 }
 
 
-def _time(ts: Timestamp) -> Any:
-    return ts.ToDatetime(tzinfo=UTC)
-
-
 def to_fact(msg: Any) -> Fact:
     """A ticket event (any of tickets.v1's, with ``ticket`` and ``occurred_at``) as a Fact."""
     t: tickets_pb2.Ticket = msg.ticket
     name = msg.DESCRIPTOR.name
     state = _STATE.get(t.state) or _IMPLIED_STATE.get(name, TicketState.NEW)
     plan = t.sla_plan_id or (msg.sla_plan_id if name == "TicketCreated" else 0)
-    created = _time(t.created_at) if t.HasField("created_at") else _time(msg.occurred_at)
-    occurred = _time(msg.occurred_at) if msg.HasField("occurred_at") else created
+    created = from_timestamp(t.created_at) if t.HasField("created_at") else from_timestamp(msg.occurred_at)
+    occurred = from_timestamp(msg.occurred_at) if msg.HasField("occurred_at") else created
     return Fact(
         version=t.version,
         occurred_at=occurred,
@@ -71,7 +66,9 @@ def routes(policy: usecases.Policy) -> list[Route]:
 
     async def on_ticket_deleted(uow: UnitOfWork, event: Event[Any]) -> None:
         msg: tickets_events.TicketDeleted = event.message
-        await usecases.delete_ticket(uow=uow, ticket_id=msg.ticket_id, created_at=_time(msg.occurred_at))
+        await usecases.delete_ticket(
+            uow=uow, ticket_id=msg.ticket_id, created_at=from_timestamp(msg.occurred_at)
+        )
 
     facts = [
         tickets_events.TicketCreated,

@@ -6,11 +6,11 @@ from datetime import UTC, date
 from typing import Any, TypeAlias
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.sla.v1 import sla_pb2 as pb
 from helpdesk.sla.v1 import sla_pb2_grpc as pb_grpc
 
 from helpdesk_kit.db import Database
+from helpdesk_kit.timestamps import to_timestamp as _ts
 from helpdesk_sla import usecases
 from helpdesk_sla.calendar import Calendar, Holiday, Interval
 from helpdesk_sla.domain import PRIORITIES, Actor, ClockKind, ClockState, ClockView, Limits, Plan
@@ -31,14 +31,6 @@ _STATE = {
 }
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
-
-
-def _ts(value: Any) -> Timestamp | None:
-    if value is None:
-        return None
-    out = Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 def clock_to_pb(c: ClockView) -> pb.Clock:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.sla.v1 import events_pb2 as sla_events
 from helpdesk.sla.v1 import sla_pb2
 
 from helpdesk_kit.db import Database, UnitOfWork
+from helpdesk_kit.timestamps import to_timestamp
 from helpdesk_sla import store
 from helpdesk_sla.calendar import WALL_CLOCK, Calendar
 from helpdesk_sla.domain import (
@@ -64,12 +64,6 @@ class Policy:
 
     warning_percent: float = 20.0
     now: Callable[[], datetime] = field(default=utcnow)
-
-
-def _ts(t: datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(t)
-    return out
 
 
 # -- plans and calendars ------------------------------------------------------------------
@@ -263,7 +257,7 @@ async def _announce(
     uow: UnitOfWork, clock: Clock, before: ClockState, unit_id: int, assignee_ids: tuple[int, ...]
 ) -> None:
     """Warning and breach events, on the change into that state only."""
-    due = _ts(clock.due_at) if clock.due_at else None
+    due = to_timestamp(clock.due_at) if clock.due_at else None
     kind = _KIND_PB[clock.kind]
     if clock.state is ClockState.BREACHED and before is not ClockState.BREACHED:
         breached = sla_events.SlaBreached(
@@ -286,7 +280,9 @@ async def _worst_changed(
     await store.set_worst_state(uow.conn, ticket_id, after)
     await uow.record_event(
         "sla.SlaStateChanged",
-        sla_events.SlaStateChanged(ticket_id=ticket_id, state=_STATE_PB[after], occurred_at=_ts(now)),
+        sla_events.SlaStateChanged(
+            ticket_id=ticket_id, state=_STATE_PB[after], occurred_at=to_timestamp(now)
+        ),
     )
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.tickets.v1 import events_pb2, tickets_pb2
 
 from helpdesk_kit.streams import subject
+from helpdesk_kit.timestamps import to_timestamp
 from helpdesk_tickets.domain import Action, Actor, Comment, Priority, Role, State, Ticket
 
 SERVICE = "tickets"
@@ -27,14 +27,6 @@ STATE_PB = {
     State.DONE: tickets_pb2.STATE_DONE,
     State.ARCHIVED: tickets_pb2.STATE_ARCHIVED,
 }
-
-
-def timestamp(dt: datetime | None) -> Timestamp | None:
-    if dt is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(dt)
-    return ts
 
 
 def ticket_to_pb(
@@ -57,9 +49,9 @@ def ticket_to_pb(
         client_id=t.client_id or 0,
         locked_by=t.locked_by or 0,
         done_by=t.done_by or 0,
-        deadline=timestamp(t.deadline),
-        created_at=timestamp(t.created_at),
-        updated_at=timestamp(t.updated_at),
+        deadline=to_timestamp(t.deadline),
+        created_at=to_timestamp(t.created_at),
+        updated_at=to_timestamp(t.updated_at),
         source=t.source,
         allowed_actions=allowed_actions or [],
         sla_plan_id=t.sla_plan_id or 0,
@@ -84,7 +76,7 @@ def actor_from_pb(a: tickets_pb2.Actor) -> Actor:
 def ticket_created(t: Ticket, actor: Actor) -> tuple[str, events_pb2.TicketCreated]:
     return subject(SERVICE, "TicketCreated"), events_pb2.TicketCreated(
         actor_id=actor.user_id,
-        occurred_at=timestamp(t.created_at),
+        occurred_at=to_timestamp(t.created_at),
         ticket=ticket_to_pb(t),
         sla_plan_id=t.sla_plan_id or 0,
         actor_unit_ids=sorted(actor.unit_ids),
@@ -103,7 +95,7 @@ def work_event(action: Action, before: Ticket, after: Ticket, actor: Actor) -> t
     """The event of lock / unlock / complete / reopen."""
     common: dict[str, Any] = {
         "actor_id": actor.user_id,
-        "occurred_at": timestamp(after.updated_at),
+        "occurred_at": to_timestamp(after.updated_at),
         "ticket": ticket_to_pb(after),
         "actor_unit_ids": sorted(actor.unit_ids),
     }
@@ -123,7 +115,7 @@ def ticket_forwarded(
 ) -> tuple[str, events_pb2.TicketForwarded]:
     return subject(SERVICE, "TicketForwarded"), events_pb2.TicketForwarded(
         actor_id=actor.user_id,
-        occurred_at=timestamp(after.updated_at),
+        occurred_at=to_timestamp(after.updated_at),
         ticket=ticket_to_pb(after),
         actor_unit_ids=sorted(actor.unit_ids),
         previous_unit_id=before.unit_id,
@@ -135,7 +127,7 @@ def ticket_forwarded(
 def ticket_edited(t: Ticket, actor: Actor, changed: list[str]) -> tuple[str, events_pb2.TicketEdited]:
     return subject(SERVICE, "TicketEdited"), events_pb2.TicketEdited(
         actor_id=actor.user_id,
-        occurred_at=timestamp(t.updated_at),
+        occurred_at=to_timestamp(t.updated_at),
         ticket=ticket_to_pb(t),
         actor_unit_ids=sorted(actor.unit_ids),
         changed_fields=changed,
@@ -147,7 +139,7 @@ def ticket_commented(
 ) -> tuple[str, events_pb2.TicketCommented]:
     return subject(SERVICE, "TicketCommented"), events_pb2.TicketCommented(
         actor_id=actor.user_id,
-        occurred_at=timestamp(comment.created_at),
+        occurred_at=to_timestamp(comment.created_at),
         ticket=ticket_to_pb(t),
         actor_unit_ids=sorted(actor.unit_ids),
         comment_id=comment.id,
@@ -159,11 +151,11 @@ def ticket_commented(
 
 def ticket_archived(t: Ticket) -> tuple[str, events_pb2.TicketArchived]:
     return subject(SERVICE, "TicketArchived"), events_pb2.TicketArchived(
-        actor_id=0, occurred_at=timestamp(t.updated_at), ticket=ticket_to_pb(t)
+        actor_id=0, occurred_at=to_timestamp(t.updated_at), ticket=ticket_to_pb(t)
     )
 
 
 def ticket_deleted(ticket_id: int, actor: Actor) -> tuple[str, events_pb2.TicketDeleted]:
     return subject(SERVICE, "TicketDeleted"), events_pb2.TicketDeleted(
-        actor_id=actor.user_id, occurred_at=timestamp(datetime.now(UTC)), ticket_id=ticket_id
+        actor_id=actor.user_id, occurred_at=to_timestamp(datetime.now(UTC)), ticket_id=ticket_id
     )

@@ -17,6 +17,7 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc as pb_grpc
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import AppError, FieldError, Unavailable
 from helpdesk_kit.rpc import ERROR_FIELDS_KEY
+from helpdesk_kit.timestamps import to_timestamp as timestamp
 from helpdesk_tickets import usecases
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import (
@@ -32,7 +33,7 @@ from helpdesk_tickets.domain import (
     allowed_actions,
 )
 from helpdesk_tickets.errors import InvalidTicket
-from helpdesk_tickets.events import PRIORITY_IN, actor_from_pb, ticket_to_pb, timestamp
+from helpdesk_tickets.events import PRIORITY_IN, actor_from_pb, ticket_to_pb
 from helpdesk_tickets.fields import CustomField, visible_values
 from helpdesk_tickets.storage import BlobStore
 
