@@ -16,7 +16,7 @@ from helpdesk.tickets.v1 import tickets_pb2
 
 from helpdesk_kit.db import Database
 from helpdesk_notify import usecases
-from helpdesk_notify.events import identity_routes, routes, sla_routes
+from helpdesk_notify.consumers import identity_routes, routes, sla_routes
 
 from .conftest import UNIT_A, UNIT_B
 from .drive import consume, drain, mail_worker, use_smtp

@@ -24,8 +24,7 @@ from helpdesk_kit.streams import connected_check
 from helpdesk_kit.tokens import KeyFetcher, TokenVerifier
 from helpdesk_realtime import api
 from helpdesk_realtime.config import Settings
-from helpdesk_realtime.domain import Viewer
-from helpdesk_realtime.events import (
+from helpdesk_realtime.consumers import (
     NOTIFICATION_CREATED,
     PRESENCE,
     SLA_EVENTS,
@@ -34,6 +33,7 @@ from helpdesk_realtime.events import (
     TicketAudiences,
     on_presence,
 )
+from helpdesk_realtime.domain import Viewer
 from helpdesk_realtime.hub import Hub
 from helpdesk_realtime.journal import Journal
 from helpdesk_realtime.presence import Presence, TicketAccess

@@ -13,22 +13,11 @@ from helpdesk_kit.db import Database
 from helpdesk_kit.timestamps import to_timestamp as _ts
 from helpdesk_sla import usecases
 from helpdesk_sla.calendar import Calendar, Holiday, Interval
-from helpdesk_sla.domain import PRIORITIES, Actor, ClockKind, ClockState, ClockView, Limits, Plan
+from helpdesk_sla.domain import PRIORITIES, Actor, ClockView, Limits, Plan
 from helpdesk_sla.errors import invalid
 from helpdesk_sla.store import StoredCalendar
-
-_KIND = {
-    ClockKind.REACTION: pb.CLOCK_KIND_REACTION,
-    ClockKind.WORK: pb.CLOCK_KIND_WORK,
-    ClockKind.DEADLINE: pb.CLOCK_KIND_DEADLINE,
-}
-_STATE = {
-    ClockState.OFF: pb.CLOCK_STATE_OFF,
-    ClockState.OK: pb.CLOCK_STATE_OK,
-    ClockState.WARNING: pb.CLOCK_STATE_WARNING,
-    ClockState.BREACHED: pb.CLOCK_STATE_BREACHED,
-    ClockState.MET: pb.CLOCK_STATE_MET,
-}
+from helpdesk_sla.wire import KIND_PB as _KIND
+from helpdesk_sla.wire import STATE_PB as _STATE
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 

@@ -1,4 +1,4 @@
-"""Tickets: the entity, who may see it, and the rules a new ticket must keep.
+"""Tickets: the entity, who may see it, the state table, and the rules a new ticket must keep.
 
 No framework imports: this module is the product's rules, testable alone.
 """
@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from helpdesk_kit.errors import FieldError
 from helpdesk_tickets.errors import InvalidTicket
+from helpdesk_tickets.schedule import Schedule as Schedule  # re-exported: callers know it as a domain name
 
 MAX_SUBJECT = 255
 MAX_BODY = 100_000
+MAX_COMMENT = 50_000  # also a forward's note
+MAX_COMMENT_FILES = 20
 
 
 class Priority(enum.StrEnum):
@@ -148,6 +150,48 @@ class Action(enum.StrEnum):
     DELETE = "delete"
 
 
+@dataclass(frozen=True)
+class Step:
+    """One row of the state table: the states an action starts from and the one it leads to."""
+
+    sources: frozenset[State]
+    target: State
+    history: str  # the action's name in the ticket's history
+
+
+# The state table: which action leads from which states to which state. ``judge`` adds
+# who may take the step; ``moved`` and ``forwarded`` make it. Archiving is the system's
+# step (``archive_due`` in the store), done tickets only.
+STATE_TABLE: dict[Action, Step] = {
+    Action.LOCK: Step(frozenset({State.NEW}), State.IN_WORK, "locked"),
+    Action.UNLOCK: Step(frozenset({State.IN_WORK}), State.NEW, "unlocked"),
+    Action.COMPLETE: Step(frozenset({State.IN_WORK}), State.DONE, "completed"),
+    Action.REOPEN: Step(frozenset({State.DONE}), State.IN_WORK, "reopened"),
+    Action.FORWARD: Step(frozenset({State.NEW, State.IN_WORK}), State.NEW, "forwarded"),
+}
+ARCHIVE = Step(frozenset({State.DONE}), State.ARCHIVED, "archived")
+
+
+def moved(t: Ticket, action: Action, by: int) -> Ticket:
+    """The ticket after lock, unlock, complete or reopen by user ``by`` (already judged)."""
+    target = STATE_TABLE[action].target
+    if action is Action.LOCK:
+        return replace(t, state=target, locked_by=by)
+    if action is Action.UNLOCK:
+        return replace(t, state=target, locked_by=None)
+    if action is Action.COMPLETE:
+        return replace(t, state=target, locked_by=None, done_by=by)
+    if action is Action.REOPEN:  # back in work by the one who had it
+        return replace(t, state=target, locked_by=t.done_by, done_by=None)
+    raise AssertionError(action)
+
+
+def forwarded(t: Ticket, unit_id: int, assignee_ids: list[int]) -> Ticket:
+    """The ticket sent to another unit (and people): new again, nobody holds it."""
+    target = STATE_TABLE[Action.FORWARD].target
+    return replace(t, unit_id=unit_id, assignee_ids=list(assignee_ids), state=target, locked_by=None)
+
+
 def is_staff(actor: Actor) -> bool:
     return not actor.is_client and actor.role is not None
 
@@ -199,24 +243,18 @@ def judge(actor: Actor, t: Ticket, action: Action) -> Verdict:  # noqa: C901
         if not (t.author_id == me or heads(actor, t)):
             return Verdict.FORBIDDEN
         return Verdict.WRONG_STATE if t.state is State.ARCHIVED else Verdict.ALLOWED
-    # The work actions: staff related to the ticket only.
+    # The work actions: staff related to the ticket only, from the states the table names.
     if not is_related(actor, t):
         return Verdict.FORBIDDEN
-    if action is Action.LOCK:
-        return Verdict.ALLOWED if t.state is State.NEW else Verdict.WRONG_STATE
+    if t.state not in STATE_TABLE[action].sources:
+        return Verdict.WRONG_STATE
+    if action is Action.LOCK or (action is Action.FORWARD and t.state is State.NEW):
+        return Verdict.ALLOWED
     if action in (Action.UNLOCK, Action.COMPLETE):
-        if t.state is not State.IN_WORK:
-            return Verdict.WRONG_STATE
         return Verdict.ALLOWED if t.locked_by == me or heads(actor, t) else Verdict.FORBIDDEN
     if action is Action.REOPEN:
-        if t.state is not State.DONE:
-            return Verdict.WRONG_STATE
         return Verdict.ALLOWED if t.done_by == me or heads(actor, t) else Verdict.FORBIDDEN
-    if action is Action.FORWARD:
-        if t.state is State.NEW:
-            return Verdict.ALLOWED
-        if t.state is not State.IN_WORK:
-            return Verdict.WRONG_STATE
+    if action is Action.FORWARD:  # in work: only by the one who holds it
         return Verdict.ALLOWED if t.locked_by == me else Verdict.FORBIDDEN
     raise AssertionError(action)
 
@@ -306,62 +344,3 @@ class Attachment:
     author_id: int
     created_at: datetime
     comment_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When a recurring ticket is filed (docs/product/tickets.md § Recurring tickets): daily
-    every N days, weekly on chosen days (0 = Monday), monthly on chosen dates, at a local
-    time, between two dates."""
-
-    kind: str  # daily | weekly | monthly
-    at: time
-    start: date
-    end: date | None = None
-    every_days: int = 1
-    weekdays: frozenset[int] = frozenset()
-    month_days: frozenset[int] = frozenset()
-    time_zone: str = "UTC"
-
-    def checked(self) -> Schedule:
-        errors: list[FieldError] = []
-        if self.kind not in ("daily", "weekly", "monthly"):
-            errors.append(FieldError("kind", "daily, weekly or monthly"))
-        if self.kind == "daily" and not 1 <= self.every_days <= 366:
-            errors.append(FieldError("every_days", "1 to 366"))
-        if self.kind == "weekly" and (not self.weekdays or not self.weekdays <= set(range(7))):
-            errors.append(FieldError("weekdays", "one or more of 0 (Monday) to 6 (Sunday)"))
-        if self.kind == "monthly" and (not self.month_days or not self.month_days <= set(range(1, 32))):
-            errors.append(FieldError("month_days", "one or more of 1 to 31"))
-        if self.end is not None and self.end < self.start:
-            errors.append(FieldError("end", "not before the start"))
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            errors.append(FieldError("time_zone", "an IANA time zone"))
-        if errors:
-            raise InvalidTicket("The schedule is not valid.", errors=errors)
-        return self
-
-    def _on(self, day: date) -> bool:
-        if day < self.start or (self.end is not None and day > self.end):
-            return False
-        if self.kind == "daily":
-            return (day - self.start).days % self.every_days == 0
-        if self.kind == "weekly":
-            return day.weekday() in self.weekdays
-        return day.day in self.month_days
-
-    def next_after(self, moment: datetime) -> datetime | None:
-        """The first run strictly after ``moment``, or None when the schedule has ended."""
-        tz = ZoneInfo(self.time_zone)
-        day = max(moment.astimezone(tz).date(), self.start)
-        for _ in range(800):  # two years and more: every schedule repeats within that
-            if self.end is not None and day > self.end:
-                return None
-            if self._on(day):
-                run = datetime.combine(day, self.at, tzinfo=tz)
-                if run > moment:
-                    return run
-            day += timedelta(days=1)
-        return None

@@ -1,76 +1,23 @@
-"""Domain ⇄ protobuf for what tickets publishes and answers."""
+"""The facts tickets publishes (stream TICKETS, subjects ``tickets.<Event>``).
+
+Each function builds one event's subject and payload from the ticket as it was
+committed; the use cases record it in the outbox in the same transaction.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from google.protobuf.message import Message
-from helpdesk.tickets.v1 import events_pb2, tickets_pb2
+from helpdesk.tickets.v1 import events_pb2
 
 from helpdesk_kit.streams import subject
 from helpdesk_kit.timestamps import to_timestamp
-from helpdesk_tickets.domain import Action, Actor, Comment, Priority, Role, State, Ticket
+from helpdesk_tickets.domain import Action, Actor, Comment, Ticket
+from helpdesk_tickets.wire import ticket_to_pb
 
 SERVICE = "tickets"
-
-PRIORITY_PB = {
-    Priority.LOW: tickets_pb2.PRIORITY_LOW,
-    Priority.NORMAL: tickets_pb2.PRIORITY_NORMAL,
-    Priority.HIGH: tickets_pb2.PRIORITY_HIGH,
-}
-PRIORITY_IN = {v: k for k, v in PRIORITY_PB.items()}
-STATE_PB = {
-    State.NEW: tickets_pb2.STATE_NEW,
-    State.IN_WORK: tickets_pb2.STATE_IN_WORK,
-    State.DONE: tickets_pb2.STATE_DONE,
-    State.ARCHIVED: tickets_pb2.STATE_ARCHIVED,
-}
-
-
-def ticket_to_pb(
-    t: Ticket, allowed_actions: list[str] | None = None, values: dict[str, object] | None = None
-) -> tickets_pb2.Ticket:
-    """The ticket as published (all custom field values) or as answered (``values``: those
-    the caller may see)."""
-    return tickets_pb2.Ticket(
-        id=t.id,
-        number=t.number,
-        ref=t.ref,
-        subject=t.subject,
-        subject_id=t.subject_id or 0,
-        body=t.body,
-        priority=PRIORITY_PB[t.priority],
-        state=STATE_PB[t.state],
-        unit_id=t.unit_id,
-        assignee_ids=t.assignee_ids,
-        author_id=t.author_id,
-        client_id=t.client_id or 0,
-        locked_by=t.locked_by or 0,
-        done_by=t.done_by or 0,
-        deadline=to_timestamp(t.deadline),
-        created_at=to_timestamp(t.created_at),
-        updated_at=to_timestamp(t.updated_at),
-        source=t.source,
-        allowed_actions=allowed_actions or [],
-        sla_plan_id=t.sla_plan_id or 0,
-        version=t.version,
-        sla_state=t.sla_state or "",
-        custom_fields_json=orjson.dumps(t.custom_fields if values is None else values).decode(),
-    )
-
-
-def actor_from_pb(a: tickets_pb2.Actor) -> Actor:
-    return Actor(
-        user_id=a.user_id,
-        is_client=a.is_client,
-        role=Role(a.role) if a.role else None,
-        unit_ids=frozenset(a.unit_ids),
-        is_admin=a.is_admin,
-        client_group_id=a.client_group_id or None,
-        is_client_group_lead=a.is_client_group_lead,
-    )
 
 
 def ticket_created(t: Ticket, actor: Actor) -> tuple[str, events_pb2.TicketCreated]:
@@ -81,14 +28,6 @@ def ticket_created(t: Ticket, actor: Actor) -> tuple[str, events_pb2.TicketCreat
         sla_plan_id=t.sla_plan_id or 0,
         actor_unit_ids=sorted(actor.unit_ids),
     )
-
-
-HISTORY_ACTION = {
-    Action.LOCK: "locked",
-    Action.UNLOCK: "unlocked",
-    Action.COMPLETE: "completed",
-    Action.REOPEN: "reopened",
-}
 
 
 def work_event(action: Action, before: Ticket, after: Ticket, actor: Actor) -> tuple[str, Message]:

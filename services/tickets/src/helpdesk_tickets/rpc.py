@@ -33,9 +33,9 @@ from helpdesk_tickets.domain import (
     allowed_actions,
 )
 from helpdesk_tickets.errors import InvalidTicket
-from helpdesk_tickets.events import PRIORITY_IN, actor_from_pb, ticket_to_pb
 from helpdesk_tickets.fields import CustomField, visible_values
 from helpdesk_tickets.storage import BlobStore
+from helpdesk_tickets.wire import PRIORITY_IN, actor_from_pb, ticket_to_pb
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 

@@ -1,4 +1,4 @@
-"""What realtime consumes, turned into socket messages for whoever may see them.
+"""The events realtime consumes, turned into socket messages for whoever may see them.
 
 - ``notify.NotificationCreated`` → ``notification`` (a pop-up) for its user;
 - ``tickets.*`` → ``ticket.updated`` (``counts_changed``: the counters hint) for
