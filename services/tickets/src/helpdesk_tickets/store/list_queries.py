@@ -29,8 +29,9 @@ class _Params:
 
 
 def _visible(actor: Actor, p: _Params, *, received_only: bool) -> list[str] | None:
-    """docs/product/roles.md § Visibility as SQL: what the actor sees, as alternatives (OR), each one an index can
-    serve; None = everything. ``received_only`` leaves out "he wrote it" (the outbox)."""
+    """Who sees a ticket (docs/product/roles.md § Visibility) as SQL: what the actor sees, as
+    alternatives (OR), each one an index can serve; None = everything. ``received_only``
+    leaves out "he wrote it" (the outbox)."""
     if actor.is_client:
         me = p(actor.user_id)
         terms = [f"author_id = {me}", f"client_id = {me}"]
