@@ -115,26 +115,51 @@ class NewTicket:
         return replace(self, subject=subject, client_id=client_id)
 
 
-def can_see(actor: Actor, t: Ticket) -> bool:
-    """Who sees a ticket: docs/product/roles.md § Visibility (the list queries in ``store``
-    say the same in SQL)."""
+@dataclass(frozen=True)
+class Audience:
+    """Who may see a ticket, listed so that anyone can check a user against it without the
+    ticket: the one visibility rule (docs/product/roles.md § Visibility). ``can_see`` is
+    this rule; the events carry it (``TicketAudience``) so realtime delivers by it too.
+    Department heads see every ticket and are not listed."""
+
+    staff_user_ids: frozenset[int]  # staff who see it by name: its author and its assignees
+    client_user_ids: frozenset[int]  # clients who see it by name: its author and its client
+    head_unit_ids: frozenset[int]  # unit heads of these: its unit and its author's units
+    member_unit_ids: frozenset[int]  # unit members of these: its unit, when it has no assignees
+    client_group_id: int | None  # the lead of this client group
+
+
+def audience(t: Ticket) -> Audience:
+    """Who may see ``t`` as it is now."""
+    return Audience(
+        staff_user_ids=frozenset({t.author_id, *t.assignee_ids}),
+        client_user_ids=frozenset({t.author_id} if t.client_id is None else {t.author_id, t.client_id}),
+        head_unit_ids=frozenset({t.unit_id, *t.author_unit_ids}),
+        member_unit_ids=frozenset() if t.assignee_ids else frozenset({t.unit_id}),
+        client_group_id=t.client_group_id,
+    )
+
+
+def admits(a: Audience, actor: Actor) -> bool:
+    """Whether the audience names the actor (the list queries in ``store`` say the same in SQL)."""
     if actor.is_client:
-        if actor.user_id in (t.author_id, t.client_id):
+        if actor.user_id in a.client_user_ids:
             return True
         return (
             actor.is_client_group_lead
             and actor.client_group_id is not None
-            and t.client_group_id == actor.client_group_id
+            and actor.client_group_id == a.client_group_id
         )
-    if actor.role is Role.DEPARTMENT_HEAD:
-        return True
-    if t.author_id == actor.user_id or actor.user_id in t.assignee_ids:
+    if actor.role is Role.DEPARTMENT_HEAD or actor.user_id in a.staff_user_ids:
         return True
     if actor.role is Role.UNIT_HEAD:
-        # Every ticket of his units, and tickets created by members of his units.
-        return t.unit_id in actor.unit_ids or bool(actor.unit_ids.intersection(t.author_unit_ids))
-    # Members see what is sent to one of their units as a whole.
-    return t.unit_id in actor.unit_ids and not t.assignee_ids
+        return bool(actor.unit_ids & a.head_unit_ids)
+    return bool(actor.unit_ids & a.member_unit_ids)
+
+
+def can_see(actor: Actor, t: Ticket) -> bool:
+    """Who sees a ticket: docs/product/roles.md § Visibility."""
+    return admits(audience(t), actor)
 
 
 class Action(enum.StrEnum):

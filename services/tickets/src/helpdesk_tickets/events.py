@@ -14,30 +14,33 @@ from helpdesk.tickets.v1 import events_pb2
 
 from helpdesk_kit.streams import subject
 from helpdesk_kit.timestamps import to_timestamp
-from helpdesk_tickets.domain import Action, Actor, Comment, Ticket
-from helpdesk_tickets.wire import ticket_to_pb
+from helpdesk_tickets.domain import Action, Actor, Comment, Ticket, audience
+from helpdesk_tickets.wire import audience_to_pb, ticket_to_pb
 
 SERVICE = "tickets"
 
 
+def _about(t: Ticket, actor: Actor, at: datetime) -> dict[str, Any]:
+    """What every event of a changed ticket carries: who, when, the ticket after the change,
+    the actor's units and who may see the ticket now."""
+    return {
+        "actor_id": actor.user_id,
+        "occurred_at": to_timestamp(at),
+        "ticket": ticket_to_pb(t),
+        "actor_unit_ids": sorted(actor.unit_ids),
+        "audience": audience_to_pb(audience(t)),
+    }
+
+
 def ticket_created(t: Ticket, actor: Actor) -> tuple[str, events_pb2.TicketCreated]:
     return subject(SERVICE, "TicketCreated"), events_pb2.TicketCreated(
-        actor_id=actor.user_id,
-        occurred_at=to_timestamp(t.created_at),
-        ticket=ticket_to_pb(t),
-        sla_plan_id=t.sla_plan_id or 0,
-        actor_unit_ids=sorted(actor.unit_ids),
+        **_about(t, actor, t.created_at), sla_plan_id=t.sla_plan_id or 0
     )
 
 
 def work_event(action: Action, before: Ticket, after: Ticket, actor: Actor) -> tuple[str, Message]:
     """The event of lock / unlock / complete / reopen."""
-    common: dict[str, Any] = {
-        "actor_id": actor.user_id,
-        "occurred_at": to_timestamp(after.updated_at),
-        "ticket": ticket_to_pb(after),
-        "actor_unit_ids": sorted(actor.unit_ids),
-    }
+    common = _about(after, actor, after.updated_at)
     if action is Action.LOCK:
         return subject(SERVICE, "TicketTaken"), events_pb2.TicketTaken(**common)
     if action is Action.UNLOCK:
@@ -53,10 +56,7 @@ def ticket_forwarded(
     before: Ticket, after: Ticket, actor: Actor, note: str
 ) -> tuple[str, events_pb2.TicketForwarded]:
     return subject(SERVICE, "TicketForwarded"), events_pb2.TicketForwarded(
-        actor_id=actor.user_id,
-        occurred_at=to_timestamp(after.updated_at),
-        ticket=ticket_to_pb(after),
-        actor_unit_ids=sorted(actor.unit_ids),
+        **_about(after, actor, after.updated_at),
         previous_unit_id=before.unit_id,
         previous_assignee_ids=before.assignee_ids,
         note=note,
@@ -65,11 +65,7 @@ def ticket_forwarded(
 
 def ticket_edited(t: Ticket, actor: Actor, changed: list[str]) -> tuple[str, events_pb2.TicketEdited]:
     return subject(SERVICE, "TicketEdited"), events_pb2.TicketEdited(
-        actor_id=actor.user_id,
-        occurred_at=to_timestamp(t.updated_at),
-        ticket=ticket_to_pb(t),
-        actor_unit_ids=sorted(actor.unit_ids),
-        changed_fields=changed,
+        **_about(t, actor, t.updated_at), changed_fields=changed
     )
 
 
@@ -77,10 +73,7 @@ def ticket_commented(
     t: Ticket, actor: Actor, comment: Comment, previous_commenters: list[int]
 ) -> tuple[str, events_pb2.TicketCommented]:
     return subject(SERVICE, "TicketCommented"), events_pb2.TicketCommented(
-        actor_id=actor.user_id,
-        occurred_at=to_timestamp(comment.created_at),
-        ticket=ticket_to_pb(t),
-        actor_unit_ids=sorted(actor.unit_ids),
+        **_about(t, actor, comment.created_at),
         comment_id=comment.id,
         comment_body=comment.body,
         previous_commenter_ids=previous_commenters,
@@ -89,12 +82,20 @@ def ticket_commented(
 
 
 def ticket_archived(t: Ticket) -> tuple[str, events_pb2.TicketArchived]:
+    """Archived by the system (actor 0), so no actor's units."""
     return subject(SERVICE, "TicketArchived"), events_pb2.TicketArchived(
-        actor_id=0, occurred_at=to_timestamp(t.updated_at), ticket=ticket_to_pb(t)
+        actor_id=0,
+        occurred_at=to_timestamp(t.updated_at),
+        ticket=ticket_to_pb(t),
+        audience=audience_to_pb(audience(t)),
     )
 
 
-def ticket_deleted(ticket_id: int, actor: Actor) -> tuple[str, events_pb2.TicketDeleted]:
+def ticket_deleted(t: Ticket, actor: Actor) -> tuple[str, events_pb2.TicketDeleted]:
+    """Who could see the ticket is told it is gone."""
     return subject(SERVICE, "TicketDeleted"), events_pb2.TicketDeleted(
-        actor_id=actor.user_id, occurred_at=to_timestamp(datetime.now(UTC)), ticket_id=ticket_id
+        actor_id=actor.user_id,
+        occurred_at=to_timestamp(datetime.now(UTC)),
+        ticket_id=t.id,
+        audience=audience_to_pb(audience(t)),
     )

@@ -7,12 +7,12 @@ The gRPC layer (``rpc``) answers with these messages and reads callers from them
 from __future__ import annotations
 
 import orjson
-from helpdesk.tickets.v1 import tickets_pb2
+from helpdesk.tickets.v1 import events_pb2, tickets_pb2
 
 from helpdesk_kit.timestamps import to_timestamp
-from helpdesk_tickets.domain import Actor, Priority, Role, State, Ticket
+from helpdesk_tickets.domain import Actor, Audience, Priority, Role, State, Ticket
 
-__all__ = ["PRIORITY_IN", "PRIORITY_PB", "STATE_PB", "actor_from_pb", "ticket_to_pb"]
+__all__ = ["PRIORITY_IN", "PRIORITY_PB", "STATE_PB", "actor_from_pb", "audience_to_pb", "ticket_to_pb"]
 
 PRIORITY_PB = {
     Priority.LOW: tickets_pb2.PRIORITY_LOW,
@@ -69,4 +69,14 @@ def actor_from_pb(a: tickets_pb2.Actor) -> Actor:
         is_admin=a.is_admin,
         client_group_id=a.client_group_id or None,
         is_client_group_lead=a.is_client_group_lead,
+    )
+
+
+def audience_to_pb(a: Audience) -> events_pb2.TicketAudience:
+    return events_pb2.TicketAudience(
+        staff_user_ids=sorted(a.staff_user_ids),
+        client_user_ids=sorted(a.client_user_ids),
+        head_unit_ids=sorted(a.head_unit_ids),
+        member_unit_ids=sorted(a.member_unit_ids),
+        client_group_id=a.client_group_id or 0,
     )

@@ -29,9 +29,10 @@ class _Params:
 
 
 def _visible(actor: Actor, p: _Params, *, received_only: bool) -> list[str] | None:
-    """Who sees a ticket (docs/product/roles.md § Visibility) as SQL: what the actor sees, as
-    alternatives (OR), each one an index can serve; None = everything. ``received_only``
-    leaves out "he wrote it" (the outbox)."""
+    """``domain.can_see`` as SQL (docs/product/roles.md § Visibility): the entries of a
+    ticket's ``domain.audience`` that can name this actor, as alternatives (OR), each one an
+    index can serve; None = everything. ``received_only`` leaves out "he wrote it" (the
+    outbox). The role table in tests/contracts/ticket_visibility.json holds both to it."""
     if actor.is_client:
         me = p(actor.user_id)
         terms = [f"author_id = {me}", f"client_id = {me}"]

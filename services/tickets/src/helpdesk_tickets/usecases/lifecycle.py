@@ -206,7 +206,7 @@ async def delete(*, db: Database, actor: Actor, ticket_id: int, blobs: BlobStore
         check_verdict(judge(actor, ticket, Action.DELETE), Action.DELETE, ticket)
         keys = [a.storage_key for a in await store.attachments(uow.conn, ticket_id)]
         await store.delete_ticket(uow.conn, ticket_id)
-        await uow.record_event(*events.ticket_deleted(ticket_id, actor))
+        await uow.record_event(*events.ticket_deleted(ticket, actor))
         await uow.commit()
     for key in keys:
         if blobs is not None:
