@@ -26,9 +26,14 @@ def _notice(name: str, ticket: tickets_pb2.Ticket, detail: str = "") -> Notice:
     )
 
 
-def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
-    """The ``notify-tickets`` consumer: every ticket event of the recipient table
-    (docs/product/notifications.md § Who is told)."""
+Send = Callable[[UnitOfWork, Event[Any], Notice, set[int]], Awaitable[None]]
+
+
+def _sender(
+    directory: Directory, public_url: str, known: Callable[[Any], dict[int, Person]] | None = None
+) -> Send:
+    """The handlers' last step: the notice to its recipients, as this event (``known``: people
+    the event itself describes, not to be looked up)."""
 
     async def send(uow: UnitOfWork, event: Event[Any], notice: Notice, recipients: set[int]) -> None:
         await usecases.dispatch(
@@ -38,7 +43,16 @@ def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[R
             notice=notice,
             recipients=recipients,
             public_url=public_url,
+            known=known(event.message) if known else None,
         )
+
+    return send
+
+
+def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
+    """The ``notify-tickets`` consumer: every ticket event of the recipient table
+    (docs/product/notifications.md § Who is told)."""
+    send = _sender(directory, public_url)
 
     async def on_created(uow: UnitOfWork, event: Event[Any]) -> None:
         m: tickets_events.TicketCreated = event.message
@@ -95,19 +109,14 @@ def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[R
 def sla_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
     """The ``notify-sla`` consumer: SLA warning and breach."""
 
+    send = _sender(directory, public_url)
+
     def alert(name: str) -> Callable[[UnitOfWork, Event[Any]], Awaitable[None]]:
         async def on_alert(uow: UnitOfWork, event: Event[Any]) -> None:
             m = event.message
             who = await rules.sla_alert(directory, unit_id=m.unit_id, assignee_ids=list(m.assignee_ids))
             due = to_rfc3339(m.due_at) or ""
-            await usecases.dispatch(
-                uow=uow,
-                directory=directory,
-                event_id=event.id,
-                notice=Notice(name, ticket_id=m.ticket_id, detail=due),
-                recipients=who,
-                public_url=public_url,
-            )
+            await send(uow, event, Notice(name, ticket_id=m.ticket_id, detail=due), who)
 
         return on_alert
 
@@ -120,31 +129,21 @@ def sla_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> li
 def identity_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
     """The ``notify-identity`` consumer: the registration and password-recovery mails."""
 
+    def account(m: Any) -> dict[int, Person]:
+        """The account the event names, at the address it carries (he may not be active yet)."""
+        return {m.user_id: Person(m.user_id, None, frozenset(), email=m.email, language=m.language)}
+
+    send = _sender(directory, public_url, known=account)
+
     async def on_registered(uow: UnitOfWork, event: Event[Any]) -> None:
         m: identity_events.UserRegistered = event.message
-        person = Person(m.user_id, None, frozenset(), email=m.email, language=m.language)
-        await usecases.dispatch(
-            uow=uow,
-            directory=directory,
-            event_id=event.id,
-            notice=Notice("account.registered", link=m.confirm_url),
-            recipients=rules.registration(user_id=m.user_id),
-            public_url=public_url,
-            known={m.user_id: person},
-        )
+        notice = Notice("account.registered", link=m.confirm_url)
+        await send(uow, event, notice, rules.registration(user_id=m.user_id))
 
     async def on_reset(uow: UnitOfWork, event: Event[Any]) -> None:
         m: identity_events.PasswordResetRequested = event.message
-        person = Person(m.user_id, None, frozenset(), email=m.email, language=m.language)
-        await usecases.dispatch(
-            uow=uow,
-            directory=directory,
-            event_id=event.id,
-            notice=Notice("account.password_reset", link=m.reset_url),
-            recipients=rules.password_recovery(user_id=m.user_id),
-            public_url=public_url,
-            known={m.user_id: person},
-        )
+        notice = Notice("account.password_reset", link=m.reset_url)
+        await send(uow, event, notice, rules.password_recovery(user_id=m.user_id))
 
     return [
         Route(identity_events.UserRegistered, on_registered),

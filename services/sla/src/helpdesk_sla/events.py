@@ -7,6 +7,7 @@ the outbox in the transaction that changed the clock.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from helpdesk.sla.v1 import events_pb2
 
@@ -20,15 +21,22 @@ __all__ = ["SERVICE", "sla_breached", "sla_state_changed", "sla_warning"]
 SERVICE = "sla"
 
 
+def _clock_fields(clock: Clock, unit_id: int, assignee_ids: tuple[int, ...]) -> dict[str, Any]:
+    """What a warning and a breach both say: which clock of which ticket, due when, whose."""
+    return {
+        "ticket_id": clock.ticket_id,
+        "clock": KIND_PB[clock.kind],
+        "due_at": to_timestamp(clock.due_at),
+        "unit_id": unit_id,
+        "assignee_ids": assignee_ids,
+    }
+
+
 def sla_breached(
     clock: Clock, unit_id: int, assignee_ids: tuple[int, ...]
 ) -> tuple[str, events_pb2.SlaBreached]:
     return subject(SERVICE, "SlaBreached"), events_pb2.SlaBreached(
-        ticket_id=clock.ticket_id,
-        clock=KIND_PB[clock.kind],
-        due_at=to_timestamp(clock.due_at),
-        unit_id=unit_id,
-        assignee_ids=assignee_ids,
+        **_clock_fields(clock, unit_id, assignee_ids)
     )
 
 
@@ -36,11 +44,7 @@ def sla_warning(
     clock: Clock, unit_id: int, assignee_ids: tuple[int, ...]
 ) -> tuple[str, events_pb2.SlaWarning]:
     return subject(SERVICE, "SlaWarning"), events_pb2.SlaWarning(
-        ticket_id=clock.ticket_id,
-        clock=KIND_PB[clock.kind],
-        due_at=to_timestamp(clock.due_at),
-        unit_id=unit_id,
-        assignee_ids=assignee_ids,
+        **_clock_fields(clock, unit_id, assignee_ids)
     )
 
 

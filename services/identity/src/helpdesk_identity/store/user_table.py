@@ -40,13 +40,17 @@ async def unit_members(conn: asyncpg.Connection, unit_id: int) -> list[User]:
     return [user_from_row(r) for r in rows]
 
 
-async def unit_heads(conn: asyncpg.Connection, unit_ids: list[int]) -> list[User]:
-    rows = await conn.fetch(
+def _heads_of_units(units: str) -> str:
+    """Active unit and department heads who are members of the units ``units`` selects."""
+    return (
         f"SELECT DISTINCT {USER_COLUMNS} FROM users u JOIN user_units m ON m.user_id = u.id"
-        " WHERE m.unit_id = ANY($1::bigint[]) AND u.is_active"
-        " AND u.role IN ('unit_head', 'department_head') ORDER BY u.id",
-        unit_ids,
+        f" WHERE m.unit_id {units} AND u.is_active"
+        " AND u.role IN ('unit_head', 'department_head') ORDER BY u.id"
     )
+
+
+async def unit_heads(conn: asyncpg.Connection, unit_ids: list[int]) -> list[User]:
+    rows = await conn.fetch(_heads_of_units("= ANY($1::bigint[])"), unit_ids)
     return [user_from_row(r) for r in rows]
 
 
@@ -54,17 +58,19 @@ async def login_taken(conn: asyncpg.Connection, login: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM users WHERE lower(login) = lower($1)", login))
 
 
-async def insert_user(conn: asyncpg.Connection, new: NewUser, password_hash: str | None) -> int:
-    user_id: int = await conn.fetchval(
-        "INSERT INTO users (login, password_hash, full_name, email, phone, kind, role, is_admin, language,"
-        " client_group_id, is_client_group_lead, position_id, pushbullet, time_zone, ldap)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+_PROFILE = (
+    "login, full_name, email, phone, role, is_admin, language, client_group_id,"
+    " is_client_group_lead, position_id, pushbullet, time_zone"
+)
+
+
+def _profile(new: NewUser) -> tuple[object, ...]:
+    """``new``'s values for the ``_PROFILE`` columns, in that order."""
+    return (
         new.login,
-        password_hash,
         new.full_name,
         new.email,
         new.phone,
-        new.kind.value,
         new.role.value if new.role else None,
         new.is_admin,
         new.language,
@@ -73,13 +79,26 @@ async def insert_user(conn: asyncpg.Connection, new: NewUser, password_hash: str
         new.position_id,
         new.pushbullet,
         new.time_zone,
+    )
+
+
+async def _set_units(conn: asyncpg.Connection, user_id: int, unit_ids: list[int]) -> None:
+    if unit_ids:
+        await conn.executemany(
+            "INSERT INTO user_units (user_id, unit_id) VALUES ($1, $2)", [(user_id, u) for u in unit_ids]
+        )
+
+
+async def insert_user(conn: asyncpg.Connection, new: NewUser, password_hash: str | None) -> int:
+    user_id: int = await conn.fetchval(
+        f"INSERT INTO users ({_PROFILE}, password_hash, kind, ldap)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+        *_profile(new),
+        password_hash,
+        new.kind.value,
         new.ldap,
     )
-    if new.unit_ids:
-        await conn.executemany(
-            "INSERT INTO user_units (user_id, unit_id) VALUES ($1, $2)",
-            [(user_id, u) for u in new.unit_ids],
-        )
+    await _set_units(conn, user_id, new.unit_ids)
     return user_id
 
 
@@ -89,30 +108,14 @@ async def set_password_hash(conn: asyncpg.Connection, user_id: int, password_has
 
 async def update_user(conn: asyncpg.Connection, user_id: int, new: NewUser, is_active: bool) -> None:
     await conn.execute(
-        "UPDATE users SET login = $2, full_name = $3, email = $4, phone = $5, role = $6, is_admin = $7,"
-        " language = $8, client_group_id = $9, is_client_group_lead = $10, position_id = $11,"
-        " pushbullet = $12, time_zone = $13, is_active = $14 WHERE id = $1",
+        f"UPDATE users SET ({_PROFILE}, is_active)"
+        " = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) WHERE id = $1",
         user_id,
-        new.login,
-        new.full_name,
-        new.email,
-        new.phone,
-        new.role.value if new.role else None,
-        new.is_admin,
-        new.language,
-        new.client_group_id,
-        new.is_client_group_lead,
-        new.position_id,
-        new.pushbullet,
-        new.time_zone,
+        *_profile(new),
         is_active,
     )
     await conn.execute("DELETE FROM user_units WHERE user_id = $1", user_id)
-    if new.unit_ids:
-        await conn.executemany(
-            "INSERT INTO user_units (user_id, unit_id) VALUES ($1, $2)",
-            [(user_id, u) for u in new.unit_ids],
-        )
+    await _set_units(conn, user_id, new.unit_ids)
 
 
 async def login_taken_by_other(conn: asyncpg.Connection, login: str, user_id: int) -> bool:
@@ -158,10 +161,7 @@ async def client_group_members(conn: asyncpg.Connection, group_id: int) -> list[
 
 async def heads_of_user(conn: asyncpg.Connection, user_id: int) -> list[User]:
     rows = await conn.fetch(
-        f"SELECT DISTINCT {USER_COLUMNS} FROM users u JOIN user_units m ON m.user_id = u.id"
-        " WHERE m.unit_id IN (SELECT unit_id FROM user_units WHERE user_id = $1) AND u.is_active"
-        " AND u.role IN ('unit_head', 'department_head') ORDER BY u.id",
-        user_id,
+        _heads_of_units("IN (SELECT unit_id FROM user_units WHERE user_id = $1)"), user_id
     )
     return [user_from_row(r) for r in rows]
 

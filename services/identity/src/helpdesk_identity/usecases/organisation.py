@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import asyncpg
 
 from helpdesk_identity import store
@@ -18,18 +21,25 @@ def _name(name: str) -> str:
     return name
 
 
-async def update_unit(*, db: Database, actor: User, unit_id: int, name: str) -> tuple[int, str]:
-    require_admin(actor, "units")
+async def _rename(
+    db: Database, rename: Callable[[Any, int, str], Awaitable[bool]], what: str, thing_id: int, name: str
+) -> tuple[int, str]:
+    """A unit or position gets a new name: free and 1-200 characters, else 422; 404 if gone."""
     name = _name(name)
     async with db.unit_of_work() as uow:
         try:
-            found = await store.update_unit(uow.conn, unit_id, name)
+            found = await rename(uow.conn, thing_id, name)
         except asyncpg.UniqueViolationError:
-            raise InvalidInput("The unit exists.", errors=[FieldError("name", "already taken")]) from None
+            raise InvalidInput(f"The {what} exists.", errors=[FieldError("name", "already taken")]) from None
         if not found:
-            raise NotFound("No such unit.")
+            raise NotFound(f"No such {what}.")
         await uow.commit()
-    return unit_id, name
+    return thing_id, name
+
+
+async def update_unit(*, db: Database, actor: User, unit_id: int, name: str) -> tuple[int, str]:
+    require_admin(actor, "units")
+    return await _rename(db, store.update_unit, "unit", unit_id, name)
 
 
 async def create_client_group(
@@ -52,15 +62,22 @@ async def create_client_group(
     return group_id, name, lead_id
 
 
-async def create_position(*, db: Database, actor: User, name: str) -> tuple[int, str]:
-    require_admin(actor, "positions")
+async def _create(
+    db: Database, insert: Callable[[Any, str], Awaitable[int | None]], what: str, name: str
+) -> tuple[int, str]:
+    """A new unit or position: a free name of 1-200 characters, else 422."""
     name = _name(name)
     async with db.unit_of_work() as uow:
-        position_id = await store.insert_position(uow.conn, name)
-        if position_id is None:
-            raise InvalidInput("The position exists.", errors=[FieldError("name", "already taken")])
+        new_id = await insert(uow.conn, name)
+        if new_id is None:
+            raise InvalidInput(f"The {what} exists.", errors=[FieldError("name", "already taken")])
         await uow.commit()
-    return position_id, name
+    return new_id, name
+
+
+async def create_position(*, db: Database, actor: User, name: str) -> tuple[int, str]:
+    require_admin(actor, "positions")
+    return await _create(db, store.insert_position, "position", name)
 
 
 async def update_client_group(
@@ -103,16 +120,7 @@ async def delete_client_group(*, db: Database, actor: User, group_id: int) -> No
 
 async def update_position(*, db: Database, actor: User, position_id: int, name: str) -> tuple[int, str]:
     require_admin(actor, "positions")
-    name = _name(name)
-    async with db.unit_of_work() as uow:
-        try:
-            found = await store.update_position(uow.conn, position_id, name)
-        except asyncpg.UniqueViolationError:
-            raise InvalidInput("The position exists.", errors=[FieldError("name", "already taken")]) from None
-        if not found:
-            raise NotFound("No such position.")
-        await uow.commit()
-    return position_id, name
+    return await _rename(db, store.update_position, "position", position_id, name)
 
 
 async def delete_position(*, db: Database, actor: User, position_id: int) -> None:
@@ -137,10 +145,4 @@ async def delete_unit(*, db: Database, actor: User, unit_id: int) -> None:
 
 async def create_unit(*, db: Database, actor: User, name: str) -> tuple[int, str]:
     require_admin(actor, "units")
-    name = _name(name)
-    async with db.unit_of_work() as uow:
-        unit_id = await store.insert_unit(uow.conn, name)
-        if unit_id is None:
-            raise InvalidInput("The unit exists.", errors=[FieldError("name", "already taken")])
-        await uow.commit()
-    return unit_id, name
+    return await _create(db, store.insert_unit, "unit", name)

@@ -36,16 +36,16 @@ async def custom_field_for_update(conn: asyncpg.Connection, field_id: int) -> Cu
     return _field(row) if row else None
 
 
+def _values(f: CustomField) -> tuple[object, ...]:
+    """The definition's columns after ``id``, in ``_FIELD``'s order."""
+    return (f.name, f.kind, list(f.options), f.required, f.client_visible, f.position)
+
+
 async def insert_custom_field(conn: asyncpg.Connection, f: CustomField) -> CustomField:
     row = await conn.fetchrow(
         "INSERT INTO custom_fields (name, kind, options, required, client_visible, position)"
         f" VALUES ($1, $2, $3::text[], $4, $5, $6) RETURNING {_FIELD}",
-        f.name,
-        f.kind,
-        list(f.options),
-        f.required,
-        f.client_visible,
-        f.position,
+        *_values(f),
     )
     return _field(row)
 
@@ -55,12 +55,7 @@ async def save_custom_field(conn: asyncpg.Connection, f: CustomField) -> CustomF
         "UPDATE custom_fields SET name = $2, kind = $3, options = $4::text[], required = $5,"
         f" client_visible = $6, position = $7 WHERE id = $1 RETURNING {_FIELD}",
         f.id,
-        f.name,
-        f.kind,
-        list(f.options),
-        f.required,
-        f.client_visible,
-        f.position,
+        *_values(f),
     )
     return _field(row)
 

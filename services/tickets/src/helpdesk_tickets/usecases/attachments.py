@@ -16,7 +16,7 @@ from helpdesk_tickets.domain import Action, Actor, Attachment, can_see, judge
 from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
 from helpdesk_tickets.storage import BlobStore
 from helpdesk_tickets.usecases.caches import SettingsCache
-from helpdesk_tickets.usecases.guards import check_verdict
+from helpdesk_tickets.usecases.guards import check_verdict, ticket_to_change, visible_ticket
 
 
 async def upload_attachment(
@@ -68,10 +68,7 @@ async def upload_attachment(
     clean_name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1]
     try:
         async with db.unit_of_work() as uow:
-            locked = await store.ticket_for_update(uow.conn, ticket_id)
-            if locked is None:
-                raise TicketNotFound()
-            check_verdict(judge(actor, locked, Action.COMMENT), Action.COMMENT, locked)
+            locked = await ticket_to_change(uow.conn, actor, ticket_id, Action.COMMENT)
             attachment = await store.insert_attachment(
                 uow.conn,
                 ticket_id=ticket_id,
@@ -107,7 +104,5 @@ async def open_attachment(
 
 async def list_attachments(*, db: Database, actor: Actor, ticket_id: int) -> list[Attachment]:
     async with db.unit_of_work() as uow:
-        ticket = await store.ticket_by_id(uow.conn, ticket_id)
-        if ticket is None or not can_see(actor, ticket):
-            raise TicketNotFound()
+        await visible_ticket(uow.conn, actor, ticket_id)
         return await store.attachments(uow.conn, ticket_id)

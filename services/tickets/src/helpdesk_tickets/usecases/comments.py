@@ -10,9 +10,9 @@ import asyncpg
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError
 from helpdesk_tickets import events, markup, store
-from helpdesk_tickets.domain import MAX_COMMENT, MAX_COMMENT_FILES, Action, Actor, Comment, can_see, judge
-from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
-from helpdesk_tickets.usecases.guards import check_verdict
+from helpdesk_tickets.domain import MAX_COMMENT, MAX_COMMENT_FILES, Action, Actor, Comment
+from helpdesk_tickets.errors import InvalidTicket
+from helpdesk_tickets.usecases.guards import ticket_to_change, visible_ticket
 
 
 async def _claim_attachments(
@@ -46,10 +46,7 @@ async def add_comment(
     if errors:
         raise InvalidTicket("The comment is not valid.", errors=errors)
     async with db.unit_of_work() as uow:
-        ticket = await store.ticket_for_update(uow.conn, ticket_id)
-        if ticket is None:
-            raise TicketNotFound()
-        check_verdict(judge(actor, ticket, Action.COMMENT), Action.COMMENT, ticket)
+        ticket = await ticket_to_change(uow.conn, actor, ticket_id, Action.COMMENT)
         if files_:
             await _claim_attachments(uow.conn, actor, ticket_id, files_)
         previous = await store.commenter_ids(uow.conn, ticket_id)
@@ -69,9 +66,7 @@ async def add_comment(
 
 async def list_comments(*, db: Database, actor: Actor, ticket_id: int) -> list[Comment]:
     async with db.unit_of_work() as uow:
-        ticket = await store.ticket_by_id(uow.conn, ticket_id)
-        if ticket is None or not can_see(actor, ticket):
-            raise TicketNotFound()
+        await visible_ticket(uow.conn, actor, ticket_id)
         return await store.comments(uow.conn, ticket_id)
 
 

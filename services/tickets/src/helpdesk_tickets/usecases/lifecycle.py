@@ -27,13 +27,12 @@ from helpdesk_tickets.domain import (
     Ticket,
     changes,
     forwarded,
-    judge,
     moved,
 )
-from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
+from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.storage import BlobStore
 from helpdesk_tickets.usecases.caches import FieldsCache
-from helpdesk_tickets.usecases.guards import check_verdict, check_version
+from helpdesk_tickets.usecases.guards import check_version, ticket_to_change
 
 
 async def _work(
@@ -41,10 +40,7 @@ async def _work(
 ) -> Ticket:
     """lock, unlock, complete, reopen: judge, change, record, publish."""
     async with db.unit_of_work() as uow:
-        before = await store.ticket_for_update(uow.conn, ticket_id)
-        if before is None:
-            raise TicketNotFound()
-        check_verdict(judge(actor, before, action), action, before)
+        before = await ticket_to_change(uow.conn, actor, ticket_id, action)
         check_version(before, expected_version)
         saved = await store.save_ticket(uow.conn, moved(before, action, actor.user_id))
         await store.add_history(
@@ -100,10 +96,7 @@ async def forward(
     if len(note) > MAX_COMMENT:
         errors.append(FieldError("note", f"at most {MAX_COMMENT} characters"))
     async with db.unit_of_work() as uow:
-        before = await store.ticket_for_update(uow.conn, ticket_id)
-        if before is None:
-            raise TicketNotFound()
-        check_verdict(judge(actor, before, Action.FORWARD), Action.FORWARD, before)
+        before = await ticket_to_change(uow.conn, actor, ticket_id, Action.FORWARD)
         if errors:
             raise InvalidTicket("The forward is not valid.", errors=errors)
         check_version(before, expected_version)
@@ -156,10 +149,7 @@ async def edit(
 ) -> Ticket:
     defs = await (custom or FieldsCache()).get(db, wanted=change.custom_fields or ())
     async with db.unit_of_work() as uow:
-        before = await store.ticket_for_update(uow.conn, ticket_id)
-        if before is None:
-            raise TicketNotFound()
-        check_verdict(judge(actor, before, Action.EDIT), Action.EDIT, before)
+        before = await ticket_to_change(uow.conn, actor, ticket_id, Action.EDIT)
         check_version(before, expected_version)
         after = before
         if change.subject_id is not None:
@@ -200,10 +190,7 @@ async def edit(
 
 async def delete(*, db: Database, actor: Actor, ticket_id: int, blobs: BlobStore | None = None) -> None:
     async with db.unit_of_work() as uow:
-        ticket = await store.ticket_for_update(uow.conn, ticket_id)
-        if ticket is None:
-            raise TicketNotFound()
-        check_verdict(judge(actor, ticket, Action.DELETE), Action.DELETE, ticket)
+        ticket = await ticket_to_change(uow.conn, actor, ticket_id, Action.DELETE)
         keys = [a.storage_key for a in await store.attachments(uow.conn, ticket_id)]
         await store.delete_ticket(uow.conn, ticket_id)
         await uow.record_event(*events.ticket_deleted(ticket, actor))

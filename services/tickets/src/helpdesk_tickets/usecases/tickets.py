@@ -10,10 +10,11 @@ from helpdesk_kit.errors import FieldError
 from helpdesk_kit.logs import get_logger
 from helpdesk_tickets import events, fields, store
 from helpdesk_tickets.directory import UnitDirectory
-from helpdesk_tickets.domain import Actor, HistoryEntry, NewTicket, Ticket, can_see
-from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
+from helpdesk_tickets.domain import Actor, HistoryEntry, NewTicket, Ticket
+from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.usecases.caches import FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.cursors import decode_history_cursor, encode_history_cursor
+from helpdesk_tickets.usecases.guards import visible_ticket
 
 log = get_logger(__name__)
 
@@ -80,10 +81,7 @@ async def create_ticket(
 
 async def get_ticket(*, db: Database, actor: Actor, ticket_id: int) -> Ticket:
     async with db.unit_of_work() as uow:
-        ticket = await store.ticket_by_id(uow.conn, ticket_id)
-    if ticket is None or not can_see(actor, ticket):
-        raise TicketNotFound()
-    return ticket
+        return await visible_ticket(uow.conn, actor, ticket_id)
 
 
 async def ticket_history(
@@ -109,9 +107,7 @@ async def history_page(
         raise InvalidTicket("Bad page.", errors=[FieldError("limit", "between 1 and 1000")])
     after_id = decode_history_cursor(cursor) if cursor else 0
     async with db.unit_of_work() as uow:
-        ticket = await store.ticket_by_id(uow.conn, ticket_id)
-        if ticket is None or not can_see(actor, ticket):
-            raise TicketNotFound()
+        await visible_ticket(uow.conn, actor, ticket_id)
         entries = await store.history(uow.conn, ticket_id, after_id=after_id, limit=limit + 1)
     more = len(entries) > limit
     entries = entries[:limit]
