@@ -95,3 +95,15 @@ def create_messaging_tables() -> None:
         sa.Column("deliveries", sa.Integer, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
+
+
+def create_import_marks_table() -> None:
+    """``imported``: one row per object a bulk import brought in from another system
+    (``helpdesk_kit.imports``), so a re-run skips it and never mistakes it for a stranger."""
+    op.create_table(
+        "imported",
+        sa.Column("source", sa.Text, primary_key=True),
+        sa.Column("kind", sa.Text, primary_key=True),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from helpdesk_zenlix.report import Report
+from helpdesk_zenlix.reader import Reader, ReaderError
+from helpdesk_zenlix.report import ImportRefused, Report
 
 
 def parse(service: str, argv: list[str], *, files: bool = False) -> argparse.Namespace:
@@ -38,3 +40,25 @@ def show(report: Report, report_json: Path | None) -> int:
     if report_json is not None:
         report_json.write_text(report.as_json() + "\n", encoding="utf-8")
     return 0 if report.balanced() else 1
+
+
+async def run(
+    service: str,
+    argv: list[str],
+    do_import: Callable[[Reader, argparse.Namespace], Awaitable[Report]],
+    *,
+    files: bool = False,
+) -> int:
+    """Parses the options, opens the ZENLIX database, imports, prints the report.
+
+    Exit codes: 0 done, 1 the report does not balance (a bug: something was not
+    accounted for), 2 refused or the database cannot be read (nothing written).
+    """
+    args = parse(service, argv, files=files)
+    try:
+        with Reader(args.mysql_url, time_zone=args.time_zone) as reader:
+            report = await do_import(reader, args)
+    except (ReaderError, ImportRefused) as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    return show(report, args.report_json)

@@ -1,13 +1,17 @@
-"""``python -m helpdesk_identity [serve|migrate|bootstrap-admin|rotate-key]``."""
+"""``python -m helpdesk_identity [serve|migrate|bootstrap-admin|rotate-key|import-zenlix ...]``."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from helpdesk_identity import app, usecases
+from helpdesk_identity import app, usecases, zenlix
 from helpdesk_identity.config import Settings
 from helpdesk_kit.cli import run_cli
 from helpdesk_kit.db import Database
+from helpdesk_zenlix import cli as zenlix_cli
+from helpdesk_zenlix.reader import Reader
+from helpdesk_zenlix.report import Report
 
 
 async def serve() -> None:
@@ -36,6 +40,17 @@ async def rotate_key() -> None:
     sys.stdout.write(f"New signing key {kid}; tokens signed by the old one stay valid until they expire.\n")
 
 
+async def import_zenlix(argv: list[str]) -> int:
+    """Units, client groups, positions and users of a ZENLIX 2 database (docs/zenlix-import.md)."""
+    settings = Settings()
+
+    async def run(reader: Reader, args: argparse.Namespace) -> Report:
+        async with Database(settings.database_url, schema=app.SERVICE, pool_size=1) as db:
+            return await zenlix.import_zenlix(db=db, reader=reader, dry_run=args.dry_run)
+
+    return await zenlix_cli.run(app.SERVICE, argv, run)
+
+
 def main() -> None:
     run_cli(
         service=app.SERVICE,
@@ -45,6 +60,7 @@ def main() -> None:
             "bootstrap-admin": bootstrap_admin,
             "rotate-key": rotate_key,
         },
+        with_args={"import-zenlix": import_zenlix},
     )
 
 
