@@ -54,13 +54,17 @@ async def strangers(
     return [r["id"] for r in rows]
 
 
-async def advance_sequence(conn: asyncpg.Connection, table: str) -> None:
-    """Moves the id sequence of ``table`` past its highest id (never back)."""
+async def advance_sequence(conn: asyncpg.Connection, table: str, at_least: int = 1) -> None:
+    """Moves the id sequence of ``table`` past its highest id and ``at_least`` (never back).
+
+    ``at_least`` is the other system's highest id: an object skipped now keeps its id
+    free, so it can still come over once it is repaired there."""
     sequence = await conn.fetchval("SELECT pg_get_serial_sequence($1, 'id')", _checked(table))
     if sequence is None:
         return
     await conn.execute(
         f"SELECT setval($1::regclass, GREATEST((SELECT last_value FROM {sequence}),"
-        f" (SELECT coalesce(max(id), 1) FROM {table})))",
+        f" (SELECT coalesce(max(id), 1) FROM {table}), $2::bigint))",
         sequence,
+        at_least,
     )

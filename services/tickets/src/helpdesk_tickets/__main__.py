@@ -1,11 +1,17 @@
-"""``python -m helpdesk_tickets [serve|migrate]``."""
+"""``python -m helpdesk_tickets [serve|migrate|import-zenlix ...]``."""
 
 from __future__ import annotations
 
+import argparse
+
 from helpdesk_kit.cli import run_cli
-from helpdesk_tickets import app
-from helpdesk_tickets.config import Settings
+from helpdesk_kit.db import Database
+from helpdesk_tickets import app, zenlix
+from helpdesk_tickets.config import ImportSettings, Settings
 from helpdesk_tickets.events import SERVICE
+from helpdesk_zenlix import cli as zenlix_cli
+from helpdesk_zenlix.reader import Reader
+from helpdesk_zenlix.report import Report
 
 
 async def serve() -> None:
@@ -16,8 +22,32 @@ async def migrate() -> None:
     await app.migrate(Settings())
 
 
+async def import_zenlix(argv: list[str]) -> int:
+    """Subjects, tickets, comments, history and files of a ZENLIX 2 database (docs/zenlix-import.md)."""
+    settings = ImportSettings()
+
+    async def run(reader: Reader, args: argparse.Namespace) -> Report:
+        blobs = app.blob_store(settings)
+        async with Database(settings.database_url, schema=SERVICE, pool_size=2) as db:
+            return await zenlix.import_zenlix(
+                db=db,
+                reader=reader,
+                dry_run=args.dry_run,
+                blobs=blobs,
+                spool=blobs.spool_dir(),
+                files_dir=args.files_dir,
+                batch=args.batch,
+            )
+
+    return await zenlix_cli.run(SERVICE, argv, run, files=True)
+
+
 def main() -> None:
-    run_cli(service=SERVICE, commands={"serve": serve, "migrate": migrate})
+    run_cli(
+        service=SERVICE,
+        commands={"serve": serve, "migrate": migrate},
+        with_args={"import-zenlix": import_zenlix},
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.streams import connected_check
 from helpdesk_tickets import consumers, usecases
-from helpdesk_tickets.config import Settings
+from helpdesk_tickets.config import Settings, StorageSettings
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.events import SERVICE
 from helpdesk_tickets.rpc import TicketsService
@@ -59,7 +59,7 @@ async def serve(settings: Settings) -> None:
     await life.run_until_stopped()
 
 
-def blob_store(settings: Settings) -> FileStore | S3Store:
+def blob_store(settings: StorageSettings) -> FileStore | S3Store:
     if settings.s3_bucket:
         return s3_store(
             endpoint_url=settings.s3_endpoint_url,
