@@ -71,8 +71,14 @@ async def import_zenlix(*, db: Database, reader: Reader, dry_run: bool) -> Repor
         await zs.insert_users(conn, new_users)
         await imports.mark(conn, SOURCE, "user", [u.id for u in new_users])
         await _leads(conn, groups, group_ids, {u.id: u for u in new_users}, report["client_groups"])
-        for table in ("units", "client_groups", "positions", "users"):
-            await imports.advance_sequence(conn, table)
+        highest = {
+            "units": [d.id for d in deps],
+            "client_groups": [g.id for g in groups],
+            "positions": [p.id for p in positions],
+            "users": [u.id for u in users] + [i for i, _ in rejected],
+        }
+        for table, zenlix_ids in highest.items():
+            await imports.advance_sequence(conn, table, max(zenlix_ids, default=1))
         if not dry_run:
             await uow.commit()
     report.seconds = time.monotonic() - started

@@ -12,3 +12,9 @@ class Settings(ServiceSettings, DatabaseSettings, NatsSettings):
     sla_warning_percent: float = Field(default=20.0, ge=0, lt=100)
     # The timers re-read the head of the next-fire index at least this often (NOTIFY wakes them sooner).
     sla_timers_rescan_seconds: float = Field(default=10.0, gt=0, le=300)
+
+
+class ImportSettings(DatabaseSettings):
+    """What ``import-zenlix`` needs: the database and the warning share, no NATS."""
+
+    sla_warning_percent: float = Field(default=20.0, ge=0, lt=100)

@@ -2,7 +2,8 @@
 
 ``config_tables`` (plans, calendars), ``ticket_table`` (tickets and their facts),
 ``clock_table`` (clocks and timers), ``report_queries``. Callers use this
-package's names (``store.upsert_clocks(...)``).
+package's names (``store.upsert_clocks(...)``); the ZENLIX import's bulk inserts are the
+module ``store.zenlix``.
 """
 
 from __future__ import annotations
