@@ -1,11 +1,18 @@
-"""``python -m helpdesk_notify [serve|migrate]``."""
+"""``python -m helpdesk_notify [serve|migrate|import-zenlix ...]``."""
 
 from __future__ import annotations
 
+import argparse
+
 from helpdesk_kit.cli import run_cli
-from helpdesk_notify import app
+from helpdesk_kit.config import DatabaseSettings
+from helpdesk_kit.db import Database
+from helpdesk_notify import app, zenlix
 from helpdesk_notify.config import Settings
 from helpdesk_notify.usecases import SERVICE
+from helpdesk_zenlix import cli as zenlix_cli
+from helpdesk_zenlix.reader import Reader
+from helpdesk_zenlix.report import Report
 
 
 async def serve() -> None:
@@ -16,8 +23,23 @@ async def migrate() -> None:
     await app.migrate(Settings())
 
 
+async def import_zenlix(argv: list[str]) -> int:
+    """Notification preferences of a ZENLIX 2 database (docs/zenlix-import.md)."""
+    settings = DatabaseSettings()  # HELPDESK_DATABASE_URL, from the environment
+
+    async def run(reader: Reader, args: argparse.Namespace) -> Report:
+        async with Database(settings.database_url, schema=SERVICE, pool_size=1) as db:
+            return await zenlix.import_zenlix(db=db, reader=reader, dry_run=args.dry_run)
+
+    return await zenlix_cli.run(SERVICE, argv, run)
+
+
 def main() -> None:
-    run_cli(service=SERVICE, commands={"serve": serve, "migrate": migrate})
+    run_cli(
+        service=SERVICE,
+        commands={"serve": serve, "migrate": migrate},
+        with_args={"import-zenlix": import_zenlix},
+    )
 
 
 if __name__ == "__main__":
