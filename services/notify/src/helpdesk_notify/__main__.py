@@ -20,7 +20,7 @@ async def serve() -> None:
 
 
 async def migrate() -> None:
-    await app.migrate(Settings())
+    await app.migrate(DatabaseSettings())  # migrating needs the database only
 
 
 async def import_zenlix(argv: list[str]) -> int:

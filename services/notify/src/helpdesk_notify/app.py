@@ -9,6 +9,7 @@ from pathlib import Path
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.notify.v1 import notify_pb2_grpc
 
+from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
@@ -99,7 +100,7 @@ def _stopper(worker: ChannelWorker, task: asyncio.Task[None]) -> Callable[[], Aw
     return stop
 
 
-async def migrate(settings: Settings) -> None:
+async def migrate(settings: DatabaseSettings) -> None:
     # Alembic and the ORM cost seconds to import: only the migrate command pays for them.
     from helpdesk_kit.migrations import upgrade
 

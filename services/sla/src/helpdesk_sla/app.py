@@ -7,6 +7,7 @@ from pathlib import Path
 
 from helpdesk.sla.v1 import sla_pb2_grpc
 
+from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
@@ -60,7 +61,7 @@ async def serve(settings: Settings) -> None:
     await life.run_until_stopped()
 
 
-async def migrate(settings: Settings) -> None:
+async def migrate(settings: DatabaseSettings) -> None:
     # Alembic and the ORM cost seconds to import: only the migrate command pays for them.
     from helpdesk_kit.migrations import upgrade
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from helpdesk_kit.cli import run_cli
+from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.db import Database
 from helpdesk_tickets import app, zenlix
 from helpdesk_tickets.config import ImportSettings, Settings
@@ -19,7 +20,7 @@ async def serve() -> None:
 
 
 async def migrate() -> None:
-    await app.migrate(Settings())
+    await app.migrate(DatabaseSettings())  # migrating needs the database only
 
 
 async def import_zenlix(argv: list[str]) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2_grpc
 
+from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
@@ -71,7 +72,7 @@ def blob_store(settings: StorageSettings) -> FileStore | S3Store:
     return FileStore(Path(settings.files_dir).resolve())
 
 
-async def migrate(settings: Settings) -> None:
+async def migrate(settings: DatabaseSettings) -> None:
     # Alembic and the ORM cost seconds to import: only the migrate command pays for them.
     from helpdesk_kit.migrations import upgrade
 
