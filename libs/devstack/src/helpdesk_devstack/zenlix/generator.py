@@ -414,9 +414,12 @@ def _break(g: Generator, tickets: int, comments: int) -> None:
     e.comments_rejected += len(broken_tickets)
     e.history_rejected += len(broken_tickets)
     # A ticket hash used twice (ZENLIX's md5(time()) collides): imported with a new ref.
-    dup = list(g.tickets[1])
+    # (A ticket without files: files name their ticket by hash, so they would go astray.)
+    with_files = {f[1] for f in g.files}
+    index = next(i for i in range(1, tickets) if g.tickets[i][9] not in with_files)
+    dup = list(g.tickets[index])
     dup[9] = g.tickets[0][9]
-    g.tickets[1] = tuple(dup)
+    g.tickets[index] = tuple(dup)
     cid = comments + tickets + 100
     g.comments += [
         (cid, 1, MISSING_USER, b"ghost", base[3]),  # author is not a user
