@@ -25,7 +25,7 @@ from helpdesk_tickets import store
 from helpdesk_tickets import zenlix_store as zs
 from helpdesk_tickets.storage import BlobStore
 from helpdesk_tickets.usecases import DEFAULT_SETTINGS
-from helpdesk_tickets.zenlix.attachments import Carrier, carry
+from helpdesk_tickets.zenlix.attachments import Carrier, Wanted, carry
 from helpdesk_tickets.zenlix.rows import People, comment_row, history_rows, ticket_row
 from helpdesk_zenlix import records
 from helpdesk_zenlix.reader import Reader
@@ -158,6 +158,8 @@ class _Batch:
     history: list[zs.HistoryRow] = field(default_factory=list)
     attachments: list[zs.AttachmentRow] = field(default_factory=list)
     words: list[tuple[int, str]] = field(default_factory=list)  # comments on earlier imports
+    wanted: list[Wanted] = field(default_factory=list)
+    file_only: list[records.Comment] = field(default_factory=list)  # comments that are only files
 
 
 async def _batch(db: Database, chunk: list[records.Bundle], run: _Run, dry_run: bool) -> None:
@@ -171,7 +173,12 @@ async def _batch(db: Database, chunk: list[records.Bundle], run: _Run, dry_run: 
         taken = await zs.refs_taken(uow.conn, candidates) | run.refs_seen
         try:
             for b in live:
-                await _bundle(b, run, out, taken)
+                _bundle(b, run, out, taken)
+            out.attachments = await carry(run.carrier, out.wanted, r["files"])
+            carried = {w.file.file_hash for w in out.wanted if w.file.id in {a.id for a in out.attachments}}
+            for c in out.file_only:
+                if not carried.intersection(c.file_hashes):
+                    r["comments"].change("only files, none carried over: an empty comment")
             await zs.insert_tickets(uow.conn, out.tickets)
             await zs.insert_comments(uow.conn, out.comments)
             await zs.insert_history(uow.conn, out.history)
@@ -216,7 +223,7 @@ def _account(b: records.Bundle, r: Report) -> bool:
     return True
 
 
-async def _bundle(b: records.Bundle, run: _Run, out: _Batch, taken: set[str]) -> None:
+def _bundle(b: records.Bundle, run: _Run, out: _Batch, taken: set[str]) -> None:
     t = b.ticket
     assert t is not None
     r, marks = run.report, run.marks
@@ -243,17 +250,9 @@ async def _bundle(b: records.Bundle, run: _Run, out: _Batch, taken: set[str]) ->
     out.comments += rows
     out.history += history
     on_comment = {h: c for c in b.comments for h in c.file_hashes}
-    carried: set[str] = set()
     for f in b.files:
         if f.id in marks["file"]:
             r["files"].already += 1
-            continue
-        attachment = await carry(
-            run.carrier, f, ticket=t, comment=on_comment.get(f.file_hash), tally=r["files"]
-        )
-        if attachment is not None:
-            out.attachments.append(attachment)
-            carried.add(f.file_hash)
-    for c in comments:
-        if not c.body and not carried.intersection(c.file_hashes):
-            r["comments"].change("only files, none carried over: an empty comment")
+        else:
+            out.wanted.append(Wanted(file=f, ticket=t, comment=on_comment.get(f.file_hash)))
+    out.file_only += [c for c in comments if not c.body]

@@ -3,6 +3,9 @@
 Each file is judged as an upload is (size limit, type sniffed from the content and in
 agreement with the name, allowed types from the settings) and copied into the same
 store uploads use. A file the disk lost or the checks refuse is counted, not fatal.
+
+A batch's files are judged and spooled in one worker thread (one hop for all of them,
+not several per file), then handed to the store a few at a time.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from helpdesk_tickets.zenlix_store import AttachmentRow
 from helpdesk_zenlix import records
 from helpdesk_zenlix.report import Tally
 
+PARALLEL_PUTS = 8
+
 
 @dataclass(frozen=True)
 class Carrier:
@@ -34,69 +39,103 @@ class Carrier:
     allowed: list[str]
 
 
-def _read_head(path: Path) -> tuple[int, bytes] | None:
-    try:
-        with path.open("rb") as f:
-            return os.fstat(f.fileno()).st_size, f.read(judge.SNIFF_BYTES)
-    except FileNotFoundError:
-        return None
+@dataclass(frozen=True)
+class _Job:
+    """What the worker thread needs to judge and spool the files."""
+
+    files_dir: Path | None
+    spool: Path
+    max_bytes: int
+    allowed: list[str]
+    copy: bool
 
 
-def _spool_copy(src: Path, spool: Path) -> Path:
-    fd, name = tempfile.mkstemp(dir=spool, prefix="zenlix-")
-    os.close(fd)
-    shutil.copyfile(src, name)
-    return Path(name)
+@dataclass(frozen=True)
+class Wanted:
+    """A ZENLIX file to carry, with the ticket and (if any) the comment it belongs to."""
 
-
-async def carry(
-    carrier: Carrier,
-    f: records.File,
-    *,
-    ticket: records.Ticket,
-    comment: records.Comment | None,
-    tally: Tally,
-) -> AttachmentRow | None:
-    """The attachment row for a ZENLIX file (its bytes stored), or None with the reason counted."""
-    if carrier.files_dir is None:
-        tally.skip("no --files-dir given")
-        return None
-    path = carrier.files_dir / f.disk_name
-    found = await asyncio.to_thread(_read_head, path)
-    if found is None:
-        tally.skip("missing in the upload directory")
-        return None
-    size, head = found
-    if size > carrier.max_bytes:
-        tally.skip(f"larger than max_file_bytes ({carrier.max_bytes})")
-        return None
-    try:
-        content_type = judge.judge_file(f.original_name or f.disk_name, head, carrier.allowed)
-    except InvalidTicket as exc:
-        tally.skip(f"refused: {_reason(exc)}")
-        return None
-    key = secrets.token_hex(20)
-    if carrier.blobs is not None:
-        tmp = await asyncio.to_thread(_spool_copy, path, carrier.spool)
-        try:
-            await carrier.blobs.put(key, tmp)
-        finally:
-            await asyncio.to_thread(tmp.unlink, missing_ok=True)
-    name = (f.original_name or f.disk_name).replace("\\", "/").rsplit("/", 1)[-1][:255]
-    return AttachmentRow(
-        id=f.id,
-        ticket_id=ticket.id,
-        storage_key=key,
-        filename=name,
-        content_type=content_type,
-        size=size,
-        author_id=comment.author_id if comment else ticket.author_id,
-        created_at=comment.created_at if comment else ticket.created_at,
-        comment_id=comment.id if comment else None,
-    )
+    file: records.File
+    ticket: records.Ticket
+    comment: records.Comment | None
 
 
 def _reason(exc: InvalidTicket) -> str:
     message = exc.errors[0].message if exc.errors else exc.detail
     # The name varies per file; the report counts kinds of refusal.
     return "the content does not match the file name" if "not what the name" in message else message
+
+
+Prepared = tuple[AttachmentRow, Path | None] | str
+
+
+def _prepare_all(job: _Job, wanted: list[Wanted]) -> list[Prepared]:
+    return [_prepare(job, w) for w in wanted]
+
+
+def _prepare(carrier: _Job, w: Wanted) -> Prepared:
+    """The attachment row and its spooled copy, or why the file cannot come (blocking I/O)."""
+    if carrier.files_dir is None:
+        return "no --files-dir given"
+    f = w.file
+    path = carrier.files_dir / f.disk_name
+    try:
+        with path.open("rb") as src:
+            size = os.fstat(src.fileno()).st_size
+            head = src.read(judge.SNIFF_BYTES)
+    except (FileNotFoundError, IsADirectoryError):
+        return "missing in the upload directory"
+    if size > carrier.max_bytes:
+        return f"larger than max_file_bytes ({carrier.max_bytes})"
+    try:
+        content_type = judge.judge_file(f.original_name or f.disk_name, head, carrier.allowed)
+    except InvalidTicket as exc:
+        return f"refused: {_reason(exc)}"
+    spooled = None
+    if carrier.copy:
+        fd, name = tempfile.mkstemp(dir=carrier.spool, prefix="zenlix-")
+        os.close(fd)
+        shutil.copyfile(path, name)
+        spooled = Path(name)
+    row = AttachmentRow(
+        id=f.id,
+        ticket_id=w.ticket.id,
+        storage_key=secrets.token_hex(20),
+        filename=(f.original_name or f.disk_name).replace("\\", "/").rsplit("/", 1)[-1][:255],
+        content_type=content_type,
+        size=size,
+        author_id=w.comment.author_id if w.comment else w.ticket.author_id,
+        created_at=w.comment.created_at if w.comment else w.ticket.created_at,
+        comment_id=w.comment.id if w.comment else None,
+    )
+    return row, spooled
+
+
+async def carry(carrier: Carrier, wanted: list[Wanted], tally: Tally) -> list[AttachmentRow]:
+    """The attachment rows of the files that could come (their bytes stored); the others
+    are counted in ``tally`` with their reason."""
+    if not wanted:
+        return []
+    job = _Job(
+        carrier.files_dir, carrier.spool, carrier.max_bytes, carrier.allowed, carrier.blobs is not None
+    )
+    prepared = await asyncio.to_thread(_prepare_all, job, wanted)
+    ready: list[tuple[AttachmentRow, Path | None]] = []
+    for outcome in prepared:
+        if isinstance(outcome, str):
+            tally.skip(outcome)
+        else:
+            ready.append(outcome)
+    blobs = carrier.blobs
+    if blobs is not None:
+        gate = asyncio.Semaphore(PARALLEL_PUTS)
+
+        async def put(row: AttachmentRow, spooled: Path) -> None:
+            async with gate:
+                try:
+                    await blobs.put(row.storage_key, spooled)  # moves or uploads and removes it
+                except BaseException:
+                    await asyncio.to_thread(spooled.unlink, missing_ok=True)
+                    raise
+
+        await asyncio.gather(*(put(row, spooled) for row, spooled in ready if spooled is not None))
+    return [row for row, _ in ready]
