@@ -9,7 +9,7 @@ from typing import Any
 
 import uvloop
 
-__all__ = ["Command", "run_cli"]
+__all__ = ["Command", "CommandWithArgs", "run_cli"]
 
 Command = Callable[[], Coroutine[Any, Any, int | None]]
 # A command with options of its own gets the words after its name (it parses them itself).

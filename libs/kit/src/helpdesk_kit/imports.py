@@ -13,6 +13,8 @@ import re
 
 import asyncpg
 
+__all__ = ["advance_sequence", "mark", "marked", "strangers"]
+
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -32,12 +34,6 @@ async def mark(conn: asyncpg.Connection, source: str, kind: str, ids: list[int])
         await conn.copy_records_to_table(
             "imported", records=[(source, kind, i) for i in ids], columns=["source", "kind", "id"]
         )
-
-
-async def present(conn: asyncpg.Connection, table: str, ids: list[int]) -> set[int]:
-    """Which of ``ids`` are taken in ``table`` (column ``id``)."""
-    rows = await conn.fetch(f"SELECT id FROM {_checked(table)} WHERE id = ANY($1::bigint[])", ids)
-    return {r["id"] for r in rows}
 
 
 async def strangers(

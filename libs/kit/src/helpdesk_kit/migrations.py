@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from helpdesk_kit.db import sqlalchemy_url
 
-__all__ = ["create_messaging_tables", "run_env", "upgrade"]
+__all__ = ["create_import_marks_table", "create_messaging_tables", "run_env", "upgrade"]
 
 
 async def upgrade(*, database_url: str, schema: str, script_location: Path, revision: str = "head") -> None:

@@ -14,10 +14,10 @@ import time
 
 import asyncpg
 
-from helpdesk_identity import zenlix_store as zs
 from helpdesk_identity.domain import Kind, NewUser, Role
 from helpdesk_identity.errors import InvalidUser
 from helpdesk_identity.passwords import legacy_md5
+from helpdesk_identity.store import zenlix as zs
 from helpdesk_kit import imports
 from helpdesk_kit.db import Database
 from helpdesk_zenlix import decode, records

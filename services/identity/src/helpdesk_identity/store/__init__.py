@@ -4,7 +4,8 @@ One module per group of tables: ``user_table``, ``organisation_tables`` (units,
 client groups, positions), ``session_table``, ``key_table`` (signing keys),
 ``token_tables`` (API and one-time tokens), ``settings_table``; ``rows`` holds a
 user row's columns and mapping. Callers use this package's names
-(``store.users_by_ids(...)``).
+(``store.users_by_ids(...)``); the ZENLIX import's bulk inserts are the module
+``store.zenlix``.
 """
 
 from __future__ import annotations

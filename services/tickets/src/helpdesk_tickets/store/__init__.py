@@ -6,7 +6,8 @@ archiving), ``list_queries`` (lists and counters, visibility in SQL),
 fields), ``settings_table``, ``recurring_table``; ``rows`` holds a ticket row's
 columns and mapping. (The ``_table`` names keep modules apart from the functions
 the package exports, such as ``store.comments``.) Callers use this package's
-names (``store.ticket_by_id(...)``).
+names (``store.ticket_by_id(...)``); the ZENLIX import's bulk inserts are the module
+``store.zenlix``.
 """
 
 from __future__ import annotations

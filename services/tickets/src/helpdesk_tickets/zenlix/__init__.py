@@ -22,8 +22,8 @@ import asyncpg
 from helpdesk_kit import imports
 from helpdesk_kit.db import Database
 from helpdesk_tickets import store
-from helpdesk_tickets import zenlix_store as zs
 from helpdesk_tickets.storage import BlobStore
+from helpdesk_tickets.store import zenlix as zs
 from helpdesk_tickets.usecases import DEFAULT_SETTINGS
 from helpdesk_tickets.zenlix.attachments import Carrier, Wanted, carry
 from helpdesk_tickets.zenlix.rows import People, comment_row, history_rows, ticket_row

@@ -21,7 +21,7 @@ from pathlib import Path
 from helpdesk_tickets import files as judge
 from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.storage import BlobStore
-from helpdesk_tickets.zenlix_store import AttachmentRow
+from helpdesk_tickets.store.zenlix import AttachmentRow
 from helpdesk_zenlix import records
 from helpdesk_zenlix.report import Tally
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from helpdesk_tickets import markup
 from helpdesk_tickets.domain import MAX_BODY, MAX_SUBJECT
 from helpdesk_tickets.store import search_text
+from helpdesk_tickets.store.zenlix import CommentRow, HistoryRow, TicketRow
 from helpdesk_tickets.usecases import MAX_COMMENT
-from helpdesk_tickets.zenlix_store import CommentRow, HistoryRow, TicketRow
 from helpdesk_zenlix import records
 from helpdesk_zenlix.report import Tally
 
