@@ -1,8 +1,10 @@
-"""gRPC error mapping and deadlines, and the HTTP app's problem+json, health and metrics."""
+"""gRPC error mapping and deadlines, the HTTP app's problem+json, health and metrics (on the
+ops port when there is one), and NATS server lists."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import grpc
@@ -13,8 +15,11 @@ from prometheus_client import generate_latest
 from pydantic import BaseModel
 
 from helpdesk_kit.errors import FieldError, InvalidInput, NotFound, RateLimited, Unavailable
-from helpdesk_kit.http import create_app
+from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.rpc import GrpcServer, channel, check_health
+from helpdesk_kit.runtime import Lifecycle
+from helpdesk_kit.servers import free_port
+from helpdesk_kit.streams import server_urls
 
 # A generic unary method served without generated code: the health service's own types.
 METHOD = "/test.Echo/Check"
@@ -154,3 +159,48 @@ async def test_http_errors_are_problem_json_and_readiness_reflects_checks() -> N
         assert r.status_code == 503 and r.json()["checks"] == {"dependency": False}
         metrics = (await client.get("/metrics")).text
         assert 'http_requests_total{method="POST",route="/things",service="test",status="422"} 2.0' in metrics
+
+
+async def test_with_an_ops_port_health_and_metrics_leave_the_http_port_for_their_own() -> None:
+    app = create_app(service="test", readiness={"dependency": _always_ready})
+
+    @app.get("/api/thing")
+    async def thing() -> dict[str, str]:
+        return {"thing": "ok"}
+
+    http_port, ops_port = free_port(), free_port()
+    life = Lifecycle(ops_port=ops_port)
+    life.serve_http(http_server(app, port=http_port))
+    running = asyncio.create_task(life.run_until_stopped())
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            api, ops = f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{ops_port}"
+            for _ in range(100):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(f"{ops}/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            assert (await client.get(f"{api}/api/thing")).status_code == 200
+            for path in ("/healthz", "/readyz", "/metrics"):
+                assert (await client.get(ops + path)).status_code == 200, path
+                public = await client.get(api + path)
+                assert public.status_code == 404, path
+                assert public.headers["content-type"] == "application/problem+json"
+            assert (await client.get(f"{ops}/api/thing")).status_code == 404
+            assert "http_requests_total" in (await client.get(f"{ops}/metrics")).text
+    finally:
+        life.stopping.set()
+        await asyncio.wait_for(running, timeout=15)
+
+
+async def _always_ready() -> bool:
+    return True
+
+
+def test_a_nats_url_may_name_every_server_of_a_cluster() -> None:
+    assert server_urls("nats://a:4222") == ["nats://a:4222"]
+    assert server_urls("nats://u:p@a:4222, nats://u:p@b:4222,nats://u:p@c:4222") == [
+        "nats://u:p@a:4222",
+        "nats://u:p@b:4222",
+        "nats://u:p@c:4222",
+    ]

@@ -19,6 +19,9 @@ class ServiceSettings(BaseSettings):
 
     http_port: int = Field(default=8000, ge=0, le=65535)
     grpc_port: int = Field(default=50051, ge=0, le=65535)
+    # /healthz, /readyz and /metrics on a port of their own, which the cluster reaches and
+    # an ingress does not (the chart: 9000). Unset = on the HTTP port, beside the API.
+    ops_port: int | None = Field(default=None, ge=0, le=65535)
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     otlp_endpoint: str | None = None
@@ -44,6 +47,17 @@ class NatsSettings(BaseSettings):
     nats_url: str
     # After this many failed deliveries an event is dead-lettered instead of retried.
     consumer_max_deliveries: int = Field(default=5, ge=1)
+
+
+class StreamSettings(BaseSettings):
+    """How a publishing service declares its JetStream stream (see ``streams.ensure_stream``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    # Copies of each stream in a NATS cluster: 1 on a single server, 3 on a three-node
+    # cluster (a stream then survives the loss of one node). A change applies to an
+    # existing stream the next time the service declares it.
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
 
 
 class RedisSettings(BaseSettings):
