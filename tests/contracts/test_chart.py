@@ -184,6 +184,7 @@ def test_every_service_is_told_where_the_others_are(defaults: list[dict]) -> Non
     for service in SERVICES:
         upper = service.upper()
         assert env[f"HELPDESK_{upper}_URL"] == f"http://helpdesk-{service}:8000"
+        assert env[f"HELPDESK_{upper}_OPS_URL"] == f"http://helpdesk-{service}:9000"
         if service in GRPC_SERVICES:
             assert env[f"HELPDESK_{upper}_ADDR"] == f"helpdesk-{service}:50051"
         else:

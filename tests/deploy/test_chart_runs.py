@@ -150,6 +150,18 @@ def test_health_and_metrics_answer_on_the_ops_port_and_not_on_the_public_one(rel
             assert _get(container.url("http") + path)[0] == 404, f"{pod.name} http {path}"
 
 
+def test_the_system_page_sees_every_service_and_every_stream(release: Release) -> None:
+    with httpx.Client(base_url=release.gateway_url, timeout=15) as api:
+        system = api.get("/api/v1/system", headers=admin_session(api, release.admin_password))
+
+    assert system.status_code == 200, system.text
+    assert {s["name"]: s["status"] for s in system.json()["services"]} == {
+        name: "up" for name in ("gateway", "identity", "tickets", "sla", "notify", "realtime")
+    }
+    assert system.json()["queues"]["status"] == "up"
+    assert {s["name"] for s in system.json()["queues"]["streams"]} >= set(STREAMS)
+
+
 def test_the_streams_have_the_replicas_the_values_ask_for(release: Release) -> None:
     wanted = int(release.objects.data("ConfigMap", "helpdesk-env")["HELPDESK_NATS_STREAM_REPLICAS"])
 

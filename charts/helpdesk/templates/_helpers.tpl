@@ -102,6 +102,7 @@ HELPDESK_OTLP_ENDPOINT: {{ . | quote }}
 HELPDESK_{{ upper $name }}_ADDR: {{ printf "%s:50051" $host | quote }}
 {{- end }}
 HELPDESK_{{ upper $name }}_URL: {{ printf "http://%s:8000" $host | quote }}
+HELPDESK_{{ upper $name }}_OPS_URL: {{ printf "http://%s:9000" $host | quote }}
 {{- end }}
 {{- end }}
 {{- range $k, $v := .Values.extraEnv }}

@@ -144,3 +144,11 @@ async def test_a_staff_member_who_is_not_an_admin_gets_403_and_no_figures(gatewa
 
 async def test_without_a_token_the_answer_is_401(gateway: httpx.AsyncClient) -> None:
     assert (await gateway.get("/api/v1/system")).status_code == 401
+
+
+async def test_queues_are_read_from_a_cluster_url_whose_first_server_is_away(nats_url: str) -> None:
+    cluster_url = f"nats://127.0.0.1:{free_port()},{nats_url}"  # HELPDESK_NATS_URL of a cluster
+    async with running_gateway(cluster_url) as gateway:
+        resp = await gateway.get("/api/v1/system", headers={"Authorization": f"Bearer {token(admin=True)}"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["queues"]["status"] == "up"
