@@ -332,11 +332,12 @@ def reference_problems(docs: list[Obj]) -> list[str]:
 
 
 def _claim_problems(doc: Obj, rendered: dict[tuple[str, str], Obj]) -> list[str]:
-    """A claim the chart makes itself must be rendered (an existingClaim is the operator's)."""
+    """The claim the chart makes itself (attachments) must be rendered when a pod mounts it;
+    any other claim is the operator's (attachments.persistence.existingClaim)."""
     problems = []
     for volume in _pod_spec(doc).get("volumes", []):
         claim = volume.get("persistentVolumeClaim", {}).get("claimName")
-        if claim and claim.startswith(f"{RELEASE}-") and ("PersistentVolumeClaim", claim) not in rendered:
+        if claim == f"{RELEASE}-attachments" and ("PersistentVolumeClaim", claim) not in rendered:
             problems.append(f"{_where(doc)} mounts PersistentVolumeClaim/{claim}, not rendered")
     return problems
 

@@ -457,3 +457,12 @@ def test_the_alert_check_catches_a_runbook_without_its_section(helm: Path) -> No
 
 def test_the_chart_readme_documents_every_value() -> None:
     assert chart_check.undocumented_values() == []
+
+
+def test_the_chart_says_what_it_is_where_it_lives_who_keeps_it_and_what_it_needs() -> None:
+    chart = yaml.safe_load((chart_check.CHART / "Chart.yaml").read_text())
+
+    for key in ("description", "home", "sources", "maintainers", "keywords", "kubeVersion", "annotations"):
+        assert chart.get(key), key
+    assert chart["kubeVersion"].startswith(">=1.28")
+    assert all(m.get("name") for m in chart["maintainers"])
