@@ -27,7 +27,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpdesk_kit.servers import free_port, log_tail
+from helpdesk_devstack.servers import free_port, log_tail
 
 from .image import ImageConfig, load_image
 from .objects import Obj, Objects, Unresolvable, container_env, expand, pod_of, selects

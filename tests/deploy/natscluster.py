@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from helpdesk_kit.servers import free_port, log_tail
+from helpdesk_devstack.servers import free_port, log_tail
 
 NATS_SERVER = Path(sys.executable).parent / "nats-server"
 START_TIMEOUT = 30.0

@@ -20,8 +20,8 @@ import boto3  # type: ignore[import-untyped]
 import yaml
 from moto.server import ThreadedMotoServer
 
-from helpdesk_kit.servers import NatsServer, PostgresServer, RedisServer, free_port
-from helpdesk_kit.testing.otlp import SpanCollector
+from helpdesk_devstack.servers import NatsServer, PostgresServer, RedisServer, free_port
+from helpdesk_devstack.testing.otlp import SpanCollector
 
 from .natscluster import NatsCluster
 from .objects import Obj

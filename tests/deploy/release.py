@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpdesk_kit.servers import PostgresServer, RedisServer
+from helpdesk_devstack.servers import PostgresServer, RedisServer
 
 from .cluster import Cluster, Container, Pod, PodFailed
 from .objects import Obj, Objects

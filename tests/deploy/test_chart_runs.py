@@ -56,7 +56,7 @@ import httpx
 import nats
 import pytest
 
-from helpdesk_kit.servers import PostgresServer
+from helpdesk_devstack.servers import PostgresServer
 
 from .cluster import compile_bytecode, container_uid
 from .operators import OPERATORS

@@ -14,11 +14,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import generate_latest
 from pydantic import BaseModel
 
+from helpdesk_devstack.servers import free_port
 from helpdesk_kit.errors import FieldError, InvalidInput, NotFound, RateLimited, Unavailable
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.rpc import GrpcServer, channel, check_health
 from helpdesk_kit.runtime import Lifecycle
-from helpdesk_kit.servers import free_port
 from helpdesk_kit.streams import server_urls
 
 # A generic unary method served without generated code: the health service's own types.

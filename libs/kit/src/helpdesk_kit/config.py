@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DatabaseSettings", "NatsSettings", "RedisSettings", "ServiceSettings"]
+__all__ = ["DatabaseSettings", "NatsSettings", "RedisSettings", "ServiceSettings", "StreamSettings"]
 
 
 class ServiceSettings(BaseSettings):

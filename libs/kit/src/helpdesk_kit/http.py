@@ -32,11 +32,13 @@ from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError
 
 __all__ = [
+    "OPS_PATHS",
     "PROBLEM",
     "ReadinessCheck",
     "create_app",
     "http_server",
     "problem",
+    "split_ops",
 ]
 
 ReadinessCheck = Callable[[], Awaitable[bool]]

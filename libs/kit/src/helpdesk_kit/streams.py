@@ -33,7 +33,9 @@ __all__ = [
     "connect",
     "connected_check",
     "ensure_stream",
+    "server_urls",
     "stream_name",
+    "stream_replicas",
     "subject",
 ]
 
