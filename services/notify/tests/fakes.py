@@ -36,7 +36,7 @@ class Directory:
     async def client_group_members(self, client_group_id: int) -> list[Person]:
         return [p for p in self._people.values() if p.client_group_id == client_group_id]
 
-    async def staff(self, *, actor_id: int) -> list[Person]:
+    async def staff(self) -> list[Person]:
         return [p for p in self._people.values() if p.role is not None]
 
 

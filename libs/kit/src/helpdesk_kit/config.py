@@ -23,6 +23,13 @@ class ServiceSettings(BaseSettings):
     # How long a call to another service may take before it is abandoned.
     rpc_deadline_seconds: float = Field(default=5.0, gt=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Mutual TLS between services: a folder holding ca.crt, tls.crt and tls.key (the
+    # layout of a Kubernetes TLS Secret); the certificate's common name is the service.
+    tls_dir: str = ""
+    # Plain-text gRPC where the caller merely names itself: for tests only.
+    grpc_insecure: bool = False
+    # The address the process listens on: 127.0.0.1 on one machine, 0.0.0.0 in a pod.
+    bind_host: str = "127.0.0.1"
 
 
 class DatabaseSettings(BaseSettings):

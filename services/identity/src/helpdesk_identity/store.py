@@ -410,6 +410,18 @@ async def session_active(conn: asyncpg.Connection, session_id: uuid.UUID) -> boo
     )
 
 
+async def active_session_users(
+    conn: asyncpg.Connection, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, User]:
+    """The live ones of these sessions, each with its user as he is now."""
+    rows = await conn.fetch(
+        f"SELECT s.id AS session_id, {_USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.id = ANY($1::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active",
+        session_ids,
+    )
+    return {r["session_id"]: _user(r) for r in rows}
+
+
 async def active_sessions(conn: asyncpg.Connection, session_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     rows = await conn.fetch(
         "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ANY($1::uuid[])"

@@ -91,13 +91,13 @@ class IdentityDirectory:
 
         return await self._cached(("group", client_group_id), ask)
 
-    async def staff(self, *, actor_id: int) -> list[Person]:
-        """Every active staff member, page by page (identity answers for the admin who asks)."""
+    async def staff(self) -> list[Person]:
+        """Every active staff member, page by page (notify asks on its own behalf)."""
         found: list[Person] = []
         after = 0
         while True:
             resp = await self._stub.ListUsers(
-                pb.ListUsersRequest(actor_id=actor_id, kind=pb.USER_KIND_STAFF, after_id=after, limit=200)
+                pb.ListUsersRequest(kind=pb.USER_KIND_STAFF, after_id=after, limit=200)
             )
             found += [_person(u) for u in resp.users if u.is_active]
             if not resp.next_after_id:

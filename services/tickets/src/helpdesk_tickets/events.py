@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.tickets.v1 import events_pb2, tickets_pb2
 
 from helpdesk_kit.streams import subject
-from helpdesk_tickets.domain import Action, Actor, Comment, Priority, Role, State, Ticket
+from helpdesk_tickets.domain import Action, Actor, Comment, Priority, State, Ticket
 
 SERVICE = "tickets"
 
@@ -66,18 +66,6 @@ def ticket_to_pb(
         version=t.version,
         sla_state=t.sla_state or "",
         custom_fields_json=orjson.dumps(t.custom_fields if values is None else values).decode(),
-    )
-
-
-def actor_from_pb(a: tickets_pb2.Actor) -> Actor:
-    return Actor(
-        user_id=a.user_id,
-        is_client=a.is_client,
-        role=Role(a.role) if a.role else None,
-        unit_ids=frozenset(a.unit_ids),
-        is_admin=a.is_admin,
-        client_group_id=a.client_group_id or None,
-        is_client_group_lead=a.is_client_group_lead,
     )
 
 
