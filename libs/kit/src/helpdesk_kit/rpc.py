@@ -127,7 +127,7 @@ class _Guard(grpc.aio.ServerInterceptor):
     AppErrors into status codes with their fields, and counts and times every call.
 
     Calls the gatekeeper does not cover (the health service) are open to any peer that
-    passed TLS.
+    passed TLS; a method without an access rule is refused.
     """
 
     def __init__(self, gatekeeper: Gatekeeper) -> None:
@@ -174,9 +174,10 @@ MAX_CONNECTION_AGE_GRACE_MS = 10_000
 class GrpcServer:
     """A grpc.aio server on a port, with health reporting per service name.
 
-    With a ``mesh`` every connection is mutual TLS and every call is admitted by the
-    access rules of ``service_names`` (see ``helpdesk_kit.trust``); passports are checked
-    with ``passports``.
+    Every connection is mutual TLS (plain text only when the mesh is switched to it for
+    a test) and every call is admitted by the access rules of ``service_names`` as
+    their protos state them (``rules`` replaces them in tests of the kit itself; see
+    ``helpdesk_kit.trust``); passports are checked with ``passports``.
     """
 
     def __init__(
@@ -187,10 +188,12 @@ class GrpcServer:
         mesh: Mesh,
         passports: TokenVerifier,
         host: str = "127.0.0.1",
+        rules: dict[str, Rule] | None = None,
     ) -> None:
-        rules: dict[str, Rule] = {}
-        for name in service_names:
-            rules.update(rules_of(name))
+        if rules is None:
+            rules = {}
+            for name in service_names:
+                rules.update(rules_of(name))
         gate = Gatekeeper(mesh=mesh, passports=passports, rules=rules)
         interceptors: list[grpc.aio.ServerInterceptor] = [_Guard(gate)]
         if tracing.is_enabled():

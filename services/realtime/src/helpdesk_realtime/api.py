@@ -193,7 +193,9 @@ class Session:
         if ticket_id is None or ticket_id <= 0:
             raise ClientError("ticket_id is a ticket id.")
         if self.conn.viewing != ticket_id:
-            if not await self.parts.access.can_view(self.conn.session_id, ticket_id):
+            if not await self.parts.access.can_view(
+                self.conn.viewer, ticket_id, session_id=self.conn.session_id
+            ):
                 raise ClientError(f"Ticket {ticket_id} not found.")
             await self.leave()
         self.parts.hub.view(self.conn, ticket_id)

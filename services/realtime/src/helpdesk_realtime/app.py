@@ -100,7 +100,7 @@ class TicketsAccess:
         self._stub = stub
         self._sessions = sessions
 
-    async def can_view(self, session_id: str, ticket_id: int) -> bool:
+    async def can_view(self, viewer: Viewer, ticket_id: int, *, session_id: str) -> bool:
         passport = await self._sessions.passport(session_id) if session_id else ""
         if not passport:
             return False
