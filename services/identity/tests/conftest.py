@@ -68,7 +68,11 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 async def env(
-    database_url: str, redis_url: str, request: pytest.FixtureRequest, mesh: Callable[[str], Mesh]
+    database_url: str,
+    redis_url: str,
+    request: pytest.FixtureRequest,
+    mesh: Callable[[str], Mesh],
+    secret_keys: str,
 ) -> AsyncIterator[Env]:
     """Mark a test ``@pytest.mark.identity_settings(name=value, ...)`` to change identity's settings."""
     marker = request.node.get_closest_marker("identity_settings")
@@ -78,6 +82,7 @@ async def env(
         grpc_port=0,
         admin_password=ADMIN_PASSWORD,
         public_url="https://desk.example",
+        secret_keys=secret_keys,
         **(marker.kwargs if marker else {}),
     )
     await identity_app.migrate(settings)

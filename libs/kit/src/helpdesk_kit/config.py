@@ -57,3 +57,12 @@ class RedisSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
 
     redis_url: str
+
+
+class SealingSettings(BaseSettings):
+    """For services that keep secrets they must read back (see ``helpdesk_kit.sealing``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    # "<key id>:<base64 of 32 bytes>[,<older key>...]": the first key seals, all open.
+    secret_keys: str = Field(repr=False)

@@ -10,7 +10,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from helpdesk.identity.v1 import identity_pb2_grpc
 
-from helpdesk_identity import usecases
+from helpdesk_identity import store, usecases
 from helpdesk_identity.config import Settings
 from helpdesk_identity.ratelimit import Limiter, NoLimits, RedisLimiter
 from helpdesk_identity.rpc import IdentityService
@@ -98,6 +98,13 @@ async def migrate(settings: Settings) -> None:
     from helpdesk_kit.migrations import upgrade
 
     await upgrade(database_url=settings.database_url, schema=SERVICE, script_location=MIGRATIONS)
+    # Secrets stored in the clear (or sealed with a key since retired) are sealed with the
+    # current key: the step of a key rotation, and of moving to sealed storage.
+    async with Database(settings.database_url, schema=SERVICE, pool_size=1) as db, db.unit_of_work() as uow:
+        changed = await store.reseal_all(uow.conn)
+        await uow.commit()
+    if changed:
+        log.info("identity.secrets_resealed", count=changed)
 
 
 async def bootstrap_admin(settings: Settings) -> tuple[bool, str | None]:

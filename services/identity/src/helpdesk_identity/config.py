@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from helpdesk_kit.config import DatabaseSettings, ServiceSettings
+from helpdesk_kit.config import DatabaseSettings, SealingSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, DatabaseSettings):
+class Settings(ServiceSettings, DatabaseSettings, SealingSettings):
     admin_password: str | None = None
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)

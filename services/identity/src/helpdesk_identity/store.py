@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
+import orjson
 
 from helpdesk_identity.domain import Kind, NewUser, Role, User
+from helpdesk_kit.sealing import is_sealed_with_current_key, open_value, seal
 
 _USER_COLUMNS = """
     u.id, u.login, u.full_name, u.email, u.phone, u.kind, u.role, u.is_admin, u.language,
@@ -62,10 +65,18 @@ async def revoke_other_sessions(conn: asyncpg.Connection, user_id: int, keep: uu
     )
 
 
+def _totp_purpose(user_id: int) -> str:
+    return f"identity.totp:{user_id}"
+
+
 async def user_secrets(conn: asyncpg.Connection, user_id: int) -> tuple[str | None, bool, str | None]:
-    """(TOTP secret, whether TOTP is enabled, LDAP DN) of a user."""
+    """(TOTP secret, whether TOTP is enabled, LDAP DN) of a user; the secret is kept sealed."""
     row = await conn.fetchrow("SELECT totp_secret, totp_enabled, ldap_dn FROM users WHERE id = $1", user_id)
-    return (row["totp_secret"], row["totp_enabled"], row["ldap_dn"]) if row else (None, False, None)
+    if not row:
+        return (None, False, None)
+    secret = row["totp_secret"]
+    opened = open_value(secret, purpose=_totp_purpose(user_id)) if secret else None
+    return (opened, row["totp_enabled"], row["ldap_dn"])
 
 
 async def users_by_ids(conn: asyncpg.Connection, ids: list[int]) -> list[User]:
@@ -150,7 +161,10 @@ async def active_signing_key(conn: asyncpg.Connection) -> tuple[str, bytes] | No
     row = await conn.fetchrow(
         "SELECT kid, private_pem FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1"
     )
-    return (row["kid"], bytes(row["private_pem"])) if row else None
+    if not row:
+        return None
+    opened = open_value(bytes(row["private_pem"]).decode(), purpose=_signing_purpose(row["kid"]))
+    return (row["kid"], opened.encode())
 
 
 async def verification_keys(conn: asyncpg.Connection, retired_after: datetime) -> dict[str, bytes]:
@@ -161,12 +175,17 @@ async def verification_keys(conn: asyncpg.Connection, retired_after: datetime) -
     return {r["kid"]: bytes(r["public_pem"]) for r in rows}
 
 
+def _signing_purpose(kid: str) -> str:
+    return f"identity.signing_key:{kid}"
+
+
 async def add_signing_key(conn: asyncpg.Connection, kid: str, private_pem: bytes, public_pem: bytes) -> None:
+    """A new signing key (the private half kept sealed); the previous one retires."""
     await conn.execute("UPDATE signing_keys SET retired_at = now() WHERE retired_at IS NULL")
     await conn.execute(
         "INSERT INTO signing_keys (kid, private_pem, public_pem) VALUES ($1, $2, $3)",
         kid,
-        private_pem,
+        seal(private_pem.decode(), purpose=_signing_purpose(kid)).encode(),
         public_pem,
     )
 
@@ -265,8 +284,9 @@ async def heads_of_user(conn: asyncpg.Connection, user_id: int) -> list[User]:
 
 
 async def set_totp(conn: asyncpg.Connection, user_id: int, secret: str | None, enabled: bool) -> None:
+    sealed = seal(secret, purpose=_totp_purpose(user_id)) if secret else None
     await conn.execute(
-        "UPDATE users SET totp_secret = $2, totp_enabled = $3 WHERE id = $1", user_id, secret, enabled
+        "UPDATE users SET totp_secret = $2, totp_enabled = $3 WHERE id = $1", user_id, sealed, enabled
     )
 
 
@@ -537,6 +557,71 @@ async def insert_inactive(conn: asyncpg.Connection, new: NewUser, password_hash:
     user_id = await insert_user(conn, new, password_hash)
     await conn.execute("UPDATE users SET is_active = false WHERE id = $1", user_id)
     return user_id
+
+
+# Secret fields inside settings documents, sealed in storage: setting key → field names.
+_SEALED_FIELDS = {"ldap": ("bind_password",)}
+
+
+def _setting_purpose(key: str, field_name: str) -> str:
+    return f"identity.settings:{key}.{field_name}"
+
+
+async def get_setting_document(conn: asyncpg.Connection, key: str) -> dict[str, Any] | None:
+    """A settings document with its secret fields opened."""
+    raw = await get_setting(conn, key)
+    if raw is None:
+        return None
+    data: dict[str, Any] = orjson.loads(raw)
+    for name in _SEALED_FIELDS.get(key, ()):
+        if isinstance(data.get(name), str):
+            data[name] = open_value(data[name], purpose=_setting_purpose(key, name))
+    return data
+
+
+async def put_setting_document(conn: asyncpg.Connection, key: str, data: dict[str, Any]) -> None:
+    """Stores a settings document with its secret fields sealed."""
+    stored = dict(data)
+    for name in _SEALED_FIELDS.get(key, ()):
+        if isinstance(stored.get(name), str) and stored[name]:
+            stored[name] = seal(stored[name], purpose=_setting_purpose(key, name))
+    await put_setting(conn, key, orjson.dumps(stored).decode())
+
+
+async def reseal_all(conn: asyncpg.Connection) -> int:
+    """Seals what was stored in the clear before, and re-seals what a retired key sealed,
+    with the current key; returns how many values changed."""
+    changed = 0
+    for row in await conn.fetch("SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL"):
+        if not is_sealed_with_current_key(row["totp_secret"]):
+            secret = open_value(row["totp_secret"], purpose=_totp_purpose(row["id"]))
+            await conn.execute(
+                "UPDATE users SET totp_secret = $2 WHERE id = $1",
+                row["id"],
+                seal(secret, purpose=_totp_purpose(row["id"])),
+            )
+            changed += 1
+    for row in await conn.fetch("SELECT kid, private_pem FROM signing_keys"):
+        pem = bytes(row["private_pem"]).decode()
+        if not is_sealed_with_current_key(pem):
+            opened = open_value(pem, purpose=_signing_purpose(row["kid"]))
+            await conn.execute(
+                "UPDATE signing_keys SET private_pem = $2 WHERE kid = $1",
+                row["kid"],
+                seal(opened, purpose=_signing_purpose(row["kid"])).encode(),
+            )
+            changed += 1
+    for key, names in _SEALED_FIELDS.items():
+        raw = await get_setting(conn, key)
+        stored = orjson.loads(raw) if raw else {}
+        if any(
+            isinstance(stored.get(n), str) and stored[n] and not is_sealed_with_current_key(stored[n])
+            for n in names
+        ):
+            document = await get_setting_document(conn, key)
+            await put_setting_document(conn, key, document or {})
+            changed += 1
+    return changed
 
 
 async def get_setting(conn: asyncpg.Connection, key: str) -> str | None:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import orjson
 import pyotp
 
 from helpdesk_identity import events, ldapdir, signing, store
@@ -828,8 +827,8 @@ def ldap_config_out(cfg: LdapConfig) -> dict[str, Any]:
 
 
 async def _ldap_config(conn: Any) -> LdapConfig:
-    raw = await store.get_setting(conn, LDAP_KEY)
-    return ldap_config_from(orjson.loads(raw)) if raw else LdapConfig()
+    data = await store.get_setting_document(conn, LDAP_KEY)
+    return ldap_config_from(data) if data else LdapConfig()
 
 
 async def get_ldap_settings(*, db: Database, actor: User) -> dict[str, Any]:
@@ -853,7 +852,7 @@ async def put_ldap_settings(*, db: Database, actor: User, data: dict[str, Any]) 
                 f"No unit {sorted(missing)}.", errors=[FieldError("groups", f"no unit {sorted(missing)}")]
             )
         stored = dataclasses.asdict(cfg) | ldap_config_out(cfg) | {"bind_password": cfg.bind_password}
-        await store.put_setting(uow.conn, LDAP_KEY, orjson.dumps(stored).decode())
+        await store.put_setting_document(uow.conn, LDAP_KEY, stored)
         await uow.commit()
     log.info("ldap.settings_changed", actor_id=actor.id)
     return ldap_config_out(cfg)

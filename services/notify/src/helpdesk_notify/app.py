@@ -9,6 +9,7 @@ from pathlib import Path
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.notify.v1 import notify_pb2_grpc
 
+from helpdesk_kit.db import Database
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
@@ -16,6 +17,7 @@ from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
+from helpdesk_notify import store
 from helpdesk_notify.config import Settings
 from helpdesk_notify.directory import IdentityDirectory
 from helpdesk_notify.domain import EMAIL, PUSHBULLET
@@ -111,3 +113,7 @@ async def migrate(settings: Settings) -> None:
     from helpdesk_kit.migrations import upgrade
 
     await upgrade(database_url=settings.database_url, schema=SERVICE, script_location=MIGRATIONS)
+    # Secrets in the clear, or sealed by a retired key, are sealed with the current key.
+    async with Database(settings.database_url, schema=SERVICE, pool_size=1) as db, db.unit_of_work() as uow:
+        await store.reseal_settings(uow.conn)
+        await uow.commit()

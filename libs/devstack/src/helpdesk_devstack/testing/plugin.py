@@ -24,7 +24,9 @@ Marker: ``e2e`` for end-to-end tests (select or skip them with ``-m``).
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -33,6 +35,7 @@ import pytest
 from helpdesk_devstack.pki import CertificateAuthority
 from helpdesk_devstack.servers import NatsServer, PostgresServer, RedisServer, ServerError
 from helpdesk_devstack.testing.passports import PassportIssuer
+from helpdesk_kit import sealing
 from helpdesk_kit.trust import Mesh
 
 logger = logging.getLogger("helpdesk_devstack.testing")
@@ -42,6 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e: end-to-end test that starts the whole stack (slow; real processes)"
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_keys() -> str:
+    """Services that seal secrets need a key ring: the session has a random one (set up in
+    this process too; pass it as ``secret_keys`` to a service's settings)."""
+    ring = f"test:{base64.b64encode(os.urandom(32)).decode()}"
+    sealing.configure(ring)
+    return ring
 
 
 @pytest.fixture(scope="session")
