@@ -196,3 +196,60 @@ async def test_plain_text_is_only_possible_when_switched_on(mesh: Callable[[str]
             await call(srv.port, mesh("notify"), FOR_SERVICES)
     finally:
         await srv.stop(0)
+
+
+async def test_calls_spread_over_every_replica_behind_one_target(mesh: Callable[[str], Mesh]) -> None:
+    """Three replicas of a service behind one target (what a headless Service's DNS name
+    resolves to): round robin gives each of them calls."""
+    seen: dict[int, int] = {}
+    replicas = []
+    for index in range(3):
+
+        async def count(request: Any, context: Any, index: int = index) -> health_pb2.HealthCheckRequest:
+            seen[index] = seen.get(index, 0) + 1
+            return health_pb2.HealthCheckRequest(service=str(index))
+
+        srv = GrpcServer(
+            port=0,
+            service_names=["test.Echo"],
+            mesh=mesh("echo"),
+            passports=passport_verifier(keys),
+            rules=RULES,
+        )
+        srv.server.add_generic_rpc_handlers(
+            [
+                grpc.method_handlers_generic_handler(
+                    "test.Echo",
+                    {
+                        "ForServices": grpc.unary_unary_rpc_method_handler(
+                            count,
+                            request_deserializer=health_pb2.HealthCheckRequest.FromString,
+                            response_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+                        )
+                    },
+                )
+            ]
+        )
+        await srv.start()
+        replicas.append(srv)
+    target = "ipv4:" + ",".join(f"127.0.0.1:{r.port}" for r in replicas)
+    try:
+        await call_target(target, mesh("notify"), calls=30)  # one channel, as a service holds it
+        assert sorted(seen) == [0, 1, 2] and min(seen.values()) >= 5, seen
+    finally:
+        for srv in replicas:
+            await srv.stop(0)
+
+
+async def call_target(target: str, as_: Mesh, calls: int) -> None:
+    ch = channel(target, service="echo", mesh=as_, deadline=3)
+    try:
+        stub = ch.unary_unary(
+            FOR_SERVICES,
+            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+            response_deserializer=health_pb2.HealthCheckRequest.FromString,
+        )
+        for _ in range(calls):
+            await stub(health_pb2.HealthCheckRequest())
+    finally:
+        await ch.close()
