@@ -5,11 +5,14 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
+ESLINT_DIR := tools/eslint
+ESLINT_STAMP := $(ESLINT_DIR)/node_modules/.installed
+WEB := services/gateway/src/helpdesk_gateway/web/static
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-e2e lint proto proto-check chart-check bench clean
+.PHONY: help install run test test-unit test-e2e lint lint-web proto proto-check chart-check bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,11 +39,19 @@ test-unit: install ## Everything but the end-to-end tests
 test-e2e: install ## Only the end-to-end tests (all services as processes)
 	$(PY) -m pytest -m e2e tests/e2e
 
-lint: install ## ruff, mypy (strict on source), import-linter contracts
+lint: install lint-web ## ruff, mypy (strict on source), import-linter contracts, ESLint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(foreach p,kit devstack identity tickets sla notify gateway realtime,-p helpdesk_$(p))
 	$(VENV)/bin/lint-imports
+
+# ESLint comes from npm, at the versions tools/eslint/package-lock.json pins.
+$(ESLINT_STAMP): $(ESLINT_DIR)/package.json $(ESLINT_DIR)/package-lock.json
+	npm ci --prefix $(ESLINT_DIR) --no-audit --no-fund
+	@touch $@
+
+lint-web: $(ESLINT_STAMP) ## ESLint on the web interface's ES modules (needs node and npm)
+	$(ESLINT_DIR)/node_modules/.bin/eslint --config $(ESLINT_DIR)/eslint.config.js --max-warnings 0 $(WEB)
 
 proto: install ## Regenerate libs/proto from proto/
 	$(PY) tools/gen_proto.py
@@ -54,5 +65,5 @@ chart-check: install ## Render the Helm chart with every value set and validate 
 bench: install ## Create-ticket load test against a fresh stack (see bench/README.md)
 	$(PY) bench/create_tickets.py
 
-clean: ## Remove the virtual environments (data in var/ is kept)
-	rm -rf $(VENV) .tools
+clean: ## Remove the virtual environments and ESLint's node_modules (data in var/ is kept)
+	rm -rf $(VENV) .tools $(ESLINT_DIR)/node_modules

@@ -1,9 +1,9 @@
-"""The reference "lean pipeline" of PERFORMANCE.md, measured on this machine in the same run.
+"""The reference "lean pipeline" (docs/performance.md), measured on this machine in the same run.
 
 FastAPI (pydantic body) → gRPC (grpc.aio) → PostgreSQL (ticket + outbox row in one
 transaction, asyncpg) → JetStream publish + ack, written as plainly as possible:
 no auth, no validation beyond pydantic, no tracing, no consumers. Our target is
-≥ 75 % of its throughput at c=32 (PERFORMANCE.md), so both are measured together.
+≥ 75 % of its throughput at c=32 (docs/performance.md § Targets), so both are measured together.
 
     .venv/bin/python bench/lean_pipeline.py [--levels 1,8,32] [--seconds 10]
 

@@ -46,7 +46,7 @@ from helpdesk_kit.inbox import Consumer  # noqa: E402
 from helpdesk_kit.logs import configure_logging  # noqa: E402
 from helpdesk_kit.migrations import upgrade  # noqa: E402
 from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, connect, ensure_stream  # noqa: E402
-from helpdesk_notify.events import routes  # noqa: E402
+from helpdesk_notify.consumers import routes  # noqa: E402
 
 MIGRATIONS = Path(helpdesk_notify.__file__).parent / "migrations"
 

@@ -221,10 +221,15 @@ async def drive(args: argparse.Namespace) -> None:  # noqa: C901 - one linear sc
                     )
                     sent += 1
                     if fan_every and seq % fan_every == 0:
-                        t = tickets_pb2.Ticket(id=seq, unit_id=random.randrange(units), author_id=0, state=1)
+                        unit = random.randrange(units)
+                        t = tickets_pb2.Ticket(id=seq, unit_id=unit, author_id=0, state=1)
+                        # sent to the unit as a whole: its heads and members see it
+                        seen_by = ticket_events.TicketAudience(head_unit_ids=[unit], member_unit_ids=[unit])
                         await nc.publish(
                             "tickets.TicketEdited",
-                            ticket_events.TicketEdited(actor_id=0, ticket=t).SerializeToString(),
+                            ticket_events.TicketEdited(
+                                actor_id=0, ticket=t, audience=seen_by
+                            ).SerializeToString(),
                             headers={"Nats-Msg-Id": f"t{seq}"},
                         )
                 await nc.flush()

@@ -172,3 +172,80 @@ async def test_two_replicas_both_deliver_and_resume_after_a_disconnect_delivers_
     assert sorted(popups) == sorted([t["id"] for t in missed] + [live["id"]])
     ids = [m["event_id"] for m in resumed if m["type"] == "notification"]
     assert len(ids) == len(set(ids)) and all(i > last_seen for i in ids)
+
+
+def make_client(api: httpx.Client, admin_token: str, group_id: int, *, lead: bool) -> tuple[int, str]:
+    """A client of the group (its lead when ``lead``): his id and an access token."""
+    name = f"cl{secrets.token_hex(4)}"
+    user = api.post(
+        "/api/v1/users",
+        json={
+            "login": name,
+            "password": "client-password",
+            "full_name": "Group Lead" if lead else "Group Member",
+            "kind": "client",
+            "client_group_id": group_id,
+            "is_client_group_lead": lead,
+        },
+        headers=bearer(admin_token),
+    )
+    assert user.status_code == 201, user.text
+    return user.json()["id"], login(api, name, "client-password")
+
+
+async def ticket_updates(ws: Any, ticket_id: int, timeout: float = 10) -> list[dict[str, Any]]:
+    """The ``ticket.updated`` messages about one ticket that arrive within ``timeout``."""
+    got: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = await recv(ws, timeout=deadline - time.monotonic())
+        except TimeoutError:
+            break
+        if msg["type"] == "ticket.updated" and msg["ticket_id"] == ticket_id:
+            got.append(msg)
+            timeout = 0.5  # the one we wait for came: only a short quiet period more
+            deadline = min(deadline, time.monotonic() + timeout)
+    return got
+
+
+async def test_a_client_group_lead_gets_the_live_update_of_a_ticket_a_member_of_his_group_files(
+    stack: Stack, api: httpx.Client, admin_token: str
+) -> None:
+    unit = api.post(
+        "/api/v1/units", json={"name": f"Unit {secrets.token_hex(4)}"}, headers=bearer(admin_token)
+    )
+    group = api.post(
+        "/api/v1/client-groups", json={"name": f"Group {secrets.token_hex(4)}"}, headers=bearer(admin_token)
+    )
+    other = api.post(
+        "/api/v1/client-groups", json={"name": f"Group {secrets.token_hex(4)}"}, headers=bearer(admin_token)
+    )
+    assert unit.status_code == group.status_code == other.status_code == 201, (unit.text, group.text)
+    lead_id, lead_token = make_client(api, admin_token, group.json()["id"], lead=True)
+    _, member_token = make_client(api, admin_token, group.json()["id"], lead=False)
+    _, other_lead_token = make_client(api, admin_token, other.json()["id"], lead=True)
+    async with (
+        websockets.connect(gateway_ws(stack, lead_token)) as lead,
+        websockets.connect(gateway_ws(stack, other_lead_token)) as other_lead,
+    ):
+        assert await recv(lead) == {"type": "hello", "user_id": lead_id}
+        await recv(other_lead)
+        filed = api.post(
+            "/api/v1/tickets",
+            json={
+                "subject": "Filed by a group member",
+                "body": "",
+                "priority": "normal",
+                "unit_id": unit.json()["id"],
+            },
+            headers=bearer(member_token),
+        )
+        assert filed.status_code == 201, filed.text
+        ticket_id = filed.json()["id"]
+        got = await ticket_updates(lead, ticket_id)
+        theirs = await ticket_updates(other_lead, ticket_id, timeout=1)
+    assert [(m["event"], m["state"]) for m in got] == [("TicketCreated", "new")]
+    assert theirs == []
+    inbox = api.get("/api/v1/tickets", params={"box": "inbox"}, headers=bearer(lead_token))
+    assert ticket_id in [t["id"] for t in inbox.json()["items"]]  # his list shows it too

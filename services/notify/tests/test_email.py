@@ -1,4 +1,5 @@
-"""Every row of SPEC §4 end to end: a fact in, mails out to a real SMTP server (aiosmtpd).
+"""Every row of the recipient table (docs/product/notifications.md) end to end: a fact in,
+mails out to a real SMTP server (aiosmtpd).
 
 Each test asserts the exact set of mailboxes that received a mail.
 """
@@ -15,7 +16,7 @@ from helpdesk.tickets.v1 import tickets_pb2
 
 from helpdesk_kit.db import Database
 from helpdesk_notify import usecases
-from helpdesk_notify.events import identity_routes, routes, sla_routes
+from helpdesk_notify.consumers import identity_routes, routes, sla_routes
 
 from .conftest import UNIT_A, UNIT_B
 from .drive import consume, drain, mail_worker, use_smtp

@@ -12,7 +12,7 @@ from helpdesk_kit import sealing
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import Forbidden, InvalidInput
 from helpdesk_notify import domain, usecases
-from helpdesk_notify.events import routes
+from helpdesk_notify.consumers import routes
 
 from .conftest import UNIT_A
 from .drive import consume, drain, mail_worker, use_smtp

@@ -9,8 +9,8 @@ from helpdesk.tickets.v1 import tickets_pb2
 
 from helpdesk_kit.db import Database
 from helpdesk_notify import store, usecases
+from helpdesk_notify.consumers import routes
 from helpdesk_notify.domain import PUSHBULLET
-from helpdesk_notify.events import routes
 from helpdesk_notify.worker import ChannelWorker, RetryPolicy, pushbullet_session
 
 from .conftest import UNIT_B

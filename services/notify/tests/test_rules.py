@@ -1,4 +1,5 @@
-"""SPEC §4's table, one test per row, against an in-memory directory."""
+"""The recipient table (docs/product/notifications.md § Who is told), one test per row,
+against an in-memory directory."""
 
 from __future__ import annotations
 

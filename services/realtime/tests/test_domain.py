@@ -1,4 +1,5 @@
-"""Who sees a ticket's live changes (SPEC §1), decided from the ticket snapshot alone."""
+"""Who sees a ticket's live changes (docs/product/roles.md § Visibility), decided from the
+audience its event carries."""
 
 from __future__ import annotations
 
@@ -13,14 +14,21 @@ def client(user_id: int) -> Viewer:
     return Viewer(user_id=user_id, is_client=True, role=None, unit_ids=frozenset())
 
 
-UNASSIGNED = TicketAudience(ticket_id=1, unit_id=10, assignee_ids=frozenset(), author_id=50, client_id=60)
+# The audiences tickets lists in its events (see tests/contracts/ticket_visibility.json):
+# ticket 1 is sent to unit 10 as a whole, written by 50 about client 60; ticket 2 is the
+# same but assigned to 3 and written by a member of unit 20.
+UNASSIGNED = TicketAudience(
+    ticket_id=1,
+    staff_user_ids=frozenset({50}),
+    client_user_ids=frozenset({50, 60}),
+    head_unit_ids=frozenset({10}),
+    member_unit_ids=frozenset({10}),
+)
 ASSIGNED = TicketAudience(
     ticket_id=2,
-    unit_id=10,
-    assignee_ids=frozenset({3}),
-    author_id=50,
-    client_id=60,
-    author_unit_ids=frozenset({20}),
+    staff_user_ids=frozenset({50, 3}),
+    client_user_ids=frozenset({50, 60}),
+    head_unit_ids=frozenset({10, 20}),
 )
 
 

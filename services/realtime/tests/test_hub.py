@@ -81,6 +81,12 @@ async def test_a_viewer_who_may_no_longer_see_the_ticket_stops_getting_its_prese
     conn = hub.open(member, Socket().send)
     hub.view(conn, 41)
     assert hub.viewers_of(41) == [conn]
-    forwarded = TicketAudience(ticket_id=41, unit_id=20, assignee_ids=frozenset(), author_id=9, client_id=0)
+    forwarded = TicketAudience(  # sent to unit 20 as a whole, written by user 9
+        ticket_id=41,
+        staff_user_ids=frozenset({9}),
+        client_user_ids=frozenset({9}),
+        head_unit_ids=frozenset({20}),
+        member_unit_ids=frozenset({20}),
+    )
     assert hub.deliver_entry(3, forwarded, [{"type": "ticket.updated"}]) == 0
     assert hub.viewers_of(41) == [] and conn.viewing is None

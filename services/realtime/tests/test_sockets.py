@@ -41,6 +41,11 @@ def ticket(ticket_id: int, **kw: Any) -> tickets_pb2.Ticket:
     return tickets_pb2.Ticket(id=ticket_id, number=ticket_id, state=tickets_pb2.STATE_NEW, version=1, **kw)
 
 
+def audience(**kw: Any) -> ticket_events.TicketAudience:
+    """Who may see a ticket, as the tickets service lists it in its events."""
+    return ticket_events.TicketAudience(**kw)
+
+
 N_BIG = 400
 
 
@@ -188,7 +193,11 @@ async def test_ticket_changes_reach_only_those_who_may_see_the_ticket(
             for ws in sockets.values():
                 await io.recv(ws)
             created = ticket_events.TicketCreated(
-                actor_id=6, ticket=ticket(41, unit_id=10, author_id=6, client_id=6)
+                actor_id=6,
+                ticket=ticket(41, unit_id=10, author_id=6, client_id=6),
+                audience=audience(
+                    staff_user_ids=[6], client_user_ids=[6], head_unit_ids=[10], member_unit_ids=[10]
+                ),
             )
             await env.publish("tickets.TicketCreated", created, msg_id="t-1")
             got = await drain_all(io, sockets)
@@ -207,9 +216,12 @@ async def test_ticket_changes_reach_only_those_who_may_see_the_ticket(
 
             t = ticket(41, unit_id=10, author_id=6, client_id=6, assignee_ids=[3])
             t.state = tickets_pb2.STATE_IN_WORK
-            await env.publish(
-                "tickets.TicketTaken", ticket_events.TicketTaken(actor_id=3, ticket=t), msg_id="t-2"
+            taken = ticket_events.TicketTaken(
+                actor_id=3,
+                ticket=t,
+                audience=audience(staff_user_ids=[3, 6], client_user_ids=[6], head_unit_ids=[10]),
             )
+            await env.publish("tickets.TicketTaken", taken, msg_id="t-2")
             got = await drain_all(io, sockets)
             # assigned to one person now: the unit's other members no longer see it
             assert {n for n, msgs in got.items() if msgs} == {
@@ -242,12 +254,24 @@ async def test_a_resumed_socket_gets_only_the_ticket_changes_it_may_see(
     async with env.replica() as r:
         await env.publish(
             "tickets.TicketCreated",
-            ticket_events.TicketCreated(actor_id=9, ticket=ticket(50, unit_id=10, author_id=9)),
+            ticket_events.TicketCreated(
+                actor_id=9,
+                ticket=ticket(50, unit_id=10, author_id=9),
+                audience=audience(
+                    staff_user_ids=[9], client_user_ids=[9], head_unit_ids=[10], member_unit_ids=[10]
+                ),
+            ),
             msg_id="t-50",
         )
         await env.publish(
             "tickets.TicketCreated",
-            ticket_events.TicketCreated(actor_id=9, ticket=ticket(51, unit_id=20, author_id=9)),
+            ticket_events.TicketCreated(
+                actor_id=9,
+                ticket=ticket(51, unit_id=20, author_id=9),
+                audience=audience(
+                    staff_user_ids=[9], client_user_ids=[9], head_unit_ids=[20], member_unit_ids=[20]
+                ),
+            ),
             msg_id="t-51",
         )
         await asyncio.sleep(0.2)

@@ -24,8 +24,8 @@ from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, connect, ensure_stream
 from helpdesk_sla import usecases
+from helpdesk_sla.consumers import routes
 from helpdesk_sla.domain import Actor, Limits
-from helpdesk_sla.events import routes
 from helpdesk_sla.timers import Scheduler
 
 ADMIN = Actor(1, False, "department_head", (), True)

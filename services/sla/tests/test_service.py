@@ -19,9 +19,9 @@ from helpdesk_kit.db import Database
 from helpdesk_kit.inbox import Event
 from helpdesk_sla import usecases
 from helpdesk_sla.calendar import Calendar, Interval
+from helpdesk_sla.consumers import routes
 from helpdesk_sla.domain import Actor, ClockKind, ClockState, Limits
 from helpdesk_sla.errors import Forbidden, InvalidInput
-from helpdesk_sla.events import routes
 from helpdesk_sla.timers import Scheduler
 
 from .conftest import HandClock

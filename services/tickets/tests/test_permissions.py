@@ -1,4 +1,5 @@
-"""SPEC §1 and §2 permission matrix: every role by every action and read, and the answer.
+"""The permission matrix of docs/product/roles.md and docs/product/tickets.md § Actions:
+every role by every action and read, and the answer.
 
 The ticket under test: unit 10, assigned to member 4, written by staff member 7
 (of unit 30) about client 8 (client group 100). Each cell starts from a fresh

@@ -12,7 +12,7 @@ from helpdesk.sla.v1 import sla_pb2
 from helpdesk_kit.db import Database
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, ensure_stream
-from helpdesk_tickets import consumers, events, usecases
+from helpdesk_tickets import consumers, usecases, wire
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import Actor, ListQuery, NewTicket, Priority, Role
 
@@ -50,7 +50,7 @@ async def test_a_breached_clock_makes_the_ticket_show_under_the_breached_filter(
                 break
             await asyncio.sleep(0.1)
         assert [x.id for x in found] == [t.id]
-        assert events.ticket_to_pb(found[0]).sla_state == "breached"  # what lists answer
+        assert wire.ticket_to_pb(found[0]).sla_state == "breached"  # what lists answer
     finally:
         consumer.stop()
         await task

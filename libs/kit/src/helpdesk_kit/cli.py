@@ -9,6 +9,8 @@ from typing import Any
 
 import uvloop
 
+__all__ = ["Command", "run_cli"]
+
 Command = Callable[[], Coroutine[Any, Any, int | None]]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+__all__ = ["DatabaseSettings", "NatsSettings", "RedisSettings", "SealingSettings", "ServiceSettings"]
+
 
 class ServiceSettings(BaseSettings):
     """What every service process needs, whatever it does."""

@@ -5,7 +5,7 @@ tables are named without a schema. The unit of work is one transaction: the use
 case's changes and the events it records (the outbox) commit together or not at all.
 
 Runtime queries go through asyncpg: on the hot paths the ORM and even SQLAlchemy
-Core cost more CPU than the rest of the request (see PERFORMANCE.md). SQLAlchemy
+Core cost more CPU than the rest of the request (docs/performance.md). SQLAlchemy
 describes the tables and drives the Alembic migrations (``migrations.py``).
 """
 
@@ -21,6 +21,14 @@ import orjson
 from google.protobuf.message import Message
 
 from helpdesk_kit.tracing import inject_headers
+
+__all__ = [
+    "Database",
+    "UnitOfWork",
+    "asyncpg_dsn",
+    "outbox_channel",
+    "sqlalchemy_url",
+]
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]*$")
 

@@ -18,6 +18,21 @@ from dataclasses import dataclass, field
 
 import grpc
 
+__all__ = [
+    "AppError",
+    "Conflict",
+    "ErrorCode",
+    "FieldError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "PreconditionFailed",
+    "RateLimited",
+    "Unauthenticated",
+    "Unavailable",
+    "error_for",
+]
+
 
 class ErrorCode(enum.Enum):
     NOT_FOUND = (404, grpc.StatusCode.NOT_FOUND)

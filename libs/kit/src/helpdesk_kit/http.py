@@ -26,6 +26,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError
 
+__all__ = [
+    "PROBLEM",
+    "ReadinessCheck",
+    "create_app",
+    "http_server",
+    "problem",
+]
+
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "route", "status"])

@@ -31,6 +31,14 @@ from helpdesk_kit.logs import get_logger
 from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, stream_name
 from helpdesk_kit.tracing import extract_context
 
+__all__ = [
+    "Consumer",
+    "Event",
+    "Handler",
+    "Route",
+    "backoff_seconds",
+]
+
 log = get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 

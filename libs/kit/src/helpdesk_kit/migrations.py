@@ -20,6 +20,8 @@ from sqlalchemy.pool import NullPool
 
 from helpdesk_kit.db import sqlalchemy_url
 
+__all__ = ["create_messaging_tables", "run_env", "upgrade"]
+
 
 async def upgrade(*, database_url: str, schema: str, script_location: Path, revision: str = "head") -> None:
     """Brings the schema to ``revision``. Alembic runs its own event loop, hence the thread."""

@@ -28,6 +28,8 @@ from helpdesk_kit.logs import get_logger
 from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, ensure_stream
 from helpdesk_kit.tracing import extract_context, inject_headers
 
+__all__ = ["OutboxRelay"]
+
 log = get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 

@@ -36,6 +36,18 @@ from helpdesk_kit.trust import (
     rules_of,
 )
 
+__all__ = [
+    "ERROR_FIELDS_KEY",
+    "MAX_CONNECTION_AGE_MS",
+    "RETRY_AFTER_KEY",
+    "GrpcServer",
+    "Handler",
+    "abort_with",
+    "channel",
+    "check_health",
+    "translate_rpc_error",
+]
+
 HANDLED = Counter(
     "grpc_server_handled_total", "gRPC calls answered", ["grpc_service", "grpc_method", "grpc_code"]
 )

@@ -22,6 +22,8 @@ from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.tracing import configure_tracing
 
+__all__ = ["Lifecycle", "start_process"]
+
 log = get_logger(__name__)
 
 

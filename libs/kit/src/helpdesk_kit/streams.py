@@ -18,6 +18,18 @@ from nats.js.errors import BadRequestError
 
 from helpdesk_kit.logs import get_logger
 
+__all__ = [
+    "DUPLICATE_WINDOW_SECONDS",
+    "EVENT_TYPE_HEADER",
+    "MSG_ID_HEADER",
+    "RETENTION_SECONDS",
+    "connect",
+    "connected_check",
+    "ensure_stream",
+    "stream_name",
+    "subject",
+]
+
 log = get_logger(__name__)
 
 EVENT_TYPE_HEADER = "Helpdesk-Event-Type"

@@ -17,6 +17,15 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from helpdesk_kit.errors import Unauthenticated
 
+__all__ = [
+    "ALGORITHM",
+    "AUDIENCE",
+    "ISSUER",
+    "LEEWAY",
+    "KeyFetcher",
+    "TokenVerifier",
+]
+
 ISSUER = "helpdesk"
 AUDIENCE = "helpdesk"
 ALGORITHM = "EdDSA"

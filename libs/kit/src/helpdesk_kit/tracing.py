@@ -10,6 +10,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+__all__ = ["configure_tracing", "extract_context", "inject_headers", "is_enabled"]
+
 _enabled = False
 
 

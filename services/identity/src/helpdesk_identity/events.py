@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.identity.v1 import events_pb2
 
 from helpdesk_identity.domain import User
 from helpdesk_kit.streams import subject
+from helpdesk_kit.timestamps import now_timestamp
 
 SERVICE = "identity"
-
-
-def _now() -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(datetime.now(UTC))
-    return stamp
 
 
 def user_registered(user: User, confirm_url: str) -> tuple[str, events_pb2.UserRegistered]:
     return subject(SERVICE, "UserRegistered"), events_pb2.UserRegistered(
         user_id=user.id,
-        occurred_at=_now(),
+        occurred_at=now_timestamp(),
         email=user.email,
         language=user.language,
         confirm_url=confirm_url,
@@ -32,7 +24,7 @@ def user_registered(user: User, confirm_url: str) -> tuple[str, events_pb2.UserR
 def password_reset_requested(user: User, reset_url: str) -> tuple[str, events_pb2.PasswordResetRequested]:
     return subject(SERVICE, "PasswordResetRequested"), events_pb2.PasswordResetRequested(
         user_id=user.id,
-        occurred_at=_now(),
+        occurred_at=now_timestamp(),
         email=user.email,
         language=user.language,
         reset_url=reset_url,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, TypeAlias
 
 import grpc
 import orjson
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.identity.v1 import identity_pb2 as pb
 from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
 
@@ -18,6 +16,7 @@ from helpdesk_identity.ratelimit import Limiter, NoLimits
 from helpdesk_identity.store import ApiTokenRow
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import Forbidden, InvalidInput, Unauthenticated
+from helpdesk_kit.timestamps import to_timestamp as _ts
 from helpdesk_kit.trust import current_principal, current_user
 
 _KIND = {Kind.STAFF: pb.USER_KIND_STAFF, Kind.CLIENT: pb.USER_KIND_CLIENT}
@@ -49,14 +48,6 @@ def user_to_pb(u: User) -> pb.User:
         pushbullet=u.pushbullet,
         time_zone=u.time_zone,
     )
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def _api_token_pb(row: ApiTokenRow) -> pb.ApiToken:

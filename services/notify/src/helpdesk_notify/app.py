@@ -19,9 +19,9 @@ from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_notify import store
 from helpdesk_notify.config import Settings
+from helpdesk_notify.consumers import identity_routes, routes, sla_routes
 from helpdesk_notify.directory import IdentityDirectory
 from helpdesk_notify.domain import EMAIL, PUSHBULLET
-from helpdesk_notify.events import identity_routes, routes, sla_routes
 from helpdesk_notify.rpc import NotifyService, NotifySettingsService
 from helpdesk_notify.usecases import SERVICE
 from helpdesk_notify.worker import ChannelWorker, RetryPolicy, pushbullet_session, smtp_session

@@ -1,150 +1,20 @@
-"""What notify consumes: facts from tickets, sla and identity → recipients → dispatch."""
+"""The facts notify publishes (stream NOTIFY, subjects ``notify.<Event>``): a pop-up was
+created for a user (realtime shows it live)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from helpdesk.notify.v1 import events_pb2
 
-from helpdesk.identity.v1 import events_pb2 as identity_events
-from helpdesk.sla.v1 import events_pb2 as sla_events
-from helpdesk.tickets.v1 import events_pb2 as tickets_events
-from helpdesk.tickets.v1 import tickets_pb2
+from helpdesk_kit.streams import subject
+from helpdesk_notify.store import Popup
+from helpdesk_notify.wire import popup_to_pb
 
-from helpdesk_kit.db import UnitOfWork
-from helpdesk_kit.inbox import Event, Route
-from helpdesk_notify import rules, usecases
-from helpdesk_notify.rules import Directory, Person
-from helpdesk_notify.templates import Notice
+__all__ = ["SERVICE", "notification_created"]
 
-DEFAULT_PUBLIC_URL = "http://localhost:8080"
+SERVICE = "notify"
 
 
-def _notice(name: str, ticket: tickets_pb2.Ticket, detail: str = "") -> Notice:
-    return Notice(
-        name, ticket_id=ticket.id, number=ticket.number, ticket_subject=ticket.subject, detail=detail
+def notification_created(popup: Popup) -> tuple[str, events_pb2.NotificationCreated]:
+    return subject(SERVICE, "NotificationCreated"), events_pb2.NotificationCreated(
+        notification=popup_to_pb(popup)
     )
-
-
-def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
-    """The ``notify-tickets`` consumer: every ticket event of SPEC §4's table."""
-
-    async def send(uow: UnitOfWork, event: Event[Any], notice: Notice, recipients: set[int]) -> None:
-        await usecases.dispatch(
-            uow=uow,
-            directory=directory,
-            event_id=event.id,
-            notice=notice,
-            recipients=recipients,
-            public_url=public_url,
-        )
-
-    async def on_created(uow: UnitOfWork, event: Event[Any]) -> None:
-        m: tickets_events.TicketCreated = event.message
-        who = await rules.ticket_created(
-            directory, actor_id=m.actor_id, unit_id=m.ticket.unit_id, assignee_ids=list(m.ticket.assignee_ids)
-        )
-        await send(uow, event, _notice("ticket.created", m.ticket), who)
-
-    async def on_forwarded(uow: UnitOfWork, event: Event[Any]) -> None:
-        m: tickets_events.TicketForwarded = event.message
-        who = await rules.ticket_forwarded(
-            directory, actor_id=m.actor_id, unit_id=m.ticket.unit_id, assignee_ids=list(m.ticket.assignee_ids)
-        )
-        await send(uow, event, _notice("ticket.forwarded", m.ticket, m.note), who)
-
-    def handled(name: str) -> Callable[[UnitOfWork, Event[Any]], Awaitable[None]]:
-        async def on_handled(uow: UnitOfWork, event: Event[Any]) -> None:
-            m = event.message
-            who = await rules.ticket_handled(
-                directory,
-                actor_id=m.actor_id,
-                actor_unit_ids=list(m.actor_unit_ids),
-                author_id=m.ticket.author_id,
-            )
-            await send(uow, event, _notice(name, m.ticket), who)
-
-        return on_handled
-
-    async def on_commented(uow: UnitOfWork, event: Event[Any]) -> None:
-        m: tickets_events.TicketCommented = event.message
-        who = await rules.ticket_commented(
-            directory,
-            actor_id=m.actor_id,
-            actor_unit_ids=list(m.actor_unit_ids),
-            author_id=m.ticket.author_id,
-            previous_commenter_ids=list(m.previous_commenter_ids),
-            locked_by=m.ticket.locked_by,
-            unit_id=m.ticket.unit_id,
-            assignee_ids=list(m.ticket.assignee_ids),
-        )
-        await send(uow, event, _notice("ticket.commented", m.ticket, m.comment_body), who)
-
-    return [
-        Route(tickets_events.TicketCreated, on_created),
-        Route(tickets_events.TicketForwarded, on_forwarded),
-        Route(tickets_events.TicketTaken, handled("ticket.taken")),
-        Route(tickets_events.TicketReleased, handled("ticket.released")),
-        Route(tickets_events.TicketCompleted, handled("ticket.completed")),
-        Route(tickets_events.TicketReopened, handled("ticket.reopened")),
-        Route(tickets_events.TicketCommented, on_commented),
-    ]
-
-
-def sla_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
-    """The ``notify-sla`` consumer: SLA warning and breach."""
-
-    def alert(name: str) -> Callable[[UnitOfWork, Event[Any]], Awaitable[None]]:
-        async def on_alert(uow: UnitOfWork, event: Event[Any]) -> None:
-            m = event.message
-            who = await rules.sla_alert(directory, unit_id=m.unit_id, assignee_ids=list(m.assignee_ids))
-            due = m.due_at.ToJsonString() if m.due_at.seconds else ""
-            await usecases.dispatch(
-                uow=uow,
-                directory=directory,
-                event_id=event.id,
-                notice=Notice(name, ticket_id=m.ticket_id, detail=due),
-                recipients=who,
-                public_url=public_url,
-            )
-
-        return on_alert
-
-    return [
-        Route(sla_events.SlaWarning, alert("sla.warning")),
-        Route(sla_events.SlaBreached, alert("sla.breached")),
-    ]
-
-
-def identity_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
-    """The ``notify-identity`` consumer: the registration and password-recovery mails."""
-
-    async def on_registered(uow: UnitOfWork, event: Event[Any]) -> None:
-        m: identity_events.UserRegistered = event.message
-        person = Person(m.user_id, None, frozenset(), email=m.email, language=m.language)
-        await usecases.dispatch(
-            uow=uow,
-            directory=directory,
-            event_id=event.id,
-            notice=Notice("account.registered", link=m.confirm_url),
-            recipients=rules.registration(user_id=m.user_id),
-            public_url=public_url,
-            known={m.user_id: person},
-        )
-
-    async def on_reset(uow: UnitOfWork, event: Event[Any]) -> None:
-        m: identity_events.PasswordResetRequested = event.message
-        person = Person(m.user_id, None, frozenset(), email=m.email, language=m.language)
-        await usecases.dispatch(
-            uow=uow,
-            directory=directory,
-            event_id=event.id,
-            notice=Notice("account.password_reset", link=m.reset_url),
-            recipients=rules.password_recovery(user_id=m.user_id),
-            public_url=public_url,
-            known={m.user_id: person},
-        )
-
-    return [
-        Route(identity_events.UserRegistered, on_registered),
-        Route(identity_events.PasswordResetRequested, on_reset),
-    ]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, TypeAlias
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.notify.v1 import notify_pb2 as pb
 from helpdesk.notify.v1 import notify_pb2_grpc as pb_grpc
 
 from helpdesk_kit.db import Database
+from helpdesk_kit.timestamps import to_timestamp as _ts
 from helpdesk_kit.trust import current_user
 from helpdesk_notify import usecases
 from helpdesk_notify.domain import Preferences
@@ -40,12 +39,6 @@ class NotifyService(pb_grpc.NotifyServicer):
             db=self._db, user_id=current_user().user_id, popup_id=request.notification_id
         )
         return pb.MarkReadResponse()
-
-
-def _ts(value: datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(value)
-    return t
 
 
 def preferences_to_pb(p: Preferences) -> pb.Preferences:

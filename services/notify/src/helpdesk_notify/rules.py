@@ -1,4 +1,5 @@
-"""Who is told what: SPEC §4's table, one function per row. No framework imports.
+"""Who is told what: the table of docs/product/notifications.md § Who is told, one function
+per row. No framework imports.
 
 | event                                   | function            |
 |-----------------------------------------|---------------------|

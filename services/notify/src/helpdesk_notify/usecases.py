@@ -12,35 +12,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
-from helpdesk.notify.v1 import events_pb2, notify_pb2
-
 from helpdesk_kit.db import Database, UnitOfWork
-from helpdesk_kit.errors import FieldError, Forbidden, InvalidInput, NotFound
+from helpdesk_kit.errors import FieldError
 from helpdesk_kit.logs import get_logger
-from helpdesk_kit.streams import subject
-from helpdesk_notify import domain, rules, store, templates
+from helpdesk_notify import domain, events, rules, store, templates
 from helpdesk_notify.domain import EMAIL, POPUP, PUSHBULLET
+from helpdesk_notify.errors import (
+    AdminOnly,
+    InvalidMailing,
+    InvalidSettings,
+    MailingNotFound,
+    NotificationNotFound,
+)
+from helpdesk_notify.events import SERVICE as SERVICE  # re-exported: app and __main__ name it here
 from helpdesk_notify.store import Popup
 from helpdesk_notify.templates import Notice
+from helpdesk_notify.wire import popup_to_pb as popup_to_pb  # re-exported: rpc answers with it
 
 log = get_logger(__name__)
-SERVICE = "notify"
-
-
-def popup_to_pb(p: Popup) -> notify_pb2.Notification:
-    created = Timestamp()
-    created.FromDatetime(p.created_at)
-    return notify_pb2.Notification(
-        id=p.id,
-        user_id=p.user_id,
-        event=p.event,
-        title=p.title,
-        body=p.body,
-        ticket_id=p.ticket_id or 0,
-        created_at=created,
-        is_read=p.is_read,
-    )
 
 
 @dataclass(frozen=True)
@@ -144,10 +133,7 @@ async def dispatch(
                 )
             )
     for popup in popups:
-        await uow.record_event(
-            subject(SERVICE, "NotificationCreated"),
-            events_pb2.NotificationCreated(notification=popup_to_pb(popup)),
-        )
+        await uow.record_event(*events.notification_created(popup))
     count = await store.enqueue(uow.conn, queued)
     log.debug("notify.dispatched", notice=notice.event, popups=len(popups), queued=count)
     return Outcome(popups, count)
@@ -176,7 +162,7 @@ async def update_preferences(
     if pushbullet is not None and len(pushbullet) > 320:
         errors.append(FieldError("pushbullet", "at most 320 characters"))
     if errors:
-        raise InvalidInput("Invalid notification settings.", errors=errors)
+        raise InvalidSettings("Invalid notification settings.", errors=errors)
     async with db.unit_of_work() as uow:
         current = (await store.preferences_of(uow.conn, [user_id])).get(user_id) or store.PreferencesRow(
             user_id, {}, "", ""
@@ -217,7 +203,7 @@ class PushbulletSettings:
 
 def _require_admin(is_admin: bool) -> None:
     if not is_admin:
-        raise Forbidden("Only an administrator may do this.")
+        raise AdminOnly()
 
 
 async def load_mail_settings(db: Database) -> MailSettings:
@@ -263,7 +249,7 @@ async def put_mail_settings(
     if new.enabled and "@" not in new.from_address:
         errors.append(FieldError("from_address", "an e-mail address"))
     if errors:
-        raise InvalidInput("Invalid mail settings.", errors=errors)
+        raise InvalidSettings("Invalid mail settings.", errors=errors)
     async with db.unit_of_work() as uow:
         old = MailSettings(**_known(MailSettings, await store.settings_section(uow.conn, "mail") or {}))
         saved = new if set_password else replace(new, password=old.password)
@@ -282,7 +268,9 @@ async def put_pushbullet_settings(
 ) -> PushbulletSettings:
     _require_admin(actor_is_admin)
     if not new.base_url.startswith(("http://", "https://")):
-        raise InvalidInput("Invalid Pushbullet settings.", errors=[FieldError("base_url", "an http(s) URL")])
+        raise InvalidSettings(
+            "Invalid Pushbullet settings.", errors=[FieldError("base_url", "an http(s) URL")]
+        )
     async with db.unit_of_work() as uow:
         raw = await store.settings_section(uow.conn, "pushbullet") or {}
         old = PushbulletSettings(**_known(PushbulletSettings, raw))
@@ -333,7 +321,7 @@ async def create_mailing(
     if not (user_ids or unit_ids or roles or client_group_ids):
         errors.append(FieldError("recipients", "pick users, units, roles or client groups"))
     if errors:
-        raise InvalidInput("Invalid mailing.", errors=errors)
+        raise InvalidMailing("Invalid mailing.", errors=errors)
     recipients = await rules.mass_mailing(
         directory,
         actor_id=actor_id,
@@ -370,7 +358,7 @@ async def get_mailing(*, db: Database, actor_is_admin: bool, mailing_id: int) ->
     async with db.unit_of_work() as uow:
         row = await store.mailing(uow.conn, mailing_id)
     if row is None:
-        raise NotFound("No such mailing.")
+        raise MailingNotFound()
     return row
 
 
@@ -382,5 +370,5 @@ async def list_popups(*, db: Database, user_id: int, limit: int, before_id: int 
 async def mark_read(*, db: Database, user_id: int, popup_id: int) -> None:
     async with db.unit_of_work() as uow:
         if not await store.mark_read(uow.conn, user_id, popup_id):
-            raise NotFound("No such notification.")
+            raise NotificationNotFound()
         await uow.commit()

@@ -25,8 +25,7 @@ from helpdesk_kit.tokens import KeyFetcher, TokenVerifier
 from helpdesk_kit.trust import Mesh, acting_for, identity_keys, passport_verifier
 from helpdesk_realtime import api
 from helpdesk_realtime.config import Settings
-from helpdesk_realtime.domain import Viewer
-from helpdesk_realtime.events import (
+from helpdesk_realtime.consumers import (
     NOTIFICATION_CREATED,
     PRESENCE,
     SLA_EVENTS,
@@ -35,6 +34,7 @@ from helpdesk_realtime.events import (
     TicketAudiences,
     on_presence,
 )
+from helpdesk_realtime.domain import Viewer
 from helpdesk_realtime.hub import Hub
 from helpdesk_realtime.journal import Journal
 from helpdesk_realtime.presence import Presence, TicketAccess
@@ -94,7 +94,7 @@ class IdentitySessions:
 
 class TicketsAccess:
     """May this session's user see this ticket? Asked of the tickets service, with the
-    user's passport (its rules: docs/product/roles.md)."""
+    user's passport (its rules: docs/product/roles.md § Visibility)."""
 
     def __init__(self, stub: tickets_pb2_grpc.TicketsAsyncStub, sessions: IdentitySessions) -> None:
         self._stub = stub

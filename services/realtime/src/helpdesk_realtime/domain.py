@@ -1,15 +1,17 @@
 """Who may receive what: the socket's viewer (from its token) and an event's audience.
 
 Pure rules, no framework. An event's audience is either one user (a pop-up) or a
-ticket as it is after the change (SPEC §1 decides who sees it). The same rule
-decides live delivery and what a reconnecting socket is replayed, so a user
-never receives another user's event either way.
+ticket's audience as the tickets service listed it in the event after the change
+(its one visibility rule, docs/product/roles.md § Visibility, decides who is
+listed; here a viewer is only matched against the list). The same match decides
+live delivery and what a reconnecting socket is replayed, so a user never receives
+another user's event either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 DEPARTMENT_HEAD = "department_head"
@@ -44,51 +46,73 @@ class Viewer:
 
 @dataclass(frozen=True, slots=True)
 class TicketAudience:
-    """The parts of a ticket snapshot that decide who sees it."""
+    """Who may see a ticket after a change, as the tickets service's one visibility rule
+    listed it in the event (``TicketAudience`` in helpdesk/tickets/v1/events.proto).
+    Department heads see every ticket and are not listed."""
 
     ticket_id: int
-    unit_id: int
-    assignee_ids: frozenset[int]
-    author_id: int
-    client_id: int
-    # The author's units when known (TicketCreated's actor is the author): unit
-    # heads also see tickets created by members of their units.
-    author_unit_ids: frozenset[int] = frozenset()
+    staff_user_ids: frozenset[int] = frozenset()  # staff who see it by name
+    client_user_ids: frozenset[int] = frozenset()  # clients who see it by name
+    head_unit_ids: frozenset[int] = frozenset()  # unit heads of these units see it
+    member_unit_ids: frozenset[int] = frozenset()  # unit members of these units see it
+    client_group_id: int | None = None  # the lead of this client group sees it
+
+    @classmethod
+    def from_pb(cls, ticket_id: int, a: Any) -> TicketAudience:
+        """From the event's ``TicketAudience`` message."""
+        return cls(
+            ticket_id=ticket_id,
+            staff_user_ids=frozenset(a.staff_user_ids),
+            client_user_ids=frozenset(a.client_user_ids),
+            head_unit_ids=frozenset(a.head_unit_ids),
+            member_unit_ids=frozenset(a.member_unit_ids),
+            client_group_id=a.client_group_id or None,
+        )
+
+    def without_clients(self) -> TicketAudience:
+        """The staff part only (clients never see SLA figures)."""
+        return replace(self, client_user_ids=frozenset(), client_group_id=None)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "t": self.ticket_id,
-            "u": self.unit_id,
-            "as": sorted(self.assignee_ids),
-            "au": self.author_id,
-            "c": self.client_id,
-            "auu": sorted(self.author_unit_ids),
+            "s": sorted(self.staff_user_ids),
+            "c": sorted(self.client_user_ids),
+            "hu": sorted(self.head_unit_ids),
+            "mu": sorted(self.member_unit_ids),
+            "g": self.client_group_id,
         }
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> TicketAudience:
+        """Raises KeyError for what an older realtime stored (before events carried audiences)."""
         return cls(
             ticket_id=int(raw["t"]),
-            unit_id=int(raw["u"]),
-            assignee_ids=frozenset(raw["as"]),
-            author_id=int(raw["au"]),
-            client_id=int(raw["c"]),
-            author_unit_ids=frozenset(raw.get("auu", ())),
+            staff_user_ids=frozenset(raw["s"]),
+            client_user_ids=frozenset(raw["c"]),
+            head_unit_ids=frozenset(raw["hu"]),
+            member_unit_ids=frozenset(raw["mu"]),
+            client_group_id=raw["g"],
         )
 
 
 def can_see_ticket(viewer: Viewer, t: TicketAudience) -> bool:
-    """SPEC §1: who sees a ticket, decided from its snapshot."""
+    """Whether the ticket's audience names the viewer: the match tickets' ``domain.admits``
+    makes, on the audience tickets' visibility rule listed (docs/product/roles.md
+    § Visibility). The role table in tests/contracts/ticket_visibility.json holds both to it."""
     if viewer.is_client:
-        return viewer.user_id in (t.author_id, t.client_id)
-    if viewer.user_id == t.author_id or viewer.user_id in t.assignee_ids:
-        return True
-    if viewer.role == DEPARTMENT_HEAD:
+        if viewer.user_id in t.client_user_ids:
+            return True
+        return (
+            viewer.is_client_group_lead
+            and viewer.client_group_id is not None
+            and viewer.client_group_id == t.client_group_id
+        )
+    if viewer.role == DEPARTMENT_HEAD or viewer.user_id in t.staff_user_ids:
         return True
     if viewer.role == UNIT_HEAD:
-        return t.unit_id in viewer.unit_ids or bool(viewer.unit_ids & t.author_unit_ids)
-    # a unit member: tickets of his units assigned to the unit as a whole
-    return t.unit_id in viewer.unit_ids and not t.assignee_ids
+        return bool(viewer.unit_ids & t.head_unit_ids)
+    return bool(viewer.unit_ids & t.member_unit_ids)
 
 
 Audience = int | TicketAudience

@@ -140,6 +140,7 @@ class Hub:
         # Indexes, so that a ticket event looks at its candidates only, not every socket.
         self._by_unit: dict[int, set[Connection]] = defaultdict(set)
         self._department_heads: set[Connection] = set()
+        self._group_leads: dict[int, set[Connection]] = defaultdict(set)
         self._by_ticket: dict[int, set[Connection]] = defaultdict(set)
 
     def take_arrived(self) -> set[int]:
@@ -157,6 +158,8 @@ class Hub:
             self._by_unit[unit_id].add(conn)
         if viewer.role == DEPARTMENT_HEAD and not viewer.is_client:
             self._department_heads.add(conn)
+        if viewer.is_client_group_lead and viewer.client_group_id is not None:
+            self._group_leads[viewer.client_group_id].add(conn)
         CONNECTIONS.inc()
         return conn
 
@@ -170,6 +173,8 @@ class Hub:
             for unit_id in conn.viewer.unit_ids:
                 _discard(self._by_unit, unit_id, conn)
             self._department_heads.discard(conn)
+            if conn.viewer.client_group_id is not None:
+                _discard(self._group_leads, conn.viewer.client_group_id, conn)
             self.view(conn, None)
 
     def view(self, conn: Connection, ticket_id: int | None) -> None:
@@ -183,11 +188,14 @@ class Hub:
             self._by_ticket[ticket_id].add(conn)
 
     def _candidates(self, t: TicketAudience) -> set[Connection]:
+        """The sockets the audience may name (``may_receive`` then decides)."""
         found = set(self._department_heads)
-        for unit_id in (t.unit_id, *t.author_unit_ids):
+        for unit_id in t.head_unit_ids | t.member_unit_ids:
             found |= self._by_unit.get(unit_id, set())
-        for user_id in (t.author_id, t.client_id, *t.assignee_ids):
+        for user_id in t.staff_user_ids | t.client_user_ids:
             found |= self._by_user.get(user_id, set())
+        if t.client_group_id is not None:
+            found |= self._group_leads.get(t.client_group_id, set())
         return found
 
     def connections(self) -> Iterator[Connection]:

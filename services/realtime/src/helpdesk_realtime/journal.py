@@ -109,7 +109,12 @@ class Journal:
             if int(fields[b"t"]) < oldest_kept:
                 continue
             body = orjson.loads(fields[b"e"])
-            entries.append(Entry(entry_id, audience_from_json(body["a"]), body["m"]))
+            try:
+                audience = audience_from_json(body["a"])
+            except KeyError:  # recorded by an older realtime: the client refetches instead
+                incomplete = True
+                continue
+            entries.append(Entry(entry_id, audience, body["m"]))
         if not raw:
             incomplete = True
         return Replay(entries=entries, incomplete=incomplete)

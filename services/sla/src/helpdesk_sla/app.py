@@ -15,7 +15,7 @@ from helpdesk_kit.runtime import start_process
 from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_sla.config import Settings
-from helpdesk_sla.events import routes
+from helpdesk_sla.consumers import routes
 from helpdesk_sla.rpc import SlaService
 from helpdesk_sla.timers import Scheduler
 from helpdesk_sla.usecases import Policy

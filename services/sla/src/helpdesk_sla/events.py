@@ -1,89 +1,57 @@
-"""What sla consumes: every ticket fact that starts, stops or re-targets a clock.
+"""The facts sla publishes (stream SLA, subjects ``sla.<Event>``).
 
-Each event carries the ticket after the change; it becomes a ``Fact`` in the
-ticket's history, and the clocks are recomputed from that history.
+Each function builds one event's subject and payload; the use cases record it in
+the outbox in the transaction that changed the clock.
 """
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import datetime
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
-from helpdesk.tickets.v1 import events_pb2 as tickets_events
-from helpdesk.tickets.v1 import tickets_pb2
+from helpdesk.sla.v1 import events_pb2
 
-from helpdesk_kit.db import UnitOfWork
-from helpdesk_kit.inbox import Event, Route
-from helpdesk_sla import usecases
-from helpdesk_sla.domain import Fact, TicketState
+from helpdesk_kit.streams import subject
+from helpdesk_kit.timestamps import to_timestamp
+from helpdesk_sla.domain import Clock, ClockState
+from helpdesk_sla.wire import KIND_PB, STATE_PB
 
-_STATE = {
-    tickets_pb2.STATE_NEW: TicketState.NEW,
-    tickets_pb2.STATE_IN_WORK: TicketState.IN_WORK,
-    tickets_pb2.STATE_DONE: TicketState.DONE,
-    tickets_pb2.STATE_ARCHIVED: TicketState.ARCHIVED,
-}
-_PRIORITY = {
-    tickets_pb2.PRIORITY_LOW: "low",
-    tickets_pb2.PRIORITY_NORMAL: "normal",
-    tickets_pb2.PRIORITY_HIGH: "high",
-}
-# Events that move a ticket without saying so in its state field carry their meaning here.
-_IMPLIED_STATE = {
-    "TicketCreated": TicketState.NEW,
-    "TicketTaken": TicketState.IN_WORK,
-    "TicketReleased": TicketState.NEW,
-    "TicketCompleted": TicketState.DONE,
-    "TicketReopened": TicketState.IN_WORK,
-    "TicketArchived": TicketState.ARCHIVED,
-}
+__all__ = ["SERVICE", "sla_breached", "sla_state_changed", "sla_warning"]
+
+SERVICE = "sla"
 
 
-def _time(ts: Timestamp) -> Any:
-    return ts.ToDatetime(tzinfo=UTC)
+def _clock_fields(clock: Clock, unit_id: int, assignee_ids: tuple[int, ...]) -> dict[str, Any]:
+    """What a warning and a breach both say: which clock of which ticket, due when, whose."""
+    return {
+        "ticket_id": clock.ticket_id,
+        "clock": KIND_PB[clock.kind],
+        "due_at": to_timestamp(clock.due_at),
+        "unit_id": unit_id,
+        "assignee_ids": assignee_ids,
+    }
 
 
-def to_fact(msg: Any) -> Fact:
-    """A ticket event (any of tickets.v1's, with ``ticket`` and ``occurred_at``) as a Fact."""
-    t: tickets_pb2.Ticket = msg.ticket
-    name = msg.DESCRIPTOR.name
-    state = _STATE.get(t.state) or _IMPLIED_STATE.get(name, TicketState.NEW)
-    plan = t.sla_plan_id or (msg.sla_plan_id if name == "TicketCreated" else 0)
-    created = _time(t.created_at) if t.HasField("created_at") else _time(msg.occurred_at)
-    occurred = _time(msg.occurred_at) if msg.HasField("occurred_at") else created
-    return Fact(
-        version=t.version,
-        occurred_at=occurred,
-        state=state,
-        priority=_PRIORITY.get(t.priority, "normal"),
-        plan_id=plan or None,
-        unit_id=t.unit_id,
-        assignee_ids=tuple(t.assignee_ids),
-        created_at=created,
+def sla_breached(
+    clock: Clock, unit_id: int, assignee_ids: tuple[int, ...]
+) -> tuple[str, events_pb2.SlaBreached]:
+    return subject(SERVICE, "SlaBreached"), events_pb2.SlaBreached(
+        **_clock_fields(clock, unit_id, assignee_ids)
     )
 
 
-def routes(policy: usecases.Policy) -> list[Route]:
-    async def on_ticket_fact(uow: UnitOfWork, event: Event[Any]) -> None:
-        msg = event.message
-        await usecases.apply_fact(uow=uow, ticket_id=msg.ticket.id, fact=to_fact(msg), policy=policy)
+def sla_warning(
+    clock: Clock, unit_id: int, assignee_ids: tuple[int, ...]
+) -> tuple[str, events_pb2.SlaWarning]:
+    return subject(SERVICE, "SlaWarning"), events_pb2.SlaWarning(
+        **_clock_fields(clock, unit_id, assignee_ids)
+    )
 
-    async def on_ticket_deleted(uow: UnitOfWork, event: Event[Any]) -> None:
-        msg: tickets_events.TicketDeleted = event.message
-        await usecases.delete_ticket(uow=uow, ticket_id=msg.ticket_id, created_at=_time(msg.occurred_at))
 
-    facts = [
-        tickets_events.TicketCreated,
-        tickets_events.TicketTaken,
-        tickets_events.TicketReleased,
-        tickets_events.TicketCompleted,
-        tickets_events.TicketReopened,
-        tickets_events.TicketForwarded,
-        tickets_events.TicketEdited,
-        tickets_events.TicketArchived,
-    ]
-    return [
-        *(Route(m, on_ticket_fact) for m in facts),
-        Route(tickets_events.TicketDeleted, on_ticket_deleted),
-    ]
+def sla_state_changed(
+    ticket_id: int, state: ClockState, now: datetime
+) -> tuple[str, events_pb2.SlaStateChanged]:
+    """The ticket's worst clock state changed (tickets keeps it for its list filter)."""
+    return subject(SERVICE, "SlaStateChanged"), events_pb2.SlaStateChanged(
+        ticket_id=ticket_id, state=STATE_PB[state], occurred_at=to_timestamp(now)
+    )

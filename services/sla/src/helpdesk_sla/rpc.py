@@ -6,40 +6,21 @@ from datetime import UTC, date
 from typing import Any, TypeAlias
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.sla.v1 import sla_pb2 as pb
 from helpdesk.sla.v1 import sla_pb2_grpc as pb_grpc
 
 from helpdesk_kit.db import Database
+from helpdesk_kit.timestamps import to_timestamp as _ts
 from helpdesk_kit.trust import current_user
 from helpdesk_sla import usecases
 from helpdesk_sla.calendar import Calendar, Holiday, Interval
-from helpdesk_sla.domain import PRIORITIES, Actor, ClockKind, ClockState, ClockView, Limits, Plan
+from helpdesk_sla.domain import PRIORITIES, Actor, ClockView, Limits, Plan
 from helpdesk_sla.errors import invalid
 from helpdesk_sla.store import StoredCalendar
-
-_KIND = {
-    ClockKind.REACTION: pb.CLOCK_KIND_REACTION,
-    ClockKind.WORK: pb.CLOCK_KIND_WORK,
-    ClockKind.DEADLINE: pb.CLOCK_KIND_DEADLINE,
-}
-_STATE = {
-    ClockState.OFF: pb.CLOCK_STATE_OFF,
-    ClockState.OK: pb.CLOCK_STATE_OK,
-    ClockState.WARNING: pb.CLOCK_STATE_WARNING,
-    ClockState.BREACHED: pb.CLOCK_STATE_BREACHED,
-    ClockState.MET: pb.CLOCK_STATE_MET,
-}
+from helpdesk_sla.wire import KIND_PB as _KIND
+from helpdesk_sla.wire import STATE_PB as _STATE
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
-
-
-def _ts(value: Any) -> Timestamp | None:
-    if value is None:
-        return None
-    out = Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 def clock_to_pb(c: ClockView) -> pb.Clock:

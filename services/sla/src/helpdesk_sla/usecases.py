@@ -13,12 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
-from helpdesk.sla.v1 import events_pb2 as sla_events
-from helpdesk.sla.v1 import sla_pb2
 
 from helpdesk_kit.db import Database, UnitOfWork
-from helpdesk_sla import store
+from helpdesk_sla import events, store
 from helpdesk_sla.calendar import WALL_CLOCK, Calendar
 from helpdesk_sla.domain import (
     Actor,
@@ -40,19 +37,6 @@ from helpdesk_sla.domain import (
 )
 from helpdesk_sla.errors import Forbidden, NotFound, invalid
 
-_KIND_PB = {
-    ClockKind.REACTION: sla_pb2.CLOCK_KIND_REACTION,
-    ClockKind.WORK: sla_pb2.CLOCK_KIND_WORK,
-    ClockKind.DEADLINE: sla_pb2.CLOCK_KIND_DEADLINE,
-}
-_STATE_PB = {
-    ClockState.OFF: sla_pb2.CLOCK_STATE_OFF,
-    ClockState.OK: sla_pb2.CLOCK_STATE_OK,
-    ClockState.WARNING: sla_pb2.CLOCK_STATE_WARNING,
-    ClockState.BREACHED: sla_pb2.CLOCK_STATE_BREACHED,
-    ClockState.MET: sla_pb2.CLOCK_STATE_MET,
-}
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -64,12 +48,6 @@ class Policy:
 
     warning_percent: float = 20.0
     now: Callable[[], datetime] = field(default=utcnow)
-
-
-def _ts(t: datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(t)
-    return out
 
 
 # -- plans and calendars ------------------------------------------------------------------
@@ -263,18 +241,10 @@ async def _announce(
     uow: UnitOfWork, clock: Clock, before: ClockState, unit_id: int, assignee_ids: tuple[int, ...]
 ) -> None:
     """Warning and breach events, on the change into that state only."""
-    due = _ts(clock.due_at) if clock.due_at else None
-    kind = _KIND_PB[clock.kind]
     if clock.state is ClockState.BREACHED and before is not ClockState.BREACHED:
-        breached = sla_events.SlaBreached(
-            ticket_id=clock.ticket_id, clock=kind, due_at=due, unit_id=unit_id, assignee_ids=assignee_ids
-        )
-        await uow.record_event("sla.SlaBreached", breached)
+        await uow.record_event(*events.sla_breached(clock, unit_id, assignee_ids))
     elif clock.state is ClockState.WARNING and before not in (ClockState.WARNING, ClockState.BREACHED):
-        warning = sla_events.SlaWarning(
-            ticket_id=clock.ticket_id, clock=kind, due_at=due, unit_id=unit_id, assignee_ids=assignee_ids
-        )
-        await uow.record_event("sla.SlaWarning", warning)
+        await uow.record_event(*events.sla_warning(clock, unit_id, assignee_ids))
 
 
 async def _worst_changed(
@@ -284,10 +254,7 @@ async def _worst_changed(
     if after is before:
         return
     await store.set_worst_state(uow.conn, ticket_id, after)
-    await uow.record_event(
-        "sla.SlaStateChanged",
-        sla_events.SlaStateChanged(ticket_id=ticket_id, state=_STATE_PB[after], occurred_at=_ts(now)),
-    )
+    await uow.record_event(*events.sla_state_changed(ticket_id, after, now))
 
 
 # -- timers ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tickets: the entity, who may see it, and the rules a new ticket must keep.
+"""Tickets: the entity, who may see it, the state table, and the rules a new ticket must keep.
 
 No framework imports: this module is the product's rules, testable alone.
 """
@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from helpdesk_kit.errors import FieldError
 from helpdesk_tickets.errors import InvalidTicket
+from helpdesk_tickets.schedule import Schedule as Schedule  # re-exported: callers know it as a domain name
 
 MAX_SUBJECT = 255
 MAX_BODY = 100_000
+MAX_COMMENT = 50_000  # also a forward's note
+MAX_COMMENT_FILES = 20
 
 
 class Priority(enum.StrEnum):
@@ -113,29 +115,55 @@ class NewTicket:
         return replace(self, subject=subject, client_id=client_id)
 
 
-def can_see(actor: Actor, t: Ticket) -> bool:
-    """SPEC §1: who sees a ticket (the list queries in ``store`` say the same in SQL)."""
+@dataclass(frozen=True)
+class Audience:
+    """Who may see a ticket, listed so that anyone can check a user against it without the
+    ticket: the one visibility rule (docs/product/roles.md § Visibility). ``can_see`` is
+    this rule; the events carry it (``TicketAudience``) so realtime delivers by it too.
+    Department heads see every ticket and are not listed."""
+
+    staff_user_ids: frozenset[int]  # staff who see it by name: its author and its assignees
+    client_user_ids: frozenset[int]  # clients who see it by name: its author and its client
+    head_unit_ids: frozenset[int]  # unit heads of these: its unit and its author's units
+    member_unit_ids: frozenset[int]  # unit members of these: its unit, when it has no assignees
+    client_group_id: int | None  # the lead of this client group
+
+
+def audience(t: Ticket) -> Audience:
+    """Who may see ``t`` as it is now."""
+    return Audience(
+        staff_user_ids=frozenset({t.author_id, *t.assignee_ids}),
+        client_user_ids=frozenset({t.author_id} if t.client_id is None else {t.author_id, t.client_id}),
+        head_unit_ids=frozenset({t.unit_id, *t.author_unit_ids}),
+        member_unit_ids=frozenset() if t.assignee_ids else frozenset({t.unit_id}),
+        client_group_id=t.client_group_id,
+    )
+
+
+def admits(a: Audience, actor: Actor) -> bool:
+    """Whether the audience names the actor (the list queries in ``store`` say the same in SQL)."""
     if actor.is_client:
-        if actor.user_id in (t.author_id, t.client_id):
+        if actor.user_id in a.client_user_ids:
             return True
         return (
             actor.is_client_group_lead
             and actor.client_group_id is not None
-            and t.client_group_id == actor.client_group_id
+            and actor.client_group_id == a.client_group_id
         )
-    if actor.role is Role.DEPARTMENT_HEAD:
-        return True
-    if t.author_id == actor.user_id or actor.user_id in t.assignee_ids:
+    if actor.role is Role.DEPARTMENT_HEAD or actor.user_id in a.staff_user_ids:
         return True
     if actor.role is Role.UNIT_HEAD:
-        # Every ticket of his units, and tickets created by members of his units.
-        return t.unit_id in actor.unit_ids or bool(actor.unit_ids.intersection(t.author_unit_ids))
-    # Members see what is sent to one of their units as a whole.
-    return t.unit_id in actor.unit_ids and not t.assignee_ids
+        return bool(actor.unit_ids & a.head_unit_ids)
+    return bool(actor.unit_ids & a.member_unit_ids)
+
+
+def can_see(actor: Actor, t: Ticket) -> bool:
+    """Who sees a ticket: docs/product/roles.md § Visibility."""
+    return admits(audience(t), actor)
 
 
 class Action(enum.StrEnum):
-    """What a caller may do to a ticket (API.md ``allowed_actions``)."""
+    """What a caller may do to a ticket (``allowed_actions``: docs/api-conventions.md)."""
 
     LOCK = "lock"
     UNLOCK = "unlock"
@@ -145,6 +173,48 @@ class Action(enum.StrEnum):
     COMMENT = "comment"
     EDIT = "edit"
     DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the state table: the states an action starts from and the one it leads to."""
+
+    sources: frozenset[State]
+    target: State
+    history: str  # the action's name in the ticket's history
+
+
+# The state table: which action leads from which states to which state. ``judge`` adds
+# who may take the step; ``moved`` and ``forwarded`` make it. Archiving is the system's
+# step (``archive_due`` in the store), done tickets only.
+STATE_TABLE: dict[Action, Step] = {
+    Action.LOCK: Step(frozenset({State.NEW}), State.IN_WORK, "locked"),
+    Action.UNLOCK: Step(frozenset({State.IN_WORK}), State.NEW, "unlocked"),
+    Action.COMPLETE: Step(frozenset({State.IN_WORK}), State.DONE, "completed"),
+    Action.REOPEN: Step(frozenset({State.DONE}), State.IN_WORK, "reopened"),
+    Action.FORWARD: Step(frozenset({State.NEW, State.IN_WORK}), State.NEW, "forwarded"),
+}
+ARCHIVE = Step(frozenset({State.DONE}), State.ARCHIVED, "archived")
+
+
+def moved(t: Ticket, action: Action, by: int) -> Ticket:
+    """The ticket after lock, unlock, complete or reopen by user ``by`` (already judged)."""
+    target = STATE_TABLE[action].target
+    if action is Action.LOCK:
+        return replace(t, state=target, locked_by=by)
+    if action is Action.UNLOCK:
+        return replace(t, state=target, locked_by=None)
+    if action is Action.COMPLETE:
+        return replace(t, state=target, locked_by=None, done_by=by)
+    if action is Action.REOPEN:  # back in work by the one who had it
+        return replace(t, state=target, locked_by=t.done_by, done_by=None)
+    raise AssertionError(action)
+
+
+def forwarded(t: Ticket, unit_id: int, assignee_ids: list[int]) -> Ticket:
+    """The ticket sent to another unit (and people): new again, nobody holds it."""
+    target = STATE_TABLE[Action.FORWARD].target
+    return replace(t, unit_id=unit_id, assignee_ids=list(assignee_ids), state=target, locked_by=None)
 
 
 def is_staff(actor: Actor) -> bool:
@@ -161,7 +231,7 @@ def heads(actor: Actor, t: Ticket) -> bool:
 
 
 def is_related(actor: Actor, t: Ticket) -> bool:
-    """SPEC §2 "related": who may take part in the ticket's work."""
+    """Who is "related" and may take part in the ticket's work (docs/product/roles.md § Related)."""
     if not is_staff(actor):
         return False
     if actor.role is Role.DEPARTMENT_HEAD:
@@ -183,7 +253,8 @@ class Verdict(enum.Enum):
 
 
 def judge(actor: Actor, t: Ticket, action: Action) -> Verdict:  # noqa: C901
-    """SPEC §2's transition table, exactly, for one caller and one ticket."""
+    """The action table of docs/product/tickets.md § Actions, exactly, for one caller and
+    one ticket."""
     if action is Action.DELETE:
         if actor.is_admin and not actor.is_client:
             return Verdict.ALLOWED
@@ -197,24 +268,18 @@ def judge(actor: Actor, t: Ticket, action: Action) -> Verdict:  # noqa: C901
         if not (t.author_id == me or heads(actor, t)):
             return Verdict.FORBIDDEN
         return Verdict.WRONG_STATE if t.state is State.ARCHIVED else Verdict.ALLOWED
-    # The work actions: staff related to the ticket only.
+    # The work actions: staff related to the ticket only, from the states the table names.
     if not is_related(actor, t):
         return Verdict.FORBIDDEN
-    if action is Action.LOCK:
-        return Verdict.ALLOWED if t.state is State.NEW else Verdict.WRONG_STATE
+    if t.state not in STATE_TABLE[action].sources:
+        return Verdict.WRONG_STATE
+    if action is Action.LOCK or (action is Action.FORWARD and t.state is State.NEW):
+        return Verdict.ALLOWED
     if action in (Action.UNLOCK, Action.COMPLETE):
-        if t.state is not State.IN_WORK:
-            return Verdict.WRONG_STATE
         return Verdict.ALLOWED if t.locked_by == me or heads(actor, t) else Verdict.FORBIDDEN
     if action is Action.REOPEN:
-        if t.state is not State.DONE:
-            return Verdict.WRONG_STATE
         return Verdict.ALLOWED if t.done_by == me or heads(actor, t) else Verdict.FORBIDDEN
-    if action is Action.FORWARD:
-        if t.state is State.NEW:
-            return Verdict.ALLOWED
-        if t.state is not State.IN_WORK:
-            return Verdict.WRONG_STATE
+    if action is Action.FORWARD:  # in work: only by the one who holds it
         return Verdict.ALLOWED if t.locked_by == me else Verdict.FORBIDDEN
     raise AssertionError(action)
 
@@ -304,61 +369,3 @@ class Attachment:
     author_id: int
     created_at: datetime
     comment_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """When a recurring ticket is filed (SPEC §2): daily every N days, weekly on chosen
-    days (0 = Monday), monthly on chosen dates, at a local time, between two dates."""
-
-    kind: str  # daily | weekly | monthly
-    at: time
-    start: date
-    end: date | None = None
-    every_days: int = 1
-    weekdays: frozenset[int] = frozenset()
-    month_days: frozenset[int] = frozenset()
-    time_zone: str = "UTC"
-
-    def checked(self) -> Schedule:
-        errors: list[FieldError] = []
-        if self.kind not in ("daily", "weekly", "monthly"):
-            errors.append(FieldError("kind", "daily, weekly or monthly"))
-        if self.kind == "daily" and not 1 <= self.every_days <= 366:
-            errors.append(FieldError("every_days", "1 to 366"))
-        if self.kind == "weekly" and (not self.weekdays or not self.weekdays <= set(range(7))):
-            errors.append(FieldError("weekdays", "one or more of 0 (Monday) to 6 (Sunday)"))
-        if self.kind == "monthly" and (not self.month_days or not self.month_days <= set(range(1, 32))):
-            errors.append(FieldError("month_days", "one or more of 1 to 31"))
-        if self.end is not None and self.end < self.start:
-            errors.append(FieldError("end", "not before the start"))
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            errors.append(FieldError("time_zone", "an IANA time zone"))
-        if errors:
-            raise InvalidTicket("The schedule is not valid.", errors=errors)
-        return self
-
-    def _on(self, day: date) -> bool:
-        if day < self.start or (self.end is not None and day > self.end):
-            return False
-        if self.kind == "daily":
-            return (day - self.start).days % self.every_days == 0
-        if self.kind == "weekly":
-            return day.weekday() in self.weekdays
-        return day.day in self.month_days
-
-    def next_after(self, moment: datetime) -> datetime | None:
-        """The first run strictly after ``moment``, or None when the schedule has ended."""
-        tz = ZoneInfo(self.time_zone)
-        day = max(moment.astimezone(tz).date(), self.start)
-        for _ in range(800):  # two years and more: every schedule repeats within that
-            if self.end is not None and day > self.end:
-                return None
-            if self._on(day):
-                run = datetime.combine(day, self.at, tzinfo=tz)
-                if run > moment:
-                    return run
-            day += timedelta(days=1)
-        return None

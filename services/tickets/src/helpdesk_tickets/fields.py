@@ -1,4 +1,5 @@
-"""Custom fields (SPEC §2): admin-defined definitions and the values a ticket holds.
+"""Custom fields (docs/product/tickets.md § Custom fields): admin-defined definitions and the
+values a ticket holds.
 
 No framework imports: the rules of a definition and of a value, testable alone.
 A ticket stores its values as ``{"<field id>": value}``; a text or textarea value is a

@@ -17,6 +17,7 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc as pb_grpc
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import AppError, FieldError, Unavailable
 from helpdesk_kit.rpc import abort_with
+from helpdesk_kit.timestamps import to_timestamp as timestamp
 from helpdesk_kit.trust import current_user
 from helpdesk_tickets import usecases
 from helpdesk_tickets.directory import UnitDirectory
@@ -28,15 +29,14 @@ from helpdesk_tickets.domain import (
     ListQuery,
     NewTicket,
     Priority,
-    Role,
     Schedule,
     Ticket,
     allowed_actions,
 )
 from helpdesk_tickets.errors import InvalidTicket
-from helpdesk_tickets.events import PRIORITY_IN, ticket_to_pb, timestamp
 from helpdesk_tickets.fields import CustomField, visible_values
 from helpdesk_tickets.storage import BlobStore
+from helpdesk_tickets.wire import PRIORITY_IN, actor_from_claims, ticket_to_pb
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
@@ -50,16 +50,7 @@ _TRANSITIONS = {
 
 def _actor() -> Actor:
     """The user the call acts for, from its verified passport (never from the request)."""
-    u = current_user()
-    return Actor(
-        user_id=u.user_id,
-        is_client=u.is_client,
-        role=Role(u.role) if u.role else None,
-        unit_ids=frozenset(u.unit_ids),
-        is_admin=u.is_admin,
-        client_group_id=u.client_group_id,
-        is_client_group_lead=u.is_client_group_lead,
-    )
+    return actor_from_claims(current_user())
 
 
 def _answer(actor: Actor, t: Ticket, defs: dict[int, CustomField]) -> pb.Ticket:

@@ -1,4 +1,4 @@
-"""REST for identity: sign-in, me and personal tokens (API.md "Auth and me").
+"""REST for identity: sign-in, me and personal tokens (docs/api-conventions.md § Route table).
 
 The directory (users, units, client groups, positions) is in ``identity_directory``.
 """

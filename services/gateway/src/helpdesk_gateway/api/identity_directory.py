@@ -1,4 +1,4 @@
-"""REST for identity's directory: users, units, client groups, positions (API.md "Directory").
+"""REST for identity's directory: users, units, client groups, positions (docs/api-conventions.md).
 
 Reads for signed-in users (identity refuses clients a user listing); writes for admins.
 """

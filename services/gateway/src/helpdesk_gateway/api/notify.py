@@ -1,4 +1,4 @@
-"""REST for notify: the caller's web pop-ups (API.md "Auth and me").
+"""REST for notify: the caller's web pop-ups (docs/api-conventions.md § Route table).
 
 Settings, dead letters and mailings are in ``notify_settings``.
 """

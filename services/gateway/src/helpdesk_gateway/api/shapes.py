@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ConfigDict
 
 from helpdesk_gateway.clients import Clients
+from helpdesk_kit.timestamps import to_rfc3339
 
 
 class Strict(BaseModel):
@@ -16,9 +18,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def ts(value: Any) -> str | None:
+def ts(value: Timestamp) -> str | None:
     """A protobuf Timestamp as RFC 3339, or None when unset."""
-    return value.ToJsonString() if value.seconds or value.nanos else None
+    return to_rfc3339(value)
 
 
 def clients(request: Request) -> Clients:

@@ -1,4 +1,4 @@
-"""REST for sla (API.md: sla-plans, calendars, a ticket's clocks, the SLA report).
+"""REST for sla (docs/product/sla.md): sla-plans, calendars, a ticket's clocks, the SLA report.
 
 Handlers translate HTTP ⇄ gRPC; the sla service checks who may do what. A
 ticket's clocks are shown only to whom the tickets service shows the ticket.
@@ -7,12 +7,10 @@ ticket's clocks are shown only to whom the tickets service shows the ticket.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import ORJSONResponse
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.sla.v1 import sla_pb2 as pb
 from helpdesk.sla.v1 import sla_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
@@ -20,6 +18,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from helpdesk_gateway.api.shapes import Strict, clients, ts
 from helpdesk_gateway.auth import CallerDep
+from helpdesk_kit.timestamps import to_timestamp
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
 
@@ -300,12 +299,6 @@ async def ticket_sla(ticket_id: int, caller: CallerDep, request: Request) -> dic
 # -- report ---------------------------------------------------------------------------------
 
 
-def _pb_ts(value: datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(value)
-    return out
-
-
 @router.get("/reports/sla", response_model=None)
 async def sla_report(
     caller: CallerDep,
@@ -314,8 +307,8 @@ async def sla_report(
     end: Annotated[AwareDatetime, Query(alias="to")],
     unit_id: Annotated[int | None, Query(gt=0)] = None,
 ) -> dict[str, Any]:
-    req = pb.GetReportRequest(unit_id=unit_id or 0, to=_pb_ts(end))
-    getattr(req, "from").CopyFrom(_pb_ts(start))
+    req = pb.GetReportRequest(unit_id=unit_id or 0, to=to_timestamp(end))
+    getattr(req, "from").CopyFrom(to_timestamp(start))
     resp = await sla(request).GetReport(req)
     return {
         "from": start.isoformat(),

@@ -1,4 +1,4 @@
-"""REST for tickets (API.md "Tickets"): HTTP ⇄ gRPC, nothing more; the rules live in tickets.
+"""REST for tickets (docs/api-conventions.md): HTTP ⇄ gRPC, nothing more; the rules live in tickets.
 
 A ticket's ``ETag`` is its version (``"v7"``); ``If-Match`` on PATCH and on the
 transitions makes a change conditional (412 when stale).
@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import ORJSONResponse
-from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import AwareDatetime, Field
 
@@ -19,6 +18,7 @@ from helpdesk_gateway.api import tickets_admin, tickets_fields, tickets_files
 from helpdesk_gateway.api.shapes import Strict, clients, page, ts
 from helpdesk_gateway.api.tickets_names import names, subset
 from helpdesk_gateway.auth import CallerDep
+from helpdesk_kit.timestamps import to_timestamp
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
 # Included first: "/tickets/counters" must match before "/tickets/{ticket_id}".
@@ -71,12 +71,6 @@ class CommentIn(Strict):
 
 def _people(t: t_pb.Ticket) -> list[int]:
     return [t.author_id, t.client_id, *t.assignee_ids, t.locked_by, t.done_by]
-
-
-def _timestamp(value: Any) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def ticket_out(t: t_pb.Ticket, all_names: dict[str, str] | None = None) -> dict[str, Any]:
@@ -139,7 +133,7 @@ async def create_ticket(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
-    deadline = _timestamp(body.deadline) if body.deadline is not None else None
+    deadline = to_timestamp(body.deadline) if body.deadline is not None else None
     ticket = await clients(request).tickets.CreateTicket(
         t_pb.CreateTicketRequest(
             subject=body.subject or "",
@@ -222,7 +216,7 @@ async def edit_ticket(
             priority=PRIORITY_PB[body.priority] if body.priority else t_pb.PRIORITY_UNSPECIFIED,
             expected_version=expected_version(if_match),
             custom_fields_json=orjson.dumps(body.custom_fields).decode() if body.custom_fields else "",
-            deadline=_timestamp(body.deadline) if body.deadline is not None else None,
+            deadline=to_timestamp(body.deadline) if body.deadline is not None else None,
             clear_deadline="deadline" in body.model_fields_set and body.deadline is None,
         )
     )

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from helpdesk.tickets.v1 import tickets_pb2 as helpdesk_dot_tickets_dot_v1_dot_tickets__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n helpdesk/tickets/v1/events.proto\x12\x13helpdesk.tickets.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!helpdesk/tickets/v1/tickets.proto\"\xac\x01\n\rTicketCreated\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x13\n\x0bsla_plan_id\x18\x04 \x01(\x03\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x05 \x03(\x03\"\x95\x01\n\x0bTicketTaken\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\"\xb4\x01\n\x0eTicketReleased\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x1a\n\x12previous_locked_by\x18\x05 \x01(\x03\"\x99\x01\n\x0fTicketCompleted\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\"\x98\x01\n\x0eTicketReopened\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\"\xe0\x01\n\x0fTicketForwarded\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x18\n\x10previous_unit_id\x18\x05 \x01(\x03\x12\x1d\n\x15previous_assignee_ids\x18\x06 \x03(\x03\x12\x0c\n\x04note\x18\x07 \x01(\t\"\xfb\x01\n\x0fTicketCommented\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x12\n\ncomment_id\x18\x05 \x01(\x03\x12\x14\n\x0c\x63omment_body\x18\x06 \x01(\t\x12\x1e\n\x16previous_commenter_ids\x18\x07 \x03(\x03\x12\x16\n\x0e\x61ttachment_ids\x18\x08 \x03(\x03\"\xae\x01\n\x0cTicketEdited\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x05 \x03(\t\"\x80\x01\n\x0eTicketArchived\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\"e\n\rTicketDeleted\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tticket_id\x18\x03 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n helpdesk/tickets/v1/events.proto\x12\x13helpdesk.tickets.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!helpdesk/tickets/v1/tickets.proto\"\xe3\x01\n\rTicketCreated\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x13\n\x0bsla_plan_id\x18\x04 \x01(\x03\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x05 \x03(\x03\x12\x35\n\x08\x61udience\x18\x06 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\xcc\x01\n\x0bTicketTaken\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x35\n\x08\x61udience\x18\x05 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\xeb\x01\n\x0eTicketReleased\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x1a\n\x12previous_locked_by\x18\x05 \x01(\x03\x12\x35\n\x08\x61udience\x18\x06 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\xd0\x01\n\x0fTicketCompleted\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x35\n\x08\x61udience\x18\x05 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\xcf\x01\n\x0eTicketReopened\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x35\n\x08\x61udience\x18\x05 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\x97\x02\n\x0fTicketForwarded\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x18\n\x10previous_unit_id\x18\x05 \x01(\x03\x12\x1d\n\x15previous_assignee_ids\x18\x06 \x03(\x03\x12\x0c\n\x04note\x18\x07 \x01(\t\x12\x35\n\x08\x61udience\x18\x08 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\xb2\x02\n\x0fTicketCommented\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x12\n\ncomment_id\x18\x05 \x01(\x03\x12\x14\n\x0c\x63omment_body\x18\x06 \x01(\t\x12\x1e\n\x16previous_commenter_ids\x18\x07 \x03(\x03\x12\x16\n\x0e\x61ttachment_ids\x18\x08 \x03(\x03\x12\x35\n\x08\x61udience\x18\t \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\xe5\x01\n\x0cTicketEdited\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x16\n\x0e\x61\x63tor_unit_ids\x18\x04 \x03(\x03\x12\x16\n\x0e\x63hanged_fields\x18\x05 \x03(\t\x12\x35\n\x08\x61udience\x18\x06 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\xb7\x01\n\x0eTicketArchived\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x06ticket\x18\x03 \x01(\x0b\x32\x1b.helpdesk.tickets.v1.Ticket\x12\x35\n\x08\x61udience\x18\x04 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\x9c\x01\n\rTicketDeleted\x12\x10\n\x08\x61\x63tor_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tticket_id\x18\x03 \x01(\x03\x12\x35\n\x08\x61udience\x18\x04 \x01(\x0b\x32#.helpdesk.tickets.v1.TicketAudience\"\x8a\x01\n\x0eTicketAudience\x12\x16\n\x0estaff_user_ids\x18\x01 \x03(\x03\x12\x17\n\x0f\x63lient_user_ids\x18\x02 \x03(\x03\x12\x15\n\rhead_unit_ids\x18\x03 \x03(\x03\x12\x17\n\x0fmember_unit_ids\x18\x04 \x03(\x03\x12\x17\n\x0f\x63lient_group_id\x18\x05 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,23 +34,25 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helpdesk.tickets.v1.events_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TICKETCREATED']._serialized_start=126
-  _globals['_TICKETCREATED']._serialized_end=298
-  _globals['_TICKETTAKEN']._serialized_start=301
-  _globals['_TICKETTAKEN']._serialized_end=450
-  _globals['_TICKETRELEASED']._serialized_start=453
-  _globals['_TICKETRELEASED']._serialized_end=633
-  _globals['_TICKETCOMPLETED']._serialized_start=636
-  _globals['_TICKETCOMPLETED']._serialized_end=789
-  _globals['_TICKETREOPENED']._serialized_start=792
-  _globals['_TICKETREOPENED']._serialized_end=944
-  _globals['_TICKETFORWARDED']._serialized_start=947
-  _globals['_TICKETFORWARDED']._serialized_end=1171
-  _globals['_TICKETCOMMENTED']._serialized_start=1174
-  _globals['_TICKETCOMMENTED']._serialized_end=1425
-  _globals['_TICKETEDITED']._serialized_start=1428
-  _globals['_TICKETEDITED']._serialized_end=1602
-  _globals['_TICKETARCHIVED']._serialized_start=1605
-  _globals['_TICKETARCHIVED']._serialized_end=1733
-  _globals['_TICKETDELETED']._serialized_start=1735
-  _globals['_TICKETDELETED']._serialized_end=1836
+  _globals['_TICKETCREATED']._serialized_end=353
+  _globals['_TICKETTAKEN']._serialized_start=356
+  _globals['_TICKETTAKEN']._serialized_end=560
+  _globals['_TICKETRELEASED']._serialized_start=563
+  _globals['_TICKETRELEASED']._serialized_end=798
+  _globals['_TICKETCOMPLETED']._serialized_start=801
+  _globals['_TICKETCOMPLETED']._serialized_end=1009
+  _globals['_TICKETREOPENED']._serialized_start=1012
+  _globals['_TICKETREOPENED']._serialized_end=1219
+  _globals['_TICKETFORWARDED']._serialized_start=1222
+  _globals['_TICKETFORWARDED']._serialized_end=1501
+  _globals['_TICKETCOMMENTED']._serialized_start=1504
+  _globals['_TICKETCOMMENTED']._serialized_end=1810
+  _globals['_TICKETEDITED']._serialized_start=1813
+  _globals['_TICKETEDITED']._serialized_end=2042
+  _globals['_TICKETARCHIVED']._serialized_start=2045
+  _globals['_TICKETARCHIVED']._serialized_end=2228
+  _globals['_TICKETDELETED']._serialized_start=2231
+  _globals['_TICKETDELETED']._serialized_end=2387
+  _globals['_TICKETAUDIENCE']._serialized_start=2390
+  _globals['_TICKETAUDIENCE']._serialized_end=2528
 # @@protoc_insertion_point(module_scope)

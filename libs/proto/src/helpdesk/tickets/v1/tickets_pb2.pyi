@@ -915,7 +915,7 @@ Global___AttachmentsResponse: _TypeAlias = AttachmentsResponse  # noqa: Y015
 
 @_typing.final
 class CreateRecurringRequest(_message.Message):
-    """SPEC §2 recurring tickets: a template filed on a schedule."""
+    """Recurring tickets (docs/product/tickets.md): a template filed on a schedule."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1119,7 +1119,7 @@ Global___Nothing: _TypeAlias = Nothing  # noqa: Y015
 
 @_typing.final
 class CustomField(_message.Message):
-    """SPEC §2 custom fields: admin-defined, some shown to clients."""
+    """Custom fields (docs/product/tickets.md): admin-defined, some shown to clients."""
 
     DESCRIPTOR: _descriptor.Descriptor
 

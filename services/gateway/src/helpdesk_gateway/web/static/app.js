@@ -4,6 +4,7 @@
 // Views are registered by js/agent.js (agents and clients) and js/admin.js (admin area).
 
 import { state, t, h, show, api, remember, refresh, problemText, loadStrings, emitLive, findRoute, leave } from "./js/core.js";
+import { labelled, languageSelect, newPasswordInputs } from "./js/agent_common.js";
 import "./js/agent.js";
 import "./js/admin.js";
 
@@ -72,8 +73,8 @@ function loginView() {
       }
     },
   },
-    h("label", {}, t("login.login"), h("input", { name: "login", autocomplete: "username", required: true })),
-    h("label", {}, t("login.password"), h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    labelled(t("login.login"), h("input", { name: "login", autocomplete: "username", required: true })),
+    labelled(t("login.password"), h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
     totp, hint,
     h("button", { type: "submit" }, t("login.submit")), error);
   show(h("h1", {}, t("login.title")), form, authLinks());
@@ -96,14 +97,13 @@ function oneTimeToken(query) {
 }
 function forgotView() {
   simpleForm(t("forgot.title"), t("forgot.intro"),
-    [h("label", {}, t("forgot.who"), h("input", { name: "login_or_email", required: true, autocomplete: "username" }))],
+    [labelled(t("forgot.who"), h("input", { name: "login_or_email", required: true, autocomplete: "username" }))],
     t("forgot.submit"), async (d, form) => { await api("POST", "/auth/password-reset", d); form.reset(); return t("forgot.sent"); });
 }
 function resetView(query) {
   const token = oneTimeToken(query);
   simpleForm(t("reset.title"), null,
-    [h("label", {}, t("profile.new_password"), h("input", { name: "new_password", type: "password", minlength: 8, required: true, autocomplete: "new-password" })),
-      h("label", {}, t("profile.repeat_password"), h("input", { name: "repeat", type: "password", minlength: 8, required: true, autocomplete: "new-password" }))],
+    newPasswordInputs(),
     t("reset.submit"), async (d, form) => {
       if (d.new_password !== d.repeat) return t("profile.password_mismatch");
       await api("POST", "/auth/password-reset/confirm", { token, new_password: d.new_password });
@@ -113,10 +113,10 @@ function resetView(query) {
 }
 function registerView() {
   simpleForm(t("register.title"), t("register.intro"), [
-    h("label", {}, t("profile.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, autocomplete: "name" })),
-    h("label", {}, t("profile.email"), h("input", { name: "email", type: "email", required: true, maxlength: 254, autocomplete: "email" })),
-    h("label", {}, t("login.password"), h("input", { name: "password", type: "password", minlength: 8, required: true, autocomplete: "new-password" })),
-    h("label", {}, t("profile.language"), h("select", { name: "language" }, [["en", "English"], ["ru", "Русский"]].map(([v, n]) => h("option", { value: v, selected: document.documentElement.lang === v }, n)))),
+    labelled(t("profile.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, autocomplete: "name" })),
+    labelled(t("profile.email"), h("input", { name: "email", type: "email", required: true, maxlength: 254, autocomplete: "email" })),
+    labelled(t("login.password"), h("input", { name: "password", type: "password", minlength: 8, required: true, autocomplete: "new-password" })),
+    labelled(t("profile.language"), languageSelect(document.documentElement.lang)),
   ], t("register.submit"), async (d, form) => {
     try { await api("POST", "/auth/register", d); } catch (err) { if (err.status === 403) return t("register.off"); throw err; }
     form.hidden = true;

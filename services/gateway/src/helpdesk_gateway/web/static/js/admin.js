@@ -4,7 +4,10 @@
 // and system information in admin_settings.js and admin_system.js.
 
 import { state, t, h, api, addRoute } from "./core.js";
-import { adminPage, nameForm, field, checkbox, select, statusLine, attempt, confirmButton, renameControl, zoneList, options, table } from "./admin_ui.js";
+import { select, options, checkbox, languageSelect, zoneList } from "./agent_common.js";
+import {
+  adminPage, apiForm, nameForm, field, statusLine, attempt, confirmButton, deleteButton, renameControl, table, ROLES,
+} from "./admin_ui.js";
 import "./admin_sla.js";
 import "./admin_directory.js";
 import "./admin_settings.js";
@@ -15,8 +18,7 @@ import "./admin_system.js";
 async function unitsView(flash) {
   const units = (await api("GET", "/units")).items;
   const members = await Promise.all(units.map((u) => api("GET", `/units/${u.id}/members`).then((r) => r.items).catch(() => [])));
-  const status = statusLine();
-  if (flash) status.ok(flash);
+  const status = statusLine(flash);
   const form = nameForm({
     status, path: "/units", nameLabel: t("admin.unit_name"), maxlength: 200, submitLabel: t("admin.create_unit"),
     done: (created) => unitsView(t("admin.unit_created", { name: created.name })),
@@ -29,26 +31,19 @@ async function unitsView(flash) {
       : h("span", { class: "muted" }, t("admin.no_members")),
     h("span", { class: "row-actions" },
       renameControl(u, "/units", status, unitsView),
-      members[i].length ? null : confirmButton(t("admin.delete"), t("admin.confirm_delete", { name: u.name }), async () => {
-        if (await attempt(status, () => api("DELETE", `/units/${u.id}`))) await unitsView(t("admin.deleted", { name: u.name }));
-      })),
+      members[i].length ? null : deleteButton(status, `/units/${u.id}`, u.name, unitsView)),
   ]);
-  adminPage("units", t("admin.units"), form, status,
-    units.length ? table([t("admin.name"), t("admin.members"), t("admin.actions")], rows) : h("p", { class: "muted" }, t("admin.none_yet")));
+  adminPage("units", t("admin.units"), form, status, table([t("admin.name"), t("admin.members"), t("admin.actions")], rows));
 }
 
 // ---- users ------------------------------------------------------------------------
 
-const ROLES = ["unit_member", "unit_head", "department_head"];
 const listState = { q: "", kind: "", unit_id: "", cursor: null, back: [] };
 
 async function usersView() {
   const s = listState;
   const params = new URLSearchParams({ limit: "25" });
-  if (s.q) params.set("q", s.q);
-  if (s.kind) params.set("kind", s.kind);
-  if (s.unit_id) params.set("unit_id", s.unit_id);
-  if (s.cursor) params.set("cursor", s.cursor);
+  for (const k of ["q", "kind", "unit_id", "cursor"]) if (s[k]) params.set(k, s[k]);
   const [page, units] = await Promise.all([api("GET", `/users?${params}`), api("GET", "/units")]);
   const unitName = new Map(units.items.map((u) => [u.id, u.name]));
   const filters = h("form", {
@@ -78,9 +73,7 @@ async function usersView() {
   adminPage("users", t("admin.users"),
     h("p", {}, h("a", { class: "button", href: "#/admin/users/new" }, t("admin.new_user"))),
     filters,
-    page.items.length
-      ? table([t("admin.login"), t("admin.full_name"), t("admin.kind"), t("admin.role"), t("admin.units"), t("admin.status")], rows)
-      : h("p", { class: "muted" }, t("admin.no_users")),
+    table([t("admin.login"), t("admin.full_name"), t("admin.kind"), t("admin.role"), t("admin.units"), t("admin.status")], rows, t("admin.no_users")),
     pager);
 }
 
@@ -105,53 +98,20 @@ async function userFormView(id) {
     checkbox(t("admin.is_group_lead"), { name: "is_client_group_lead", checked: u.is_client_group_lead }));
   const sync = () => { const client = kind.value === "client"; staffOnly.hidden = client; clientOnly.hidden = !client; };
   kind.addEventListener("change", sync);
-  const form = h("form", {
-    class: "admin-form",
-    onsubmit: async (e) => {
-      e.preventDefault();
-      const fd = new FormData(form);
-      const d = Object.fromEntries(fd);
-      const body = {
-        login: d.login.trim(), full_name: d.full_name.trim(), email: d.email.trim(), phone: d.phone.trim(),
-        language: d.language, time_zone: d.time_zone.trim(),
-        position_id: d.position_id ? Number(d.position_id) : null,
-      };
-      if (d.password) body.password = d.password;
-      const client = (editing ? u.kind : kind.value) === "client";
-      if (client) {
-        body.client_group_id = d.client_group_id ? Number(d.client_group_id) : null;
-        body.is_client_group_lead = fd.has("is_client_group_lead");
-      } else {
-        body.role = d.role;
-        body.unit_ids = fd.getAll("unit_ids").map(Number);
-        body.is_admin = fd.has("is_admin");
-      }
-      if (editing) {
-        body.status = d.status;
-        let saved;
-        if (await attempt(status, async () => { saved = await api("PATCH", `/users/${id}`, body); })) status.ok(t("admin.user_saved", { login: saved.login }));
-      } else {
-        body.kind = kind.value;
-        body.ldap = fd.has("ldap");
-        let created;
-        if (await attempt(status, async () => { created = await api("POST", "/users", body); })) {
-          Object.assign(listState, { q: created.login, kind: "", unit_id: "", cursor: null, back: [] });
-          location.hash = "#/admin/users";
-        }
-      }
+  const form = apiForm({
+    status, path: "/users", id,
+    body: (d, fd) => userBody(d, fd, editing ? u.kind : kind.value, editing),
+    done: (saved) => {
+      if (editing) { status.ok(t("admin.user_saved", { login: saved.login })); return; }
+      Object.assign(listState, { q: saved.login, kind: "", unit_id: "", cursor: null, back: [] });
+      location.hash = "#/admin/users";
     },
   },
     field(t("admin.kind"), kind),
-    field(t("admin.login"), h("input", { name: "login", required: true, minlength: 2, maxlength: 64, autocomplete: "off", value: u.login ?? "" })),
-    field(t("admin.password"), h("input", { name: "password", type: "password", minlength: 8, autocomplete: "new-password" }),
-      editing ? t("admin.password_keep") : t("admin.password_hint")),
-    field(t("admin.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, value: u.full_name ?? "" })),
-    field(t("admin.email"), h("input", { name: "email", type: "email", maxlength: 254, value: u.email ?? "" })),
-    field(t("admin.phone"), h("input", { name: "phone", type: "tel", maxlength: 50, value: u.phone ?? "" })),
-    editing ? null : checkbox(t("admin.ldap_user"), { name: "ldap" }),
+    userFields(u, editing),
     staffOnly, clientOnly,
     field(t("admin.position"), select("position_id", [["", "—"], ...options(positions.items)], u.position_id)),
-    field(t("admin.language"), select("language", [["en", "English"], ["ru", "Русский"]], u.language)),
+    field(t("admin.language"), languageSelect(u.language)),
     field(t("admin.time_zone"), h("input", { name: "time_zone", list: "zones", value: u.time_zone ?? "", placeholder: "Europe/Moscow" })),
     zoneList("zones"),
     editing ? field(t("admin.status"), select("status", [["active", t("admin.status.active")], ["disabled", t("admin.status.disabled")]], u.status)) : null,
@@ -166,6 +126,40 @@ async function userFormView(id) {
     }, t("admin.yes_disable")))
     : null;
   adminPage("users", editing ? t("admin.edit_user", { login: u.login }) : t("admin.new_user"), form, disable);
+}
+
+// Login, password, name and contacts (LDAP only when creating).
+function userFields(u, editing) {
+  return [
+    field(t("admin.login"), h("input", { name: "login", required: true, minlength: 2, maxlength: 64, autocomplete: "off", value: u.login ?? "" })),
+    field(t("admin.password"), h("input", { name: "password", type: "password", minlength: 8, autocomplete: "new-password" }),
+      editing ? t("admin.password_keep") : t("admin.password_hint")),
+    field(t("admin.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, value: u.full_name ?? "" })),
+    field(t("admin.email"), h("input", { name: "email", type: "email", maxlength: 254, value: u.email ?? "" })),
+    field(t("admin.phone"), h("input", { name: "phone", type: "tel", maxlength: 50, value: u.phone ?? "" })),
+    editing ? null : checkbox(t("admin.ldap_user"), { name: "ldap" }),
+  ];
+}
+
+// The POST / PATCH body: the kind's own fields only; an empty password keeps the old one.
+function userBody(d, fd, kind, editing) {
+  const body = {
+    login: d.login.trim(), full_name: d.full_name.trim(), email: d.email.trim(), phone: d.phone.trim(),
+    language: d.language, time_zone: d.time_zone.trim(),
+    position_id: d.position_id ? Number(d.position_id) : null,
+  };
+  if (d.password) body.password = d.password;
+  if (kind === "client") {
+    body.client_group_id = d.client_group_id ? Number(d.client_group_id) : null;
+    body.is_client_group_lead = fd.has("is_client_group_lead");
+  } else {
+    body.role = d.role;
+    body.unit_ids = fd.getAll("unit_ids").map(Number);
+    body.is_admin = fd.has("is_admin");
+  }
+  if (editing) body.status = d.status;
+  else Object.assign(body, { kind, ldap: fd.has("ldap") });
+  return body;
 }
 
 addRoute(/^\/admin$/, () => unitsView(), { admin: true });

@@ -2,14 +2,12 @@
 // working calendars (time zone, weekly hours, holidays) and ticket subjects.
 
 import { t, h, api, addRoute } from "./core.js";
+import { select, options, zoneList, PRIORITIES } from "./agent_common.js";
 import {
-  adminPage, nameForm, field, select, statusLine, attempt, confirmButton, zoneList, durationInputs,
-  formatSeconds, options, table,
+  adminPage, apiForm, nameForm, inlineEdit, field, statusLine, deleteButton, durationInputs, formatSeconds, table, WEEKDAYS,
 } from "./admin_ui.js";
 
-const PRIORITIES = ["low", "normal", "high"];
 const KINDS = ["reaction", "work", "deadline"];
-const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 // ---- plans ------------------------------------------------------------------------
 
@@ -23,27 +21,21 @@ function planForm(plan, calendars, status, done) {
     })));
   const name = h("input", { name: "name", required: true, maxlength: 200, value: plan?.name ?? "" });
   const calendar = select("calendar_id", [["", t("admin.no_calendar")], ...options(calendars)], plan?.calendar_id);
-  const form = h("form", {
-    class: "admin-form wide",
-    onsubmit: async (e) => {
-      e.preventDefault();
-      const limits = {};
-      for (const p of PRIORITIES) {
-        limits[p] = {};
-        for (const k of KINDS) limits[p][k] = inputs[`${p}.${k}`].seconds();
-      }
-      const body = { name: name.value.trim(), calendar_id: calendar.value ? Number(calendar.value) : null, limits };
-      let saved;
-      if (await attempt(status, async () => { saved = await api(plan ? "PATCH" : "POST", plan ? `/sla-plans/${plan.id}` : "/sla-plans", body); })) done(saved);
-    },
-  },
+  const body = () => {
+    const limits = {};
+    for (const p of PRIORITIES) {
+      limits[p] = {};
+      for (const k of KINDS) limits[p][k] = inputs[`${p}.${k}`].seconds();
+    }
+    return { name: name.value.trim(), calendar_id: calendar.value ? Number(calendar.value) : null, limits };
+  };
+  return apiForm({ status, path: "/sla-plans", id: plan?.id, body, done, class: "admin-form wide" },
     field(t("admin.plan_name"), name),
     field(t("admin.calendar"), calendar, t("admin.calendar_hint")),
     h("p", { class: "muted" }, t("admin.limits_hint")),
     h("div", { class: "limits-grid" }, grid),
     h("div", { class: "actions" }, h("button", { type: "submit" }, plan ? t("admin.save") : t("admin.create_plan")),
       plan ? h("a", { href: "#/admin/sla" }, t("admin.back_to_list")) : null));
-  return form;
 }
 
 function limitsSummary(limits) {
@@ -55,15 +47,14 @@ function limitsSummary(limits) {
 async function plansView(flash) {
   const [plans, calendars] = await Promise.all([api("GET", "/sla-plans"), api("GET", "/calendars")]);
   const calName = new Map(calendars.items.map((c) => [c.id, c.name]));
-  const status = statusLine();
-  if (flash) status.ok(flash);
+  const status = statusLine(flash);
   const rows = plans.items.map((p) => [
     h("a", { href: `#/admin/sla/${p.id}` }, p.name),
     p.calendar_id ? calName.get(p.calendar_id) ?? `#${p.calendar_id}` : t("admin.around_the_clock"),
     limitsSummary(p.limits),
   ]);
   adminPage("sla", t("admin.sla_plans"),
-    plans.items.length ? table([t("admin.name"), t("admin.calendar"), t("admin.limits")], rows) : h("p", { class: "muted" }, t("admin.none_yet")),
+    table([t("admin.name"), t("admin.calendar"), t("admin.limits")], rows),
     h("h2", {}, t("admin.new_plan")),
     planForm(null, calendars.items, status, (saved) => plansView(t("admin.plan_created", { name: saved.name }))),
     status);
@@ -108,37 +99,30 @@ function calendarForm(cal, status, done) {
     }));
   const holidays = h("textarea", { name: "holidays", rows: 4, placeholder: "2026-01-01\n2026-01-02 .. 2026-01-08" });
   holidays.value = holidaysText(cal?.holidays);
-  const form = h("form", {
-    class: "admin-form",
-    onsubmit: async (e) => {
-      e.preventDefault();
-      const hours = {};
-      for (const d of WEEKDAYS) { const iv = parseHours(days[d].value); if (iv.length) hours[d] = iv; }
-      const body = { name: name.value.trim(), time_zone: zone.value.trim(), hours, holidays: parseHolidays(holidays.value) };
-      let saved;
-      if (await attempt(status, async () => { saved = await api(cal ? "PATCH" : "POST", cal ? `/calendars/${cal.id}` : "/calendars", body); })) done(saved);
-    },
-  },
+  const body = () => {
+    const hours = {};
+    for (const d of WEEKDAYS) { const iv = parseHours(days[d].value); if (iv.length) hours[d] = iv; }
+    return { name: name.value.trim(), time_zone: zone.value.trim(), hours, holidays: parseHolidays(holidays.value) };
+  };
+  return apiForm({ status, path: "/calendars", id: cal?.id, body, done },
     field(t("admin.calendar_name"), name),
     field(t("admin.time_zone"), zone), zoneList("cal-zones"),
     week,
     field(t("admin.holidays"), holidays, t("admin.holidays_hint")),
     h("div", { class: "actions" }, h("button", { type: "submit" }, cal ? t("admin.save") : t("admin.create_calendar")),
       cal ? h("a", { href: "#/admin/calendars" }, t("admin.back_to_list")) : null));
-  return form;
 }
 
 async function calendarsView(flash) {
   const cals = (await api("GET", "/calendars")).items;
-  const status = statusLine();
-  if (flash) status.ok(flash);
+  const status = statusLine(flash);
   const rows = cals.map((c) => [
     h("a", { href: `#/admin/calendars/${c.id}` }, c.name), c.time_zone,
     WEEKDAYS.filter((d) => c.hours[d]?.length).map((d) => `${t(`admin.weekday_short.${d}`)} ${hoursText(c.hours[d])}`).join("; ") || "—",
     String(c.holidays.length),
   ]);
   adminPage("calendars", t("admin.calendars"),
-    cals.length ? table([t("admin.name"), t("admin.time_zone"), t("admin.working_hours"), t("admin.holidays")], rows) : h("p", { class: "muted" }, t("admin.none_yet")),
+    table([t("admin.name"), t("admin.time_zone"), t("admin.working_hours"), t("admin.holidays")], rows),
     h("h2", {}, t("admin.new_calendar")),
     calendarForm(null, status, (saved) => calendarsView(t("admin.calendar_created", { name: saved.name }))),
     status);
@@ -157,44 +141,24 @@ async function subjectsView(flash) {
   const [subjects, plans] = await Promise.all([api("GET", "/subjects"), api("GET", "/sla-plans")]);
   const planOptions = [["", t("admin.no_plan")], ...options(plans.items)];
   const planName = new Map(plans.items.map((p) => [p.id, p.name]));
-  const status = statusLine();
-  if (flash) status.ok(flash);
+  const status = statusLine(flash);
   const create = nameForm({
     status, path: "/subjects", nameLabel: t("admin.subject_name"), maxlength: 255,
     choice: "sla_plan_id", choiceLabel: t("admin.sla_plan"), choices: planOptions, submitLabel: t("admin.create_subject"),
     done: (s) => subjectsView(t("admin.subject_created", { name: s.name })),
   });
-  const edit = (s) => {
-    const box = h("span", {});
-    const open = () => {
-      const f = h("form", {
-        class: "inline-form",
-        onsubmit: async (e) => {
-          e.preventDefault();
-          const d = Object.fromEntries(new FormData(f));
-          if (await attempt(status, () => api("PATCH", `/subjects/${s.id}`, { name: d.name.trim(), sla_plan_id: d.sla_plan_id ? Number(d.sla_plan_id) : null }))) {
-            await subjectsView(t("admin.saved"));
-          }
-        },
-      }, field(t("admin.subject_name"), h("input", { name: "name", required: true, maxlength: 255, value: s.name })),
-      field(t("admin.sla_plan"), select("sla_plan_id", planOptions, s.sla_plan_id)),
-      h("button", { type: "submit" }, t("admin.save")),
-      h("button", { type: "button", class: "secondary", onclick: () => box.replaceChildren(btn) }, t("admin.cancel")));
-      box.replaceChildren(f);
-      f.querySelector("input").focus();
-    };
-    const btn = h("button", { type: "button", class: "secondary", onclick: open }, t("admin.edit"));
-    box.append(btn);
-    return box;
-  };
+  const edit = (s) => inlineEdit({
+    status, path: "/subjects", id: s.id, openLabel: t("admin.edit"),
+    fields: () => [field(t("admin.subject_name"), h("input", { name: "name", required: true, maxlength: 255, value: s.name })),
+      field(t("admin.sla_plan"), select("sla_plan_id", planOptions, s.sla_plan_id))],
+    body: (d) => ({ name: d.name.trim(), sla_plan_id: d.sla_plan_id ? Number(d.sla_plan_id) : null }),
+    done: () => subjectsView(t("admin.saved")),
+  });
   const rows = subjects.items.map((s) => [
     s.name, s.sla_plan_id ? planName.get(s.sla_plan_id) ?? `#${s.sla_plan_id}` : "—",
-    h("span", { class: "row-actions" }, edit(s), confirmButton(t("admin.delete"), t("admin.confirm_delete", { name: s.name }), async () => {
-      if (await attempt(status, () => api("DELETE", `/subjects/${s.id}`))) await subjectsView(t("admin.deleted", { name: s.name }));
-    })),
+    h("span", { class: "row-actions" }, edit(s), deleteButton(status, `/subjects/${s.id}`, s.name, subjectsView)),
   ]);
-  adminPage("subjects", t("admin.subjects"), create, status,
-    subjects.items.length ? table([t("admin.name"), t("admin.sla_plan"), t("admin.actions")], rows) : h("p", { class: "muted" }, t("admin.none_yet")));
+  adminPage("subjects", t("admin.subjects"), create, status, table([t("admin.name"), t("admin.sla_plan"), t("admin.actions")], rows));
 }
 
 addRoute(/^\/admin\/sla$/, () => plansView(), { admin: true });

@@ -1,8 +1,11 @@
 // Building blocks of the admin pages: the admin frame with its section navigation,
-// labelled fields, status lines, inline confirmations and d/h/m/s duration inputs.
+// labelled fields, status lines, the one form helper every admin form is built with
+// (read, send, report the problem, go on), inline edits and confirmations, tables
+// and d/h/m/s duration inputs. Selects and checkboxes come from agent_common.js.
 // Everything is built with h() (text only, never markup).
 
 import { t, h, show, api, problemText } from "./core.js";
+import { select } from "./agent_common.js";
 
 export const SECTIONS = [
   ["units", "#/admin/units"],
@@ -19,6 +22,8 @@ export const SECTIONS = [
   ["dead_letters", "#/admin/dead-letters"],
   ["system", "#/admin/system"],
 ];
+export const ROLES = ["unit_member", "unit_head", "department_head"];
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 // The admin frame: the section navigation and the page's content.
 export function adminPage(section, title, ...content) {
@@ -33,45 +38,83 @@ export function adminPage(section, title, ...content) {
 export function field(label, control, hint) {
   return h("label", { class: "field" }, h("span", {}, label), control, hint ? h("small", { class: "muted" }, hint) : null);
 }
-export function checkbox(label, attrs = {}) {
-  return h("label", { class: "check" }, h("input", { type: "checkbox", ...attrs }), h("span", {}, label));
-}
-export function select(name, options, value, attrs = {}) {
-  return h("select", { name, ...attrs }, options.map(([v, label]) =>
-    h("option", { value: v, selected: String(v) === String(value ?? "") }, label)));
-}
 
-// A one-line create form: a name and, optionally, one choice (e.g. a client group's
-// lead, a subject's SLA plan); POSTs {name[, choice: id or null]}, then done(created).
-export function nameForm({ status, path, nameLabel, maxlength, choice, choiceLabel, choices, submitLabel, done }) {
-  const form = h("form", {
-    class: "inline-form",
-    onsubmit: async (e) => {
-      e.preventDefault();
-      const d = Object.fromEntries(new FormData(form));
-      const body = { name: d.name.trim() };
-      if (choice) body[choice] = d[choice] ? Number(d[choice]) : null;
-      let created;
-      if (await attempt(status, async () => { created = await api("POST", path, body); })) await done(created);
-    },
-  }, field(nameLabel, h("input", { name: "name", required: true, maxlength })),
-  choice ? field(choiceLabel, select(choice, choices, "")) : null,
-  h("button", { type: "submit" }, submitLabel));
-  return form;
-}
-
-// A status line (role=status) that shows success, or an error in the error colour.
-export function statusLine() {
+// A status line (role=status) that shows success, or an error in the error colour;
+// `flash` is shown at once (what the previous page did, e.g. "Unit created").
+export function statusLine(flash) {
   const el = h("p", { class: "admin-status", role: "status" });
   el.ok = (text) => { el.className = "admin-status ok"; el.textContent = text; };
   el.fail = (err) => { el.className = "admin-status error"; el.textContent = typeof err === "string" ? err : problemText(err); };
   el.clear = () => { el.className = "admin-status"; el.textContent = ""; };
+  if (flash) el.ok(flash);
   return el;
 }
 
 // Runs fn and reports an ApiError on the status line; returns whether it worked.
 export async function attempt(status, fn) {
   try { await fn(); return true; } catch (err) { status.fail(err); return false; }
+}
+
+// The admin form: on submit, body(data, formData) — data being the fields as an
+// object — is sent to `path` (PATCH path/id when `id` is given, else POST, unless
+// `method` says otherwise); the problem, with its field errors, goes to `status`;
+// done(saved) runs after success. A body of null sends nothing (body() has told
+// the status line why).
+export function apiForm({ status, path, id = null, method, body, done, class: cls = "admin-form" }, ...children) {
+  const verb = method ?? (id != null ? "PATCH" : "POST");
+  const url = id != null ? `${path}/${id}` : path;
+  const form = h("form", {
+    class: cls,
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const fd = new FormData(form);
+      const sent = body(Object.fromEntries(fd), fd);
+      if (sent == null) return;
+      let saved;
+      if (await attempt(status, async () => { saved = await api(verb, url, sent); })) await done(saved);
+    },
+  }, ...children);
+  return form;
+}
+// done() for the settings forms, which stay on the page.
+export const savedSettings = (status) => () => status.ok(t("admin.settings_saved"));
+
+// A one-line create form: a name and, optionally, one choice (e.g. a client group's
+// lead, a subject's SLA plan); POSTs {name[, choice: id or null]}, then done(created).
+export function nameForm({ status, path, nameLabel, maxlength, choice, choiceLabel, choices, submitLabel, done }) {
+  return apiForm({ status, path, class: "inline-form", body: (d) => nameBody(d, choice), done },
+    field(nameLabel, h("input", { name: "name", required: true, maxlength })),
+    choice ? field(choiceLabel, select(choice, choices, "")) : null,
+    h("button", { type: "submit" }, submitLabel));
+}
+function nameBody(d, choice) {
+  const body = { name: d.name.trim() };
+  if (choice) body[choice] = d[choice] ? Number(d[choice]) : null;
+  return body;
+}
+
+// An inline edit of a row: [openLabel] → fields() + [Save] [Cancel]; PATCHes
+// path/id with body(data), then done(saved). The first input gets the focus.
+export function inlineEdit({ status, path, id, openLabel, fields, body, done }) {
+  const box = h("span", { class: "rename" });
+  const open = () => {
+    const form = apiForm({ status, path, id, class: "inline-form", body, done }, fields(), h("button", { type: "submit" }, t("admin.save")),
+      h("button", { type: "button", class: "secondary", onclick: () => box.replaceChildren(start) }, t("admin.cancel")));
+    box.replaceChildren(form);
+    form.querySelector("input").focus();
+  };
+  const start = h("button", { type: "button", class: "secondary", onclick: open }, openLabel);
+  box.append(start);
+  return box;
+}
+// An inline rename: [Rename] → name input + [Save] [Cancel]; then after(t("admin.saved")).
+export function renameControl(item, path, status, after, label = t("admin.name")) {
+  return inlineEdit({
+    status, path, id: item.id, openLabel: t("admin.rename"),
+    fields: () => field(`${label}: ${item.name}`, h("input", { name: "name", value: item.name, required: true, maxlength: 200 })),
+    body: (d) => ({ name: d.name.trim() }),
+    done: () => after(t("admin.saved")),
+  });
 }
 
 // A destructive action asks first, in place: [Delete] → "Delete X?" [Yes, delete] [Cancel].
@@ -87,12 +130,11 @@ export function confirmButton(label, question, action, yesLabel = t("admin.yes_d
   box.append(start);
   return box;
 }
-
-// Time zones for a <datalist> (falls back to a few when the browser cannot list them).
-export function zoneList(id) {
-  let zones = ["UTC", "Europe/Moscow", "Europe/London", "America/New_York", "Asia/Yekaterinburg"];
-  try { if (Intl.supportedValuesOf) zones = ["UTC", ...Intl.supportedValuesOf("timeZone")]; } catch { /* keep the short list */ }
-  return h("datalist", { id }, zones.map((z) => h("option", { value: z })));
+// [Delete] → confirmed → DELETE path, then after(t("admin.deleted", { name })).
+export function deleteButton(status, path, name, after) {
+  return confirmButton(t("admin.delete"), t("admin.confirm_delete", { name }), async () => {
+    if (await attempt(status, () => api("DELETE", path))) await after(t("admin.deleted", { name }));
+  });
 }
 
 // Seconds ⇄ days/hours/minutes/seconds.
@@ -130,15 +172,10 @@ export function durationInputs(name, seconds, describe) {
   return box;
 }
 
-// Sorted [id, name] options from a page of items.
-export function options(items, label = (x) => x.name) {
-  return items.map((x) => [x.id, label(x)]);
-}
-
-// A small table: headers and rows of cells.
-export function table(headers, rows, caption) {
+// A small table: headers and rows of cells; no rows shows `empty` instead.
+export function table(headers, rows, empty = t("admin.none_yet")) {
+  if (!rows.length) return h("p", { class: "muted" }, empty);
   return h("div", { class: "table-wrap" }, h("table", { class: "admin-table" },
-    caption ? h("caption", {}, caption) : null,
     h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c)))))));
 }
@@ -147,25 +184,3 @@ export function table(headers, rows, caption) {
 export function unavailable(err) {
   return err && (err.status === 404 || err.status === 405) ? h("p", { class: "muted" }, t("admin.not_available")) : null;
 }
-
-// An inline rename: [Rename] → input + [Save] [Cancel].
-export function renameControl(item, path, status, after, label = t("admin.name")) {
-  const box = h("span", { class: "rename" });
-  const open = () => {
-    const input = h("input", { name: "name", value: item.name, required: true, maxlength: 200 });
-    const form = h("form", {
-      class: "inline-form",
-      onsubmit: async (e) => {
-        e.preventDefault();
-        if (await attempt(status, () => api("PATCH", `${path}/${item.id}`, { name: input.value.trim() }))) after(t("admin.saved"));
-      },
-    }, field(`${label}: ${item.name}`, input), h("button", { type: "submit" }, t("admin.save")),
-    h("button", { type: "button", class: "secondary", onclick: () => box.replaceChildren(start) }, t("admin.cancel")));
-    box.replaceChildren(form);
-    input.focus();
-  };
-  const start = h("button", { type: "button", class: "secondary", onclick: open }, t("admin.rename"));
-  box.append(start);
-  return box;
-}
-

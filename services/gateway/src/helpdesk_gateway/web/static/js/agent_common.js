@@ -1,7 +1,9 @@
 // Pieces shared by the agent and client pages: cached look-ups (units, subjects,
-// custom fields), the ticket table, badges and a live-region announcer.
+// custom fields), the ticket table, badges, a live-region announcer, and the form
+// fields every page builds alike (labelled controls, selects, checkboxes, custom
+// fields); the admin pages take their selects and checkboxes from here too.
 
-import { t, h, api, when } from "./core.js";
+import { t, h, api, when, userZone } from "./core.js";
 
 let unitsCache = null;
 let unitsAt = 0;
@@ -23,6 +25,11 @@ export async function customFields() {
 }
 export async function subjects() {
   try { return (await api("GET", "/subjects")).items || []; } catch { return []; }
+}
+// The members of a unit as assignee checkboxes (name "assignee_ids"); throws ApiError.
+export async function memberChecks(unitId) {
+  const members = (await api("GET", `/units/${unitId}/members`)).items;
+  return members.map((m) => checkbox(m.full_name, { name: "assignee_ids", value: m.id }));
 }
 
 export function stateBadge(state) { return h("span", { class: `state state-${state}` }, t(`state.${state}`)); }
@@ -63,4 +70,85 @@ export function announce(text) {
   if (!el) return;
   el.textContent = "";
   setTimeout(() => { el.textContent = text; }, 50);
+}
+
+// ---- form fields --------------------------------------------------------------------
+// The label wraps its control, so clicking the text focuses the control.
+export function labelled(label, control) { return h("label", {}, label, control); }
+// A <select> of [value, text] choices; `value` (an array for a multiple select) is selected.
+export function select(name, choices, value, attrs = {}) {
+  const chosen = (v) => (Array.isArray(value) ? value.includes(v) : String(v) === String(value ?? ""));
+  return h("select", { name, ...attrs }, choices.map(([v, text]) => h("option", { value: v, selected: chosen(v) }, text)));
+}
+// [id, name] choices from a page of items.
+export function options(items, label = (x) => x.name) {
+  return items.map((x) => [x.id, label(x)]);
+}
+export function checkbox(label, attrs = {}) {
+  return h("label", { class: "check" }, h("input", { type: "checkbox", ...attrs }), h("span", {}, label));
+}
+// A term and its description for a <dl class="fields">.
+export function detail(label, ...value) { return [h("dt", {}, label), h("dd", {}, ...value)]; }
+
+export const PRIORITIES = ["low", "normal", "high"];
+export function prioritySelect(value) {
+  return labelled(t("ticket.priority"), select("priority", PRIORITIES.map((p) => [p, t(`priority.${p}`)]), value));
+}
+// datetime-local is wall time: the label names the time zone it is read in.
+export function deadlineField(value) {
+  return labelled(h("span", {}, t("ticket.deadline"), h("span", { class: "muted zone" }, ` (${userZone()})`)),
+    h("input", { name: "deadline", type: "datetime-local", value }));
+}
+// A new password and its repeat (the form compares the two before sending).
+export function newPasswordInputs() {
+  const input = (name) => h("input", { name, type: "password", required: true, minlength: 8, autocomplete: "new-password" });
+  return [labelled(t("profile.new_password"), input("new_password")), labelled(t("profile.repeat_password"), input("repeat"))];
+}
+// Each language's name is marked with its own language, for screen readers.
+export function languageSelect(value) {
+  return h("select", { name: "language" }, [["en", "English"], ["ru", "Русский"]].map(([v, text]) =>
+    h("option", { value: v, selected: v === value, lang: v }, text)));
+}
+// Time zones for a <datalist> (a few when the browser cannot list them).
+export function zoneList(id) {
+  let zones = ["UTC", "Europe/Moscow", "Europe/London", "America/New_York", "Asia/Yekaterinburg"];
+  try { if (Intl.supportedValuesOf) zones = ["UTC", ...Intl.supportedValuesOf("timeZone")]; } catch { /* keep the short list */ }
+  return h("datalist", { id }, zones.map((z) => h("option", { value: z })));
+}
+
+// ---- custom fields ------------------------------------------------------------------
+// Values are keyed by the field id as a string; the inputs are named cf_<id>.
+export function customFieldInputs(defs, values = {}) {
+  return defs.map((f) => labelled(
+    h("span", {}, f.name, f.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null),
+    customFieldControl(f, values[String(f.id)])));
+}
+function customFieldControl(f, v) {
+  const name = `cf_${f.id}`;
+  const required = Boolean(f.required);
+  const choices = (f.options || []).map((o) => [o, o]);
+  if (f.kind === "textarea") return h("textarea", { name, required }, v ?? "");
+  if (f.kind === "select") return select(name, [["", "—"], ...choices], v, { required });
+  if (f.kind === "multiselect") return select(name, choices, Array.isArray(v) ? v : [], { multiple: true, required });
+  if (f.kind === "date") return h("input", { name, type: "date", required, value: v ?? "" });
+  return h("input", { name, required, value: v ?? "", maxlength: 1000 });
+}
+// The filled values; empty ones left out, or null with `clear` (a PATCH clears them).
+export function readCustomFields(defs, form, { clear = false } = {}) {
+  const data = new FormData(form);
+  const out = {};
+  for (const f of defs) {
+    const name = `cf_${f.id}`;
+    const v = f.kind === "multiselect" ? data.getAll(name) : data.get(name);
+    if (Array.isArray(v) ? v.length : v) out[String(f.id)] = v;
+    else if (clear) out[String(f.id)] = null;
+  }
+  return out;
+}
+// The set values as <dl> rows, in the definitions' order.
+export function customFieldDetails(defs, values = {}) {
+  return defs.filter((f) => values[String(f.id)] != null && values[String(f.id)] !== "").flatMap((f) => {
+    const v = values[String(f.id)];
+    return detail(f.name, Array.isArray(v) ? v.join(", ") : String(v));
+  });
 }

@@ -3,9 +3,8 @@
 // Both refresh live on `ticket.updated` (debounced) without a reload.
 
 import { state, t, h, show, when, api, problemText, onLive, onLeave, addRoute, debounce, isStaff, rememberNames } from "./core.js";
-import { units, ticketTable, announce } from "./agent_common.js";
+import { units, ticketTable, announce, labelled, select, options, PRIORITIES } from "./agent_common.js";
 
-const FILTERS = ["state", "priority", "unit_id", "assignee_id", "locked", "sla_state", "q", "sort"];
 const BOXES = ["inbox", "outbox", "archive"];
 
 function parseQuery(query) {
@@ -15,10 +14,35 @@ function parseQuery(query) {
   return params;
 }
 
-function select(name, label, options, value) {
-  return h("label", {}, label, h("select", { name },
-    h("option", { value: "" }, t("filter.any")),
-    options.map(([v, text]) => h("option", { value: v, selected: String(v) === String(value ?? "") }, text))));
+// A filter: its choices after "any" (the empty value).
+function filter(name, label, choices, value) {
+  return labelled(label, select(name, [["", t("filter.any")], ...choices], value));
+}
+
+// The filters; applying them is navigating to the list with them in the address.
+function filterForm(params, unitList, staff) {
+  const box = params.get("box");
+  const form = h("form", {
+    class: "filters", role: "search",
+    onsubmit: (e) => {
+      e.preventDefault();
+      const p = new URLSearchParams({ box });
+      for (const [k, v] of new FormData(form)) if (v) p.set(k, v);
+      location.hash = `#/tickets?${p}`;
+    },
+  },
+    h("label", { class: "grow" }, t("filter.q"), h("input", { name: "q", type: "search", value: params.get("q") || "" })),
+    filter("state", t("ticket.state"), (box === "archive" ? ["archived"] : ["new", "in_work", "done"]).map((s) => [s, t(`state.${s}`)]), params.get("state")),
+    filter("priority", t("ticket.priority"), PRIORITIES.map((p) => [p, t(`priority.${p}`)]), params.get("priority")),
+    staff ? filter("unit_id", t("ticket.unit"), options(unitList), params.get("unit_id")) : null,
+    staff ? filter("assignee_id", t("ticket.assignees"), [[state.me.id, t("filter.me")]], params.get("assignee_id")) : null,
+    staff ? filter("locked", t("filter.locked"), [["me", t("filter.locked_me")], ["others", t("filter.locked_others")]], params.get("locked")) : null,
+    staff ? filter("sla_state", t("ticket.sla"), ["ok", "warning", "breached", "met"].map((s) => [s, t(`sla.${s}`)]), params.get("sla_state")) : null,
+    labelled(t("filter.sort"), select("sort", ["-id", "id", "-updated_at", "updated_at"].map((s) => [s, t(`sort.${s}`)]), params.get("sort") || "-id")),
+    h("div", { class: "filter-buttons" },
+      h("button", { type: "submit" }, t("filter.apply")),
+      h("a", { href: `#/tickets?box=${box}`, class: "button secondary" }, t("filter.reset"))));
+  return form;
 }
 
 async function listView(query) {
@@ -57,32 +81,10 @@ async function listView(query) {
   };
   more.addEventListener("click", async () => { await load(false); });
 
-  const form = h("form", {
-    class: "filters", role: "search",
-    onsubmit: (e) => {
-      e.preventDefault();
-      const p = new URLSearchParams({ box });
-      for (const [k, v] of new FormData(form)) if (v) p.set(k, v);
-      location.hash = `#/tickets?${p}`;
-    },
-  },
-    h("label", { class: "grow" }, t("filter.q"), h("input", { name: "q", type: "search", value: params.get("q") || "" })),
-    select("state", t("ticket.state"), (box === "archive" ? ["archived"] : ["new", "in_work", "done"]).map((s) => [s, t(`state.${s}`)]), params.get("state")),
-    select("priority", t("ticket.priority"), ["low", "normal", "high"].map((p) => [p, t(`priority.${p}`)]), params.get("priority")),
-    staff ? select("unit_id", t("ticket.unit"), unitList.map((u) => [u.id, u.name]), params.get("unit_id")) : null,
-    staff ? select("assignee_id", t("ticket.assignees"), [[state.me.id, t("filter.me")]], params.get("assignee_id")) : null,
-    staff ? select("locked", t("filter.locked"), [["me", t("filter.locked_me")], ["others", t("filter.locked_others")]], params.get("locked")) : null,
-    staff ? select("sla_state", t("ticket.sla"), ["ok", "warning", "breached", "met"].map((s) => [s, t(`sla.${s}`)]), params.get("sla_state")) : null,
-    h("label", {}, t("filter.sort"), h("select", { name: "sort" },
-      ["-id", "id", "-updated_at", "updated_at"].map((s) => h("option", { value: s, selected: (params.get("sort") || "-id") === s }, t(`sort.${s}`))))),
-    h("div", { class: "filter-buttons" },
-      h("button", { type: "submit" }, t("filter.apply")),
-      h("a", { href: `#/tickets?box=${box}`, class: "button secondary" }, t("filter.reset"))));
-
   const tabs = staff
     ? h("nav", { class: "tabs", "aria-label": t("list.boxes") }, BOXES.map((b) => h("a", { href: `#/tickets?box=${b}`, "aria-current": b === box ? "page" : false }, t(`box.${b}`))))
     : null;
-  show(h("h1", {}, staff ? t(`box.${box}`) : t("box.mine")), tabs, form, error, count, holder, more);
+  show(h("h1", {}, staff ? t(`box.${box}`) : t("box.mine")), tabs, filterForm(params, unitList, staff), error, count, holder, more);
   await load(true);
   const reload = debounce(async () => { await load(true); announce(t("list.updated")); }, 250);
   onLeave(onLive("ticket.updated", reload));

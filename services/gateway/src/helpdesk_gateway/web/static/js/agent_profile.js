@@ -3,21 +3,17 @@
 // #/users/{id} and #/units/{id}.
 
 import { state, t, h, show, api, problemText, addRoute, loadStrings, when } from "./core.js";
-import { unitName, announce } from "./agent_common.js";
+import { unitName, announce, labelled, languageSelect, newPasswordInputs, zoneList, detail } from "./agent_common.js";
 
 const EVENTS = ["ticket.created", "ticket.forwarded", "ticket.taken", "ticket.released", "ticket.completed", "ticket.reopened", "ticket.commented", "sla.warning", "sla.breached", "portal.commented"];
 const CHANNELS = ["popup", "email", "pushbullet"];
 
 function section(title, ...body) { return h("section", { class: "card" }, h("h2", {}, title), ...body); }
 function status() { return h("p", { role: "status", class: "status" }); }
-function zones() {
-  try { return Intl.supportedValuesOf("timeZone"); } catch { return ["UTC", "Europe/Moscow", "Europe/London", "America/New_York"]; }
-}
 
 function meForm() {
   const out = status();
   const me = state.me;
-  const zoneList = h("datalist", { id: "zones" }, zones().map((z) => h("option", { value: z })));
   const form = h("form", {
     onsubmit: async (e) => {
       e.preventDefault();
@@ -34,12 +30,12 @@ function meForm() {
       } catch (err) { out.textContent = err.status === 404 || err.status === 405 ? t("profile.not_available") : problemText(err); }
     },
   },
-    h("label", {}, t("profile.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, value: me.full_name || "", autocomplete: "name" })),
-    h("label", {}, t("profile.email"), h("input", { name: "email", type: "email", maxlength: 254, value: me.email || "", autocomplete: "email" })),
-    h("label", {}, t("profile.phone"), h("input", { name: "phone", type: "tel", maxlength: 50, value: me.phone || "", autocomplete: "tel" })),
-    h("label", {}, t("profile.language"), h("select", { name: "language" }, [["en", "English"], ["ru", "Русский"]].map(([v, n]) => h("option", { value: v, selected: me.language === v, lang: v }, n)))),
-    h("label", {}, t("profile.time_zone"), h("input", { name: "time_zone", list: "zones", maxlength: 64, value: me.time_zone || "" })), zoneList,
-    h("label", {}, t("profile.pushbullet"), h("input", { name: "pushbullet", maxlength: 200, value: me.pushbullet || "" })),
+    labelled(t("profile.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, value: me.full_name || "", autocomplete: "name" })),
+    labelled(t("profile.email"), h("input", { name: "email", type: "email", maxlength: 254, value: me.email || "", autocomplete: "email" })),
+    labelled(t("profile.phone"), h("input", { name: "phone", type: "tel", maxlength: 50, value: me.phone || "", autocomplete: "tel" })),
+    labelled(t("profile.language"), languageSelect(me.language)),
+    labelled(t("profile.time_zone"), h("input", { name: "time_zone", list: "zones", maxlength: 64, value: me.time_zone || "" })), zoneList("zones"),
+    labelled(t("profile.pushbullet"), h("input", { name: "pushbullet", maxlength: 200, value: me.pushbullet || "" })),
     h("button", { type: "submit" }, t("profile.save")), out);
   return section(t("profile.about"), h("p", { id: "profile-status", role: "status", class: "status" }), form);
 }
@@ -57,9 +53,8 @@ function passwordForm() {
       } catch (err) { out.textContent = err.status === 404 || err.status === 405 ? t("profile.not_available") : problemText(err); }
     },
   },
-    h("label", {}, t("profile.current_password"), h("input", { name: "current_password", type: "password", required: true, autocomplete: "current-password" })),
-    h("label", {}, t("profile.new_password"), h("input", { name: "new_password", type: "password", required: true, minlength: 8, autocomplete: "new-password" })),
-    h("label", {}, t("profile.repeat_password"), h("input", { name: "repeat", type: "password", required: true, minlength: 8, autocomplete: "new-password" })),
+    labelled(t("profile.current_password"), h("input", { name: "current_password", type: "password", required: true, autocomplete: "current-password" })),
+    newPasswordInputs(),
     h("button", { type: "submit" }, t("profile.change_password")), out);
   return section(t("profile.password"), form);
 }
@@ -71,7 +66,7 @@ function totpSection() {
     const f = h("form", {
       class: "inline",
       onsubmit: async (e) => { e.preventDefault(); try { await onCode(new FormData(f).get("code")); } catch (err) { out.textContent = problemText(err); } },
-    }, h("label", {}, t("profile.totp_code"), h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: 6, required: true })),
+    }, labelled(t("profile.totp_code"), h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: 6, required: true })),
     h("button", { type: "submit" }, label));
     return f;
   };
@@ -147,8 +142,8 @@ async function tokensSection() {
       } catch (err) { out.textContent = problemText(err); }
     },
   },
-    h("label", {}, t("profile.token_name"), h("input", { name: "name", required: true, maxlength: 100 })),
-    h("label", {}, t("profile.token_days"), h("input", { name: "days", type: "number", min: 0, max: 3650, value: 0 })),
+    labelled(t("profile.token_name"), h("input", { name: "name", required: true, maxlength: 100 })),
+    labelled(t("profile.token_days"), h("input", { name: "days", type: "number", min: 0, max: 3650, value: 0 })),
     h("button", { type: "submit" }, t("profile.token_create")));
   try { await load(); } catch (err) { list.replaceChildren(h("li", { class: "error" }, problemText(err))); }
   return section(t("profile.tokens"), list, form, out);
@@ -168,13 +163,13 @@ async function userView(id) {
   const position = positions.find((p) => p.id === u.position_id);
   show(h("h1", {}, u.full_name),
     h("dl", { class: "fields" },
-      h("dt", {}, t("user.login")), h("dd", {}, u.login),
-      h("dt", {}, t("user.kind")), h("dd", {}, t(`kind.${u.kind}`), u.role ? ` · ${t(`role.${u.role}`)}` : ""),
-      h("dt", {}, t("user.position")), h("dd", {}, position ? position.name : "—"),
-      h("dt", {}, t("user.units")), h("dd", {}, unitNames.length ? unitNames.flatMap((a, i) => (i ? [", ", a] : [a])) : "—"),
-      h("dt", {}, t("profile.email")), h("dd", {}, u.email ? h("a", { href: `mailto:${u.email}` }, u.email) : "—"),
-      h("dt", {}, t("profile.phone")), h("dd", {}, u.phone ? h("a", { href: `tel:${u.phone}` }, u.phone) : "—"),
-      h("dt", {}, t("user.status")), h("dd", {}, t(`status.${u.status}`))));
+      detail(t("user.login"), u.login),
+      detail(t("user.kind"), t(`kind.${u.kind}`), u.role ? ` · ${t(`role.${u.role}`)}` : ""),
+      detail(t("user.position"), position ? position.name : "—"),
+      detail(t("user.units"), unitNames.length ? unitNames.flatMap((a, i) => (i ? [", ", a] : [a])) : "—"),
+      detail(t("profile.email"), u.email ? h("a", { href: `mailto:${u.email}` }, u.email) : "—"),
+      detail(t("profile.phone"), u.phone ? h("a", { href: `tel:${u.phone}` }, u.phone) : "—"),
+      detail(t("user.status"), t(`status.${u.status}`))));
 }
 
 async function unitView(id) {

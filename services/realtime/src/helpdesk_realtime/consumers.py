@@ -1,8 +1,9 @@
-"""What realtime consumes, turned into socket messages for whoever may see them.
+"""The events realtime consumes, turned into socket messages for whoever may see them.
 
 - ``notify.NotificationCreated`` → ``notification`` (a pop-up) for its user;
 - ``tickets.*`` → ``ticket.updated`` (``counts_changed``: the counters hint) for
-  everyone who may see the ticket after the change (SPEC §1, from the snapshot);
+  everyone who may see the ticket after the change: the audience the event carries,
+  listed by tickets' visibility rule (docs/product/roles.md § Visibility);
 - ``sla.SlaWarning`` / ``sla.SlaBreached`` → ``counters`` for those who see the ticket;
 - ``realtime.presence`` (core NATS, between replicas) → ``presence`` to the
   sockets of this replica that have the ticket open.
@@ -71,17 +72,6 @@ def notification_event(n: Any) -> dict[str, Any]:
         "ticket_id": n.ticket_id or None,
         "created_at": n.created_at.ToJsonString(),
     }
-
-
-def ticket_audience(t: tickets_pb2.Ticket, author_unit_ids: frozenset[int] = frozenset()) -> TicketAudience:
-    return TicketAudience(
-        ticket_id=t.id,
-        unit_id=t.unit_id,
-        assignee_ids=frozenset(t.assignee_ids),
-        author_id=t.author_id,
-        client_id=t.client_id,
-        author_unit_ids=author_unit_ids,
-    )
 
 
 def ticket_message(name: str, ev: Any) -> dict[str, Any]:
@@ -174,23 +164,23 @@ class Dispatcher:
         if cls is None:
             return None
         ev: Any = cls.FromString(msg.data)
+        ticket_id = ev.ticket_id if name == "TicketDeleted" else ev.ticket.id
+        if ev.HasField("audience"):
+            audience: TicketAudience | None = TicketAudience.from_pb(ticket_id, ev.audience)
+        else:  # published by a tickets service older than audiences in events
+            log.warning("realtime.event_without_audience", subject=msg.subject)
+            audience = await self.tickets.get(ticket_id)
+        if audience is None:
+            return None
         if name == "TicketDeleted":
-            audience = await self.tickets.get(ev.ticket_id)
-            if audience is None:
-                return None
             message = {
                 "type": "ticket.updated",
-                "ticket_id": ev.ticket_id,
+                "ticket_id": ticket_id,
                 "event": name,
                 "deleted": True,
                 "counts_changed": True,
             }
             return audience, [message]
-        author_units = frozenset(ev.actor_unit_ids) if name == "TicketCreated" else frozenset()
-        if not author_units:
-            known = await self.tickets.get(ev.ticket.id)
-            author_units = known.author_unit_ids if known else frozenset()
-        audience = ticket_audience(ev.ticket, author_units)
         await self.tickets.put(audience)
         # one frame per change: "counts_changed" is the counters hint (refetch the counts)
         return audience, [{**ticket_message(name, ev), "counts_changed": name in _COUNT_CHANGING}]
@@ -199,29 +189,21 @@ class Dispatcher:
         name = msg.subject.rsplit(".", 1)[-1]
         cls: Any = sla_events.SlaWarning if name == "SlaWarning" else sla_events.SlaBreached
         ev = cls.FromString(msg.data)
+        # The ticket's audience from its last event; unknown (older than the cache), the
+        # event's unit and assignees, a part of the audience, stand in for it.
         audience = await self.tickets.get(ev.ticket_id) or TicketAudience(
             ticket_id=ev.ticket_id,
-            unit_id=ev.unit_id,
-            assignee_ids=frozenset(ev.assignee_ids),
-            author_id=0,
-            client_id=0,
+            staff_user_ids=frozenset(ev.assignee_ids),
+            head_unit_ids=frozenset({ev.unit_id}),
+            member_unit_ids=frozenset() if ev.assignee_ids else frozenset({ev.unit_id}),
         )
-        if audience.client_id or audience.author_id:
-            # clients never see SLA figures: only staff who see the ticket are told
-            audience = TicketAudience(
-                ticket_id=audience.ticket_id,
-                unit_id=audience.unit_id,
-                assignee_ids=audience.assignee_ids,
-                author_id=0,
-                client_id=0,
-                author_unit_ids=audience.author_unit_ids,
-            )
+        # clients never see SLA figures: only staff who see the ticket are told
         reason = "sla_warning" if name == "SlaWarning" else "sla_breached"
-        return audience, [{"type": "counters", "ticket_id": ev.ticket_id, "reason": reason}]
+        return audience.without_clients(), [{"type": "counters", "ticket_id": ev.ticket_id, "reason": reason}]
 
 
 class TicketAudiences:
-    """The last known audience of each ticket, for events without a snapshot.
+    """The last known audience of each ticket, for events that carry none (SLA events).
 
     Kept in this process (bounded) and in Redis (for other replicas and restarts);
     writes go to Redis with the next journal batch.
@@ -255,7 +237,12 @@ class TicketAudiences:
         except Exception as exc:  # noqa: BLE001 - degrade, never crash the socket or the loop
             log.warning("realtime.redis_unavailable", error=str(exc))
             return None
-        return TicketAudience.from_json(orjson.loads(raw)) if raw else None
+        if not raw:
+            return None
+        try:
+            return TicketAudience.from_json(orjson.loads(raw))
+        except (KeyError, TypeError, ValueError):  # stored by an older realtime: unknown
+            return None
 
 
 def on_presence(hub: Hub) -> Handler:

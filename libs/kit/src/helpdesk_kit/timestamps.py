@@ -1,0 +1,55 @@
+"""Protobuf ``Timestamp`` ⇄ ``datetime``, the one place every service converts times.
+
+Times cross gRPC and NATS as ``google.protobuf.Timestamp``; inside a service they
+are timezone-aware ``datetime`` values in UTC. Going out, a naive ``datetime`` is
+read as UTC (protobuf's own rule; PostgreSQL's ``timestamptz`` never gives one).
+Coming in, the result is always aware (UTC), so it compares with ``datetime.now(UTC)``
+and with what asyncpg returns. An unset ``Timestamp`` (all zero) is "no time":
+optional fields travel as unset messages, not as 1970-01-01.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import overload
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+__all__ = ["from_timestamp", "is_set", "now_timestamp", "to_rfc3339", "to_timestamp"]
+
+
+@overload
+def to_timestamp(value: datetime) -> Timestamp: ...
+@overload
+def to_timestamp(value: None) -> None: ...
+@overload
+def to_timestamp(value: datetime | None) -> Timestamp | None: ...
+
+
+def to_timestamp(value: datetime | None) -> Timestamp | None:
+    """``value`` as a protobuf ``Timestamp`` (``None`` stays ``None``, i.e. the field is left unset)."""
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def now_timestamp() -> Timestamp:
+    """The current time as a protobuf ``Timestamp``."""
+    return to_timestamp(datetime.now(UTC))
+
+
+def from_timestamp(stamp: Timestamp) -> datetime:
+    """``stamp`` as an aware ``datetime`` in UTC."""
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def is_set(stamp: Timestamp) -> bool:
+    """Whether ``stamp`` holds a time (an unset message field reads as all zero)."""
+    return bool(stamp.seconds or stamp.nanos)
+
+
+def to_rfc3339(stamp: Timestamp) -> str | None:
+    """``stamp`` as RFC 3339 text (``2024-05-01T09:30:00Z``), or ``None`` when unset."""
+    return stamp.ToJsonString() if is_set(stamp) else None

@@ -1,0 +1,62 @@
+"""Personal API tokens: the secret is shown once and kept only as its hash."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from helpdesk_identity import store
+from helpdesk_identity.domain import User
+from helpdesk_identity.errors import BadToken
+from helpdesk_identity.usecases.sessions import digest
+from helpdesk_kit.db import Database
+from helpdesk_kit.errors import FieldError, InvalidInput, NotFound
+from helpdesk_kit.logs import get_logger
+
+log = get_logger(__name__)
+
+API_TOKEN_PREFIX = "hd_"
+
+
+async def create_api_token(
+    *, db: Database, actor: User, name: str, expires_in: int
+) -> tuple[store.ApiTokenRow, str]:
+    """A new token and its secret, which is shown this once and kept only as a hash."""
+    name = name.strip()
+    errors = []
+    if not name or len(name) > 100:
+        errors.append(FieldError("name", "1-100 characters"))
+    if expires_in < 0:
+        errors.append(FieldError("expires_in", "0 (never) or a number of seconds"))
+    if errors:
+        raise InvalidInput("The token is not valid.", errors=errors)
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + timedelta(seconds=expires_in) if expires_in else None
+    async with db.unit_of_work() as uow:
+        row = await store.insert_api_token(uow.conn, actor.id, name, digest(secret), expires_at)
+        await uow.commit()
+    log.info("api_token.created", user_id=actor.id, token_id=row.id)
+    return row, secret
+
+
+async def list_api_tokens(*, db: Database, actor: User) -> list[store.ApiTokenRow]:
+    async with db.unit_of_work() as uow:
+        return await store.api_tokens_of(uow.conn, actor.id)
+
+
+async def revoke_api_token(*, db: Database, actor: User, token_id: int) -> None:
+    async with db.unit_of_work() as uow:
+        if not await store.revoke_api_token(uow.conn, actor.id, token_id):
+            raise NotFound("No such token.")
+        await uow.commit()
+
+
+async def authenticate_api_token(*, db: Database, token: str) -> tuple[int, User]:
+    if not token.startswith(API_TOKEN_PREFIX):
+        raise BadToken()
+    async with db.unit_of_work() as uow:
+        found = await store.user_by_api_token(uow.conn, digest(token))
+        if found is None:
+            raise BadToken()
+        await uow.commit()
+    return found

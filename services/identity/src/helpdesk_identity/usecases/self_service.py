@@ -1,0 +1,141 @@
+"""Registration and password recovery by mailed one-time links (when switched on)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from helpdesk_identity import events, store
+from helpdesk_identity.domain import Kind, NewUser, User
+from helpdesk_identity.errors import InvalidUser
+from helpdesk_identity.passwords import hash_password
+from helpdesk_identity.usecases.checks import check_references
+from helpdesk_identity.usecases.sessions import digest
+from helpdesk_kit.db import Database
+from helpdesk_kit.errors import FieldError, Forbidden, InvalidInput
+from helpdesk_kit.logs import get_logger
+
+log = get_logger(__name__)
+
+CONFIRM = "confirm"
+
+
+RESET = "reset"
+
+
+@dataclass(frozen=True)
+class SelfService:
+    """Switches and links of registration and recovery (from the settings)."""
+
+    public_url: str
+    registration_enabled: bool
+    password_reset_enabled: bool
+    token_ttl: int
+
+
+async def _one_time_link(conn: Any, purpose: str, user_id: int, ttl: int, url: str) -> str:
+    token = secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
+    await store.insert_one_time_token(conn, digest(token), purpose, user_id, expires_at)
+    return f"{url}?token={token}"
+
+
+async def register(
+    *,
+    db: Database,
+    switches: SelfService,
+    email: str,
+    password: str,
+    full_name: str,
+    login: str,
+    language: str,
+) -> None:
+    """A disabled client; the mailed link enables it. Only when registration is switched on."""
+    if not switches.registration_enabled:
+        raise Forbidden("Registration is switched off.")
+    new = NewUser(
+        login=login or email,
+        full_name=full_name,
+        kind=Kind.CLIENT,
+        role=None,
+        unit_ids=[],
+        email=email,
+        language=language or "en",
+        password=password,
+    )
+    errors = [] if email else [FieldError("email", "needed to confirm the registration")]
+    try:
+        new.validate()
+    except InvalidUser as exc:
+        errors += exc.errors
+    if errors:
+        raise InvalidUser("The registration is not valid.", errors=errors)
+    async with db.unit_of_work() as uow:
+        await check_references(uow.conn, new)
+        if await store.email_taken(uow.conn, email):
+            raise InvalidUser("The e-mail is taken.", errors=[FieldError("email", "already registered")])
+        user_id = await store.insert_inactive(uow.conn, new, await hash_password(password))
+        [user] = await store.users_by_ids(uow.conn, [user_id])
+        link = await _one_time_link(
+            uow.conn, CONFIRM, user_id, switches.token_ttl, f"{switches.public_url}/auth/confirm"
+        )
+        await uow.record_event(*events.user_registered(user, link))
+        await uow.commit()
+    log.info("user.registered", user_id=user_id)
+
+
+async def confirm_registration(*, db: Database, token: str) -> User:
+    async with db.unit_of_work() as uow:
+        user_id = await store.use_one_time_token(uow.conn, digest(token), CONFIRM)
+        if user_id is None:
+            raise _bad_link()
+        await store.activate_user(uow.conn, user_id)
+        [user] = await store.users_by_ids(uow.conn, [user_id])
+        await uow.commit()
+    return user
+
+
+def _bad_link() -> InvalidInput:
+    return InvalidInput(
+        "The link is not valid: it was used already or has expired.",
+        errors=[FieldError("token", "used or expired")],
+    )
+
+
+async def request_password_reset(*, db: Database, switches: SelfService, login_or_email: str) -> None:
+    """Mails a one-time link when the account exists; says nothing either way."""
+    if not switches.password_reset_enabled:
+        raise Forbidden("Password recovery is switched off.")
+    async with db.unit_of_work() as uow:
+        user = await store.user_for_reset(uow.conn, login_or_email.strip())
+        if user is None:
+            log.info("password_reset.unknown_account")
+            return
+        link = await _one_time_link(
+            uow.conn, RESET, user.id, switches.token_ttl, f"{switches.public_url}/auth/reset"
+        )
+        await uow.record_event(*events.password_reset_requested(user, link))
+        await uow.commit()
+    log.info("password_reset.requested", user_id=user.id)
+
+
+async def confirm_password_reset(
+    *, db: Database, switches: SelfService, token: str, new_password: str
+) -> None:
+    """Sets the new password once per link and ends every session of the user."""
+    if not switches.password_reset_enabled:
+        raise Forbidden("Password recovery is switched off.")
+    if len(new_password) < 8:
+        raise InvalidInput(
+            "The password is too short.", errors=[FieldError("new_password", "at least 8 characters")]
+        )
+    async with db.unit_of_work() as uow:
+        user_id = await store.use_one_time_token(uow.conn, digest(token), RESET)
+        if user_id is None:
+            raise _bad_link()
+        await store.set_password_hash(uow.conn, user_id, await hash_password(new_password))
+        await store.revoke_user_sessions(uow.conn, user_id)
+        await uow.commit()
+    log.info("password_reset.done", user_id=user_id)

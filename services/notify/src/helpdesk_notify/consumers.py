@@ -1,0 +1,151 @@
+"""The events notify consumes: facts from tickets, sla and identity → recipients → dispatch."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from helpdesk.identity.v1 import events_pb2 as identity_events
+from helpdesk.sla.v1 import events_pb2 as sla_events
+from helpdesk.tickets.v1 import events_pb2 as tickets_events
+from helpdesk.tickets.v1 import tickets_pb2
+
+from helpdesk_kit.db import UnitOfWork
+from helpdesk_kit.inbox import Event, Route
+from helpdesk_kit.timestamps import to_rfc3339
+from helpdesk_notify import rules, usecases
+from helpdesk_notify.rules import Directory, Person
+from helpdesk_notify.templates import Notice
+
+DEFAULT_PUBLIC_URL = "http://localhost:8080"
+
+
+def _notice(name: str, ticket: tickets_pb2.Ticket, detail: str = "") -> Notice:
+    return Notice(
+        name, ticket_id=ticket.id, number=ticket.number, ticket_subject=ticket.subject, detail=detail
+    )
+
+
+Send = Callable[[UnitOfWork, Event[Any], Notice, set[int]], Awaitable[None]]
+
+
+def _sender(
+    directory: Directory, public_url: str, known: Callable[[Any], dict[int, Person]] | None = None
+) -> Send:
+    """The handlers' last step: the notice to its recipients, as this event (``known``: people
+    the event itself describes, not to be looked up)."""
+
+    async def send(uow: UnitOfWork, event: Event[Any], notice: Notice, recipients: set[int]) -> None:
+        await usecases.dispatch(
+            uow=uow,
+            directory=directory,
+            event_id=event.id,
+            notice=notice,
+            recipients=recipients,
+            public_url=public_url,
+            known=known(event.message) if known else None,
+        )
+
+    return send
+
+
+def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
+    """The ``notify-tickets`` consumer: every ticket event of the recipient table
+    (docs/product/notifications.md § Who is told)."""
+    send = _sender(directory, public_url)
+
+    async def on_created(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: tickets_events.TicketCreated = event.message
+        who = await rules.ticket_created(
+            directory, actor_id=m.actor_id, unit_id=m.ticket.unit_id, assignee_ids=list(m.ticket.assignee_ids)
+        )
+        await send(uow, event, _notice("ticket.created", m.ticket), who)
+
+    async def on_forwarded(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: tickets_events.TicketForwarded = event.message
+        who = await rules.ticket_forwarded(
+            directory, actor_id=m.actor_id, unit_id=m.ticket.unit_id, assignee_ids=list(m.ticket.assignee_ids)
+        )
+        await send(uow, event, _notice("ticket.forwarded", m.ticket, m.note), who)
+
+    def handled(name: str) -> Callable[[UnitOfWork, Event[Any]], Awaitable[None]]:
+        async def on_handled(uow: UnitOfWork, event: Event[Any]) -> None:
+            m = event.message
+            who = await rules.ticket_handled(
+                directory,
+                actor_id=m.actor_id,
+                actor_unit_ids=list(m.actor_unit_ids),
+                author_id=m.ticket.author_id,
+            )
+            await send(uow, event, _notice(name, m.ticket), who)
+
+        return on_handled
+
+    async def on_commented(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: tickets_events.TicketCommented = event.message
+        who = await rules.ticket_commented(
+            directory,
+            actor_id=m.actor_id,
+            actor_unit_ids=list(m.actor_unit_ids),
+            author_id=m.ticket.author_id,
+            previous_commenter_ids=list(m.previous_commenter_ids),
+            locked_by=m.ticket.locked_by,
+            unit_id=m.ticket.unit_id,
+            assignee_ids=list(m.ticket.assignee_ids),
+        )
+        await send(uow, event, _notice("ticket.commented", m.ticket, m.comment_body), who)
+
+    return [
+        Route(tickets_events.TicketCreated, on_created),
+        Route(tickets_events.TicketForwarded, on_forwarded),
+        Route(tickets_events.TicketTaken, handled("ticket.taken")),
+        Route(tickets_events.TicketReleased, handled("ticket.released")),
+        Route(tickets_events.TicketCompleted, handled("ticket.completed")),
+        Route(tickets_events.TicketReopened, handled("ticket.reopened")),
+        Route(tickets_events.TicketCommented, on_commented),
+    ]
+
+
+def sla_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
+    """The ``notify-sla`` consumer: SLA warning and breach."""
+
+    send = _sender(directory, public_url)
+
+    def alert(name: str) -> Callable[[UnitOfWork, Event[Any]], Awaitable[None]]:
+        async def on_alert(uow: UnitOfWork, event: Event[Any]) -> None:
+            m = event.message
+            who = await rules.sla_alert(directory, unit_id=m.unit_id, assignee_ids=list(m.assignee_ids))
+            due = to_rfc3339(m.due_at) or ""
+            await send(uow, event, Notice(name, ticket_id=m.ticket_id, detail=due), who)
+
+        return on_alert
+
+    return [
+        Route(sla_events.SlaWarning, alert("sla.warning")),
+        Route(sla_events.SlaBreached, alert("sla.breached")),
+    ]
+
+
+def identity_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
+    """The ``notify-identity`` consumer: the registration and password-recovery mails."""
+
+    def account(m: Any) -> dict[int, Person]:
+        """The account the event names, at the address it carries (he may not be active yet)."""
+        return {m.user_id: Person(m.user_id, None, frozenset(), email=m.email, language=m.language)}
+
+    send = _sender(directory, public_url, known=account)
+
+    async def on_registered(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: identity_events.UserRegistered = event.message
+        notice = Notice("account.registered", link=m.confirm_url)
+        await send(uow, event, notice, rules.registration(user_id=m.user_id))
+
+    async def on_reset(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: identity_events.PasswordResetRequested = event.message
+        notice = Notice("account.password_reset", link=m.reset_url)
+        await send(uow, event, notice, rules.password_recovery(user_id=m.user_id))
+
+    return [
+        Route(identity_events.UserRegistered, on_registered),
+        Route(identity_events.PasswordResetRequested, on_reset),
+    ]

@@ -1,0 +1,108 @@
+"""The tickets schema's queries: the only package of the service with SQL.
+
+One module per table or concern: ``ticket_table`` (a ticket's own row, history,
+archiving), ``list_queries`` (lists and counters, visibility in SQL),
+``comment_table``, ``attachment_table``, ``subject_table``, ``field_table`` (custom
+fields), ``settings_table``, ``recurring_table``; ``rows`` holds a ticket row's
+columns and mapping. (The ``_table`` names keep modules apart from the functions
+the package exports, such as ``store.comments``.) Callers use this package's
+names (``store.ticket_by_id(...)``).
+"""
+
+from __future__ import annotations
+
+from helpdesk_tickets.store.attachment_table import (
+    attachment_by_id,
+    attachments,
+    attachments_for_update,
+    insert_attachment,
+    link_attachments,
+)
+from helpdesk_tickets.store.comment_table import commenter_ids, comments, insert_comment
+from helpdesk_tickets.store.field_table import (
+    custom_field_for_update,
+    custom_fields,
+    delete_custom_field,
+    insert_custom_field,
+    save_custom_field,
+)
+from helpdesk_tickets.store.list_queries import SORTS, counters, list_tickets
+from helpdesk_tickets.store.recurring_table import (
+    delete_recurring,
+    due_recurring,
+    insert_recurring,
+    recurring_for_update,
+    recurring_list,
+    set_next_run,
+    set_recurring_active,
+)
+from helpdesk_tickets.store.rows import MAX_SEARCH_CHARS, search_text
+from helpdesk_tickets.store.settings_table import save_settings_section, settings_section
+from helpdesk_tickets.store.subject_table import (
+    delete_subject,
+    insert_subject,
+    subject_by_id,
+    subjects,
+    update_subject,
+)
+from helpdesk_tickets.store.ticket_table import (
+    add_history,
+    archive_due,
+    backdate_done,
+    claim_idempotency_key,
+    delete_ticket,
+    history,
+    insert_ticket,
+    save_idempotency_key,
+    save_ticket,
+    set_sla_state,
+    ticket_by_id,
+    ticket_for_update,
+)
+
+__all__ = [
+    "MAX_SEARCH_CHARS",
+    "SORTS",
+    "add_history",
+    "archive_due",
+    "attachment_by_id",
+    "attachments",
+    "attachments_for_update",
+    "backdate_done",
+    "claim_idempotency_key",
+    "commenter_ids",
+    "comments",
+    "counters",
+    "custom_field_for_update",
+    "custom_fields",
+    "delete_custom_field",
+    "delete_recurring",
+    "delete_subject",
+    "delete_ticket",
+    "due_recurring",
+    "history",
+    "insert_attachment",
+    "insert_comment",
+    "insert_custom_field",
+    "insert_recurring",
+    "insert_subject",
+    "insert_ticket",
+    "link_attachments",
+    "list_tickets",
+    "recurring_for_update",
+    "recurring_list",
+    "save_custom_field",
+    "save_idempotency_key",
+    "save_settings_section",
+    "save_ticket",
+    "search_text",
+    "set_next_run",
+    "set_recurring_active",
+    "set_sla_state",
+    "settings_section",
+    "subject_by_id",
+    "subjects",
+    "ticket_by_id",
+    "ticket_for_update",
+    "update_subject",
+]

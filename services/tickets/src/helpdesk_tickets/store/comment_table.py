@@ -1,0 +1,67 @@
+"""Comments, and their words in the ticket's search vector."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from helpdesk_tickets.domain import Attachment, Comment
+from helpdesk_tickets.store.attachment_table import attachments
+from helpdesk_tickets.store.rows import search_text
+
+
+async def insert_comment(
+    conn: asyncpg.Connection, ticket_id: int, author_id: int, body: str, html: str
+) -> Comment:
+    """Adds the comment and its words to the ticket's search vector."""
+    row = await conn.fetchrow(
+        """
+        WITH c AS (
+            INSERT INTO comments (ticket_id, author_id, body, html) VALUES ($1, $2, $3, $4)
+            RETURNING id, ticket_id, author_id, body, html, created_at
+        ), s AS (
+            UPDATE tickets SET comments_search = comments_search || w.v, search = search || w.v
+            FROM (SELECT setweight(to_tsvector('russian', $5::text), 'C') AS v) w
+            WHERE id = $1
+        )
+        SELECT * FROM c
+        """,
+        ticket_id,
+        author_id,
+        body,
+        html,
+        search_text(body),
+    )
+    return _comment(row)
+
+
+def _comment(r: asyncpg.Record, attached: tuple[Attachment, ...] = ()) -> Comment:
+    return Comment(
+        id=r["id"],
+        ticket_id=r["ticket_id"],
+        author_id=r["author_id"],
+        body=r["body"],
+        html=r["html"],
+        created_at=r["created_at"],
+        attachments=attached,
+    )
+
+
+async def comments(conn: asyncpg.Connection, ticket_id: int) -> list[Comment]:
+    """The ticket's comments, oldest first, each with its attachments (two queries)."""
+    rows = await conn.fetch(
+        "SELECT id, ticket_id, author_id, body, html, created_at FROM comments"
+        " WHERE ticket_id = $1 ORDER BY id",
+        ticket_id,
+    )
+    by_comment: dict[int, list[Attachment]] = {}
+    for a in await attachments(conn, ticket_id):
+        if a.comment_id is not None:
+            by_comment.setdefault(a.comment_id, []).append(a)
+    return [_comment(r, tuple(by_comment.get(r["id"], ()))) for r in rows]
+
+
+async def commenter_ids(conn: asyncpg.Connection, ticket_id: int) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT DISTINCT author_id FROM comments WHERE ticket_id = $1 ORDER BY author_id", ticket_id
+    )
+    return [r["author_id"] for r in rows]

@@ -1,0 +1,89 @@
+"""Tickets' use cases: one function each, one transaction each.
+
+Every change takes the ticket's row lock (``SELECT ... FOR UPDATE``) before the
+rules are judged, so two members taking one ticket at once queue up: the first
+wins, the second finds it in work and gets 409. The change, its history entry and
+its event commit together (transactional outbox).
+
+One module per concern: ``tickets`` (file and read one, its history), ``lifecycle``
+(take, release, complete, reopen, forward, edit, delete), ``comments``,
+``attachments``, ``lists`` (lists and counters), ``subjects``, ``custom_fields``,
+``settings``, ``recurring``, ``background`` (archiving, recurring runs, the SLA
+verdict); ``caches``, ``cursors`` and ``guards`` serve them. Callers use this
+package's names (``usecases.take(...)``).
+"""
+
+from __future__ import annotations
+
+from helpdesk_tickets.domain import MAX_COMMENT, MAX_COMMENT_FILES
+from helpdesk_tickets.usecases.attachments import list_attachments, open_attachment, upload_attachment
+from helpdesk_tickets.usecases.background import archive_due, record_sla_state, run_archiver
+from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
+from helpdesk_tickets.usecases.comments import add_comment, list_comments, render_markdown
+from helpdesk_tickets.usecases.cursors import decode_cursor, encode_cursor
+from helpdesk_tickets.usecases.custom_fields import (
+    create_custom_field,
+    delete_custom_field,
+    list_custom_fields,
+    update_custom_field,
+)
+from helpdesk_tickets.usecases.lifecycle import Edit, complete, delete, edit, forward, release, reopen, take
+from helpdesk_tickets.usecases.lists import counters, list_tickets
+from helpdesk_tickets.usecases.recurring import (
+    create_recurring,
+    delete_recurring,
+    list_recurring,
+    run_recurring,
+    set_recurring_active,
+)
+from helpdesk_tickets.usecases.settings import get_settings, put_settings
+from helpdesk_tickets.usecases.subjects import create_subject, delete_subject, list_subjects, update_subject
+from helpdesk_tickets.usecases.tickets import create_ticket, get_ticket, history_page, ticket_history
+
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "MAX_COMMENT",
+    "MAX_COMMENT_FILES",
+    "Edit",
+    "FieldsCache",
+    "SettingsCache",
+    "add_comment",
+    "archive_due",
+    "complete",
+    "counters",
+    "create_custom_field",
+    "create_recurring",
+    "create_subject",
+    "create_ticket",
+    "decode_cursor",
+    "delete",
+    "delete_custom_field",
+    "delete_recurring",
+    "delete_subject",
+    "edit",
+    "encode_cursor",
+    "forward",
+    "get_settings",
+    "get_ticket",
+    "history_page",
+    "list_attachments",
+    "list_comments",
+    "list_custom_fields",
+    "list_recurring",
+    "list_subjects",
+    "list_tickets",
+    "open_attachment",
+    "put_settings",
+    "record_sla_state",
+    "release",
+    "render_markdown",
+    "reopen",
+    "run_archiver",
+    "run_recurring",
+    "set_recurring_active",
+    "take",
+    "ticket_history",
+    "update_custom_field",
+    "update_subject",
+    "upload_attachment",
+]

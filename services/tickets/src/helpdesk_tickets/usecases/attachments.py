@@ -1,0 +1,108 @@
+"""Files on tickets: streamed upload with type sniffing and size limits, download, listing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from helpdesk_kit.db import Database
+from helpdesk_kit.errors import FieldError
+from helpdesk_tickets import events, files, store
+from helpdesk_tickets.domain import Action, Actor, Attachment, can_see, judge
+from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
+from helpdesk_tickets.storage import BlobStore
+from helpdesk_tickets.usecases.caches import SettingsCache
+from helpdesk_tickets.usecases.guards import check_verdict, ticket_to_change, visible_ticket
+
+
+async def upload_attachment(
+    *,
+    db: Database,
+    blobs: BlobStore,
+    spool: Path,
+    settings: SettingsCache,
+    actor: Actor,
+    ticket_id: int,
+    filename: str,
+    chunks: AsyncIterator[bytes],
+) -> Attachment:
+    """Streams the file to a temporary file (never all in memory), judges its sniffed type
+    and size, then stores it and records it on the ticket in one transaction."""
+    async with db.unit_of_work() as uow:
+        ticket = await store.ticket_by_id(uow.conn, ticket_id)
+    if ticket is None:
+        raise TicketNotFound()
+    check_verdict(judge(actor, ticket, Action.COMMENT), Action.COMMENT, ticket)
+    limits = await settings.get(db)
+    max_bytes = int(limits["max_file_bytes"])
+    fd, name = tempfile.mkstemp(dir=spool, prefix="upload-")
+    tmp = Path(name)
+    content_type: str | None = None
+    size = 0
+    head = b""
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise InvalidTicket(
+                        "The file is refused.", errors=[FieldError("file", f"larger than {max_bytes} bytes")]
+                    )
+                if content_type is None:
+                    head += chunk
+                    if len(head) >= files.SNIFF_BYTES:
+                        content_type = files.judge_file(filename, head, limits["allowed_types"])
+                out.write(chunk)
+        if content_type is None:
+            if size == 0:
+                raise InvalidTicket("The file is refused.", errors=[FieldError("file", "empty")])
+            content_type = files.judge_file(filename, head, limits["allowed_types"])
+        key = secrets.token_hex(20)
+        await blobs.put(key, tmp)
+    finally:
+        await asyncio.to_thread(tmp.unlink, missing_ok=True)
+    clean_name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        async with db.unit_of_work() as uow:
+            locked = await ticket_to_change(uow.conn, actor, ticket_id, Action.COMMENT)
+            attachment = await store.insert_attachment(
+                uow.conn,
+                ticket_id=ticket_id,
+                storage_key=key,
+                filename=clean_name,
+                content_type=content_type,
+                size=size,
+                author_id=actor.user_id,
+            )
+            saved = await store.save_ticket(uow.conn, locked)
+            await store.add_history(
+                uow.conn, ticket_id, actor.user_id, "edited", {"attachments": [None, clean_name]}
+            )
+            await uow.record_event(*events.ticket_edited(saved, actor, ["attachments"]))
+            await uow.commit()
+    except BaseException:
+        await blobs.delete(key)
+        raise
+    return attachment
+
+
+async def open_attachment(
+    *, db: Database, blobs: BlobStore, actor: Actor, attachment_id: int
+) -> tuple[Attachment, AsyncIterator[bytes]]:
+    """The attachment and its bytes, for those who may see its ticket (others: 404)."""
+    async with db.unit_of_work() as uow:
+        attachment = await store.attachment_by_id(uow.conn, attachment_id)
+        ticket = await store.ticket_by_id(uow.conn, attachment.ticket_id) if attachment else None
+    if attachment is None or ticket is None or not can_see(actor, ticket):
+        raise TicketNotFound("No such attachment.")
+    return attachment, blobs.read(attachment.storage_key)
+
+
+async def list_attachments(*, db: Database, actor: Actor, ticket_id: int) -> list[Attachment]:
+    async with db.unit_of_work() as uow:
+        await visible_ticket(uow.conn, actor, ticket_id)
+        return await store.attachments(uow.conn, ticket_id)

@@ -1,0 +1,61 @@
+"""Work nobody asked for right now: archiving done tickets, filing due recurring ones, and
+keeping the SLA service's verdict on the ticket (a consumed event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+import asyncpg
+
+from helpdesk_kit.db import Database, UnitOfWork
+from helpdesk_kit.logs import get_logger
+from helpdesk_tickets import events, store
+from helpdesk_tickets.domain import ARCHIVE, State
+from helpdesk_tickets.usecases.caches import SettingsCache
+from helpdesk_tickets.usecases.recurring import run_recurring
+
+log = get_logger(__name__)
+
+
+async def archive_due(*, db: Database, settings: SettingsCache, batch: int = 500) -> int:
+    """Archives tickets done for ``days_to_archive`` days; safe to run on every replica."""
+    days = int((await settings.get(db))["days_to_archive"])
+    total = 0
+    while True:
+        async with db.unit_of_work() as uow:
+            archived = await store.archive_due(uow.conn, days=days, limit=batch)
+            for t in archived:
+                step = {"state": [State.DONE.value, ARCHIVE.target.value]}
+                await store.add_history(uow.conn, t.id, 0, ARCHIVE.history, step)
+                await uow.record_event(*events.ticket_archived(t))
+            await uow.commit()
+        total += len(archived)
+        if len(archived) < batch:
+            return total
+
+
+async def record_sla_state(uow: UnitOfWork, ticket_id: int, state: str) -> None:
+    """Keeps the SLA service's verdict on the ticket, so lists filter on it in SQL."""
+    await store.set_sla_state(uow.conn, ticket_id, state)
+
+
+async def run_archiver(
+    *, db: Database, settings: SettingsCache, every: float, stopping: asyncio.Event
+) -> None:
+    """The schedule: archive what is due, file due recurring tickets, then sleep;
+    every replica may run it (both jobs skip rows another replica holds)."""
+    while not stopping.is_set():
+        try:
+            count = await archive_due(db=db, settings=settings)
+            if count:
+                log.info("tickets.archived", count=count)
+            filed = await run_recurring(db=db, now=datetime.now(UTC))
+            if filed:
+                log.info("tickets.recurring_filed", count=len(filed))
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("tickets.archive_failed", error=str(exc))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=every)

@@ -1,0 +1,52 @@
+"""The inbox, outbox and archive lists (filters, search, keyset pages) and the dashboard counters."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from helpdesk_kit.db import Database
+from helpdesk_kit.errors import FieldError
+from helpdesk_tickets import store
+from helpdesk_tickets.domain import BOXES, Actor, ListQuery, Priority, State, Ticket
+from helpdesk_tickets.errors import InvalidTicket
+from helpdesk_tickets.usecases.cursors import decode_cursor, encode_cursor
+
+
+async def list_tickets(
+    *, db: Database, actor: Actor, query: ListQuery, cursor: str | None
+) -> tuple[list[Ticket], str | None]:
+    errors = []
+    if query.box not in BOXES:
+        errors.append(FieldError("box", "inbox, outbox or archive"))
+    if query.sort not in store.SORTS:
+        errors.append(FieldError("sort", ", ".join(store.SORTS)))
+    if not 1 <= query.limit <= 200:
+        errors.append(FieldError("limit", "between 1 and 200"))
+    if query.locked not in (None, "me", "others"):
+        errors.append(FieldError("locked", "me or others"))
+    for name, values, allowed in (
+        ("state", query.states, {s.value for s in State}),
+        ("priority", query.priorities, {p.value for p in Priority}),
+        ("sla_state", query.sla_states, {"ok", "warning", "breached", "met", "off"}),
+    ):
+        if not set(values) <= allowed:
+            errors.append(FieldError(name, " or ".join(sorted(allowed))))
+    if errors:
+        raise InvalidTicket("The list query is not valid.", errors=errors)
+    if cursor:
+        query = replace(query, after=decode_cursor(cursor))
+    page = replace(query, limit=query.limit + 1)
+    async with db.unit_of_work() as uow:
+        tickets = await store.list_tickets(uow.conn, actor, page)
+    if len(tickets) <= query.limit:
+        return tickets, None
+    tickets = tickets[: query.limit]
+    last = tickets[-1]
+    column = store.SORTS[query.sort][0]
+    return tickets, encode_cursor(getattr(last, column), last.id)
+
+
+async def counters(*, db: Database, actor: Actor) -> dict[str, int]:
+    """new, in_work, mine (in work, locked by me), sla_warning, sla_breached over the inbox."""
+    async with db.unit_of_work() as uow:
+        return await store.counters(uow.conn, actor)

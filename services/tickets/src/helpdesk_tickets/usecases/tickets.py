@@ -1,0 +1,133 @@
+"""Filing a ticket and reading one back, with its history."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+
+from helpdesk_kit.db import Database
+from helpdesk_kit.errors import FieldError
+from helpdesk_kit.logs import get_logger
+from helpdesk_tickets import events, fields, store
+from helpdesk_tickets.directory import UnitDirectory
+from helpdesk_tickets.domain import Actor, HistoryEntry, NewTicket, Ticket
+from helpdesk_tickets.errors import InvalidTicket
+from helpdesk_tickets.usecases.caches import FieldsCache, SettingsCache
+from helpdesk_tickets.usecases.cursors import decode_history_cursor, encode_history_cursor
+from helpdesk_tickets.usecases.guards import visible_ticket
+
+log = get_logger(__name__)
+
+
+async def create_ticket(
+    *,
+    db: Database,
+    units: UnitDirectory,
+    actor: Actor,
+    new: NewTicket,
+    idempotency_key: str | None,
+    settings: SettingsCache | None = None,
+    custom: FieldsCache | None = None,
+) -> Ticket:
+    defs = await (custom or FieldsCache()).get(db, wanted=new.custom_fields)
+    new = replace(
+        new,
+        custom_fields=fields.apply_values(
+            defs, new.custom_fields, current={}, is_client=actor.is_client, creating=True
+        ),
+    )
+    if new.subject_id:
+        async with db.unit_of_work() as uow:
+            subject = await store.subject_by_id(uow.conn, new.subject_id)
+        if subject is None:
+            raise InvalidTicket(
+                "The ticket is not valid.", errors=[FieldError("subject_id", "no such subject")]
+            )
+        new = replace(new, subject=subject.name, sla_plan_id=subject.sla_plan_id)
+    elif settings is not None and not (await settings.get(db))["free_text_subjects"]:
+        raise InvalidTicket(
+            "The ticket is not valid.", errors=[FieldError("subject_id", "choose a subject from the list")]
+        )
+    new = new.checked(actor=actor, known_units=await units.known(new.unit_id))
+    if actor.is_client:
+        client_group_id = actor.client_group_id
+    elif new.client_id:
+        client_group_id = await units.client_group_of(new.client_id)
+    else:
+        client_group_id = None
+    author_units = [] if actor.is_client else sorted(actor.unit_ids)
+    async with db.unit_of_work() as uow:
+        if idempotency_key:
+            earlier = await store.claim_idempotency_key(uow.conn, actor.user_id, idempotency_key)
+            if earlier is not None:
+                ticket = await store.ticket_by_id(uow.conn, earlier)
+                if ticket is not None:
+                    return ticket
+        ticket = await store.insert_ticket(
+            uow.conn,
+            new,
+            ref=secrets.token_urlsafe(16),
+            author_id=actor.user_id,
+            author_unit_ids=author_units,
+            client_group_id=client_group_id,
+        )
+        if idempotency_key:
+            await store.save_idempotency_key(uow.conn, actor.user_id, idempotency_key, ticket.id)
+        await uow.record_event(*events.ticket_created(ticket, actor))
+        await uow.commit()
+    log.debug("ticket.created", ticket_id=ticket.id, actor_id=actor.user_id)
+    return ticket
+
+
+async def get_ticket(*, db: Database, actor: Actor, ticket_id: int) -> Ticket:
+    async with db.unit_of_work() as uow:
+        return await visible_ticket(uow.conn, actor, ticket_id)
+
+
+async def ticket_history(
+    *, db: Database, actor: Actor, ticket_id: int, custom: FieldsCache | None = None
+) -> list[HistoryEntry]:
+    """The first 1000 entries, oldest first (see ``history_page``)."""
+    entries, _ = await history_page(db=db, actor=actor, ticket_id=ticket_id, custom=custom)
+    return entries
+
+
+async def history_page(
+    *,
+    db: Database,
+    actor: Actor,
+    ticket_id: int,
+    limit: int = 1000,
+    cursor: str | None = None,
+    custom: FieldsCache | None = None,
+) -> tuple[list[HistoryEntry], str | None]:
+    """A page of the history, oldest first, and the cursor of the next page (None: last).
+    Clients do not see changes of custom fields that are not shown to them."""
+    if not 1 <= limit <= 1000:
+        raise InvalidTicket("Bad page.", errors=[FieldError("limit", "between 1 and 1000")])
+    after_id = decode_history_cursor(cursor) if cursor else 0
+    async with db.unit_of_work() as uow:
+        await visible_ticket(uow.conn, actor, ticket_id)
+        entries = await store.history(uow.conn, ticket_id, after_id=after_id, limit=limit + 1)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    next_cursor = encode_history_cursor(entries[-1].id) if more else None
+    if actor.is_client:
+        defs = await (custom or FieldsCache()).get(db)
+        entries = [e for e in (_client_entry(e, defs) for e in entries) if e is not None]
+    return entries, next_cursor
+
+
+def _client_entry(e: HistoryEntry, defs: dict[int, fields.CustomField]) -> HistoryEntry | None:
+    """The entry without changes of fields hidden from clients; None when nothing is left."""
+    hidden = [
+        k
+        for k in e.changes
+        if k.startswith("custom_fields.")
+        and not ((f := defs.get(fields.field_id(k[14:]) or 0)) is not None and f.client_visible)
+    ]
+    if not hidden:
+        return e
+    if len(hidden) == len(e.changes):
+        return None
+    return replace(e, changes={k: v for k, v in e.changes.items() if k not in hidden})
