@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import grpc
@@ -16,6 +17,7 @@ from helpdesk_identity.ratelimit import Limiter, NoLimits
 from helpdesk_identity.store import ApiTokenRow
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import Forbidden, InvalidInput, Unauthenticated
+from helpdesk_kit.timestamps import from_timestamp, is_set
 from helpdesk_kit.timestamps import to_timestamp as _ts
 from helpdesk_kit.trust import current_principal, current_user
 
@@ -340,6 +342,20 @@ class IdentityService(pb_grpc.IdentityServicer):
             language=request.language,
         )
         return pb.RegisterResponse()
+
+    async def IssueOneTimeLink(
+        self, request: pb.IssueOneTimeLinkRequest, context: Context
+    ) -> pb.IssueOneTimeLinkResponse:
+        url = await usecases.issue_link(
+            db=self._db,
+            switches=self._switches(),
+            purpose=request.purpose,
+            user_id=request.user_id,
+            requested_at=from_timestamp(request.requested_at)
+            if is_set(request.requested_at)
+            else datetime.now(UTC),
+        )
+        return pb.IssueOneTimeLinkResponse(url=url)
 
     async def ConfirmRegistration(self, request: pb.ConfirmRegistrationRequest, context: Context) -> pb.User:
         return user_to_pb(await usecases.confirm_registration(db=self._db, token=request.token))

@@ -49,7 +49,7 @@ async def serve(settings: Settings) -> None:
     for name, source, source_routes in (
         ("notify-tickets", "tickets", routes(directory, url)),
         ("notify-sla", "sla", sla_routes(directory, url)),
-        ("notify-identity", "identity", identity_routes(directory, url)),
+        ("notify-identity", "identity", identity_routes(directory, directory, url)),
     ):
         life.run_consumer(
             Consumer(

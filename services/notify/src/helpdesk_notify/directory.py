@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.identity.v1 import identity_pb2 as pb
 from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
 
@@ -90,6 +91,13 @@ class IdentityDirectory:
             return [_person(u) for u in resp.users if u.is_active]
 
         return await self._cached(("group", client_group_id), ask)
+
+    async def issue_link(self, *, purpose: str, user_id: int, requested_at: Timestamp) -> str:
+        """The one-time link identity makes now for a registration or reset ("" = not due)."""
+        resp = await self._stub.IssueOneTimeLink(
+            pb.IssueOneTimeLinkRequest(purpose=purpose, user_id=user_id, requested_at=requested_at)
+        )
+        return str(resp.url)
 
     async def staff(self) -> list[Person]:
         """Every active staff member, page by page (notify asks on its own behalf)."""
