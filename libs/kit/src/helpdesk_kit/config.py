@@ -9,7 +9,14 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DatabaseSettings", "NatsSettings", "RedisSettings", "ServiceSettings", "StreamSettings"]
+__all__ = [
+    "DatabaseSettings",
+    "NatsSettings",
+    "RedisSettings",
+    "SealingSettings",
+    "ServiceSettings",
+    "StreamSettings",
+]
 
 
 class ServiceSettings(BaseSettings):
@@ -28,6 +35,13 @@ class ServiceSettings(BaseSettings):
     # How long a call to another service may take before it is abandoned.
     rpc_deadline_seconds: float = Field(default=5.0, gt=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Mutual TLS between services: a folder holding ca.crt, tls.crt and tls.key (the
+    # layout of a Kubernetes TLS Secret); the certificate's common name is the service.
+    tls_dir: str = ""
+    # Plain-text gRPC where the caller merely names itself: for tests only.
+    grpc_insecure: bool = False
+    # The address the process listens on: 127.0.0.1 on one machine, 0.0.0.0 in a pod.
+    bind_host: str = "127.0.0.1"
 
 
 class DatabaseSettings(BaseSettings):
@@ -66,3 +80,12 @@ class RedisSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
 
     redis_url: str
+
+
+class SealingSettings(BaseSettings):
+    """For services that keep secrets they must read back (see ``helpdesk_kit.sealing``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    # "<key id>:<base64 of 32 bytes>[,<older key>...]": the first key seals, all open.
+    secret_keys: str = Field(repr=False)

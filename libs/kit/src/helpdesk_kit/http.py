@@ -198,10 +198,10 @@ class _Server(uvicorn.Server):
         yield
 
 
-def http_server(app: ASGIApp, *, port: int) -> uvicorn.Server:
+def http_server(app: ASGIApp, *, port: int, host: str = "127.0.0.1") -> uvicorn.Server:
     config = uvicorn.Config(
         app,
-        host="0.0.0.0",
+        host=host,
         port=port,
         log_config=None,
         access_log=False,

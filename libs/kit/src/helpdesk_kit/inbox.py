@@ -36,7 +36,7 @@ from prometheus_client import Counter, Gauge
 
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.logs import get_logger
-from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, ensure_stream, stream_name
+from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, stream_name
 from helpdesk_kit.tracing import extract_context
 
 __all__ = [
@@ -164,7 +164,9 @@ class Consumer:
         LAG.labels(self.name).set(lag)
 
     async def _consume(self) -> None:
-        await ensure_stream(self._js, self._source)
+        # The stream belongs to its publisher (only it may create or change it): until it
+        # exists this fails and the loop above tries again.
+        await self._js.stream_info(stream_name(self._source))
         sub = await self._js.pull_subscribe(
             subject="",
             durable=self.name,

@@ -84,7 +84,8 @@ class Lifecycle:
         """
         app = server.config.app
         if self._ops_port is not None and self._ops_port != server.config.port and isinstance(app, FastAPI):
-            self._serve(http_server(split_ops(app), port=self._ops_port), name="ops")
+            ops = http_server(split_ops(app), port=self._ops_port, host=server.config.host)
+            self._serve(ops, name="ops")
         self._serve(server, name="http")
 
     def _serve(self, server: uvicorn.Server, *, name: str) -> None:

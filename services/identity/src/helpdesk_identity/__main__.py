@@ -6,20 +6,28 @@ import sys
 
 from helpdesk_identity import app, usecases
 from helpdesk_identity.config import Settings
+from helpdesk_kit import sealing
 from helpdesk_kit.cli import run_cli
 from helpdesk_kit.db import Database
 
 
+def _settings() -> Settings:
+    """The settings, read once; the secrets key ring is set up from them at once."""
+    settings = Settings()
+    sealing.configure(settings.secret_keys)
+    return settings
+
+
 async def serve() -> None:
-    await app.serve(Settings())
+    await app.serve(_settings())
 
 
 async def migrate() -> None:
-    await app.migrate(Settings())
+    await app.migrate(_settings())
 
 
 async def bootstrap_admin() -> None:
-    created, generated = await app.bootstrap_admin(Settings())
+    created, generated = await app.bootstrap_admin(_settings())
     # The one place a secret is shown: once, to the operator who started the system.
     if generated:
         sys.stdout.write(f"Created the administrator 'system' with the password: {generated}\n")
@@ -30,7 +38,7 @@ async def bootstrap_admin() -> None:
 
 
 async def rotate_key() -> None:
-    settings = Settings()
+    settings = _settings()
     async with Database(settings.database_url, schema=app.SERVICE, pool_size=1) as db:
         kid = await usecases.rotate_signing_key(db=db)
     sys.stdout.write(f"New signing key {kid}; tokens signed by the old one stay valid until they expire.\n")
