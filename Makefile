@@ -36,8 +36,8 @@ test: install lint proto-check chart-check ## Run the whole suite: lint, unit, i
 test-unit: install ## Everything but the end-to-end tests
 	$(PY) -m pytest -m "not e2e"
 
-test-e2e: install ## Only the end-to-end tests (all services as processes)
-	$(PY) -m pytest -m e2e tests/e2e
+test-e2e: install ## Only the end-to-end tests (all services as processes; the chart's pods)
+	$(PY) -m pytest -m e2e tests/e2e tests/deploy
 
 lint: install lint-web ## ruff, mypy (strict on source), import-linter contracts, ESLint
 	$(VENV)/bin/ruff check .

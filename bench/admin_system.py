@@ -34,6 +34,7 @@ from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.tokens import TokenVerifier
+from helpdesk_kit.trust import Mesh, UserClaims, passport_verifier
 
 KEY = Ed25519PrivateKey.generate()
 PEM = KEY.public_key().public_bytes(
@@ -54,20 +55,36 @@ def admin_token() -> str:
         "iat": int(now),
         "exp": now + 3600,
         "adm": True,
+        "sid": "bench-session",
     }
     return jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "bench"})
 
 
+class _AdminSession:
+    """identity's answer for the bench's session: an administrator (the gateway's SessionGuard)."""
+
+    async def session(self, session_id: str) -> tuple[str, UserClaims]:
+        claims = jwt.decode(admin_token(), options={"verify_signature": False})
+        return "bench-passport", UserClaims.from_claims(claims)
+
+
 async def run(args: argparse.Namespace, nats_url: str) -> None:
-    health = GrpcServer(port=free_port(), service_names=[])
+    # Health only: plain text is enough here (the system page's own cost is measured).
+    health = GrpcServer(
+        port=free_port(),
+        service_names=[],
+        mesh=Mesh(service="identity", insecure=True),
+        passports=passport_verifier(keys),
+    )
     await health.start()
     addr = f"127.0.0.1:{health.port}"
     os.environ["HELPDESK_NATS_URL"] = nats_url
     clients = Clients.connect(
-        Settings(identity_addr=addr, tickets_addr=addr, sla_addr=addr, notify_addr=addr)
+        Settings(identity_addr=addr, tickets_addr=addr, sla_addr=addr, notify_addr=addr, grpc_insecure=True)
     )
     app = build_app(clients)
     app.state.verifier = TokenVerifier(keys)
+    app.state.session_guard = _AdminSession()
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     made = 0

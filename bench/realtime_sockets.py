@@ -73,7 +73,7 @@ async def run_replica(port: int, nats_url: str, redis_url: str, pub_pem_path: st
         return {"bench": pem}
 
     class NoAccess:
-        async def can_view(self, viewer: Viewer, ticket_id: int) -> bool:
+        async def can_view(self, viewer: Viewer, ticket_id: int, *, session_id: str) -> bool:
             return False
 
     settings = Settings(

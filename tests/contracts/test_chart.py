@@ -159,19 +159,23 @@ def test_every_service_gets_a_deployment_with_its_ports_and_scrape_annotations(
     defaults: list[dict],
 ) -> None:
     deployments = _of_kind(defaults, "Deployment")
+    services = _of_kind(defaults, "Service")
 
     assert sorted(deployments) == [f"helpdesk-{s}" for s in SERVICES]
     for service in SERVICES:
         pod = deployments[f"helpdesk-{service}"]["spec"]["template"]
         (container,) = pod["spec"]["containers"]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        expected = {"http": 8000, "grpc": 50051} if service in GRPC_SERVICES else {"http": 8000}
+        expected = {"http": 8000, "ops": 9000} | ({"grpc": 50051} if service in GRPC_SERVICES else {})
         assert ports == expected
+        assert {p["name"]: p["port"] for p in services[f"helpdesk-{service}"]["spec"]["ports"]} == expected
+        assert services[f"helpdesk-{service}"]["spec"]["type"] == "ClusterIP"
         assert container["args"] == ["serve"]
         annotations = pod["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
-        assert annotations["prometheus.io/port"] == "8000"
+        assert annotations["prometheus.io/port"] == "9000"
         assert annotations["prometheus.io/path"] == "/metrics"
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
 
 
 def test_every_service_is_told_where_the_others_are(defaults: list[dict]) -> None:
@@ -180,12 +184,15 @@ def test_every_service_is_told_where_the_others_are(defaults: list[dict]) -> Non
     for service in SERVICES:
         upper = service.upper()
         assert env[f"HELPDESK_{upper}_URL"] == f"http://helpdesk-{service}:8000"
+        assert env[f"HELPDESK_{upper}_OPS_URL"] == f"http://helpdesk-{service}:9000"
         if service in GRPC_SERVICES:
             assert env[f"HELPDESK_{upper}_ADDR"] == f"helpdesk-{service}:50051"
         else:
             assert f"HELPDESK_{upper}_ADDR" not in env
     assert env["HELPDESK_HTTP_PORT"] == "8000"
     assert env["HELPDESK_GRPC_PORT"] == "50051"
+    assert env["HELPDESK_OPS_PORT"] == "9000"
+    assert env["HELPDESK_NATS_STREAM_REPLICAS"] == "1"
 
 
 def test_quick_start_wires_the_built_in_dependencies_and_migrates_after_creating_them(
@@ -233,6 +240,7 @@ def test_with_external_services_migrations_run_before_install_after_the_secret(
     ]
     assert commands == [["migrate"]] * 4 + [["bootstrap-admin"]]
     assert database_refs == {"helpdesk-external"}
+    assert _of_kind(docs, "ConfigMap")["helpdesk-env"]["data"]["HELPDESK_NATS_STREAM_REPLICAS"] == "3"
 
 
 def test_the_hook_order_check_catches_a_secret_created_after_the_migrations(
@@ -284,3 +292,177 @@ def test_chart_check_passes_lint_and_kubernetes_validation(helm: Path) -> None:
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "chart check: passed" in done.stdout
+
+
+def test_the_policy_check_catches_an_ingress_route_to_the_ops_port(helm: Path) -> None:
+    docs = chart_check.render(helm, chart_check.VALID_SETS / "production-values.yaml")
+    (ingress,) = _of_kind(docs, "Ingress").values()
+    ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {"name": "ops"}
+
+    problems = chart_check.policy_problems(docs)
+
+    assert any("Ingress/helpdesk" in p and "port ops, not http" in p for p in problems)
+
+
+# --------------------------------------------------------------- attachments
+
+
+def _tickets(docs: list[dict]) -> tuple[dict, dict]:
+    pod = _of_kind(docs, "Deployment")["helpdesk-tickets"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    return pod, container
+
+
+def test_attachments_default_to_a_read_write_many_claim_mounted_where_tickets_writes(
+    defaults: list[dict],
+) -> None:
+    pod, container = _tickets(defaults)
+    claim = _of_kind(defaults, "PersistentVolumeClaim")["helpdesk-attachments"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # two or more replicas, any node
+    assert claim["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert env["HELPDESK_FILES_DIR"] == "/var/lib/helpdesk/files"
+    assert (
+        volumes[mounts["/var/lib/helpdesk/files"]]["persistentVolumeClaim"]["claimName"]
+        == "helpdesk-attachments"
+    )
+    others = [_of_kind(defaults, "Deployment")[f"helpdesk-{s}"] for s in SERVICES if s != "tickets"]
+    assert all("attachments" not in str(d["spec"]["template"]["spec"]["volumes"]) for d in others)
+
+
+def test_a_single_tickets_replica_gets_a_read_write_once_claim(helm: Path, tmp_path: Path) -> None:
+    values = tmp_path / "one.yaml"
+    values.write_text(
+        "tickets: {replicaCount: 1, autoscaling: {enabled: false, minReplicas: 1, maxReplicas: 1,"
+        " targetCPUUtilizationPercentage: 75}}\n"
+    )
+    docs = chart_check.render(helm, values)
+
+    assert _of_kind(docs, "PersistentVolumeClaim")["helpdesk-attachments"]["spec"]["accessModes"] == [
+        "ReadWriteOnce"
+    ]
+
+
+def test_s3_attachments_take_their_keys_from_the_named_secret_and_nothing_secret_is_plain(
+    helm: Path,
+) -> None:
+    docs = chart_check.render(helm, chart_check.VALID_SETS / "production-values.yaml")
+    _, container = _tickets(docs)
+    env = {e["name"]: e for e in container["env"]}
+
+    assert _of_kind(docs, "PersistentVolumeClaim") == {}
+    assert env["HELPDESK_S3_BUCKET"]["value"] == "helpdesk-attachments"
+    assert env["HELPDESK_S3_ACCESS_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "helpdesk-s3",
+        "key": "AWS_ACCESS_KEY_ID",
+    }
+    assert env["HELPDESK_S3_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "helpdesk-s3",
+        "key": "AWS_SECRET_ACCESS_KEY",
+    }
+    assert "HELPDESK_FILES_DIR" not in env
+    for doc in _of_kind(docs, "Deployment").values():
+        for e in doc["spec"]["template"]["spec"]["containers"][0]["env"]:
+            secret_like = any(w in e["name"] for w in ("PASSWORD", "SECRET", "_URL", "KEY"))
+            assert "value" not in e or not secret_like or e["name"] == "HELPDESK_S3_ENDPOINT_URL", e
+
+
+def test_a_service_takes_extra_environment_from_secrets_and_extra_volumes(helm: Path, tmp_path: Path) -> None:
+    values = tmp_path / "extra.yaml"
+    values.write_text(
+        "notify:\n"
+        "  extraSecretEnv: {HELPDESK_SMTP_PASSWORD: {name: mail, key: password}}\n"
+        "  extraEnvFrom: [{secretRef: {name: notify-extra}}, {configMapRef: {name: notify-config}}]\n"
+        "  extraVolumes: [{name: certs, secret: {secretName: notify-tls}}]\n"
+        "  extraVolumeMounts: [{name: certs, mountPath: /etc/helpdesk/tls, readOnly: true}]\n"
+    )
+    docs = chart_check.render(helm, values)
+    pod = _of_kind(docs, "Deployment")["helpdesk-notify"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e for e in container["env"]}
+
+    assert env["HELPDESK_SMTP_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "mail", "key": "password"}
+    assert container["envFrom"] == [
+        {"configMapRef": {"name": "helpdesk-env"}},
+        {"secretRef": {"name": "notify-extra"}},
+        {"configMapRef": {"name": "notify-config"}},
+    ]
+    assert {"name": "certs", "mountPath": "/etc/helpdesk/tls", "readOnly": True} in container["volumeMounts"]
+    assert {"name": "certs", "secret": {"secretName": "notify-tls"}} in pod["volumes"]
+    assert chart_check.policy_problems(docs) == []
+
+
+# ----------------------------------------------------------- hygiene, alerts
+
+
+def test_pods_carry_checksums_of_the_configmap_and_the_chart_secret(defaults: list[dict]) -> None:
+    for doc in _of_kind(defaults, "Deployment").values():
+        annotations = doc["spec"]["template"]["metadata"]["annotations"]
+        assert len(annotations["checksum/env"]) == 64
+        assert len(annotations["checksum/secrets"]) == 64
+
+
+def test_the_helm_test_pod_asks_the_gateway_and_is_a_test_hook(defaults: list[dict]) -> None:
+    (pod,) = _of_kind(defaults, "Pod").values()
+    (container,) = pod["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    assert container["image"] == "helpdesk/gateway:0.1.0"
+    assert container["command"] == ["python", "-c"]
+    assert "def main()" in container["args"][0]
+    assert env["SMOKE_GATEWAY_URL"] == "http://helpdesk-gateway:8000"
+    assert env["SMOKE_GATEWAY_OPS_URL"] == "http://helpdesk-gateway:9000"
+
+
+def test_alerts_are_rendered_only_when_enabled_and_each_links_its_runbook(
+    helm: Path, defaults: list[dict]
+) -> None:
+    docs = chart_check.render(helm, chart_check.VALID_SETS / "production-values.yaml")
+    (rule,) = [d for d in docs if d["kind"] == "PrometheusRule"]
+    alerts = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
+
+    assert [d for d in defaults if d["kind"] == "PrometheusRule"] == []
+    assert sorted(alerts) == [
+        "HelpdeskConsumerLag",
+        "HelpdeskDeadLetters",
+        "HelpdeskDeliveryFailures",
+        "HelpdeskGrpcErrors",
+        "HelpdeskHttpErrors",
+        "HelpdeskOutboxBacklog",
+        "HelpdeskSlaTimerLag",
+    ]
+    for name, alert in alerts.items():
+        assert alert["annotations"]["runbook_url"].endswith(f"docs/operations.md#{name.lower()}")
+        assert 'namespace="helpdesk"' in alert["expr"]
+        assert alert["labels"]["team"] == "helpdesk"
+    assert chart_check.CRD_CHECKS[("monitoring.coreos.com/v1", "PrometheusRule")](rule, docs) == []
+
+
+def test_the_alert_check_catches_a_runbook_without_its_section(helm: Path) -> None:
+    docs = chart_check.render(helm, chart_check.VALID_SETS / "production-values.yaml")
+    (rule,) = [d for d in docs if d["kind"] == "PrometheusRule"]
+    alert = rule["spec"]["groups"][0]["rules"][0]
+    alert["annotations"]["runbook_url"] = alert["annotations"]["runbook_url"] + "-gone"
+    del rule["spec"]["groups"][0]["rules"][1]["labels"]["severity"]
+
+    problems = chart_check.CRD_CHECKS[("monitoring.coreos.com/v1", "PrometheusRule")](rule, docs)
+
+    assert any("-gone is no section of docs/operations.md" in p for p in problems)
+    assert any("labels.severity" in p for p in problems)
+
+
+def test_the_chart_readme_documents_every_value() -> None:
+    assert chart_check.undocumented_values() == []
+
+
+def test_the_chart_says_what_it_is_where_it_lives_who_keeps_it_and_what_it_needs() -> None:
+    chart = yaml.safe_load((chart_check.CHART / "Chart.yaml").read_text())
+
+    for key in ("description", "home", "sources", "maintainers", "keywords", "kubeVersion", "annotations"):
+        assert chart.get(key), key
+    assert chart["kubeVersion"].startswith(">=1.28")
+    assert all(m.get("name") for m in chart["maintainers"])

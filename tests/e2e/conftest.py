@@ -11,7 +11,6 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from helpdesk_devstack.servers import NatsServer
 from helpdesk_devstack.stack import Stack
 from helpdesk_devstack.testing.otlp import SpanCollector
 
@@ -28,21 +27,9 @@ def span_collector() -> Iterator[SpanCollector]:
 
 
 @pytest.fixture(scope="session")
-def e2e_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    """NATS owned by the tests (not the stack), so a test can stop and restart it."""
-    server = NatsServer(tmp_path_factory.mktemp("e2e-nats"))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollector, e2e_nats: NatsServer
-) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollector) -> Iterator[Stack]:
     env = {
         "HELPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "HELPDESK_NATS_URL": e2e_nats.url,
         "HELPDESK_OTLP_ENDPOINT": span_collector.endpoint,
         "HELPDESK_LOG_LEVEL": "INFO",
         "OTEL_BSP_SCHEDULE_DELAY": "200",

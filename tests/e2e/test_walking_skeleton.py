@@ -12,7 +12,6 @@ import httpx
 import pytest
 import websockets
 
-from helpdesk_devstack.servers import NatsServer
 from helpdesk_devstack.stack import Stack
 from helpdesk_devstack.testing.otlp import CollectedSpan, SpanCollector
 
@@ -163,10 +162,10 @@ async def test_a_socket_without_a_valid_token_is_refused(stack: Stack) -> None:
 
 
 async def test_an_event_committed_while_tickets_is_killed_before_publishing_is_delivered_after_restart(
-    stack: Stack, api: httpx.Client, admin_token: str, e2e_nats: NatsServer
+    stack: Stack, api: httpx.Client, admin_token: str
 ) -> None:
     unit_id, _, member_token = make_unit_with_member(api, admin_token)
-    e2e_nats.stop()  # the relay cannot publish: the event stays in the outbox
+    stack.nats_server.stop()  # the relay cannot publish: the event stays in the outbox
     try:
         created = api.post(
             "/api/v1/tickets",
@@ -181,7 +180,7 @@ async def test_an_event_committed_while_tickets_is_killed_before_publishing_is_d
             await conn.close()
         stack.stop_service("tickets", kill=True)
     finally:
-        e2e_nats.start()
+        stack.nats_server.start()
     stack.start_service("tickets")
     ticket_id = created.json()["id"]
     for _ in range(100):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -11,12 +12,14 @@ from pathlib import Path
 from helpdesk_devstack.testing.zenlix import Source
 
 TOOL = Path(__file__).parents[2] / "tools" / "import_zenlix.py"
+KEY_RING = f"tool:{base64.b64encode(os.urandom(32)).decode()}"  # identity and notify re-seal secrets
 
 
 def _run(database_url: str, source: Source, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "HELPDESK_DATABASE_URL": database_url,
+        "HELPDESK_SECRET_KEYS": KEY_RING,
         "HELPDESK_FILES_DIR": str(source.files_dir / "x"),
     }
     return subprocess.run(

@@ -87,6 +87,8 @@ the ConfigMap exists).
 {{- define "helpdesk.commonEnv" -}}
 HELPDESK_HTTP_PORT: "8000"
 HELPDESK_GRPC_PORT: "50051"
+HELPDESK_OPS_PORT: "9000"
+HELPDESK_NATS_STREAM_REPLICAS: {{ .Values.jetstream.replicas | quote }}
 HELPDESK_LOG_LEVEL: {{ .Values.logLevel | quote }}
 HELPDESK_PUBLIC_URL: {{ include "helpdesk.publicUrl" . | quote }}
 {{- with .Values.telemetry.otlpEndpoint }}
@@ -100,6 +102,7 @@ HELPDESK_OTLP_ENDPOINT: {{ . | quote }}
 HELPDESK_{{ upper $name }}_ADDR: {{ printf "%s:50051" $host | quote }}
 {{- end }}
 HELPDESK_{{ upper $name }}_URL: {{ printf "http://%s:8000" $host | quote }}
+HELPDESK_{{ upper $name }}_OPS_URL: {{ printf "http://%s:9000" $host | quote }}
 {{- end }}
 {{- end }}
 {{- range $k, $v := .Values.extraEnv }}
@@ -152,9 +155,12 @@ Secret unless the built-in dependency is off and an existing Secret is named.
 {{- end }}
 
 {{/*
-A service container's own env (the shared part comes from the ConfigMap or,
-in the Job, from helpdesk.commonEnv): its secrets and its extraEnv.
-Call with (dict "root" $ "name" "identity").
+Per-service wiring, all in one place: a service container's own env, envFrom,
+volumes and mounts (the shared env comes from the ConfigMap or, in the migration
+Job, from helpdesk.commonEnv). Call each with (dict "root" $ "name" "identity").
+
+serviceEnv: its connection secrets, what only it needs (identity: the admin
+password; tickets: where attachments live), its extraEnv and extraSecretEnv.
 */}}
 {{- define "helpdesk.serviceEnv" -}}
 {{- $root := .root -}}
@@ -167,10 +173,92 @@ Call with (dict "root" $ "name" "identity").
 {{- if eq .name "identity" }}
 {{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_ADMIN_PASSWORD" "ref" (include "helpdesk.secretRef.admin" $root | fromYaml)) }}
 {{- end }}
+{{- if eq .name "tickets" }}
+{{- include "helpdesk.attachmentsEnv" $root }}
+{{- end }}
 {{- range $k, $v := $svc.extraEnv }}
 - name: {{ $k }}
   value: {{ $v | quote }}
 {{- end }}
+{{- range $k, $ref := $svc.extraSecretEnv }}
+{{ include "helpdesk.secretEnvVar" (dict "env" $k "ref" (dict "secret" $ref.name "key" $ref.key)) }}
+{{- end }}
+{{- end }}
+
+{{/* serviceEnvFrom: the shared ConfigMap, then the service's extraEnvFrom. */}}
+{{- define "helpdesk.serviceEnvFrom" -}}
+{{- $svc := index .root.Values .name -}}
+- configMapRef:
+    name: {{ include "helpdesk.configMapName" .root }}
+{{- with $svc.extraEnvFrom }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+serviceVolumes / serviceVolumeMounts: every path the container writes is one of
+these (the root file system is read-only): /tmp for all, the attachments volume
+for tickets, and the service's extraVolumes / extraVolumeMounts.
+*/}}
+{{- define "helpdesk.serviceVolumes" -}}
+{{- $root := .root -}}
+{{- $svc := index $root.Values .name -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ $root.Values.tmpVolume.sizeLimit }}
+{{- if and (eq .name "tickets") (eq $root.Values.attachments.storage "pvc") }}
+- name: attachments
+  persistentVolumeClaim:
+    claimName: {{ include "helpdesk.attachmentsClaimName" $root }}
+{{- end }}
+{{- with $svc.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "helpdesk.serviceVolumeMounts" -}}
+{{- $root := .root -}}
+{{- $svc := index $root.Values .name -}}
+- name: tmp
+  mountPath: /tmp
+{{- if and (eq .name "tickets") (eq $root.Values.attachments.storage "pvc") }}
+- name: attachments
+  mountPath: {{ $root.Values.attachments.mountPath }}
+{{- end }}
+{{- with $svc.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Where tickets keeps attachments: HELPDESK_FILES_DIR on the claim, or the S3 bucket. */}}
+{{- define "helpdesk.attachmentsEnv" -}}
+{{- $a := .Values.attachments -}}
+{{- if eq $a.storage "s3" }}
+- name: HELPDESK_S3_BUCKET
+  value: {{ $a.s3.bucket | quote }}
+- name: HELPDESK_S3_ENDPOINT_URL
+  value: {{ $a.s3.endpointUrl | quote }}
+- name: HELPDESK_S3_REGION
+  value: {{ $a.s3.region | quote }}
+{{- with $a.s3.existingSecret }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_S3_ACCESS_KEY" "ref" (dict "secret" . "key" $a.s3.accessKeyIdKey)) }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_S3_SECRET_KEY" "ref" (dict "secret" . "key" $a.s3.secretAccessKeyKey)) }}
+{{- end }}
+{{- else }}
+- name: HELPDESK_FILES_DIR
+  value: {{ $a.mountPath | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "helpdesk.attachmentsClaimName" -}}
+{{- .Values.attachments.persistence.existingClaim | default (printf "%s-attachments" .Release.Name | trunc 63 | trimSuffix "-") -}}
+{{- end }}
+
+{{/* ReadWriteMany when tickets may run more than one pod (they may land on different nodes). */}}
+{{- define "helpdesk.attachmentsAccessMode" -}}
+{{- $t := .Values.tickets -}}
+{{- $many := ternary (gt (int $t.autoscaling.maxReplicas) 1) (gt (int $t.replicaCount) 1) $t.autoscaling.enabled -}}
+{{- .Values.attachments.persistence.accessMode | default (ternary "ReadWriteMany" "ReadWriteOnce" $many) -}}
 {{- end }}
 
 {{/* Pod-level security context of the services and the migration Job. */}}

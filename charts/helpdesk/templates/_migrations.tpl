@@ -7,6 +7,10 @@ with the service's full environment, inline. */}}
   image: {{ include "helpdesk.image" (dict "root" $root "name" $step.name) | quote }}
   imagePullPolicy: {{ $root.Values.image.pullPolicy }}
   args: [{{ $step.command | quote }}]
+  {{- with (index $root.Values $step.name).extraEnvFrom }}
+  envFrom:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   env:
     {{- range $k := keys .commonEnv | sortAlpha }}
     - name: {{ $k }}

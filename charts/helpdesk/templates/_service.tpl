@@ -47,6 +47,13 @@ spec:
       protocol: TCP
       appProtocol: grpc
     {{- end }}
+    # Health and metrics: for probes, Prometheus and other pods; the Ingress never
+    # routes here (it routes only port http).
+    - name: ops
+      port: 9000
+      targetPort: ops
+      protocol: TCP
+      appProtocol: http
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -73,10 +80,14 @@ spec:
       labels:
         {{- include "helpdesk.labels" $ctx | nindent 8 }}
       annotations:
+        # A changed ConfigMap or chart Secret rolls the pods (env is read once at start).
+        # Secrets you manage yourself (existingSecret, extraEnvFrom) are not seen here:
+        # restart after changing them (docs/operations.md).
         checksum/env: {{ include "helpdesk.commonEnv" $root | sha256sum }}
+        checksum/secrets: {{ include "helpdesk.secretData" $root | sha256sum }}
         {{- if $root.Values.metrics.podAnnotations }}
         prometheus.io/scrape: "true"
-        prometheus.io/port: "8000"
+        prometheus.io/port: "9000"
         prometheus.io/path: /metrics
         {{- end }}
         {{- with $svc.podAnnotations }}
@@ -128,28 +139,30 @@ spec:
               containerPort: 50051
               protocol: TCP
             {{- end }}
+            - name: ops
+              containerPort: 9000
+              protocol: TCP
           envFrom:
-            - configMapRef:
-                name: {{ include "helpdesk.configMapName" $root }}
+            {{- include "helpdesk.serviceEnvFrom" $ctx | trim | nindent 12 }}
           env:
             {{- include "helpdesk.serviceEnv" $ctx | trim | nindent 12 }}
           startupProbe:
             httpGet:
               path: /healthz
-              port: http
+              port: ops
             periodSeconds: 2
             failureThreshold: 30
           livenessProbe:
             httpGet:
               path: /healthz
-              port: http
+              port: ops
             periodSeconds: 10
             timeoutSeconds: 3
             failureThreshold: 3
           readinessProbe:
             httpGet:
               path: /readyz
-              port: http
+              port: ops
             periodSeconds: 5
             timeoutSeconds: 3
             failureThreshold: 2
@@ -164,12 +177,9 @@ spec:
           securityContext:
             {{- include "helpdesk.containerSecurityContext" (dict "readOnly" $root.Values.securityContext.readOnlyRootFilesystem) | nindent 12 }}
           volumeMounts:
-            - name: tmp
-              mountPath: /tmp
+            {{- include "helpdesk.serviceVolumeMounts" $ctx | trim | nindent 12 }}
       volumes:
-        - name: tmp
-          emptyDir:
-            sizeLimit: {{ $root.Values.tmpVolume.sizeLimit }}
+        {{- include "helpdesk.serviceVolumes" $ctx | trim | nindent 8 }}
 {{- if $svc.autoscaling.enabled }}
 ---
 apiVersion: autoscaling/v2
@@ -226,7 +236,7 @@ spec:
     matchLabels:
       {{- include "helpdesk.selectorLabels" $ctx | nindent 6 }}
   endpoints:
-    - port: http
+    - port: ops
       path: /metrics
       interval: {{ $root.Values.serviceMonitor.interval }}
       scrapeTimeout: {{ $root.Values.serviceMonitor.scrapeTimeout }}

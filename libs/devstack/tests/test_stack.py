@@ -153,9 +153,14 @@ async def test_stack_starts_everything_and_stops_without_leftovers(tmp_path: Pat
 
         env_of_beta = service_info(stack, "beta")["env"]
         assert isinstance(env_of_beta, dict)
-        assert env_of_beta["HELPDESK_DATABASE_URL"] == stack.database_url
-        assert env_of_beta["HELPDESK_NATS_URL"] == stack.nats_url
+        # beta has a database role and a NATS user of its own; front neither
+        assert env_of_beta["HELPDESK_DATABASE_URL"] == stack.own_url("beta", "HELPDESK_DATABASE_URL")
+        assert env_of_beta["HELPDESK_DATABASE_URL"].startswith("postgresql://beta:")
+        assert env_of_beta["HELPDESK_NATS_URL"] == stack.own_url("beta", "HELPDESK_NATS_URL")
+        assert env_of_beta["HELPDESK_NATS_URL"].startswith("nats://beta:")
         assert env_of_beta["HELPDESK_REDIS_URL"] == stack.redis_url
+        assert (Path(env_of_beta["HELPDESK_TLS_DIR"]) / "tls.crt").exists()
+        assert env_of_beta["HELPDESK_SECRET_KEYS"]
         assert env_of_beta["HELPDESK_HTTP_PORT"] == stack.http_url("beta").rsplit(":", 1)[1]
         assert env_of_beta["HELPDESK_GRPC_PORT"] == stack.grpc_addr("beta").rsplit(":", 1)[1]
         assert env_of_beta["HELPDESK_ALPHA_ADDR"] == stack.grpc_addr("alpha")
@@ -166,6 +171,7 @@ async def test_stack_starts_everything_and_stops_without_leftovers(tmp_path: Pat
         env_of_front = service_info(stack, "front")["env"]
         assert isinstance(env_of_front, dict)
         assert "HELPDESK_GRPC_PORT" not in env_of_front
+        assert "HELPDESK_DATABASE_URL" not in env_of_front and "HELPDESK_NATS_URL" not in env_of_front
         with pytest.raises(StackError):
             stack.grpc_addr("front")
 
@@ -211,7 +217,7 @@ def test_stack_uses_given_urls_instead_of_starting_servers(tmp_path: Path, exter
         assert names == {"python"}, names
         assert stack.database_url == external["HELPDESK_DATABASE_URL"]
         assert stack.gateway_url == f"http://127.0.0.1:{public_port}"
-        env = service_info(stack, "alpha")["env"]
+        env = service_info(stack, "beta")["env"]
         assert isinstance(env, dict)
         assert env["HELPDESK_DATABASE_URL"] == external["HELPDESK_DATABASE_URL"]
         assert env["HELPDESK_NATS_URL"] == external["HELPDESK_NATS_URL"]

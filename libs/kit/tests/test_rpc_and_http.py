@@ -1,8 +1,11 @@
-"""gRPC error mapping and deadlines, and the HTTP app's problem+json, health and metrics."""
+"""gRPC error mapping and deadlines, the HTTP app's problem+json, health and metrics (on the
+ops port when there is one), and NATS server lists."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -12,9 +15,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import generate_latest
 from pydantic import BaseModel
 
+from helpdesk_devstack.servers import free_port
 from helpdesk_kit.errors import FieldError, InvalidInput, NotFound, RateLimited, Unavailable
-from helpdesk_kit.http import create_app
+from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.rpc import GrpcServer, channel, check_health
+from helpdesk_kit.runtime import Lifecycle
+from helpdesk_kit.streams import server_urls
+from helpdesk_kit.trust import Mesh, Rule, passport_verifier
 
 # A generic unary method served without generated code: the health service's own types.
 METHOD = "/test.Echo/Check"
@@ -33,15 +40,35 @@ def _handler(behaviour: Any) -> grpc.GenericRpcHandler:
     )
 
 
-async def _serve(behaviour: Any) -> GrpcServer:
-    server = GrpcServer(port=0, service_names=["test.Echo"])
+# The test service may be called by the service "tester" on its own behalf.
+RULES = {METHOD: Rule(users_via=frozenset(), services=frozenset({"tester"}))}
+
+
+async def _no_keys() -> dict[str, bytes]:
+    return {}
+
+
+@pytest.fixture
+def meshes(mesh: Callable[[str], Mesh]) -> tuple[Mesh, Mesh]:
+    """(the server's identity, the caller's)."""
+    return mesh("echo"), mesh("tester")
+
+
+async def _serve(behaviour: Any, meshes: tuple[Mesh, Mesh]) -> GrpcServer:
+    server = GrpcServer(
+        port=0,
+        service_names=["test.Echo"],
+        mesh=meshes[0],
+        passports=passport_verifier(_no_keys),
+        rules=RULES,
+    )
     server.server.add_generic_rpc_handlers([_handler(behaviour)])
     await server.start()
     return server
 
 
-async def _call(port: int, deadline: float = 2.0) -> Any:
-    ch = channel(f"127.0.0.1:{port}", deadline=deadline)
+async def _call(port: int, meshes: tuple[Mesh, Mesh], deadline: float = 2.0) -> Any:
+    ch = channel(f"127.0.0.1:{port}", service="echo", mesh=meshes[1], deadline=deadline)
     try:
         call = ch.unary_unary(
             METHOD,
@@ -53,14 +80,14 @@ async def _call(port: int, deadline: float = 2.0) -> Any:
         await ch.close()
 
 
-async def test_an_app_error_crosses_grpc_as_the_same_error_with_its_fields() -> None:
+async def test_an_app_error_crosses_grpc_as_the_same_error_with_its_fields(meshes: tuple[Mesh, Mesh]) -> None:
     async def fails(request: Any, context: Any) -> Any:
         raise InvalidInput("bad", errors=[FieldError("subject", "must not be empty")])
 
-    server = await _serve(fails)
+    server = await _serve(fails, meshes)
     try:
         with pytest.raises(InvalidInput) as err:
-            await _call(server.port)
+            await _call(server.port, meshes)
         assert err.value.detail == "bad"
         assert err.value.errors == [FieldError("subject", "must not be empty")]
         metrics = generate_latest().decode()
@@ -69,7 +96,7 @@ async def test_an_app_error_crosses_grpc_as_the_same_error_with_its_fields() -> 
         await server.stop(0)
 
 
-async def test_not_found_and_rate_limited_keep_their_meaning() -> None:
+async def test_not_found_and_rate_limited_keep_their_meaning(meshes: tuple[Mesh, Mesh]) -> None:
     async def not_found(request: Any, context: Any) -> Any:
         raise NotFound("No such ticket.")
 
@@ -77,36 +104,38 @@ async def test_not_found_and_rate_limited_keep_their_meaning() -> None:
         raise RateLimited("slow down", retry_after=7)
 
     for behaviour, kind in ((not_found, NotFound), (limited, RateLimited)):
-        server = await _serve(behaviour)
+        server = await _serve(behaviour, meshes)
         try:
             with pytest.raises(kind) as err:
-                await _call(server.port)
+                await _call(server.port, meshes)
             if kind is RateLimited:
                 assert err.value.retry_after == 7
         finally:
             await server.stop(0)
 
 
-async def test_every_call_has_a_deadline_and_a_hung_server_is_unavailable_not_a_hang() -> None:
+async def test_every_call_has_a_deadline_and_a_hung_server_is_unavailable_not_a_hang(
+    meshes: tuple[Mesh, Mesh],
+) -> None:
     async def hangs(request: Any, context: Any) -> Any:
         await asyncio.sleep(30)
 
-    server = await _serve(hangs)
+    server = await _serve(hangs, meshes)
     try:
         started = asyncio.get_running_loop().time()
         with pytest.raises(Unavailable):
-            await _call(server.port, deadline=0.3)
+            await _call(server.port, meshes, deadline=0.3)
         assert asyncio.get_running_loop().time() - started < 2
     finally:
         await server.stop(0)
 
 
-async def test_health_reports_serving_then_not_serving() -> None:
+async def test_health_reports_serving_then_not_serving(meshes: tuple[Mesh, Mesh]) -> None:
     async def ok(request: Any, context: Any) -> Any:
         return health_pb2.HealthCheckResponse()
 
-    server = await _serve(ok)
-    ch = channel(f"127.0.0.1:{server.port}", deadline=2)
+    server = await _serve(ok, meshes)
+    ch = channel(f"127.0.0.1:{server.port}", service="echo", mesh=meshes[1], deadline=2)
     try:
         assert await check_health(ch, "test.Echo")
         assert not await check_health(ch, "unknown.Service")
@@ -154,3 +183,48 @@ async def test_http_errors_are_problem_json_and_readiness_reflects_checks() -> N
         assert r.status_code == 503 and r.json()["checks"] == {"dependency": False}
         metrics = (await client.get("/metrics")).text
         assert 'http_requests_total{method="POST",route="/things",service="test",status="422"} 2.0' in metrics
+
+
+async def test_with_an_ops_port_health_and_metrics_leave_the_http_port_for_their_own() -> None:
+    app = create_app(service="test", readiness={"dependency": _always_ready})
+
+    @app.get("/api/thing")
+    async def thing() -> dict[str, str]:
+        return {"thing": "ok"}
+
+    http_port, ops_port = free_port(), free_port()
+    life = Lifecycle(ops_port=ops_port)
+    life.serve_http(http_server(app, port=http_port))
+    running = asyncio.create_task(life.run_until_stopped())
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            api, ops = f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{ops_port}"
+            for _ in range(100):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(f"{ops}/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+            assert (await client.get(f"{api}/api/thing")).status_code == 200
+            for path in ("/healthz", "/readyz", "/metrics"):
+                assert (await client.get(ops + path)).status_code == 200, path
+                public = await client.get(api + path)
+                assert public.status_code == 404, path
+                assert public.headers["content-type"] == "application/problem+json"
+            assert (await client.get(f"{ops}/api/thing")).status_code == 404
+            assert "http_requests_total" in (await client.get(f"{ops}/metrics")).text
+    finally:
+        life.stopping.set()
+        await asyncio.wait_for(running, timeout=15)
+
+
+async def _always_ready() -> bool:
+    return True
+
+
+def test_a_nats_url_may_name_every_server_of_a_cluster() -> None:
+    assert server_urls("nats://a:4222") == ["nats://a:4222"]
+    assert server_urls("nats://u:p@a:4222, nats://u:p@b:4222,nats://u:p@c:4222") == [
+        "nats://u:p@a:4222",
+        "nats://u:p@b:4222",
+        "nats://u:p@c:4222",
+    ]

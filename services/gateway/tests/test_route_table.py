@@ -28,7 +28,9 @@ async def served_routes() -> set[tuple[str, str]]:
     """(verb, path) of every operation in the OpenAPI document the gateway serves."""
     nobody = f"127.0.0.1:{free_port()}"  # the document needs no service to answer
     clients = Clients.connect(
-        Settings(identity_addr=nobody, tickets_addr=nobody, sla_addr=nobody, notify_addr=nobody)
+        Settings(
+            identity_addr=nobody, tickets_addr=nobody, sla_addr=nobody, notify_addr=nobody, grpc_insecure=True
+        )
     )
     try:
         transport = httpx.ASGITransport(app=build_app(clients))

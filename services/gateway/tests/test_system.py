@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import jwt
@@ -27,6 +27,7 @@ from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.tokens import TokenVerifier
+from helpdesk_kit.trust import Mesh, UserClaims, passport_verifier
 
 KID = "system-test"
 _KEY = Ed25519PrivateKey.generate()
@@ -48,8 +49,18 @@ def token(*, admin: bool) -> str:
         "role": "unit_member",
         "units": [],
         "adm": admin,
+        "sid": "admin-session" if admin else "member-session",
     }
     return jwt.encode(claims, _KEY, algorithm="EdDSA", headers={"kid": KID})
+
+
+class Sessions:
+    """Stands in for identity's answer about sessions (the gateway's SessionGuard): the
+    user as his passport describes him now."""
+
+    async def session(self, session_id: str) -> tuple[str, UserClaims]:
+        claims = jwt.decode(token(admin=session_id == "admin-session"), options={"verify_signature": False})
+        return "passport-of-" + session_id, UserClaims.from_claims(claims)
 
 
 async def _keys() -> dict[str, bytes]:
@@ -57,33 +68,42 @@ async def _keys() -> dict[str, bytes]:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(nats_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def running_gateway(nats_url: str, mesh: Callable[[str], Mesh]) -> AsyncIterator[httpx.AsyncClient]:
     """identity and tickets are up; sla, notify and realtime are not."""
-    up = GrpcServer(port=free_port(), service_names=[])
-    await up.start()
+    up = {
+        name: GrpcServer(
+            port=free_port(), service_names=[], mesh=mesh(name), passports=passport_verifier(_keys)
+        )
+        for name in ("identity", "tickets")
+    }
+    for server in up.values():
+        await server.start()
     nobody = f"127.0.0.1:{free_port()}"
     settings = Settings(
-        identity_addr=f"127.0.0.1:{up.port}",
-        tickets_addr=f"127.0.0.1:{up.port}",
+        identity_addr=f"127.0.0.1:{up['identity'].port}",
+        tickets_addr=f"127.0.0.1:{up['tickets'].port}",
         sla_addr=nobody,
         notify_addr=nobody,
         nats_url=nats_url,
         realtime_url=f"http://127.0.0.1:{free_port()}",
+        tls_dir=mesh("gateway").tls_dir,
     )
     clients = Clients.connect(settings)
     app = build_app(clients)
     app.state.verifier = TokenVerifier(_keys)
+    app.state.session_guard = Sessions()
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
             yield http
     finally:
         await clients.close()
-        await up.stop(0)
+        for server in up.values():
+            await server.stop(0)
 
 
 @pytest.fixture
-async def gateway(nats_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_gateway(nats_url) as http:
+async def gateway(nats_url: str, mesh: Callable[[str], Mesh]) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_gateway(nats_url, mesh) as http:
         yield http
 
 
@@ -125,8 +145,10 @@ async def test_an_admin_sees_versions_which_services_are_up_or_down_and_queue_de
     ]
 
 
-async def test_queues_show_down_when_nats_is_unreachable_and_the_rest_still_answers() -> None:
-    async with running_gateway(f"nats://127.0.0.1:{free_port()}") as gateway:
+async def test_queues_show_down_when_nats_is_unreachable_and_the_rest_still_answers(
+    mesh: Callable[[str], Mesh],
+) -> None:
+    async with running_gateway(f"nats://127.0.0.1:{free_port()}", mesh) as gateway:
         resp = await gateway.get(
             "/api/v1/system/info", headers={"Authorization": f"Bearer {token(admin=True)}"}
         )
@@ -144,3 +166,11 @@ async def test_a_staff_member_who_is_not_an_admin_gets_403_and_no_figures(gatewa
 
 async def test_without_a_token_the_answer_is_401(gateway: httpx.AsyncClient) -> None:
     assert (await gateway.get("/api/v1/system")).status_code == 401
+
+
+async def test_queues_are_read_from_a_cluster_url_whose_first_server_is_away(nats_url: str) -> None:
+    cluster_url = f"nats://127.0.0.1:{free_port()},{nats_url}"  # HELPDESK_NATS_URL of a cluster
+    async with running_gateway(cluster_url) as gateway:
+        resp = await gateway.get("/api/v1/system", headers={"Authorization": f"Bearer {token(admin=True)}"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["queues"]["status"] == "up"

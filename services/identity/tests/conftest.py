@@ -9,7 +9,7 @@ gRPC clients).
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,8 @@ from helpdesk_identity.config import Settings
 from helpdesk_identity.ratelimit import RedisLimiter
 from helpdesk_identity.rpc import IdentityService
 from helpdesk_kit.db import Database
-from helpdesk_kit.rpc import GrpcServer
+from helpdesk_kit.rpc import GrpcServer, channel
+from helpdesk_kit.trust import Mesh, passport_verifier
 
 REVALIDATE = 0.5
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(6)
@@ -40,7 +41,8 @@ class Env:
     db: Database
     settings: Settings
     admin: dict[str, str]
-    rpc: Any = None  # the gateway's identity stub: what other services call
+    rpc: Any = None  # the gateway's identity stub
+    as_service: Any = None  # as_service("notify"): identity's stub as that service calls it
 
     async def login(self, login: str, password: str, **extra: Any) -> httpx.Response:
         return await self.api.post("/api/v1/auth/login", json={"login": login, "password": password, **extra})
@@ -65,7 +67,13 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def env(database_url: str, redis_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Env]:
+async def env(
+    database_url: str,
+    redis_url: str,
+    request: pytest.FixtureRequest,
+    mesh: Callable[[str], Mesh],
+    secret_keys: str,
+) -> AsyncIterator[Env]:
     """Mark a test ``@pytest.mark.identity_settings(name=value, ...)`` to change identity's settings."""
     marker = request.node.get_closest_marker("identity_settings")
     settings = Settings(
@@ -74,6 +82,7 @@ async def env(database_url: str, redis_url: str, request: pytest.FixtureRequest)
         grpc_port=0,
         admin_password=ADMIN_PASSWORD,
         public_url="https://desk.example",
+        secret_keys=secret_keys,
         **(marker.kwargs if marker else {}),
     )
     await identity_app.migrate(settings)
@@ -82,7 +91,16 @@ async def env(database_url: str, redis_url: str, request: pytest.FixtureRequest)
     async with Database(database_url, schema=identity_app.SERVICE, pool_size=4) as db:
         await usecases.ensure_signing_key(db=db)
         await usecases.bootstrap_admin(db=db, password=ADMIN_PASSWORD)
-        grpc_server = GrpcServer(port=0, service_names=["helpdesk.identity.v1.Identity"])
+
+        async def own_keys() -> dict[str, bytes]:
+            return await usecases.verification_keys(db=db, access_ttl=settings.access_token_ttl_seconds)
+
+        grpc_server = GrpcServer(
+            port=0,
+            service_names=["helpdesk.identity.v1.Identity"],
+            mesh=mesh("identity"),
+            passports=passport_verifier(own_keys),
+        )
         identity_pb2_grpc.add_IdentityServicer_to_server(
             IdentityService(db=db, settings=settings, limiter=RedisLimiter(client)), grpc_server.server
         )
@@ -92,18 +110,30 @@ async def env(database_url: str, redis_url: str, request: pytest.FixtureRequest)
             tickets_addr="127.0.0.1:1",
             notify_addr="127.0.0.1:1",
             sla_addr="127.0.0.1:1",
+            tls_dir=mesh("gateway").tls_dir,
         )
         clients = Clients.connect(gw_settings)
         app = build_app(clients)
         # The gateway re-asks identity about sessions every REVALIDATE seconds (5 in production).
-        app.state.session_guard = SessionGuard(clients.identity, ttl=REVALIDATE)
+        app.state.session_guard = SessionGuard(clients.identity, app.state.passports, ttl=REVALIDATE)
+        others: list[Any] = []
+
+        def as_service(name: str) -> identity_pb2_grpc.IdentityAsyncStub:
+            ch = channel(f"127.0.0.1:{grpc_server.port}", service="identity", mesh=mesh(name), deadline=5)
+            others.append(ch)
+            return identity_pb2_grpc.IdentityStub(ch)
+
         transport = httpx.ASGITransport(app=app)
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as api:
-                e = Env(api=api, db=db, settings=settings, admin={}, rpc=clients.identity)
+                e = Env(
+                    api=api, db=db, settings=settings, admin={}, rpc=clients.identity, as_service=as_service
+                )
                 e.admin = bearer(await e.token("system", ADMIN_PASSWORD))
                 yield e
         finally:
+            for ch in others:
+                await ch.close()
             await clients.close()
             await grpc_server.stop(0)
             await client.aclose()

@@ -33,19 +33,20 @@ async def test_other_services_get_users_heads_and_client_group_members(env: Env)
     ).json()
     client = await env.create_user(login="cli", kind="client", role=None, client_group_id=group["id"])
 
-    users = (await env.rpc.GetUsers(pb.GetUsersRequest(ids=[member["id"], head_b["id"], 999]))).users
+    notify = env.as_service("notify")
+    users = (await notify.GetUsers(pb.GetUsersRequest(ids=[member["id"], head_b["id"], 999]))).users
     assert sorted(u.login for u in users) == ["headb", "memb"]
     got = next(u for u in users if u.login == "memb")
     assert got.pushbullet == "m@pb.example" and got.time_zone == "Asia/Tokyo"
     assert list(got.unit_ids) == [a] and got.role == pb.ROLE_UNIT_MEMBER
 
-    heads = (await env.rpc.ListHeadsOfUser(pb.ListHeadsOfUserRequest(user_id=member["id"]))).users
+    heads = (await notify.ListHeadsOfUser(pb.ListHeadsOfUserRequest(user_id=member["id"]))).users
     assert [u.id for u in heads] == [head_a["id"]]
-    members = await env.rpc.ListClientGroupMembers(
+    members = await notify.ListClientGroupMembers(
         pb.ListClientGroupMembersRequest(client_group_id=group["id"])
     )
     assert sorted(u.id for u in members.users) == sorted([lead["id"], client["id"]])
-    keys = (await env.rpc.GetVerificationKeys(pb.GetVerificationKeysRequest())).keys
+    keys = (await notify.GetVerificationKeys(pb.GetVerificationKeysRequest())).keys
     assert keys and keys[0].algorithm == "EdDSA"
 
 
@@ -55,5 +56,8 @@ async def test_check_sessions_answers_which_sessions_still_count(env: Env) -> No
     second = (await env.login("sess", "sess-password")).json()
     sids = [str(jwt_claims(t["access_token"])["sid"]) for t in (first, second)]
     await env.api.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {first['access_token']}"})
-    resp = await env.rpc.CheckSessions(pb.CheckSessionsRequest(session_ids=[*sids, "not-a-uuid"]))
+    resp = await env.as_service("realtime").CheckSessions(
+        pb.CheckSessionsRequest(session_ids=[*sids, "not-a-uuid"])
+    )
     assert list(resp.active_session_ids) == [sids[1]]
+    assert list(resp.passports) == [sids[1]]

@@ -1,4 +1,5 @@
-"""Registration and password recovery: one-time links published for notify to mail."""
+"""Registration and password recovery: the events say a link is due (never carry it);
+notify asks identity for the link (IssueOneTimeLink) when it mails it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from helpdesk.identity.v1 import events_pb2
+from helpdesk.identity.v1 import identity_pb2 as pb
 
 from .conftest import Env
 
@@ -25,6 +27,14 @@ def _token(url: str) -> str:
     return parse_qs(urlparse(url).query)["token"][0]
 
 
+async def _link(env: Env, purpose: str, event: Any) -> str:
+    """What notify gets when it mails the link the event made due."""
+    resp = await env.as_service("notify").IssueOneTimeLink(
+        pb.IssueOneTimeLinkRequest(purpose=purpose, user_id=event.user_id, requested_at=event.occurred_at)
+    )
+    return str(resp.url)
+
+
 @pytest.mark.identity_settings(registration_enabled=True)
 async def test_a_client_registers_confirms_by_the_mailed_link_and_signs_in(env: Env) -> None:
     body = {"email": "new@client.example", "password": "client-password", "full_name": "New Client"}
@@ -33,12 +43,18 @@ async def test_a_client_registers_confirms_by_the_mailed_link_and_signs_in(env: 
     assert (await env.login("new@client.example", "client-password")).status_code == 401  # not confirmed yet
     [event] = await _published(env, "UserRegistered")
     assert event.email == "new@client.example"
-    assert event.confirm_url.startswith("https://desk.example/auth/confirm?token=")
-    confirm = await env.api.post("/api/v1/auth/register/confirm", json={"token": _token(event.confirm_url)})
+    assert "token" not in str(event)  # no link travels in the event
+    first = await _link(env, "confirm", event)
+    url = await _link(env, "confirm", event)  # a retry of the mail: only the newest link works
+    assert url.startswith("https://desk.example/auth/confirm?token=")
+    stale = await env.api.post("/api/v1/auth/register/confirm", json={"token": _token(first)})
+    assert stale.status_code == 422
+    confirm = await env.api.post("/api/v1/auth/register/confirm", json={"token": _token(url)})
     assert confirm.status_code == 200 and confirm.json()["kind"] == "client"
     assert (await env.login("new@client.example", "client-password")).status_code == 200
-    again = await env.api.post("/api/v1/auth/register/confirm", json={"token": _token(event.confirm_url)})
+    again = await env.api.post("/api/v1/auth/register/confirm", json={"token": _token(url)})
     assert again.status_code == 422
+    assert await _link(env, "confirm", event) == ""  # confirmed: no link is due any more
     dup = await env.api.post("/api/v1/auth/register", json=body)
     assert dup.status_code == 422
 
@@ -54,8 +70,8 @@ async def test_a_reset_link_sets_a_new_password_once(env: Env) -> None:
     resp = await env.api.post("/api/v1/auth/password-reset", json={"login_or_email": "RITA@corp.example"})
     assert resp.status_code == 202
     [event] = await _published(env, "PasswordResetRequested")
-    assert event.email == "rita@corp.example" and "old-password" not in event.reset_url
-    token = _token(event.reset_url)
+    assert event.email == "rita@corp.example" and "token" not in str(event)
+    token = _token(await _link(env, "reset", event))
     done = await env.api.post(
         "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": "new-password"}
     )
@@ -73,12 +89,13 @@ async def test_a_reset_link_expires(env: Env) -> None:
     await env.create_user(login="sam", password="old-password", email="sam@corp.example")
     await env.api.post("/api/v1/auth/password-reset", json={"login_or_email": "sam"})
     [event] = await _published(env, "PasswordResetRequested")
+    url = await _link(env, "reset", event)
     async with env.db.unit_of_work() as uow:  # an hour passes
         await uow.conn.execute("UPDATE one_time_tokens SET expires_at = now() - interval '1 second'")
         await uow.commit()
     resp = await env.api.post(
         "/api/v1/auth/password-reset/confirm",
-        json={"token": _token(event.reset_url), "new_password": "new-password"},
+        json={"token": _token(url), "new_password": "new-password"},
     )
     assert resp.status_code == 422
     assert (await env.login("sam", "old-password")).status_code == 200
@@ -143,3 +160,11 @@ async def test_changing_the_password_needs_the_current_one_and_signs_out_the_oth
         headers=this,
     )
     assert short.status_code == 422
+
+
+async def test_a_reset_asked_for_longer_ago_than_a_link_lives_gets_no_link(env: Env) -> None:
+    await env.create_user(login="late", password="old-password", email="late@corp.example")
+    await env.api.post("/api/v1/auth/password-reset", json={"login_or_email": "late"})
+    [event] = await _published(env, "PasswordResetRequested")
+    event.occurred_at.seconds -= env.settings.one_time_token_ttl_seconds + 60  # notify was away that long
+    assert await _link(env, "reset", event) == ""

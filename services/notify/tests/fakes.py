@@ -36,7 +36,7 @@ class Directory:
     async def client_group_members(self, client_group_id: int) -> list[Person]:
         return [p for p in self._people.values() if p.client_group_id == client_group_id]
 
-    async def staff(self, *, actor_id: int) -> list[Person]:
+    async def staff(self) -> list[Person]:
         return [p for p in self._people.values() if p.role is not None]
 
 
@@ -135,3 +135,15 @@ async def eventually(check: Any, timeout: float = 10.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+class Links:
+    """Stands in for identity's IssueOneTimeLink: a link per purpose, or none when not due."""
+
+    def __init__(self, due: bool = True) -> None:
+        self.due = due
+        self.asked: list[tuple[str, int]] = []
+
+    async def issue_link(self, *, purpose: str, user_id: int, requested_at: object) -> str:
+        self.asked.append((purpose, user_id))
+        return f"https://hd.example/{purpose}/link-for-{user_id}" if self.due else ""

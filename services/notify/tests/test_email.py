@@ -20,7 +20,7 @@ from helpdesk_notify.consumers import identity_routes, routes, sla_routes
 
 from .conftest import UNIT_A, UNIT_B
 from .drive import consume, drain, mail_worker, use_smtp
-from .fakes import Directory, SmtpSink, eventually, free_port
+from .fakes import Directory, Links, SmtpSink, eventually, free_port
 
 AUTHOR = 40
 
@@ -119,28 +119,31 @@ async def test_sla_warning_and_breach_mail_the_heads_of_the_unit_and_the_assigne
 async def test_registration_mails_the_new_user_his_confirmation_link_in_his_language(
     db: Database, smtp: SmtpSink, directory: Directory
 ) -> None:
-    msg = identity_events.UserRegistered(
-        user_id=77, email="new@example.test", language="ru", confirm_url="https://hd.example/confirm/abc"
-    )
-    assert await run(db, smtp, identity_routes(directory), msg) == ["new@example.test"]
+    msg = identity_events.UserRegistered(user_id=77, email="new@example.test", language="ru")
+    links = Links()
+    assert await run(db, smtp, identity_routes(directory, links), msg) == ["new@example.test"]
+    assert links.asked == [("confirm", 77)]
     (_, mail), *_ = smtp.messages
     assert mail["Subject"] == "Подтвердите регистрацию"
     assert mail["Auto-Submitted"] == "auto-generated"
     text = mail.get_body(preferencelist=("plain",))
-    assert text is not None and "https://hd.example/confirm/abc" in text.get_content()
+    assert text is not None and "https://hd.example/confirm/link-for-77" in text.get_content()
 
 
 async def test_password_recovery_mails_the_user_the_one_time_link(
     db: Database, smtp: SmtpSink, directory: Directory
 ) -> None:
-    msg = identity_events.PasswordResetRequested(
-        user_id=41, email="u41@example.test", reset_url="https://hd.example/reset/xyz"
-    )
-    assert await run(db, smtp, identity_routes(directory), msg) == mailboxes(41)
+    msg = identity_events.PasswordResetRequested(user_id=41, email="u41@example.test")
+    assert await run(db, smtp, identity_routes(directory, Links()), msg) == mailboxes(41)
     (_, mail), *_ = smtp.messages
     assert mail["Subject"] == "Password recovery"
     html = mail.get_body(preferencelist=("html",))
-    assert html is not None and 'href="https://hd.example/reset/xyz"' in html.get_content()
+    assert html is not None and 'href="https://hd.example/reset/link-for-41"' in html.get_content()
+
+
+async def test_a_link_no_longer_due_is_not_mailed(db: Database, smtp: SmtpSink, directory: Directory) -> None:
+    msg = identity_events.PasswordResetRequested(user_id=41, email="u41@example.test")
+    assert await run(db, smtp, identity_routes(directory, Links(due=False)), msg) == []
 
 
 async def test_mass_mailing_mails_the_picked_users(

@@ -8,6 +8,7 @@ import pytest
 from helpdesk.tickets.v1 import events_pb2 as t
 from helpdesk.tickets.v1 import tickets_pb2
 
+from helpdesk_kit import sealing
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import Forbidden, InvalidInput
 from helpdesk_notify import domain, usecases
@@ -105,6 +106,9 @@ async def test_the_mail_password_is_write_only_and_kept_when_not_resent(db: Data
     )
     assert again.password == domain.MASK
     assert (await usecases.load_mail_settings(db)).password == "s3cret"
+    # What a dump of the database shows: the password sealed, never in the clear.
+    raw = await db.pool.fetchval("SELECT value::text FROM channel_settings WHERE section = 'mail'")
+    assert "s3cret" not in raw and sealing.PREFIX in raw
     shown = await usecases.get_mail_settings(db=db, actor_is_admin=True)
     assert (shown.host, shown.port, shown.security, shown.password) == (
         "smtp.example.test",

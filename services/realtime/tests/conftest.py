@@ -47,6 +47,7 @@ def token(
     ttl: float = 600,
     login: str | None = None,
     sid: str | None = None,
+    admin: bool = False,
 ) -> str:
     now = time.time()
     claims = {
@@ -59,7 +60,7 @@ def token(
         "kind": kind,
         "role": role if kind == "staff" else None,
         "units": units or [],
-        "adm": False,
+        "adm": admin,
         "cg": None,
         "cgl": False,
         **({"sid": sid} if sid else {}),
@@ -77,7 +78,7 @@ class FakeAccess:
 
     allowed: set[tuple[int, int]] = field(default_factory=set)
 
-    async def can_view(self, viewer: Viewer, ticket_id: int) -> bool:
+    async def can_view(self, viewer: Viewer, ticket_id: int, *, session_id: str) -> bool:
         return (viewer.user_id, ticket_id) in self.allowed
 
 

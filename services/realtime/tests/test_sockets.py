@@ -9,6 +9,7 @@ import socket
 import time
 from typing import Any
 
+import jwt
 import pytest
 import websockets
 import websockets.exceptions
@@ -18,6 +19,8 @@ from helpdesk.notify.v1 import notify_pb2
 from helpdesk.sla.v1 import events_pb2 as sla_events
 from helpdesk.tickets.v1 import events_pb2 as ticket_events
 from helpdesk.tickets.v1 import tickets_pb2
+
+from helpdesk_realtime.domain import Viewer
 
 _seq = iter(range(1, 1_000_000))
 
@@ -412,15 +415,16 @@ async def test_the_sockets_of_a_disabled_user_are_closed(env: Any, make_token: A
 async def test_the_socket_of_a_signed_out_session_is_closed_and_the_other_session_stays(
     env: Any, make_token: Any, io: Any
 ) -> None:
-    active = {"session-a", "session-b"}
+    tokens = {sid: make_token(1, sid=sid) for sid in ("session-a", "session-b")}
+    active = set(tokens)
 
-    async def active_sessions(ids: list[str]) -> set[str]:
-        return active & set(ids)
+    async def active_sessions(ids: list[str]) -> dict[str, Viewer]:
+        return {sid: viewer_of(tokens[sid]) for sid in active & set(ids)}
 
     async with (
         env.replica(active_sessions=active_sessions, user_check_seconds=0.2) as r,
-        websockets.connect(r.ws(make_token(1, sid="session-a"))) as laptop,
-        websockets.connect(r.ws(make_token(1, sid="session-b"))) as phone,
+        websockets.connect(r.ws(tokens["session-a"])) as laptop,
+        websockets.connect(r.ws(tokens["session-b"])) as phone,
     ):
         await io.recv(laptop), await io.recv(phone)
         active.discard("session-a")  # signed out on the laptop
@@ -430,3 +434,31 @@ async def test_the_socket_of_a_signed_out_session_is_closed_and_the_other_sessio
         assert await io.recv(phone) == {"type": "pong"}
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     assert closed.value.rcvd.reason == "session ended"
+
+
+def viewer_of(token: str) -> Viewer:
+    """The user a test token describes (what identity would say of him now)."""
+    return Viewer.from_claims(jwt.decode(token, options={"verify_signature": False}))
+
+
+async def test_the_socket_of_a_user_whose_rights_changed_is_closed_so_he_reconnects_with_the_new_ones(
+    env: Any, make_token: Any, io: Any
+) -> None:
+    admin_token = make_token(1, sid="session-a", admin=True)
+    now = {"session-a": viewer_of(admin_token)}
+
+    async def active_sessions(ids: list[str]) -> dict[str, Viewer]:
+        return {sid: v for sid, v in now.items() if sid in ids}
+
+    async with (
+        env.replica(active_sessions=active_sessions, user_check_seconds=0.2) as r,
+        websockets.connect(r.ws(admin_token)) as ws,
+    ):
+        await io.recv(ws)
+        await ws.send('{"type": "ping"}')
+        assert await io.recv(ws) == {"type": "pong"}
+        now["session-a"] = viewer_of(make_token(1, sid="session-a", admin=False))  # demoted
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert closed.value.rcvd.reason == "rights changed"

@@ -18,6 +18,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.sla.v1 import events_pb2 as sla_events
 from helpdesk.tickets.v1 import events_pb2 as tev
 from helpdesk.tickets.v1 import tickets_pb2 as tpb
+from prometheus_client import REGISTRY
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.inbox import Consumer
@@ -42,9 +43,14 @@ async def running(*parts: Any) -> AsyncIterator[None]:
         await asyncio.wait(tasks, timeout=10)
 
 
+def _breaches_counted() -> float:
+    return REGISTRY.get_sample_value("sla_breaches_total", {"clock": "reaction"}) or 0.0
+
+
 async def test_a_three_second_reaction_limit_publishes_one_breach_three_seconds_after_creation(
     db: Database, nats_url: str
 ) -> None:
+    counted_before = _breaches_counted()
     plan = await usecases.create_plan(
         db=db, actor=ADMIN, name="3 s", calendar_id=None, limits={"normal": Limits(reaction=3)}
     )
@@ -97,3 +103,5 @@ async def test_a_three_second_reaction_limit_publishes_one_breach_three_seconds_
         await nc.drain()
     assert len(breaches) == 1
     assert 2.9 <= breaches[0] - created <= 4.0
+    # The breach is counted once for /metrics (the dashboard's and the alerts' sla_breaches_total).
+    assert _breaches_counted() == counted_before + 1

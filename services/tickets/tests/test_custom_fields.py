@@ -12,6 +12,7 @@ from helpdesk.tickets.v1 import events_pb2
 from helpdesk.tickets.v1 import tickets_pb2 as pb
 
 from helpdesk_kit.db import Database
+from helpdesk_kit.trust import Principal, UserClaims, acting_as
 from helpdesk_tickets import usecases
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import Actor, NewTicket, Priority, Role, Ticket
@@ -150,8 +151,18 @@ async def test_a_client_sets_and_sees_only_client_visible_fields(db: Database, u
     assert stored.custom_fields == {str(shown.id): "X1", str(hidden.id): "250"}
     # What the client gets over gRPC: only the visible value, and no trace in the history.
     service = TicketsService(db=db, units=units)
-    as_client = pb.Actor(user_id=CLIENT.user_id, is_client=True, client_group_id=100)
-    answer = await service.GetTicket(pb.GetTicketRequest(actor=as_client, ticket_id=t.id), None)  # type: ignore[arg-type]
+    as_client = UserClaims(
+        user_id=CLIENT.user_id,
+        login="client",
+        kind="client",
+        role=None,
+        unit_ids=(),
+        is_admin=False,
+        client_group_id=100,
+        is_client_group_lead=False,
+    )
+    with acting_as(Principal(service="gateway", user=as_client)):
+        answer = await service.GetTicket(pb.GetTicketRequest(ticket_id=t.id), None)  # type: ignore[arg-type]
     assert orjson.loads(answer.custom_fields_json) == {str(shown.id): "X1"}
     history = await usecases.ticket_history(db=db, actor=CLIENT, ticket_id=t.id)
     assert [h.action for h in history] == ["created"]  # the staff-only edit is not shown

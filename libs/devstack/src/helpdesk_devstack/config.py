@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from helpdesk_devstack.natsauth import NatsAccess
+
 __all__ = [
     "DATABASE_URL_ENV",
     "GATEWAY_PORT_ENV",
@@ -23,6 +25,8 @@ __all__ = [
     "NATS_URL_ENV",
     "PUBLIC_URL_ENV",
     "REDIS_URL_ENV",
+    "SECRET_KEYS_ENV",
+    "TLS_DIR_ENV",
     "ServiceSpec",
     "StackError",
     "load_config",
@@ -35,6 +39,8 @@ HTTP_PORT_ENV = "HELPDESK_HTTP_PORT"
 GRPC_PORT_ENV = "HELPDESK_GRPC_PORT"
 PUBLIC_URL_ENV = "HELPDESK_PUBLIC_URL"
 GATEWAY_PORT_ENV = "HELPDESK_GATEWAY_PORT"
+TLS_DIR_ENV = "HELPDESK_TLS_DIR"
+SECRET_KEYS_ENV = "HELPDESK_SECRET_KEYS"
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -57,6 +63,12 @@ class ServiceSpec:
     migrate: bool = True
     setup: tuple[tuple[str, ...], ...] = ()
     ready_path: str = "/readyz"
+    # Owns a PostgreSQL schema of its name, reached as a role of its name.
+    database: bool = False
+    # PostgreSQL extensions its migrations use, created in its schema beforehand.
+    extensions: tuple[str, ...] = ()
+    # What it may do on NATS (None: it does not connect).
+    nats: NatsAccess | None = None
 
     @property
     def env_name(self) -> str:
@@ -64,7 +76,18 @@ class ServiceSpec:
         return self.name.upper()
 
 
-_KEYS = {"name", "module", "grpc", "public", "migrate", "setup", "ready_path"}
+_KEYS = {
+    "name",
+    "module",
+    "grpc",
+    "public",
+    "migrate",
+    "setup",
+    "ready_path",
+    "database",
+    "extensions",
+    "nats",
+}
 
 
 def load_config(path: Path) -> list[ServiceSpec]:
@@ -106,6 +129,16 @@ def _parse_service(path: Path, index: int, raw: object) -> ServiceSpec:
     ready_path = _typed(raw, "ready_path", str, where, "/readyz")
     if not ready_path.startswith("/"):
         raise StackError(f"{where}: ready_path must start with '/'")
+    extensions = _typed(raw, "extensions", list, where, [])
+    if not all(isinstance(e, str) and _NAME.match(e) for e in extensions):
+        raise StackError(f"{where}: extensions must be a list of extension names")
+    nats_table = raw.get("nats")
+    if nats_table is not None and not isinstance(nats_table, dict):
+        raise StackError(f"{where}: nats must be a table")
+    try:
+        nats = NatsAccess.from_table(nats_table) if nats_table is not None else None
+    except ValueError as exc:
+        raise StackError(f"{where}: {exc}") from exc
     return ServiceSpec(
         name=name,
         module=module,
@@ -114,6 +147,9 @@ def _parse_service(path: Path, index: int, raw: object) -> ServiceSpec:
         migrate=_typed(raw, "migrate", bool, where, True),
         setup=tuple(tuple(shlex.split(cmd)) for cmd in setup),
         ready_path=ready_path,
+        database=_typed(raw, "database", bool, where, False),
+        extensions=tuple(extensions),
+        nats=nats,
     )
 
 

@@ -18,10 +18,18 @@ What :meth:`Stack.start` does:
 1. starts PostgreSQL, NATS (JetStream) and Redis with their data under
    ``var_dir`` (``postgres/``, ``nats/``, ``redis/``), except those whose URL is
    already given by ``HELPDESK_DATABASE_URL`` / ``HELPDESK_NATS_URL`` /
-   ``HELPDESK_REDIS_URL``;
+   ``HELPDESK_REDIS_URL``. The ones it starts are locked down: each service with
+   ``database = true`` gets a PostgreSQL role of its name owning only the schema of
+   its name; each service with a ``nats`` table a NATS user allowed exactly what the
+   table says (:mod:`helpdesk_devstack.natsauth`); anonymous NATS connections and
+   password-less PostgreSQL connections over TCP are refused. The passwords live in
+   ``var_dir/credentials.json`` (:mod:`helpdesk_devstack.credentials`);
 2. gives every service a free HTTP port (the public one: ``public_port``) and,
-   with gRPC, a free gRPC port, and builds its environment: the parent's, plus
-   ``HELPDESK_DATABASE_URL``, ``HELPDESK_NATS_URL``, ``HELPDESK_REDIS_URL``,
+   with gRPC, a free gRPC port, a certificate of the stack's CA
+   (``var_dir/pki``, :mod:`helpdesk_devstack.pki`) and its key ring for secrets
+   at rest, and builds its environment: the parent's, plus its own
+   ``HELPDESK_DATABASE_URL`` and ``HELPDESK_NATS_URL`` (only when it uses them),
+   ``HELPDESK_REDIS_URL``, ``HELPDESK_TLS_DIR``, ``HELPDESK_SECRET_KEYS``,
    ``HELPDESK_HTTP_PORT``, ``HELPDESK_GRPC_PORT``, ``HELPDESK_<NAME>_ADDR``
    (gRPC ``127.0.0.1:port`` of every gRPC service), ``HELPDESK_<NAME>_URL``
    (``http://127.0.0.1:port`` of every service) and ``HELPDESK_PUBLIC_URL``
@@ -58,13 +66,19 @@ from helpdesk_devstack.config import (
     NATS_URL_ENV,
     PUBLIC_URL_ENV,
     REDIS_URL_ENV,
+    SECRET_KEYS_ENV,
+    TLS_DIR_ENV,
     ServiceSpec,
     StackError,
     load_config,
 )
+from helpdesk_devstack.credentials import Credentials
+from helpdesk_devstack.natsauth import NatsAccess, server_authorization
+from helpdesk_devstack.pki import CertificateAuthority
 from helpdesk_devstack.processes import Ports, ServiceProcess, log_header
 from helpdesk_devstack.servers import (
     LOCALHOST,
+    PG_SUPERUSER,
     NatsServer,
     PostgresServer,
     RedisServer,
@@ -124,7 +138,10 @@ class Stack:
         self._nats: NatsServer | None = None
         self._redis: RedisServer | None = None
         self._urls: dict[str, str] = {}
+        self._own_urls: dict[str, dict[str, str]] = {}
         self._services: dict[str, ServiceProcess] = {}
+        self.credentials = Credentials(self.var_dir / "credentials.json")
+        self.pki = self.var_dir / "pki"
 
     # -- properties -----------------------------------------------------------------------
 
@@ -134,11 +151,25 @@ class Stack:
 
     @property
     def database_url(self) -> str:
+        """The superuser's URL (tools and tests); services use their own roles."""
         return self._url(DATABASE_URL_ENV)
 
     @property
     def nats_url(self) -> str:
+        """An administrator's URL (tools and tests); services connect as their own users."""
         return self._url(NATS_URL_ENV)
+
+    @property
+    def nats_server(self) -> NatsServer:
+        """The NATS server this stack started (a test may stop and start it again)."""
+        if self._nats is None:
+            raise StackError("this stack did not start NATS")
+        return self._nats
+
+    def own_url(self, service: str, key: str) -> str:
+        """The database or NATS URL (``key``: ``HELPDESK_DATABASE_URL`` / ``_NATS_URL``)
+        that ``service`` uses; the shared one when the server is not ours."""
+        return self._own_urls.get(service, {}).get(key) or self._url(key)
 
     @property
     def redis_url(self) -> str:
@@ -268,14 +299,33 @@ class Stack:
                 self._urls[key] = start()
 
     def _start_postgres(self) -> str:
-        self._postgres = PostgresServer(self.var_dir / "postgres", durable=self.durable)
+        self._postgres = PostgresServer(
+            self.var_dir / "postgres",
+            durable=self.durable,
+            password=self.credentials.password("postgres", PG_SUPERUSER),
+        )
         self._postgres.start()
+        for spec in self.specs:
+            if spec.database:
+                url = self._postgres.provision_role(
+                    spec.name, self.credentials.password("postgres", spec.name), extensions=spec.extensions
+                )
+                self._own_urls.setdefault(spec.name, {})[DATABASE_URL_ENV] = url
         return self._postgres.url
 
     def _start_nats(self) -> str:
-        self._nats = NatsServer(self.var_dir / "nats")
+        users = {
+            spec.name: (self.credentials.password("nats", spec.name), spec.nats)
+            for spec in self.specs
+            if spec.nats is not None
+        }
+        admin_password = self.credentials.password("nats", NATS_ADMIN)
+        users[NATS_ADMIN] = (admin_password, NatsAccess(publish=(">",), subscribe=(">",)))
+        self._nats = NatsServer(self.var_dir / "nats", config=server_authorization(users))
         self._nats.start()
-        return self._nats.url
+        for name, (password, _) in users.items():
+            self._own_urls.setdefault(name, {})[NATS_URL_ENV] = self._nats.url_for(name, password)
+        return self._nats.url_for(NATS_ADMIN, admin_password)
 
     def _start_redis(self) -> str:
         self._redis = RedisServer(self.var_dir / "redis")
@@ -291,7 +341,7 @@ class Stack:
                 grpc = ports.take() if spec.grpc else None
                 self._services[spec.name] = ServiceProcess(spec, http, grpc)
         common = {k: v for k, v in self._parent_env.items() if k not in _PER_SERVICE}
-        common |= self._urls
+        common[REDIS_URL_ENV] = self._urls[REDIS_URL_ENV]
         common["PYTHONUNBUFFERED"] = "1"
         for service in self._services.values():
             prefix = f"HELPDESK_{service.spec.env_name}"
@@ -300,11 +350,19 @@ class Stack:
                 common[f"{prefix}_ADDR"] = f"{LOCALHOST}:{service.grpc_port}"
             if service.spec.public and not self._parent_env.get(PUBLIC_URL_ENV):
                 common[PUBLIC_URL_ENV] = service.http_url
+        ca = CertificateAuthority(self.pki)
         for service in self._services.values():
+            spec = service.spec
             service.env = {**common, HTTP_PORT_ENV: str(service.http_port)}
+            if spec.database:
+                service.env[DATABASE_URL_ENV] = self.own_url(spec.name, DATABASE_URL_ENV)
+            if spec.nats is not None:
+                service.env[NATS_URL_ENV] = self.own_url(spec.name, NATS_URL_ENV)
             if service.grpc_port is not None:
                 service.env[GRPC_PORT_ENV] = str(service.grpc_port)
-            service.log_path = self.log_dir / f"{service.spec.name}.log"
+            service.env[TLS_DIR_ENV] = str(ca.issue(spec.name))
+            service.env[SECRET_KEYS_ENV] = self.credentials.secret_keys(spec.name)
+            service.log_path = self.log_dir / f"{spec.name}.log"
 
     def _run(self, spec: ServiceSpec, args: tuple[str, ...]) -> str:
         """Run ``python -m <module> <args>`` to completion; return its stdout."""
@@ -376,7 +434,16 @@ class Stack:
             raise StackError("the stack has not been started") from None
 
 
-_PER_SERVICE = {HTTP_PORT_ENV, GRPC_PORT_ENV}
+_PER_SERVICE = {
+    HTTP_PORT_ENV,
+    GRPC_PORT_ENV,
+    DATABASE_URL_ENV,
+    NATS_URL_ENV,
+    TLS_DIR_ENV,
+    SECRET_KEYS_ENV,
+}
+# The NATS account of tools and tests on this machine (services have their own).
+NATS_ADMIN = "admin"
 
 
 def _not_ready_report(waiting: list[ServiceProcess], timeout: float) -> str:

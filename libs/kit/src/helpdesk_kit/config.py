@@ -9,7 +9,14 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DatabaseSettings", "NatsSettings", "RedisSettings", "ServiceSettings"]
+__all__ = [
+    "DatabaseSettings",
+    "NatsSettings",
+    "RedisSettings",
+    "SealingSettings",
+    "ServiceSettings",
+    "StreamSettings",
+]
 
 
 class ServiceSettings(BaseSettings):
@@ -19,12 +26,22 @@ class ServiceSettings(BaseSettings):
 
     http_port: int = Field(default=8000, ge=0, le=65535)
     grpc_port: int = Field(default=50051, ge=0, le=65535)
+    # /healthz, /readyz and /metrics on a port of their own, which the cluster reaches and
+    # an ingress does not (the chart: 9000). Unset = on the HTTP port, beside the API.
+    ops_port: int | None = Field(default=None, ge=0, le=65535)
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     otlp_endpoint: str | None = None
     # How long a call to another service may take before it is abandoned.
     rpc_deadline_seconds: float = Field(default=5.0, gt=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Mutual TLS between services: a folder holding ca.crt, tls.crt and tls.key (the
+    # layout of a Kubernetes TLS Secret); the certificate's common name is the service.
+    tls_dir: str = ""
+    # Plain-text gRPC where the caller merely names itself: for tests only.
+    grpc_insecure: bool = False
+    # The address the process listens on: 127.0.0.1 on one machine, 0.0.0.0 in a pod.
+    bind_host: str = "127.0.0.1"
 
 
 class DatabaseSettings(BaseSettings):
@@ -46,9 +63,29 @@ class NatsSettings(BaseSettings):
     consumer_max_deliveries: int = Field(default=5, ge=1)
 
 
+class StreamSettings(BaseSettings):
+    """How a publishing service declares its JetStream stream (see ``streams.ensure_stream``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    # Copies of each stream in a NATS cluster: 1 on a single server, 3 on a three-node
+    # cluster (a stream then survives the loss of one node). A change applies to an
+    # existing stream the next time the service declares it.
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
+
+
 class RedisSettings(BaseSettings):
     """For services that keep ephemeral state in Redis."""
 
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
 
     redis_url: str
+
+
+class SealingSettings(BaseSettings):
+    """For services that keep secrets they must read back (see ``helpdesk_kit.sealing``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    # "<key id>:<base64 of 32 bytes>[,<older key>...]": the first key seals, all open.
+    secret_keys: str = Field(repr=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -122,6 +123,7 @@ class UnitOfWork:
         self._conn: Any = None
         self._tx: Any = None
         self._events = 0
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def conn(self) -> asyncpg.Connection:
@@ -155,6 +157,13 @@ class UnitOfWork:
             await self.conn.execute(f"NOTIFY {outbox_channel(self._db.schema)}")
         await self._tx.commit()
         self._tx = None
+        for callback in self._after_commit:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Runs ``callback`` once this unit of work has committed, never after a rollback
+        (e.g. counting what it published: a rolled-back event was never announced)."""
+        self._after_commit.append(callback)
 
     async def record_event(self, subject: str, message: Message) -> uuid.UUID:
         """Adds an event to the outbox, to be published once this transaction commits.

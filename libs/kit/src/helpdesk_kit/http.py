@@ -2,6 +2,11 @@
 
 Errors follow RFC 9457 (``application/problem+json``): ``type``, ``title``,
 ``status``, ``detail`` and, for validation errors, ``errors: [{field, message}]``.
+
+``/healthz``, ``/readyz`` and ``/metrics`` (the ops endpoints) are part of the app
+:func:`create_app` makes; :func:`split_ops` moves them to an app of their own, which
+the runtime serves on the ops port (``HELPDESK_OPS_PORT``) when one is set, so that
+whatever exposes the HTTP port to the public never exposes them.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError
 
 __all__ = [
+    "OPS_PATHS",
     "PROBLEM",
     "ReadinessCheck",
     "create_app",
     "http_server",
     "problem",
+    "split_ops",
 ]
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -45,6 +52,7 @@ LATENCY = Histogram(
 )
 
 PROBLEM = "application/problem+json"
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def problem(
@@ -131,13 +139,25 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
         **fastapi_kwargs,
     )
-    checks = dict(readiness or {})
+    app.state.readiness = dict(readiness or {})
+    _add_ops_routes(app, app.state.readiness)
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_middleware(_Metrics, service=service)
+    if tracing.is_enabled():
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app
 
-    @app.get("/healthz", include_in_schema=False)
+
+def _add_ops_routes(app: FastAPI, checks: dict[str, ReadinessCheck]) -> None:
+    router = app.router
+
+    @router.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
-    @app.get("/readyz", include_in_schema=False)
+    @router.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
         names = list(checks)
         results = await asyncio.gather(*(_safe(checks[n]) for n in names))
@@ -146,17 +166,21 @@ def create_app(
         body = {"status": "ok" if ok else "unavailable", "checks": report}
         return Response(orjson.dumps(body), status_code=200 if ok else 503, media_type="application/json")
 
-    @app.get("/metrics", include_in_schema=False)
+    @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_exception_handler(AppError, _on_app_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_middleware(_Metrics, service=service)
-    if tracing.is_enabled():
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
-    return app
+
+def split_ops(app: FastAPI) -> FastAPI:
+    """Moves the ops endpoints out of ``app`` into a new app (to be served on the ops port).
+
+    Afterwards ``app`` answers them 404 like any unknown path; requests to the ops app
+    are not counted in ``http_requests_total`` (probes and scrapes are not traffic).
+    """
+    ops = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    _add_ops_routes(ops, app.state.readiness)
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in OPS_PATHS]
+    return ops
 
 
 async def _safe(check: ReadinessCheck) -> bool:
@@ -174,10 +198,10 @@ class _Server(uvicorn.Server):
         yield
 
 
-def http_server(app: ASGIApp, *, port: int) -> uvicorn.Server:
+def http_server(app: ASGIApp, *, port: int, host: str = "127.0.0.1") -> uvicorn.Server:
     config = uvicorn.Config(
         app,
-        host="0.0.0.0",
+        host=host,
         port=port,
         log_config=None,
         access_log=False,

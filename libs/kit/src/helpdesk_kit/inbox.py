@@ -7,13 +7,20 @@ acked without running the handler again. A handler that fails is retried with
 backoff (``nak`` with a delay); after ``max_deliveries`` attempts the event is
 written to ``dead_letters`` and terminated, so one poisoned event cannot block
 the rest.
+
+Every ``measure_every`` seconds, whatever the handler is doing, the consumer asks
+JetStream for its state: ``consumer_pending`` is the number of events it has not
+finished (not yet delivered plus delivered and not yet acked), ``consumer_lag_seconds``
+the age of the oldest of them (0 when there is none).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -22,13 +29,14 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge
 
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.logs import get_logger
-from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, ensure_stream, stream_name
+from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, stream_name
 from helpdesk_kit.tracing import extract_context
 
 __all__ = [
@@ -44,7 +52,10 @@ tracer = trace.get_tracer(__name__)
 
 CONSUMED = Counter("consumer_events_total", "Events handled", ["consumer", "outcome"])
 DEAD_LETTERS = Counter("consumer_dead_letters_total", "Events given up on", ["consumer"])
-PENDING = Gauge("consumer_pending", "Events waiting for this consumer", ["consumer"])
+PENDING = Gauge(
+    "consumer_pending", "Events this consumer has not finished (undelivered + unacked)", ["consumer"]
+)
+LAG = Gauge("consumer_lag_seconds", "Age of the oldest event this consumer has not finished", ["consumer"])
 
 M = TypeVar("M", bound=Message)
 
@@ -85,6 +96,7 @@ class Consumer:
         max_deliveries: int = 5,
         batch: int = 64,
         ack_wait: float = 30.0,
+        measure_every: float = 5.0,
     ) -> None:
         self.name = name
         self._db = db
@@ -94,6 +106,7 @@ class Consumer:
         self._max = max_deliveries
         self._batch = batch
         self._ack_wait = ack_wait
+        self._measure_every = measure_every
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -103,17 +116,57 @@ class Consumer:
         return [f"{self._source}.{r.message_type.DESCRIPTOR.name}" for r in self._routes.values()]
 
     async def run(self) -> None:
+        watcher = asyncio.create_task(self._watch(), name=f"consumer-{self.name}-metrics")
         delay = 0.2
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._consume()
+                except (NatsError, OSError, TimeoutError) as exc:
+                    log.warning("consumer.failed", consumer=self.name, error=repr(exc))
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    async def _watch(self) -> None:
+        """Its own task: a handler that hangs must not freeze the gauges that reveal it."""
         while not self._stopping.is_set():
             try:
-                await self._consume()
+                await self.measure()
             except (NatsError, OSError, TimeoutError) as exc:
-                log.warning("consumer.failed", consumer=self.name, error=repr(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                log.debug("consumer.measure_failed", consumer=self.name, error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._measure_every)
+
+    async def measure(self) -> None:
+        """Sets ``consumer_pending`` and ``consumer_lag_seconds`` from JetStream's view."""
+        stream = stream_name(self._source)
+        try:
+            info: ConsumerInfo = await self._js.consumer_info(stream, self.name)
+        except NotFoundError:
+            return  # not created yet: _consume creates it
+        pending = (info.num_pending or 0) + (info.num_ack_pending or 0)
+        PENDING.labels(self.name).set(pending)
+        lag = 0.0
+        if pending:
+            floor = info.ack_floor.stream_seq if info.ack_floor and info.ack_floor.stream_seq else 0
+            try:
+                # The first message past the ack floor: the oldest not finished (or older, when
+                # a subject this consumer does not read lies in between).
+                oldest = await self._js.get_msg(stream, seq=floor + 1, next=True, subject=f"{self._source}.>")
+            except NotFoundError:
+                oldest = None
+            if oldest is not None and oldest.time is not None:
+                lag = max((datetime.now(UTC) - oldest.time).total_seconds(), 0.0)
+        LAG.labels(self.name).set(lag)
 
     async def _consume(self) -> None:
-        await ensure_stream(self._js, self._source)
+        # The stream belongs to its publisher (only it may create or change it): until it
+        # exists this fails and the loop above tries again.
+        await self._js.stream_info(stream_name(self._source))
         sub = await self._js.pull_subscribe(
             subject="",
             durable=self.name,
@@ -134,8 +187,6 @@ class Consumer:
                 continue
             for msg in msgs:
                 await self.handle(msg)
-            if msgs:
-                PENDING.labels(self.name).set(msgs[-1].metadata.num_pending)
 
     async def handle(self, msg: Msg) -> None:
         headers = dict(msg.headers or {})

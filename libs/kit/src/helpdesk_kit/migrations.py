@@ -51,7 +51,11 @@ async def _run_online(url: str, schema: str) -> None:
     )
     async with engine.connect() as conn:
         await conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": f"migrate:{schema}"})
-        await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        # A service's own role may not create schemas: where its schema was made for it
+        # (and owned by it), creating is skipped; a superuser URL creates it here.
+        exists = await conn.scalar(sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema})
+        if not exists:
+            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         await conn.commit()
         await conn.run_sync(_migrate, schema)
         await conn.commit()

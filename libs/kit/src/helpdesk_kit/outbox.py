@@ -7,6 +7,11 @@ acknowledged it. A crash between publish and delete re-publishes the row on
 restart; JetStream's duplicate window drops the copy, and consumers' inboxes
 would drop it anyway. One relay per service is active at a time (a session
 advisory lock), so several replicas still publish in order.
+
+``outbox_pending`` is the exact number of events not yet published (the rows of
+a batch when they all fit in one, else ``count(*)`` at most every
+``COUNT_EVERY_SECONDS``), ``outbox_oldest_pending_seconds`` the age of the oldest;
+both are measured by the leading relay, and by every replica while publishing fails.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -34,9 +41,14 @@ log = get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 OUTBOX_PENDING = Gauge("outbox_pending", "Events committed but not yet published", ["service"])
+OUTBOX_OLDEST = Gauge(
+    "outbox_oldest_pending_seconds", "Age of the oldest event not yet published (0: none)", ["service"]
+)
 OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published to NATS", ["service"])
 
 BATCH = 500
+# A backlog larger than a batch is counted with count(*) at most this often.
+COUNT_EVERY_SECONDS = 5.0
 
 
 class OutboxRelay:
@@ -48,14 +60,17 @@ class OutboxRelay:
         service: str,
         idle_poll_seconds: float = 1.0,
         publish_timeout: float = 5.0,
+        batch: int = BATCH,
     ) -> None:
         self._db = db
         self._js = js
         self._service = service
         self._idle = idle_poll_seconds
         self._publish_timeout = publish_timeout
+        self._batch = batch
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._counted_at = -COUNT_EVERY_SECONDS
 
     def stop(self) -> None:
         self._stopping.set()
@@ -70,6 +85,7 @@ class OutboxRelay:
                 delay = 0.2
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, NatsError, TimeoutError) as exc:
                 log.warning("outbox.relay_failed", error=repr(exc), retry_in=round(delay, 2))
+                await self._measure_backlog()
                 await self._sleep(delay)
                 delay = min(delay * 2, 5.0) * (0.8 + random.random() * 0.4)
 
@@ -103,10 +119,17 @@ class OutboxRelay:
         # Clear before reading: a NOTIFY arriving during the batch wakes the next round.
         self._wake.clear()
         rows = await conn.fetch(
-            "SELECT id, msg_id, subject, event_type, payload, headers FROM outbox ORDER BY id LIMIT $1",
-            BATCH,
+            "SELECT id, msg_id, subject, event_type, payload, headers, created_at"
+            " FROM outbox ORDER BY id LIMIT $1",
+            self._batch,
         )
-        OUTBOX_PENDING.labels(self._service).set(len(rows))
+        pending: int | None = len(rows)
+        if len(rows) == self._batch:
+            pending = None  # more than a batch: counted now and then, the last count stands between
+            if time.monotonic() - self._counted_at >= COUNT_EVERY_SECONDS:
+                pending = await conn.fetchval("SELECT count(*) FROM outbox")
+                self._counted_at = time.monotonic()
+        self._set_backlog(pending, rows[0]["created_at"] if rows else None)
         done: list[int] = []
         try:
             for row in rows:
@@ -117,6 +140,23 @@ class OutboxRelay:
                 await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", done)
                 OUTBOX_PUBLISHED.labels(self._service).inc(len(done))
         return len(rows)
+
+    def _set_backlog(self, pending: int | None, oldest: datetime | None) -> None:
+        if pending is not None:
+            OUTBOX_PENDING.labels(self._service).set(pending)
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+        OUTBOX_OLDEST.labels(self._service).set(max(age, 0.0))
+
+    async def _measure_backlog(self) -> None:
+        """While publishing fails the backlog grows: measure it through the pool, if it answers."""
+        try:
+            row = await self._db.pool.fetchrow(
+                "SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox"
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RuntimeError):
+            return  # the database is away too (or not yet connected): the gauges keep their values
+        if row is not None:
+            self._set_backlog(row["pending"], row["oldest"])
 
     async def _publish(self, row: asyncpg.Record) -> None:
         parent = extract_context(orjson.loads(row["headers"]))

@@ -1,15 +1,18 @@
 """gRPC plumbing: a server with the standard health service, and client channels.
 
+Connections are mutual TLS and every call is admitted by its method's access rule
+(``helpdesk_kit.trust``): the server knows which service calls and for which user.
 Every client call carries a deadline (the settings' default unless the caller
-gives one). AppErrors raised by a servicer travel as gRPC status codes with the
-field errors in trailing metadata, and come back out of the client as the same
-AppError subclass, so the gateway answers with the right problem+json.
+gives one) and the passport of the user it acts for. AppErrors raised by a
+servicer travel as gRPC status codes with the field errors in trailing metadata,
+and come back out of the client as the same AppError subclass, so the gateway
+answers with the right problem+json.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
 import grpc
@@ -20,12 +23,26 @@ from prometheus_client import Counter, Histogram
 
 from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError, ErrorCode, FieldError, Unavailable, error_for
+from helpdesk_kit.tokens import TokenVerifier
+from helpdesk_kit.trust import (
+    PASSPORT_HEADER,
+    SERVICE_HEADER,
+    Gatekeeper,
+    Mesh,
+    Principal,
+    Rule,
+    acting_as,
+    outgoing_passport,
+    rules_of,
+)
 
 __all__ = [
     "ERROR_FIELDS_KEY",
+    "MAX_CONNECTION_AGE_MS",
     "RETRY_AFTER_KEY",
     "GrpcServer",
     "Handler",
+    "abort_with",
     "channel",
     "check_health",
     "translate_rpc_error",
@@ -48,8 +65,85 @@ RETRY_AFTER_KEY = "helpdesk-retry-after"
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
-class _ErrorMapping(grpc.aio.ServerInterceptor):
-    """Turns AppErrors into status codes with their fields, and counts and times every call."""
+def _error_metadata(exc: AppError) -> tuple[tuple[str, str], ...]:
+    meta: list[tuple[str, str]] = []
+    if exc.errors:
+        fields = [{"field": e.field, "message": e.message} for e in exc.errors]
+        meta.append((ERROR_FIELDS_KEY, orjson.dumps(fields).decode()))
+    if exc.retry_after is not None:
+        meta.append((RETRY_AFTER_KEY, str(exc.retry_after)))
+    return tuple(meta)
+
+
+async def abort_with(context: grpc.aio.ServicerContext[Any, Any], exc: AppError) -> None:
+    """Ends the call with the AppError's status, detail and field errors."""
+    await context.abort(exc.code.grpc_status, exc.detail, trailing_metadata=_error_metadata(exc))
+
+
+class _Call:
+    """One method's wrapper: admission, acting-as, error mapping, metrics."""
+
+    def __init__(self, method_path: str, gate: Gatekeeper | None) -> None:
+        self.path = method_path
+        self.gate = gate
+        self.service, _, self.method = method_path.lstrip("/").rpartition("/")
+
+    async def admit(self, context: grpc.aio.ServicerContext[Any, Any]) -> Principal | None:
+        return await self.gate.admit(self.path, context) if self.gate is not None else None
+
+    def unary(self, inner: Any) -> Any:
+        async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                principal = await self.admit(context)
+                if principal is None:
+                    return await inner(request, context)
+                with acting_as(principal):
+                    return await inner(request, context)
+            except AppError as exc:
+                code = exc.code.grpc_status.name
+                await abort_with(context, exc)
+            except Exception:
+                code = "UNKNOWN"
+                raise
+            finally:
+                HANDLED.labels(self.service, self.method, code).inc()
+                HANDLING.labels(self.service, self.method).observe(time.perf_counter() - started)
+
+        return call
+
+    def streaming(self, inner: Any) -> Any:
+        async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+            code = "OK"
+            try:
+                principal = await self.admit(context)
+                if principal is None:
+                    async for item in inner(request, context):
+                        yield item
+                else:
+                    with acting_as(principal):
+                        async for item in inner(request, context):
+                            yield item
+            except AppError as exc:
+                code = exc.code.grpc_status.name
+                await abort_with(context, exc)
+            finally:
+                HANDLED.labels(self.service, self.method, code).inc()
+
+        return call
+
+
+class _Guard(grpc.aio.ServerInterceptor):
+    """Admits each call (caller service and end user, per the method's access rule), turns
+    AppErrors into status codes with their fields, and counts and times every call.
+
+    Calls the gatekeeper does not cover (the health service) are open to any peer that
+    passed TLS; a method without an access rule is refused.
+    """
+
+    def __init__(self, gatekeeper: Gatekeeper) -> None:
+        self._gate = gatekeeper
 
     async def intercept_service(
         self,
@@ -57,48 +151,78 @@ class _ErrorMapping(grpc.aio.ServerInterceptor):
         details: grpc.HandlerCallDetails,
     ) -> Handler | None:
         handler = await continuation(details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
-        inner: Any = handler.unary_unary
-        service, _, method = details.method.lstrip("/").rpartition("/")
+        path: str = details.method
+        call = _Call(path, self._gate if self._gate.covers(path) else None)
+        codec: dict[str, Any] = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        kinds: list[tuple[Any, Any]] = [
+            (handler.unary_unary, lambda f: grpc.unary_unary_rpc_method_handler(call.unary(f), **codec)),
+            (handler.stream_unary, lambda f: grpc.stream_unary_rpc_method_handler(call.unary(f), **codec)),
+            (
+                handler.unary_stream,
+                lambda f: grpc.unary_stream_rpc_method_handler(call.streaming(f), **codec),
+            ),
+            (
+                handler.stream_stream,
+                lambda f: grpc.stream_stream_rpc_method_handler(call.streaming(f), **codec),
+            ),
+        ]
+        inner, wrap = next(k for k in kinds if k[0] is not None)
+        result: Handler = wrap(inner)
+        return result
 
-        async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            started = time.perf_counter()
-            code = "OK"
-            try:
-                return await inner(request, context)
-            except AppError as exc:
-                code = exc.code.grpc_status.name
-                meta: list[tuple[str, str]] = []
-                if exc.errors:
-                    fields = [{"field": e.field, "message": e.message} for e in exc.errors]
-                    meta.append((ERROR_FIELDS_KEY, orjson.dumps(fields).decode()))
-                if exc.retry_after is not None:
-                    meta.append((RETRY_AFTER_KEY, str(exc.retry_after)))
-                await context.abort(exc.code.grpc_status, exc.detail, trailing_metadata=tuple(meta))
-            except Exception:
-                code = "UNKNOWN"
-                raise
-            finally:
-                HANDLED.labels(service, method, code).inc()
-                HANDLING.labels(service, method).observe(time.perf_counter() - started)
 
-        return grpc.unary_unary_rpc_method_handler(
-            unary,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+# Servers end each connection after this age (plus a grace for calls in flight), so a
+# client re-resolves the service's addresses and new replicas get calls
+# (docs/adr/0008-grpc-load-spreading.md).
+MAX_CONNECTION_AGE_MS = 60_000
+MAX_CONNECTION_AGE_GRACE_MS = 10_000
 
 
 class GrpcServer:
-    """A grpc.aio server on a port, with health reporting per service name."""
+    """A grpc.aio server on a port, with health reporting per service name.
 
-    def __init__(self, *, port: int, service_names: Sequence[str]) -> None:
-        interceptors: list[grpc.aio.ServerInterceptor] = [_ErrorMapping()]
+    Every connection is mutual TLS (plain text only when the mesh is switched to it for
+    a test) and every call is admitted by the access rules of ``service_names`` as
+    their protos state them (``rules`` replaces them in tests of the kit itself; see
+    ``helpdesk_kit.trust``); passports are checked with ``passports``.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int,
+        service_names: Sequence[str],
+        mesh: Mesh,
+        passports: TokenVerifier,
+        host: str = "127.0.0.1",
+        rules: dict[str, Rule] | None = None,
+    ) -> None:
+        if rules is None:
+            rules = {}
+            for name in service_names:
+                rules.update(rules_of(name))
+        gate = Gatekeeper(mesh=mesh, passports=passports, rules=rules)
+        interceptors: list[grpc.aio.ServerInterceptor] = [_Guard(gate)]
         if tracing.is_enabled():
             interceptors.insert(0, aio_server_interceptor())  # type: ignore[no-untyped-call]
-        self.server = grpc.aio.server(interceptors=interceptors)
-        self.port = self.server.add_insecure_port(f"0.0.0.0:{port}")
+        self.server = grpc.aio.server(
+            interceptors=interceptors,
+            options=[
+                ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+                ("grpc.max_connection_age_grace_ms", MAX_CONNECTION_AGE_GRACE_MS),
+            ],
+        )
+        address = f"{host}:{port}"
+        credentials = mesh.server_credentials()
+        if credentials is None:
+            self.port = self.server.add_insecure_port(address)
+        else:
+            self.port = self.server.add_secure_port(address, credentials)
         self._health = health.aio.HealthServicer()
         self._names = ["", *service_names]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self.server)
@@ -114,10 +238,34 @@ class GrpcServer:
         await self.server.stop(grace)
 
 
-class _DeadlineAndErrors(grpc.aio.UnaryUnaryClientInterceptor):
-    def __init__(self, target: str, deadline: float) -> None:
+def _with_credentials(
+    details: grpc.aio.ClientCallDetails, own: tuple[tuple[str, str], ...], timeout: float | None
+) -> grpc.aio.ClientCallDetails:
+    """The call's details with the passport of the user it acts for (if any) and, in plain
+    text test mode, the calling service's name."""
+    extra = list(own)
+    passport = outgoing_passport()
+    if passport:
+        extra.append((PASSPORT_HEADER, passport))
+    if not extra and timeout is None:
+        return details
+    metadata = grpc.aio.Metadata(*(details.metadata or ()), *extra)
+    return grpc.aio.ClientCallDetails(
+        method=details.method,
+        timeout=details.timeout if timeout is None else timeout,
+        metadata=metadata,
+        credentials=details.credentials,
+        wait_for_ready=details.wait_for_ready,
+    )
+
+
+class _Unary(grpc.aio.UnaryUnaryClientInterceptor):
+    """Default deadline, credentials, and errors back to AppError for unary calls."""
+
+    def __init__(self, target: str, deadline: float, own: tuple[tuple[str, str], ...]) -> None:
         self._target = target
         self._deadline = deadline
+        self._own = own
 
     async def intercept_unary_unary(
         self,
@@ -127,19 +275,39 @@ class _DeadlineAndErrors(grpc.aio.UnaryUnaryClientInterceptor):
         details: grpc.aio.ClientCallDetails,
         request: Any,
     ) -> Any:
-        if details.timeout is None:
-            details = grpc.aio.ClientCallDetails(
-                method=details.method,
-                timeout=self._deadline,
-                metadata=details.metadata,
-                credentials=details.credentials,
-                wait_for_ready=details.wait_for_ready,
-            )
+        timeout = self._deadline if details.timeout is None else None
         try:
-            call = await continuation(details, request)
+            call = await continuation(_with_credentials(details, self._own, timeout), request)
             return await call
         except grpc.aio.AioRpcError as exc:
             raise translate_rpc_error(exc, self._target) from exc
+
+
+class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
+    """Credentials for server-streaming calls (their callers map errors themselves)."""
+
+    def __init__(self, own: tuple[tuple[str, str], ...]) -> None:
+        self._own = own
+
+    async def intercept_unary_stream(
+        self, continuation: Callable[..., Any], details: grpc.aio.ClientCallDetails, request: Any
+    ) -> Any:
+        return await continuation(_with_credentials(details, self._own, None), request)
+
+
+class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):
+    """Credentials for client-streaming calls (their callers map errors themselves)."""
+
+    def __init__(self, own: tuple[tuple[str, str], ...]) -> None:
+        self._own = own
+
+    async def intercept_stream_unary(
+        self,
+        continuation: Callable[..., Any],
+        details: grpc.aio.ClientCallDetails,
+        request_iterator: Any,
+    ) -> Any:
+        return await continuation(_with_credentials(details, self._own, None), request_iterator)
 
 
 def translate_rpc_error(exc: grpc.aio.AioRpcError, target: str) -> AppError:
@@ -155,16 +323,26 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, target: str) -> AppError:
     )
 
 
-def channel(target: str, *, deadline: float) -> grpc.aio.Channel:
-    """A client channel to ``host:port``: traced, with a default deadline and error mapping."""
-    interceptors: list[Any] = [_DeadlineAndErrors(target, deadline)]
+def channel(target: str, *, service: str, mesh: Mesh, deadline: float) -> grpc.aio.Channel:
+    """A client channel to the ``service`` at ``target`` (``host:port``, or a ``dns:///``
+    name that resolves to every replica): mutual TLS as ``mesh.service``, calls spread
+    round robin over the replicas, traced, with a default deadline and error mapping.
+    """
+    own: tuple[tuple[str, str], ...] = ((SERVICE_HEADER, mesh.service),) if mesh.insecure else ()
+    interceptors: list[Any] = [_Unary(target, deadline, own), _UnaryStream(own), _StreamUnary(own)]
     if tracing.is_enabled():
         interceptors[:0] = aio_client_interceptors()  # type: ignore[no-untyped-call]
-    return grpc.aio.insecure_channel(
-        target,
-        interceptors=interceptors,
-        options=[("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)],
-    )
+    options: list[tuple[str, Any]] = [
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.enable_retries", 1),
+        ("grpc.lb_policy_name", "round_robin"),
+    ]
+    credentials = mesh.channel_credentials()
+    if credentials is None:
+        return grpc.aio.insecure_channel(target, interceptors=interceptors, options=options)
+    # Certificates name the service, not the address it happens to be reached at.
+    options.append(("grpc.ssl_target_name_override", service))
+    return grpc.aio.secure_channel(target, credentials, interceptors=interceptors, options=options)
 
 
 async def check_health(ch: grpc.aio.Channel, service: str = "") -> bool:

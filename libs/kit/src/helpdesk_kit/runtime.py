@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -16,6 +17,7 @@ from nats.js import JetStreamContext
 from helpdesk_kit import streams
 from helpdesk_kit.config import ServiceSettings
 from helpdesk_kit.db import Database
+from helpdesk_kit.http import http_server, split_ops
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.logs import configure_logging, get_logger
 from helpdesk_kit.outbox import OutboxRelay
@@ -31,8 +33,9 @@ class Lifecycle:
     """Holds what a process runs. Background tasks that crash stop the process (fail fast),
     so the supervisor restarts it rather than leaving it half-alive."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, ops_port: int | None = None) -> None:
         self.stopping = asyncio.Event()
+        self._ops_port = ops_port
         self._stack = contextlib.AsyncExitStack()
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -73,8 +76,20 @@ class Lifecycle:
         self.on_stop(lambda: server.stop(grace))
 
     def serve_http(self, server: uvicorn.Server) -> None:
-        """Serves until stop; at stop, finishes the requests in flight first."""
-        task = self.spawn(server.serve(), name="http")
+        """Serves until stop; at stop, finishes the requests in flight first.
+
+        With an ops port (``HELPDESK_OPS_PORT``) other than the server's, the app's
+        /healthz, /readyz and /metrics move to a second server on that port, which
+        stops after the API's: probes keep their answers while the API drains.
+        """
+        app = server.config.app
+        if self._ops_port is not None and self._ops_port != server.config.port and isinstance(app, FastAPI):
+            ops = http_server(split_ops(app), port=self._ops_port, host=server.config.host)
+            self._serve(ops, name="ops")
+        self._serve(server, name="http")
+
+    def _serve(self, server: uvicorn.Server, *, name: str) -> None:
+        task = self.spawn(server.serve(), name=name)
 
         async def stop() -> None:
             server.should_exit = True
@@ -121,7 +136,7 @@ def start_process(*, service: str, settings: ServiceSettings) -> Lifecycle:
     """Logging and tracing for a service process, and the lifecycle that will flush them."""
     configure_logging(service=service, level=settings.log_level, fmt=settings.log_format)
     provider = configure_tracing(service=service, otlp_endpoint=settings.otlp_endpoint)
-    life = Lifecycle()
+    life = Lifecycle(ops_port=settings.ops_port)
     if provider is not None:
 
         async def flush() -> None:

@@ -4,10 +4,16 @@ Each publishing service has one stream named after it in capitals (``TICKETS``)
 holding the subjects ``<service>.<EventName>``. A message carries the protobuf
 payload, ``Nats-Msg-Id`` (the outbox id, for de-duplication), ``Helpdesk-Event-Type``
 (the protobuf full name) and the W3C trace context.
+
+``HELPDESK_NATS_URL`` may name several servers of a cluster, comma-separated
+(``nats://a:4222,nats://b:4222,nats://c:4222``); the client also learns the others
+from the server it reaches. ``HELPDESK_NATS_STREAM_REPLICAS`` (default 1) is the
+number of copies JetStream keeps of each stream: 3 on a three-node cluster.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 import nats
@@ -16,6 +22,7 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
+from helpdesk_kit.config import StreamSettings
 from helpdesk_kit.logs import get_logger
 
 __all__ = [
@@ -26,7 +33,9 @@ __all__ = [
     "connect",
     "connected_check",
     "ensure_stream",
+    "server_urls",
     "stream_name",
+    "stream_replicas",
     "subject",
 ]
 
@@ -47,6 +56,11 @@ def subject(service: str, event_name: str) -> str:
     return f"{service}.{event_name}"
 
 
+def server_urls(url: str) -> list[str]:
+    """The servers a ``HELPDESK_NATS_URL`` names (one, or a comma-separated list)."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 async def connect(url: str, *, name: str) -> NATS:
     """A connection that reconnects forever: NATS going away must not end the process."""
 
@@ -60,7 +74,7 @@ async def connect(url: str, *, name: str) -> NATS:
         log.warning("nats.error", error=str(exc))
 
     nc: NATS = await nats.connect(
-        url,
+        server_urls(url),
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
@@ -81,8 +95,15 @@ def connected_check(nc: NATS) -> Callable[[], Awaitable[bool]]:
     return check
 
 
-async def ensure_stream(js: JetStreamContext, service: str) -> None:
-    """Creates the service's stream, or brings an existing one to this configuration."""
+@functools.cache
+def stream_replicas() -> int:
+    """``HELPDESK_NATS_STREAM_REPLICAS``, read once per process."""
+    return StreamSettings().nats_stream_replicas
+
+
+async def ensure_stream(js: JetStreamContext, service: str, *, replicas: int | None = None) -> None:
+    """Creates the service's stream, or brings an existing one to this configuration
+    (its replica count included: JetStream adds or removes copies in place)."""
     config = StreamConfig(
         name=stream_name(service),
         subjects=[f"{service}.>"],
@@ -91,8 +112,11 @@ async def ensure_stream(js: JetStreamContext, service: str) -> None:
         discard=DiscardPolicy.OLD,
         max_age=RETENTION_SECONDS,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas or stream_replicas(),
     )
     try:
         await js.add_stream(config)
     except BadRequestError:
-        await js.update_stream(config)
+        # The stream exists with another configuration (e.g. another replica count).
+        info = await js.update_stream(config)
+        log.info("streams.updated", stream=config.name, replicas=info.config.num_replicas)

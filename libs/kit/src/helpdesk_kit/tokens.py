@@ -36,9 +36,17 @@ KeyFetcher = Callable[[], Awaitable[dict[str, bytes]]]
 
 class TokenVerifier:
     def __init__(
-        self, fetch_keys: KeyFetcher, *, refresh_interval: float = 5.0, cache_size: int = 10_000
+        self,
+        fetch_keys: KeyFetcher,
+        *,
+        audience: str = AUDIENCE,
+        leeway: int = LEEWAY,
+        refresh_interval: float = 5.0,
+        cache_size: int = 10_000,
     ) -> None:
         self._fetch = fetch_keys
+        self._audience = audience
+        self._leeway = leeway
         self._verified: dict[str, dict[str, Any]] = {}
         self._cache_size = cache_size
         self._keys: dict[str, Any] = {}
@@ -63,7 +71,7 @@ class TokenVerifier:
         """
         claims = self._verified.get(token)
         if claims is not None:
-            if claims["exp"] + LEEWAY < time.time():
+            if claims["exp"] + self._leeway < time.time():
                 del self._verified[token]
                 raise Unauthenticated("The access token has expired.")
             return claims
@@ -86,7 +94,12 @@ class TokenVerifier:
                 raise Unauthenticated("The access token was signed by an unknown key.")
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER, leeway=LEEWAY
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=ISSUER,
+                leeway=self._leeway,
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("The access token has expired.") from exc

@@ -12,6 +12,7 @@ from helpdesk_gateway.config import Settings
 from helpdesk_kit.http import create_app, http_server, problem
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.tokens import TokenVerifier
+from helpdesk_kit.trust import passport_verifier
 
 SERVICE = "gateway"
 
@@ -30,6 +31,7 @@ def build_app(clients: Clients) -> FastAPI:
     app.state.clients = clients
     app.add_exception_handler(ValueError, _on_value_error)
     app.state.verifier = TokenVerifier(clients.fetch_keys)
+    app.state.passports = passport_verifier(clients.fetch_keys)
     app.include_router(api.router)
     web.mount(app)
     return app
@@ -39,7 +41,7 @@ async def serve(settings: Settings) -> None:
     life = start_process(service=SERVICE, settings=settings)
     clients = Clients.connect(settings)
     life.on_stop(clients.close)
-    life.serve_http(http_server(build_app(clients), port=settings.http_port))
+    life.serve_http(http_server(build_app(clients), port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 
 

@@ -1,134 +1,94 @@
-"""Who is calling: the verified bearer token, turned into a Caller.
+"""Who is calling: the verified bearer token, turned into a Caller and a passport.
 
-Access tokens (JWTs) are verified locally with identity's public keys; the
-claims carry what permission checks need. Revocation still takes effect
-quickly: whether the token's session is live (not logged out, user not
-disabled) is asked of identity (``CheckSession``) and remembered for
-``REVALIDATE_SECONDS``, so a request costs a dict lookup and at most one call
-per session every few seconds. Personal API tokens (``hd_...``) are opaque:
-identity resolves them (``AuthenticateApiToken``), cached the same way.
+Access tokens (JWTs) are verified locally with identity's public keys. Rights are
+not taken from them, though (they may be minutes old): for each session the gateway
+asks identity (``CheckSession``) at most every ``REVALIDATE_SECONDS`` for a
+*passport* — a short-lived token with the user's current role, units and admin flag
+— and both decides with it and sends it with every gRPC call it makes for the request
+(``helpdesk_kit.trust``). So logout, disabling, demotion and password reset take
+effect within seconds. Personal API tokens (``hd_...``) are opaque: identity resolves
+them (``AuthenticateApiToken``) into a passport, kept the same way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
-from helpdesk.tickets.v1 import tickets_pb2
 
 from helpdesk_gateway.cache import Expiring
 from helpdesk_kit.errors import Forbidden, Unauthenticated
 from helpdesk_kit.tokens import TokenVerifier
+from helpdesk_kit.trust import UserClaims, use_passport
 
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: int
-    login: str
-    kind: str
-    role: str | None
-    unit_ids: tuple[int, ...]
-    is_admin: bool
-    client_group_id: int | None
-    is_client_group_lead: bool
-    session_id: str = ""
-
-    @classmethod
-    def from_claims(cls, c: dict[str, Any]) -> Caller:
-        return cls(
-            user_id=int(c["sub"]),
-            login=c.get("login", ""),
-            kind=c.get("kind", "client"),
-            role=c.get("role"),
-            unit_ids=tuple(c.get("units") or ()),
-            is_admin=bool(c.get("adm")),
-            client_group_id=c.get("cg"),
-            is_client_group_lead=bool(c.get("cgl")),
-            session_id=str(c.get("sid") or ""),
-        )
-
-    @classmethod
-    def from_user(cls, u: id_pb.User) -> Caller:
-        return cls(
-            user_id=u.id,
-            login=u.login,
-            kind="client" if u.kind == id_pb.USER_KIND_CLIENT else "staff",
-            role=_ROLE_NAME.get(u.role),
-            unit_ids=tuple(u.unit_ids),
-            is_admin=u.is_admin,
-            client_group_id=u.client_group_id or None,
-            is_client_group_lead=u.is_client_group_lead,
-        )
-
-    def as_actor(self) -> tickets_pb2.Actor:
-        return tickets_pb2.Actor(
-            user_id=self.user_id,
-            is_client=self.kind == "client",
-            role=self.role or "",
-            unit_ids=self.unit_ids,
-            is_admin=self.is_admin,
-            client_group_id=self.client_group_id or 0,
-            is_client_group_lead=self.is_client_group_lead,
-        )
-
-
-_ROLE_NAME = {
-    id_pb.ROLE_DEPARTMENT_HEAD: "department_head",
-    id_pb.ROLE_UNIT_HEAD: "unit_head",
-    id_pb.ROLE_UNIT_MEMBER: "unit_member",
-}
+# The signed-in user a request acts for, as his current passport describes him.
+Caller = UserClaims
 
 API_TOKEN_PREFIX = "hd_"
 REVALIDATE_SECONDS = 5.0
 
+# A session's or token's passport and the caller it names; False when it no longer counts.
+_Entry = tuple[str, Caller]
+
 
 class SessionGuard:
-    """Asks identity whether sessions and API tokens still count, a few seconds at a time."""
+    """Asks identity for a fresh passport per session and API token, a few seconds at a time.
+
+    ``ttl`` must stay well under identity's passport lifetime (15 s by default).
+    """
 
     def __init__(
-        self, identity: identity_pb2_grpc.IdentityAsyncStub, ttl: float = REVALIDATE_SECONDS
+        self,
+        identity: identity_pb2_grpc.IdentityAsyncStub,
+        passports: TokenVerifier,
+        ttl: float = REVALIDATE_SECONDS,
     ) -> None:
         self._identity = identity
+        self._passports = passports
         self._sessions = Expiring(ttl)
         self._api_tokens = Expiring(ttl)
 
-    async def check_session(self, session_id: str) -> None:
-        active = self._sessions.get(session_id)
-        if active is None:
+    async def _entry(self, passport: str) -> _Entry:
+        return passport, UserClaims.from_claims(await self._passports.verify(passport))
+
+    async def session(self, session_id: str) -> _Entry:
+        entry = self._sessions.get(session_id)
+        if entry is None:
             resp = await self._identity.CheckSession(id_pb.CheckSessionRequest(session_id=session_id))
-            active = resp.active
-            self._sessions.put(session_id, active)
-        if not active:
+            entry = await self._entry(resp.passport) if resp.active else False
+            self._sessions.put(session_id, entry)
+        if entry is False:
             raise Unauthenticated("The session has ended: sign in again.")
+        found: _Entry = entry
+        return found
 
     def forget_session(self, session_id: str) -> None:
         """This gateway's own logout takes effect at once (the others within the TTL)."""
         self._sessions.put(session_id, False)
 
-    async def api_token_caller(self, token: str) -> Caller:
-        caller = self._api_tokens.get(token)
-        if caller is None:
+    async def api_token(self, token: str) -> _Entry:
+        entry = self._api_tokens.get(token)
+        if entry is None:
             try:
                 resp = await self._identity.AuthenticateApiToken(
                     id_pb.AuthenticateApiTokenRequest(token=token)
                 )
-                caller = Caller.from_user(resp.user)
+                entry = await self._entry(resp.passport)
             except Unauthenticated:
-                caller = False
-            self._api_tokens.put(token, caller)
-        if caller is False:
+                entry = False
+            self._api_tokens.put(token, entry)
+        if entry is False:
             raise Unauthenticated("The API token is unknown, revoked or expired.")
-        result: Caller = caller
-        return result
+        found: _Entry = entry
+        return found
 
 
 def session_guard(request: Request) -> SessionGuard:
     guard: SessionGuard | None = getattr(request.app.state, "session_guard", None)
     if guard is None:
-        guard = SessionGuard(request.app.state.clients.identity)
+        guard = SessionGuard(request.app.state.clients.identity, request.app.state.passports)
         request.app.state.session_guard = guard
     return guard
 
@@ -139,12 +99,18 @@ async def current_caller(request: Request) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("Sign in: send Authorization: Bearer <token>.")
+    guard = session_guard(request)
     if token.startswith(API_TOKEN_PREFIX):
-        return await session_guard(request).api_token_caller(token)
-    verifier: TokenVerifier = request.app.state.verifier
-    caller = Caller.from_claims(await verifier.verify(token))
-    if caller.session_id:
-        await session_guard(request).check_session(caller.session_id)
+        passport, caller = await guard.api_token(token)
+    else:
+        verifier: TokenVerifier = request.app.state.verifier
+        session_id = str((await verifier.verify(token)).get("sid") or "")
+        if not session_id:
+            raise Unauthenticated("The access token names no session.")
+        passport, caller = await guard.session(session_id)
+    # Every gRPC call this request makes carries the passport: the services decide
+    # with it, never with anything the gateway says about the user.
+    use_passport(passport)
     return caller
 
 

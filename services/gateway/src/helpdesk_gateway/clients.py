@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import grpc
-from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.notify.v1 import notify_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2_grpc
@@ -13,6 +12,7 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc
 from helpdesk_gateway.cache import Expiring
 from helpdesk_gateway.config import Settings
 from helpdesk_kit.rpc import channel, check_health
+from helpdesk_kit.trust import Mesh, identity_keys
 
 
 @dataclass
@@ -28,11 +28,16 @@ class Clients:
     @classmethod
     def connect(cls, settings: Settings) -> Clients:
         deadline = settings.rpc_deadline_seconds
+        mesh = Mesh.from_settings(settings, service="gateway")
+        addresses = {
+            "identity": settings.identity_addr,
+            "tickets": settings.tickets_addr,
+            "notify": settings.notify_addr,
+            "sla": settings.sla_addr,
+        }
         chans = {
-            "identity": channel(settings.identity_addr, deadline=deadline),
-            "tickets": channel(settings.tickets_addr, deadline=deadline),
-            "notify": channel(settings.notify_addr, deadline=deadline),
-            "sla": channel(settings.sla_addr, deadline=deadline),
+            name: channel(addr, service=name, mesh=mesh, deadline=deadline)
+            for name, addr in addresses.items()
         }
         return cls(
             channels=chans,
@@ -43,8 +48,7 @@ class Clients:
         )
 
     async def fetch_keys(self) -> dict[str, bytes]:
-        resp = await self.identity.GetVerificationKeys(id_pb.GetVerificationKeysRequest())
-        return {k.key_id: k.public_key_pem for k in resp.keys}
+        return await identity_keys(self.channels["identity"])()
 
     def health_checks(self) -> dict[str, object]:
         def check(ch: grpc.aio.Channel) -> object:

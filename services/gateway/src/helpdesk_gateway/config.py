@@ -11,5 +11,8 @@ class Settings(ServiceSettings):
     notify_addr: str
     sla_addr: str
     realtime_url: str | None = None
+    # Where realtime answers /readyz when it serves health on its own ops port (the chart:
+    # http://<release>-realtime:9000); unset = realtime_url. Read by GET /api/v1/system.
+    realtime_ops_url: str | None = None
     # Read by GET /api/v1/system for the queue depths (JetStream); optional.
     nats_url: str | None = None

@@ -7,23 +7,38 @@ import sys
 
 from helpdesk_identity import app, usecases, zenlix
 from helpdesk_identity.config import Settings
+from helpdesk_kit import sealing
 from helpdesk_kit.cli import run_cli
+from helpdesk_kit.config import DatabaseSettings, SealingSettings
 from helpdesk_kit.db import Database
 from helpdesk_zenlix import cli as zenlix_cli
 from helpdesk_zenlix.reader import Reader
 from helpdesk_zenlix.report import Report
 
 
+def _settings() -> Settings:
+    """The settings, read once; the secrets key ring is set up from them at once."""
+    settings = Settings()
+    sealing.configure(settings.secret_keys)
+    return settings
+
+
 async def serve() -> None:
-    await app.serve(Settings())
+    await app.serve(_settings())
+
+
+class MigrateSettings(DatabaseSettings, SealingSettings):
+    """What ``migrate`` needs: the database, and the key ring to re-seal stored secrets."""
 
 
 async def migrate() -> None:
-    await app.migrate(Settings())
+    settings = MigrateSettings()
+    sealing.configure(settings.secret_keys)
+    await app.migrate(settings)
 
 
 async def bootstrap_admin() -> None:
-    created, generated = await app.bootstrap_admin(Settings())
+    created, generated = await app.bootstrap_admin(_settings())
     # The one place a secret is shown: once, to the operator who started the system.
     if generated:
         sys.stdout.write(f"Created the administrator 'system' with the password: {generated}\n")
@@ -34,7 +49,7 @@ async def bootstrap_admin() -> None:
 
 
 async def rotate_key() -> None:
-    settings = Settings()
+    settings = _settings()
     async with Database(settings.database_url, schema=app.SERVICE, pool_size=1) as db:
         kid = await usecases.rotate_signing_key(db=db)
     sys.stdout.write(f"New signing key {kid}; tokens signed by the old one stay valid until they expire.\n")

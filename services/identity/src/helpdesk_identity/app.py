@@ -10,10 +10,11 @@ import asyncpg
 import redis.asyncio as aioredis
 from helpdesk.identity.v1 import identity_pb2_grpc
 
-from helpdesk_identity import usecases
+from helpdesk_identity import store, usecases
 from helpdesk_identity.config import Settings
 from helpdesk_identity.ratelimit import Limiter, NoLimits, RedisLimiter
 from helpdesk_identity.rpc import IdentityService
+from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import AppError, Conflict
 from helpdesk_kit.http import create_app, http_server
@@ -22,6 +23,7 @@ from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.runtime import Lifecycle, start_process
 from helpdesk_kit.streams import connected_check
+from helpdesk_kit.trust import Mesh, passport_verifier
 
 SERVICE = "identity"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,14 +47,23 @@ async def serve(settings: Settings) -> None:
 
     life.spawn(_ldap_sync_loop(db, settings.ldap_sync_interval_seconds), name="ldap-sync")
 
-    grpc_server = GrpcServer(port=settings.grpc_port, service_names=["helpdesk.identity.v1.Identity"])
+    async def own_keys() -> dict[str, bytes]:
+        return await usecases.verification_keys(db=db, access_ttl=settings.access_token_ttl_seconds)
+
+    grpc_server = GrpcServer(
+        port=settings.grpc_port,
+        service_names=["helpdesk.identity.v1.Identity"],
+        mesh=Mesh.from_settings(settings, service=SERVICE),
+        passports=passport_verifier(own_keys),
+        host=settings.bind_host,
+    )
     identity_pb2_grpc.add_IdentityServicer_to_server(
         IdentityService(db=db, settings=settings, limiter=limiter), grpc_server.server
     )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
     app = create_app(service=SERVICE, readiness=readiness)
-    life.serve_http(http_server(app, port=settings.http_port))
+    life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 
 
@@ -83,11 +94,18 @@ async def _ldap_sync_loop(db: Database, interval: float) -> None:
             log.warning("ldap.sync_failed", error=repr(exc))
 
 
-async def migrate(settings: Settings) -> None:
+async def migrate(settings: DatabaseSettings) -> None:
     # Alembic and the ORM cost seconds to import: only the migrate command pays for them.
     from helpdesk_kit.migrations import upgrade
 
     await upgrade(database_url=settings.database_url, schema=SERVICE, script_location=MIGRATIONS)
+    # Secrets stored in the clear (or sealed with a key since retired) are sealed with the
+    # current key: the step of a key rotation, and of moving to sealed storage.
+    async with Database(settings.database_url, schema=SERVICE, pool_size=1) as db, db.unit_of_work() as uow:
+        changed = await store.reseal_all(uow.conn)
+        await uow.commit()
+    if changed:
+        log.info("identity.secrets_resealed", count=changed)
 
 
 async def bootstrap_admin(settings: Settings) -> tuple[bool, str | None]:

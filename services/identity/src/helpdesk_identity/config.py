@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from helpdesk_kit.config import DatabaseSettings, ServiceSettings
+from helpdesk_kit.config import DatabaseSettings, SealingSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, DatabaseSettings):
+class Settings(ServiceSettings, DatabaseSettings, SealingSettings):
     admin_password: str | None = None
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # How long a passport (the token for internal calls) lives. The gateway and realtime
+    # renew theirs every few seconds; a stolen one is worth at most this long.
+    passport_ttl_seconds: int = Field(default=15, ge=2, le=300)
     # Login rate limits need Redis; without it (tools) there are none.
     redis_url: str | None = None
     login_failures_per_account: int = Field(default=5, ge=1)

@@ -11,21 +11,19 @@ from helpdesk_kit.timestamps import now_timestamp
 SERVICE = "identity"
 
 
-def user_registered(user: User, confirm_url: str) -> tuple[str, events_pb2.UserRegistered]:
+def user_registered(user: User) -> tuple[str, events_pb2.UserRegistered]:
     return subject(SERVICE, "UserRegistered"), events_pb2.UserRegistered(
         user_id=user.id,
         occurred_at=now_timestamp(),
         email=user.email,
         language=user.language,
-        confirm_url=confirm_url,
     )
 
 
-def password_reset_requested(user: User, reset_url: str) -> tuple[str, events_pb2.PasswordResetRequested]:
+def password_reset_requested(user: User) -> tuple[str, events_pb2.PasswordResetRequested]:
     return subject(SERVICE, "PasswordResetRequested"), events_pb2.PasswordResetRequested(
         user_id=user.id,
         occurred_at=now_timestamp(),
         email=user.email,
         language=user.language,
-        reset_url=reset_url,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import grpc
@@ -9,14 +10,16 @@ import orjson
 from helpdesk.identity.v1 import identity_pb2 as pb
 from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
 
-from helpdesk_identity import usecases
+from helpdesk_identity import passports, usecases
 from helpdesk_identity.config import Settings
 from helpdesk_identity.domain import Kind, NewUser, Role, User
 from helpdesk_identity.ratelimit import Limiter, NoLimits
 from helpdesk_identity.store import ApiTokenRow
 from helpdesk_kit.db import Database
-from helpdesk_kit.errors import InvalidInput, Unauthenticated
+from helpdesk_kit.errors import Forbidden, InvalidInput, Unauthenticated
+from helpdesk_kit.timestamps import from_timestamp, is_set
 from helpdesk_kit.timestamps import to_timestamp as _ts
+from helpdesk_kit.trust import current_principal, current_user
 
 _KIND = {Kind.STAFF: pb.USER_KIND_STAFF, Kind.CLIENT: pb.USER_KIND_CLIENT}
 _ROLE = {
@@ -96,8 +99,9 @@ class IdentityService(pb_grpc.IdentityServicer):
         self._settings = settings
         self._limiter: Limiter = limiter or NoLimits()
 
-    async def _actor(self, actor_id: int) -> User:
-        actor = await usecases.actor_by_id(db=self._db, user_id=actor_id)
+    async def _actor(self) -> User:
+        """The user the call acts for (proven by its passport), as he is now."""
+        actor = await usecases.actor_by_id(db=self._db, user_id=current_user().user_id)
         if actor is None:
             raise Unauthenticated("The caller is unknown or disabled.")
         return actor
@@ -132,31 +136,39 @@ class IdentityService(pb_grpc.IdentityServicer):
         return self._tokens(tokens)
 
     async def Logout(self, request: pb.LogoutRequest, context: Context) -> pb.LogoutResponse:
-        await usecases.logout(db=self._db, session_id=request.session_id)
+        await usecases.logout(db=self._db, session_id=current_user().session_id)
         return pb.LogoutResponse()
 
     async def CheckSession(
         self, request: pb.CheckSessionRequest, context: Context
     ) -> pb.CheckSessionResponse:
-        active = await usecases.session_active(db=self._db, session_id=request.session_id)
-        return pb.CheckSessionResponse(active=active)
+        ttl = self._settings.passport_ttl_seconds
+        found = await passports.for_sessions(db=self._db, session_ids=[request.session_id], ttl=ttl)
+        passport = found.get(request.session_id, "")
+        return pb.CheckSessionResponse(active=bool(passport), passport=passport, passport_ttl_seconds=ttl)
 
     async def CheckSessions(
         self, request: pb.CheckSessionsRequest, context: Context
     ) -> pb.CheckSessionsResponse:
-        active = await usecases.active_sessions(db=self._db, session_ids=list(request.session_ids))
-        return pb.CheckSessionsResponse(active_session_ids=active)
+        found = await passports.for_sessions(
+            db=self._db, session_ids=list(request.session_ids), ttl=self._settings.passport_ttl_seconds
+        )
+        return pb.CheckSessionsResponse(active_session_ids=list(found), passports=found)
 
     async def AuthenticateApiToken(
         self, request: pb.AuthenticateApiTokenRequest, context: Context
     ) -> pb.AuthenticateApiTokenResponse:
         token_id, user = await usecases.authenticate_api_token(db=self._db, token=request.token)
-        return pb.AuthenticateApiTokenResponse(user=user_to_pb(user), token_id=token_id)
+        ttl = self._settings.passport_ttl_seconds
+        passport = await passports.for_api_token(db=self._db, token_id=token_id, user=user, ttl=ttl)
+        return pb.AuthenticateApiTokenResponse(
+            user=user_to_pb(user), token_id=token_id, passport=passport, passport_ttl_seconds=ttl
+        )
 
     async def CreateApiToken(self, request: pb.CreateApiTokenRequest, context: Context) -> pb.ApiToken:
         row, secret = await usecases.create_api_token(
             db=self._db,
-            actor=await self._actor(request.actor_id),
+            actor=await self._actor(),
             name=request.name,
             expires_in=request.expires_in_seconds,
         )
@@ -167,33 +179,31 @@ class IdentityService(pb_grpc.IdentityServicer):
     async def ListApiTokens(
         self, request: pb.ListApiTokensRequest, context: Context
     ) -> pb.ListApiTokensResponse:
-        rows = await usecases.list_api_tokens(db=self._db, actor=await self._actor(request.actor_id))
+        rows = await usecases.list_api_tokens(db=self._db, actor=await self._actor())
         return pb.ListApiTokensResponse(tokens=[_api_token_pb(r) for r in rows])
 
     async def RevokeApiToken(
         self, request: pb.RevokeApiTokenRequest, context: Context
     ) -> pb.RevokeApiTokenResponse:
-        await usecases.revoke_api_token(
-            db=self._db, actor=await self._actor(request.actor_id), token_id=request.token_id
-        )
+        await usecases.revoke_api_token(db=self._db, actor=await self._actor(), token_id=request.token_id)
         return pb.RevokeApiTokenResponse()
 
     async def SetupTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpSetupResponse:
-        secret, uri = await usecases.setup_totp(db=self._db, actor=await self._actor(request.actor_id))
+        secret, uri = await usecases.setup_totp(db=self._db, actor=await self._actor())
         return pb.TotpSetupResponse(secret=secret, provisioning_uri=uri)
 
     async def ConfirmTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpResponse:
-        await usecases.confirm_totp(db=self._db, actor=await self._actor(request.actor_id), code=request.code)
+        await usecases.confirm_totp(db=self._db, actor=await self._actor(), code=request.code)
         return pb.TotpResponse(enabled=True)
 
     async def DisableTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpResponse:
-        await usecases.disable_totp(db=self._db, actor=await self._actor(request.actor_id), code=request.code)
+        await usecases.disable_totp(db=self._db, actor=await self._actor(), code=request.code)
         return pb.TotpResponse(enabled=False)
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Context) -> pb.ListUsersResponse:
         users, next_after = await usecases.list_users(
             db=self._db,
-            actor=await self._actor(request.actor_id),
+            actor=await self._actor() if current_principal().user else None,
             q=request.q,
             unit_id=request.unit_id or None,
             kind=_KIND_IN.get(request.kind),
@@ -203,15 +213,13 @@ class IdentityService(pb_grpc.IdentityServicer):
         return pb.ListUsersResponse(users=[user_to_pb(u) for u in users], next_after_id=next_after)
 
     async def GetUser(self, request: pb.GetUserRequest, context: Context) -> pb.User:
-        user = await usecases.get_user(
-            db=self._db, actor=await self._actor(request.actor_id), user_id=request.user_id
-        )
+        user = await usecases.get_user(db=self._db, actor=await self._actor(), user_id=request.user_id)
         return user_to_pb(user)
 
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Context) -> pb.User:
         user = await usecases.update_user(
             db=self._db,
-            actor=await self._actor(request.actor_id),
+            actor=await self._actor(),
             user_id=request.user_id,
             changes=_changes(request),
             password=request.password if request.HasField("password") else None,
@@ -220,7 +228,7 @@ class IdentityService(pb_grpc.IdentityServicer):
 
     async def UpdateProfile(self, request: pb.UpdateProfileRequest, context: Context) -> pb.User:
         changes = {f: getattr(request, f) for f in usecases.PROFILE_FIELDS if request.HasField(f)}  # type: ignore[arg-type]
-        user = await usecases.update_profile(db=self._db, user_id=request.actor_id, changes=changes)
+        user = await usecases.update_profile(db=self._db, user_id=current_user().user_id, changes=changes)
         return user_to_pb(user)
 
     async def ChangePassword(
@@ -229,22 +237,20 @@ class IdentityService(pb_grpc.IdentityServicer):
         await usecases.change_password(
             db=self._db,
             limiter=self._limiter,
-            user_id=request.actor_id,
+            user_id=current_user().user_id,
             current=request.current_password,
             new=request.new_password,
-            keep_session=request.keep_session_id,
+            keep_session=current_user().session_id,
         )
         return pb.ChangePasswordResponse()
 
     async def DisableUser(self, request: pb.DisableUserRequest, context: Context) -> pb.User:
-        user = await usecases.disable_user(
-            db=self._db, actor=await self._actor(request.actor_id), user_id=request.user_id
-        )
+        user = await usecases.disable_user(db=self._db, actor=await self._actor(), user_id=request.user_id)
         return user_to_pb(user)
 
     async def UpdateUnit(self, request: pb.UpdateUnitRequest, context: Context) -> pb.Unit:
         unit_id, name = await usecases.update_unit(
-            db=self._db, actor=await self._actor(request.actor_id), unit_id=request.unit_id, name=request.name
+            db=self._db, actor=await self._actor(), unit_id=request.unit_id, name=request.name
         )
         return pb.Unit(id=unit_id, name=name)
 
@@ -253,7 +259,7 @@ class IdentityService(pb_grpc.IdentityServicer):
     ) -> pb.ClientGroup:
         group_id, name, lead_id = await usecases.create_client_group(
             db=self._db,
-            actor=await self._actor(request.actor_id),
+            actor=await self._actor(),
             name=request.name,
             lead_id=request.lead_id or None,
         )
@@ -278,7 +284,7 @@ class IdentityService(pb_grpc.IdentityServicer):
     ) -> pb.ClientGroup:
         group_id, name, lead_id = await usecases.update_client_group(
             db=self._db,
-            actor=await self._actor(request.actor_id),
+            actor=await self._actor(),
             group_id=request.id,
             name=request.name or None,
             lead_id=request.lead_id or None,
@@ -287,30 +293,26 @@ class IdentityService(pb_grpc.IdentityServicer):
         return pb.ClientGroup(id=group_id, name=name, lead_id=lead_id or 0)
 
     async def DeleteClientGroup(self, request: pb.DeleteRequest, context: Context) -> pb.DeleteResponse:
-        await usecases.delete_client_group(
-            db=self._db, actor=await self._actor(request.actor_id), group_id=request.id
-        )
+        await usecases.delete_client_group(db=self._db, actor=await self._actor(), group_id=request.id)
         return pb.DeleteResponse()
 
     async def UpdatePosition(self, request: pb.UpdatePositionRequest, context: Context) -> pb.Position:
         position_id, name = await usecases.update_position(
-            db=self._db, actor=await self._actor(request.actor_id), position_id=request.id, name=request.name
+            db=self._db, actor=await self._actor(), position_id=request.id, name=request.name
         )
         return pb.Position(id=position_id, name=name)
 
     async def DeletePosition(self, request: pb.DeleteRequest, context: Context) -> pb.DeleteResponse:
-        await usecases.delete_position(
-            db=self._db, actor=await self._actor(request.actor_id), position_id=request.id
-        )
+        await usecases.delete_position(db=self._db, actor=await self._actor(), position_id=request.id)
         return pb.DeleteResponse()
 
     async def DeleteUnit(self, request: pb.DeleteRequest, context: Context) -> pb.DeleteResponse:
-        await usecases.delete_unit(db=self._db, actor=await self._actor(request.actor_id), unit_id=request.id)
+        await usecases.delete_unit(db=self._db, actor=await self._actor(), unit_id=request.id)
         return pb.DeleteResponse()
 
     async def CreatePosition(self, request: pb.CreatePositionRequest, context: Context) -> pb.Position:
         position_id, name = await usecases.create_position(
-            db=self._db, actor=await self._actor(request.actor_id), name=request.name
+            db=self._db, actor=await self._actor(), name=request.name
         )
         return pb.Position(id=position_id, name=name)
 
@@ -341,6 +343,20 @@ class IdentityService(pb_grpc.IdentityServicer):
         )
         return pb.RegisterResponse()
 
+    async def IssueOneTimeLink(
+        self, request: pb.IssueOneTimeLinkRequest, context: Context
+    ) -> pb.IssueOneTimeLinkResponse:
+        url = await usecases.issue_link(
+            db=self._db,
+            switches=self._switches(),
+            purpose=request.purpose,
+            user_id=request.user_id,
+            requested_at=from_timestamp(request.requested_at)
+            if is_set(request.requested_at)
+            else datetime.now(UTC),
+        )
+        return pb.IssueOneTimeLinkResponse(url=url)
+
     async def ConfirmRegistration(self, request: pb.ConfirmRegistrationRequest, context: Context) -> pb.User:
         return user_to_pb(await usecases.confirm_registration(db=self._db, token=request.token))
 
@@ -361,7 +377,7 @@ class IdentityService(pb_grpc.IdentityServicer):
         return pb.ConfirmPasswordResetResponse()
 
     async def GetLdapSettings(self, request: pb.LdapSettingsRequest, context: Context) -> pb.LdapSettings:
-        data = await usecases.get_ldap_settings(db=self._db, actor=await self._actor(request.actor_id))
+        data = await usecases.get_ldap_settings(db=self._db, actor=await self._actor())
         return pb.LdapSettings(settings_json=orjson.dumps(data).decode())
 
     async def PutLdapSettings(self, request: pb.LdapSettingsRequest, context: Context) -> pb.LdapSettings:
@@ -371,17 +387,15 @@ class IdentityService(pb_grpc.IdentityServicer):
             raise InvalidInput("The LDAP settings are not JSON.") from None
         if not isinstance(data, dict):
             raise InvalidInput("The LDAP settings are an object.")
-        out = await usecases.put_ldap_settings(
-            db=self._db, actor=await self._actor(request.actor_id), data=data
-        )
+        out = await usecases.put_ldap_settings(db=self._db, actor=await self._actor(), data=data)
         return pb.LdapSettings(settings_json=orjson.dumps(out).decode())
 
     async def TestLdap(self, request: pb.LdapActionRequest, context: Context) -> pb.LdapTestResponse:
-        ok, detail, count = await usecases.test_ldap(db=self._db, actor=await self._actor(request.actor_id))
+        ok, detail, count = await usecases.test_ldap(db=self._db, actor=await self._actor())
         return pb.LdapTestResponse(ok=ok, detail=detail, users_found=count)
 
     async def SyncLdap(self, request: pb.LdapActionRequest, context: Context) -> pb.LdapSyncResponse:
-        r = await usecases.sync_ldap(db=self._db, actor=await self._actor(request.actor_id))
+        r = await usecases.sync_ldap(db=self._db, actor=await self._actor())
         return pb.LdapSyncResponse(created=r.created, updated=r.updated, disabled=r.disabled)
 
     async def ListHeadsOfUser(self, request: pb.ListHeadsOfUserRequest, context: Context) -> pb.UsersResponse:
@@ -405,6 +419,9 @@ class IdentityService(pb_grpc.IdentityServicer):
     async def ListUnitMembers(
         self, request: pb.ListUnitMembersRequest, context: Context
     ) -> pb.ListUnitMembersResponse:
+        user = current_principal().user
+        if user is not None and user.is_client:
+            raise Forbidden("Clients cannot list unit members.")
         users = await usecases.unit_members(db=self._db, unit_id=request.unit_id)
         return pb.ListUnitMembersResponse(users=[user_to_pb(u) for u in users])
 
@@ -433,13 +450,11 @@ class IdentityService(pb_grpc.IdentityServicer):
             time_zone=request.time_zone,
             ldap=request.ldap,
         )
-        user = await usecases.create_user(db=self._db, actor=await self._actor(request.actor_id), new=new)
+        user = await usecases.create_user(db=self._db, actor=await self._actor(), new=new)
         return user_to_pb(user)
 
     async def CreateUnit(self, request: pb.CreateUnitRequest, context: Context) -> pb.Unit:
-        unit_id, name = await usecases.create_unit(
-            db=self._db, actor=await self._actor(request.actor_id), name=request.name
-        )
+        unit_id, name = await usecases.create_unit(db=self._db, actor=await self._actor(), name=request.name)
         return pb.Unit(id=unit_id, name=name)
 
     async def ListUnits(self, request: pb.ListUnitsRequest, context: Context) -> pb.ListUnitsResponse:

@@ -6,6 +6,7 @@ until every token they signed has expired.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from typing import Any
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from helpdesk_identity.domain import User
 from helpdesk_kit.tokens import ALGORITHM, AUDIENCE, ISSUER
+from helpdesk_kit.trust import PASSPORT_AUDIENCE
 
 
 def new_key_pair() -> tuple[str, bytes, bytes]:
@@ -30,10 +32,28 @@ def new_key_pair() -> tuple[str, bytes, bytes]:
 
 
 def access_token(*, user: User, kid: str, private_pem: bytes, ttl: int, session_id: str) -> str:
+    """The token a signed-in user holds (public: browsers and integrators keep it)."""
+    return _sign(user=user, kid=kid, private_pem=private_pem, ttl=ttl, session_id=session_id, aud=AUDIENCE)
+
+
+def passport(*, user: User, kid: str, private_pem: bytes, ttl: int, session_id: str) -> str:
+    """The short-lived token for internal calls: the same claims, another audience, so that
+    neither can be played as the other."""
+    return _sign(
+        user=user, kid=kid, private_pem=private_pem, ttl=ttl, session_id=session_id, aud=PASSPORT_AUDIENCE
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _private_key(kid: str, private_pem: bytes) -> Any:
+    return serialization.load_pem_private_key(private_pem, password=None)
+
+
+def _sign(*, user: User, kid: str, private_pem: bytes, ttl: int, session_id: str, aud: str) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": ISSUER,
-        "aud": AUDIENCE,
+        "aud": aud,
         "sub": str(user.id),
         "iat": now,
         "exp": now + ttl,
@@ -46,5 +66,4 @@ def access_token(*, user: User, kid: str, private_pem: bytes, ttl: int, session_
         "cg": user.client_group_id,
         "cgl": user.is_client_group_lead,
     }
-    key = serialization.load_pem_private_key(private_pem, password=None)
-    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})  # type: ignore[arg-type]
+    return jwt.encode(claims, _private_key(kid, private_pem), algorithm=ALGORITHM, headers={"kid": kid})

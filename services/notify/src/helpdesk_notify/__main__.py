@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from helpdesk_kit import sealing
 from helpdesk_kit.cli import run_cli
-from helpdesk_kit.config import DatabaseSettings
+from helpdesk_kit.config import DatabaseSettings, SealingSettings
 from helpdesk_kit.db import Database
 from helpdesk_notify import app, zenlix
 from helpdesk_notify.config import Settings
@@ -15,12 +16,26 @@ from helpdesk_zenlix.reader import Reader
 from helpdesk_zenlix.report import Report
 
 
+class MigrateSettings(DatabaseSettings, SealingSettings):
+    """What ``migrate`` needs: the database, and the key ring to re-seal stored secrets."""
+
+
+def _settings() -> Settings:
+    """The settings, read once; the secrets key ring is set up from them at once."""
+    settings = Settings()
+    sealing.configure(settings.secret_keys)
+    return settings
+
+
 async def serve() -> None:
-    await app.serve(Settings())
+    await app.serve(_settings())
 
 
 async def migrate() -> None:
-    await app.migrate(DatabaseSettings())  # migrating needs the database only
+    # Migrating needs the database, and the key ring to re-seal stored secrets.
+    settings = MigrateSettings()
+    sealing.configure(settings.secret_keys)
+    await app.migrate(settings)
 
 
 async def import_zenlix(argv: list[str]) -> int:

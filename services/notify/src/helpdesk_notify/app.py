@@ -10,12 +10,15 @@ from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.notify.v1 import notify_pb2_grpc
 
 from helpdesk_kit.config import DatabaseSettings
+from helpdesk_kit.db import Database
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.streams import connected_check
+from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
+from helpdesk_notify import store
 from helpdesk_notify.config import Settings
 from helpdesk_notify.consumers import identity_routes, routes, sla_routes
 from helpdesk_notify.directory import IdentityDirectory
@@ -35,7 +38,10 @@ async def serve(settings: Settings) -> None:
     nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
     life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
 
-    identity = channel(settings.identity_addr, deadline=settings.rpc_deadline_seconds)
+    mesh = Mesh.from_settings(settings, service=SERVICE)
+    identity = channel(
+        settings.identity_addr, service="identity", mesh=mesh, deadline=settings.rpc_deadline_seconds
+    )
     life.on_stop(identity.close)
     directory = IdentityDirectory(
         identity_pb2_grpc.IdentityStub(identity), ttl=settings.directory_cache_seconds
@@ -44,7 +50,7 @@ async def serve(settings: Settings) -> None:
     for name, source, source_routes in (
         ("notify-tickets", "tickets", routes(directory, url)),
         ("notify-sla", "sla", sla_routes(directory, url)),
-        ("notify-identity", "identity", identity_routes(directory, url)),
+        ("notify-identity", "identity", identity_routes(directory, directory, url)),
     ):
         life.run_consumer(
             Consumer(
@@ -77,6 +83,9 @@ async def serve(settings: Settings) -> None:
     grpc_server = GrpcServer(
         port=settings.grpc_port,
         service_names=["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings"],
+        mesh=mesh,
+        passports=passport_verifier(identity_keys(identity)),
+        host=settings.bind_host,
     )
     notify_pb2_grpc.add_NotifyServicer_to_server(NotifyService(db=db), grpc_server.server)
     notify_pb2_grpc.add_NotifySettingsServicer_to_server(
@@ -88,7 +97,7 @@ async def serve(settings: Settings) -> None:
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
     app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
-    life.serve_http(http_server(app, port=settings.http_port))
+    life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 
 
@@ -101,7 +110,12 @@ def _stopper(worker: ChannelWorker, task: asyncio.Task[None]) -> Callable[[], Aw
 
 
 async def migrate(settings: DatabaseSettings) -> None:
+    """The schema to its newest revision; stored secrets re-sealed (the caller set up the key ring)."""
     # Alembic and the ORM cost seconds to import: only the migrate command pays for them.
     from helpdesk_kit.migrations import upgrade
 
     await upgrade(database_url=settings.database_url, schema=SERVICE, script_location=MIGRATIONS)
+    # Secrets in the clear, or sealed by a retired key, are sealed with the current key.
+    async with Database(settings.database_url, schema=SERVICE, pool_size=1) as db, db.unit_of_work() as uow:
+        await store.reseal_settings(uow.conn)
+        await uow.commit()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from helpdesk_kit.config import DatabaseSettings, NatsSettings, ServiceSettings
+from helpdesk_kit.config import DatabaseSettings, NatsSettings, SealingSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, DatabaseSettings, NatsSettings):
+class Settings(ServiceSettings, DatabaseSettings, NatsSettings, SealingSettings):
     identity_addr: str
     #: ``HELPDESK_PUBLIC_URL``: links in mails point at ``<public_url>/tickets/<id>``.
     public_url: str = "http://localhost:8080"

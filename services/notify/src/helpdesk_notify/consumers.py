@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from helpdesk.identity.v1 import events_pb2 as identity_events
 from helpdesk.sla.v1 import events_pb2 as sla_events
@@ -126,8 +126,20 @@ def sla_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> li
     ]
 
 
-def identity_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
-    """The ``notify-identity`` consumer: the registration and password-recovery mails."""
+class LinkIssuer(Protocol):
+    """identity's IssueOneTimeLink: the link a registration or a reset request made due,
+    made now ("" when it is no longer due)."""
+
+    async def issue_link(self, *, purpose: str, user_id: int, requested_at: Any) -> str: ...
+
+
+def identity_routes(
+    directory: Directory, links: LinkIssuer, public_url: str = DEFAULT_PUBLIC_URL
+) -> list[Route]:
+    """The ``notify-identity`` consumer: the registration and password-recovery mails.
+
+    The events carry no link (links never travel in events): identity makes it when
+    notify asks, as it mails it."""
 
     def account(m: Any) -> dict[int, Person]:
         """The account the event names, at the address it carries (he may not be active yet)."""
@@ -135,15 +147,21 @@ def identity_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) 
 
     send = _sender(directory, public_url, known=account)
 
+    async def link_notice(name: str, purpose: str, m: Any) -> Notice | None:
+        url = await links.issue_link(purpose=purpose, user_id=m.user_id, requested_at=m.occurred_at)
+        return Notice(name, link=url) if url else None
+
     async def on_registered(uow: UnitOfWork, event: Event[Any]) -> None:
         m: identity_events.UserRegistered = event.message
-        notice = Notice("account.registered", link=m.confirm_url)
-        await send(uow, event, notice, rules.registration(user_id=m.user_id))
+        notice = await link_notice("account.registered", "confirm", m)
+        if notice is not None:
+            await send(uow, event, notice, rules.registration(user_id=m.user_id))
 
     async def on_reset(uow: UnitOfWork, event: Event[Any]) -> None:
         m: identity_events.PasswordResetRequested = event.message
-        notice = Notice("account.password_reset", link=m.reset_url)
-        await send(uow, event, notice, rules.password_recovery(user_id=m.user_id))
+        notice = await link_notice("account.password_reset", "reset", m)
+        if notice is not None:
+            await send(uow, event, notice, rules.password_recovery(user_id=m.user_id))
 
     return [
         Route(identity_events.UserRegistered, on_registered),

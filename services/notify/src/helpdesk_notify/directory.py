@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.identity.v1 import identity_pb2 as pb
 from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
 
@@ -91,13 +92,20 @@ class IdentityDirectory:
 
         return await self._cached(("group", client_group_id), ask)
 
-    async def staff(self, *, actor_id: int) -> list[Person]:
-        """Every active staff member, page by page (identity answers for the admin who asks)."""
+    async def issue_link(self, *, purpose: str, user_id: int, requested_at: Timestamp) -> str:
+        """The one-time link identity makes now for a registration or reset ("" = not due)."""
+        resp = await self._stub.IssueOneTimeLink(
+            pb.IssueOneTimeLinkRequest(purpose=purpose, user_id=user_id, requested_at=requested_at)
+        )
+        return str(resp.url)
+
+    async def staff(self) -> list[Person]:
+        """Every active staff member, page by page (notify asks on its own behalf)."""
         found: list[Person] = []
         after = 0
         while True:
             resp = await self._stub.ListUsers(
-                pb.ListUsersRequest(actor_id=actor_id, kind=pb.USER_KIND_STAFF, after_id=after, limit=200)
+                pb.ListUsersRequest(kind=pb.USER_KIND_STAFF, after_id=after, limit=200)
             )
             found += [_person(u) for u in resp.users if u.is_active]
             if not resp.next_after_id:

@@ -10,6 +10,7 @@ from helpdesk.notify.v1 import notify_pb2_grpc as pb_grpc
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.timestamps import to_timestamp as _ts
+from helpdesk_kit.trust import current_user
 from helpdesk_notify import usecases
 from helpdesk_notify.domain import Preferences
 from helpdesk_notify.rules import Directory
@@ -27,14 +28,16 @@ class NotifyService(pb_grpc.NotifyServicer):
     ) -> pb.ListNotificationsResponse:
         popups = await usecases.list_popups(
             db=self._db,
-            user_id=request.user_id,
+            user_id=current_user().user_id,
             limit=request.limit or 50,
             before_id=request.before_id or None,
         )
         return pb.ListNotificationsResponse(notifications=[usecases.popup_to_pb(p) for p in popups])
 
     async def MarkRead(self, request: pb.MarkReadRequest, context: Context) -> pb.MarkReadResponse:
-        await usecases.mark_read(db=self._db, user_id=request.user_id, popup_id=request.notification_id)
+        await usecases.mark_read(
+            db=self._db, user_id=current_user().user_id, popup_id=request.notification_id
+        )
         return pb.MarkReadResponse()
 
 
@@ -91,14 +94,14 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
         self._per_second = mailing_per_second
 
     async def GetPreferences(self, request: pb.GetPreferencesRequest, context: Context) -> pb.Preferences:
-        return preferences_to_pb(await usecases.get_preferences(db=self._db, user_id=request.user_id))
+        return preferences_to_pb(await usecases.get_preferences(db=self._db, user_id=current_user().user_id))
 
     async def UpdatePreferences(
         self, request: pb.UpdatePreferencesRequest, context: Context
     ) -> pb.Preferences:
         prefs = await usecases.update_preferences(
             db=self._db,
-            user_id=request.user_id,
+            user_id=current_user().user_id,
             events={e.event: list(e.channels) for e in request.events},
             language=request.language if request.set_language else None,
             pushbullet=request.pushbullet if request.set_pushbullet else None,
@@ -107,7 +110,7 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
 
     async def GetMailSettings(self, request: pb.GetMailSettingsRequest, context: Context) -> pb.MailSettings:
         return mail_to_pb(
-            await usecases.get_mail_settings(db=self._db, actor_is_admin=request.actor_is_admin)
+            await usecases.get_mail_settings(db=self._db, actor_is_admin=current_user().is_admin)
         )
 
     async def PutMailSettings(self, request: pb.PutMailSettingsRequest, context: Context) -> pb.MailSettings:
@@ -123,14 +126,14 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
             from_name=s.from_name,
         )
         saved = await usecases.put_mail_settings(
-            db=self._db, actor_is_admin=request.actor_is_admin, new=new, set_password=s.set_password
+            db=self._db, actor_is_admin=current_user().is_admin, new=new, set_password=s.set_password
         )
         return mail_to_pb(saved)
 
     async def GetPushbulletSettings(
         self, request: pb.GetPushbulletSettingsRequest, context: Context
     ) -> pb.PushbulletSettings:
-        s = await usecases.get_pushbullet_settings(db=self._db, actor_is_admin=request.actor_is_admin)
+        s = await usecases.get_pushbullet_settings(db=self._db, actor_is_admin=current_user().is_admin)
         return pushbullet_to_pb(s)
 
     async def PutPushbulletSettings(
@@ -143,7 +146,7 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
             base_url=s.base_url or "https://api.pushbullet.com",
         )
         saved = await usecases.put_pushbullet_settings(
-            db=self._db, actor_is_admin=request.actor_is_admin, new=new, set_access_token=s.set_access_token
+            db=self._db, actor_is_admin=current_user().is_admin, new=new, set_access_token=s.set_access_token
         )
         return pushbullet_to_pb(saved)
 
@@ -152,7 +155,7 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
     ) -> pb.ListDeadLettersResponse:
         rows = await usecases.dead_letters(
             db=self._db,
-            actor_is_admin=request.actor_is_admin,
+            actor_is_admin=current_user().is_admin,
             limit=request.limit or 50,
             before_id=request.before_id or None,
         )
@@ -178,8 +181,8 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
         row = await usecases.create_mailing(
             db=self._db,
             directory=self._directory,
-            actor_id=request.actor_id,
-            actor_is_admin=request.actor_is_admin,
+            actor_id=current_user().user_id,
+            actor_is_admin=current_user().is_admin,
             subject_line=request.subject,
             body=request.body,
             user_ids=list(request.user_ids),
@@ -193,6 +196,6 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
 
     async def GetMailing(self, request: pb.GetMailingRequest, context: Context) -> pb.Mailing:
         row = await usecases.get_mailing(
-            db=self._db, actor_is_admin=request.actor_is_admin, mailing_id=request.mailing_id
+            db=self._db, actor_is_admin=current_user().is_admin, mailing_id=request.mailing_id
         )
         return mailing_to_pb(row)

@@ -48,7 +48,7 @@ class Directory(Protocol):
 
     async def client_group_members(self, client_group_id: int) -> list[Person]: ...
 
-    async def staff(self, *, actor_id: int) -> list[Person]: ...
+    async def staff(self) -> list[Person]: ...
 
 
 def _not_actor(ids: Iterable[int], actor_id: int) -> set[int]:
@@ -152,7 +152,7 @@ async def mass_mailing(
         members = await directory.unit_members(unit_id)
         picked |= {p.id for p in members if not wanted_roles or p.role in wanted_roles}
     if wanted_roles and not unit_ids:
-        picked |= {p.id for p in await directory.staff(actor_id=actor_id) if p.role in wanted_roles}
+        picked |= {p.id for p in await directory.staff() if p.role in wanted_roles}
     for group_id in sorted(set(client_group_ids or [])):
         picked |= {p.id for p in await directory.client_group_members(group_id)}
     return _not_actor(picked, actor_id)

@@ -9,6 +9,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from helpdesk_kit.sealing import is_sealed_with_current_key, open_value, seal
+
 
 @dataclass(frozen=True)
 class Popup:
@@ -122,7 +124,15 @@ async def save_preferences(conn: asyncpg.Connection, row: PreferencesRow) -> Non
 # ---- channel settings --------------------------------------------------------
 
 
-async def settings_section(conn: asyncpg.Connection, section: str) -> dict[str, Any] | None:
+# The secrets of each section, kept sealed in storage (helpdesk_kit.sealing).
+_SEALED = {"mail": ("password",), "pushbullet": ("access_token",)}
+
+
+def _purpose(section: str, name: str) -> str:
+    return f"notify.settings:{section}.{name}"
+
+
+async def _raw_section(conn: asyncpg.Connection, section: str) -> dict[str, Any] | None:
     raw = await conn.fetchval("SELECT value::text FROM channel_settings WHERE section = $1", section)
     if raw is None:
         return None
@@ -130,13 +140,41 @@ async def settings_section(conn: asyncpg.Connection, section: str) -> dict[str, 
     return value
 
 
+async def settings_section(conn: asyncpg.Connection, section: str) -> dict[str, Any] | None:
+    """A section with its secrets opened."""
+    value = await _raw_section(conn, section)
+    if value is None:
+        return None
+    for name in _SEALED.get(section, ()):
+        if isinstance(value.get(name), str):
+            value[name] = open_value(value[name], purpose=_purpose(section, name))
+    return value
+
+
 async def save_settings_section(conn: asyncpg.Connection, section: str, value: dict[str, Any]) -> None:
+    """Stores a section with its secrets sealed."""
+    stored = dict(value)
+    for name in _SEALED.get(section, ()):
+        if isinstance(stored.get(name), str) and stored[name]:
+            stored[name] = seal(stored[name], purpose=_purpose(section, name))
     await conn.execute(
         "INSERT INTO channel_settings (section, value) VALUES ($1, $2::jsonb)"
         " ON CONFLICT (section) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
         section,
-        orjson.dumps(value).decode(),
+        orjson.dumps(stored).decode(),
     )
+
+
+async def reseal_settings(conn: asyncpg.Connection) -> int:
+    """Seals secrets stored in the clear, or by a retired key, with the current key."""
+    changed = 0
+    for section, names in _SEALED.items():
+        raw = await _raw_section(conn, section) or {}
+        values = [raw[n] for n in names if isinstance(raw.get(n), str) and raw[n]]
+        if any(not is_sealed_with_current_key(v) for v in values):
+            await save_settings_section(conn, section, await settings_section(conn, section) or {})
+            changed += 1
+    return changed
 
 
 # ---- the delivery queue --------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,10 @@ class Parts:
     journal: Journal
     presence: Presence
     access: TicketAccess
+    # The user of a session as identity sees him now (from a fresh passport): his role,
+    # units and admin flag decide what the socket receives, not the access token's
+    # claims, which may be minutes old. None: the token's claims (tests without identity).
+    session_viewer: Callable[[str], Awaitable[Viewer | None]] | None = None
 
 
 class ClientError(Exception):
@@ -59,8 +64,12 @@ def add_routes(app: FastAPI, parts: Parts) -> None:
         except Unauthenticated as exc:
             await socket.close(code=POLICY_VIOLATION, reason=exc.detail)
             return
+        viewer = await _current_viewer(parts, claims)
+        if viewer is None:
+            await socket.close(code=POLICY_VIOLATION, reason="The session has ended: sign in again.")
+            return
         await socket.accept()
-        conn = parts.hub.open(Viewer.from_claims(claims), socket.send_text)
+        conn = parts.hub.open(viewer, socket.send_text)
         conn.login = str(claims.get("login") or "")
         conn.session_id = str(claims.get("sid") or "")
         session = Session(parts, socket, conn)
@@ -92,6 +101,13 @@ def add_routes(app: FastAPI, parts: Parts) -> None:
             if reason:
                 with contextlib.suppress(RuntimeError):
                     await socket.close(code=POLICY_VIOLATION, reason=reason)
+
+
+async def _current_viewer(parts: Parts, claims: dict[str, Any]) -> Viewer | None:
+    session_id = str(claims.get("sid") or "")
+    if parts.session_viewer is None or not session_id:
+        return Viewer.from_claims(claims)
+    return await parts.session_viewer(session_id)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -177,7 +193,9 @@ class Session:
         if ticket_id is None or ticket_id <= 0:
             raise ClientError("ticket_id is a ticket id.")
         if self.conn.viewing != ticket_id:
-            if not await self.parts.access.can_view(self.conn.viewer, ticket_id):
+            if not await self.parts.access.can_view(
+                self.conn.viewer, ticket_id, session_id=self.conn.session_id
+            ):
                 raise ClientError(f"Ticket {ticket_id} not found.")
             await self.leave()
         self.parts.hub.view(self.conn, ticket_id)

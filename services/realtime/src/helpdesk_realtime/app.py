@@ -22,6 +22,7 @@ from helpdesk_kit.rpc import channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.streams import connected_check
 from helpdesk_kit.tokens import KeyFetcher, TokenVerifier
+from helpdesk_kit.trust import Mesh, acting_for, identity_keys, passport_verifier
 from helpdesk_realtime import api
 from helpdesk_realtime.config import Settings
 from helpdesk_realtime.consumers import (
@@ -43,29 +44,69 @@ log = get_logger(__name__)
 
 # Active users of the given ids (identity); None when it cannot be asked now.
 ActiveUsers = Callable[[list[int]], Awaitable[set[int] | None]]
-# The sessions of the given ids that still count (not signed out, revoked or expired).
-ActiveSessions = Callable[[list[str]], Awaitable[set[str] | None]]
+# The sessions of the given ids that still count (not signed out, revoked or expired),
+# each with its user as he is now; None when identity cannot be asked now.
+ActiveSessions = Callable[[list[str]], Awaitable[dict[str, Viewer] | None]]
+# The user of a session as he is now; None when the session no longer counts.
+SessionViewer = Callable[[str], Awaitable[Viewer | None]]
+
+
+class IdentitySessions:
+    """Sign-in sessions as identity sees them now: a fresh passport per session (kept a
+    few seconds), and the user as the passport describes him."""
+
+    def __init__(
+        self, stub: identity_pb2_grpc.IdentityAsyncStub, verifier: TokenVerifier, ttl: float = 5.0
+    ) -> None:
+        self._stub = stub
+        self._verifier = verifier
+        self._ttl = ttl
+        self._passports: dict[str, tuple[float, str]] = {}
+
+    async def passport(self, session_id: str) -> str:
+        """The session's passport; "" when the session no longer counts."""
+        cached = self._passports.get(session_id)
+        if cached is not None and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        resp = await self._stub.CheckSession(id_pb.CheckSessionRequest(session_id=session_id))
+        self._remember({session_id: resp.passport} if resp.active else {}, [session_id])
+        return resp.passport if resp.active else ""
+
+    async def viewer(self, session_id: str) -> Viewer | None:
+        passport = await self.passport(session_id)
+        return Viewer.from_claims(await self._verifier.verify(passport)) if passport else None
+
+    async def viewers(self, session_ids: list[str]) -> dict[str, Viewer]:
+        """The sessions of these that still count, each with its user as he is now."""
+        resp = await self._stub.CheckSessions(id_pb.CheckSessionsRequest(session_ids=session_ids))
+        found = dict(resp.passports)
+        self._remember(found, session_ids)
+        return {sid: Viewer.from_claims(await self._verifier.verify(p)) for sid, p in found.items()}
+
+    def _remember(self, found: dict[str, str], asked: list[str]) -> None:
+        now = time.monotonic()
+        for sid in asked:
+            if sid in found:
+                self._passports[sid] = (now, found[sid])
+            else:
+                self._passports.pop(sid, None)
 
 
 class TicketsAccess:
-    """May this user see this ticket? Asked of the tickets service (its rules:
-    docs/product/roles.md § Visibility)."""
+    """May this session's user see this ticket? Asked of the tickets service, with the
+    user's passport (its rules: docs/product/roles.md § Visibility)."""
 
-    def __init__(self, stub: tickets_pb2_grpc.TicketsAsyncStub) -> None:
+    def __init__(self, stub: tickets_pb2_grpc.TicketsAsyncStub, sessions: IdentitySessions) -> None:
         self._stub = stub
+        self._sessions = sessions
 
-    async def can_view(self, viewer: Viewer, ticket_id: int) -> bool:
-        actor = tickets_pb2.Actor(
-            user_id=viewer.user_id,
-            is_client=viewer.is_client,
-            role=viewer.role or "",
-            unit_ids=sorted(viewer.unit_ids),
-            is_admin=viewer.is_admin,
-            client_group_id=viewer.client_group_id or 0,
-            is_client_group_lead=viewer.is_client_group_lead,
-        )
+    async def can_view(self, viewer: Viewer, ticket_id: int, *, session_id: str) -> bool:
+        passport = await self._sessions.passport(session_id) if session_id else ""
+        if not passport:
+            return False
         try:
-            await self._stub.GetTicket(tickets_pb2.GetTicketRequest(actor=actor, ticket_id=ticket_id))
+            with acting_for(passport):
+                await self._stub.GetTicket(tickets_pb2.GetTicketRequest(ticket_id=ticket_id))
         except AppError:
             return False
         return True
@@ -90,6 +131,7 @@ async def running(
     access: TicketAccess,
     active_users: ActiveUsers | None = None,
     active_sessions: ActiveSessions | None = None,
+    session_viewer: SessionViewer | None = None,
 ) -> AsyncIterator[Realtime]:
     """Subscribes, builds the app and runs the background loops until the block ends."""
     hub = Hub(queue_size=settings.socket_queue_size)
@@ -119,7 +161,12 @@ async def running(
 
     app = create_app(service=SERVICE, readiness={"nats": connected_check(nc), "redis": redis_up})
     parts = api.Parts(
-        hub=hub, verifier=TokenVerifier(fetch_keys), journal=journal, presence=presence, access=access
+        hub=hub,
+        verifier=TokenVerifier(fetch_keys),
+        journal=journal,
+        presence=presence,
+        access=access,
+        session_viewer=session_viewer,
     )
     api.add_routes(app, parts)
     loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(_heartbeats(hub, presence))]
@@ -190,9 +237,20 @@ async def _kick_ended(
     if active_sessions is not None and session_ids:
         still = await active_sessions(session_ids)
         if still is not None:
-            for conn in hub.connections():
-                if conn.session_id and conn.session_id not in still:
-                    conn.kick("session ended")
+            _kick_changed(hub, still)
+
+
+def _kick_changed(hub: Hub, still: dict[str, Viewer]) -> None:
+    """Sockets of ended sessions close; so do those whose user's rights changed (role,
+    units, admin flag, client group): the client reconnects and gets what he may see now."""
+    for conn in hub.connections():
+        if not conn.session_id:
+            continue
+        now = still.get(conn.session_id)
+        if now is None:
+            conn.kick("session ended")
+        elif now != conn.viewer:
+            conn.kick("rights changed")
 
 
 def open_redis(settings: Settings) -> Redis:
@@ -208,23 +266,19 @@ async def serve(settings: Settings) -> None:
     nc, _ = await life.open_nats(settings.nats_url, name=SERVICE)
     redis = open_redis(settings)
     life.on_stop(redis.aclose)
-    identity = channel(settings.identity_addr, deadline=settings.rpc_deadline_seconds)
+    mesh = Mesh.from_settings(settings, service=SERVICE)
+    deadline = settings.rpc_deadline_seconds
+    identity = channel(settings.identity_addr, service="identity", mesh=mesh, deadline=deadline)
     life.on_stop(identity.close)
-    tickets = channel(settings.tickets_addr, deadline=settings.rpc_deadline_seconds)
+    tickets = channel(settings.tickets_addr, service="tickets", mesh=mesh, deadline=deadline)
     life.on_stop(tickets.close)
     stub: identity_pb2_grpc.IdentityAsyncStub = identity_pb2_grpc.IdentityStub(identity)
-
-    async def fetch_keys() -> dict[str, bytes]:
-        resp = await stub.GetVerificationKeys(id_pb.GetVerificationKeysRequest())
-        return {k.key_id: k.public_key_pem for k in resp.keys}
+    fetch_keys = identity_keys(identity)
+    sessions = IdentitySessions(stub, passport_verifier(fetch_keys))
 
     async def active_users(user_ids: list[int]) -> set[int] | None:
         resp = await stub.GetUsers(id_pb.GetUsersRequest(ids=user_ids))
         return {u.id for u in resp.users if u.is_active}
-
-    async def active_sessions(session_ids: list[str]) -> set[str] | None:
-        resp = await stub.CheckSessions(id_pb.CheckSessionsRequest(session_ids=session_ids))
-        return set(resp.active_session_ids)
 
     stack = contextlib.AsyncExitStack()
     life.on_stop(stack.aclose)
@@ -234,12 +288,13 @@ async def serve(settings: Settings) -> None:
             nc=nc,
             redis=redis,
             fetch_keys=fetch_keys,
-            access=TicketsAccess(tickets_pb2_grpc.TicketsStub(tickets)),
+            access=TicketsAccess(tickets_pb2_grpc.TicketsStub(tickets), sessions),
             active_users=active_users,
-            active_sessions=active_sessions,
+            active_sessions=sessions.viewers,
+            session_viewer=sessions.viewer,
         )
     )
-    life.serve_http(http_server(rt.app, port=settings.http_port))
+    life.serve_http(http_server(rt.app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 
 

@@ -30,7 +30,7 @@ Publish = Callable[[bytes], Awaitable[None]]
 
 
 class TicketAccess(Protocol):
-    async def can_view(self, viewer: Viewer, ticket_id: int) -> bool: ...
+    async def can_view(self, viewer: Viewer, ticket_id: int, *, session_id: str) -> bool: ...
 
 
 class Presence:

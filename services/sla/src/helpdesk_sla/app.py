@@ -11,9 +11,10 @@ from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.outbox import OutboxRelay
-from helpdesk_kit.rpc import GrpcServer
+from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.streams import connected_check
+from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_sla.config import Settings
 from helpdesk_sla.consumers import routes
 from helpdesk_sla.rpc import SlaService
@@ -52,12 +53,23 @@ async def serve(settings: Settings) -> None:
 
     life.on_stop(stop_timers)
 
-    grpc_server = GrpcServer(port=settings.grpc_port, service_names=["helpdesk.sla.v1.Sla"])
+    mesh = Mesh.from_settings(settings, service=SERVICE)
+    identity = channel(
+        settings.identity_addr, service="identity", mesh=mesh, deadline=settings.rpc_deadline_seconds
+    )
+    life.on_stop(identity.close)
+    grpc_server = GrpcServer(
+        port=settings.grpc_port,
+        service_names=["helpdesk.sla.v1.Sla"],
+        mesh=mesh,
+        passports=passport_verifier(identity_keys(identity)),
+        host=settings.bind_host,
+    )
     sla_pb2_grpc.add_SlaServicer_to_server(SlaService(db=db, policy=policy), grpc_server.server)
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
     app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
-    life.serve_http(http_server(app, port=settings.http_port))
+    life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 
 

@@ -8,6 +8,8 @@ from helpdesk_kit.config import DatabaseSettings, NatsSettings, ServiceSettings
 
 
 class Settings(ServiceSettings, DatabaseSettings, NatsSettings):
+    # Identity's gRPC address: its public keys verify the passports of calls.
+    identity_addr: str
     # A running clock turns "warning" when this share of its limit is left.
     sla_warning_percent: float = Field(default=20.0, ge=0, lt=100)
     # The timers re-read the head of the next-fire index at least this often (NOTIFY wakes them sooner).

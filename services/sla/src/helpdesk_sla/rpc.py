@@ -11,6 +11,7 @@ from helpdesk.sla.v1 import sla_pb2_grpc as pb_grpc
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.timestamps import to_timestamp as _ts
+from helpdesk_kit.trust import current_user
 from helpdesk_sla import usecases
 from helpdesk_sla.calendar import Calendar, Holiday, Interval
 from helpdesk_sla.domain import PRIORITIES, Actor, ClockView, Limits, Plan
@@ -35,8 +36,10 @@ def clock_to_pb(c: ClockView) -> pb.Clock:
     )
 
 
-def actor_of(a: pb.Actor) -> Actor:
-    return Actor(a.user_id, a.is_client, a.role, tuple(a.unit_ids), a.is_admin)
+def _actor() -> Actor:
+    """The user the call acts for, from its verified passport (never from the request)."""
+    u = current_user()
+    return Actor(u.user_id, u.is_client, u.role or "", u.unit_ids, u.is_admin)
 
 
 def _limits_in(msg: pb.Limits) -> Limits:
@@ -111,18 +114,16 @@ class SlaService(pb_grpc.SlaServicer):
         )
 
     async def ListPlans(self, request: pb.ListPlansRequest, context: Context) -> pb.ListPlansResponse:
-        plans = await usecases.list_plans(db=self._db, actor=actor_of(request.actor))
+        plans = await usecases.list_plans(db=self._db, actor=_actor())
         return pb.ListPlansResponse(plans=[plan_to_pb(p) for p in plans])
 
     async def GetPlan(self, request: pb.GetPlanRequest, context: Context) -> pb.Plan:
-        return plan_to_pb(
-            await usecases.get_plan(db=self._db, actor=actor_of(request.actor), plan_id=request.plan_id)
-        )
+        return plan_to_pb(await usecases.get_plan(db=self._db, actor=_actor(), plan_id=request.plan_id))
 
     async def CreatePlan(self, request: pb.CreatePlanRequest, context: Context) -> pb.Plan:
         plan = await usecases.create_plan(
             db=self._db,
-            actor=actor_of(request.actor),
+            actor=_actor(),
             name=request.name,
             calendar_id=request.calendar_id or None,
             limits=_priority_limits(request),
@@ -132,7 +133,7 @@ class SlaService(pb_grpc.SlaServicer):
     async def UpdatePlan(self, request: pb.UpdatePlanRequest, context: Context) -> pb.Plan:
         plan = await usecases.update_plan(
             db=self._db,
-            actor=actor_of(request.actor),
+            actor=_actor(),
             plan_id=request.plan_id,
             policy=self._policy,
             name=request.name if request.HasField("name") else None,
@@ -145,20 +146,16 @@ class SlaService(pb_grpc.SlaServicer):
     async def ListCalendars(
         self, request: pb.ListCalendarsRequest, context: Context
     ) -> pb.ListCalendarsResponse:
-        cals = await usecases.list_calendars(db=self._db, actor=actor_of(request.actor))
+        cals = await usecases.list_calendars(db=self._db, actor=_actor())
         return pb.ListCalendarsResponse(calendars=[calendar_to_pb(c) for c in cals])
 
     async def GetCalendar(self, request: pb.GetCalendarRequest, context: Context) -> pb.Calendar:
-        cal = await usecases.get_calendar(
-            db=self._db, actor=actor_of(request.actor), calendar_id=request.calendar_id
-        )
+        cal = await usecases.get_calendar(db=self._db, actor=_actor(), calendar_id=request.calendar_id)
         return calendar_to_pb(cal)
 
     async def CreateCalendar(self, request: pb.CreateCalendarRequest, context: Context) -> pb.Calendar:
         cal = Calendar(request.time_zone or "UTC", _intervals(request.hours), _holidays(request.holidays))
-        saved = await usecases.create_calendar(
-            db=self._db, actor=actor_of(request.actor), name=request.name, calendar=cal
-        )
+        saved = await usecases.create_calendar(db=self._db, actor=_actor(), name=request.name, calendar=cal)
         return calendar_to_pb(saved)
 
     async def UpdateCalendar(self, request: pb.UpdateCalendarRequest, context: Context) -> pb.Calendar:
@@ -171,7 +168,7 @@ class SlaService(pb_grpc.SlaServicer):
 
         saved = await usecases.update_calendar(
             db=self._db,
-            actor=actor_of(request.actor),
+            actor=_actor(),
             calendar_id=request.calendar_id,
             name=request.name if request.HasField("name") else None,
             build=build,
@@ -184,7 +181,7 @@ class SlaService(pb_grpc.SlaServicer):
             raise invalid("from", "the report needs a period: from and to")
         units = await usecases.report(
             db=self._db,
-            actor=actor_of(request.actor),
+            actor=_actor(),
             unit_id=request.unit_id or None,
             start=getattr(request, "from").ToDatetime(tzinfo=UTC),
             end=request.to.ToDatetime(tzinfo=UTC),

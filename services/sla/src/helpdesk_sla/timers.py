@@ -24,7 +24,7 @@ from prometheus_client import Counter, Histogram
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.logs import get_logger
-from helpdesk_sla import usecases
+from helpdesk_sla import metrics, usecases
 from helpdesk_sla.store import TIMERS_CHANNEL
 
 log = get_logger(__name__)
@@ -88,6 +88,10 @@ class Scheduler:
         self._wake.clear()
         await self.fire_due()
         head = await usecases.next_fire_at(db=self._db)
+        # Right after firing, a moment in the past means rows another replica or a consumer
+        # holds, or a scheduler that cannot keep up; measured on every pass.
+        overdue = (self._now() - head).total_seconds() if head is not None else 0.0
+        metrics.OVERDUE.set(max(overdue, 0.0))
         wait = self._rescan
         if head is not None:
             # Moments closer together than ``coalesce_seconds`` fire in one transaction (a burst

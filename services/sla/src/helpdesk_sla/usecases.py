@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from helpdesk_kit.db import Database, UnitOfWork
-from helpdesk_sla import events, store
+from helpdesk_sla import events, metrics, store
 from helpdesk_sla.calendar import WALL_CLOCK, Calendar
 from helpdesk_sla.domain import (
     Actor,
@@ -243,8 +243,10 @@ async def _announce(
     """Warning and breach events, on the change into that state only."""
     if clock.state is ClockState.BREACHED and before is not ClockState.BREACHED:
         await uow.record_event(*events.sla_breached(clock, unit_id, assignee_ids))
+        uow.after_commit(metrics.BREACHES.labels(clock.kind.value).inc)
     elif clock.state is ClockState.WARNING and before not in (ClockState.WARNING, ClockState.BREACHED):
         await uow.record_event(*events.sla_warning(clock, unit_id, assignee_ids))
+        uow.after_commit(metrics.WARNINGS.labels(clock.kind.value).inc)
 
 
 async def _worst_changed(

@@ -14,6 +14,7 @@ from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.streams import connected_check
+from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_tickets import consumers, usecases
 from helpdesk_tickets.config import Settings, StorageSettings
 from helpdesk_tickets.directory import UnitDirectory
@@ -32,7 +33,10 @@ async def serve(settings: Settings) -> None:
     nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
     life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
 
-    identity = channel(settings.identity_addr, deadline=settings.rpc_deadline_seconds)
+    mesh = Mesh.from_settings(settings, service=SERVICE)
+    identity = channel(
+        settings.identity_addr, service="identity", mesh=mesh, deadline=settings.rpc_deadline_seconds
+    )
     life.on_stop(identity.close)
     units = UnitDirectory(identity_pb2_grpc.IdentityStub(identity), ttl=settings.units_cache_seconds)
 
@@ -47,7 +51,13 @@ async def serve(settings: Settings) -> None:
         name="archiver",
     )
 
-    grpc_server = GrpcServer(port=settings.grpc_port, service_names=["helpdesk.tickets.v1.Tickets"])
+    grpc_server = GrpcServer(
+        port=settings.grpc_port,
+        service_names=["helpdesk.tickets.v1.Tickets"],
+        mesh=mesh,
+        passports=passport_verifier(identity_keys(identity)),
+        host=settings.bind_host,
+    )
     blobs = blob_store(settings)
     tickets_pb2_grpc.add_TicketsServicer_to_server(
         TicketsService(db=db, units=units, settings=ticket_settings, blobs=blobs, spool=blobs.spool_dir()),
@@ -56,7 +66,7 @@ async def serve(settings: Settings) -> None:
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
     app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
-    life.serve_http(http_server(app, port=settings.http_port))
+    life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 
 

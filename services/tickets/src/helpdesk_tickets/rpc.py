@@ -16,8 +16,9 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc as pb_grpc
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import AppError, FieldError, Unavailable
-from helpdesk_kit.rpc import ERROR_FIELDS_KEY
+from helpdesk_kit.rpc import abort_with
 from helpdesk_kit.timestamps import to_timestamp as timestamp
+from helpdesk_kit.trust import current_user
 from helpdesk_tickets import usecases
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import (
@@ -35,7 +36,7 @@ from helpdesk_tickets.domain import (
 from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.fields import CustomField, visible_values
 from helpdesk_tickets.storage import BlobStore
-from helpdesk_tickets.wire import PRIORITY_IN, actor_from_pb, ticket_to_pb
+from helpdesk_tickets.wire import PRIORITY_IN, actor_from_claims, ticket_to_pb
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
@@ -45,6 +46,11 @@ _TRANSITIONS = {
     Action.COMPLETE.value: usecases.complete,
     Action.REOPEN.value: usecases.reopen,
 }
+
+
+def _actor() -> Actor:
+    """The user the call acts for, from its verified passport (never from the request)."""
+    return actor_from_claims(current_user())
 
 
 def _answer(actor: Actor, t: Ticket, defs: dict[int, CustomField]) -> pb.Ticket:
@@ -114,15 +120,6 @@ def _attachment(a: Attachment) -> pb.Attachment:
     )
 
 
-async def _abort(context: Context, exc: AppError) -> None:
-    """The kit maps errors of unary calls; streaming calls report theirs the same way here."""
-    meta = []
-    if exc.errors:
-        fields = [{"field": e.field, "message": e.message} for e in exc.errors]
-        meta.append((ERROR_FIELDS_KEY, orjson.dumps(fields).decode()))
-    await context.abort(exc.code.grpc_status, exc.detail, trailing_metadata=tuple(meta))
-
-
 class TicketsService(pb_grpc.TicketsServicer):
     def __init__(
         self,
@@ -167,13 +164,13 @@ class TicketsService(pb_grpc.TicketsServicer):
                 blobs=self._blob_store(),
                 spool=self._spool,
                 settings=self._settings,
-                actor=actor_from_pb(header.actor),
+                actor=_actor(),
                 ticket_id=header.ticket_id,
                 filename=header.filename,
                 chunks=chunks(),
             )
         except AppError as exc:
-            await _abort(context, exc)
+            await abort_with(context, exc)
             raise AssertionError("abort returned") from exc
         return _attachment(attachment)
 
@@ -184,20 +181,18 @@ class TicketsService(pb_grpc.TicketsServicer):
             attachment, data = await usecases.open_attachment(
                 db=self._db,
                 blobs=self._blob_store(),
-                actor=actor_from_pb(request.actor),
+                actor=_actor(),
                 attachment_id=request.attachment_id,
             )
         except AppError as exc:
-            await _abort(context, exc)
+            await abort_with(context, exc)
             return
         yield pb.DownloadChunk(attachment=_attachment(attachment))
         async for chunk in data:
             yield pb.DownloadChunk(data=chunk)
 
     async def ListAttachments(self, request: pb.TicketRequest, context: Context) -> pb.AttachmentsResponse:
-        found = await usecases.list_attachments(
-            db=self._db, actor=actor_from_pb(request.actor), ticket_id=request.ticket_id
-        )
+        found = await usecases.list_attachments(db=self._db, actor=_actor(), ticket_id=request.ticket_id)
         return pb.AttachmentsResponse(attachments=[_attachment(a) for a in found])
 
     async def CreateTicket(self, request: pb.CreateTicketRequest, context: Context) -> pb.Ticket:
@@ -218,7 +213,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             deadline=request.deadline.ToDatetime(tzinfo=UTC) if request.HasField("deadline") else None,
             custom_fields=_json_object(request.custom_fields_json, "custom_fields"),
         )
-        actor = actor_from_pb(request.actor)
+        actor = _actor()
         ticket = await usecases.create_ticket(
             db=self._db,
             units=self._units,
@@ -231,7 +226,7 @@ class TicketsService(pb_grpc.TicketsServicer):
         return _answer(actor, ticket, await self._defs())
 
     async def GetTicket(self, request: pb.GetTicketRequest, context: Context) -> pb.Ticket:
-        actor = actor_from_pb(request.actor)
+        actor = _actor()
         ticket = await usecases.get_ticket(db=self._db, actor=actor, ticket_id=request.ticket_id)
         return _answer(actor, ticket, await self._defs())
 
@@ -239,7 +234,7 @@ class TicketsService(pb_grpc.TicketsServicer):
         run = _TRANSITIONS.get(request.action)
         if run is None:
             raise InvalidTicket("Unknown action.", errors=[FieldError("action", ", ".join(_TRANSITIONS))])
-        actor = actor_from_pb(request.actor)
+        actor = _actor()
         ticket = await run(
             db=self._db,
             actor=actor,
@@ -249,7 +244,7 @@ class TicketsService(pb_grpc.TicketsServicer):
         return _answer(actor, ticket, await self._defs())
 
     async def ForwardTicket(self, request: pb.ForwardTicketRequest, context: Context) -> pb.Ticket:
-        actor = actor_from_pb(request.actor)
+        actor = _actor()
         ticket = await usecases.forward(
             db=self._db,
             units=self._units,
@@ -263,7 +258,7 @@ class TicketsService(pb_grpc.TicketsServicer):
         return _answer(actor, ticket, await self._defs())
 
     async def EditTicket(self, request: pb.EditTicketRequest, context: Context) -> pb.Ticket:
-        actor = actor_from_pb(request.actor)
+        actor = _actor()
         change = usecases.Edit(
             subject=request.subject if request.HasField("subject") else None,
             subject_id=request.subject_id if request.HasField("subject_id") else None,
@@ -286,13 +281,11 @@ class TicketsService(pb_grpc.TicketsServicer):
     async def DeleteTicket(
         self, request: pb.DeleteTicketRequest, context: Context
     ) -> pb.DeleteTicketResponse:
-        await usecases.delete(
-            db=self._db, actor=actor_from_pb(request.actor), ticket_id=request.ticket_id, blobs=self._blobs
-        )
+        await usecases.delete(db=self._db, actor=_actor(), ticket_id=request.ticket_id, blobs=self._blobs)
         return pb.DeleteTicketResponse()
 
     async def ListTickets(self, request: pb.ListTicketsRequest, context: Context) -> pb.ListTicketsResponse:
-        actor = actor_from_pb(request.actor)
+        actor = _actor()
         query = ListQuery(
             box=request.box or "inbox",
             states=list(request.states),
@@ -316,7 +309,7 @@ class TicketsService(pb_grpc.TicketsServicer):
     async def GetHistory(self, request: pb.TicketRequest, context: Context) -> pb.HistoryResponse:
         entries, cursor = await usecases.history_page(
             db=self._db,
-            actor=actor_from_pb(request.actor),
+            actor=_actor(),
             ticket_id=request.ticket_id,
             limit=request.limit or 50,
             cursor=request.cursor or None,
@@ -339,7 +332,7 @@ class TicketsService(pb_grpc.TicketsServicer):
     async def AddComment(self, request: pb.AddCommentRequest, context: Context) -> pb.Comment:
         comment = await usecases.add_comment(
             db=self._db,
-            actor=actor_from_pb(request.actor),
+            actor=_actor(),
             ticket_id=request.ticket_id,
             body=request.body,
             attachment_ids=list(request.attachment_ids),
@@ -347,9 +340,7 @@ class TicketsService(pb_grpc.TicketsServicer):
         return _comment(comment)
 
     async def ListComments(self, request: pb.TicketRequest, context: Context) -> pb.CommentsResponse:
-        comments = await usecases.list_comments(
-            db=self._db, actor=actor_from_pb(request.actor), ticket_id=request.ticket_id
-        )
+        comments = await usecases.list_comments(db=self._db, actor=_actor(), ticket_id=request.ticket_id)
         return pb.CommentsResponse(comments=[_comment(c) for c in comments])
 
     async def ListSubjects(
@@ -363,14 +354,14 @@ class TicketsService(pb_grpc.TicketsServicer):
     async def CreateSubject(self, request: pb.CreateSubjectRequest, context: Context) -> pb.Subject:
         s = await usecases.create_subject(
             db=self._db,
-            actor=actor_from_pb(request.actor),
+            actor=_actor(),
             name=request.name,
             sla_plan_id=request.sla_plan_id or None,
         )
         return pb.Subject(id=s.id, name=s.name, sla_plan_id=s.sla_plan_id or 0)
 
     async def GetSettings(self, request: pb.SettingsRequest, context: Context) -> pb.SettingsResponse:
-        value = await usecases.get_settings(db=self._db, actor=actor_from_pb(request.actor))
+        value = await usecases.get_settings(db=self._db, actor=_actor())
         return pb.SettingsResponse(value_json=orjson.dumps(value).decode())
 
     async def PutSettings(self, request: pb.SettingsRequest, context: Context) -> pb.SettingsResponse:
@@ -380,9 +371,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             raise InvalidTicket("The settings are not JSON.") from exc
         if not isinstance(value, dict):
             raise InvalidTicket("The settings must be an object.")
-        saved = await usecases.put_settings(
-            db=self._db, actor=actor_from_pb(request.actor), value=value, cache=self._settings
-        )
+        saved = await usecases.put_settings(db=self._db, actor=_actor(), value=value, cache=self._settings)
         return pb.SettingsResponse(value_json=orjson.dumps(saved).decode())
 
     async def CreateRecurring(
@@ -418,7 +407,7 @@ class TicketsService(pb_grpc.TicketsServicer):
         recurring_id, first = await usecases.create_recurring(
             db=self._db,
             units=self._units,
-            actor=actor_from_pb(request.actor),
+            actor=_actor(),
             template=template,
             schedule=schedule,
             now=datetime.now(UTC),
@@ -426,7 +415,7 @@ class TicketsService(pb_grpc.TicketsServicer):
         return pb.RecurringTicket(id=recurring_id, next_run_at=timestamp(first), active=True)
 
     async def ListRecurring(self, request: pb.ListRecurringRequest, context: Context) -> pb.RecurringList:
-        rows = await usecases.list_recurring(db=self._db, actor=actor_from_pb(request.actor))
+        rows = await usecases.list_recurring(db=self._db, actor=_actor())
         return pb.RecurringList(items=[_recurring_pb(r) for r in rows])
 
     async def UpdateRecurring(
@@ -434,7 +423,7 @@ class TicketsService(pb_grpc.TicketsServicer):
     ) -> pb.RecurringTicket:
         row = await usecases.set_recurring_active(
             db=self._db,
-            actor=actor_from_pb(request.actor),
+            actor=_actor(),
             recurring_id=request.id,
             active=request.active,
             now=datetime.now(UTC),
@@ -442,15 +431,13 @@ class TicketsService(pb_grpc.TicketsServicer):
         return _recurring_pb(row)
 
     async def DeleteRecurring(self, request: pb.RecurringRequest, context: Context) -> pb.Nothing:
-        await usecases.delete_recurring(
-            db=self._db, actor=actor_from_pb(request.actor), recurring_id=request.id
-        )
+        await usecases.delete_recurring(db=self._db, actor=_actor(), recurring_id=request.id)
         return pb.Nothing()
 
     async def ListCustomFields(
         self, request: pb.ListCustomFieldsRequest, context: Context
     ) -> pb.CustomFieldsResponse:
-        found = await usecases.list_custom_fields(db=self._db, actor=actor_from_pb(request.actor))
+        found = await usecases.list_custom_fields(db=self._db, actor=_actor())
         return pb.CustomFieldsResponse(fields=[_field_pb(f) for f in found])
 
     async def CreateCustomField(
@@ -458,7 +445,7 @@ class TicketsService(pb_grpc.TicketsServicer):
     ) -> pb.CustomField:
         f = await usecases.create_custom_field(
             db=self._db,
-            actor=actor_from_pb(request.actor),
+            actor=_actor(),
             field=CustomField(
                 id=0,
                 name=request.name,
@@ -484,7 +471,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             changes["options"] = list(request.options)
         f = await usecases.update_custom_field(
             db=self._db,
-            actor=actor_from_pb(request.actor),
+            actor=_actor(),
             field_id=request.id,
             changes_=changes,
             cache=self._fields,
@@ -493,14 +480,14 @@ class TicketsService(pb_grpc.TicketsServicer):
 
     async def DeleteCustomField(self, request: pb.CustomFieldRequest, context: Context) -> pb.Nothing:
         await usecases.delete_custom_field(
-            db=self._db, actor=actor_from_pb(request.actor), field_id=request.id, cache=self._fields
+            db=self._db, actor=_actor(), field_id=request.id, cache=self._fields
         )
         return pb.Nothing()
 
     async def UpdateSubject(self, request: pb.UpdateSubjectRequest, context: Context) -> pb.Subject:
         s = await usecases.update_subject(
             db=self._db,
-            actor=actor_from_pb(request.actor),
+            actor=_actor(),
             subject_id=request.id,
             name=request.name if request.HasField("name") else None,
             **({"sla_plan_id": request.sla_plan_id or None} if request.HasField("sla_plan_id") else {}),
@@ -508,11 +495,11 @@ class TicketsService(pb_grpc.TicketsServicer):
         return pb.Subject(id=s.id, name=s.name, sla_plan_id=s.sla_plan_id or 0)
 
     async def DeleteSubject(self, request: pb.SubjectRequest, context: Context) -> pb.Nothing:
-        await usecases.delete_subject(db=self._db, actor=actor_from_pb(request.actor), subject_id=request.id)
+        await usecases.delete_subject(db=self._db, actor=_actor(), subject_id=request.id)
         return pb.Nothing()
 
     async def GetCounters(self, request: pb.CountersRequest, context: Context) -> pb.Counters:
-        found = await usecases.counters(db=self._db, actor=actor_from_pb(request.actor))
+        found = await usecases.counters(db=self._db, actor=_actor())
         return pb.Counters(**found)
 
     async def RenderMarkdown(

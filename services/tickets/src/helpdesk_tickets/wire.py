@@ -10,9 +10,10 @@ import orjson
 from helpdesk.tickets.v1 import events_pb2, tickets_pb2
 
 from helpdesk_kit.timestamps import to_timestamp
+from helpdesk_kit.trust import UserClaims
 from helpdesk_tickets.domain import Actor, Audience, Priority, Role, State, Ticket
 
-__all__ = ["PRIORITY_IN", "PRIORITY_PB", "STATE_PB", "actor_from_pb", "audience_to_pb", "ticket_to_pb"]
+__all__ = ["PRIORITY_IN", "PRIORITY_PB", "STATE_PB", "actor_from_claims", "audience_to_pb", "ticket_to_pb"]
 
 PRIORITY_PB = {
     Priority.LOW: tickets_pb2.PRIORITY_LOW,
@@ -60,15 +61,16 @@ def ticket_to_pb(
     )
 
 
-def actor_from_pb(a: tickets_pb2.Actor) -> Actor:
+def actor_from_claims(u: UserClaims) -> Actor:
+    """The caller as his verified passport describes him."""
     return Actor(
-        user_id=a.user_id,
-        is_client=a.is_client,
-        role=Role(a.role) if a.role else None,
-        unit_ids=frozenset(a.unit_ids),
-        is_admin=a.is_admin,
-        client_group_id=a.client_group_id or None,
-        is_client_group_lead=a.is_client_group_lead,
+        user_id=u.user_id,
+        is_client=u.is_client,
+        role=Role(u.role) if u.role else None,
+        unit_ids=frozenset(u.unit_ids),
+        is_admin=u.is_admin,
+        client_group_id=u.client_group_id,
+        is_client_group_lead=u.is_client_group_lead,
     )
 
 

@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from helpdesk_devstack.servers.process import (
     LOCALHOST,
@@ -128,6 +129,10 @@ class PostgresServer(ChildServer):
     the data directory, which only the server's account can reach). A database
     named ``database`` is created on the first start.
 
+    With a ``password`` the superuser gets it and connections over TCP must
+    authenticate (scram-sha-256) — the one-machine stack, where each service has its
+    own role (:meth:`provision_role`); without one, TCP is ``trust`` (tests).
+
     ``durable=False`` turns off fsync, synchronous commit and full-page writes:
     much faster, but a crash of the machine may corrupt the data (tests only).
 
@@ -152,11 +157,13 @@ class PostgresServer(ChildServer):
         *,
         database: str = "helpdesk",
         durable: bool = True,
+        password: str | None = None,
     ) -> None:
         super().__init__(data_dir, port)
         _check_identifier(database)
         self.database = database
         self.durable = durable
+        self.password = password
         self._bin = _pg_install_dir() / "bin"
         self._run_as: _RunAs | None = None
         self._pgdata: Path | None = None
@@ -167,8 +174,43 @@ class PostgresServer(ChildServer):
         return self.url_for(self.database)
 
     def url_for(self, database: str) -> str:
-        """The URL of another database on this server."""
-        return f"postgresql://{PG_SUPERUSER}@{LOCALHOST}:{self.port}/{database}"
+        """The URL of another database on this server (as the superuser)."""
+        return self.role_url(PG_SUPERUSER, self.password, database)
+
+    def role_url(self, role: str, password: str | None, database: str | None = None) -> str:
+        auth = f"{role}:{quote(password, safe='')}" if password else role
+        return f"postgresql://{auth}@{LOCALHOST}:{self.port}/{database or self.database}"
+
+    def provision_role(self, role: str, password: str, *, extensions: tuple[str, ...] = ()) -> str:
+        """A login role that owns the schema of its name and nothing else; returns its URL.
+
+        Objects an earlier run created in that schema as the superuser are handed
+        over to the role. The extensions (which only a superuser may create) are made in
+        the role's schema. Other schemas stay closed to it: PostgreSQL grants nothing on
+        them to other roles, and ``public`` is made read-only for everyone.
+        """
+        _check_identifier(role)
+        quoted_password = password.replace("'", "''")
+        db = self.database
+        self.psql(
+            "DO $$ BEGIN"
+            f" IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN"
+            f' CREATE ROLE "{role}" LOGIN; END IF; END $$',
+            db,
+        )
+        self.psql(
+            f"ALTER ROLE \"{role}\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{quoted_password}'",
+            db,
+        )
+        self.psql(f'CREATE SCHEMA IF NOT EXISTS "{role}" AUTHORIZATION "{role}"', db)
+        self.psql(f'ALTER SCHEMA "{role}" OWNER TO "{role}"', db)
+        self.psql("REVOKE CREATE ON SCHEMA public FROM PUBLIC", db)
+        self.psql(f'REVOKE CREATE, TEMPORARY ON DATABASE "{db}" FROM PUBLIC', db)
+        for extension in extensions:
+            _check_identifier(extension)
+            self.psql(f'CREATE EXTENSION IF NOT EXISTS "{extension}" SCHEMA "{role}"', db)
+        self.psql(_HAND_OVER.replace("{role}", role), db)
+        return self.role_url(role, password)
 
     @property
     def pgdata(self) -> Path:
@@ -201,7 +243,7 @@ class PostgresServer(ChildServer):
             ],
             capture_output=True,
             text=True,
-            env=_pg_env(),
+            env=_pg_env(self.password),
             timeout=120,
             check=False,
         )
@@ -302,10 +344,33 @@ class PostgresServer(ChildServer):
         return result.returncode == 0
 
     def _after_start(self) -> None:
+        if self.password is not None:
+            self._require_passwords()
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'")
         if exists != "1":
             logger.info("creating database %s", self.database)
             self.psql(f'CREATE DATABASE "{self.database}"')
+
+    def _require_passwords(self) -> None:
+        """Gives the superuser its password and makes TCP connections authenticate.
+
+        psql sends the password from here on, which a ``trust`` rule simply ignores, so
+        this works on a cluster made before passwords existed as well as on a new one.
+        """
+        quoted = (self.password or "").replace("'", "''")
+        self.psql(f"ALTER ROLE \"{PG_SUPERUSER}\" PASSWORD '{quoted}'")
+        hba = self.pgdata / "pg_hba.conf"
+        hba.write_text(
+            "# Written by helpdesk_devstack: the Unix socket (reachable by the server's account\n"
+            "# only) trusts; TCP needs a password.\n"
+            "local all all trust\n"
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+            "host all all ::1/128 scram-sha-256\n",
+            encoding="utf-8",
+        )
+        if self._run_as is not None:
+            os.chown(hba, self._run_as.uid, self._run_as.gid)
+        self.psql("SELECT pg_reload_conf()")
 
     def _shutdown(self, proc: subprocess.Popen[bytes]) -> None:
         result = subprocess.run(
@@ -394,8 +459,28 @@ def _check_identifier(name: str) -> None:
         raise ValueError(f"not a simple lowercase SQL identifier: {name!r}")
 
 
-def _pg_env() -> dict[str, str]:
+def _pg_env(password: str | None = None) -> dict[str, str]:
     """The environment for PostgreSQL programs: ours without any PG* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PGCONNECT_TIMEOUT"] = "10"
+    if password:
+        env["PGPASSWORD"] = password
     return env
+
+
+# Hands every table, sequence, view and function of the role's schema to the role.
+_HAND_OVER = """DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = '{role}' AND c.relkind IN ('r', 'p', 'S', 'v', 'm')
+             AND pg_get_userbyid(c.relowner) <> '{role}'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a'))
+  LOOP
+    EXECUTE format('ALTER TABLE "{role}".%I OWNER TO "{role}"', r.relname);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = '{role}' AND pg_get_userbyid(p.proowner) <> '{role}'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER FUNCTION %s OWNER TO "{role}"', r.sig);
+  END LOOP;
+END $$"""

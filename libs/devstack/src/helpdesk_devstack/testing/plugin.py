@@ -12,20 +12,31 @@ Fixtures:
 - ``database_url`` (function): the URL of a new, empty database for this test
   only, dropped afterwards;
 - ``nats_server`` / ``nats_url`` (session): ``nats-server`` with JetStream;
-- ``redis_server`` / ``redis_url`` (session): ``redis-server``.
+- ``redis_server`` / ``redis_url`` (session): ``redis-server``;
+- ``test_ca`` (session): a throwaway :class:`~helpdesk_devstack.pki.CertificateAuthority`;
+  ``mesh`` (session): ``mesh("gateway")`` is a :class:`~helpdesk_kit.trust.Mesh` that
+  proves itself as that service with a certificate of that CA (mutual TLS, as in
+  production); ``passports`` (session): a
+  :class:`~helpdesk_devstack.testing.passports.PassportIssuer`.
 
 Marker: ``e2e`` for end-to-end tests (select or skip them with ``-m``).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from helpdesk_devstack.pki import CertificateAuthority
 from helpdesk_devstack.servers import NatsServer, PostgresServer, RedisServer, ServerError
+from helpdesk_devstack.testing.passports import PassportIssuer
+from helpdesk_kit import sealing
+from helpdesk_kit.trust import Mesh
 
 logger = logging.getLogger("helpdesk_devstack.testing")
 
@@ -34,6 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e: end-to-end test that starts the whole stack (slow; real processes)"
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_keys() -> str:
+    """Services that seal secrets need a key ring: the session has a random one (set up in
+    this process too; pass it as ``secret_keys`` to a service's settings)."""
+    ring = f"test:{base64.b64encode(os.urandom(32)).decode()}"
+    sealing.configure(ring)
+    return ring
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +89,28 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
 def nats_url(nats_server: NatsServer) -> str:
     """``nats://127.0.0.1:<port>`` of the session's NATS server."""
     return nats_server.url
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory: pytest.TempPathFactory) -> CertificateAuthority:
+    """A certificate authority for this session's services."""
+    return CertificateAuthority(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def mesh(test_ca: CertificateAuthority) -> Callable[[str], Mesh]:
+    """``mesh(name)``: the mTLS identity of service ``name`` (its certificate issued once)."""
+
+    def make(service: str) -> Mesh:
+        return Mesh(service=service, tls_dir=str(test_ca.issue(service)))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def passports() -> PassportIssuer:
+    """Signs passports for the users a test acts for; services verify with ``passports.keys``."""
+    return PassportIssuer()
 
 
 @pytest.fixture(scope="session")

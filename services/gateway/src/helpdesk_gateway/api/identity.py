@@ -75,7 +75,7 @@ async def refresh(body: RefreshIn, request: Request) -> dict[str, Any]:
 @router.post("/auth/logout", response_model=None, status_code=204)
 async def logout(caller: CallerDep, request: Request) -> Response:
     if caller.session_id:
-        await clients(request).identity.Logout(id_pb.LogoutRequest(session_id=caller.session_id))
+        await clients(request).identity.Logout(id_pb.LogoutRequest())
         session_guard(request).forget_session(caller.session_id)
     return Response(status_code=204)
 
@@ -99,9 +99,7 @@ class ProfileIn(Strict):
 async def update_me(body: ProfileIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     """The caller's own profile; role, units and flags stay with the admins (PATCH /users/{id})."""
     fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    user = await clients(request).identity.UpdateProfile(
-        id_pb.UpdateProfileRequest(actor_id=caller.user_id, **fields)
-    )
+    user = await clients(request).identity.UpdateProfile(id_pb.UpdateProfileRequest(**fields))
     clients(request).names.put(str(user.id), user.full_name or user.login)
     return user_out(user)
 
@@ -116,10 +114,8 @@ async def change_password(body: PasswordChangeIn, caller: CallerDep, request: Re
     """Needs the current password; every other session of the user is signed out."""
     await clients(request).identity.ChangePassword(
         id_pb.ChangePasswordRequest(
-            actor_id=caller.user_id,
             current_password=body.current_password,
             new_password=body.new_password,
-            keep_session_id=caller.session_id,
         )
     )
     return Response(status_code=204)
@@ -140,48 +136,40 @@ def _token_out(t: id_pb.ApiToken) -> dict[str, Any]:
 
 @router.get("/me/tokens", response_model=None)
 async def list_tokens(caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).identity.ListApiTokens(id_pb.ListApiTokensRequest(actor_id=caller.user_id))
+    resp = await clients(request).identity.ListApiTokens(id_pb.ListApiTokensRequest())
     return page([_token_out(t) for t in resp.tokens])
 
 
 @router.post("/me/tokens", response_model=None, status_code=201)
 async def create_token(body: TokenIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     token = await clients(request).identity.CreateApiToken(
-        id_pb.CreateApiTokenRequest(
-            actor_id=caller.user_id, name=body.name, expires_in_seconds=body.expires_in
-        )
+        id_pb.CreateApiTokenRequest(name=body.name, expires_in_seconds=body.expires_in)
     )
     return _token_out(token)
 
 
 @router.delete("/me/tokens/{token_id}", response_model=None, status_code=204)
 async def revoke_token(token_id: int, caller: CallerDep, request: Request) -> Response:
-    await clients(request).identity.RevokeApiToken(
-        id_pb.RevokeApiTokenRequest(actor_id=caller.user_id, token_id=token_id)
-    )
+    await clients(request).identity.RevokeApiToken(id_pb.RevokeApiTokenRequest(token_id=token_id))
     return Response(status_code=204)
 
 
 @router.post("/me/totp", response_model=None)
 async def setup_totp(caller: CallerDep, request: Request) -> dict[str, Any]:
     """Starts enrolment: the secret and otpauth:// URI; confirm with a code to enable."""
-    resp = await clients(request).identity.SetupTotp(id_pb.TotpRequest(actor_id=caller.user_id))
+    resp = await clients(request).identity.SetupTotp(id_pb.TotpRequest())
     return {"secret": resp.secret, "provisioning_uri": resp.provisioning_uri, "enabled": False}
 
 
 @router.post("/me/totp/confirm", response_model=None)
 async def confirm_totp(body: TotpCodeIn, caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).identity.ConfirmTotp(
-        id_pb.TotpRequest(actor_id=caller.user_id, code=body.code)
-    )
+    resp = await clients(request).identity.ConfirmTotp(id_pb.TotpRequest(code=body.code))
     return {"enabled": resp.enabled}
 
 
 @router.delete("/me/totp", response_model=None)
 async def disable_totp(body: TotpCodeIn, caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).identity.DisableTotp(
-        id_pb.TotpRequest(actor_id=caller.user_id, code=body.code)
-    )
+    resp = await clients(request).identity.DisableTotp(id_pb.TotpRequest(code=body.code))
     return {"enabled": resp.enabled}
 
 

@@ -110,7 +110,6 @@ async def list_users(
     kinds = {"staff": id_pb.USER_KIND_STAFF, "client": id_pb.USER_KIND_CLIENT}
     resp = await clients(request).identity.ListUsers(
         id_pb.ListUsersRequest(
-            actor_id=caller.user_id,
             q=q[:200],
             unit_id=unit_id or 0,
             kind=kinds[kind] if kind else id_pb.USER_KIND_UNSPECIFIED,
@@ -125,7 +124,6 @@ async def list_users(
 async def create_user(body: UserIn, admin: AdminDep, request: Request) -> dict[str, Any]:
     user = await clients(request).identity.CreateUser(
         id_pb.CreateUserRequest(
-            actor_id=admin.user_id,
             login=body.login,
             password=body.password or "",
             full_name=body.full_name,
@@ -149,9 +147,7 @@ async def create_user(body: UserIn, admin: AdminDep, request: Request) -> dict[s
 
 @router.get("/users/{user_id}", response_model=None)
 async def get_user(user_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
-    user = await clients(request).identity.GetUser(
-        id_pb.GetUserRequest(actor_id=caller.user_id, user_id=user_id)
-    )
+    user = await clients(request).identity.GetUser(id_pb.GetUserRequest(user_id=user_id))
     return user_out(user)
 
 
@@ -172,7 +168,7 @@ _PLAIN_FIELDS = (
 @router.patch("/users/{user_id}", response_model=None)
 async def update_user(user_id: int, body: UserPatch, admin: AdminDep, request: Request) -> dict[str, Any]:
     sent = body.model_fields_set
-    req = id_pb.UpdateUserRequest(actor_id=admin.user_id, user_id=user_id)
+    req = id_pb.UpdateUserRequest(user_id=user_id)
     for name in _PLAIN_FIELDS:
         if name in sent and getattr(body, name) is not None:
             setattr(req, name, getattr(body, name))
@@ -195,9 +191,7 @@ async def update_user(user_id: int, body: UserPatch, admin: AdminDep, request: R
 @router.delete("/users/{user_id}", response_model=None)
 async def disable_user(user_id: int, admin: AdminDep, request: Request) -> dict[str, Any]:
     """Users are never deleted: this disables the user (sign-in, sessions and tokens stop)."""
-    user = await clients(request).identity.DisableUser(
-        id_pb.DisableUserRequest(actor_id=admin.user_id, user_id=user_id)
-    )
+    user = await clients(request).identity.DisableUser(id_pb.DisableUserRequest(user_id=user_id))
     return user_out(user)
 
 
@@ -209,9 +203,7 @@ async def list_units(caller: CallerDep, request: Request) -> dict[str, Any]:
 
 @router.post("/units", response_model=None, status_code=201)
 async def create_unit(body: NameIn, admin: AdminDep, request: Request) -> dict[str, Any]:
-    unit = await clients(request).identity.CreateUnit(
-        id_pb.CreateUnitRequest(actor_id=admin.user_id, name=body.name)
-    )
+    unit = await clients(request).identity.CreateUnit(id_pb.CreateUnitRequest(name=body.name))
     return {"id": unit.id, "name": unit.name}
 
 
@@ -228,7 +220,7 @@ async def get_unit(unit_id: int, caller: CallerDep, request: Request) -> dict[st
 @router.patch("/units/{unit_id}", response_model=None)
 async def update_unit(unit_id: int, body: NameIn, admin: AdminDep, request: Request) -> dict[str, Any]:
     unit = await clients(request).identity.UpdateUnit(
-        id_pb.UpdateUnitRequest(actor_id=admin.user_id, unit_id=unit_id, name=body.name)
+        id_pb.UpdateUnitRequest(unit_id=unit_id, name=body.name)
     )
     return {"id": unit.id, "name": unit.name}
 
@@ -250,7 +242,7 @@ async def list_client_groups(caller: CallerDep, request: Request) -> dict[str, A
 @router.post("/client-groups", response_model=None, status_code=201)
 async def create_client_group(body: ClientGroupIn, admin: AdminDep, request: Request) -> dict[str, Any]:
     g = await clients(request).identity.CreateClientGroup(
-        id_pb.CreateClientGroupRequest(actor_id=admin.user_id, name=body.name, lead_id=body.lead_id or 0)
+        id_pb.CreateClientGroupRequest(name=body.name, lead_id=body.lead_id or 0)
     )
     return {"id": g.id, "name": g.name, "lead_id": g.lead_id or None}
 
@@ -263,9 +255,7 @@ async def list_positions(caller: CallerDep, request: Request) -> dict[str, Any]:
 
 @router.post("/positions", response_model=None, status_code=201)
 async def create_position(body: NameIn, admin: AdminDep, request: Request) -> dict[str, Any]:
-    p = await clients(request).identity.CreatePosition(
-        id_pb.CreatePositionRequest(actor_id=admin.user_id, name=body.name)
-    )
+    p = await clients(request).identity.CreatePosition(id_pb.CreatePositionRequest(name=body.name))
     return {"id": p.id, "name": p.name}
 
 
@@ -281,7 +271,6 @@ async def update_client_group(
     clear = "lead_id" in body.model_fields_set and not body.lead_id
     g = await clients(request).identity.UpdateClientGroup(
         id_pb.UpdateClientGroupRequest(
-            actor_id=admin.user_id,
             id=group_id,
             name=body.name or "",
             lead_id=body.lead_id or 0,
@@ -293,9 +282,7 @@ async def update_client_group(
 
 @router.delete("/client-groups/{group_id}", response_model=None, status_code=204)
 async def delete_client_group(group_id: int, admin: AdminDep, request: Request) -> None:
-    await clients(request).identity.DeleteClientGroup(
-        id_pb.DeleteRequest(actor_id=admin.user_id, id=group_id)
-    )
+    await clients(request).identity.DeleteClientGroup(id_pb.DeleteRequest(id=group_id))
 
 
 @router.patch("/positions/{position_id}", response_model=None)
@@ -303,18 +290,16 @@ async def update_position(
     position_id: int, body: NameIn, admin: AdminDep, request: Request
 ) -> dict[str, Any]:
     p = await clients(request).identity.UpdatePosition(
-        id_pb.UpdatePositionRequest(actor_id=admin.user_id, id=position_id, name=body.name)
+        id_pb.UpdatePositionRequest(id=position_id, name=body.name)
     )
     return {"id": p.id, "name": p.name}
 
 
 @router.delete("/positions/{position_id}", response_model=None, status_code=204)
 async def delete_position(position_id: int, admin: AdminDep, request: Request) -> None:
-    await clients(request).identity.DeletePosition(
-        id_pb.DeleteRequest(actor_id=admin.user_id, id=position_id)
-    )
+    await clients(request).identity.DeletePosition(id_pb.DeleteRequest(id=position_id))
 
 
 @router.delete("/units/{unit_id}", response_model=None, status_code=204)
 async def delete_unit(unit_id: int, admin: AdminDep, request: Request) -> None:
-    await clients(request).identity.DeleteUnit(id_pb.DeleteRequest(actor_id=admin.user_id, id=unit_id))
+    await clients(request).identity.DeleteUnit(id_pb.DeleteRequest(id=unit_id))

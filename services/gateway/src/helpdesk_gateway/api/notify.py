@@ -37,7 +37,7 @@ async def my_notifications(
 ) -> dict[str, Any]:
     limit = min(max(limit, 1), 200)
     resp = await clients(request).notify.ListNotifications(
-        n_pb.ListNotificationsRequest(user_id=caller.user_id, limit=limit, before_id=cursor or 0)
+        n_pb.ListNotificationsRequest(limit=limit, before_id=cursor or 0)
     )
     items = [notification_out(n) for n in resp.notifications]
     next_cursor = str(items[-1]["id"]) if len(items) == limit else None
@@ -46,6 +46,4 @@ async def my_notifications(
 
 @router.post("/me/notifications/{notification_id}/read", response_model=None, status_code=204)
 async def mark_read(notification_id: int, caller: CallerDep, request: Request) -> None:
-    await clients(request).notify.MarkRead(
-        n_pb.MarkReadRequest(user_id=caller.user_id, notification_id=notification_id)
-    )
+    await clients(request).notify.MarkRead(n_pb.MarkReadRequest(notification_id=notification_id))

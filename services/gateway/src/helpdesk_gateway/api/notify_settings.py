@@ -47,7 +47,7 @@ def _preferences_out(p: n_pb.Preferences) -> dict[str, Any]:
 
 @router.get("/me/notification-settings", response_model=None)
 async def my_notification_settings(caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await _stub(request).GetPreferences(n_pb.GetPreferencesRequest(user_id=caller.user_id))
+    resp = await _stub(request).GetPreferences(n_pb.GetPreferencesRequest())
     return _preferences_out(resp)
 
 
@@ -57,7 +57,6 @@ async def update_my_notification_settings(
 ) -> dict[str, Any]:
     resp = await _stub(request).UpdatePreferences(
         n_pb.UpdatePreferencesRequest(
-            user_id=caller.user_id,
             events=[n_pb.EventChannels(event=e, channels=list(c)) for e, c in body.events.items()],
             set_language=body.language is not None,
             language=body.language or "",
@@ -94,9 +93,7 @@ def _mail_out(s: n_pb.MailSettings) -> dict[str, Any]:
 
 @router.get("/settings/mail", response_model=None)
 async def mail_settings(admin: AdminDep, request: Request) -> dict[str, Any]:
-    resp = await _stub(request).GetMailSettings(
-        n_pb.GetMailSettingsRequest(actor_id=admin.user_id, actor_is_admin=admin.is_admin)
-    )
+    resp = await _stub(request).GetMailSettings(n_pb.GetMailSettingsRequest())
     return _mail_out(resp)
 
 
@@ -113,9 +110,7 @@ async def put_mail_settings(body: MailSettingsIn, admin: AdminDep, request: Requ
         from_name=body.from_name,
         set_password=body.password is not None,
     )
-    resp = await _stub(request).PutMailSettings(
-        n_pb.PutMailSettingsRequest(actor_id=admin.user_id, actor_is_admin=admin.is_admin, settings=settings)
-    )
+    resp = await _stub(request).PutMailSettings(n_pb.PutMailSettingsRequest(settings=settings))
     return _mail_out(resp)
 
 
@@ -131,9 +126,7 @@ def _pushbullet_out(s: n_pb.PushbulletSettings) -> dict[str, Any]:
 
 @router.get("/settings/pushbullet", response_model=None)
 async def pushbullet_settings(admin: AdminDep, request: Request) -> dict[str, Any]:
-    resp = await _stub(request).GetPushbulletSettings(
-        n_pb.GetPushbulletSettingsRequest(actor_id=admin.user_id, actor_is_admin=admin.is_admin)
-    )
+    resp = await _stub(request).GetPushbulletSettings(n_pb.GetPushbulletSettingsRequest())
     return _pushbullet_out(resp)
 
 
@@ -147,11 +140,7 @@ async def put_pushbullet_settings(
         base_url=body.base_url,
         set_access_token=body.access_token is not None,
     )
-    resp = await _stub(request).PutPushbulletSettings(
-        n_pb.PutPushbulletSettingsRequest(
-            actor_id=admin.user_id, actor_is_admin=admin.is_admin, settings=settings
-        )
-    )
+    resp = await _stub(request).PutPushbulletSettings(n_pb.PutPushbulletSettingsRequest(settings=settings))
     return _pushbullet_out(resp)
 
 
@@ -161,9 +150,7 @@ async def dead_letters(
 ) -> dict[str, Any]:
     limit = min(max(limit, 1), 200)
     resp = await _stub(request).ListDeadLetters(
-        n_pb.ListDeadLettersRequest(
-            actor_id=admin.user_id, actor_is_admin=admin.is_admin, limit=limit, before_id=cursor or 0
-        )
+        n_pb.ListDeadLettersRequest(limit=limit, before_id=cursor or 0)
     )
     items = [
         {
@@ -210,8 +197,6 @@ def _mailing_out(m: n_pb.Mailing) -> dict[str, Any]:
 async def create_mailing(body: MailingIn, admin: AdminDep, request: Request) -> dict[str, Any]:
     resp = await _stub(request).CreateMailing(
         n_pb.CreateMailingRequest(
-            actor_id=admin.user_id,
-            actor_is_admin=admin.is_admin,
             subject=body.subject,
             body=body.body,
             user_ids=body.user_ids,
@@ -225,7 +210,5 @@ async def create_mailing(body: MailingIn, admin: AdminDep, request: Request) -> 
 
 @router.get("/mailings/{mailing_id}", response_model=None)
 async def get_mailing(mailing_id: int, admin: AdminDep, request: Request) -> dict[str, Any]:
-    resp = await _stub(request).GetMailing(
-        n_pb.GetMailingRequest(actor_id=admin.user_id, actor_is_admin=admin.is_admin, mailing_id=mailing_id)
-    )
+    resp = await _stub(request).GetMailing(n_pb.GetMailingRequest(mailing_id=mailing_id))
     return _mailing_out(resp)

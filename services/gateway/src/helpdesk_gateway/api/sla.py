@@ -17,7 +17,7 @@ from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import AwareDatetime, Field, field_validator
 
 from helpdesk_gateway.api.shapes import Strict, clients, ts
-from helpdesk_gateway.auth import Caller, CallerDep
+from helpdesk_gateway.auth import CallerDep
 from helpdesk_kit.timestamps import to_timestamp
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
@@ -44,16 +44,6 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 def sla(request: Request) -> sla_pb2_grpc.SlaAsyncStub:
     stub: sla_pb2_grpc.SlaAsyncStub = sla_pb2_grpc.SlaStub(clients(request).channels["sla"])
     return stub
-
-
-def actor(caller: Caller) -> pb.Actor:
-    return pb.Actor(
-        user_id=caller.user_id,
-        is_client=caller.kind == "client",
-        role=caller.role or "",
-        unit_ids=caller.unit_ids,
-        is_admin=caller.is_admin,
-    )
 
 
 # -- plans ----------------------------------------------------------------------------------
@@ -129,25 +119,25 @@ def plan_out(p: pb.Plan) -> dict[str, Any]:
 
 @router.get("/sla-plans", response_model=None)
 async def list_plans(caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await sla(request).ListPlans(pb.ListPlansRequest(actor=actor(caller)))
+    resp = await sla(request).ListPlans(pb.ListPlansRequest())
     return {"items": [plan_out(p) for p in resp.plans], "next_cursor": None}
 
 
 @router.post("/sla-plans", response_model=None, status_code=201)
 async def create_plan(body: PlanIn, caller: CallerDep, request: Request) -> dict[str, Any]:
-    req = pb.CreatePlanRequest(actor=actor(caller), name=body.name, calendar_id=body.calendar_id or 0)
+    req = pb.CreatePlanRequest(name=body.name, calendar_id=body.calendar_id or 0)
     body.limits.fill(req)
     return plan_out(await sla(request).CreatePlan(req))
 
 
 @router.get("/sla-plans/{plan_id}", response_model=None)
 async def get_plan(plan_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
-    return plan_out(await sla(request).GetPlan(pb.GetPlanRequest(actor=actor(caller), plan_id=plan_id)))
+    return plan_out(await sla(request).GetPlan(pb.GetPlanRequest(plan_id=plan_id)))
 
 
 @router.patch("/sla-plans/{plan_id}", response_model=None)
 async def update_plan(plan_id: int, body: PlanPatch, caller: CallerDep, request: Request) -> dict[str, Any]:
-    req = pb.UpdatePlanRequest(actor=actor(caller), plan_id=plan_id)
+    req = pb.UpdatePlanRequest(plan_id=plan_id)
     if body.name is not None:
         req.name = body.name
     if "calendar_id" in body.model_fields_set:
@@ -233,14 +223,13 @@ def calendar_out(c: pb.Calendar) -> dict[str, Any]:
 
 @router.get("/calendars", response_model=None)
 async def list_calendars(caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await sla(request).ListCalendars(pb.ListCalendarsRequest(actor=actor(caller)))
+    resp = await sla(request).ListCalendars(pb.ListCalendarsRequest())
     return {"items": [calendar_out(c) for c in resp.calendars], "next_cursor": None}
 
 
 @router.post("/calendars", response_model=None, status_code=201)
 async def create_calendar(body: CalendarIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     req = pb.CreateCalendarRequest(
-        actor=actor(caller),
         name=body.name,
         time_zone=body.time_zone,
         hours=_hours_pb(body.hours),
@@ -251,7 +240,7 @@ async def create_calendar(body: CalendarIn, caller: CallerDep, request: Request)
 
 @router.get("/calendars/{calendar_id}", response_model=None)
 async def get_calendar(calendar_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
-    req = pb.GetCalendarRequest(actor=actor(caller), calendar_id=calendar_id)
+    req = pb.GetCalendarRequest(calendar_id=calendar_id)
     return calendar_out(await sla(request).GetCalendar(req))
 
 
@@ -259,7 +248,7 @@ async def get_calendar(calendar_id: int, caller: CallerDep, request: Request) ->
 async def update_calendar(
     calendar_id: int, body: CalendarPatch, caller: CallerDep, request: Request
 ) -> dict[str, Any]:
-    req = pb.UpdateCalendarRequest(actor=actor(caller), calendar_id=calendar_id)
+    req = pb.UpdateCalendarRequest(calendar_id=calendar_id)
     if body.name is not None:
         req.name = body.name
     if body.time_zone is not None:
@@ -301,9 +290,7 @@ def clock_out(c: pb.Clock | None) -> dict[str, Any]:
 @router.get("/tickets/{ticket_id}/sla", response_model=None)
 async def ticket_sla(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
     # Whether the caller sees the ticket is the tickets service's call (NOT_FOUND → 404).
-    await clients(request).tickets.GetTicket(
-        t_pb.GetTicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
-    )
+    await clients(request).tickets.GetTicket(t_pb.GetTicketRequest(ticket_id=ticket_id))
     resp = await sla(request).GetClocks(pb.GetClocksRequest(ticket_ids=[ticket_id]))
     by_kind = {KIND_NAME.get(c.kind): c for t in resp.tickets for c in t.clocks}
     return {kind: clock_out(by_kind.get(kind)) for kind in KINDS}
@@ -320,7 +307,7 @@ async def sla_report(
     end: Annotated[AwareDatetime, Query(alias="to")],
     unit_id: Annotated[int | None, Query(gt=0)] = None,
 ) -> dict[str, Any]:
-    req = pb.GetReportRequest(actor=actor(caller), unit_id=unit_id or 0, to=to_timestamp(end))
+    req = pb.GetReportRequest(unit_id=unit_id or 0, to=to_timestamp(end))
     getattr(req, "from").CopyFrom(to_timestamp(start))
     resp = await sla(request).GetReport(req)
     return {

@@ -29,6 +29,7 @@ from fastapi.responses import ORJSONResponse
 from helpdesk_gateway.api.shapes import clients
 from helpdesk_gateway.auth import AdminDep
 from helpdesk_kit.rpc import check_health
+from helpdesk_kit.streams import server_urls
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
 
@@ -90,7 +91,11 @@ async def service_health(request: Request, realtime_url: str | None) -> list[dic
 
 async def _read_queues(url: str) -> list[dict[str, Any]]:
     nc = await nats.connect(
-        url, name="gateway-system", connect_timeout=2, allow_reconnect=False, max_reconnect_attempts=0
+        server_urls(url),
+        name="gateway-system",
+        connect_timeout=2,
+        allow_reconnect=False,
+        max_reconnect_attempts=0,
     )
     try:
         jsm = nc.jsm()
@@ -137,6 +142,6 @@ async def queues(nats_url: str | None) -> dict[str, Any]:
 async def system_info(admin: AdminDep, request: Request) -> dict[str, Any]:
     env = clients(request).settings
     services, queue_state = await asyncio.gather(
-        service_health(request, env.realtime_url), queues(env.nats_url)
+        service_health(request, env.realtime_ops_url or env.realtime_url), queues(env.nats_url)
     )
     return {"versions": versions(), "services": services, "queues": queue_state}

@@ -136,7 +136,6 @@ async def create_ticket(
     deadline = to_timestamp(body.deadline) if body.deadline is not None else None
     ticket = await clients(request).tickets.CreateTicket(
         t_pb.CreateTicketRequest(
-            actor=caller.as_actor(),
             subject=body.subject or "",
             subject_id=body.subject_id or 0,
             body=body.body,
@@ -172,7 +171,6 @@ async def list_tickets(
 ) -> dict[str, Any]:
     resp = await clients(request).tickets.ListTickets(
         t_pb.ListTicketsRequest(
-            actor=caller.as_actor(),
             box=box,
             states=_split(state),
             priorities=_split(priority),
@@ -196,9 +194,7 @@ async def list_tickets(
 async def get_ticket(
     ticket_id: int, caller: CallerDep, request: Request, response: Response
 ) -> dict[str, Any]:
-    ticket = await clients(request).tickets.GetTicket(
-        t_pb.GetTicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
-    )
+    ticket = await clients(request).tickets.GetTicket(t_pb.GetTicketRequest(ticket_id=ticket_id))
     return await _with_etag(ticket, request, response)
 
 
@@ -213,7 +209,6 @@ async def edit_ticket(
 ) -> dict[str, Any]:
     ticket = await clients(request).tickets.EditTicket(
         t_pb.EditTicketRequest(
-            actor=caller.as_actor(),
             ticket_id=ticket_id,
             subject=body.subject,
             subject_id=body.subject_id,
@@ -230,9 +225,7 @@ async def edit_ticket(
 
 @router.delete("/tickets/{ticket_id}", response_model=None, status_code=204)
 async def delete_ticket(ticket_id: int, caller: CallerDep, request: Request) -> Response:
-    await clients(request).tickets.DeleteTicket(
-        t_pb.DeleteTicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
-    )
+    await clients(request).tickets.DeleteTicket(t_pb.DeleteTicketRequest(ticket_id=ticket_id))
     return Response(status_code=204)
 
 
@@ -241,7 +234,6 @@ async def _transition(
 ) -> dict[str, Any]:
     ticket = await clients(request).tickets.Transition(
         t_pb.TransitionRequest(
-            actor=caller.as_actor(),
             ticket_id=ticket_id,
             action=action,
             expected_version=expected_version(if_match),
@@ -289,7 +281,6 @@ async def forward(
 ) -> dict[str, Any]:
     ticket = await clients(request).tickets.ForwardTicket(
         t_pb.ForwardTicketRequest(
-            actor=caller.as_actor(),
             ticket_id=ticket_id,
             unit_id=body.unit_id,
             assignee_ids=body.assignee_ids,
@@ -309,7 +300,7 @@ async def history(
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
     resp = await clients(request).tickets.GetHistory(
-        t_pb.TicketRequest(actor=caller.as_actor(), ticket_id=ticket_id, limit=limit, cursor=cursor or "")
+        t_pb.TicketRequest(ticket_id=ticket_id, limit=limit, cursor=cursor or "")
     )
     items = [
         {
@@ -344,9 +335,7 @@ def comment_out(c: t_pb.Comment) -> dict[str, Any]:
 
 @router.get("/tickets/{ticket_id}/comments", response_model=None)
 async def list_comments(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).tickets.ListComments(
-        t_pb.TicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
-    )
+    resp = await clients(request).tickets.ListComments(t_pb.TicketRequest(ticket_id=ticket_id))
     out = page([comment_out(c) for c in resp.comments])
     out["names"] = await names(request, [c.author_id for c in resp.comments])
     return out
@@ -355,8 +344,6 @@ async def list_comments(ticket_id: int, caller: CallerDep, request: Request) -> 
 @router.post("/tickets/{ticket_id}/comments", response_model=None, status_code=201)
 async def add_comment(ticket_id: int, body: CommentIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     c = await clients(request).tickets.AddComment(
-        t_pb.AddCommentRequest(
-            actor=caller.as_actor(), ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids
-        )
+        t_pb.AddCommentRequest(ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids)
     )
     return comment_out(c)

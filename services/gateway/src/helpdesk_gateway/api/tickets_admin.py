@@ -54,7 +54,7 @@ async def list_subjects(caller: CallerDep, request: Request) -> dict[str, Any]:
 @router.post("/subjects", response_model=None, status_code=201)
 async def create_subject(body: SubjectIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     s = await clients(request).tickets.CreateSubject(
-        t_pb.CreateSubjectRequest(actor=caller.as_actor(), name=body.name, sla_plan_id=body.sla_plan_id or 0)
+        t_pb.CreateSubjectRequest(name=body.name, sla_plan_id=body.sla_plan_id or 0)
     )
     return subject_out(s)
 
@@ -63,7 +63,7 @@ async def create_subject(body: SubjectIn, caller: CallerDep, request: Request) -
 async def update_subject(
     subject_id: int, body: SubjectPatch, caller: CallerDep, request: Request
 ) -> dict[str, Any]:
-    req = t_pb.UpdateSubjectRequest(actor=caller.as_actor(), id=subject_id)
+    req = t_pb.UpdateSubjectRequest(id=subject_id)
     if body.name is not None:
         req.name = body.name
     if "sla_plan_id" in body.model_fields_set:
@@ -73,13 +73,13 @@ async def update_subject(
 
 @router.delete("/subjects/{subject_id}", response_model=None, status_code=204)
 async def delete_subject(subject_id: int, caller: CallerDep, request: Request) -> Response:
-    await clients(request).tickets.DeleteSubject(t_pb.SubjectRequest(actor=caller.as_actor(), id=subject_id))
+    await clients(request).tickets.DeleteSubject(t_pb.SubjectRequest(id=subject_id))
     return Response(status_code=204)
 
 
 @router.get("/settings/tickets", response_model=None)
 async def get_ticket_settings(caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).tickets.GetSettings(t_pb.SettingsRequest(actor=caller.as_actor()))
+    resp = await clients(request).tickets.GetSettings(t_pb.SettingsRequest())
     value: dict[str, Any] = orjson.loads(resp.value_json)
     return value
 
@@ -87,7 +87,7 @@ async def get_ticket_settings(caller: CallerDep, request: Request) -> dict[str, 
 @router.put("/settings/tickets", response_model=None)
 async def put_ticket_settings(body: TicketSettingsIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     resp = await clients(request).tickets.PutSettings(
-        t_pb.SettingsRequest(actor=caller.as_actor(), value_json=orjson.dumps(body.model_dump()).decode())
+        t_pb.SettingsRequest(value_json=orjson.dumps(body.model_dump()).decode())
     )
     value: dict[str, Any] = orjson.loads(resp.value_json)
     return value
@@ -114,7 +114,6 @@ class RecurringIn(Strict):
 async def create_recurring(body: RecurringIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     resp = await clients(request).tickets.CreateRecurring(
         t_pb.CreateRecurringRequest(
-            actor=caller.as_actor(),
             subject=body.subject,
             body=body.body,
             priority={"low": t_pb.PRIORITY_LOW, "normal": t_pb.PRIORITY_NORMAL, "high": t_pb.PRIORITY_HIGH}[
@@ -158,7 +157,7 @@ def recurring_out(r: t_pb.RecurringTicket) -> dict[str, Any]:
 
 @router.get("/recurring-tickets", response_model=None)
 async def list_recurring(caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).tickets.ListRecurring(t_pb.ListRecurringRequest(actor=caller.as_actor()))
+    resp = await clients(request).tickets.ListRecurring(t_pb.ListRecurringRequest())
     return page([recurring_out(r) for r in resp.items])
 
 
@@ -167,14 +166,12 @@ async def update_recurring(
     recurring_id: int, body: RecurringPatch, caller: CallerDep, request: Request
 ) -> dict[str, Any]:
     r = await clients(request).tickets.UpdateRecurring(
-        t_pb.UpdateRecurringRequest(actor=caller.as_actor(), id=recurring_id, active=body.active)
+        t_pb.UpdateRecurringRequest(id=recurring_id, active=body.active)
     )
     return recurring_out(r)
 
 
 @router.delete("/recurring-tickets/{recurring_id}", response_model=None, status_code=204)
 async def delete_recurring(recurring_id: int, caller: CallerDep, request: Request) -> Response:
-    await clients(request).tickets.DeleteRecurring(
-        t_pb.RecurringRequest(actor=caller.as_actor(), id=recurring_id)
-    )
+    await clients(request).tickets.DeleteRecurring(t_pb.RecurringRequest(id=recurring_id))
     return Response(status_code=204)

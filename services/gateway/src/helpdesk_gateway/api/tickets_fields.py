@@ -58,17 +58,13 @@ def field_out(f: t_pb.CustomField) -> dict[str, Any]:
 
 @router.get("/custom-fields", response_model=None)
 async def list_fields(caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).tickets.ListCustomFields(
-        t_pb.ListCustomFieldsRequest(actor=caller.as_actor())
-    )
+    resp = await clients(request).tickets.ListCustomFields(t_pb.ListCustomFieldsRequest())
     return {"items": [field_out(f) for f in resp.fields]}
 
 
 @router.post("/custom-fields", response_model=None, status_code=201)
 async def create_field(body: FieldIn, caller: CallerDep, request: Request) -> dict[str, Any]:
-    f = await clients(request).tickets.CreateCustomField(
-        t_pb.CreateCustomFieldRequest(actor=caller.as_actor(), **body.model_dump())
-    )
+    f = await clients(request).tickets.CreateCustomField(t_pb.CreateCustomFieldRequest(**body.model_dump()))
     return field_out(f)
 
 
@@ -80,7 +76,6 @@ async def update_field(
     options = given.pop("options", None)
     f = await clients(request).tickets.UpdateCustomField(
         t_pb.UpdateCustomFieldRequest(
-            actor=caller.as_actor(),
             id=field_id,
             set_options=options is not None,
             options=options or [],
@@ -92,15 +87,13 @@ async def update_field(
 
 @router.delete("/custom-fields/{field_id}", response_model=None, status_code=204)
 async def delete_field(field_id: int, caller: CallerDep, request: Request) -> Response:
-    await clients(request).tickets.DeleteCustomField(
-        t_pb.CustomFieldRequest(actor=caller.as_actor(), id=field_id)
-    )
+    await clients(request).tickets.DeleteCustomField(t_pb.CustomFieldRequest(id=field_id))
     return Response(status_code=204)
 
 
 @router.get("/tickets/counters", response_model=None)
 async def counters(caller: CallerDep, request: Request) -> dict[str, Any]:
-    c = await clients(request).tickets.GetCounters(t_pb.CountersRequest(actor=caller.as_actor()))
+    c = await clients(request).tickets.GetCounters(t_pb.CountersRequest())
     return {
         "new": c.new,
         "in_work": c.in_work,

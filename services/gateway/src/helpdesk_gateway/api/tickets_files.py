@@ -105,9 +105,7 @@ async def upload(ticket_id: int, caller: CallerDep, request: Request) -> dict[st
     first = await anext(parts, None)
     if first is None or first[0] != "filename":
         raise _bad("no part named 'file' with a file name")
-    header = t_pb.UploadHeader(
-        actor=caller.as_actor(), ticket_id=ticket_id, filename=first[1].decode("utf-8", "replace")
-    )
+    header = t_pb.UploadHeader(ticket_id=ticket_id, filename=first[1].decode("utf-8", "replace"))
 
     async def messages() -> AsyncIterator[t_pb.UploadChunk]:
         yield t_pb.UploadChunk(header=header)
@@ -124,16 +122,14 @@ async def upload(ticket_id: int, caller: CallerDep, request: Request) -> dict[st
 
 @router.get("/tickets/{ticket_id}/attachments", response_model=None)
 async def list_attachments(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).tickets.ListAttachments(
-        t_pb.TicketRequest(actor=caller.as_actor(), ticket_id=ticket_id)
-    )
+    resp = await clients(request).tickets.ListAttachments(t_pb.TicketRequest(ticket_id=ticket_id))
     return page([attachment_out(a) for a in resp.attachments])
 
 
 @router.get("/attachments/{attachment_id}", response_model=None)
 async def download(attachment_id: int, caller: CallerDep, request: Request) -> StreamingResponse:
     call = clients(request).tickets.DownloadAttachment(
-        t_pb.AttachmentRequest(actor=caller.as_actor(), attachment_id=attachment_id), timeout=UPLOAD_TIMEOUT
+        t_pb.AttachmentRequest(attachment_id=attachment_id), timeout=UPLOAD_TIMEOUT
     )
     stream = call.__aiter__()
     try:

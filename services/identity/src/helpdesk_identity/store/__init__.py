@@ -31,7 +31,9 @@ from helpdesk_identity.store.organisation_tables import (
     update_position,
     update_unit,
 )
+from helpdesk_identity.store.sealed import reseal_all
 from helpdesk_identity.store.session_table import (
+    active_session_users,
     active_sessions,
     insert_session,
     revoke_other_sessions,
@@ -41,12 +43,18 @@ from helpdesk_identity.store.session_table import (
     session_active,
     session_by_refresh,
 )
-from helpdesk_identity.store.settings_table import get_setting, put_setting
+from helpdesk_identity.store.settings_table import (
+    get_setting,
+    get_setting_document,
+    put_setting,
+    put_setting_document,
+)
 from helpdesk_identity.store.token_tables import (
     ApiTokenRow,
     api_tokens_of,
     insert_api_token,
     insert_one_time_token,
+    replace_one_time_token,
     revoke_api_token,
     use_one_time_token,
     user_by_api_token,
@@ -78,6 +86,7 @@ from helpdesk_identity.store.user_table import (
 __all__ = [
     "ApiTokenRow",
     "activate_user",
+    "active_session_users",
     "active_sessions",
     "active_signing_key",
     "add_signing_key",
@@ -94,6 +103,7 @@ __all__ = [
     "email_taken",
     "existing_units",
     "get_setting",
+    "get_setting_document",
     "heads_of_user",
     "insert_api_token",
     "insert_client_group",
@@ -109,6 +119,9 @@ __all__ = [
     "password_hash",
     "position_exists",
     "put_setting",
+    "put_setting_document",
+    "replace_one_time_token",
+    "reseal_all",
     "revoke_api_token",
     "revoke_other_sessions",
     "revoke_session",

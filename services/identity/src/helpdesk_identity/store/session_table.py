@@ -7,6 +7,9 @@ from datetime import datetime
 
 import asyncpg
 
+from helpdesk_identity.domain import User
+from helpdesk_identity.store.rows import USER_COLUMNS, user_from_row
+
 
 async def revoke_other_sessions(conn: asyncpg.Connection, user_id: int, keep: uuid.UUID | None) -> None:
     await conn.execute(
@@ -65,6 +68,18 @@ async def session_active(conn: asyncpg.Connection, session_id: uuid.UUID) -> boo
             session_id,
         )
     )
+
+
+async def active_session_users(
+    conn: asyncpg.Connection, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, User]:
+    """The live ones of these sessions, each with its user as he is now."""
+    rows = await conn.fetch(
+        f"SELECT s.id AS session_id, {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.id = ANY($1::uuid[]) AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active",
+        session_ids,
+    )
+    return {r["session_id"]: user_from_row(r) for r in rows}
 
 
 async def active_sessions(conn: asyncpg.Connection, session_ids: list[uuid.UUID]) -> set[uuid.UUID]:

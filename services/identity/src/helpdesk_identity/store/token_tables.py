@@ -78,6 +78,18 @@ async def insert_one_time_token(
     )
 
 
+async def replace_one_time_token(
+    conn: asyncpg.Connection, token_hash: bytes, purpose: str, user_id: int, expires_at: datetime
+) -> None:
+    """A new token for the user and purpose; the unused ones before it stop counting."""
+    await conn.execute(
+        "UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        user_id,
+        purpose,
+    )
+    await insert_one_time_token(conn, token_hash, purpose, user_id, expires_at)
+
+
 async def use_one_time_token(conn: asyncpg.Connection, token_hash: bytes, purpose: str) -> int | None:
     """Spends a live token and returns its user id; None when unknown, used or expired."""
     user_id: int | None = await conn.fetchval(

@@ -6,6 +6,7 @@ import asyncpg
 
 from helpdesk_identity.domain import NewUser, User
 from helpdesk_identity.store.rows import USER_COLUMNS, user_from_row
+from helpdesk_kit.sealing import open_value, seal
 
 
 async def user_by_login(conn: asyncpg.Connection, login: str) -> tuple[User, str | None] | None:
@@ -20,10 +21,18 @@ async def password_hash(conn: asyncpg.Connection, user_id: int) -> str | None:
     return value
 
 
+def totp_purpose(user_id: int) -> str:
+    return f"identity.totp:{user_id}"
+
+
 async def user_secrets(conn: asyncpg.Connection, user_id: int) -> tuple[str | None, bool, str | None]:
-    """(TOTP secret, whether TOTP is enabled, LDAP DN) of a user."""
+    """(TOTP secret, whether TOTP is enabled, LDAP DN) of a user; the secret is kept sealed."""
     row = await conn.fetchrow("SELECT totp_secret, totp_enabled, ldap_dn FROM users WHERE id = $1", user_id)
-    return (row["totp_secret"], row["totp_enabled"], row["ldap_dn"]) if row else (None, False, None)
+    if not row:
+        return (None, False, None)
+    secret = row["totp_secret"]
+    opened = open_value(secret, purpose=totp_purpose(user_id)) if secret else None
+    return (opened, row["totp_enabled"], row["ldap_dn"])
 
 
 async def users_by_ids(conn: asyncpg.Connection, ids: list[int]) -> list[User]:
@@ -167,8 +176,9 @@ async def heads_of_user(conn: asyncpg.Connection, user_id: int) -> list[User]:
 
 
 async def set_totp(conn: asyncpg.Connection, user_id: int, secret: str | None, enabled: bool) -> None:
+    sealed = seal(secret, purpose=totp_purpose(user_id)) if secret else None
     await conn.execute(
-        "UPDATE users SET totp_secret = $2, totp_enabled = $3 WHERE id = $1", user_id, secret, enabled
+        "UPDATE users SET totp_secret = $2, totp_enabled = $3 WHERE id = $1", user_id, sealed, enabled
     )
 
 

@@ -58,6 +58,7 @@ from helpdesk_identity.usecases.self_service import (
     SelfService,
     confirm_password_reset,
     confirm_registration,
+    issue_link,
     register,
     request_password_reset,
 )
@@ -124,6 +125,7 @@ __all__ = [
     "get_user",
     "get_users",
     "heads_of_user",
+    "issue_link",
     "ldap_config_from",
     "ldap_config_out",
     "list_api_tokens",

@@ -7,8 +7,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from helpdesk_identity import ldapdir, store
 from helpdesk_identity.domain import GroupMapping, Kind, LdapConfig, LdapEntry, NewUser, Role, User
 from helpdesk_identity.errors import InvalidUser, UnknownUnit
@@ -55,8 +53,8 @@ def ldap_config_out(cfg: LdapConfig) -> dict[str, Any]:
 
 
 async def stored_ldap_config(conn: Any) -> LdapConfig:
-    raw = await store.get_setting(conn, LDAP_KEY)
-    return ldap_config_from(orjson.loads(raw)) if raw else LdapConfig()
+    data = await store.get_setting_document(conn, LDAP_KEY)
+    return ldap_config_from(data) if data else LdapConfig()
 
 
 async def get_ldap_settings(*, db: Database, actor: User) -> dict[str, Any]:
@@ -80,7 +78,7 @@ async def put_ldap_settings(*, db: Database, actor: User, data: dict[str, Any]) 
                 f"No unit {sorted(missing)}.", errors=[FieldError("groups", f"no unit {sorted(missing)}")]
             )
         stored = dataclasses.asdict(cfg) | ldap_config_out(cfg) | {"bind_password": cfg.bind_password}
-        await store.put_setting(uow.conn, LDAP_KEY, orjson.dumps(stored).decode())
+        await store.put_setting_document(uow.conn, LDAP_KEY, stored)
         await uow.commit()
     log.info("ldap.settings_changed", actor_id=actor.id)
     return ldap_config_out(cfg)

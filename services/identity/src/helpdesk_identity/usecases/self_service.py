@@ -1,11 +1,16 @@
-"""Registration and password recovery by mailed one-time links (when switched on)."""
+"""Registration and password recovery by mailed one-time links (when switched on).
+
+The links never travel in events: ``UserRegistered`` and ``PasswordResetRequested``
+say that a link is due, and notify asks for it (``issue_link``) when it mails it
+(docs/adr/0008-trust-between-services.md). Each issued link replaces the unused
+ones of the same purpose, so only the newest mailed link works.
+"""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from helpdesk_identity import events, store
 from helpdesk_identity.domain import Kind, NewUser, User
@@ -35,11 +40,30 @@ class SelfService:
     token_ttl: int
 
 
-async def _one_time_link(conn: Any, purpose: str, user_id: int, ttl: int, url: str) -> str:
-    token = secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + timedelta(seconds=ttl)
-    await store.insert_one_time_token(conn, digest(token), purpose, user_id, expires_at)
-    return f"{url}?token={token}"
+_PAGES = {CONFIRM: "/auth/confirm", RESET: "/auth/reset"}
+
+
+async def issue_link(
+    *, db: Database, switches: SelfService, purpose: str, user_id: int, requested_at: datetime
+) -> str:
+    """The one-time link that a registration or a reset request made due; "" when it is no
+    longer due (switched off, confirmed already, account gone or disabled, or asked for
+    longer ago than a link lives)."""
+    if purpose not in _PAGES:
+        raise InvalidInput("Unknown link.", errors=[FieldError("purpose", "confirm or reset")])
+    enabled = switches.registration_enabled if purpose == CONFIRM else switches.password_reset_enabled
+    if not enabled or requested_at < datetime.now(UTC) - timedelta(seconds=switches.token_ttl):
+        return ""
+    async with db.unit_of_work() as uow:
+        users = await store.users_by_ids(uow.conn, [user_id])
+        due = bool(users) and (users[0].is_active == (purpose == RESET))
+        if not due:
+            return ""
+        token = secrets.token_urlsafe(32)
+        expires_at = datetime.now(UTC) + timedelta(seconds=switches.token_ttl)
+        await store.replace_one_time_token(uow.conn, digest(token), purpose, user_id, expires_at)
+        await uow.commit()
+    return f"{switches.public_url}{_PAGES[purpose]}?token={token}"
 
 
 async def register(
@@ -78,10 +102,7 @@ async def register(
             raise InvalidUser("The e-mail is taken.", errors=[FieldError("email", "already registered")])
         user_id = await store.insert_inactive(uow.conn, new, await hash_password(password))
         [user] = await store.users_by_ids(uow.conn, [user_id])
-        link = await _one_time_link(
-            uow.conn, CONFIRM, user_id, switches.token_ttl, f"{switches.public_url}/auth/confirm"
-        )
-        await uow.record_event(*events.user_registered(user, link))
+        await uow.record_event(*events.user_registered(user))
         await uow.commit()
     log.info("user.registered", user_id=user_id)
 
@@ -113,10 +134,7 @@ async def request_password_reset(*, db: Database, switches: SelfService, login_o
         if user is None:
             log.info("password_reset.unknown_account")
             return
-        link = await _one_time_link(
-            uow.conn, RESET, user.id, switches.token_ttl, f"{switches.public_url}/auth/reset"
-        )
-        await uow.record_event(*events.password_reset_requested(user, link))
+        await uow.record_event(*events.password_reset_requested(user))
         await uow.commit()
     log.info("password_reset.requested", user_id=user.id)
 

@@ -39,10 +39,18 @@ MAX_PAGE = 200
 
 
 async def list_users(
-    *, db: Database, actor: User, q: str, unit_id: int | None, kind: Kind | None, after_id: int, limit: int
+    *,
+    db: Database,
+    actor: User | None,
+    q: str,
+    unit_id: int | None,
+    kind: Kind | None,
+    after_id: int,
+    limit: int,
 ) -> tuple[list[User], int]:
-    """A page of the directory for staff: (users, the cursor of the next page or 0)."""
-    if actor.kind is not Kind.STAFF:
+    """A page of the directory for staff, or for a service asking on its own behalf
+    (``actor`` None): (users, the cursor of the next page or 0)."""
+    if actor is not None and actor.kind is not Kind.STAFF:
         raise Forbidden("Clients cannot list users.")
     limit = min(max(limit, 1), MAX_PAGE)
     async with db.unit_of_work() as uow:

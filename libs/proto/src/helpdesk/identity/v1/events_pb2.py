@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!helpdesk/identity/v1/events.proto\x12\x14helpdesk.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x01\n\x0eUserRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x13\n\x0b\x63onfirm_url\x18\x05 \x01(\t\"\x8e\x01\n\x16PasswordResetRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x11\n\treset_url\x18\x05 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!helpdesk/identity/v1/events.proto\x12\x14helpdesk.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n\x0eUserRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\tJ\x04\x08\x05\x10\x06R\x0b\x63onfirm_url\"\x8c\x01\n\x16PasswordResetRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\tJ\x04\x08\x05\x10\x06R\treset_urlb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helpdesk.identity.v1.events
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_USERREGISTERED']._serialized_start=93
-  _globals['_USERREGISTERED']._serialized_end=229
-  _globals['_PASSWORDRESETREQUESTED']._serialized_start=232
-  _globals['_PASSWORDRESETREQUESTED']._serialized_end=374
+  _globals['_USERREGISTERED']._serialized_end=227
+  _globals['_PASSWORDRESETREQUESTED']._serialized_start=230
+  _globals['_PASSWORDRESETREQUESTED']._serialized_end=370
 # @@protoc_insertion_point(module_scope)

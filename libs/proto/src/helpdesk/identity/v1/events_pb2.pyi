@@ -19,7 +19,9 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class UserRegistered(_message.Message):
-    """A client registered himself; notify mails him the confirmation link."""
+    """A client registered himself; notify mails him the confirmation link, which it asks
+    identity for (IssueOneTimeLink) when it mails it: links never travel in events.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -27,12 +29,9 @@ class UserRegistered(_message.Message):
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     EMAIL_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
-    CONFIRM_URL_FIELD_NUMBER: _builtins.int
     user_id: _builtins.int
     email: _builtins.str
     language: _builtins.str
-    confirm_url: _builtins.str
-    """one-time, expiring"""
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -42,11 +41,10 @@ class UserRegistered(_message.Message):
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         email: _builtins.str = ...,
         language: _builtins.str = ...,
-        confirm_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirm_url", b"confirm_url", "email", b"email", "language", b"language", "occurred_at", b"occurred_at", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "language", b"language", "occurred_at", b"occurred_at", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -54,7 +52,9 @@ Global___UserRegistered: _TypeAlias = UserRegistered  # noqa: Y015
 
 @_typing.final
 class PasswordResetRequested(_message.Message):
-    """Someone asked to reset a password; notify mails the user the one-time link."""
+    """Someone asked to reset a password; notify mails the user the one-time link (asked
+    for the same way).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -62,12 +62,9 @@ class PasswordResetRequested(_message.Message):
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     EMAIL_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
-    RESET_URL_FIELD_NUMBER: _builtins.int
     user_id: _builtins.int
     email: _builtins.str
     language: _builtins.str
-    reset_url: _builtins.str
-    """one-time, expiring"""
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -77,11 +74,10 @@ class PasswordResetRequested(_message.Message):
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         email: _builtins.str = ...,
         language: _builtins.str = ...,
-        reset_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "language", b"language", "occurred_at", b"occurred_at", "reset_url", b"reset_url", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "language", b"language", "occurred_at", b"occurred_at", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -393,7 +393,6 @@ Global___ListUnitHeadsResponse: _TypeAlias = ListUnitHeadsResponse  # noqa: Y015
 class CreateUserRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     LOGIN_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
     FULL_NAME_FIELD_NUMBER: _builtins.int
@@ -410,7 +409,6 @@ class CreateUserRequest(_message.Message):
     PUSHBULLET_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     LDAP_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     login: _builtins.str
     password: _builtins.str
     full_name: _builtins.str
@@ -431,7 +429,6 @@ class CreateUserRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         login: _builtins.str = ...,
         password: _builtins.str = ...,
         full_name: _builtins.str = ...,
@@ -451,7 +448,7 @@ class CreateUserRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "kind", b"kind", "language", b"language", "ldap", b"ldap", "login", b"login", "password", b"password", "phone", b"phone", "position_id", b"position_id", "pushbullet", b"pushbullet", "role", b"role", "time_zone", b"time_zone", "unit_ids", b"unit_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "kind", b"kind", "language", b"language", "ldap", b"ldap", "login", b"login", "password", b"password", "phone", b"phone", "position_id", b"position_id", "pushbullet", b"pushbullet", "role", b"role", "time_zone", b"time_zone", "unit_ids", b"unit_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -461,19 +458,16 @@ Global___CreateUserRequest: _TypeAlias = CreateUserRequest  # noqa: Y015
 class CreateUnitRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     name: _builtins.str
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -535,18 +529,16 @@ Global___RefreshRequest: _TypeAlias = RefreshRequest  # noqa: Y015
 
 @_typing.final
 class LogoutRequest(_message.Message):
+    """Ends the session of the passport that comes with the call."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
-    SESSION_ID_FIELD_NUMBER: _builtins.int
-    session_id: _builtins.str
     def __init__(
         self,
-        *,
-        session_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -588,20 +580,29 @@ Global___CheckSessionRequest: _TypeAlias = CheckSessionRequest  # noqa: Y015
 
 @_typing.final
 class CheckSessionResponse(_message.Message):
-    """Whether an access token's session still counts: not revoked, user active."""
+    """Whether an access token's session still counts: not revoked, user active.
+    An active session also gets a fresh passport: the short-lived token identity
+    signs for internal calls, with the user's current role, units and admin flag.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ACTIVE_FIELD_NUMBER: _builtins.int
+    PASSPORT_FIELD_NUMBER: _builtins.int
+    PASSPORT_TTL_SECONDS_FIELD_NUMBER: _builtins.int
     active: _builtins.bool
+    passport: _builtins.str
+    passport_ttl_seconds: _builtins.int
     def __init__(
         self,
         *,
         active: _builtins.bool = ...,
+        passport: _builtins.str = ...,
+        passport_ttl_seconds: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "passport", b"passport", "passport_ttl_seconds", b"passport_ttl_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -633,17 +634,43 @@ class CheckSessionsResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class PassportsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     ACTIVE_SESSION_IDS_FIELD_NUMBER: _builtins.int
+    PASSPORTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def active_session_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def passports(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """active session id → a fresh passport"""
+
     def __init__(
         self,
         *,
         active_session_ids: _abc.Iterable[_builtins.str] | None = ...,
+        passports: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_session_ids", b"active_session_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_session_ids", b"active_session_ids", "passports", b"passports"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -674,7 +701,12 @@ class AuthenticateApiTokenResponse(_message.Message):
 
     USER_FIELD_NUMBER: _builtins.int
     TOKEN_ID_FIELD_NUMBER: _builtins.int
+    PASSPORT_FIELD_NUMBER: _builtins.int
+    PASSPORT_TTL_SECONDS_FIELD_NUMBER: _builtins.int
     token_id: _builtins.int
+    passport: _builtins.str
+    """as CheckSessionResponse.passport"""
+    passport_ttl_seconds: _builtins.int
     @_builtins.property
     def user(self) -> Global___User: ...
     def __init__(
@@ -682,10 +714,12 @@ class AuthenticateApiTokenResponse(_message.Message):
         *,
         user: Global___User | None = ...,
         token_id: _builtins.int = ...,
+        passport: _builtins.str = ...,
+        passport_ttl_seconds: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["token_id", b"token_id", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["passport", b"passport", "passport_ttl_seconds", b"passport_ttl_seconds", "token_id", b"token_id", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -735,23 +769,20 @@ Global___ApiToken: _TypeAlias = ApiToken  # noqa: Y015
 class CreateApiTokenRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     EXPIRES_IN_SECONDS_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     name: _builtins.str
     expires_in_seconds: _builtins.int
     """0 = never expires"""
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         name: _builtins.str = ...,
         expires_in_seconds: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "expires_in_seconds", b"expires_in_seconds", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_in_seconds", b"expires_in_seconds", "name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -761,16 +792,12 @@ Global___CreateApiTokenRequest: _TypeAlias = CreateApiTokenRequest  # noqa: Y015
 class ListApiTokensRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     def __init__(
         self,
-        *,
-        actor_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -800,19 +827,16 @@ Global___ListApiTokensResponse: _TypeAlias = ListApiTokensResponse  # noqa: Y015
 class RevokeApiTokenRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     TOKEN_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     token_id: _builtins.int
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         token_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "token_id", b"token_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["token_id", b"token_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -837,20 +861,17 @@ Global___RevokeApiTokenResponse: _TypeAlias = RevokeApiTokenResponse  # noqa: Y0
 class TotpRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     CODE_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     code: _builtins.str
     """for confirm and disable"""
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "code", b"code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -901,13 +922,11 @@ Global___TotpResponse: _TypeAlias = TotpResponse  # noqa: Y015
 class ListUsersRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     Q_FIELD_NUMBER: _builtins.int
     UNIT_ID_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     AFTER_ID_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     q: _builtins.str
     unit_id: _builtins.int
     kind: Global___UserKind.ValueType
@@ -917,7 +936,6 @@ class ListUsersRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         q: _builtins.str = ...,
         unit_id: _builtins.int = ...,
         kind: Global___UserKind.ValueType = ...,
@@ -926,7 +944,7 @@ class ListUsersRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "after_id", b"after_id", "kind", b"kind", "limit", b"limit", "q", b"q", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_id", b"after_id", "kind", b"kind", "limit", b"limit", "q", b"q", "unit_id", b"unit_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -960,19 +978,16 @@ Global___ListUsersResponse: _TypeAlias = ListUsersResponse  # noqa: Y015
 class GetUserRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     USER_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     user_id: _builtins.int
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         user_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -982,7 +997,6 @@ Global___GetUserRequest: _TypeAlias = GetUserRequest  # noqa: Y015
 class UpdateUserRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     USER_ID_FIELD_NUMBER: _builtins.int
     LOGIN_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
@@ -1000,7 +1014,6 @@ class UpdateUserRequest(_message.Message):
     PUSHBULLET_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     IS_ACTIVE_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     user_id: _builtins.int
     login: _builtins.str
     password: _builtins.str
@@ -1024,7 +1037,6 @@ class UpdateUserRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         user_id: _builtins.int = ...,
         login: _builtins.str | None = ...,
         password: _builtins.str | None = ...,
@@ -1045,7 +1057,7 @@ class UpdateUserRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_client_group_id", b"_client_group_id", "_email", b"_email", "_full_name", b"_full_name", "_is_active", b"_is_active", "_is_admin", b"_is_admin", "_is_client_group_lead", b"_is_client_group_lead", "_language", b"_language", "_login", b"_login", "_password", b"_password", "_phone", b"_phone", "_position_id", b"_position_id", "_pushbullet", b"_pushbullet", "_role", b"_role", "_time_zone", b"_time_zone", "client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "is_active", b"is_active", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "language", b"language", "login", b"login", "password", b"password", "phone", b"phone", "position_id", b"position_id", "pushbullet", b"pushbullet", "role", b"role", "time_zone", b"time_zone"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_client_group_id", b"_client_group_id", "_email", b"_email", "_full_name", b"_full_name", "_is_active", b"_is_active", "_is_admin", b"_is_admin", "_is_client_group_lead", b"_is_client_group_lead", "_language", b"_language", "_login", b"_login", "_password", b"_password", "_phone", b"_phone", "_position_id", b"_position_id", "_pushbullet", b"_pushbullet", "_role", b"_role", "_time_zone", b"_time_zone", "actor_id", b"actor_id", "client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "is_active", b"is_active", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "language", b"language", "login", b"login", "password", b"password", "phone", b"phone", "position_id", b"position_id", "pushbullet", b"pushbullet", "role", b"role", "set_unit_ids", b"set_unit_ids", "time_zone", b"time_zone", "unit_ids", b"unit_ids", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_client_group_id", b"_client_group_id", "_email", b"_email", "_full_name", b"_full_name", "_is_active", b"_is_active", "_is_admin", b"_is_admin", "_is_client_group_lead", b"_is_client_group_lead", "_language", b"_language", "_login", b"_login", "_password", b"_password", "_phone", b"_phone", "_position_id", b"_position_id", "_pushbullet", b"_pushbullet", "_role", b"_role", "_time_zone", b"_time_zone", "client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "is_active", b"is_active", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "language", b"language", "login", b"login", "password", b"password", "phone", b"phone", "position_id", b"position_id", "pushbullet", b"pushbullet", "role", b"role", "set_unit_ids", b"set_unit_ids", "time_zone", b"time_zone", "unit_ids", b"unit_ids", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__client_group_id: _TypeAlias = _typing.Literal["client_group_id"]  # noqa: Y015
     _WhichOneofArgType__client_group_id: _TypeAlias = _typing.Literal["_client_group_id", b"_client_group_id"]  # noqa: Y015
@@ -1112,14 +1124,12 @@ class UpdateProfileRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     FULL_NAME_FIELD_NUMBER: _builtins.int
     EMAIL_FIELD_NUMBER: _builtins.int
     PHONE_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
     PUSHBULLET_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     full_name: _builtins.str
     email: _builtins.str
     phone: _builtins.str
@@ -1129,7 +1139,6 @@ class UpdateProfileRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         full_name: _builtins.str | None = ...,
         email: _builtins.str | None = ...,
         phone: _builtins.str | None = ...,
@@ -1139,7 +1148,7 @@ class UpdateProfileRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "actor_id", b"actor_id", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__email: _TypeAlias = _typing.Literal["email"]  # noqa: Y015
     _WhichOneofArgType__email: _TypeAlias = _typing.Literal["_email", b"_email"]  # noqa: Y015
@@ -1172,26 +1181,19 @@ Global___UpdateProfileRequest: _TypeAlias = UpdateProfileRequest  # noqa: Y015
 class ChangePasswordRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     CURRENT_PASSWORD_FIELD_NUMBER: _builtins.int
     NEW_PASSWORD_FIELD_NUMBER: _builtins.int
-    KEEP_SESSION_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     current_password: _builtins.str
     new_password: _builtins.str
-    keep_session_id: _builtins.str
-    """the session making the change stays open; the others are revoked"""
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         current_password: _builtins.str = ...,
         new_password: _builtins.str = ...,
-        keep_session_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "current_password", b"current_password", "keep_session_id", b"keep_session_id", "new_password", b"new_password"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_password", b"current_password", "new_password", b"new_password"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1216,19 +1218,16 @@ Global___ChangePasswordResponse: _TypeAlias = ChangePasswordResponse  # noqa: Y0
 class DisableUserRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     USER_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     user_id: _builtins.int
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         user_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1238,22 +1237,19 @@ Global___DisableUserRequest: _TypeAlias = DisableUserRequest  # noqa: Y015
 class UpdateUnitRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     UNIT_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     unit_id: _builtins.int
     name: _builtins.str
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         unit_id: _builtins.int = ...,
         name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "name", b"name", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "unit_id", b"unit_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1289,22 +1285,19 @@ Global___ClientGroup: _TypeAlias = ClientGroup  # noqa: Y015
 class CreateClientGroupRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     LEAD_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     name: _builtins.str
     lead_id: _builtins.int
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         name: _builtins.str = ...,
         lead_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "lead_id", b"lead_id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lead_id", b"lead_id", "name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1390,19 +1383,16 @@ Global___Position: _TypeAlias = Position  # noqa: Y015
 class CreatePositionRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     name: _builtins.str
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1412,12 +1402,10 @@ Global___CreatePositionRequest: _TypeAlias = CreatePositionRequest  # noqa: Y015
 class UpdateClientGroupRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     LEAD_ID_FIELD_NUMBER: _builtins.int
     CLEAR_LEAD_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     id: _builtins.int
     name: _builtins.str
     """"" = keep"""
@@ -1427,7 +1415,6 @@ class UpdateClientGroupRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         id: _builtins.int = ...,
         name: _builtins.str = ...,
         lead_id: _builtins.int = ...,
@@ -1435,7 +1422,7 @@ class UpdateClientGroupRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "clear_lead", b"clear_lead", "id", b"id", "lead_id", b"lead_id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clear_lead", b"clear_lead", "id", b"id", "lead_id", b"lead_id", "name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1445,22 +1432,19 @@ Global___UpdateClientGroupRequest: _TypeAlias = UpdateClientGroupRequest  # noqa
 class UpdatePositionRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     id: _builtins.int
     name: _builtins.str
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         id: _builtins.int = ...,
         name: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "id", b"id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1472,19 +1456,16 @@ class DeleteRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     id: _builtins.int
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1627,6 +1608,55 @@ class RegisterResponse(_message.Message):
 Global___RegisterResponse: _TypeAlias = RegisterResponse  # noqa: Y015
 
 @_typing.final
+class IssueOneTimeLinkRequest(_message.Message):
+    """The one-time link a registration ("confirm") or a reset request ("reset") made due."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    REQUESTED_AT_FIELD_NUMBER: _builtins.int
+    purpose: _builtins.str
+    """confirm | reset"""
+    user_id: _builtins.int
+    @_builtins.property
+    def requested_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        purpose: _builtins.str = ...,
+        user_id: _builtins.int = ...,
+        requested_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["requested_at", b"requested_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purpose", b"purpose", "requested_at", b"requested_at", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueOneTimeLinkRequest: _TypeAlias = IssueOneTimeLinkRequest  # noqa: Y015
+
+@_typing.final
+class IssueOneTimeLinkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    URL_FIELD_NUMBER: _builtins.int
+    url: _builtins.str
+    """"" = no longer due (confirmed, disabled, switched off, too old)"""
+    def __init__(
+        self,
+        *,
+        url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueOneTimeLinkResponse: _TypeAlias = IssueOneTimeLinkResponse  # noqa: Y015
+
+@_typing.final
 class ConfirmRegistrationRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1720,20 +1750,17 @@ Global___ConfirmPasswordResetResponse: _TypeAlias = ConfirmPasswordResetResponse
 class LdapSettingsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
     SETTINGS_JSON_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     settings_json: _builtins.str
     """for PutLdapSettings: the whole settings object"""
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
         settings_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "settings_json", b"settings_json"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings_json", b"settings_json"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1764,16 +1791,12 @@ Global___LdapSettings: _TypeAlias = LdapSettings  # noqa: Y015
 class LdapActionRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
     def __init__(
         self,
-        *,
-        actor_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

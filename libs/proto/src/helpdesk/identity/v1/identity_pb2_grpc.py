@@ -224,6 +224,11 @@ class IdentityStub:
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterResponse.FromString,
                 _registered_method=True)
+        self.IssueOneTimeLink = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/IssueOneTimeLink',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssueOneTimeLinkRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssueOneTimeLinkResponse.FromString,
+                _registered_method=True)
         self.ConfirmRegistration = channel.unary_unary(
                 '/helpdesk.identity.v1.Identity/ConfirmRegistration',
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ConfirmRegistrationRequest.SerializeToString,
@@ -512,6 +517,13 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueOneTimeLink(self, request, context):
+        """Made when notify mails it, valid for the one-time-token lifetime; replaces older ones.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ConfirmRegistration(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -748,6 +760,11 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.Register,
                     request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterRequest.FromString,
                     response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterResponse.SerializeToString,
+            ),
+            'IssueOneTimeLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueOneTimeLink,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssueOneTimeLinkRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssueOneTimeLinkResponse.SerializeToString,
             ),
             'ConfirmRegistration': grpc.unary_unary_rpc_method_handler(
                     servicer.ConfirmRegistration,
@@ -1811,6 +1828,33 @@ class Identity:
             '/helpdesk.identity.v1.Identity/Register',
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterRequest.SerializeToString,
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.RegisterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueOneTimeLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/IssueOneTimeLink',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssueOneTimeLinkRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssueOneTimeLinkResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -89,6 +89,8 @@ class IdentityStub:
     """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
     Register: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]
     """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+    IssueOneTimeLink: _grpc.UnaryUnaryMultiCallable[_identity_pb2.IssueOneTimeLinkRequest, _identity_pb2.IssueOneTimeLinkResponse]
+    """Made when notify mails it, valid for the one-time-token lifetime; replaces older ones."""
     ConfirmRegistration: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmRegistrationRequest, _identity_pb2.User]
     RequestPasswordReset: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]
     """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
@@ -160,6 +162,8 @@ class IdentityAsyncStub(IdentityStub):
     """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
     Register: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]  # type: ignore[assignment]
     """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+    IssueOneTimeLink: _aio.UnaryUnaryMultiCallable[_identity_pb2.IssueOneTimeLinkRequest, _identity_pb2.IssueOneTimeLinkResponse]  # type: ignore[assignment]
+    """Made when notify mails it, valid for the one-time-token lifetime; replaces older ones."""
     ConfirmRegistration: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmRegistrationRequest, _identity_pb2.User]  # type: ignore[assignment]
     RequestPasswordReset: _aio.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]  # type: ignore[assignment]
     """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
@@ -456,6 +460,14 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RegisterResponse, _abc.Awaitable[_identity_pb2.RegisterResponse]]:
         """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+
+    @_abc_1.abstractmethod
+    def IssueOneTimeLink(
+        self,
+        request: _identity_pb2.IssueOneTimeLinkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.IssueOneTimeLinkResponse, _abc.Awaitable[_identity_pb2.IssueOneTimeLinkResponse]]:
+        """Made when notify mails it, valid for the one-time-token lifetime; replaces older ones."""
 
     @_abc_1.abstractmethod
     def ConfirmRegistration(

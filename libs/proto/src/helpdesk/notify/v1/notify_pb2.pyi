@@ -66,23 +66,20 @@ Global___Notification: _TypeAlias = Notification  # noqa: Y015
 class ListNotificationsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    USER_ID_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     BEFORE_ID_FIELD_NUMBER: _builtins.int
-    user_id: _builtins.int
     limit: _builtins.int
     before_id: _builtins.int
     """cursor: 0 = newest"""
     def __init__(
         self,
         *,
-        user_id: _builtins.int = ...,
         limit: _builtins.int = ...,
         before_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["before_id", b"before_id", "limit", b"limit", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["before_id", b"before_id", "limit", b"limit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -112,19 +109,16 @@ Global___ListNotificationsResponse: _TypeAlias = ListNotificationsResponse  # no
 class MarkReadRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    USER_ID_FIELD_NUMBER: _builtins.int
     NOTIFICATION_ID_FIELD_NUMBER: _builtins.int
-    user_id: _builtins.int
     notification_id: _builtins.int
     def __init__(
         self,
         *,
-        user_id: _builtins.int = ...,
         notification_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["notification_id", b"notification_id", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["notification_id", b"notification_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -208,16 +202,12 @@ Global___Preferences: _TypeAlias = Preferences  # noqa: Y015
 class GetPreferencesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    USER_ID_FIELD_NUMBER: _builtins.int
-    user_id: _builtins.int
     def __init__(
         self,
-        *,
-        user_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -227,13 +217,11 @@ Global___GetPreferencesRequest: _TypeAlias = GetPreferencesRequest  # noqa: Y015
 class UpdatePreferencesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    USER_ID_FIELD_NUMBER: _builtins.int
     EVENTS_FIELD_NUMBER: _builtins.int
     SET_LANGUAGE_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
     SET_PUSHBULLET_FIELD_NUMBER: _builtins.int
     PUSHBULLET_FIELD_NUMBER: _builtins.int
-    user_id: _builtins.int
     set_language: _builtins.bool
     language: _builtins.str
     set_pushbullet: _builtins.bool
@@ -245,7 +233,6 @@ class UpdatePreferencesRequest(_message.Message):
     def __init__(
         self,
         *,
-        user_id: _builtins.int = ...,
         events: _abc.Iterable[Global___EventChannels] | None = ...,
         set_language: _builtins.bool = ...,
         language: _builtins.str = ...,
@@ -254,7 +241,7 @@ class UpdatePreferencesRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "language", b"language", "pushbullet", b"pushbullet", "set_language", b"set_language", "set_pushbullet", b"set_pushbullet", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "language", b"language", "pushbullet", b"pushbullet", "set_language", b"set_language", "set_pushbullet", b"set_pushbullet"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -342,19 +329,12 @@ Global___PushbulletSettings: _TypeAlias = PushbulletSettings  # noqa: Y015
 class GetMailSettingsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
-    actor_is_admin: _builtins.bool
     def __init__(
         self,
-        *,
-        actor_id: _builtins.int = ...,
-        actor_is_admin: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -364,23 +344,17 @@ Global___GetMailSettingsRequest: _TypeAlias = GetMailSettingsRequest  # noqa: Y0
 class PutMailSettingsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
     SETTINGS_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
-    actor_is_admin: _builtins.bool
     @_builtins.property
     def settings(self) -> Global___MailSettings: ...
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
-        actor_is_admin: _builtins.bool = ...,
         settings: Global___MailSettings | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "settings", b"settings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -390,19 +364,12 @@ Global___PutMailSettingsRequest: _TypeAlias = PutMailSettingsRequest  # noqa: Y0
 class GetPushbulletSettingsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
-    actor_is_admin: _builtins.bool
     def __init__(
         self,
-        *,
-        actor_id: _builtins.int = ...,
-        actor_is_admin: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -412,23 +379,17 @@ Global___GetPushbulletSettingsRequest: _TypeAlias = GetPushbulletSettingsRequest
 class PutPushbulletSettingsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
     SETTINGS_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
-    actor_is_admin: _builtins.bool
     @_builtins.property
     def settings(self) -> Global___PushbulletSettings: ...
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
-        actor_is_admin: _builtins.bool = ...,
         settings: Global___PushbulletSettings | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "settings", b"settings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -488,25 +449,19 @@ Global___DeadLetter: _TypeAlias = DeadLetter  # noqa: Y015
 class ListDeadLettersRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     BEFORE_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
-    actor_is_admin: _builtins.bool
     limit: _builtins.int
     before_id: _builtins.int
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
-        actor_is_admin: _builtins.bool = ...,
         limit: _builtins.int = ...,
         before_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "before_id", b"before_id", "limit", b"limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["before_id", b"before_id", "limit", b"limit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -583,16 +538,12 @@ Global___Mailing: _TypeAlias = Mailing  # noqa: Y015
 class CreateMailingRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
     USER_IDS_FIELD_NUMBER: _builtins.int
     UNIT_IDS_FIELD_NUMBER: _builtins.int
     ROLES_FIELD_NUMBER: _builtins.int
     CLIENT_GROUP_IDS_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
-    actor_is_admin: _builtins.bool
     subject: _builtins.str
     body: _builtins.str
     @_builtins.property
@@ -610,8 +561,6 @@ class CreateMailingRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
-        actor_is_admin: _builtins.bool = ...,
         subject: _builtins.str = ...,
         body: _builtins.str = ...,
         user_ids: _abc.Iterable[_builtins.int] | None = ...,
@@ -621,7 +570,7 @@ class CreateMailingRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "body", b"body", "client_group_ids", b"client_group_ids", "roles", b"roles", "subject", b"subject", "unit_ids", b"unit_ids", "user_ids", b"user_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "client_group_ids", b"client_group_ids", "roles", b"roles", "subject", b"subject", "unit_ids", b"unit_ids", "user_ids", b"user_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -631,22 +580,16 @@ Global___CreateMailingRequest: _TypeAlias = CreateMailingRequest  # noqa: Y015
 class GetMailingRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_ID_FIELD_NUMBER: _builtins.int
-    ACTOR_IS_ADMIN_FIELD_NUMBER: _builtins.int
     MAILING_ID_FIELD_NUMBER: _builtins.int
-    actor_id: _builtins.int
-    actor_is_admin: _builtins.bool
     mailing_id: _builtins.int
     def __init__(
         self,
         *,
-        actor_id: _builtins.int = ...,
-        actor_is_admin: _builtins.bool = ...,
         mailing_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_is_admin", b"actor_is_admin", "mailing_id", b"mailing_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mailing_id", b"mailing_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -170,41 +170,6 @@ class GetClocksResponse(_message.Message):
 Global___GetClocksResponse: _TypeAlias = GetClocksResponse  # noqa: Y015
 
 @_typing.final
-class Actor(_message.Message):
-    """Who asks (the gateway passes the caller from the token)."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    USER_ID_FIELD_NUMBER: _builtins.int
-    IS_CLIENT_FIELD_NUMBER: _builtins.int
-    ROLE_FIELD_NUMBER: _builtins.int
-    UNIT_IDS_FIELD_NUMBER: _builtins.int
-    IS_ADMIN_FIELD_NUMBER: _builtins.int
-    user_id: _builtins.int
-    is_client: _builtins.bool
-    role: _builtins.str
-    """department_head | unit_head | unit_member | "" for clients"""
-    is_admin: _builtins.bool
-    @_builtins.property
-    def unit_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
-    def __init__(
-        self,
-        *,
-        user_id: _builtins.int = ...,
-        is_client: _builtins.bool = ...,
-        role: _builtins.str = ...,
-        unit_ids: _abc.Iterable[_builtins.int] | None = ...,
-        is_admin: _builtins.bool = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["is_admin", b"is_admin", "is_client", b"is_client", "role", b"role", "unit_ids", b"unit_ids", "user_id", b"user_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Actor: _TypeAlias = Actor  # noqa: Y015
-
-@_typing.final
 class Limits(_message.Message):
     """Limits of one priority, in seconds; unset = no limit (the clock is off)."""
 
@@ -284,7 +249,6 @@ Global___Plan: _TypeAlias = Plan  # noqa: Y015
 class CreatePlanRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     CALENDAR_ID_FIELD_NUMBER: _builtins.int
     LOW_FIELD_NUMBER: _builtins.int
@@ -292,8 +256,6 @@ class CreatePlanRequest(_message.Message):
     HIGH_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     calendar_id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     @_builtins.property
     def low(self) -> Global___Limits: ...
     @_builtins.property
@@ -303,16 +265,15 @@ class CreatePlanRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         name: _builtins.str = ...,
         calendar_id: _builtins.int = ...,
         low: Global___Limits | None = ...,
         normal: Global___Limits | None = ...,
         high: Global___Limits | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "high", b"high", "low", b"low", "normal", b"normal"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["high", b"high", "low", b"low", "normal", b"normal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -324,7 +285,6 @@ class UpdatePlanRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     PLAN_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     CALENDAR_ID_FIELD_NUMBER: _builtins.int
@@ -336,8 +296,6 @@ class UpdatePlanRequest(_message.Message):
     calendar_id: _builtins.int
     """0 = none"""
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def low(self) -> Global___Limits: ...
     @_builtins.property
     def normal(self) -> Global___Limits: ...
@@ -346,7 +304,6 @@ class UpdatePlanRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         plan_id: _builtins.int = ...,
         name: _builtins.str | None = ...,
         calendar_id: _builtins.int | None = ...,
@@ -354,9 +311,9 @@ class UpdatePlanRequest(_message.Message):
         normal: Global___Limits | None = ...,
         high: Global___Limits | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_calendar_id", b"_calendar_id", "_name", b"_name", "actor", b"actor", "calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_calendar_id", b"_calendar_id", "_name", b"_name", "calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_calendar_id", b"_calendar_id", "_name", b"_name", "actor", b"actor", "calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal", "plan_id", b"plan_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_calendar_id", b"_calendar_id", "_name", b"_name", "calendar_id", b"calendar_id", "high", b"high", "low", b"low", "name", b"name", "normal", b"normal", "plan_id", b"plan_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__calendar_id: _TypeAlias = _typing.Literal["calendar_id"]  # noqa: Y015
     _WhichOneofArgType__calendar_id: _TypeAlias = _typing.Literal["_calendar_id", b"_calendar_id"]  # noqa: Y015
@@ -373,20 +330,16 @@ Global___UpdatePlanRequest: _TypeAlias = UpdatePlanRequest  # noqa: Y015
 class GetPlanRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     PLAN_ID_FIELD_NUMBER: _builtins.int
     plan_id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         plan_id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "plan_id", b"plan_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan_id", b"plan_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -396,17 +349,12 @@ Global___GetPlanRequest: _TypeAlias = GetPlanRequest  # noqa: Y015
 class ListPlansRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
-        *,
-        actor: Global___Actor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -521,7 +469,6 @@ Global___Calendar: _TypeAlias = Calendar  # noqa: Y015
 class CreateCalendarRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
     HOURS_FIELD_NUMBER: _builtins.int
@@ -529,23 +476,20 @@ class CreateCalendarRequest(_message.Message):
     name: _builtins.str
     time_zone: _builtins.str
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def hours(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorkingInterval]: ...
     @_builtins.property
     def holidays(self) -> _containers.RepeatedCompositeFieldContainer[Global___HolidayRange]: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         name: _builtins.str = ...,
         time_zone: _builtins.str = ...,
         hours: _abc.Iterable[Global___WorkingInterval] | None = ...,
         holidays: _abc.Iterable[Global___HolidayRange] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "holidays", b"holidays", "hours", b"hours", "name", b"name", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["holidays", b"holidays", "hours", b"hours", "name", b"name", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -555,7 +499,6 @@ Global___CreateCalendarRequest: _TypeAlias = CreateCalendarRequest  # noqa: Y015
 class UpdateCalendarRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     CALENDAR_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
@@ -569,15 +512,12 @@ class UpdateCalendarRequest(_message.Message):
     set_hours: _builtins.bool
     set_holidays: _builtins.bool
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def hours(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorkingInterval]: ...
     @_builtins.property
     def holidays(self) -> _containers.RepeatedCompositeFieldContainer[Global___HolidayRange]: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         calendar_id: _builtins.int = ...,
         name: _builtins.str | None = ...,
         time_zone: _builtins.str | None = ...,
@@ -586,9 +526,9 @@ class UpdateCalendarRequest(_message.Message):
         set_holidays: _builtins.bool = ...,
         holidays: _abc.Iterable[Global___HolidayRange] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_time_zone", b"_time_zone", "actor", b"actor", "name", b"name", "time_zone", b"time_zone"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_time_zone", b"_time_zone", "name", b"name", "time_zone", b"time_zone"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_time_zone", b"_time_zone", "actor", b"actor", "calendar_id", b"calendar_id", "holidays", b"holidays", "hours", b"hours", "name", b"name", "set_holidays", b"set_holidays", "set_hours", b"set_hours", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_time_zone", b"_time_zone", "calendar_id", b"calendar_id", "holidays", b"holidays", "hours", b"hours", "name", b"name", "set_holidays", b"set_holidays", "set_hours", b"set_hours", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
     _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
@@ -605,20 +545,16 @@ Global___UpdateCalendarRequest: _TypeAlias = UpdateCalendarRequest  # noqa: Y015
 class GetCalendarRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     CALENDAR_ID_FIELD_NUMBER: _builtins.int
     calendar_id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         calendar_id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "calendar_id", b"calendar_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar_id", b"calendar_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -628,17 +564,12 @@ Global___GetCalendarRequest: _TypeAlias = GetCalendarRequest  # noqa: Y015
 class ListCalendarsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
-        *,
-        actor: Global___Actor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -668,26 +599,22 @@ Global___ListCalendarsResponse: _TypeAlias = ListCalendarsResponse  # noqa: Y015
 class GetReportRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     UNIT_ID_FIELD_NUMBER: _builtins.int
     FROM_FIELD_NUMBER: _builtins.int
     TO_FIELD_NUMBER: _builtins.int
     unit_id: _builtins.int
     """0 = every unit the actor may see"""
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def to(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         unit_id: _builtins.int = ...,
         to: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "from", b"from", "to", b"to"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "from", b"from", "to", b"to", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to", "unit_id", b"unit_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -61,47 +61,6 @@ STATE_ARCHIVED: State.ValueType  # 4
 Global___State: _TypeAlias = State  # noqa: Y015
 
 @_typing.final
-class Actor(_message.Message):
-    """The caller, as the gateway established it from a verified token."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    USER_ID_FIELD_NUMBER: _builtins.int
-    IS_CLIENT_FIELD_NUMBER: _builtins.int
-    ROLE_FIELD_NUMBER: _builtins.int
-    UNIT_IDS_FIELD_NUMBER: _builtins.int
-    IS_ADMIN_FIELD_NUMBER: _builtins.int
-    CLIENT_GROUP_ID_FIELD_NUMBER: _builtins.int
-    IS_CLIENT_GROUP_LEAD_FIELD_NUMBER: _builtins.int
-    user_id: _builtins.int
-    is_client: _builtins.bool
-    role: _builtins.str
-    """department_head | unit_head | unit_member | "" for clients"""
-    is_admin: _builtins.bool
-    client_group_id: _builtins.int
-    is_client_group_lead: _builtins.bool
-    @_builtins.property
-    def unit_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
-    def __init__(
-        self,
-        *,
-        user_id: _builtins.int = ...,
-        is_client: _builtins.bool = ...,
-        role: _builtins.str = ...,
-        unit_ids: _abc.Iterable[_builtins.int] | None = ...,
-        is_admin: _builtins.bool = ...,
-        client_group_id: _builtins.int = ...,
-        is_client_group_lead: _builtins.bool = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group_id", b"client_group_id", "is_admin", b"is_admin", "is_client", b"is_client", "is_client_group_lead", b"is_client_group_lead", "role", b"role", "unit_ids", b"unit_ids", "user_id", b"user_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Actor: _TypeAlias = Actor  # noqa: Y015
-
-@_typing.final
 class Ticket(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -203,7 +162,6 @@ Global___Ticket: _TypeAlias = Ticket  # noqa: Y015
 class CreateTicketRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
     SUBJECT_ID_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
@@ -226,8 +184,6 @@ class CreateTicketRequest(_message.Message):
     custom_fields_json: _builtins.str
     """{"<field id>": value} or "" (none)"""
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def assignee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
     def deadline(self) -> _timestamp_pb2.Timestamp:
@@ -236,7 +192,6 @@ class CreateTicketRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         subject: _builtins.str = ...,
         subject_id: _builtins.int = ...,
         body: _builtins.str = ...,
@@ -249,9 +204,9 @@ class CreateTicketRequest(_message.Message):
         deadline: _timestamp_pb2.Timestamp | None = ...,
         custom_fields_json: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "deadline", b"deadline"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "assignee_ids", b"assignee_ids", "body", b"body", "client_id", b"client_id", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "idempotency_key", b"idempotency_key", "priority", b"priority", "source", b"source", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_ids", b"assignee_ids", "body", b"body", "client_id", b"client_id", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "idempotency_key", b"idempotency_key", "priority", b"priority", "source", b"source", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -261,20 +216,16 @@ Global___CreateTicketRequest: _TypeAlias = CreateTicketRequest  # noqa: Y015
 class GetTicketRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -286,7 +237,6 @@ class TransitionRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     ACTION_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
@@ -294,19 +244,16 @@ class TransitionRequest(_message.Message):
     action: _builtins.str
     expected_version: _builtins.int
     """0 = any (If-Match absent)"""
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
         action: _builtins.str = ...,
         expected_version: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "expected_version", b"expected_version", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "expected_version", b"expected_version", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -316,7 +263,6 @@ Global___TransitionRequest: _TypeAlias = TransitionRequest  # noqa: Y015
 class ForwardTicketRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     UNIT_ID_FIELD_NUMBER: _builtins.int
     ASSIGNEE_IDS_FIELD_NUMBER: _builtins.int
@@ -327,22 +273,19 @@ class ForwardTicketRequest(_message.Message):
     note: _builtins.str
     expected_version: _builtins.int
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def assignee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
         unit_id: _builtins.int = ...,
         assignee_ids: _abc.Iterable[_builtins.int] | None = ...,
         note: _builtins.str = ...,
         expected_version: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "assignee_ids", b"assignee_ids", "expected_version", b"expected_version", "note", b"note", "ticket_id", b"ticket_id", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_ids", b"assignee_ids", "expected_version", b"expected_version", "note", b"note", "ticket_id", b"ticket_id", "unit_id", b"unit_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -352,7 +295,6 @@ Global___ForwardTicketRequest: _TypeAlias = ForwardTicketRequest  # noqa: Y015
 class EditTicketRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
     SUBJECT_ID_FIELD_NUMBER: _builtins.int
@@ -374,15 +316,12 @@ class EditTicketRequest(_message.Message):
     clear_deadline: _builtins.bool
     """true = no deadline any more"""
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def deadline(self) -> _timestamp_pb2.Timestamp:
         """set = new deadline"""
 
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
         subject: _builtins.str | None = ...,
         subject_id: _builtins.int | None = ...,
@@ -393,9 +332,9 @@ class EditTicketRequest(_message.Message):
         deadline: _timestamp_pb2.Timestamp | None = ...,
         clear_deadline: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_body", b"_body", "_subject", b"_subject", "_subject_id", b"_subject_id", "actor", b"actor", "body", b"body", "deadline", b"deadline", "subject", b"subject", "subject_id", b"subject_id"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_body", b"_body", "_subject", b"_subject", "_subject_id", b"_subject_id", "body", b"body", "deadline", b"deadline", "subject", b"subject", "subject_id", b"subject_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_body", b"_body", "_subject", b"_subject", "_subject_id", b"_subject_id", "actor", b"actor", "body", b"body", "clear_deadline", b"clear_deadline", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "expected_version", b"expected_version", "priority", b"priority", "subject", b"subject", "subject_id", b"subject_id", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_body", b"_body", "_subject", b"_subject", "_subject_id", b"_subject_id", "body", b"body", "clear_deadline", b"clear_deadline", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "expected_version", b"expected_version", "priority", b"priority", "subject", b"subject", "subject_id", b"subject_id", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__body: _TypeAlias = _typing.Literal["body"]  # noqa: Y015
     _WhichOneofArgType__body: _TypeAlias = _typing.Literal["_body", b"_body"]  # noqa: Y015
@@ -416,20 +355,16 @@ Global___EditTicketRequest: _TypeAlias = EditTicketRequest  # noqa: Y015
 class DeleteTicketRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -454,7 +389,6 @@ Global___DeleteTicketResponse: _TypeAlias = DeleteTicketResponse  # noqa: Y015
 class ListTicketsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     BOX_FIELD_NUMBER: _builtins.int
     STATES_FIELD_NUMBER: _builtins.int
     PRIORITIES_FIELD_NUMBER: _builtins.int
@@ -478,8 +412,6 @@ class ListTicketsRequest(_message.Message):
     limit: _builtins.int
     cursor: _builtins.str
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def states(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def priorities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
@@ -488,7 +420,6 @@ class ListTicketsRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         box: _builtins.str = ...,
         states: _abc.Iterable[_builtins.str] | None = ...,
         priorities: _abc.Iterable[_builtins.str] | None = ...,
@@ -501,9 +432,9 @@ class ListTicketsRequest(_message.Message):
         limit: _builtins.int = ...,
         cursor: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "assignee_id", b"assignee_id", "box", b"box", "cursor", b"cursor", "limit", b"limit", "locked", b"locked", "priorities", b"priorities", "q", b"q", "sla_states", b"sla_states", "sort", b"sort", "states", b"states", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "box", b"box", "cursor", b"cursor", "limit", b"limit", "locked", b"locked", "priorities", b"priorities", "q", b"q", "sla_states", b"sla_states", "sort", b"sort", "states", b"states", "unit_id", b"unit_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -569,7 +500,6 @@ Global___HistoryEntry: _TypeAlias = HistoryEntry  # noqa: Y015
 class TicketRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
@@ -578,19 +508,16 @@ class TicketRequest(_message.Message):
     """GetHistory: page size (0 = 50)"""
     cursor: _builtins.str
     """GetHistory: next_cursor of the previous page"""
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
         limit: _builtins.int = ...,
         cursor: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "cursor", b"cursor", "limit", b"limit", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursor", b"cursor", "limit", b"limit", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -663,14 +590,11 @@ Global___Comment: _TypeAlias = Comment  # noqa: Y015
 class AddCommentRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
     ATTACHMENT_IDS_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
     body: _builtins.str
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     @_builtins.property
     def attachment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Uploaded to this ticket by this caller and not yet on a comment."""
@@ -678,14 +602,13 @@ class AddCommentRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
         body: _builtins.str = ...,
         attachment_ids: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "attachment_ids", b"attachment_ids", "body", b"body", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment_ids", b"attachment_ids", "body", b"body", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -775,23 +698,19 @@ Global___ListSubjectsResponse: _TypeAlias = ListSubjectsResponse  # noqa: Y015
 class CreateSubjectRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     SLA_PLAN_ID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     sla_plan_id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         name: _builtins.str = ...,
         sla_plan_id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "name", b"name", "sla_plan_id", b"sla_plan_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "sla_plan_id", b"sla_plan_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -801,21 +720,17 @@ Global___CreateSubjectRequest: _TypeAlias = CreateSubjectRequest  # noqa: Y015
 class SettingsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     VALUE_JSON_FIELD_NUMBER: _builtins.int
     value_json: _builtins.str
     """PutSettings only"""
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         value_json: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "value_json", b"value_json"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["value_json", b"value_json"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -887,23 +802,19 @@ Global___Attachment: _TypeAlias = Attachment  # noqa: Y015
 class UploadHeader(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     TICKET_ID_FIELD_NUMBER: _builtins.int
     FILENAME_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
     filename: _builtins.str
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         ticket_id: _builtins.int = ...,
         filename: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "filename", b"filename", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filename", b"filename", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -940,20 +851,16 @@ Global___UploadChunk: _TypeAlias = UploadChunk  # noqa: Y015
 class AttachmentRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     ATTACHMENT_ID_FIELD_NUMBER: _builtins.int
     attachment_id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         attachment_id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "attachment_id", b"attachment_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment_id", b"attachment_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1012,7 +919,6 @@ class CreateRecurringRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
@@ -1043,8 +949,6 @@ class CreateRecurringRequest(_message.Message):
     every_days: _builtins.int
     time_zone: _builtins.str
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def assignee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
     def weekdays(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
@@ -1055,7 +959,6 @@ class CreateRecurringRequest(_message.Message):
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         subject: _builtins.str = ...,
         body: _builtins.str = ...,
         priority: Global___Priority.ValueType = ...,
@@ -1071,9 +974,9 @@ class CreateRecurringRequest(_message.Message):
         month_days: _abc.Iterable[_builtins.int] | None = ...,
         time_zone: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "assignee_ids", b"assignee_ids", "at", b"at", "body", b"body", "client_id", b"client_id", "end", b"end", "every_days", b"every_days", "kind", b"kind", "month_days", b"month_days", "priority", b"priority", "start", b"start", "subject", b"subject", "time_zone", b"time_zone", "unit_id", b"unit_id", "weekdays", b"weekdays"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_ids", b"assignee_ids", "at", b"at", "body", b"body", "client_id", b"client_id", "end", b"end", "every_days", b"every_days", "kind", b"kind", "month_days", b"month_days", "priority", b"priority", "start", b"start", "subject", b"subject", "time_zone", b"time_zone", "unit_id", b"unit_id", "weekdays", b"weekdays"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1127,17 +1030,12 @@ Global___RecurringTicket: _TypeAlias = RecurringTicket  # noqa: Y015
 class ListRecurringRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
-        *,
-        actor: Global___Actor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1167,23 +1065,19 @@ Global___RecurringList: _TypeAlias = RecurringList  # noqa: Y015
 class UpdateRecurringRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     ACTIVE_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     active: _builtins.bool
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         id: _builtins.int = ...,
         active: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "actor", b"actor", "id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1193,20 +1087,16 @@ Global___UpdateRecurringRequest: _TypeAlias = UpdateRecurringRequest  # noqa: Y0
 class RecurringRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1272,17 +1162,12 @@ Global___CustomField: _TypeAlias = CustomField  # noqa: Y015
 class ListCustomFieldsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
-        *,
-        actor: Global___Actor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1312,7 +1197,6 @@ Global___CustomFieldsResponse: _TypeAlias = CustomFieldsResponse  # noqa: Y015
 class CreateCustomFieldRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     OPTIONS_FIELD_NUMBER: _builtins.int
@@ -1325,13 +1209,10 @@ class CreateCustomFieldRequest(_message.Message):
     client_visible: _builtins.bool
     position: _builtins.int
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         name: _builtins.str = ...,
         kind: _builtins.str = ...,
         options: _abc.Iterable[_builtins.str] | None = ...,
@@ -1339,9 +1220,9 @@ class CreateCustomFieldRequest(_message.Message):
         client_visible: _builtins.bool = ...,
         position: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "client_visible", b"client_visible", "kind", b"kind", "name", b"name", "options", b"options", "position", b"position", "required", b"required"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_visible", b"client_visible", "kind", b"kind", "name", b"name", "options", b"options", "position", b"position", "required", b"required"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1351,7 +1232,6 @@ Global___CreateCustomFieldRequest: _TypeAlias = CreateCustomFieldRequest  # noqa
 class UpdateCustomFieldRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
@@ -1369,13 +1249,10 @@ class UpdateCustomFieldRequest(_message.Message):
     client_visible: _builtins.bool
     position: _builtins.int
     @_builtins.property
-    def actor(self) -> Global___Actor: ...
-    @_builtins.property
     def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         id: _builtins.int = ...,
         name: _builtins.str | None = ...,
         kind: _builtins.str | None = ...,
@@ -1385,9 +1262,9 @@ class UpdateCustomFieldRequest(_message.Message):
         client_visible: _builtins.bool | None = ...,
         position: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_client_visible", b"_client_visible", "_kind", b"_kind", "_name", b"_name", "_position", b"_position", "_required", b"_required", "actor", b"actor", "client_visible", b"client_visible", "kind", b"kind", "name", b"name", "position", b"position", "required", b"required"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_client_visible", b"_client_visible", "_kind", b"_kind", "_name", b"_name", "_position", b"_position", "_required", b"_required", "client_visible", b"client_visible", "kind", b"kind", "name", b"name", "position", b"position", "required", b"required"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_client_visible", b"_client_visible", "_kind", b"_kind", "_name", b"_name", "_position", b"_position", "_required", b"_required", "actor", b"actor", "client_visible", b"client_visible", "id", b"id", "kind", b"kind", "name", b"name", "options", b"options", "position", b"position", "required", b"required", "set_options", b"set_options"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_client_visible", b"_client_visible", "_kind", b"_kind", "_name", b"_name", "_position", b"_position", "_required", b"_required", "client_visible", b"client_visible", "id", b"id", "kind", b"kind", "name", b"name", "options", b"options", "position", b"position", "required", b"required", "set_options", b"set_options"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__client_visible: _TypeAlias = _typing.Literal["client_visible"]  # noqa: Y015
     _WhichOneofArgType__client_visible: _TypeAlias = _typing.Literal["_client_visible", b"_client_visible"]  # noqa: Y015
@@ -1416,20 +1293,16 @@ Global___UpdateCustomFieldRequest: _TypeAlias = UpdateCustomFieldRequest  # noqa
 class CustomFieldRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1439,7 +1312,6 @@ Global___CustomFieldRequest: _TypeAlias = CustomFieldRequest  # noqa: Y015
 class UpdateSubjectRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     SLA_PLAN_ID_FIELD_NUMBER: _builtins.int
@@ -1447,19 +1319,16 @@ class UpdateSubjectRequest(_message.Message):
     name: _builtins.str
     sla_plan_id: _builtins.int
     """0 = none"""
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         id: _builtins.int = ...,
         name: _builtins.str | None = ...,
         sla_plan_id: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_sla_plan_id", b"_sla_plan_id", "actor", b"actor", "name", b"name", "sla_plan_id", b"sla_plan_id"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_sla_plan_id", b"_sla_plan_id", "name", b"name", "sla_plan_id", b"sla_plan_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_sla_plan_id", b"_sla_plan_id", "actor", b"actor", "id", b"id", "name", b"name", "sla_plan_id", b"sla_plan_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_name", b"_name", "_sla_plan_id", b"_sla_plan_id", "id", b"id", "name", b"name", "sla_plan_id", b"sla_plan_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
     _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
@@ -1476,20 +1345,16 @@ Global___UpdateSubjectRequest: _TypeAlias = UpdateSubjectRequest  # noqa: Y015
 class SubjectRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
         *,
-        actor: Global___Actor | None = ...,
         id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "id", b"id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1499,17 +1364,12 @@ Global___SubjectRequest: _TypeAlias = SubjectRequest  # noqa: Y015
 class CountersRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def actor(self) -> Global___Actor: ...
     def __init__(
         self,
-        *,
-        actor: Global___Actor | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
