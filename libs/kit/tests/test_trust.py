@@ -29,9 +29,11 @@ from helpdesk_kit.trust import (
 FOR_USERS = "/test.Echo/ForUsers"
 FOR_SERVICES = "/test.Echo/ForServices"
 UNSTATED = "/test.Echo/Unstated"
+PUBLIC = "/test.Echo/Public"
 RULES = {
     FOR_USERS: Rule(users_via=frozenset({"gateway"}), services=frozenset()),
     FOR_SERVICES: Rule(users_via=frozenset(), services=frozenset({"notify"})),
+    PUBLIC: Rule(users_via=frozenset({"gateway"}), services=frozenset({"gateway"})),
 }
 
 KEY = Ed25519PrivateKey.generate()
@@ -72,7 +74,7 @@ def handlers() -> grpc.GenericRpcHandler:
         response_serializer=health_pb2.HealthCheckRequest.SerializeToString,
     )
     return grpc.method_handlers_generic_handler(
-        "test.Echo", {"ForUsers": method, "ForServices": method, "Unstated": method}
+        "test.Echo", {"ForUsers": method, "ForServices": method, "Unstated": method, "Public": method}
     )
 
 
@@ -111,6 +113,15 @@ async def test_a_service_acting_for_a_user_is_named_by_its_certificate_and_the_u
 ) -> None:
     assert await call(server.port, mesh("gateway"), FOR_USERS, sign(sub="7")) == "gateway/7"
     assert await call(server.port, mesh("notify"), FOR_SERVICES) == "notify/-"
+
+
+async def test_a_service_in_both_lists_acts_for_the_user_it_brings_a_passport_of_else_for_nobody(
+    server: Any, mesh: Callable[[str], Mesh]
+) -> None:
+    assert await call(server.port, mesh("gateway"), PUBLIC, sign(sub="9")) == "gateway/9"
+    assert await call(server.port, mesh("gateway"), PUBLIC) == "gateway/-"
+    with pytest.raises(Unauthenticated):  # a passport it brings must be valid
+        await call(server.port, mesh("gateway"), PUBLIC, sign(key=Ed25519PrivateKey.generate()))
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,10 @@ Decision order for a call (see docs/adr/0007-trust-between-services.md):
 
 1. the calling service comes from the peer's mTLS certificate (common name), checked
    by TLS against the mesh's CA; no certificate → UNAUTHENTICATED;
-2. caller in ``users_via`` → the passport must be valid → the call acts for its user;
-3. caller in ``services`` → the call acts for nobody;
-4. otherwise → PERMISSION_DENIED.
+2. caller in ``users_via`` with a passport → it must be valid → the call acts for its user;
+3. caller in ``services`` → the call acts for nobody (a service in both lists without a
+   passport: a public read, e.g. the portal for anonymous visitors);
+4. caller in ``users_via`` without a passport → UNAUTHENTICATED; otherwise → PERMISSION_DENIED.
 
 Plain-text gRPC exists only for tests that switch it on (``HELPDESK_GRPC_INSECURE``);
 there the caller names itself in a header, which proves nothing.
@@ -275,15 +276,17 @@ class Gatekeeper:
         rule = self._rules.get(method)
         if rule is None:
             raise Forbidden(f"{method} is not open to any caller.")
-        if service in rule.users_via:
-            passport = ""
-            for key, value in context.invocation_metadata() or ():
-                if key == PASSPORT_HEADER:
-                    passport = str(value)
-            if not passport:
-                raise Unauthenticated("This call must carry the user's passport.")
+        passport = ""
+        for key, value in context.invocation_metadata() or ():
+            if key == PASSPORT_HEADER:
+                passport = str(value)
+        if service in rule.users_via and passport:
             claims = await self._passports.verify(passport)
             return Principal(service=service, user=UserClaims.from_claims(claims))
         if service in rule.services:
+            # On its own behalf; a service named in both lists acts for a user when it
+            # brings a passport (a valid one), for nobody otherwise (public reads).
             return Principal(service=service, user=None)
+        if service in rule.users_via:
+            raise Unauthenticated("This call must carry the user's passport.")
         raise Forbidden(f"The {service} service may not call {method}.")

@@ -40,7 +40,10 @@ class Access(_message.Message):
 
     @_builtins.property
     def services(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Services that may call the method on their own behalf (no end user)."""
+        """Services that may call the method on their own behalf (no end user). A service in
+        both lists acts for a user when it sends a passport, for nobody when it does not
+        (public reads that show more to a signed-in user).
+        """
 
     def __init__(
         self,
