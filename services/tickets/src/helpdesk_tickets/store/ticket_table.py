@@ -168,6 +168,10 @@ async def delete_ticket(conn: asyncpg.Connection, ticket_id: int) -> None:
     await conn.execute("DELETE FROM tickets WHERE id = $1", ticket_id)
 
 
+async def ticket_exists(conn: asyncpg.Connection, ticket_id: int) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM tickets WHERE id = $1", ticket_id))
+
+
 async def set_sla_state(conn: asyncpg.Connection, ticket_id: int, state: str) -> None:
     await conn.execute("UPDATE tickets SET sla_state = $2 WHERE id = $1", ticket_id, state)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from helpdesk_tickets.domain import MAX_COMMENT, MAX_COMMENT_FILES
 from helpdesk_tickets.usecases.attachments import list_attachments, open_attachment, upload_attachment
-from helpdesk_tickets.usecases.background import archive_due, record_sla_state, run_archiver
+from helpdesk_tickets.usecases.background import archive_due, record_sla_alert, record_sla_state, run_archiver
 from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.comments import add_comment, list_comments, render_markdown
 from helpdesk_tickets.usecases.cursors import decode_cursor, encode_cursor
@@ -74,6 +74,7 @@ __all__ = [
     "list_tickets",
     "open_attachment",
     "put_settings",
+    "record_sla_alert",
     "record_sla_state",
     "release",
     "render_markdown",

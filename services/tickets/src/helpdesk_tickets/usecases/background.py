@@ -42,6 +42,18 @@ async def record_sla_state(uow: UnitOfWork, ticket_id: int, state: str) -> None:
     await store.set_sla_state(uow.conn, ticket_id, state)
 
 
+async def record_sla_alert(
+    uow: UnitOfWork, ticket_id: int, action: str, clock: str, due_at: datetime | None
+) -> None:
+    """An SLA warning or breach in the ticket's history (by nobody: actor 0), once per fact
+    (the consumer's inbox sees to that); a ticket deleted meanwhile gets nothing."""
+    if await store.ticket_exists(uow.conn, ticket_id):
+        due = due_at.isoformat() if due_at else None
+        await store.add_history(
+            uow.conn, ticket_id, 0, action, {"clock": [None, clock], "due_at": [None, due]}
+        )
+
+
 async def run_archiver(
     *, db: Database, settings: SettingsCache, every: float, stopping: asyncio.Event
 ) -> None:
