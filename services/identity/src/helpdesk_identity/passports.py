@@ -59,3 +59,9 @@ async def for_api_token(*, db: Database, token_id: int, user: User, ttl: int) ->
     sid = f"api:{token_id}"
     async with db.unit_of_work() as uow:
         return (await _sign_all(uow.conn, {sid: user}, ttl))[sid]
+
+
+async def for_user(*, db: Database, user: User, session_id: str, ttl: int) -> str:
+    """A passport for a service acting for ``user`` outside any session (mail intake)."""
+    async with db.unit_of_work() as uow:
+        return (await _sign_all(uow.conn, {session_id: user}, ttl))[session_id]

@@ -357,6 +357,25 @@ class IdentityService(pb_grpc.IdentityServicer):
         )
         return pb.IssueOneTimeLinkResponse(url=url)
 
+    async def FindUsersByEmail(
+        self, request: pb.FindUsersByEmailRequest, context: Context
+    ) -> pb.UsersResponse:
+        users = await usecases.find_users_by_email(db=self._db, email=request.email)
+        return pb.UsersResponse(users=[user_to_pb(u) for u in users])
+
+    async def CreateMailClient(self, request: pb.CreateMailClientRequest, context: Context) -> pb.User:
+        user = await usecases.create_mail_client(
+            db=self._db, email=request.email, full_name=request.full_name, language=request.language
+        )
+        return user_to_pb(user)
+
+    async def IssuePassport(
+        self, request: pb.IssuePassportRequest, context: Context
+    ) -> pb.IssuePassportResponse:
+        ttl = self._settings.passport_ttl_seconds
+        passport = await usecases.issue_passport(db=self._db, user_id=request.user_id, ttl=ttl)
+        return pb.IssuePassportResponse(passport=passport, passport_ttl_seconds=ttl)
+
     async def ConfirmRegistration(self, request: pb.ConfirmRegistrationRequest, context: Context) -> pb.User:
         return user_to_pb(await usecases.confirm_registration(db=self._db, token=request.token))
 

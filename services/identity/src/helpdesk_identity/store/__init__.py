@@ -80,6 +80,7 @@ from helpdesk_identity.store.user_table import (
     user_by_login,
     user_for_reset,
     user_secrets,
+    users_by_email,
     users_by_ids,
 )
 
@@ -146,6 +147,7 @@ __all__ = [
     "user_by_login",
     "user_for_reset",
     "user_secrets",
+    "users_by_email",
     "users_by_ids",
     "verification_keys",
 ]

@@ -192,6 +192,14 @@ async def user_for_reset(conn: asyncpg.Connection, login_or_email: str) -> User 
     return user_from_row(row) if row else None
 
 
+async def users_by_email(conn: asyncpg.Connection, email: str) -> list[User]:
+    """Every account holding the address (any case), oldest first."""
+    rows = await conn.fetch(
+        f"SELECT {USER_COLUMNS} FROM users u WHERE lower(u.email) = lower($1) ORDER BY u.id", email
+    )
+    return [user_from_row(r) for r in rows]
+
+
 async def email_taken(conn: asyncpg.Connection, email: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM users WHERE lower(email) = lower($1)", email))
 

@@ -2,8 +2,9 @@
 
 One module per concern: ``sessions`` (sign-in, refresh, sign-out), ``api_tokens``,
 ``totp``, ``keys`` (token signing keys), ``users``, ``organisation`` (units, client
-groups, positions), ``lookups`` (what other services ask), ``self_service``
-(registration, password recovery), ``ldap_directory`` (LDAP settings and sync);
+groups, positions), ``lookups`` (what other services ask), ``mail_senders`` (what mail
+intake asks), ``self_service`` (registration, password recovery), ``ldap_directory``
+(LDAP settings and sync);
 ``checks`` holds what several share. Callers use this package's names
 (``usecases.login(...)``).
 """
@@ -41,6 +42,7 @@ from helpdesk_identity.usecases.lookups import (
     unit_heads,
     unit_members,
 )
+from helpdesk_identity.usecases.mail_senders import create_mail_client, find_users_by_email, issue_passport
 from helpdesk_identity.usecases.organisation import (
     create_client_group,
     create_position,
@@ -112,6 +114,7 @@ __all__ = [
     "confirm_totp",
     "create_api_token",
     "create_client_group",
+    "create_mail_client",
     "create_position",
     "create_unit",
     "create_user",
@@ -121,11 +124,13 @@ __all__ = [
     "disable_totp",
     "disable_user",
     "ensure_signing_key",
+    "find_users_by_email",
     "get_ldap_settings",
     "get_user",
     "get_users",
     "heads_of_user",
     "issue_link",
+    "issue_passport",
     "ldap_config_from",
     "ldap_config_out",
     "list_api_tokens",

@@ -1851,3 +1851,98 @@ class LdapSyncResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LdapSyncResponse: _TypeAlias = LdapSyncResponse  # noqa: Y015
+
+@_typing.final
+class FindUsersByEmailRequest(_message.Message):
+    """Mail intake (mailin): the accounts that hold an e-mail address (any case), active or not."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMAIL_FIELD_NUMBER: _builtins.int
+    email: _builtins.str
+    def __init__(
+        self,
+        *,
+        email: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindUsersByEmailRequest: _TypeAlias = FindUsersByEmailRequest  # noqa: Y015
+
+@_typing.final
+class CreateMailClientRequest(_message.Message):
+    """Mail intake: an active client for an unknown sender (the mailbox's policy says so).
+    An account that already holds the address is returned instead of a new one.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMAIL_FIELD_NUMBER: _builtins.int
+    FULL_NAME_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    email: _builtins.str
+    full_name: _builtins.str
+    """"" = the address's local part"""
+    language: _builtins.str
+    """"" = en"""
+    def __init__(
+        self,
+        *,
+        email: _builtins.str = ...,
+        full_name: _builtins.str = ...,
+        language: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "full_name", b"full_name", "language", b"language"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateMailClientRequest: _TypeAlias = CreateMailClientRequest  # noqa: Y015
+
+@_typing.final
+class IssuePassportRequest(_message.Message):
+    """Mail intake acts for the sender of a mail: his passport, as the gateway has one per session."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssuePassportRequest: _TypeAlias = IssuePassportRequest  # noqa: Y015
+
+@_typing.final
+class IssuePassportResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PASSPORT_FIELD_NUMBER: _builtins.int
+    PASSPORT_TTL_SECONDS_FIELD_NUMBER: _builtins.int
+    passport: _builtins.str
+    passport_ttl_seconds: _builtins.int
+    def __init__(
+        self,
+        *,
+        passport: _builtins.str = ...,
+        passport_ttl_seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["passport", b"passport", "passport_ttl_seconds", b"passport_ttl_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssuePassportResponse: _TypeAlias = IssuePassportResponse  # noqa: Y015

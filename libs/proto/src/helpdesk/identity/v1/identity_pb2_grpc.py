@@ -264,6 +264,21 @@ class IdentityStub:
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSyncResponse.FromString,
                 _registered_method=True)
+        self.FindUsersByEmail = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/FindUsersByEmail',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.FindUsersByEmailRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.FromString,
+                _registered_method=True)
+        self.CreateMailClient = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/CreateMailClient',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateMailClientRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+                _registered_method=True)
+        self.IssuePassport = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/IssuePassport',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssuePassportRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssuePassportResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServicer:
@@ -568,6 +583,27 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindUsersByEmail(self, request, context):
+        """Mail intake: who sent a mail (every account holding the address).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateMailClient(self, request, context):
+        """Mail intake: a client for an unknown sender (only mailin; not the admin's CreateUser).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssuePassport(self, request, context):
+        """Mail intake: a passport of an active user, so that mailin files his mail as him.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -800,6 +836,21 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.SyncLdap,
                     request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.FromString,
                     response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSyncResponse.SerializeToString,
+            ),
+            'FindUsersByEmail': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindUsersByEmail,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.FindUsersByEmailRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.SerializeToString,
+            ),
+            'CreateMailClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMailClient,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateMailClientRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.SerializeToString,
+            ),
+            'IssuePassport': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssuePassport,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssuePassportRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssuePassportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2044,6 +2095,87 @@ class Identity:
             '/helpdesk.identity.v1.Identity/SyncLdap',
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapActionRequest.SerializeToString,
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.LdapSyncResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindUsersByEmail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/FindUsersByEmail',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.FindUsersByEmailRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.UsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMailClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/CreateMailClient',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateMailClientRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssuePassport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/IssuePassport',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssuePassportRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.IssuePassportResponse.FromString,
             options,
             channel_credentials,
             insecure,

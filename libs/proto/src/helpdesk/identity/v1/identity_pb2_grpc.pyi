@@ -100,6 +100,12 @@ class IdentityStub:
     TestLdap: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapActionRequest, _identity_pb2.LdapTestResponse]
     SyncLdap: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapActionRequest, _identity_pb2.LdapSyncResponse]
     """Imports the directory now: new users created, changed ones updated, vanished ones disabled."""
+    FindUsersByEmail: _grpc.UnaryUnaryMultiCallable[_identity_pb2.FindUsersByEmailRequest, _identity_pb2.UsersResponse]
+    """Mail intake: who sent a mail (every account holding the address)."""
+    CreateMailClient: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateMailClientRequest, _identity_pb2.User]
+    """Mail intake: a client for an unknown sender (only mailin; not the admin's CreateUser)."""
+    IssuePassport: _grpc.UnaryUnaryMultiCallable[_identity_pb2.IssuePassportRequest, _identity_pb2.IssuePassportResponse]
+    """Mail intake: a passport of an active user, so that mailin files his mail as him."""
 
 @_typing.type_check_only
 class IdentityAsyncStub(IdentityStub):
@@ -173,6 +179,12 @@ class IdentityAsyncStub(IdentityStub):
     TestLdap: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapActionRequest, _identity_pb2.LdapTestResponse]  # type: ignore[assignment]
     SyncLdap: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapActionRequest, _identity_pb2.LdapSyncResponse]  # type: ignore[assignment]
     """Imports the directory now: new users created, changed ones updated, vanished ones disabled."""
+    FindUsersByEmail: _aio.UnaryUnaryMultiCallable[_identity_pb2.FindUsersByEmailRequest, _identity_pb2.UsersResponse]  # type: ignore[assignment]
+    """Mail intake: who sent a mail (every account holding the address)."""
+    CreateMailClient: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateMailClientRequest, _identity_pb2.User]  # type: ignore[assignment]
+    """Mail intake: a client for an unknown sender (only mailin; not the admin's CreateUser)."""
+    IssuePassport: _aio.UnaryUnaryMultiCallable[_identity_pb2.IssuePassportRequest, _identity_pb2.IssuePassportResponse]  # type: ignore[assignment]
+    """Mail intake: a passport of an active user, so that mailin files his mail as him."""
 
 class IdentityServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -519,5 +531,29 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.LdapSyncResponse, _abc.Awaitable[_identity_pb2.LdapSyncResponse]]:
         """Imports the directory now: new users created, changed ones updated, vanished ones disabled."""
+
+    @_abc_1.abstractmethod
+    def FindUsersByEmail(
+        self,
+        request: _identity_pb2.FindUsersByEmailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.UsersResponse, _abc.Awaitable[_identity_pb2.UsersResponse]]:
+        """Mail intake: who sent a mail (every account holding the address)."""
+
+    @_abc_1.abstractmethod
+    def CreateMailClient(
+        self,
+        request: _identity_pb2.CreateMailClientRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]:
+        """Mail intake: a client for an unknown sender (only mailin; not the admin's CreateUser)."""
+
+    @_abc_1.abstractmethod
+    def IssuePassport(
+        self,
+        request: _identity_pb2.IssuePassportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.IssuePassportResponse, _abc.Awaitable[_identity_pb2.IssuePassportResponse]]:
+        """Mail intake: a passport of an active user, so that mailin files his mail as him."""
 
 def add_IdentityServicer_to_server(servicer: IdentityServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

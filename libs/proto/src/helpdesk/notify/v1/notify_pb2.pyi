@@ -140,6 +140,66 @@ class MarkReadResponse(_message.Message):
 Global___MarkReadResponse: _TypeAlias = MarkReadResponse  # noqa: Y015
 
 @_typing.final
+class QueueAutoReplyRequest(_message.Message):
+    """Mail intake refuses a mail politely: one mail to its sender, queued like every other."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    TO_ADDRESS_FIELD_NUMBER: _builtins.int
+    TO_NAME_FIELD_NUMBER: _builtins.int
+    IN_REPLY_TO_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """the same key queues nothing twice"""
+    to_address: _builtins.str
+    to_name: _builtins.str
+    in_reply_to: _builtins.str
+    """the refused mail's Message-ID ("" = none)"""
+    subject: _builtins.str
+    """the refused mail's subject"""
+    reason: _builtins.str
+    """unknown_sender | disabled_sender"""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        to_address: _builtins.str = ...,
+        to_name: _builtins.str = ...,
+        in_reply_to: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["in_reply_to", b"in_reply_to", "key", b"key", "reason", b"reason", "subject", b"subject", "to_address", b"to_address", "to_name", b"to_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueueAutoReplyRequest: _TypeAlias = QueueAutoReplyRequest  # noqa: Y015
+
+@_typing.final
+class QueueAutoReplyResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUED_FIELD_NUMBER: _builtins.int
+    queued: _builtins.bool
+    """false: already queued under this key"""
+    def __init__(
+        self,
+        *,
+        queued: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queued", b"queued"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueueAutoReplyResponse: _TypeAlias = QueueAutoReplyResponse  # noqa: Y015
+
+@_typing.final
 class EventChannels(_message.Message):
     """---- Preferences: which events on which channels, language, Pushbullet address ----"""
 

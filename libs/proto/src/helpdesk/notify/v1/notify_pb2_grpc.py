@@ -44,6 +44,11 @@ class NotifyStub:
                 request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadResponse.FromString,
                 _registered_method=True)
+        self.QueueAutoReply = channel.unary_unary(
+                '/helpdesk.notify.v1.Notify/QueueAutoReply',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.QueueAutoReplyRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.QueueAutoReplyResponse.FromString,
+                _registered_method=True)
 
 
 class NotifyServicer:
@@ -61,6 +66,13 @@ class NotifyServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QueueAutoReply(self, request, context):
+        """Mail intake: the polite refusal of a mail from an unknown sender (bilingual, Auto-Submitted).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifyServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -73,6 +85,11 @@ def add_NotifyServicer_to_server(servicer, server):
                     servicer.MarkRead,
                     request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadRequest.FromString,
                     response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadResponse.SerializeToString,
+            ),
+            'QueueAutoReply': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueueAutoReply,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.QueueAutoReplyRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.QueueAutoReplyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -129,6 +146,33 @@ class Notify:
             '/helpdesk.notify.v1.Notify/MarkRead',
             helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadRequest.SerializeToString,
             helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueueAutoReply(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.Notify/QueueAutoReply',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.QueueAutoReplyRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.QueueAutoReplyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -33,12 +33,16 @@ class NotifyStub:
     def __new__(cls, channel: _aio.Channel) -> NotifyAsyncStub: ...
     ListNotifications: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListNotificationsRequest, _notify_pb2.ListNotificationsResponse]
     MarkRead: _grpc.UnaryUnaryMultiCallable[_notify_pb2.MarkReadRequest, _notify_pb2.MarkReadResponse]
+    QueueAutoReply: _grpc.UnaryUnaryMultiCallable[_notify_pb2.QueueAutoReplyRequest, _notify_pb2.QueueAutoReplyResponse]
+    """Mail intake: the polite refusal of a mail from an unknown sender (bilingual, Auto-Submitted)."""
 
 @_typing.type_check_only
 class NotifyAsyncStub(NotifyStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListNotifications: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListNotificationsRequest, _notify_pb2.ListNotificationsResponse]  # type: ignore[assignment]
     MarkRead: _aio.UnaryUnaryMultiCallable[_notify_pb2.MarkReadRequest, _notify_pb2.MarkReadResponse]  # type: ignore[assignment]
+    QueueAutoReply: _aio.UnaryUnaryMultiCallable[_notify_pb2.QueueAutoReplyRequest, _notify_pb2.QueueAutoReplyResponse]  # type: ignore[assignment]
+    """Mail intake: the polite refusal of a mail from an unknown sender (bilingual, Auto-Submitted)."""
 
 class NotifyServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -54,6 +58,14 @@ class NotifyServicer(metaclass=_abc_1.ABCMeta):
         request: _notify_pb2.MarkReadRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notify_pb2.MarkReadResponse, _abc.Awaitable[_notify_pb2.MarkReadResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def QueueAutoReply(
+        self,
+        request: _notify_pb2.QueueAutoReplyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.QueueAutoReplyResponse, _abc.Awaitable[_notify_pb2.QueueAutoReplyResponse]]:
+        """Mail intake: the polite refusal of a mail from an unknown sender (bilingual, Auto-Submitted)."""
 
 def add_NotifyServicer_to_server(servicer: NotifyServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
