@@ -93,8 +93,11 @@ class NewTicket:
     deadline: datetime | None = None
     custom_fields: dict[str, object] = field(default_factory=dict)
 
-    def checked(self, *, actor: Actor, known_units: set[int]) -> NewTicket:
-        """The ticket as it will be stored, or InvalidTicket naming every bad field."""
+    def checked(self, *, actor: Actor, known_units: set[int], routed: bool = False) -> NewTicket:
+        """The ticket as it will be stored, or InvalidTicket naming every bad field.
+
+        ``routed``: the assignees come from an administrator's routing (a mailbox's
+        settings), not from the author, so a client's ticket may have them."""
         errors: list[FieldError] = []
         subject = self.subject.strip()
         if not subject:
@@ -105,7 +108,7 @@ class NewTicket:
             errors.append(FieldError("body", f"at most {MAX_BODY} characters"))
         if self.unit_id not in known_units:
             errors.append(FieldError("unit_id", "no such unit"))
-        if actor.is_client and self.assignee_ids:
+        if actor.is_client and self.assignee_ids and not routed:
             errors.append(FieldError("assignee_ids", "clients choose only the unit"))
         if len(set(self.assignee_ids)) != len(self.assignee_ids):
             errors.append(FieldError("assignee_ids", "listed twice"))

@@ -18,7 +18,7 @@ from helpdesk_kit.db import Database
 from helpdesk_kit.errors import AppError, FieldError, Unavailable
 from helpdesk_kit.rpc import abort_with
 from helpdesk_kit.timestamps import to_timestamp as timestamp
-from helpdesk_kit.trust import current_user
+from helpdesk_kit.trust import current_principal, current_user
 from helpdesk_tickets import usecases
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import (
@@ -39,6 +39,10 @@ from helpdesk_tickets.storage import BlobStore
 from helpdesk_tickets.wire import PRIORITY_IN, actor_from_claims, ticket_to_pb
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+
+# Services whose tickets carry an administrator's routing (assignees even for a client's
+# ticket): mail intake files each mailbox's unit and people.
+ROUTING_SERVICES = frozenset({"mailin"})
 
 _TRANSITIONS = {
     Action.LOCK.value: usecases.take,
@@ -168,6 +172,7 @@ class TicketsService(pb_grpc.TicketsServicer):
                 ticket_id=header.ticket_id,
                 filename=header.filename,
                 chunks=chunks(),
+                idempotency_key=header.idempotency_key or None,
             )
         except AppError as exc:
             await abort_with(context, exc)
@@ -222,6 +227,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             idempotency_key=request.idempotency_key or None,
             settings=self._settings,
             custom=self._fields,
+            routed=current_principal().service in ROUTING_SERVICES,
         )
         return _answer(actor, ticket, await self._defs())
 
@@ -336,6 +342,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             ticket_id=request.ticket_id,
             body=request.body,
             attachment_ids=list(request.attachment_ids),
+            idempotency_key=request.idempotency_key or None,
         )
         return _comment(comment)
 

@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from helpdesk_tickets.store.attachment_table import (
     attachment_by_id,
+    attachment_by_key,
     attachments,
     attachments_for_update,
     insert_attachment,
     link_attachments,
 )
-from helpdesk_tickets.store.comment_table import commenter_ids, comments, insert_comment
+from helpdesk_tickets.store.comment_table import (
+    claim_comment_key,
+    commenter_ids,
+    comments,
+    insert_comment,
+    save_comment_key,
+)
 from helpdesk_tickets.store.field_table import (
     custom_field_for_update,
     custom_fields,
@@ -68,9 +75,11 @@ __all__ = [
     "add_history",
     "archive_due",
     "attachment_by_id",
+    "attachment_by_key",
     "attachments",
     "attachments_for_update",
     "backdate_done",
+    "claim_comment_key",
     "claim_idempotency_key",
     "commenter_ids",
     "comments",
@@ -93,6 +102,7 @@ __all__ = [
     "list_tickets",
     "recurring_for_update",
     "recurring_list",
+    "save_comment_key",
     "save_custom_field",
     "save_idempotency_key",
     "save_settings_section",

@@ -44,18 +44,31 @@ async def insert_attachment(
     content_type: str,
     size: int,
     author_id: int,
+    idempotency_key: str | None = None,
 ) -> Attachment:
     row = await conn.fetchrow(
-        "INSERT INTO attachments (ticket_id, storage_key, filename, content_type, size, author_id)"
-        f" VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ATTACHMENT_COLUMNS}",
+        "INSERT INTO attachments"
+        " (ticket_id, storage_key, filename, content_type, size, author_id, idempotency_key)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {ATTACHMENT_COLUMNS}",
         ticket_id,
         storage_key,
         filename,
         content_type,
         size,
         author_id,
+        idempotency_key,
     )
     return attachment_from_row(row)
+
+
+async def attachment_by_key(conn: asyncpg.Connection, author_id: int, key: str) -> Attachment | None:
+    """The file this author stored under this idempotency key, if any."""
+    row = await conn.fetchrow(
+        f"SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE author_id = $1 AND idempotency_key = $2",
+        author_id,
+        key,
+    )
+    return attachment_from_row(row) if row else None
 
 
 async def attachment_by_id(conn: asyncpg.Connection, attachment_id: int) -> Attachment | None:

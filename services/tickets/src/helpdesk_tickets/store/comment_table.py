@@ -65,3 +65,28 @@ async def commenter_ids(conn: asyncpg.Connection, ticket_id: int) -> list[int]:
         "SELECT DISTINCT author_id FROM comments WHERE ticket_id = $1 ORDER BY author_id", ticket_id
     )
     return [r["author_id"] for r in rows]
+
+
+async def claim_comment_key(conn: asyncpg.Connection, actor_id: int, key: str) -> Comment | None:
+    """Locks the key for this transaction; returns the comment it already made, if any
+    (with its attachments). Two calls with one key wait for each other."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"comment-idem:{actor_id}:{key}")
+    row = await conn.fetchrow(
+        "SELECT c.id, c.ticket_id, c.author_id, c.body, c.html, c.created_at FROM comments c"
+        " JOIN comment_idempotency_keys k ON k.comment_id = c.id WHERE k.actor_id = $1 AND k.key = $2",
+        actor_id,
+        key,
+    )
+    if row is None:
+        return None
+    attached = tuple(a for a in await attachments(conn, row["ticket_id"]) if a.comment_id == row["id"])
+    return _comment(row, attached)
+
+
+async def save_comment_key(conn: asyncpg.Connection, actor_id: int, key: str, comment_id: int) -> None:
+    await conn.execute(
+        "INSERT INTO comment_idempotency_keys (actor_id, key, comment_id) VALUES ($1, $2, $3)",
+        actor_id,
+        key,
+        comment_id,
+    )

@@ -8,6 +8,9 @@ import secrets
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
+
+import asyncpg
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError
@@ -29,15 +32,66 @@ async def upload_attachment(
     ticket_id: int,
     filename: str,
     chunks: AsyncIterator[bytes],
+    idempotency_key: str | None = None,
 ) -> Attachment:
     """Streams the file to a temporary file (never all in memory), judges its sniffed type
-    and size, then stores it and records it on the ticket in one transaction."""
+    and size, then stores it and records it on the ticket in one transaction.
+
+    With ``idempotency_key``, the same key from the same user returns the file it stored
+    (the bytes sent again are not read) and stores nothing."""
     async with db.unit_of_work() as uow:
         ticket = await store.ticket_by_id(uow.conn, ticket_id)
+        earlier = (
+            await store.attachment_by_key(uow.conn, actor.user_id, idempotency_key)
+            if idempotency_key
+            else None
+        )
     if ticket is None:
         raise TicketNotFound()
     check_verdict(judge(actor, ticket, Action.COMMENT), Action.COMMENT, ticket)
+    if earlier is not None:
+        return _same_ticket(earlier, ticket_id)
     limits = await settings.get(db)
+    key, size, content_type = await _spool_and_store(blobs, spool, limits, filename, chunks)
+    clean_name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        async with db.unit_of_work() as uow:
+            locked = await ticket_to_change(uow.conn, actor, ticket_id, Action.COMMENT)
+            attachment = await store.insert_attachment(
+                uow.conn,
+                ticket_id=ticket_id,
+                storage_key=key,
+                filename=clean_name,
+                content_type=content_type,
+                size=size,
+                author_id=actor.user_id,
+                idempotency_key=idempotency_key,
+            )
+            saved = await store.save_ticket(uow.conn, locked)
+            await store.add_history(
+                uow.conn, ticket_id, actor.user_id, "edited", {"attachments": [None, clean_name]}
+            )
+            await uow.record_event(*events.ticket_edited(saved, actor, ["attachments"]))
+            await uow.commit()
+    except asyncpg.UniqueViolationError:
+        # The same key stored by a concurrent call: that one's file is the answer.
+        await blobs.delete(key)
+        async with db.unit_of_work() as uow:
+            earlier = await store.attachment_by_key(uow.conn, actor.user_id, idempotency_key or "")
+        if earlier is None:
+            raise
+        return _same_ticket(earlier, ticket_id)
+    except BaseException:
+        await blobs.delete(key)
+        raise
+    return attachment
+
+
+async def _spool_and_store(
+    blobs: BlobStore, spool: Path, limits: dict[str, Any], filename: str, chunks: AsyncIterator[bytes]
+) -> tuple[str, int, str]:
+    """Streams the bytes to a temporary file, judges size and sniffed type, puts them in the
+    blob store: (storage key, size, content type)."""
     max_bytes = int(limits["max_file_bytes"])
     fd, name = tempfile.mkstemp(dir=spool, prefix="upload-")
     tmp = Path(name)
@@ -65,29 +119,15 @@ async def upload_attachment(
         await blobs.put(key, tmp)
     finally:
         await asyncio.to_thread(tmp.unlink, missing_ok=True)
-    clean_name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1]
-    try:
-        async with db.unit_of_work() as uow:
-            locked = await ticket_to_change(uow.conn, actor, ticket_id, Action.COMMENT)
-            attachment = await store.insert_attachment(
-                uow.conn,
-                ticket_id=ticket_id,
-                storage_key=key,
-                filename=clean_name,
-                content_type=content_type,
-                size=size,
-                author_id=actor.user_id,
-            )
-            saved = await store.save_ticket(uow.conn, locked)
-            await store.add_history(
-                uow.conn, ticket_id, actor.user_id, "edited", {"attachments": [None, clean_name]}
-            )
-            await uow.record_event(*events.ticket_edited(saved, actor, ["attachments"]))
-            await uow.commit()
-    except BaseException:
-        await blobs.delete(key)
-        raise
-    return attachment
+    return key, size, content_type
+
+
+def _same_ticket(earlier: Attachment, ticket_id: int) -> Attachment:
+    if earlier.ticket_id != ticket_id:
+        raise InvalidTicket(
+            "The file is refused.", errors=[FieldError("idempotency_key", "used for another ticket")]
+        )
+    return earlier
 
 
 async def open_attachment(

@@ -34,9 +34,18 @@ async def _claim_attachments(
 
 
 async def add_comment(
-    *, db: Database, actor: Actor, ticket_id: int, body: str, attachment_ids: list[int] | None = None
+    *,
+    db: Database,
+    actor: Actor,
+    ticket_id: int,
+    body: str,
+    attachment_ids: list[int] | None = None,
+    idempotency_key: str | None = None,
 ) -> Comment:
-    """A comment needs words or at least one file (uploaded before, by the same caller)."""
+    """A comment needs words or at least one file (uploaded before, by the same caller).
+
+    With ``idempotency_key``, the same key from the same user returns the comment it
+    made and adds nothing (mail intake retrying a mail)."""
     files_ = list(attachment_ids or [])
     errors = []
     if len(body) > MAX_COMMENT or (not body.strip() and not files_):
@@ -46,6 +55,10 @@ async def add_comment(
     if errors:
         raise InvalidTicket("The comment is not valid.", errors=errors)
     async with db.unit_of_work() as uow:
+        if idempotency_key:
+            earlier = await store.claim_comment_key(uow.conn, actor.user_id, idempotency_key)
+            if earlier is not None:
+                return earlier
         ticket = await ticket_to_change(uow.conn, actor, ticket_id, Action.COMMENT)
         if files_:
             await _claim_attachments(uow.conn, actor, ticket_id, files_)
@@ -54,6 +67,8 @@ async def add_comment(
         if files_:
             linked = await store.link_attachments(uow.conn, comment.id, files_)
             comment = replace(comment, attachments=tuple(linked))
+        if idempotency_key:
+            await store.save_comment_key(uow.conn, actor.user_id, idempotency_key, comment.id)
         saved = await store.save_ticket(uow.conn, ticket)
         diff: dict[str, Any] = {"comment_id": [None, comment.id]}
         if files_:

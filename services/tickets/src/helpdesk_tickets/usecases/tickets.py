@@ -28,7 +28,9 @@ async def create_ticket(
     idempotency_key: str | None,
     settings: SettingsCache | None = None,
     custom: FieldsCache | None = None,
+    routed: bool = False,
 ) -> Ticket:
+    """``routed``: see ``NewTicket.checked`` (mail intake files a mailbox's routing)."""
     defs = await (custom or FieldsCache()).get(db, wanted=new.custom_fields)
     new = replace(
         new,
@@ -48,7 +50,7 @@ async def create_ticket(
         raise InvalidTicket(
             "The ticket is not valid.", errors=[FieldError("subject_id", "choose a subject from the list")]
         )
-    new = new.checked(actor=actor, known_units=await units.known(new.unit_id))
+    new = new.checked(actor=actor, known_units=await units.known(new.unit_id), routed=routed)
     if actor.is_client:
         client_group_id = actor.client_group_id
     elif new.client_id:
