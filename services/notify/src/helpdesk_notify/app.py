@@ -87,7 +87,7 @@ async def serve(settings: Settings) -> None:
         passports=passport_verifier(identity_keys(identity)),
         host=settings.bind_host,
     )
-    notify_pb2_grpc.add_NotifyServicer_to_server(NotifyService(db=db), grpc_server.server)
+    notify_pb2_grpc.add_NotifyServicer_to_server(NotifyService(db=db, public_url=url), grpc_server.server)
     notify_pb2_grpc.add_NotifySettingsServicer_to_server(
         NotifySettingsService(
             db=db, directory=directory, public_url=url, mailing_per_second=settings.mailing_per_second

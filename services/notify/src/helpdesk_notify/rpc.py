@@ -20,8 +20,9 @@ Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class NotifyService(pb_grpc.NotifyServicer):
-    def __init__(self, *, db: Database) -> None:
+    def __init__(self, *, db: Database, public_url: str = "http://localhost:8080") -> None:
         self._db = db
+        self._public_url = public_url
 
     async def ListNotifications(
         self, request: pb.ListNotificationsRequest, context: Context
@@ -39,6 +40,21 @@ class NotifyService(pb_grpc.NotifyServicer):
             db=self._db, user_id=current_user().user_id, popup_id=request.notification_id
         )
         return pb.MarkReadResponse()
+
+    async def QueueAutoReply(
+        self, request: pb.QueueAutoReplyRequest, context: Context
+    ) -> pb.QueueAutoReplyResponse:
+        queued = await usecases.queue_auto_reply(
+            db=self._db,
+            key=request.key,
+            to_address=request.to_address,
+            to_name=request.to_name,
+            in_reply_to=request.in_reply_to,
+            subject=request.subject,
+            reason=request.reason,
+            public_url=self._public_url,
+        )
+        return pb.QueueAutoReplyResponse(queued=queued)
 
 
 def preferences_to_pb(p: Preferences) -> pb.Preferences:

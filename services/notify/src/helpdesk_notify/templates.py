@@ -155,3 +155,49 @@ def render(notice: Notice, *, lang: str, public_url: str) -> Rendered:
         link=link,
         headers=headers,
     )
+
+
+# Mail intake's polite refusal: we do not know the sender's language, so it says it in both.
+_REFUSALS = {
+    "unknown_sender": (
+        "We could not accept your message: this address takes mail only from people registered"
+        " with our helpdesk. Please sign in to the helpdesk, or ask us to register you.",
+        "Мы не смогли принять ваше письмо: этот адрес принимает почту только от"
+        " зарегистрированных пользователей службы поддержки. Войдите в систему или попросите"
+        " нас зарегистрировать вас.",
+    ),
+    "disabled_sender": (
+        "We could not accept your message: your helpdesk account is disabled.",
+        "Мы не смогли принять ваше письмо: ваша учётная запись в службе поддержки отключена.",
+    ),
+}
+
+
+def refusal(*, reason: str, subject: str, in_reply_to: str, key: str, public_url: str) -> Rendered:
+    """The answer to a mail that mail intake refused, in English and Russian, marked as an
+    automatic reply so that no well-behaved responder answers it back (RFC 3834)."""
+    en, ru = _REFUSALS.get(reason, _REFUSALS["unknown_sender"])
+    title = f"Re: {' '.join(subject.split())[:200]}" if subject.strip() else "Your message / Ваше письмо"
+    lines = [en, "", ru]
+    context = {
+        "lang": "en",
+        "heading": "Your message was not accepted / Ваше письмо не принято",
+        "lines": lines,
+        "link": public_url,
+        "link_label": public_url,
+        "footer": f"{WORDS['en']['footer']} / {WORDS['ru']['footer']}",
+    }
+    headers = {
+        "Auto-Submitted": "auto-replied",
+        "X-Auto-Response-Suppress": "All",
+        "Message-ID": message_id(f"mailin-refusal-{key}", 0),
+    }
+    if in_reply_to:
+        headers |= {"In-Reply-To": in_reply_to, "References": in_reply_to}
+    return Rendered(
+        title=title,
+        text=_env.get_template("mail.txt").render(context),
+        html=_env.get_template("mail.html").render(context),
+        link=public_url,
+        headers=headers,
+    )

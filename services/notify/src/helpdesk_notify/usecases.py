@@ -372,3 +372,52 @@ async def mark_read(*, db: Database, user_id: int, popup_id: int) -> None:
         if not await store.mark_read(uow.conn, user_id, popup_id):
             raise NotificationNotFound()
         await uow.commit()
+
+
+REFUSAL_REASONS = ("unknown_sender", "disabled_sender")
+
+
+async def queue_auto_reply(
+    *,
+    db: Database,
+    key: str,
+    to_address: str,
+    to_name: str,
+    in_reply_to: str,
+    subject: str,
+    reason: str,
+    public_url: str,
+) -> bool:
+    """Queues mail intake's refusal of a mail (one delivery to a person who is no user:
+    ``user_id`` 0); the same key queues nothing twice. True when it was queued now."""
+    errors: list[FieldError] = []
+    if not key or len(key) > 200:
+        errors.append(FieldError("key", "1 to 200 characters"))
+    if "@" not in to_address or len(to_address) > 320 or any(c in to_address for c in "\r\n"):
+        errors.append(FieldError("to_address", "an e-mail address"))
+    if reason not in REFUSAL_REASONS:
+        errors.append(FieldError("reason", f"one of {', '.join(REFUSAL_REASONS)}"))
+    if errors:
+        raise InvalidSettings("Invalid auto-reply.", errors=errors)
+    safe_reply_to = in_reply_to if in_reply_to.startswith("<") and "\n" not in in_reply_to else ""
+    rendered = templates.refusal(
+        reason=reason, subject=subject, in_reply_to=safe_reply_to, key=key, public_url=public_url
+    )
+    delivery = store.NewDelivery(
+        source_event_id=f"mailin:{key}",
+        user_id=0,
+        channel=EMAIL,
+        event="mailin.refused",
+        address=to_address,
+        payload={
+            "subject": rendered.title,
+            "text": rendered.text,
+            "html": rendered.html,
+            "headers": rendered.headers,
+            "name": " ".join(to_name.split())[:200],
+        },
+    )
+    async with db.unit_of_work() as uow:
+        queued = await store.enqueue(uow.conn, [delivery])
+        await uow.commit()
+    return queued == 1
