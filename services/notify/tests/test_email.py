@@ -186,6 +186,8 @@ async def test_ticket_mail_has_subject_link_thread_headers_and_both_parts(
     assert mail["References"] == "<ticket-7@helpdesk>"
     assert mail["In-Reply-To"] == "<ticket-7@helpdesk>"
     assert mail["Message-ID"] != mails["u20@example.test"]["Message-ID"]
+    # The ticket is named in every Message-ID: a reply keeping only In-Reply-To finds it.
+    assert mail["Message-ID"].startswith("<ticket-7.") and mail["Message-ID"].endswith(".21@helpdesk>")
     text = mail.get_body(preferencelist=("plain",))
     html = mail.get_body(preferencelist=("html",))
     assert text is not None and "http://localhost:8080/tickets/7" in text.get_content()

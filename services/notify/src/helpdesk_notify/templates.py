@@ -112,10 +112,13 @@ def ticket_thread_id(ticket_id: int) -> str:
     return f"<ticket-{ticket_id}@helpdesk>"
 
 
-def message_id(source_event_id: str, user_id: int) -> str:
-    """Unique per (fact, recipient) and the same on every retry: receivers can drop a duplicate."""
+def message_id(source_event_id: str, user_id: int, ticket_id: int = 0) -> str:
+    """Unique per (fact, recipient) and the same on every retry: receivers can drop a duplicate.
+    A ticket's mail names the ticket first (``<ticket-<id>.…@helpdesk>``), so a reply whose
+    client keeps only In-Reply-To still leads mail intake back to the ticket."""
     safe = "".join(ch if ch.isalnum() or ch in ".-_" else "-" for ch in source_event_id)
-    return f"<{safe}.{user_id}@helpdesk>"
+    prefix = f"ticket-{ticket_id}." if ticket_id else ""
+    return f"<{prefix}{safe}.{user_id}@helpdesk>"
 
 
 def ticket_title(notice: Notice, lang: str) -> str:

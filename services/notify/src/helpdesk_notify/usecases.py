@@ -101,7 +101,9 @@ async def dispatch(
                 ticket_id=notice.ticket_id or None,
             )
         if EMAIL in channels and person.email:
-            headers = rendered.headers | {"Message-ID": templates.message_id(event_id, user_id)}
+            headers = rendered.headers | {
+                "Message-ID": templates.message_id(event_id, user_id, notice.ticket_id)
+            }
             queued.append(
                 store.NewDelivery(
                     source_event_id=event_id,
