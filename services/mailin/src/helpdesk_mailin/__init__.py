@@ -1,0 +1,1 @@
+"""Helpdesk mail intake: IMAP mailboxes whose mail becomes tickets and comments."""
