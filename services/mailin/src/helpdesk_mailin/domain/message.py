@@ -58,6 +58,9 @@ def header_text(value: object) -> str:
     if value is None:
         return ""
     raw = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+        # Raw 8-bit bytes in a header (against the RFC, common all the same): decode them.
+        raw = decode(raw.encode("utf-8", "surrogateescape"), None)
     try:
         parts = email.header.decode_header(raw)
     except (ValueError, LookupError, email.errors.HeaderParseError):
@@ -120,7 +123,9 @@ def _walk(msg: email.message.Message) -> tuple[str, str, list[Attachment]]:
 def parse(raw: bytes) -> Mail:
     """The facts of a raw message."""
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    headers = {k.lower(): header_text(v) for k, v in msg.items()}
+    # raw_items: the values as received (8-bit bytes kept), not compat32's lossy Header objects.
+    raw_headers = [(k.lower(), v) for k, v in msg.raw_items()]
+    headers = {k: header_text(v) for k, v in raw_headers}
     name, address = email.utils.parseaddr(headers.get("from", ""))
     plain, html, files = _walk(msg)
     from_html = not plain.strip() and bool(html.strip())
@@ -133,9 +138,9 @@ def parse(raw: bytes) -> Mail:
         return_path=None if return_path is None else return_path.strip().strip("<>").strip(),
         subject=headers.get("subject", ""),
         in_reply_to=_ids(headers.get("in-reply-to", "")),
-        references=_ids(" ".join(str(v) for v in msg.get_all("References") or ())),
+        references=_ids(" ".join(str(v) for k, v in raw_headers if k == "references")),
         headers=headers,
-        received=len(msg.get_all("Received") or ()),
+        received=sum(1 for k, _ in raw_headers if k == "received"),
         content_type=msg.get_content_type(),
         report_type=str(msg.get_param("report-type") or "").lower(),
         text=body,
