@@ -42,7 +42,7 @@ test-e2e: install ## Only the end-to-end tests (all services as processes; the c
 lint: install lint-web ## ruff, mypy (strict on source), import-linter contracts, ESLint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy $(foreach p,kit devstack zenlix identity tickets sla notify gateway realtime,-p helpdesk_$(p))
+	$(VENV)/bin/mypy $(foreach p,kit devstack zenlix identity tickets sla notify gateway realtime mailin,-p helpdesk_$(p))
 	$(VENV)/bin/lint-imports
 
 # ESLint comes from npm, at the versions tools/eslint/package-lock.json pins.

@@ -175,7 +175,7 @@ async def test_a_mail_that_cannot_be_filed_is_quarantined_listed_and_retried(
     assert folder(dovecot, box.settings.login) == {}
     assert len(folder(dovecot, box.settings.login, "Quarantine")) == 2
     listed = await usecases.list_quarantine(db=db, is_admin=True, mailbox_id=box.id, limit=10, before_id=None)
-    assert [m.reason for m in listed][0].startswith("InvalidInput: The ticket is not valid.")
+    assert all(m.reason.startswith("InvalidInput: The ticket is not valid.") for m in listed)
     assert all(m.has_raw for m in listed)
     peers.fail_create = None  # the cause fixed (e.g. the unit exists again)
     anna_mail = next(m for m in listed if m.sender == "anna@client.example")

@@ -35,6 +35,8 @@ class Clients:
             "notify": settings.notify_addr,
             "sla": settings.sla_addr,
         }
+        if settings.mailin_addr:
+            addresses["mailin"] = settings.mailin_addr
         chans = {
             name: channel(addr, service=name, mesh=mesh, deadline=deadline)
             for name, addr in addresses.items()

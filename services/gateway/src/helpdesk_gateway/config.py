@@ -10,6 +10,8 @@ class Settings(ServiceSettings):
     tickets_addr: str
     notify_addr: str
     sla_addr: str
+    # Mail intake (optional: without it the mailbox routes answer 503).
+    mailin_addr: str | None = None
     realtime_url: str | None = None
     # Where realtime answers /readyz when it serves health on its own ops port (the chart:
     # http://<release>-realtime:9000); unset = realtime_url. Read by GET /api/v1/system.
