@@ -93,7 +93,10 @@ def test_other_automatic_markers_are_recognised_and_people_are_not() -> None:
     base = b"From: a@b.example\r\nMessage-ID: <1@b.example>\r\n"
     for header in (b"Precedence: bulk", b"X-Autoreply: yes", b"X-Auto-Response-Suppress: OOF"):
         assert detection.drop_reason(parse(base + header + b"\r\n\r\nx")) is not None
-    dsn = b"From: a@b.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n"
+    dsn = (
+        b"From: a@b.example\r\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n"
+    )
     assert detection.drop_reason(parse(dsn)) == "bounce: delivery status notification"
     hops = b"".join(b"Received: from x\r\n" for _ in range(31))
     assert detection.drop_reason(parse(base + hops + b"\r\nx")) == "mail loop: 31 hops"
@@ -124,7 +127,19 @@ def test_mailbox_settings_refuse_plain_text_unless_allowed_and_bad_values() -> N
     assert good.errors() == []
     plain = MailboxSettings(name="S", host="h", port=143, security="none", login="l", unit_id=1)
     assert [e.field for e in plain.errors()] == ["security"]
-    allowed = MailboxSettings(name="S", host="h", port=143, security="none", allow_plain=True, login="l", unit_id=1)
+    allowed = MailboxSettings(
+        name="S", host="h", port=143, security="none", allow_plain=True, login="l", unit_id=1
+    )
     assert allowed.errors() == []
-    bad = MailboxSettings(name="", host="a b", port=0, login="", unit_id=0, priority="urgent", unknown_senders="x")
-    assert {e.field for e in bad.errors()} >= {"name", "host", "port", "login", "unit_id", "priority", "unknown_senders"}
+    bad = MailboxSettings(
+        name="", host="a b", port=0, login="", unit_id=0, priority="urgent", unknown_senders="x"
+    )
+    assert {e.field for e in bad.errors()} >= {
+        "name",
+        "host",
+        "port",
+        "login",
+        "unit_id",
+        "priority",
+        "unknown_senders",
+    }

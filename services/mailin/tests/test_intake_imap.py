@@ -238,10 +238,8 @@ async def test_a_mailbox_that_cannot_sign_in_records_its_error_and_the_others_go
     await asyncio.gather(*tasks)
     assert len(peers.tickets) == 1
     assert (
-        (bad is not None
-        and "AUTHENTICATIONFAILED" in bad.last_error.upper())
-        or "auth" in bad.last_error.lower()
-    )
+        bad is not None and "AUTHENTICATIONFAILED" in bad.last_error.upper()
+    ) or "auth" in bad.last_error.lower()
 
 
 async def test_one_replica_at_a_time_holds_a_mailbox(db: Database, dovecot: Dovecot) -> None:

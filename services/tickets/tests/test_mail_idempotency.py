@@ -64,7 +64,9 @@ async def test_a_retried_comment_with_its_key_returns_the_first_and_adds_nothing
     assert second.id == first.id and [x.id for x in second.attachments] == [a.id]
     assert len(await usecases.list_comments(db=db, actor=CLIENT, ticket_id=t.id)) == 1
     assert len(await usecases.list_attachments(db=db, actor=CLIENT, ticket_id=t.id)) == 1
-    commented = await db.pool.fetchval("SELECT count(*) FROM outbox WHERE subject = 'tickets.TicketCommented'")
+    commented = await db.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE subject = 'tickets.TicketCommented'"
+    )
     assert commented == 1
 
 
