@@ -14,6 +14,11 @@ from helpdesk_gateway.config import Settings
 from helpdesk_kit.rpc import channel, check_health
 from helpdesk_kit.trust import Mesh, identity_keys
 
+#: The services without which the gateway cannot serve anything: its readiness waits on
+#: them. Optional ones (mail intake) are shown on the system page but never make the
+#: gateway unready: the mailbox pages answer 503 while mailin is away, the rest works.
+REQUIRED = ("identity", "tickets", "notify", "sla")
+
 
 @dataclass
 class Clients:
@@ -53,10 +58,12 @@ class Clients:
         return await identity_keys(self.channels["identity"])()
 
     def health_checks(self) -> dict[str, object]:
+        """The readiness checks: the gRPC health of each required service (``REQUIRED``)."""
+
         def check(ch: grpc.aio.Channel) -> object:
             return lambda: check_health(ch)
 
-        return {name: check(ch) for name, ch in self.channels.items()}
+        return {name: check(self.channels[name]) for name in REQUIRED}
 
     async def close(self) -> None:
         for ch in self.channels.values():

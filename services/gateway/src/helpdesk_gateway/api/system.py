@@ -40,6 +40,7 @@ PACKAGES = (
     "helpdesk-sla",
     "helpdesk-notify",
     "helpdesk-realtime",
+    "helpdesk-mailin",
     "helpdesk-kit",
     "helpdesk-proto",
     "fastapi",
