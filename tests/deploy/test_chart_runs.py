@@ -173,7 +173,7 @@ def test_the_system_page_sees_every_service_and_every_stream(release: Release) -
 
     assert system.status_code == 200, system.text
     assert {s["name"]: s["status"] for s in system.json()["services"]} == {
-        name: "up" for name in ("gateway", "identity", "tickets", "sla", "notify", "realtime")
+        name: "up" for name in ("gateway", "identity", "tickets", "sla", "notify", "mailin", "realtime")
     }
     assert system.json()["queues"]["status"] == "up"
     assert {s["name"] for s in system.json()["queues"]["streams"]} >= set(STREAMS)
