@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 from helpdesk.mailin.v1 import mailin_pb2_grpc
@@ -9,12 +10,13 @@ from helpdesk.mailin.v1 import mailin_pb2_grpc
 from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.db import Database
 from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.logs import get_logger
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
-from helpdesk_mailin import store
+from helpdesk_mailin import crashpoints, store
 from helpdesk_mailin.config import Settings
-from helpdesk_mailin.imap import ImapSession
+from helpdesk_mailin.imap import ImapSession, tls_context
 from helpdesk_mailin.peers import GrpcPeers
 from helpdesk_mailin.poller import SessionFactory, Supervisor, Timing
 from helpdesk_mailin.ports import MailboxSession
@@ -22,13 +24,17 @@ from helpdesk_mailin.rpc import MailinService
 from helpdesk_mailin.store import MailboxRow
 from helpdesk_mailin.usecases import Intake, Limits
 
+log = get_logger(__name__)
+
 SERVICE = "mailin"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def imap_sessions(timeout: float) -> SessionFactory:
+def imap_sessions(timeout: float, tls: ssl.SSLContext, *, crash_before_flag: bool = False) -> SessionFactory:
+    kind = crashpoints.SessionCrashingBeforeFlag if crash_before_flag else ImapSession
+
     def make(box: MailboxRow, password: str) -> MailboxSession:
-        return ImapSession(box.settings, password, timeout=timeout)
+        return kind(box.settings, password, timeout=timeout, ssl_context=tls)
 
     return make
 
@@ -50,11 +56,14 @@ async def serve(settings: Settings) -> None:
     }
     for ch in channels.values():
         life.on_stop(ch.close)
+    crash_at = settings.mailin_test_crash_at
+    if crash_at:
+        log.warning("mailin.test_crash_point_armed", point=crash_at)  # never in production
+    peers = crashpoints.PeersCrashingAfterTicket if crash_at == "after_ticket" else GrpcPeers
+    tls = tls_context(settings.mailin_ca_file)
     intake = Intake(
         db=db,
-        peers=GrpcPeers(
-            identity=channels["identity"], tickets=channels["tickets"], notify=channels["notify"]
-        ),
+        peers=peers(identity=channels["identity"], tickets=channels["tickets"], notify=channels["notify"]),
         limits=Limits(
             per_sender_per_hour=settings.mailin_per_sender_per_hour,
             max_file_bytes=settings.mailin_max_file_bytes,
@@ -64,7 +73,9 @@ async def serve(settings: Settings) -> None:
     supervisor = Supervisor(
         db=db,
         intake=intake,
-        sessions=imap_sessions(settings.mailin_imap_timeout_seconds),
+        sessions=imap_sessions(
+            settings.mailin_imap_timeout_seconds, tls, crash_before_flag=crash_at == "before_flag"
+        ),
         timing=Timing(
             poll_seconds=settings.mailin_poll_seconds,
             lease_seconds=settings.mailin_lease_seconds,
@@ -88,7 +99,7 @@ async def serve(settings: Settings) -> None:
         host=settings.bind_host,
     )
     mailin_pb2_grpc.add_MailinServicer_to_server(
-        MailinService(db=db, intake=intake, imap_timeout=settings.mailin_imap_timeout_seconds),
+        MailinService(db=db, intake=intake, imap_timeout=settings.mailin_imap_timeout_seconds, imap_tls=tls),
         grpc_server.server,
     )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from helpdesk_kit.config import DatabaseSettings, SealingSettings, ServiceSettings
@@ -27,3 +29,11 @@ class Settings(ServiceSettings, DatabaseSettings, SealingSettings):
     mailin_max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     #: Quarantined mail up to this size is kept in the database for the retry.
     mailin_keep_bytes: int = Field(default=30 * 1024 * 1024, ge=0)
+    #: A PEM file of further certificate authorities trusted for IMAP servers (a company's
+    #: own CA); the system's are trusted anyway. "" = only the system's.
+    mailin_ca_file: str = ""
+    #: TEST ONLY — never set in production. The process kills itself with SIGKILL at this
+    #: point of filing a mail (``crashpoints``): ``after_ticket`` right after tickets created
+    #: the ticket, ``before_flag`` right before the mail is flagged. The end-to-end tests use
+    #: it to prove that a poller killed there files the mail once when it starts again.
+    mailin_test_crash_at: Literal["", "after_ticket", "before_flag"] = ""

@@ -30,6 +30,15 @@ _FAILURES = (IMAPClientError, imaplib.IMAP4.error, OSError, ssl.SSLError, socket
 IDLE_SLICE_SECONDS = 300.0
 
 
+def tls_context(ca_file: str = "") -> ssl.SSLContext:
+    """Verifies IMAP servers against the system's authorities and, when given, those in
+    ``ca_file`` (a company's own CA: ``HELPDESK_MAILIN_CA_FILE``)."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
 class ImapSession:
     """``MailboxSession`` over one imapclient connection."""
 
@@ -151,9 +160,11 @@ class ImapSession:
         self._pool.shutdown(wait=False)
 
 
-async def probe(settings: MailboxSettings, password: str, *, seconds: float) -> FolderState:
+async def probe(
+    settings: MailboxSettings, password: str, *, seconds: float, ssl_context: ssl.SSLContext | None = None
+) -> FolderState:
     """Signs in and opens the folder; nothing is changed."""
-    session = ImapSession(settings, password, timeout=seconds)
+    session = ImapSession(settings, password, timeout=seconds, ssl_context=ssl_context)
     try:
         return await session.open(settings.folder)
     finally:

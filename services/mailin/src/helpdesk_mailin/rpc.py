@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, TypeAlias
 
 import grpc
@@ -85,10 +86,18 @@ def quarantined_to_pb(r: MessageRow) -> pb.QuarantinedMessage:
 
 
 class MailinService(pb_grpc.MailinServicer):
-    def __init__(self, *, db: Database, intake: usecases.Intake, imap_timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        intake: usecases.Intake,
+        imap_timeout: float,
+        imap_tls: ssl.SSLContext | None = None,
+    ) -> None:
         self._db = db
         self._intake = intake
         self._timeout = imap_timeout
+        self._tls = imap_tls
 
     async def ListMailboxes(
         self, request: pb.ListMailboxesRequest, context: Context
@@ -134,6 +143,7 @@ class MailinService(pb_grpc.MailinServicer):
             is_admin=current_user().is_admin,
             mailbox_id=request.mailbox_id,
             seconds=self._timeout,
+            ssl_context=self._tls,
         )
         return pb.TestMailboxResponse(ok=ok, detail=detail, messages=messages, idle=idle)
 

@@ -3,6 +3,7 @@ quarantine (list, retry). Every one checks the caller's admin flag first."""
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import replace
 
 from helpdesk_kit.db import Database
@@ -94,14 +95,19 @@ async def delete_mailbox(*, db: Database, is_admin: bool, mailbox_id: int) -> No
 
 
 async def test_mailbox(
-    *, db: Database, is_admin: bool, mailbox_id: int, seconds: float
+    *,
+    db: Database,
+    is_admin: bool,
+    mailbox_id: int,
+    seconds: float,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> tuple[bool, str, int, bool]:
     """(ok, detail, messages in the folder, IDLE announced) with the stored settings."""
     row = await get_mailbox(db=db, is_admin=is_admin, mailbox_id=mailbox_id)
     async with db.unit_of_work() as uow:
         password = await store.mailboxes.password_of(uow.conn, mailbox_id)
     try:
-        state = await probe(row.settings, password, seconds=seconds)
+        state = await probe(row.settings, password, seconds=seconds, ssl_context=ssl_context)
     except ImapUnavailable as exc:
         return False, exc.detail, 0, False
     return True, f"{row.settings.folder}: {state.messages} messages", state.messages, state.idle
