@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from helpdesk_devstack.servers.dovecot import Dovecot
 from helpdesk_devstack.stack import Stack
 from helpdesk_devstack.testing.otlp import SpanCollector
 
@@ -26,13 +27,29 @@ def span_collector() -> Iterator[SpanCollector]:
     collector.stop()
 
 
+def _imap_ca_file(request: pytest.FixtureRequest) -> str:
+    """The authority of the devstack plugin's dovecot, which mailin must trust to read the
+    test mailboxes over TLS; "" without dovecot (the mail tests are then skipped)."""
+    try:
+        server: Dovecot = request.getfixturevalue("dovecot")
+    except pytest.skip.Exception:
+        return ""
+    return str(server.ca_file)
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollector) -> Iterator[Stack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollector, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
     env = {
         "HELPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "HELPDESK_OTLP_ENDPOINT": span_collector.endpoint,
         "HELPDESK_LOG_LEVEL": "INFO",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
+        # Mail intake: short leases, so a killed poller's mailbox is taken over within seconds.
+        "HELPDESK_MAILIN_POLL_SECONDS": "2",
+        "HELPDESK_MAILIN_LEASE_SECONDS": "6",
+        "HELPDESK_MAILIN_CA_FILE": _imap_ca_file(request),
     }
     s = Stack(
         ROOT / "devstack.toml", tmp_path_factory.mktemp("stack"), durable=False, env=env, ready_timeout=180

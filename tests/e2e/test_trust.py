@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf import descriptor_pool, symbol_database
 from google.protobuf.message import Message
 from helpdesk.identity.v1 import identity_pb2 as id_pb
+from helpdesk.mailin.v1 import mailin_pb2
 from helpdesk.notify.v1 import notify_pb2 as n_pb
 from helpdesk.sla.v1 import sla_pb2
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
@@ -50,8 +51,9 @@ SERVICES = {
     "tickets": ["helpdesk.tickets.v1.Tickets"],
     "sla": ["helpdesk.sla.v1.Sla"],
     "notify": ["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings"],
+    "mailin": ["helpdesk.mailin.v1.Mailin"],
 }
-EVERYONE = ("gateway", "identity", "tickets", "sla", "notify", "realtime")
+EVERYONE = ("gateway", "identity", "tickets", "sla", "notify", "mailin", "realtime")
 
 
 def mesh_of(stack: Stack, service: str) -> Mesh:
@@ -217,7 +219,7 @@ async def test_every_method_refuses_callers_that_cannot_prove_who_they_are_or_wh
 ) -> None:
     real_passport = await passport_for(caller, admin_token)
     methods = every_method()
-    assert len(methods) > 90  # identity, tickets, sla and notify: every public method
+    assert len(methods) > 90  # identity, tickets, sla, notify and mailin: every public method
     before = await row_counts(stack)
 
     # No certificate of the mesh at all: the connection itself is refused.
@@ -325,6 +327,17 @@ ADMIN_WORK: list[tuple[str, str, Callable[[dict[str, int]], Message]]] = [
         "/helpdesk.notify.v1.NotifySettings/ListDeadLetters",
         lambda ids: n_pb.ListDeadLettersRequest(),
     ),
+    ("mailin", "/helpdesk.mailin.v1.Mailin/ListMailboxes", lambda ids: mailin_pb2.ListMailboxesRequest()),
+    (
+        "mailin",
+        "/helpdesk.mailin.v1.Mailin/CreateMailbox",
+        lambda ids: mailin_pb2.CreateMailboxRequest(
+            mailbox=mailin_pb2.MailboxInput(
+                name="Evil", host="imap.evil.example", port=993, security="tls", login="x", unit_id=1
+            )
+        ),
+    ),
+    ("mailin", "/helpdesk.mailin.v1.Mailin/ListQuarantine", lambda ids: mailin_pb2.ListQuarantineRequest()),
 ]
 
 

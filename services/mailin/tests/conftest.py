@@ -1,16 +1,17 @@
 """Mail intake against real servers: PostgreSQL (mailin's schema) and a throwaway dovecot
-(IMAP with STARTTLS and implicit TLS, a passwd-file user, maildirs), the other services
+(IMAP with STARTTLS and implicit TLS, a passwd-file user, maildirs: the devstack plugin's
+``dovecot`` fixture), the other services
 faked behind mailin's own ``Peers`` interface (tests/fakes.py)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from helpdesk_devstack.servers.dovecot import HOST, Dovecot, available
+from helpdesk_devstack.servers.dovecot import HOST, Dovecot
 from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.db import Database
 from helpdesk_mailin import app, store
@@ -32,14 +33,6 @@ def sample(name: str, **fill: object) -> bytes:
     for key, value in fill.items():
         raw = raw.replace(f"{{{key.upper()}}}".encode(), str(value).encode())
     return raw
-
-
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    if not available():
-        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
-    with Dovecot() as server:
-        yield server
 
 
 @pytest.fixture

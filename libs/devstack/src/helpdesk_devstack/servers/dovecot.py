@@ -176,6 +176,12 @@ service imap-login {{
                     raise DovecotError(f"dovecot does not accept the new user {login}") from None
                 time.sleep(0.2)
 
+    @property
+    def ca_file(self) -> Path:
+        """The PEM of the authority its certificate comes from (``HELPDESK_MAILIN_CA_FILE``
+        for a mailin process that must trust it)."""
+        return self._ca.folder / "ca.crt"
+
     def ssl_context(self) -> ssl.SSLContext:
         """Trusts this server's certificate (issued for ``localhost``)."""
         context = ssl.create_default_context(cadata=self._ca.cert_pem.decode())

@@ -17,7 +17,10 @@ Fixtures:
   ``mesh`` (session): ``mesh("gateway")`` is a :class:`~helpdesk_kit.trust.Mesh` that
   proves itself as that service with a certificate of that CA (mutual TLS, as in
   production); ``passports`` (session): a
-  :class:`~helpdesk_devstack.testing.passports.PassportIssuer`.
+  :class:`~helpdesk_devstack.testing.passports.PassportIssuer`;
+- ``dovecot`` (session): a throwaway IMAP server
+  (:class:`~helpdesk_devstack.servers.dovecot.Dovecot`, Debian's ``dovecot-imapd``; the
+  test is skipped when it is not installed) for mail intake's tests.
 
 Marker: ``e2e`` for end-to-end tests (select or skip them with ``-m``).
 """
@@ -34,6 +37,8 @@ import pytest
 
 from helpdesk_devstack.pki import CertificateAuthority
 from helpdesk_devstack.servers import NatsServer, PostgresServer, RedisServer, ServerError
+from helpdesk_devstack.servers.dovecot import Dovecot
+from helpdesk_devstack.servers.dovecot import available as dovecot_available
 from helpdesk_devstack.testing.passports import PassportIssuer
 from helpdesk_kit import sealing
 from helpdesk_kit.trust import Mesh
@@ -124,3 +129,13 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 def redis_url(redis_server: RedisServer) -> str:
     """``redis://127.0.0.1:<port>/0`` of the session's Redis server."""
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """An IMAP server for the whole session: ``add_user``, ``append``, ``client``,
+    ``ssl_context`` / ``ca_file`` (its certificate's authority)."""
+    if not dovecot_available():
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+    with Dovecot() as server:
+        yield server
