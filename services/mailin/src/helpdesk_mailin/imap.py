@@ -4,7 +4,7 @@ imapclient is synchronous and mature (UIDs, UIDVALIDITY, IDLE, MOVE, STARTTLS); 
 session gets a one-thread executor, so a mailbox blocked in IDLE or on a slow server
 holds only its own thread and never the event loop's shared pool. Every socket operation
 has ``timeout`` seconds; any failure is ``ImapUnavailable`` (the poller reconnects with
-backoff). See docs/adr/0009-mail-intake.md.
+backoff). See docs/adr/0011-mail-intake.md.
 """
 
 from __future__ import annotations
