@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed"),
 ]
 
-SERVICES = ("gateway", "identity", "notify", "sla", "tickets", "realtime")
+SERVICES = ("gateway", "identity", "notify", "sla", "tickets", "mailin", "realtime")
 
 
 def _staff(
@@ -221,6 +221,7 @@ ADMIN_PAGES = {
     "fields": "Custom fields",
     "recurring": "Recurring tickets",
     "settings": "Settings",
+    "mailboxes": "Mailboxes",
     "mailing": "Mass mailing",
     "dead-letters": "Failed notifications",
     "system": "System information",
