@@ -85,7 +85,13 @@ async def new_mailbox(
 
 
 def poller(
-    db: Database, intake: Intake, dovecot: Dovecot, box: MailboxRow, owner: str = "test"
+    db: Database,
+    intake: Intake,
+    dovecot: Dovecot,
+    box: MailboxRow,
+    owner: str = "test",
+    *,
+    poll_seconds: float = 0.2,
 ) -> MailboxPoller:
     return MailboxPoller(
         db=db,
@@ -94,7 +100,11 @@ def poller(
         owner=owner,
         sessions=sessions(dovecot),
         timing=Timing(
-            poll_seconds=0.2, lease_seconds=30, backoff_base=0.05, backoff_cap=0.2, scan_seconds=0.1
+            poll_seconds=poll_seconds,
+            lease_seconds=30,
+            backoff_base=0.05,
+            backoff_cap=0.2,
+            scan_seconds=0.1,
         ),
     )
 

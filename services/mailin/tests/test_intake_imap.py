@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -250,3 +251,25 @@ async def test_one_replica_at_a_time_holds_a_mailbox(db: Database, dovecot: Dove
         assert await store.mailboxes.claim_lease(uow.conn, box.id, "replica-1", 30)  # renewal
         await store.mailboxes.release_lease(uow.conn, box.id, "replica-1")
         assert await store.mailboxes.claim_lease(uow.conn, box.id, "replica-2", 30)
+
+
+async def test_a_poller_waiting_in_imap_idle_stops_within_seconds(
+    db: Database, dovecot: Dovecot, intake: Intake
+) -> None:
+    # IDLE between rounds lasts up to a third of the lease (10 s here): stopping must not
+    # wait for its end (a stopping process would be killed first, on a machine as in a pod).
+    box = await new_mailbox(db, dovecot)
+    idling = poller(db, intake, dovecot, box, poll_seconds=60)
+    task = asyncio.create_task(idling.run())
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        async with db.unit_of_work() as uow:
+            row = await store.mailboxes.mailbox(uow.conn, box.id)
+        if row is not None and row.idle:
+            break
+    assert row is not None and row.idle, "dovecot offers IDLE: the poller should be idling"
+    await asyncio.sleep(1.0)  # well inside the IDLE
+    began = time.monotonic()
+    idling.stop()
+    await asyncio.wait_for(task, timeout=30)
+    assert time.monotonic() - began < 5

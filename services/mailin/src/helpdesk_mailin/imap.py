@@ -13,6 +13,8 @@ import asyncio
 import imaplib
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -28,6 +30,9 @@ _T = TypeVar("_T")
 _FAILURES = (IMAPClientError, imaplib.IMAP4.error, OSError, ssl.SSLError, socket.timeout, EOFError)
 #: IDLE is renewed this often at most (RFC 2177 asks for less than 29 minutes).
 IDLE_SLICE_SECONDS = 300.0
+#: How often an IDLE looks whether the session is being closed (a stopping service must
+#: not wait for the end of the IDLE: its thread would hold the process up to a minute).
+IDLE_CHECK_SECONDS = 0.5
 
 
 def tls_context(ca_file: str = "") -> ssl.SSLContext:
@@ -58,6 +63,7 @@ class ImapSession:
         self._client: Any = None
         self._idle = False
         self._keyword = True
+        self._closing = threading.Event()
 
     async def _run(self, fn: Callable[[], _T]) -> _T:
         try:
@@ -142,15 +148,20 @@ class ImapSession:
         slice_ = min(seconds, IDLE_SLICE_SECONDS)
 
         def idle() -> None:
+            ends = time.monotonic() + slice_
             client.idle()
             try:
-                client.idle_check(timeout=slice_)
+                while not self._closing.is_set():
+                    left = ends - time.monotonic()
+                    if left <= 0 or client.idle_check(timeout=min(left, IDLE_CHECK_SECONDS)):
+                        return
             finally:
                 client.idle_done()
 
         await self._run(idle)
 
     async def close(self) -> None:
+        self._closing.set()  # ends an IDLE in progress, so the logout below runs at once
         client, self._client = self._client, None
         if client is not None:
             try:

@@ -158,7 +158,7 @@ class MailboxPoller:
             stopping.cancel()
         if waiting.done():
             waiting.result()  # an IMAP failure while idling is raised here
-        # else: stopping; the IDLE thread ends with its timeout, the session is closed after
+        # else: stopping; closing the session (run's finally) ends the IDLE within half a second
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
