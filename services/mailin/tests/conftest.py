@@ -92,6 +92,7 @@ def poller(
     owner: str = "test",
     *,
     poll_seconds: float = 0.2,
+    lease_seconds: float = 30,
 ) -> MailboxPoller:
     return MailboxPoller(
         db=db,
@@ -101,7 +102,7 @@ def poller(
         sessions=sessions(dovecot),
         timing=Timing(
             poll_seconds=poll_seconds,
-            lease_seconds=30,
+            lease_seconds=lease_seconds,
             backoff_base=0.05,
             backoff_cap=0.2,
             scan_seconds=0.1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from email.message import EmailMessage
 
 import pytest
 
@@ -273,3 +274,36 @@ async def test_a_poller_waiting_in_imap_idle_stops_within_seconds(
     idling.stop()
     await asyncio.wait_for(task, timeout=30)
     assert time.monotonic() - began < 5
+
+
+async def test_a_backlog_longer_than_the_lease_keeps_the_mailbox_from_another_replica(
+    db: Database, dovecot: Dovecot, intake: Intake
+) -> None:
+    # A 1 s lease (the service's is 90 s, and ~20 mails a second make a backlog of a few
+    # thousand outlast it): the round must renew it as it goes.
+    lease = 1.0
+    box = await new_mailbox(db, dovecot)
+    with dovecot.client(box.settings.login) as c:
+        for n in range(400):  # strangers: each refused, a round trip per mail as for a ticket
+            m = EmailMessage()
+            m["From"], m["To"], m["Subject"] = f"s{n}@stranger.example", box.settings.login, f"Mail {n}"
+            m["Message-ID"] = f"<backlog-{n}-{box.id}@stranger.example>"
+            m.set_content("Hello")
+            c.append("INBOX", m.as_bytes())
+    reader = poller(db, intake, dovecot, box, "replica-1", lease_seconds=lease)
+    task = asyncio.create_task(reader.run())
+    taken_by_rival, began = False, time.monotonic()
+    while not taken_by_rival:
+        await asyncio.sleep(0.2)
+        async with db.unit_of_work() as uow:
+            row = await store.mailboxes.mailbox(uow.conn, box.id)
+            assert row is not None
+            if sum(row.counts.values()) >= 400:
+                break
+            taken_by_rival = await store.mailboxes.claim_lease(uow.conn, box.id, "replica-2", lease)
+            await uow.commit()
+    elapsed = time.monotonic() - began
+    reader.stop()
+    await asyncio.wait_for(task, timeout=30)
+    assert not taken_by_rival
+    assert elapsed > 2 * lease, "the backlog should outlast the lease for this test to mean anything"

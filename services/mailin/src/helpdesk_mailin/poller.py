@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import random
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,9 +117,17 @@ class MailboxPoller:
         state = await session.open(box.settings.folder)
         after = box.last_uid if state.uidvalidity == box.uidvalidity else 0
         done = 0
+        renewed = time.monotonic()
         for uid in await session.new_uids(after):
             if self._stopping.is_set():
                 break
+            # A backlog outlasts the lease (thousands of mails at ~20 a second): renew it as
+            # the round goes, or a standby replica takes the mailbox and reads it too; lost
+            # or switched off, the round ends here.
+            if time.monotonic() - renewed >= self._timing.lease_seconds / 3:
+                if await self._lease() is None:
+                    break
+                renewed = time.monotonic()
             await self._one(session, box, state.uidvalidity, uid)
             async with self._db.unit_of_work() as uow:
                 await store.mailboxes.set_read_position(uow.conn, box.id, state.uidvalidity, uid)
