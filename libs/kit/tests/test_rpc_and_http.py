@@ -96,6 +96,21 @@ async def test_an_app_error_crosses_grpc_as_the_same_error_with_its_fields(meshe
         await server.stop(0)
 
 
+async def test_field_errors_in_any_language_cross_grpc_intact(meshes: tuple[Mesh, Mesh]) -> None:
+    fields = [FieldError("email", "недопустимый символ 'ä'"), FieldError("full_name", "no line breaks")]
+
+    async def fails(request: Any, context: Any) -> Any:
+        raise InvalidInput("Неверно", errors=fields)
+
+    server = await _serve(fails, meshes)
+    try:
+        with pytest.raises(InvalidInput) as err:
+            await _call(server.port, meshes)
+        assert err.value.errors == fields
+    finally:
+        await server.stop(0)
+
+
 async def test_not_found_and_rate_limited_keep_their_meaning(meshes: tuple[Mesh, Mesh]) -> None:
     async def not_found(request: Any, context: Any) -> Any:
         raise NotFound("No such ticket.")

@@ -221,7 +221,7 @@ async def test_mails_queued_while_smtp_is_down_all_arrive_once_when_it_is_back(
         await consume(
             db, routes(directory), t.TicketCreated(actor_id=12, ticket=ticket(id=number, number=number))
         )
-    worker = mail_worker(db, base_seconds=0.05, cap_seconds=0.2, max_attempts=1000)
+    worker = mail_worker(db, base_seconds=0.05, cap_seconds=0.2, horizon_seconds=600)
     task = asyncio.create_task(worker.run())
     try:
         await asyncio.sleep(1.0)

@@ -59,8 +59,11 @@ class NatsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
 
     nats_url: str
-    # After this many failed deliveries an event is dead-lettered instead of retried.
+    # After this many failed deliveries a poison event (a bug, a refusal) is parked.
     consumer_max_deliveries: int = Field(default=5, ge=1)
+    # A transient failure (the database, NATS or another service away) is retried this
+    # long after the consumer first saw the event fail, and only then parked.
+    consumer_retry_horizon_seconds: float = Field(default=24 * 3600.0, gt=0)
 
 
 class StreamSettings(BaseSettings):

@@ -11,6 +11,7 @@ answers with the right problem+json.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
@@ -69,7 +70,9 @@ def _error_metadata(exc: AppError) -> tuple[tuple[str, str], ...]:
     meta: list[tuple[str, str]] = []
     if exc.errors:
         fields = [{"field": e.field, "message": e.message} for e in exc.errors]
-        meta.append((ERROR_FIELDS_KEY, orjson.dumps(fields).decode()))
+        # Metadata values must be ASCII: a message naming "ä" would otherwise turn the
+        # caller's 422 into an INTERNAL error.
+        meta.append((ERROR_FIELDS_KEY, json.dumps(fields, ensure_ascii=True)))
     if exc.retry_after is not None:
         meta.append((RETRY_AFTER_KEY, str(exc.retry_after)))
     return tuple(meta)

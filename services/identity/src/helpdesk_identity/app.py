@@ -19,6 +19,7 @@ from helpdesk_kit.db import Database
 from helpdesk_kit.errors import AppError, Conflict
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.logs import get_logger
+from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.runtime import Lifecycle, start_process
@@ -45,18 +46,19 @@ async def serve(settings: Settings) -> None:
     else:
         log.warning("identity.no_events", reason="HELPDESK_NATS_URL is not set: registration mails wait")
 
-    life.spawn(_ldap_sync_loop(db, settings.ldap_sync_interval_seconds), name="ldap-sync")
+    life.supervise(lambda: _ldap_sync_loop(db, settings.ldap_sync_interval_seconds), name="ldap-sync")
 
     async def own_keys() -> dict[str, bytes]:
         return await usecases.verification_keys(db=db, access_ttl=settings.access_token_ttl_seconds)
 
     grpc_server = GrpcServer(
         port=settings.grpc_port,
-        service_names=["helpdesk.identity.v1.Identity"],
+        service_names=["helpdesk.identity.v1.Identity", OPS_SERVICE],
         mesh=Mesh.from_settings(settings, service=SERVICE),
         passports=passport_verifier(own_keys),
         host=settings.bind_host,
     )
+    mount_ops(grpc_server, db=db, consumers=life.consumers)
     identity_pb2_grpc.add_IdentityServicer_to_server(
         IdentityService(db=db, settings=settings, limiter=limiter), grpc_server.server
     )

@@ -13,6 +13,7 @@ from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.db import Database
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
+from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
@@ -60,11 +61,12 @@ async def serve(settings: Settings) -> None:
                 source_service=source,
                 routes=source_routes,
                 max_deliveries=settings.consumer_max_deliveries,
+                retry_horizon=settings.consumer_retry_horizon_seconds,
             )
         )
 
     policy = RetryPolicy(
-        max_attempts=settings.delivery_max_attempts,
+        horizon_seconds=settings.delivery_retry_horizon_seconds,
         base_seconds=settings.delivery_backoff_base_seconds,
         cap_seconds=settings.delivery_backoff_cap_seconds,
     )
@@ -76,17 +78,20 @@ async def serve(settings: Settings) -> None:
             policy=policy,
             idle_seconds=settings.delivery_idle_seconds,
             per_transaction=settings.delivery_per_transaction,
+            circuit_base_seconds=settings.delivery_circuit_base_seconds,
+            circuit_cap_seconds=settings.delivery_circuit_cap_seconds,
         )
         task = life.spawn(worker.run(), name=f"notify-{channel_name}")
         life.on_stop(_stopper(worker, task))
 
     grpc_server = GrpcServer(
         port=settings.grpc_port,
-        service_names=["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings"],
+        service_names=["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings", OPS_SERVICE],
         mesh=mesh,
         passports=passport_verifier(identity_keys(identity)),
         host=settings.bind_host,
     )
+    mount_ops(grpc_server, db=db, consumers=life.consumers)
     notify_pb2_grpc.add_NotifyServicer_to_server(NotifyService(db=db), grpc_server.server)
     notify_pb2_grpc.add_NotifySettingsServicer_to_server(
         NotifySettingsService(

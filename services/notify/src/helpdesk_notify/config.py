@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from helpdesk_kit.config import DatabaseSettings, NatsSettings, SealingSettings, ServiceSettings
 
 
@@ -11,9 +13,13 @@ class Settings(ServiceSettings, DatabaseSettings, NatsSettings, SealingSettings)
     public_url: str = "http://localhost:8080"
     #: Unit members, heads and people asked of identity are kept this long (0 = ask every time).
     directory_cache_seconds: float = 5.0
-    delivery_max_attempts: int = 8
-    delivery_backoff_base_seconds: float = 5.0
-    delivery_backoff_cap_seconds: float = 3600.0
+    #: A delivery failing for a passing reason is retried this long after its first attempt.
+    delivery_retry_horizon_seconds: float = Field(default=24 * 3600.0, gt=0)
+    delivery_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    delivery_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    #: A channel whose server fails as a whole pauses this long, doubling up to the cap.
+    delivery_circuit_base_seconds: float = Field(default=2.0, gt=0)
+    delivery_circuit_cap_seconds: float = Field(default=300.0, gt=0)
     delivery_idle_seconds: float = 0.5
     #: Mails sent per transaction: a crash may resend at most this many (same Message-ID).
     delivery_per_transaction: int = 20

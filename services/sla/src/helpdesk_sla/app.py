@@ -10,6 +10,7 @@ from helpdesk.sla.v1 import sla_pb2_grpc
 from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
+from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
@@ -41,11 +42,12 @@ async def serve(settings: Settings) -> None:
             source_service="tickets",
             routes=routes(policy),
             max_deliveries=settings.consumer_max_deliveries,
+            retry_horizon=settings.consumer_retry_horizon_seconds,
         )
     )
 
     scheduler = Scheduler(db=db, rescan_seconds=settings.sla_timers_rescan_seconds)
-    timers = life.spawn(scheduler.run(), name="sla-timers")
+    timers = life.supervise(scheduler.run, name="sla-timers")
 
     async def stop_timers() -> None:
         scheduler.stop()
@@ -60,11 +62,12 @@ async def serve(settings: Settings) -> None:
     life.on_stop(identity.close)
     grpc_server = GrpcServer(
         port=settings.grpc_port,
-        service_names=["helpdesk.sla.v1.Sla"],
+        service_names=["helpdesk.sla.v1.Sla", OPS_SERVICE],
         mesh=mesh,
         passports=passport_verifier(identity_keys(identity)),
         host=settings.bind_host,
     )
+    mount_ops(grpc_server, db=db, consumers=life.consumers)
     sla_pb2_grpc.add_SlaServicer_to_server(SlaService(db=db, policy=policy), grpc_server.server)
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 

@@ -10,6 +10,7 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc
 from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
+from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
@@ -41,11 +42,19 @@ async def serve(settings: Settings) -> None:
     units = UnitDirectory(identity_pb2_grpc.IdentityStub(identity), ttl=settings.units_cache_seconds)
 
     life.run_consumer(
-        Consumer(name="tickets-sla", db=db, js=js, source_service="sla", routes=consumers.SLA_ROUTES)
+        Consumer(
+            name="tickets-sla",
+            db=db,
+            js=js,
+            source_service="sla",
+            routes=consumers.SLA_ROUTES,
+            max_deliveries=settings.consumer_max_deliveries,
+            retry_horizon=settings.consumer_retry_horizon_seconds,
+        )
     )
     ticket_settings = usecases.SettingsCache()
-    life.spawn(
-        usecases.run_archiver(
+    life.supervise(
+        lambda: usecases.run_archiver(
             db=db, settings=ticket_settings, every=settings.archive_every_seconds, stopping=life.stopping
         ),
         name="archiver",
@@ -53,11 +62,12 @@ async def serve(settings: Settings) -> None:
 
     grpc_server = GrpcServer(
         port=settings.grpc_port,
-        service_names=["helpdesk.tickets.v1.Tickets"],
+        service_names=["helpdesk.tickets.v1.Tickets", OPS_SERVICE],
         mesh=mesh,
         passports=passport_verifier(identity_keys(identity)),
         host=settings.bind_host,
     )
+    mount_ops(grpc_server, db=db, consumers=life.consumers)
     blobs = blob_store(settings)
     tickets_pb2_grpc.add_TicketsServicer_to_server(
         TicketsService(db=db, units=units, settings=ticket_settings, blobs=blobs, spool=blobs.spool_dir()),

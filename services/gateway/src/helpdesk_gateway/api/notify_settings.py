@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import ORJSONResponse
 from helpdesk.notify.v1 import notify_pb2 as n_pb
 from helpdesk.notify.v1 import notify_pb2_grpc as n_grpc
@@ -144,13 +144,23 @@ async def put_pushbullet_settings(
     return _pushbullet_out(resp)
 
 
+QueuedChannel = Literal["email", "pushbullet"]
+
+
 @router.get("/notify/dead-letters", response_model=None)
 async def dead_letters(
-    admin: AdminDep, request: Request, limit: int = 50, cursor: int | None = None
+    admin: AdminDep,
+    request: Request,
+    limit: int = 50,
+    cursor: int | None = None,
+    channel: QueuedChannel | None = None,
+    event: str | None = Query(default=None, max_length=100),
 ) -> dict[str, Any]:
     limit = min(max(limit, 1), 200)
     resp = await _stub(request).ListDeadLetters(
-        n_pb.ListDeadLettersRequest(limit=limit, before_id=cursor or 0)
+        n_pb.ListDeadLettersRequest(
+            limit=limit, before_id=cursor or 0, channel=channel or "", event=event or ""
+        )
     )
     items = [
         {
@@ -168,6 +178,31 @@ async def dead_letters(
         for d in resp.dead_letters
     ]
     return page(items, str(items[-1]["id"]) if len(items) == limit else None)
+
+
+class ReplayIn(Strict):
+    ids: list[int] = Field(default_factory=list, max_length=10_000)
+    channel: QueuedChannel | None = None
+    event: str | None = Field(default=None, max_length=100)
+
+
+async def _replay(request: Request, ids: list[int], channel: str, event: str) -> dict[str, Any]:
+    resp = await _stub(request).ReplayDeadLetters(
+        n_pb.ReplayDeadLettersRequest(ids=ids, channel=channel, event=event)
+    )
+    return {"replayed": list(resp.replayed)}
+
+
+@router.post("/notify/dead-letters/replay", response_model=None)
+async def replay_dead_letters(body: ReplayIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+    """Back in the queue: the dead letters named, or every one of a channel and/or event."""
+    return await _replay(request, body.ids, body.channel or "", body.event or "")
+
+
+@router.post("/notify/dead-letters/{delivery_id}/replay", response_model=None)
+async def replay_dead_letter(delivery_id: int, admin: AdminDep, request: Request) -> dict[str, Any]:
+    """One dead letter back in the queue; a second replay changes nothing (``replayed`` is empty)."""
+    return await _replay(request, [delivery_id], "", "")
 
 
 class MailingIn(Strict):

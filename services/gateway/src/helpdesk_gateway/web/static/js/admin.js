@@ -1,7 +1,8 @@
 // The admin area (admins only; the server checks every call again): units and users
 // here; SLA, calendars and subjects in admin_sla.js; client groups, positions, custom
-// fields and recurring tickets in admin_directory.js; settings, mailings, dead letters
-// and system information in admin_settings.js and admin_system.js.
+// fields and recurring tickets in admin_directory.js; settings and mailings in
+// admin_settings.js, failed notifications and parked events (with replay) in
+// admin_dead_letters.js, system information in admin_system.js.
 
 import { state, t, h, api, addRoute } from "./core.js";
 import { select, options, checkbox, languageSelect, zoneList } from "./agent_common.js";
@@ -11,6 +12,7 @@ import {
 import "./admin_sla.js";
 import "./admin_directory.js";
 import "./admin_settings.js";
+import "./admin_dead_letters.js";
 import "./admin_system.js";
 
 // ---- units ------------------------------------------------------------------------
