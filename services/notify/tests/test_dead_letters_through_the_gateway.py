@@ -3,9 +3,13 @@ narrowed by channel, replayed one by one or by filter, and a replay sends once (
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiosmtpd.controller import Controller
 
+from helpdesk_devstack.testing.passports import PassportIssuer
 from helpdesk_kit.db import Database
+from helpdesk_kit.trust import Mesh
 from helpdesk_notify import store
 
 from .drive import drain, mail_worker, use_smtp
@@ -45,7 +49,7 @@ def _mail(n: int) -> store.NewDelivery:
 
 
 async def test_an_admin_replays_a_dead_letter_through_the_gateway_and_it_is_sent_once(
-    db: Database, directory: Directory
+    db: Database, directory: Directory, mesh: Callable[[str], Mesh], passports: PassportIssuer
 ) -> None:
     box = Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
@@ -56,7 +60,7 @@ async def test_an_admin_replays_a_dead_letter_through_the_gateway_and_it_is_sent
             await store.enqueue(uow.conn, [_mail(1), _mail(2), _mail(3)])
             await uow.commit()
         await drain(mail_worker(db))
-        async with gateway(db, directory) as gw:
+        async with gateway(db, directory, mesh, passports) as gw:
             listed = (await gw.get("/api/v1/notify/dead-letters?channel=email", headers=ADMIN)).json()
             assert [(d["address"], d["attempts"]) for d in listed["items"]] == [
                 ("u3@example.test", 1),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from helpdesk_devstack.testing.passports import PassportIssuer
 from helpdesk_kit.db import Database
+from helpdesk_kit.trust import Mesh
 from helpdesk_notify import usecases
 
 from .fakes import Directory
@@ -53,18 +56,25 @@ def _refused(resp: httpx.Response, field: str) -> None:
     ],
 )
 async def test_an_admin_setting_or_mailing_that_cannot_be_sent_is_a_422_naming_the_field(
-    db: Database, directory: Directory, method: str, path: str, body: dict[str, Any], field: str
+    db: Database,
+    directory: Directory,
+    mesh: Callable[[str], Mesh],
+    passports: PassportIssuer,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    field: str,
 ) -> None:
-    async with gateway(db, directory) as gw:
+    async with gateway(db, directory, mesh, passports) as gw:
         _refused(await gw.request(method, path, json=body, headers=ADMIN), field)
     assert (await usecases.load_pushbullet_settings(db)).access_token == ""
 
 
 @pytest.mark.parametrize("address", ["phone 21@example.test", "phöne@example.test", "dev ice"])
 async def test_a_users_pushbullet_address_that_cannot_be_sent_to_is_a_422(
-    db: Database, directory: Directory, address: str
+    db: Database, directory: Directory, mesh: Callable[[str], Mesh], passports: PassportIssuer, address: str
 ) -> None:
-    async with gateway(db, directory) as gw:
+    async with gateway(db, directory, mesh, passports) as gw:
         resp = await gw.patch(
             "/api/v1/me/notification-settings", json={"pushbullet": address}, headers=bearer(21, admin=False)
         )
