@@ -31,6 +31,7 @@ from google.protobuf import descriptor_pool, symbol_database
 from google.protobuf.message import Message
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.notify.v1 import notify_pb2 as n_pb
+from helpdesk.ops.v1 import ops_pb2 as ops_pb
 from helpdesk.sla.v1 import sla_pb2
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 
@@ -46,10 +47,10 @@ from .conftest import bearer, login
 pytestmark = pytest.mark.e2e
 
 SERVICES = {
-    "identity": ["helpdesk.identity.v1.Identity"],
-    "tickets": ["helpdesk.tickets.v1.Tickets"],
-    "sla": ["helpdesk.sla.v1.Sla"],
-    "notify": ["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings"],
+    "identity": ["helpdesk.identity.v1.Identity", "helpdesk.ops.v1.Ops"],
+    "tickets": ["helpdesk.tickets.v1.Tickets", "helpdesk.ops.v1.Ops"],
+    "sla": ["helpdesk.sla.v1.Sla", "helpdesk.ops.v1.Ops"],
+    "notify": ["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings", "helpdesk.ops.v1.Ops"],
 }
 EVERYONE = ("gateway", "identity", "tickets", "sla", "notify", "realtime")
 
@@ -324,6 +325,17 @@ ADMIN_WORK: list[tuple[str, str, Callable[[dict[str, int]], Message]]] = [
         "notify",
         "/helpdesk.notify.v1.NotifySettings/ListDeadLetters",
         lambda ids: n_pb.ListDeadLettersRequest(),
+    ),
+    (
+        "notify",
+        "/helpdesk.notify.v1.NotifySettings/ReplayDeadLetters",
+        lambda ids: n_pb.ReplayDeadLettersRequest(channel="email"),
+    ),
+    ("sla", "/helpdesk.ops.v1.Ops/ListParked", lambda ids: ops_pb.ListParkedRequest()),
+    (
+        "tickets",
+        "/helpdesk.ops.v1.Ops/ReplayParked",
+        lambda ids: ops_pb.ReplayParkedRequest(filter=ops_pb.ParkedFilter(consumer="tickets-sla")),
     ),
 ]
 
