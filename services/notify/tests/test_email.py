@@ -14,6 +14,7 @@ from helpdesk.sla.v1 import events_pb2 as sla_events
 from helpdesk.tickets.v1 import events_pb2 as t
 from helpdesk.tickets.v1 import tickets_pb2
 
+from helpdesk_kit import sealing
 from helpdesk_kit.db import Database
 from helpdesk_notify import usecases
 from helpdesk_notify.consumers import identity_routes, routes, sla_routes
@@ -128,6 +129,9 @@ async def test_registration_mails_the_new_user_his_confirmation_link_in_his_lang
     assert mail["Auto-Submitted"] == "auto-generated"
     text = mail.get_body(preferencelist=("plain",))
     assert text is not None and "https://hd.example/confirm/link-for-77" in text.get_content()
+    # While it waited in the queue, the link was sealed: a dump of the table shows none.
+    stored = await db.pool.fetchval("SELECT payload::text FROM deliveries")
+    assert "link-for-77" not in stored and sealing.PREFIX in stored
 
 
 async def test_password_recovery_mails_the_user_the_one_time_link(

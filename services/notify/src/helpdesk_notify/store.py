@@ -215,6 +215,31 @@ _DELIVERY = (
 )
 
 
+# Deliveries of these events carry a one-time link (registration, password reset): their
+# payload is kept sealed until the mail is built, so the queue holds no usable link.
+_SEALED_EVENTS = frozenset({"account.registered", "account.password_reset"})
+
+
+def _payload_purpose(source_event_id: str, user_id: int) -> str:
+    return f"notify.delivery:{source_event_id}:{user_id}"
+
+
+def _stored_payload(item: NewDelivery) -> str:
+    text = orjson.dumps(item.payload).decode()
+    if item.event not in _SEALED_EVENTS:
+        return text
+    sealed = seal(text, purpose=_payload_purpose(item.source_event_id, item.user_id))
+    return orjson.dumps({"sealed": sealed}).decode()
+
+
+def _read_payload(r: asyncpg.Record) -> dict[str, Any]:
+    payload: dict[str, Any] = orjson.loads(r["payload"])
+    if r["event"] in _SEALED_EVENTS and isinstance(payload.get("sealed"), str):
+        opened = open_value(payload["sealed"], purpose=_payload_purpose(r["source_event_id"], r["user_id"]))
+        payload = orjson.loads(opened)
+    return payload
+
+
 def _delivery(r: asyncpg.Record) -> Delivery:
     return Delivery(
         r["id"],
@@ -223,7 +248,7 @@ def _delivery(r: asyncpg.Record) -> Delivery:
         r["channel"],
         r["event"],
         r["address"],
-        orjson.loads(r["payload"]),
+        _read_payload(r),
         r["status"],
         r["attempts"],
         r["last_error"],
@@ -249,7 +274,7 @@ async def enqueue(conn: asyncpg.Connection, items: list[NewDelivery]) -> int:
         [i.channel for i in items],
         [i.event for i in items],
         [i.address for i in items],
-        [orjson.dumps(i.payload).decode() for i in items],
+        [_stored_payload(i) for i in items],
         [i.mailing_id for i in items],
         [i.delay_seconds for i in items],
     )
