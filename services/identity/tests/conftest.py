@@ -24,8 +24,8 @@ from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings as GatewaySettings
 from helpdesk_identity import app as identity_app
 from helpdesk_identity import usecases
+from helpdesk_identity.app import limiters_in
 from helpdesk_identity.config import Settings
-from helpdesk_identity.ratelimit import RedisLimiter
 from helpdesk_identity.rpc import IdentityService
 from helpdesk_kit.db import Database
 from helpdesk_kit.rpc import GrpcServer, channel
@@ -102,7 +102,8 @@ async def env(
             passports=passport_verifier(own_keys),
         )
         identity_pb2_grpc.add_IdentityServicer_to_server(
-            IdentityService(db=db, settings=settings, limiter=RedisLimiter(client)), grpc_server.server
+            IdentityService(db=db, settings=settings, limiters=limiters_in(client, settings)),
+            grpc_server.server,
         )
         await grpc_server.start()
         gw_settings = GatewaySettings(

@@ -181,6 +181,24 @@ class NewUser:
         return errors
 
 
+def rights_changed(before: User, after: User) -> bool:
+    """Whether what a passport says of the user (kind, role, units, admin flag, client group,
+    lead flag) or whether he may sign in at all differs between the two records."""
+
+    def rights(u: User) -> tuple[object, ...]:
+        return (
+            u.kind,
+            u.role,
+            sorted(u.unit_ids),
+            u.is_admin,
+            u.client_group_id,
+            u.is_client_group_lead,
+            u.is_active,
+        )
+
+    return rights(before) != rights(after)
+
+
 def _known_time_zone(name: str) -> bool:
     try:
         zoneinfo.ZoneInfo(name)

@@ -13,7 +13,7 @@ from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
 from helpdesk_identity import passports, usecases
 from helpdesk_identity.config import Settings
 from helpdesk_identity.domain import Kind, NewUser, Role, User
-from helpdesk_identity.ratelimit import Limiter, NoLimits
+from helpdesk_identity.ratelimit import Limiters
 from helpdesk_identity.store import ApiTokenRow
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import Forbidden, InvalidInput, Unauthenticated
@@ -94,10 +94,10 @@ Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
 class IdentityService(pb_grpc.IdentityServicer):
-    def __init__(self, *, db: Database, settings: Settings, limiter: Limiter | None = None) -> None:
+    def __init__(self, *, db: Database, settings: Settings, limiters: Limiters | None = None) -> None:
         self._db = db
         self._settings = settings
-        self._limiter: Limiter = limiter or NoLimits()
+        self._limits = limiters or Limiters.none()
 
     async def _actor(self) -> User:
         """The user the call acts for (proven by its passport), as he is now."""
@@ -109,7 +109,7 @@ class IdentityService(pb_grpc.IdentityServicer):
     async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
         tokens = await usecases.login(
             db=self._db,
-            limiter=self._limiter,
+            limiters=self._limits,
             login=request.login,
             password=request.password,
             totp=request.totp,
@@ -193,11 +193,19 @@ class IdentityService(pb_grpc.IdentityServicer):
         return pb.TotpSetupResponse(secret=secret, provisioning_uri=uri)
 
     async def ConfirmTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpResponse:
-        await usecases.confirm_totp(db=self._db, actor=await self._actor(), code=request.code)
+        await usecases.confirm_totp(
+            db=self._db, limiters=self._limits, actor=await self._actor(), code=request.code
+        )
         return pb.TotpResponse(enabled=True)
 
     async def DisableTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpResponse:
-        await usecases.disable_totp(db=self._db, actor=await self._actor(), code=request.code)
+        await usecases.disable_totp(
+            db=self._db,
+            limiters=self._limits,
+            actor=await self._actor(),
+            code=request.code,
+            password=request.current_password,
+        )
         return pb.TotpResponse(enabled=False)
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Context) -> pb.ListUsersResponse:
@@ -223,12 +231,19 @@ class IdentityService(pb_grpc.IdentityServicer):
             user_id=request.user_id,
             changes=_changes(request),
             password=request.password if request.HasField("password") else None,
+            password_ends_api_tokens=self._settings.password_change_ends_api_tokens,
         )
         return user_to_pb(user)
 
     async def UpdateProfile(self, request: pb.UpdateProfileRequest, context: Context) -> pb.User:
         changes = {f: getattr(request, f) for f in usecases.PROFILE_FIELDS if request.HasField(f)}  # type: ignore[arg-type]
-        user = await usecases.update_profile(db=self._db, user_id=current_user().user_id, changes=changes)
+        user = await usecases.update_profile(
+            db=self._db,
+            limiter=self._limits.login,
+            user_id=current_user().user_id,
+            changes=changes,
+            current_password=request.current_password,
+        )
         return user_to_pb(user)
 
     async def ChangePassword(
@@ -236,11 +251,12 @@ class IdentityService(pb_grpc.IdentityServicer):
     ) -> pb.ChangePasswordResponse:
         await usecases.change_password(
             db=self._db,
-            limiter=self._limiter,
+            limiter=self._limits.login,
             user_id=current_user().user_id,
             current=request.current_password,
             new=request.new_password,
             keep_session=current_user().session_id,
+            ends_api_tokens=self._settings.password_change_ends_api_tokens,
         )
         return pb.ChangePasswordResponse()
 
@@ -335,6 +351,7 @@ class IdentityService(pb_grpc.IdentityServicer):
         await usecases.register(
             db=self._db,
             switches=self._switches(),
+            limiter=self._limits.mail,
             email=request.email,
             password=request.password,
             full_name=request.full_name,
@@ -364,7 +381,10 @@ class IdentityService(pb_grpc.IdentityServicer):
         self, request: pb.RequestPasswordResetRequest, context: Context
     ) -> pb.RequestPasswordResetResponse:
         await usecases.request_password_reset(
-            db=self._db, switches=self._switches(), login_or_email=request.login_or_email
+            db=self._db,
+            switches=self._switches(),
+            limiter=self._limits.mail,
+            login_or_email=request.login_or_email,
         )
         return pb.RequestPasswordResetResponse()
 
@@ -372,7 +392,11 @@ class IdentityService(pb_grpc.IdentityServicer):
         self, request: pb.ConfirmPasswordResetRequest, context: Context
     ) -> pb.ConfirmPasswordResetResponse:
         await usecases.confirm_password_reset(
-            db=self._db, switches=self._switches(), token=request.token, new_password=request.new_password
+            db=self._db,
+            switches=self._switches(),
+            token=request.token,
+            new_password=request.new_password,
+            ends_api_tokens=self._settings.password_change_ends_api_tokens,
         )
         return pb.ConfirmPasswordResetResponse()
 

@@ -43,6 +43,11 @@ class TotpCodeIn(Strict):
     code: str = Field(default="", max_length=12)
 
 
+class TotpOffIn(Strict):
+    code: str = Field(default="", max_length=12)
+    current_password: str = Field(default="", max_length=1000)
+
+
 def _tokens_out(resp: id_pb.LoginResponse) -> dict[str, Any]:
     return {
         "access_token": resp.access_token,
@@ -93,6 +98,9 @@ class ProfileIn(Strict):
     language: Literal["en", "ru"] | None = None
     time_zone: str | None = Field(default=None, max_length=64)
     pushbullet: str | None = Field(default=None, max_length=200)
+    current_password: str | None = Field(
+        default=None, max_length=1000, description="needed when the e-mail changes"
+    )
 
 
 @router.patch("/me", response_model=None)
@@ -168,8 +176,11 @@ async def confirm_totp(body: TotpCodeIn, caller: CallerDep, request: Request) ->
 
 
 @router.delete("/me/totp", response_model=None)
-async def disable_totp(body: TotpCodeIn, caller: CallerDep, request: Request) -> dict[str, Any]:
-    resp = await clients(request).identity.DisableTotp(id_pb.TotpRequest(code=body.code))
+async def disable_totp(body: TotpOffIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+    """Needs the current password and, while the factor is on, a code."""
+    resp = await clients(request).identity.DisableTotp(
+        id_pb.TotpRequest(code=body.code, current_password=body.current_password)
+    )
     return {"enabled": resp.enabled}
 
 

@@ -55,6 +55,16 @@ async def revoke_api_token(conn: asyncpg.Connection, user_id: int, token_id: int
     )
 
 
+async def revoke_user_api_tokens(conn: asyncpg.Connection, user_id: int) -> list[int]:
+    """Revokes every live token of the user; the ids of those it revoked."""
+    rows = await conn.fetch(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL"
+        " AND (expires_at IS NULL OR expires_at > now()) RETURNING id",
+        user_id,
+    )
+    return [r["id"] for r in rows]
+
+
 async def user_by_api_token(conn: asyncpg.Connection, token_hash: bytes) -> tuple[int, User] | None:
     """(token id, its active user) for a live token; marks it used."""
     row = await conn.fetchrow(

@@ -1,11 +1,12 @@
 """Identity's use cases: one function each, one transaction each.
 
-One module per concern: ``sessions`` (sign-in, refresh, sign-out), ``api_tokens``,
+One module per concern: ``sessions`` (sign-in, refresh families, sign-out), ``api_tokens``,
 ``totp``, ``keys`` (token signing keys), ``users``, ``organisation`` (units, client
 groups, positions), ``lookups`` (what other services ask), ``self_service``
 (registration, password recovery), ``ldap_directory`` (LDAP settings and sync);
-``checks`` holds what several share. Callers use this package's names
-(``usecases.login(...)``).
+``checks`` and ``credentials`` (passwords asked again) hold what several share, and
+``revocations`` ends sessions and tokens and announces it (with rights changes).
+Callers use this package's names (``usecases.login(...)``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from helpdesk_identity.usecases.sessions import (
     MAX_SESSIONS_PER_CHECK,
     Tokens,
     active_sessions,
+    forget_ended_sessions,
     login,
     logout,
     refresh,
@@ -121,6 +123,7 @@ __all__ = [
     "disable_totp",
     "disable_user",
     "ensure_signing_key",
+    "forget_ended_sessions",
     "get_ldap_settings",
     "get_user",
     "get_users",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from helpdesk_identity import store
 from helpdesk_identity.domain import User
 from helpdesk_identity.errors import BadToken
+from helpdesk_identity.usecases.revocations import end_api_token
 from helpdesk_identity.usecases.sessions import digest
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError, InvalidInput, NotFound
@@ -45,10 +46,12 @@ async def list_api_tokens(*, db: Database, actor: User) -> list[store.ApiTokenRo
 
 
 async def revoke_api_token(*, db: Database, actor: User, token_id: int) -> None:
+    """Revokes one of the actor's tokens; every gateway refuses it from the next request on."""
     async with db.unit_of_work() as uow:
-        if not await store.revoke_api_token(uow.conn, actor.id, token_id):
+        if not await end_api_token(uow, actor.id, token_id):
             raise NotFound("No such token.")
         await uow.commit()
+    log.info("api_token.revoked", user_id=actor.id, token_id=token_id)
 
 
 async def authenticate_api_token(*, db: Database, token: str) -> tuple[int, User]:

@@ -4,14 +4,15 @@ that creates, updates and disables users."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from helpdesk_identity import ldapdir, store
 from helpdesk_identity.domain import GroupMapping, Kind, LdapConfig, LdapEntry, NewUser, Role, User
 from helpdesk_identity.errors import InvalidUser, UnknownUnit
 from helpdesk_identity.usecases.checks import require_admin
-from helpdesk_kit.db import Database
+from helpdesk_identity.usecases.revocations import announce_change, end_sessions
+from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.errors import Conflict, FieldError, InvalidInput, Unavailable
 from helpdesk_kit.logs import get_logger
 
@@ -123,13 +124,16 @@ async def sync_ldap(*, db: Database, actor: User | None) -> SyncResult:
     async with db.unit_of_work() as uow:
         if not await uow.conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('identity:ldap-sync'))"):
             raise Conflict("A sync is already running.")
-        result = await _apply_directory(uow.conn, cfg, entries)
+        result = await _apply_directory(uow, cfg, entries)
         await uow.commit()
     log.info("ldap.synced", created=result.created, updated=result.updated, disabled=result.disabled)
     return result
 
 
-async def _apply_directory(conn: Any, cfg: LdapConfig, entries: list[LdapEntry]) -> SyncResult:
+async def _apply_directory(uow: UnitOfWork, cfg: LdapConfig, entries: list[LdapEntry]) -> SyncResult:
+    """Creates, updates and disables users after the directory; changed rights are announced
+    and disabled users' sessions ended, as when an admin does it."""
+    conn = uow.conn
     known = {u.login.lower(): (u, dn) for u, dn in await store.ldap_users(conn)}
     created = updated = 0
     for e in entries:
@@ -148,6 +152,7 @@ async def _apply_directory(conn: Any, cfg: LdapConfig, entries: list[LdapEntry])
             if new != user.as_new() or dn != e.dn or not user.is_active:
                 await store.update_user(conn, user.id, new, True)
                 await store.set_ldap(conn, user.id, e.dn)
+                await announce_change(uow, user, replace(user, role=role, unit_ids=units, is_active=True))
                 updated += 1
         elif not await store.login_taken(conn, e.login):
             new = NewUser(login=e.login, kind=Kind.STAFF, ldap=True, **fields)  # type: ignore[arg-type]
@@ -165,7 +170,8 @@ async def _apply_directory(conn: Any, cfg: LdapConfig, entries: list[LdapEntry])
     for user, _ in known.values():
         if user.is_active:
             await store.update_user(conn, user.id, user.as_new(), False)
-            await store.revoke_user_sessions(conn, user.id)
+            await end_sessions(uow, user.id, "disabled")
+            await announce_change(uow, user, replace(user, is_active=False))
             disabled += 1
     return SyncResult(created, updated, disabled)
 

@@ -862,16 +862,20 @@ class TotpRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CODE_FIELD_NUMBER: _builtins.int
+    CURRENT_PASSWORD_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     """for confirm and disable"""
+    current_password: _builtins.str
+    """for disable: the user's password as well as a code"""
     def __init__(
         self,
         *,
         code: _builtins.str = ...,
+        current_password: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "current_password", b"current_password"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1130,12 +1134,17 @@ class UpdateProfileRequest(_message.Message):
     LANGUAGE_FIELD_NUMBER: _builtins.int
     PUSHBULLET_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
+    CURRENT_PASSWORD_FIELD_NUMBER: _builtins.int
     full_name: _builtins.str
     email: _builtins.str
     phone: _builtins.str
     language: _builtins.str
     pushbullet: _builtins.str
     time_zone: _builtins.str
+    current_password: _builtins.str
+    """Needed (and checked like a sign-in) when the e-mail changes: the address receives
+    password-reset links, so changing it is as good as changing the password.
+    """
     def __init__(
         self,
         *,
@@ -1145,10 +1154,11 @@ class UpdateProfileRequest(_message.Message):
         language: _builtins.str | None = ...,
         pushbullet: _builtins.str | None = ...,
         time_zone: _builtins.str | None = ...,
+        current_password: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "current_password", b"current_password", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__email: _TypeAlias = _typing.Literal["email"]  # noqa: Y015
     _WhichOneofArgType__email: _TypeAlias = _typing.Literal["_email", b"_email"]  # noqa: Y015

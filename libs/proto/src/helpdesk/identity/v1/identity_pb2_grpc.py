@@ -329,7 +329,8 @@ class IdentityServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Refresh(self, request, context):
-        """A new access token (and a new refresh token) for a live refresh token.
+        """A new access token (and a new refresh token) for a live refresh token. A refresh token
+        is spent by its use: presented again, it ends its whole session (reuse of a stolen token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -387,13 +388,16 @@ class IdentityServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ConfirmTotp(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Each code is accepted once; wrong codes (here, at sign-in and in DisableTotp) are limited
+        per user (RESOURCE_EXHAUSTED + retry-after).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DisableTotp(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Needs the current password and, while the factor is on, a code.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -418,14 +422,15 @@ class IdentityServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateProfile(self, request, context):
-        """Self-service: the caller's own profile fields.
+        """Self-service: the caller's own profile fields; a new e-mail needs the current password.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ChangePassword(self, request, context):
-        """Self-service: needs the current password; other sessions are revoked.
+        """Self-service: needs the current password; other sessions are revoked (and the API tokens,
+        unless HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS=false).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -512,6 +517,7 @@ class IdentityServicer:
 
     def Register(self, request, context):
         """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+        Limited per e-mail address (RESOURCE_EXHAUSTED + retry-after).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -532,6 +538,7 @@ class IdentityServicer:
 
     def RequestPasswordReset(self, request, context):
         """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+        Limited per login or e-mail asked for, whether it exists or not (RESOURCE_EXHAUSTED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -46,7 +46,9 @@ class IdentityStub:
     ListUnits: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUnitsRequest, _identity_pb2.ListUnitsResponse]
     UpdateUnit: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateUnitRequest, _identity_pb2.Unit]
     Refresh: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RefreshRequest, _identity_pb2.LoginResponse]
-    """A new access token (and a new refresh token) for a live refresh token."""
+    """A new access token (and a new refresh token) for a live refresh token. A refresh token
+    is spent by its use: presented again, it ends its whole session (reuse of a stolen token).
+    """
     Logout: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LogoutRequest, _identity_pb2.LogoutResponse]
     CheckSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionRequest, _identity_pb2.CheckSessionResponse]
     """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
@@ -59,15 +61,21 @@ class IdentityStub:
     RevokeApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]
     SetupTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpSetupResponse]
     ConfirmTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]
+    """Each code is accepted once; wrong codes (here, at sign-in and in DisableTotp) are limited
+    per user (RESOURCE_EXHAUSTED + retry-after).
+    """
     DisableTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]
+    """Needs the current password and, while the factor is on, a code."""
     ListUsers: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUsersRequest, _identity_pb2.ListUsersResponse]
     """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
     GetUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetUserRequest, _identity_pb2.User]
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateUserRequest, _identity_pb2.User]
     UpdateProfile: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateProfileRequest, _identity_pb2.User]
-    """Self-service: the caller's own profile fields."""
+    """Self-service: the caller's own profile fields; a new e-mail needs the current password."""
     ChangePassword: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse]
-    """Self-service: needs the current password; other sessions are revoked."""
+    """Self-service: needs the current password; other sessions are revoked (and the API tokens,
+    unless HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS=false).
+    """
     DisableUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DisableUserRequest, _identity_pb2.User]
     """Disables the user (users are never deleted) and revokes its sessions."""
     CreateClientGroup: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateClientGroupRequest, _identity_pb2.ClientGroup]
@@ -88,12 +96,16 @@ class IdentityStub:
     ListHeadsOfUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListHeadsOfUserRequest, _identity_pb2.UsersResponse]
     """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
     Register: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]
-    """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+    """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+    Limited per e-mail address (RESOURCE_EXHAUSTED + retry-after).
+    """
     IssueOneTimeLink: _grpc.UnaryUnaryMultiCallable[_identity_pb2.IssueOneTimeLinkRequest, _identity_pb2.IssueOneTimeLinkResponse]
     """Made when notify mails it, valid for the one-time-token lifetime; replaces older ones."""
     ConfirmRegistration: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmRegistrationRequest, _identity_pb2.User]
     RequestPasswordReset: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]
-    """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+    """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+    Limited per login or e-mail asked for, whether it exists or not (RESOURCE_EXHAUSTED).
+    """
     ConfirmPasswordReset: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmPasswordResetRequest, _identity_pb2.ConfirmPasswordResetResponse]
     GetLdapSettings: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]
     PutLdapSettings: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]
@@ -119,7 +131,9 @@ class IdentityAsyncStub(IdentityStub):
     ListUnits: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUnitsRequest, _identity_pb2.ListUnitsResponse]  # type: ignore[assignment]
     UpdateUnit: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateUnitRequest, _identity_pb2.Unit]  # type: ignore[assignment]
     Refresh: _aio.UnaryUnaryMultiCallable[_identity_pb2.RefreshRequest, _identity_pb2.LoginResponse]  # type: ignore[assignment]
-    """A new access token (and a new refresh token) for a live refresh token."""
+    """A new access token (and a new refresh token) for a live refresh token. A refresh token
+    is spent by its use: presented again, it ends its whole session (reuse of a stolen token).
+    """
     Logout: _aio.UnaryUnaryMultiCallable[_identity_pb2.LogoutRequest, _identity_pb2.LogoutResponse]  # type: ignore[assignment]
     CheckSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionRequest, _identity_pb2.CheckSessionResponse]  # type: ignore[assignment]
     """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
@@ -132,15 +146,21 @@ class IdentityAsyncStub(IdentityStub):
     RevokeApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]  # type: ignore[assignment]
     SetupTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpSetupResponse]  # type: ignore[assignment]
     ConfirmTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]  # type: ignore[assignment]
+    """Each code is accepted once; wrong codes (here, at sign-in and in DisableTotp) are limited
+    per user (RESOURCE_EXHAUSTED + retry-after).
+    """
     DisableTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]  # type: ignore[assignment]
+    """Needs the current password and, while the factor is on, a code."""
     ListUsers: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUsersRequest, _identity_pb2.ListUsersResponse]  # type: ignore[assignment]
     """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
     GetUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     UpdateUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     UpdateProfile: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateProfileRequest, _identity_pb2.User]  # type: ignore[assignment]
-    """Self-service: the caller's own profile fields."""
+    """Self-service: the caller's own profile fields; a new e-mail needs the current password."""
     ChangePassword: _aio.UnaryUnaryMultiCallable[_identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse]  # type: ignore[assignment]
-    """Self-service: needs the current password; other sessions are revoked."""
+    """Self-service: needs the current password; other sessions are revoked (and the API tokens,
+    unless HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS=false).
+    """
     DisableUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.DisableUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     """Disables the user (users are never deleted) and revokes its sessions."""
     CreateClientGroup: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateClientGroupRequest, _identity_pb2.ClientGroup]  # type: ignore[assignment]
@@ -161,12 +181,16 @@ class IdentityAsyncStub(IdentityStub):
     ListHeadsOfUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListHeadsOfUserRequest, _identity_pb2.UsersResponse]  # type: ignore[assignment]
     """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
     Register: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]  # type: ignore[assignment]
-    """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+    """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+    Limited per e-mail address (RESOURCE_EXHAUSTED + retry-after).
+    """
     IssueOneTimeLink: _aio.UnaryUnaryMultiCallable[_identity_pb2.IssueOneTimeLinkRequest, _identity_pb2.IssueOneTimeLinkResponse]  # type: ignore[assignment]
     """Made when notify mails it, valid for the one-time-token lifetime; replaces older ones."""
     ConfirmRegistration: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmRegistrationRequest, _identity_pb2.User]  # type: ignore[assignment]
     RequestPasswordReset: _aio.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]  # type: ignore[assignment]
-    """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+    """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+    Limited per login or e-mail asked for, whether it exists or not (RESOURCE_EXHAUSTED).
+    """
     ConfirmPasswordReset: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmPasswordResetRequest, _identity_pb2.ConfirmPasswordResetResponse]  # type: ignore[assignment]
     GetLdapSettings: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]  # type: ignore[assignment]
     PutLdapSettings: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]  # type: ignore[assignment]
@@ -249,7 +273,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RefreshRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.LoginResponse, _abc.Awaitable[_identity_pb2.LoginResponse]]:
-        """A new access token (and a new refresh token) for a live refresh token."""
+        """A new access token (and a new refresh token) for a live refresh token. A refresh token
+        is spent by its use: presented again, it ends its whole session (reuse of a stolen token).
+        """
 
     @_abc_1.abstractmethod
     def Logout(
@@ -315,14 +341,18 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.TotpRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]: ...
+    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]:
+        """Each code is accepted once; wrong codes (here, at sign-in and in DisableTotp) are limited
+        per user (RESOURCE_EXHAUSTED + retry-after).
+        """
 
     @_abc_1.abstractmethod
     def DisableTotp(
         self,
         request: _identity_pb2.TotpRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]: ...
+    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]:
+        """Needs the current password and, while the factor is on, a code."""
 
     @_abc_1.abstractmethod
     def ListUsers(
@@ -352,7 +382,7 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.UpdateProfileRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]:
-        """Self-service: the caller's own profile fields."""
+        """Self-service: the caller's own profile fields; a new e-mail needs the current password."""
 
     @_abc_1.abstractmethod
     def ChangePassword(
@@ -360,7 +390,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ChangePasswordRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ChangePasswordResponse, _abc.Awaitable[_identity_pb2.ChangePasswordResponse]]:
-        """Self-service: needs the current password; other sessions are revoked."""
+        """Self-service: needs the current password; other sessions are revoked (and the API tokens,
+        unless HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS=false).
+        """
 
     @_abc_1.abstractmethod
     def DisableUser(
@@ -459,7 +491,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RegisterRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RegisterResponse, _abc.Awaitable[_identity_pb2.RegisterResponse]]:
-        """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+        """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+        Limited per e-mail address (RESOURCE_EXHAUSTED + retry-after).
+        """
 
     @_abc_1.abstractmethod
     def IssueOneTimeLink(
@@ -482,7 +516,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RequestPasswordResetRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RequestPasswordResetResponse, _abc.Awaitable[_identity_pb2.RequestPasswordResetResponse]]:
-        """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+        """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+        Limited per login or e-mail asked for, whether it exists or not (RESOURCE_EXHAUSTED).
+        """
 
     @_abc_1.abstractmethod
     def ConfirmPasswordReset(
