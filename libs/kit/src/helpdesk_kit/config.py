@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "DatabaseSettings",
     "NatsSettings",
+    "OriginSettings",
     "RedisSettings",
     "SealingSettings",
     "ServiceSettings",
@@ -83,6 +84,17 @@ class RedisSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
 
     redis_url: str
+
+
+class OriginSettings(BaseSettings):
+    """For services that open WebSockets to browsers (see ``helpdesk_kit.origins``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    # The address users open; its origin (scheme, host, port) may open the WebSocket.
+    public_url: str = "http://localhost:8080"
+    # Further origins allowed to, comma-separated ("https://desk.example,https://intra.example").
+    ws_allowed_origins: str = ""
 
 
 class SealingSettings(BaseSettings):

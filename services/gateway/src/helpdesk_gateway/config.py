@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from helpdesk_kit.config import ServiceSettings
+from limits import parse_many
+from pydantic import field_validator
+
+from helpdesk_kit.config import OriginSettings, ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, OriginSettings):
     identity_addr: str
     tickets_addr: str
     notify_addr: str
@@ -14,5 +17,23 @@ class Settings(ServiceSettings):
     # Where realtime answers /readyz when it serves health on its own ops port (the chart:
     # http://<release>-realtime:9000); unset = realtime_url. Read by GET /api/v1/system.
     realtime_ops_url: str | None = None
-    # Read by GET /api/v1/system for the queue depths (JetStream); optional.
+    # Identity's revocations (sessions, API tokens, rights) reach every replica at once over
+    # it; GET /api/v1/system reads the queue depths (JetStream) with it. Optional.
     nats_url: str | None = None
+    # The rate limits are counted here (shared by the replicas); without it there are none.
+    redis_url: str | None = None
+    # Limits per signed-in user ("<count>/<period>", several joined by ";": 30/minute;300/day).
+    rate_tickets: str = "30/minute;300/day"
+    rate_comments: str = "60/minute"
+    rate_uploads: str = "60/minute"
+    # Limits per client address, on the routes anyone may call that send mail.
+    rate_registrations: str = "10/hour"
+    rate_password_resets: str = "10/hour"
+
+    @field_validator(
+        "rate_tickets", "rate_comments", "rate_uploads", "rate_registrations", "rate_password_resets"
+    )
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        parse_many(value)  # ValueError names the bad string: the start-up fails with it
+        return value

@@ -159,6 +159,7 @@ async def create_token(body: TokenIn, caller: CallerDep, request: Request) -> di
 @router.delete("/me/tokens/{token_id}", response_model=None, status_code=204)
 async def revoke_token(token_id: int, caller: CallerDep, request: Request) -> Response:
     await clients(request).identity.RevokeApiToken(id_pb.RevokeApiTokenRequest(token_id=token_id))
+    session_guard(request).api_tokens_revoked([token_id])  # here at once; other replicas by the event
     return Response(status_code=204)
 
 
