@@ -33,6 +33,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollecto
         "HELPDESK_OTLP_ENDPOINT": span_collector.endpoint,
         "HELPDESK_LOG_LEVEL": "INFO",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
+        # The suite files tickets and comments as the admin faster than any person would:
+        # the per-user limits (tested in services/gateway/tests/test_rate_limits.py) are off.
+        "HELPDESK_RATE_TICKETS": "",
+        "HELPDESK_RATE_COMMENTS": "",
+        "HELPDESK_RATE_UPLOADS": "",
     }
     s = Stack(
         ROOT / "devstack.toml", tmp_path_factory.mktemp("stack"), durable=False, env=env, ready_timeout=180

@@ -153,6 +153,17 @@ async def test_reset_and_registration_requests_are_limited_per_client_address(fr
         assert over.status_code == 429 and int(over.headers["retry-after"]) > 3500
 
 
+async def test_an_empty_limit_switches_that_limit_off(fresh_redis: str) -> None:
+    async with gateway(redis_url=fresh_redis, rate_tickets="", rate_comments="1/minute") as api:
+        codes = [
+            (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code for _ in range(5)
+        ]
+        assert 429 not in codes
+        for expected in (False, True):
+            resp = await api.post("/api/v1/tickets/5/comments", json={"body": "x"}, headers=token(7))
+            assert (resp.status_code == 429) is expected
+
+
 async def test_without_redis_or_while_it_is_away_nothing_is_limited(fresh_redis: str) -> None:
     away = f"redis://127.0.0.1:{free_port()}/0"
     for settings in ({}, {"redis_url": away}):

@@ -22,7 +22,8 @@ class Settings(ServiceSettings, OriginSettings):
     nats_url: str | None = None
     # The rate limits are counted here (shared by the replicas); without it there are none.
     redis_url: str | None = None
-    # Limits per signed-in user ("<count>/<period>", several joined by ";": 30/minute;300/day).
+    # Limits per signed-in user ("<count>/<period>", several joined by ";": 30/minute;300/day;
+    # "" = no limit, e.g. for a load test).
     rate_tickets: str = "30/minute;300/day"
     rate_comments: str = "60/minute"
     rate_uploads: str = "60/minute"
@@ -35,5 +36,6 @@ class Settings(ServiceSettings, OriginSettings):
     )
     @classmethod
     def _a_rate(cls, value: str) -> str:
-        parse_many(value)  # ValueError names the bad string: the start-up fails with it
+        if value.strip():
+            parse_many(value)  # ValueError names the bad string: the start-up fails with it
         return value

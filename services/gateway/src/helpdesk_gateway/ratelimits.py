@@ -5,7 +5,7 @@ user, or per client address for the routes anyone may call. Over a limit the ans
 is 429 problem+json with ``Retry-After``. Routes need not know: the app adds
 :func:`enforce` as a dependency of the whole API router, and it looks the route up
 here. The limits are settings (``HELPDESK_RATE_*``, e.g. ``30/minute`` or
-``30/minute;300/day``). Without Redis (``HELPDESK_REDIS_URL`` unset) or while it is
+``30/minute;300/day``; empty: none). Without Redis (``HELPDESK_REDIS_URL`` unset) or while it is
 down, nothing is limited: the limits protect the site, they must not take it down.
 """
 
@@ -77,7 +77,8 @@ class RateLimits:
     def __init__(self, settings: Settings, storage: RedisStorage) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
         self._items: dict[str, list[RateLimitItem]] = {
-            rule.setting: parse_many(getattr(settings, rule.setting)) for rule in RULES.values()
+            rule.setting: parse_many(limit) if (limit := getattr(settings, rule.setting).strip()) else []
+            for rule in RULES.values()
         }
 
     async def hit(self, rule: Rule, who: str) -> None:

@@ -21,6 +21,8 @@ function meForm() {
       const patch = {};
       for (const k of ["full_name", "email", "phone", "language", "time_zone", "pushbullet"]) if ((d[k] ?? "") !== (me[k] ?? "")) patch[k] = d[k];
       if (!Object.keys(patch).length) { out.textContent = t("profile.nothing"); return; }
+      // A new e-mail receives the password-reset links: it needs the current password.
+      if ("email" in patch) patch.current_password = d.current_password;
       try {
         state.me = await api("PATCH", "/me", patch);
         if (patch.language) await loadStrings(state.me.language);
@@ -32,6 +34,7 @@ function meForm() {
   },
     labelled(t("profile.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, value: me.full_name || "", autocomplete: "name" })),
     labelled(t("profile.email"), h("input", { name: "email", type: "email", maxlength: 254, value: me.email || "", autocomplete: "email" })),
+    labelled(t("profile.password_for_email"), h("input", { name: "current_password", type: "password", autocomplete: "current-password" })),
     labelled(t("profile.phone"), h("input", { name: "phone", type: "tel", maxlength: 50, value: me.phone || "", autocomplete: "tel" })),
     labelled(t("profile.language"), languageSelect(me.language)),
     labelled(t("profile.time_zone"), h("input", { name: "time_zone", list: "zones", maxlength: 64, value: me.time_zone || "" })), zoneList("zones"),
@@ -62,11 +65,13 @@ function passwordForm() {
 function totpSection() {
   const out = status();
   const box = h("div", {});
-  const codeForm = (label, onCode) => {
+  // withPassword: the form also asks for the current password (turning the factor off).
+  const codeForm = (label, onCode, withPassword = false) => {
     const f = h("form", {
       class: "inline",
-      onsubmit: async (e) => { e.preventDefault(); try { await onCode(new FormData(f).get("code")); } catch (err) { out.textContent = problemText(err); } },
+      onsubmit: async (e) => { e.preventDefault(); const d = new FormData(f); try { await onCode(d.get("code"), d.get("current_password") ?? ""); } catch (err) { out.textContent = problemText(err); } },
     }, labelled(t("profile.totp_code"), h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: 6, required: true })),
+    withPassword ? labelled(t("profile.current_password"), h("input", { name: "current_password", type: "password", required: true, autocomplete: "current-password" })) : null,
     h("button", { type: "submit" }, label));
     return f;
   };
@@ -87,10 +92,10 @@ function totpSection() {
       } catch (err) { out.textContent = problemText(err); }
     },
   }, t("profile.totp_setup"));
-  const disable = codeForm(t("profile.totp_disable"), async (code) => {
-    const r = await api("DELETE", "/me/totp", { code });
+  const disable = codeForm(t("profile.totp_disable"), async (code, password) => {
+    const r = await api("DELETE", "/me/totp", { code, current_password: password });
     out.textContent = r.enabled ? t("profile.totp_wrong") : t("profile.totp_off");
-  });
+  }, true);
   return section(t("profile.totp"), h("p", { class: "muted" }, t("profile.totp_help")), setup, box,
     h("details", {}, h("summary", {}, t("profile.totp_disable")), disable), out);
 }
