@@ -221,6 +221,7 @@ def test_quick_start_wires_the_built_in_dependencies_and_migrates_after_creating
     assert sorted(urls) == [
         "HELPDESK_ADMIN_PASSWORD",
         "HELPDESK_REDIS_URL",
+        "nats-admin-password",
         "postgres-password",
         "redis-password",
     ]
@@ -391,7 +392,7 @@ def test_a_service_takes_extra_environment_from_secrets_and_extra_volumes(helm: 
         "  extraSecretEnv: {HELPDESK_SMTP_PASSWORD: {name: mail, key: password}}\n"
         "  extraEnvFrom: [{secretRef: {name: notify-extra}}, {configMapRef: {name: notify-config}}]\n"
         "  extraVolumes: [{name: certs, secret: {secretName: notify-tls}}]\n"
-        "  extraVolumeMounts: [{name: certs, mountPath: /etc/helpdesk/tls, readOnly: true}]\n"
+        "  extraVolumeMounts: [{name: certs, mountPath: /etc/helpdesk/smtp-ca, readOnly: true}]\n"
     )
     docs = chart_check.render(helm, values)
     pod = _of_kind(docs, "Deployment")["helpdesk-notify"]["spec"]["template"]["spec"]
@@ -404,7 +405,9 @@ def test_a_service_takes_extra_environment_from_secrets_and_extra_volumes(helm: 
         {"secretRef": {"name": "notify-extra"}},
         {"configMapRef": {"name": "notify-config"}},
     ]
-    assert {"name": "certs", "mountPath": "/etc/helpdesk/tls", "readOnly": True} in container["volumeMounts"]
+    assert {"name": "certs", "mountPath": "/etc/helpdesk/smtp-ca", "readOnly": True} in container[
+        "volumeMounts"
+    ]
     assert {"name": "certs", "secret": {"secretName": "notify-tls"}} in pod["volumes"]
     assert chart_check.policy_problems(docs) == []
 

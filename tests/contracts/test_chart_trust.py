@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from helpdesk_devstack.config import load_config
-from helpdesk_devstack.natsauth import permissions
+from helpdesk_devstack.natsauth import NatsAccess, permissions
 from helpdesk_kit.config import SealingSettings
 from helpdesk_kit.trust import rules_of
 
@@ -180,6 +180,22 @@ def test_notify_and_identity_reach_the_world_and_production_narrows_it(
         assert all(r.get("to") for r in egress if r["ports"][0]["port"] != 53), service
 
 
+def test_the_policy_check_catches_an_open_ingress_rule_a_pod_left_out_and_an_unknown_port(
+    defaults: list[dict],
+) -> None:
+    docs = yaml.safe_load(yaml.safe_dump(defaults))  # a copy
+    policies = _of_kind(docs, "NetworkPolicy")
+    del policies["helpdesk-gateway"]["spec"]["ingress"][0]["from"]
+    policies["helpdesk-tickets"]["spec"]["ingress"][0]["ports"] = [{"port": "grcp", "protocol": "TCP"}]
+    docs.remove(policies["helpdesk-sla"])
+
+    problems = chart_check.policy_problems(docs)
+
+    assert any("helpdesk-gateway" in p and "admits every address" in p for p in problems)
+    assert any("helpdesk-tickets" in p and "'grcp'" in p for p in problems)
+    assert any("Deployment/helpdesk-sla" in p and "no NetworkPolicy" in p for p in problems)
+
+
 def test_network_policies_can_be_switched_off(helm: Path, tmp_path: Path) -> None:
     assert _of_kind(_render(helm, tmp_path, {"networkPolicy": {"enabled": False}}), "NetworkPolicy") == {}
 
@@ -203,6 +219,8 @@ def test_the_quick_start_nats_has_one_user_per_service_with_exactly_the_permissi
     defaults: list[dict],
 ) -> None:
     expected = {name: permissions(name, spec.nats) for name, spec in SPECS.items() if spec.nats is not None}
+    # The operator's account, as make run's: everything.
+    expected["admin"] = permissions("admin", NatsAccess(publish=(">",), subscribe=(">",)))
 
     users = _nats_users(defaults)
 
@@ -214,7 +232,13 @@ def test_each_nats_password_comes_from_its_services_secret_and_is_in_its_url(def
     env = _env(container)
 
     assert "--config=/etc/nats/auth.conf" in container["args"]
-    for user, (variable, _) in _nats_users(defaults).items():
+    users = _nats_users(defaults)
+    admin, _ = users.pop("admin")
+    assert env[admin]["valueFrom"]["secretKeyRef"] == {
+        "name": "helpdesk-secrets",
+        "key": "nats-admin-password",
+    }
+    for user, (variable, _) in users.items():
         ref = env[variable]["valueFrom"]["secretKeyRef"]
         assert ref == {"name": f"helpdesk-{user}-credentials", "key": "nats-password"}
         credentials = _secret(defaults, f"helpdesk-{user}-credentials")

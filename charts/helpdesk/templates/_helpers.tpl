@@ -319,13 +319,16 @@ Call with (dict "root" $ "key" "postgres-password" "value" .Values.postgresql.pa
 
 {{/*
 The data of the release's Secret (secret.yaml) as a YAML map: the built-in
-PostgreSQL's superuser password, Redis, the admin password, where not taken from
-an existing Secret. Include it once per render: it may generate passwords.
+PostgreSQL's superuser password, the built-in NATS's admin password, Redis, the
+admin password, where not taken from an existing Secret. Include it once per render: it may generate passwords.
 */}}
 {{- define "helpdesk.secretData" -}}
 {{- $data := dict -}}
 {{- if .Values.postgresql.enabled -}}
 {{- $_ := set $data "postgres-password" (include "helpdesk.password" (dict "root" . "key" "postgres-password" "value" .Values.postgresql.password)) -}}
+{{- end -}}
+{{- if .Values.nats.enabled -}}
+{{- $_ := set $data "nats-admin-password" (include "helpdesk.password" (dict "root" . "key" "nats-admin-password" "value" "")) -}}
 {{- end -}}
 {{- if .Values.redis.enabled -}}
 {{- $pw := include "helpdesk.password" (dict "root" . "key" "redis-password" "value" .Values.redis.password) -}}

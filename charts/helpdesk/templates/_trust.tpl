@@ -177,7 +177,8 @@ Include it once per render for the Secret: it may generate values.
 The nats-server `authorization` block of the quick-start NATS: one user per name in
 .users, with its permissions from files/trust.json and its password from the
 environment variable NATS_PASSWORD_<SERVICE> (nats-server resolves $NAME from the
-environment). Permissions are JSON, which nats-server's configuration accepts.
+environment), and the operator's `admin`. Permissions are JSON, which
+nats-server's configuration accepts.
 */}}
 {{- define "helpdesk.natsAuthorization" -}}
 {{- $trust := include "helpdesk.trust" .root | fromJson -}}
@@ -187,6 +188,8 @@ authorization {
 {{- range $name := .users }}
     {user: {{ $name | quote }}, password: {{ printf "$NATS_PASSWORD_%s" (upper $name) }}, permissions: {{ index $trust.nats $name | toRawJson }}}
 {{- end }}
+    # The operator's (backups, the nats CLI); its password is in the release's Secret.
+    {user: "admin", password: $NATS_PASSWORD_ADMIN, permissions: {{ $trust.natsAdmin | toRawJson }}}
   ]
 }
 {{- end }}

@@ -181,7 +181,7 @@ class _Guard(grpc.aio.ServerInterceptor):
 
 # Servers end each connection after this age (plus a grace for calls in flight), so a
 # client re-resolves the service's addresses and new replicas get calls
-# (docs/adr/0008-grpc-load-spreading.md).
+# (docs/adr/0009-grpc-load-spreading.md).
 MAX_CONNECTION_AGE_MS = 60_000
 MAX_CONNECTION_AGE_GRACE_MS = 10_000
 
