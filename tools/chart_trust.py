@@ -7,8 +7,10 @@ each service may do on NATS and which PostgreSQL extensions its schema needs is 
 nats-server permissions). The chart cannot run Python, so this tool writes those
 facts into ``charts/helpdesk/files/trust.json``, which the templates read:
 
-- ``grpcCallers``: per gRPC service, the services that may call any of its methods
-  (its NetworkPolicy admits exactly these on port 50051; the callers' egress follows);
+- ``grpcCallers``: per gRPC service, the services that may call any method its
+  server offers (its own proto package's services and, with a database, the kit's
+  Ops): its NetworkPolicy admits exactly these on port 50051; the callers' egress
+  follows;
 - ``nats``: per service, its NATS user's permissions (the quick-start NATS
   configuration); ``natsAdmin``: the operator's user there (backups, the ``nats``
   CLI), allowed everything, like ``make run``'s ``admin``;
@@ -30,6 +32,7 @@ from typing import Any
 
 from helpdesk_devstack.config import ServiceSpec, load_config
 from helpdesk_devstack.natsauth import NatsAccess, permissions
+from helpdesk_kit.ops import OPS_SERVICE
 from helpdesk_kit.trust import rules_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,10 +43,15 @@ NATS_ADMIN = "admin"
 NATS_ADMIN_ACCESS = NatsAccess(publish=(">",), subscribe=(">",))
 
 
-def grpc_services_of(service: str) -> list[str]:
-    """The full names of the gRPC services ``service`` serves (those of its proto package)."""
-    module = importlib.import_module(f"helpdesk.{service}.v1.{service}_pb2")
-    return sorted(s.full_name for s in module.DESCRIPTOR.services_by_name.values())
+def grpc_services_of(spec: ServiceSpec) -> list[str]:
+    """The full names of the gRPC services ``spec``'s server offers: those of its proto
+    package, and the kit's Ops, which every service with a database mounts
+    (``helpdesk_kit.ops``)."""
+    module = importlib.import_module(f"helpdesk.{spec.name}.v1.{spec.name}_pb2")
+    names = [s.full_name for s in module.DESCRIPTOR.services_by_name.values()]
+    if spec.database:
+        names.append(OPS_SERVICE)
+    return sorted(names)
 
 
 def grpc_callers(specs: list[ServiceSpec]) -> dict[str, list[str]]:
@@ -53,7 +61,7 @@ def grpc_callers(specs: list[ServiceSpec]) -> dict[str, list[str]]:
         if not spec.grpc:
             continue
         names: set[str] = set()
-        for full_name in grpc_services_of(spec.name):
+        for full_name in grpc_services_of(spec):
             for rule in rules_of(full_name).values():
                 names |= rule.users_via | rule.services
         callers[spec.name] = sorted(names)
