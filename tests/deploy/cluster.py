@@ -284,9 +284,12 @@ class Cluster:
                 container.spec, base=self.work / "roots" / f"{container.pod}.{container.name}", log=log
             )
 
-    def run_to_completion(self, pod: Pod, *, timeout: float) -> None:
-        """Init containers, then the containers, one after the other; each must exit 0."""
+    def run_to_completion(self, pod: Pod, *, timeout: float) -> dict[str, float]:
+        """Init containers, then the containers, one after the other; each must exit 0.
+        Returns how long each took, in seconds."""
+        took: dict[str, float] = {}
         for container in pod.init + pod.main:
+            started = time.monotonic()
             self.start(container)
             assert container.process is not None
             try:
@@ -296,6 +299,8 @@ class Cluster:
                 raise PodFailed(f"{pod.name}/{container.name} still runs after {timeout:.0f} s") from None
             if code != 0:
                 raise PodFailed(f"{pod.name}/{container.name} exited {code}:\n{container.log_tail()}")
+            took[container.name] = time.monotonic() - started
+        return took
 
     def wait_ready(self, containers: list[Container], *, timeout: float) -> None:
         """Until each container's readiness probe answers; a container that exits fails."""

@@ -115,7 +115,8 @@ def run_release(values: str, docs: list[Obj], servers: Servers, work: Path, **kw
     release = Release(values, objects, cluster, servers, admin_password=kw["admin_password"])
     try:
         for job in objects.of_kind("Job"):
-            cluster.run_to_completion(cluster.pods[job["metadata"]["name"]], timeout=JOB_TIMEOUT)
+            steps = cluster.run_to_completion(cluster.pods[job["metadata"]["name"]], timeout=JOB_TIMEOUT)
+            release.timings.update({f"  {step}": took for step, took in steps.items()})
         release.timings["migration job"] = time.monotonic() - started
         deployments = [d["metadata"]["name"] for d in objects.of_kind("Deployment")]
         mains = [c for d in deployments for pod in cluster.replicas(d) for c in pod.main]
