@@ -320,7 +320,8 @@ Call with (dict "root" $ "key" "postgres-password" "value" .Values.postgresql.pa
 {{/*
 The data of the release's Secret (secret.yaml) as a YAML map: the built-in
 PostgreSQL's superuser password, the built-in NATS's admin password, Redis, the
-admin password, where not taken from an existing Secret. Include it once per render: it may generate passwords.
+admin password, where not taken from an existing Secret. Include it once per
+render: it may generate passwords.
 */}}
 {{- define "helpdesk.secretData" -}}
 {{- $data := dict -}}
