@@ -151,6 +151,7 @@ class NewUser:
         errors: list[FieldError] = []
         if not _LOGIN.match(self.login):
             errors.append(FieldError("login", "2-64 letters, digits or . _ @ -, starting alphanumeric"))
+        errors += self._one_line_errors()
         if self.password is not None and len(self.password) < 8:
             errors.append(FieldError("password", "at least 8 characters"))
         if self.language not in ("en", "ru"):
@@ -160,6 +161,16 @@ class NewUser:
         if self.ldap and self.password is not None:
             errors.append(FieldError("password", "an LDAP user signs in with the directory password"))
         return errors
+
+    def _one_line_errors(self) -> list[FieldError]:
+        """The phone and time zone are one line too (the name and addresses are checked as
+        sendable above): they end up in mails and page titles."""
+        fields = ("phone", "time_zone")
+        return [
+            FieldError(name, "must not contain control characters or line breaks")
+            for name in fields
+            if not str(getattr(self, name)).isprintable()
+        ]
 
     def _kind_errors(self) -> list[FieldError]:
         """Clients have no role, no unit and no admin flag; staff need a role."""

@@ -24,21 +24,53 @@ LDAP_KEY = "ldap"
 SECRET_MASK = "********"
 
 
+_PLAIN = {
+    f.name: f.default for f in dataclasses.fields(LdapConfig) if f.name not in ("groups", "default_role")
+}
+_GROUP_KEYS = frozenset({"group_dn", "unit_id", "role"})
+
+
+def _shape_errors(data: dict[str, Any]) -> list[FieldError]:
+    """Keys we do not know and values of the wrong type, each named (the caller's 422)."""
+    errors = [
+        FieldError(key, "unknown field")
+        for key in data
+        if key not in _PLAIN and key not in ("groups", "default_role")
+    ]
+    for key, default in _PLAIN.items():
+        if key in data and type(data[key]) is not type(default):
+            errors.append(FieldError(key, f"must be a {type(default).__name__}"))
+    if data.get("default_role") not in (None, *(r.value for r in Role)):
+        errors.append(FieldError("default_role", "unknown role"))
+    groups = data.get("groups", [])
+    if not isinstance(groups, list):
+        return [*errors, FieldError("groups", "must be a list")]
+    for i, g in enumerate(groups):
+        if not isinstance(g, dict) or not isinstance(g.get("group_dn"), str) or set(g) - _GROUP_KEYS:
+            errors.append(FieldError(f"groups.{i}", "{group_dn, unit_id, role}"))
+        elif g.get("unit_id") is not None and (
+            type(g["unit_id"]) is not int or not 0 <= g["unit_id"] < 2**63
+        ):
+            errors.append(FieldError(f"groups.{i}.unit_id", "a unit id"))
+        elif g.get("role") not in (None, "", *(r.value for r in Role)):
+            errors.append(FieldError(f"groups.{i}.role", "unknown role"))
+    return errors
+
+
 def ldap_config_from(data: dict[str, Any]) -> LdapConfig:
-    """Settings as the admin API gives them (JSON) -> LdapConfig; 422 when malformed."""
-    try:
-        groups = tuple(
-            GroupMapping(
-                group_dn=str(g["group_dn"]),
-                unit_id=int(g["unit_id"]) if g.get("unit_id") else None,
-                role=Role(g.get("role") or "unit_member"),
-            )
-            for g in data.get("groups", [])
+    """Settings as the admin API gives them (JSON) -> LdapConfig; 422 naming each bad field."""
+    if errors := _shape_errors(data):
+        raise InvalidInput("The LDAP settings are not valid.", errors=errors)
+    groups = tuple(
+        GroupMapping(
+            group_dn=g["group_dn"],
+            unit_id=int(g["unit_id"]) if g.get("unit_id") else None,
+            role=Role(g.get("role") or "unit_member"),
         )
-        plain = {k: v for k, v in data.items() if k not in ("groups", "default_role")}
-        cfg = LdapConfig(**plain, groups=groups, default_role=Role(data.get("default_role", "unit_member")))
-    except (TypeError, ValueError, KeyError) as exc:
-        raise InvalidInput(f"The LDAP settings are not valid: {exc}") from None
+        for g in data.get("groups", [])
+    )
+    plain = {k: v for k, v in data.items() if k in _PLAIN}
+    cfg = LdapConfig(**plain, groups=groups, default_role=Role(data.get("default_role") or "unit_member"))
     cfg.validate()
     return cfg
 

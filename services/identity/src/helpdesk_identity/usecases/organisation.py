@@ -17,8 +17,10 @@ from helpdesk_kit.errors import Conflict, FieldError, InvalidInput, NotFound
 
 def _name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("The name is not valid.", errors=[FieldError("name", "1-200 characters")])
+    if not name or len(name) > 200 or not name.isprintable():
+        raise InvalidInput(
+            "The name is not valid.", errors=[FieldError("name", "1-200 characters on one line")]
+        )
     return name
 
 
