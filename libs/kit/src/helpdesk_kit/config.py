@@ -6,7 +6,9 @@ in the service's ``__main__``; a missing required setting fails start-up with it
 
 from __future__ import annotations
 
-from pydantic import Field
+import ipaddress
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -43,6 +45,18 @@ class ServiceSettings(BaseSettings):
     grpc_insecure: bool = False
     # The address the process listens on: 127.0.0.1 on one machine, 0.0.0.0 in a pod.
     bind_host: str = "127.0.0.1"
+    # Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client is the right-most address not among
+    # them. Empty = nobody's: the peer is the client (and the headers are ignored).
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in (v.strip() for v in value.split(",")):
+            if item:
+                ipaddress.ip_network(item, strict=False)  # a ValueError names the bad entry
+        return value
 
 
 class DatabaseSettings(BaseSettings):

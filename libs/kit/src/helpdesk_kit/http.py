@@ -243,7 +243,14 @@ class _Server(uvicorn.Server):
         yield
 
 
-def http_server(app: ASGIApp, *, port: int, host: str = "127.0.0.1") -> uvicorn.Server:
+def http_server(
+    app: ASGIApp, *, port: int, host: str = "127.0.0.1", trusted_proxies: str = ""
+) -> uvicorn.Server:
+    """uvicorn for ``app``. ``trusted_proxies`` (``ServiceSettings.trusted_proxies``): only
+    peers in it may say who the client is (X-Forwarded-For, right-most untrusted hop, and
+    X-Forwarded-Proto); without it forwarding headers are ignored — uvicorn's own default
+    would believe any local peer."""
+    proxies = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
     config = uvicorn.Config(
         app,
         host=host,
@@ -253,5 +260,7 @@ def http_server(app: ASGIApp, *, port: int, host: str = "127.0.0.1") -> uvicorn.
         lifespan="off",
         ws="websockets-sansio",
         timeout_graceful_shutdown=5,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
     )
     return _Server(config)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 
-from helpdesk_gateway import api, web
+from helpdesk_gateway import api, openapi, web
 from helpdesk_gateway.auth import REVALIDATE_SECONDS, SessionGuard
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 from helpdesk_gateway.consumers import RevocationFeed, Revocations
+from helpdesk_gateway.edge import BodyLimit
 from helpdesk_gateway.ratelimits import RateLimits, enforce, redis_storage
 from helpdesk_kit.http import create_app, http_server, problem
 from helpdesk_kit.logs import get_logger
@@ -34,8 +34,13 @@ async def _on_value_error(_: Request, exc: Exception) -> Response:
 
 def build_app(clients: Clients, *, revalidate_seconds: float = REVALIDATE_SECONDS) -> FastAPI:
     settings = clients.settings
-    checks: Any = clients.health_checks()
-    app = create_app(service=SERVICE, readiness=checks, openapi_url="/api/v1/openapi.json")
+    # Ready means this process serves: no backend is checked. A service that is down
+    # makes its own routes answer 503 and shows on /api/v1/system; taking the gateway out
+    # of the load balancer for it would take every other route down too
+    # (docs/operations.md § Readiness).
+    app = create_app(
+        service=SERVICE, readiness={}, openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None
+    )
     app.state.clients = clients
     app.add_exception_handler(ValueError, _on_value_error)
     app.state.verifier = TokenVerifier(clients.fetch_keys)
@@ -50,6 +55,10 @@ def build_app(clients: Clients, *, revalidate_seconds: float = REVALIDATE_SECOND
     # Every API route passes the rate-limit table first (ratelimits.RULES); routes need not know.
     app.include_router(api.router, dependencies=[Depends(enforce)])
     web.mount(app)
+    openapi.install(app)
+    app.add_middleware(
+        BodyLimit, json_bytes=settings.max_json_body_bytes, upload_bytes=settings.max_upload_body_bytes
+    )
     return app
 
 
@@ -74,7 +83,10 @@ async def serve(settings: Settings) -> None:
         life.on_stop(stop_feed)
     else:
         log.warning("gateway.no_revocation_events", reason="HELPDESK_NATS_URL is not set: 5 s re-checks only")
-    life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
+    server = http_server(
+        app, port=settings.http_port, host=settings.bind_host, trusted_proxies=settings.trusted_proxies
+    )
+    life.serve_http(server)
     await life.run_until_stopped()
 
 

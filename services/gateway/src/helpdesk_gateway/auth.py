@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
 
@@ -35,6 +36,22 @@ Caller = UserClaims
 
 API_TOKEN_PREFIX = "hd_"
 REVALIDATE_SECONDS = 5.0
+
+# The two ways to sign a request, as the OpenAPI document names them. Both are read from
+# the one Authorization header; either one will do (FastAPI lists them as alternatives).
+ACCESS_TOKEN = HTTPBearer(
+    scheme_name="accessToken",
+    bearerFormat="JWT",
+    description="An access token from POST /api/v1/auth/login or /auth/refresh (15 minutes).",
+    auto_error=False,
+)
+API_TOKEN = HTTPBearer(
+    scheme_name="apiToken",
+    bearerFormat="hd_…",
+    description="A personal API token (POST /api/v1/me/tokens), for scripts and integrations.",
+    auto_error=False,
+)
+Bearer = HTTPAuthorizationCredentials | None
 
 
 @dataclass(frozen=True)
@@ -143,7 +160,13 @@ def session_guard(request: Request) -> SessionGuard:
     return guard
 
 
-async def current_caller(request: Request) -> Caller:
+async def current_caller(
+    request: Request,
+    # Declared for the OpenAPI document (either scheme will do); the header is read below,
+    # so that the rate limits can ask for the caller with the request alone.
+    _access: Annotated[Bearer, Security(ACCESS_TOKEN)] = None,
+    _api: Annotated[Bearer, Security(API_TOKEN)] = None,
+) -> Caller:
     # Asked once per request (the rate limits may ask before the route does).
     known: tuple[str, Caller] | None = getattr(request.state, "caller", None)
     if known is not None:

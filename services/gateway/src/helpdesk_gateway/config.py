@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from limits import parse_many
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from helpdesk_kit.config import OriginSettings, ServiceSettings
 
@@ -39,3 +39,8 @@ class Settings(ServiceSettings, OriginSettings):
         if value.strip():
             parse_many(value)  # ValueError names the bad string: the start-up fails with it
         return value
+    # Request bodies: JSON ones, and uploads (multipart), whose default is the tickets
+    # service's default file limit (10 MiB) plus room for the multipart framing. An admin
+    # who raises max_file_bytes in /settings/tickets raises this one too.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_body_bytes: int = Field(default=10 * 1024 * 1024 + 64 * 1024, ge=1024)
