@@ -22,7 +22,6 @@ from helpdesk_kit.logs import get_logger
 from helpdesk_kit.origins import OriginPolicy
 from helpdesk_kit.rpc import channel
 from helpdesk_kit.runtime import start_process
-from helpdesk_kit.streams import connected_check
 from helpdesk_kit.tokens import KeyFetcher, TokenVerifier
 from helpdesk_kit.trust import Mesh, acting_for, identity_keys, passport_verifier
 from helpdesk_realtime import api
@@ -159,13 +158,10 @@ async def running(
     subs += await _follow_revocations(nc, hub, active_sessions)
     await nc.flush()
 
-    async def redis_up() -> bool:
-        try:
-            return bool(await redis.ping())
-        except Exception:  # noqa: BLE001 - any failure means not ready
-            return False
-
-    app = create_app(service=SERVICE, readiness={"nats": connected_check(nc), "redis": redis_up})
+    # Ready = this process serves sockets. NATS or Redis away affect every replica alike:
+    # taking them all out would close every socket; nats-py re-subscribes when NATS is
+    # back, and presence and the journal degrade meanwhile (docs/operations.md § Readiness).
+    app = create_app(service=SERVICE, readiness={})
     parts = api.Parts(
         hub=hub,
         verifier=TokenVerifier(fetch_keys),
