@@ -76,7 +76,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         statuses.add(422)
     if "requestBody" in operation:
         statuses |= {400, 413}
-    if operation.get("security"):
+    if operation.get("security") or path.startswith("/api/v1/auth/"):
+        # Signed-in routes, and sign-in itself (wrong password, a used or expired link).
         statuses |= {401, 403}
     if any(p["in"] == "path" for p in params):
         statuses.add(404)
