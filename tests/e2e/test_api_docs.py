@@ -4,9 +4,17 @@ on any CSP violation or script error)."""
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
 from playwright.async_api import Page
 
 from helpdesk_devstack.stack import Stack
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed"),
+]
 
 
 async def test_the_docs_page_renders_the_operations_under_the_csp(stack: Stack, page: Page) -> None:

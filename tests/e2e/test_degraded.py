@@ -7,10 +7,13 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from helpdesk_devstack.stack import Stack
 
 from .conftest import bearer
+
+pytestmark = pytest.mark.e2e
 
 
 def _services(api: httpx.Client, token: str) -> dict[str, str]:

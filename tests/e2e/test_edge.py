@@ -12,12 +12,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from helpdesk_devstack.stack import Stack
 
 from .conftest import ADMIN_PASSWORD, bearer, login
 
 MB = 1024 * 1024
+
+pytestmark = pytest.mark.e2e
 
 
 def rss_kib(pid: int) -> int:
