@@ -25,7 +25,8 @@ import pytest
 
 from helpdesk_devstack.stack import Stack
 
-pytestmark = pytest.mark.e2e
+# Its own stack starts (minutes on a busy two-core machine), then about three minutes of requests.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "fuzz-" + secrets.token_hex(8)
