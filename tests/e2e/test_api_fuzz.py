@@ -33,7 +33,7 @@ PASSWORD = "fuzz-" + secrets.token_hex(8)
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 PHASES = ("coverage", "fuzzing", "stateful")
 # Examples per operation (fuzzing) and per state machine (stateful): the run's bound.
-MAX_EXAMPLES = {"admin": 12, "member": 6}
+MAX_EXAMPLES = {"admin": 4, "member": 2}
 
 
 @pytest.fixture(scope="module")
