@@ -27,7 +27,7 @@ from helpdesk_gateway.api.models.tickets import (
 )
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
 from helpdesk_gateway.api.tickets_names import names
-from helpdesk_gateway.api.values import LINE, Id, IdPath, IdQuery, line, text
+from helpdesk_gateway.api.values import LINE, TEXT, Id, IdPath, IdQuery, line, text
 from helpdesk_gateway.auth import CallerDep
 from helpdesk_kit.timestamps import to_timestamp
 
@@ -39,7 +39,7 @@ router.include_router(tickets_files.router)
 
 IfMatch = Annotated[str | None, Header(max_length=100, pattern=LINE)]
 # A custom field's value: text, a date, or the options picked (tickets checks it against the field).
-FieldValue = Annotated[str, Field(max_length=10_000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+FieldValue = Annotated[str, Field(max_length=10_000, pattern=TEXT)]
 CustomValues = Annotated[
     dict[Annotated[str, Field(max_length=20, pattern=r"^[0-9]+$")], FieldValue | list[FieldValue] | None],
     Field(max_length=200, description="field id → value; null clears it (PATCH)"),

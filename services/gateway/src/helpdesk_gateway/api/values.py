@@ -29,7 +29,6 @@ Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 IdOrZero = Annotated[int, Field(ge=0, le=MAX_ID)]
 IdPath = Annotated[int, Path(gt=0, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(gt=0, le=MAX_ID)]
-Ids = Annotated[list[Id], Field(max_length=1000)]
 
 
 def line(max_length: int, *, min_length: int = 0, default: Any = PydanticUndefined, **kw: Any) -> Any:
@@ -40,6 +39,3 @@ def line(max_length: int, *, min_length: int = 0, default: Any = PydanticUndefin
 def text(max_length: int, *, min_length: int = 0, default: Any = PydanticUndefined, **kw: Any) -> Any:
     """A multi-line string field (bodies, notes, certificates)."""
     return Field(default, min_length=min_length, max_length=max_length, pattern=TEXT, **kw)
-
-
-Line200 = Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]
