@@ -372,9 +372,10 @@ def channel(target: str, *, service: str, mesh: Mesh, deadline: float) -> grpc.a
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.enable_retries", 1),
         ("grpc.lb_policy_name", "round_robin"),
-        # A service that was down is tried again within seconds, not gRPC's default of
-        # up to two minutes: its routes come back soon after it does.
-        ("grpc.max_reconnect_backoff_ms", 5000),
+        # A service that was down is tried again every two seconds at most, not after
+        # gRPC's default of up to two minutes: its routes come back soon after it does
+        # (until a reconnect succeeds, calls to it fail fast: 503 at the gateway).
+        ("grpc.max_reconnect_backoff_ms", 2000),
     ]
     credentials = mesh.channel_credentials()
     if credentials is None:
