@@ -111,8 +111,15 @@ def _run(
         str(report),
     ]
     hooks = {"SCHEMATHESIS_HOOKS": str(Path(__file__).resolve().parent / "fuzz_hooks.py")}
+    # Run where the report goes: schemathesis keeps a cache folder in its working directory.
     done = subprocess.run(
-        command, env={**os.environ, **env, **hooks}, capture_output=True, text=True, timeout=600, check=False
+        command,
+        env={**os.environ, **env, **hooks},
+        cwd=report.parent,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     result: dict[str, Any] = json.loads(report.read_text())
     result["output"] = done.stdout[-6000:] + done.stderr[-2000:]
