@@ -39,6 +39,7 @@ class Settings(ServiceSettings, OriginSettings):
         if value.strip():
             parse_many(value)  # ValueError names the bad string: the start-up fails with it
         return value
+
     # Request bodies: JSON ones, and uploads (multipart), whose default is the tickets
     # service's default file limit (10 MiB) plus room for the multipart framing. An admin
     # who raises max_file_bytes in /settings/tickets raises this one too.
