@@ -18,7 +18,7 @@ from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 
 DOC = Path(__file__).parents[3] / "docs" / "api-conventions.md"
-_ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `(/api/v1/[^`]*)` \|", re.MULTILINE)
+_ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `(/api(?:/v1/[^`]*|\.php)?)` \|", re.MULTILINE)
 
 
 def documented_routes() -> set[tuple[str, str]]:

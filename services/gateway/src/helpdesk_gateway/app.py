@@ -7,6 +7,7 @@ import asyncio
 from fastapi import Depends, FastAPI, Request, Response
 
 from helpdesk_gateway import api, openapi, web
+from helpdesk_gateway.api import zenlix
 from helpdesk_gateway.auth import REVALIDATE_SECONDS, SessionGuard
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
@@ -54,6 +55,8 @@ def build_app(clients: Clients, *, revalidate_seconds: float = REVALIDATE_SECOND
         log.warning("gateway.no_rate_limits", reason="HELPDESK_REDIS_URL is not set")
     # Every API route passes the rate-limit table first (ratelimits.RULES); routes need not know.
     app.include_router(api.router, dependencies=[Depends(enforce)])
+    # ZENLIX's API counts its creates and comments against the same limits (api/zenlix/context.py).
+    app.include_router(zenlix.router)
     web.mount(app)
     openapi.install(app)
     app.add_middleware(

@@ -6,7 +6,8 @@ asks identity (``CheckSession``) at most every ``REVALIDATE_SECONDS`` for a
 *passport* — a short-lived token with the user's current role, units and admin flag
 — and both decides with it and sends it with every gRPC call it makes for the request
 (``helpdesk_kit.trust``). Personal API tokens (``hd_...``) are opaque: identity
-resolves them (``AuthenticateApiToken``) into a passport, kept the same way.
+resolves them (``AuthenticateApiToken``) into a passport, kept the same way; so are ZENLIX
+API keys (``AuthenticateZenlixKey``), which only ZENLIX's JSON API (``api/zenlix``) accepts.
 
 What is kept is dropped at once when identity announces that it no longer counts
 (``SessionRevoked``, ``ApiTokenRevoked``, ``UserChanged`` — ``consumers``): logout,
@@ -17,7 +18,7 @@ request on every replica; the few seconds' re-check is the fallback while NATS i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -61,6 +62,9 @@ class _Entry:
     passport: str
     caller: Caller
     token_id: int = 0  # the API token's id; 0 for a session
+
+
+_Authenticate = Callable[[id_pb.AuthenticateApiTokenRequest], Awaitable[id_pb.AuthenticateApiTokenResponse]]
 
 
 def _token_key(token: str) -> str:
@@ -113,14 +117,19 @@ class SessionGuard:
 
     async def api_token(self, token: str) -> tuple[str, Caller]:
         """The token's passport and caller; Unauthenticated when it no longer counts."""
-        key = _token_key(token)
+        return await self._token(self._identity.AuthenticateApiToken, token, _token_key(token))
+
+    async def zenlix_key(self, key: str) -> tuple[str, Caller]:
+        """A ZENLIX API key's passport and caller, resolved and kept like an API token (the
+        two share identity's numbering, so a revocation by id drops either)."""
+        return await self._token(self._identity.AuthenticateZenlixKey, key, _token_key(f"zenlix:{key}"))
+
+    async def _token(self, authenticate: _Authenticate, token: str, key: str) -> tuple[str, Caller]:
         entry = self._api_tokens.get(key)
         if entry is None:
             asked_at = self._epoch
             try:
-                resp = await self._identity.AuthenticateApiToken(
-                    id_pb.AuthenticateApiTokenRequest(token=token)
-                )
+                resp = await authenticate(id_pb.AuthenticateApiTokenRequest(token=token))
                 entry = await self._entry(resp.passport, resp.token_id)
             except Unauthenticated:
                 entry = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from limits import parse_many
 from pydantic import Field, field_validator
 
@@ -45,3 +47,17 @@ class Settings(ServiceSettings, OriginSettings):
     # who raises max_file_bytes in /settings/tickets raises this one too.
     max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_body_bytes: int = Field(default=10 * 1024 * 1024 + 64 * 1024, ge=1024)
+    # ZENLIX's JSON API (POST /api, /api.php; docs/zenlix-api.md): off = those paths answer 404.
+    zenlix_api: bool = True
+    # The zone of its dates ("YYYY-MM-DD HH:MM:SS", naive as ZENLIX wrote them) for users
+    # who chose none: ZENLIX's perf.time_zone.
+    zenlix_time_zone: str = "UTC"
+
+    @field_validator("zenlix_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"not an IANA time zone: {value!r}") from exc
+        return value

@@ -83,6 +83,7 @@ class User:
     pushbullet: str = ""
     time_zone: str = ""
     ldap: bool = False
+    public_hash: str = ""  # how ZENLIX's JSON API names the user (set by the database)
 
     def as_new(self) -> NewUser:
         """The record as creation input, to re-check every rule after a change."""

@@ -11,7 +11,7 @@ from fastapi import Request
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from pydantic import Field
 
-from helpdesk_gateway.api import identity_directory, identity_ldap
+from helpdesk_gateway.api import identity_directory, identity_ldap, identity_zenlix_keys
 from helpdesk_gateway.api.models.base import Accepted
 from helpdesk_gateway.api.models.identity import (
     ApiToken,
@@ -29,6 +29,7 @@ from helpdesk_gateway.auth import CallerDep, session_guard
 router = api_router(prefix="/api/v1")
 router.include_router(identity_directory.router)
 router.include_router(identity_ldap.router)
+router.include_router(identity_zenlix_keys.router)
 
 # Ten years: what identity accepts for a personal token's life.
 MAX_TOKEN_SECONDS = 10 * 366 * 86_400

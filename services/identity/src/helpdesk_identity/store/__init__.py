@@ -51,12 +51,16 @@ from helpdesk_identity.store.settings_table import (
     put_setting_document,
 )
 from helpdesk_identity.store.token_tables import (
+    API,
+    ZENLIX,
     ApiTokenRow,
     api_tokens_of,
     insert_api_token,
     insert_one_time_token,
     replace_one_time_token,
+    revoke_all_but_newest_keys,
     revoke_api_token,
+    revoke_device_keys,
     revoke_user_api_tokens,
     use_one_time_token,
     user_by_api_token,
@@ -84,10 +88,13 @@ from helpdesk_identity.store.user_table import (
     user_by_login,
     user_for_reset,
     user_secrets,
+    users_by_hashes,
     users_by_ids,
 )
 
 __all__ = [
+    "API",
+    "ZENLIX",
     "ApiTokenRow",
     "RefreshTokenRow",
     "activate_user",
@@ -130,7 +137,9 @@ __all__ = [
     "refresh_token",
     "replace_one_time_token",
     "reseal_all",
+    "revoke_all_but_newest_keys",
     "revoke_api_token",
+    "revoke_device_keys",
     "revoke_session",
     "revoke_user_api_tokens",
     "revoke_user_sessions",
@@ -154,6 +163,7 @@ __all__ = [
     "user_by_login",
     "user_for_reset",
     "user_secrets",
+    "users_by_hashes",
     "users_by_ids",
     "verification_keys",
 ]

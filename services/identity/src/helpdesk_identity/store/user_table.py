@@ -40,6 +40,13 @@ async def users_by_ids(conn: asyncpg.Connection, ids: list[int]) -> list[User]:
     return [user_from_row(r) for r in rows]
 
 
+async def users_by_hashes(conn: asyncpg.Connection, hashes: list[str]) -> list[User]:
+    rows = await conn.fetch(
+        f"SELECT {USER_COLUMNS} FROM users u WHERE u.public_hash = ANY($1::text[]) ORDER BY u.id", hashes
+    )
+    return [user_from_row(r) for r in rows]
+
+
 async def unit_members(conn: asyncpg.Connection, unit_id: int) -> list[User]:
     rows = await conn.fetch(
         f"SELECT {USER_COLUMNS} FROM users u JOIN user_units m ON m.user_id = u.id"

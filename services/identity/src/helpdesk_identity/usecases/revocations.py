@@ -38,9 +38,9 @@ async def end_api_tokens(uow: UnitOfWork, user_id: int, reason: str) -> None:
         log.info("api_tokens.revoked", user_id=user_id, count=len(revoked), reason=reason)
 
 
-async def end_api_token(uow: UnitOfWork, user_id: int, token_id: int) -> bool:
-    """Revokes one of the user's tokens; False when he has no such live token."""
-    if not await store.revoke_api_token(uow.conn, user_id, token_id):
+async def end_api_token(uow: UnitOfWork, user_id: int, token_id: int, *, kind: str = store.API) -> bool:
+    """Revokes one of the user's tokens (or ZENLIX keys); False when he has no such live one."""
+    if not await store.revoke_api_token(uow.conn, user_id, token_id, kind=kind):
         return False
     await uow.record_event(*events.api_token_revoked(user_id, [token_id], "revoked"))
     return True

@@ -56,25 +56,38 @@ async def login(
     limiter = limiters.login
     await limiter.check(login, address)
     async with db.unit_of_work() as uow:
-        found = await store.user_by_login(uow.conn, login)
-        user, pw_hash = found if found else (None, None)
-        if user is not None and user.ldap:
-            ok = await ldap_password_ok(uow.conn, user, password)
-        else:
-            ok = await verify_password(pw_hash, password)
-        if user is None or not ok or not user.is_active:
-            await limiter.count(login, address)
-            raise BadCredentials()
-        if not await _second_factor_ok(uow.conn, limiters.totp, user.id, totp):
-            if totp:
-                await limiter.count(login, address)
-            raise SecondFactorNeeded(errors=[FieldError("totp", "wrong code" if totp else "required")])
-        if pw_hash is not None and not user.ldap and needs_rehash(pw_hash):
-            await store.set_password_hash(uow.conn, user.id, await hash_password(password))
+        user = await checked_credentials(
+            uow.conn, limiters, login=login, password=password, totp=totp, address=address
+        )
         tokens = await _open_session(uow.conn, user, access_ttl=access_ttl, refresh_ttl=refresh_ttl)
         await uow.commit()
     await limiter.clear(login)
     return tokens
+
+
+async def checked_credentials(
+    conn: Any, limiters: Limiters, *, login: str, password: str, totp: str, address: str
+) -> User:
+    """The active user whose password (an LDAP bind for LDAP users) and TOTP code these are,
+    counting a failure against the account and the address; a legacy hash is upgraded.
+    The caller has checked the limits (``limiters.login.check``) and commits."""
+    limiter = limiters.login
+    found = await store.user_by_login(conn, login)
+    user, pw_hash = found if found else (None, None)
+    if user is not None and user.ldap:
+        ok = await ldap_password_ok(conn, user, password)
+    else:
+        ok = await verify_password(pw_hash, password)
+    if user is None or not ok or not user.is_active:
+        await limiter.count(login, address)
+        raise BadCredentials()
+    if not await _second_factor_ok(conn, limiters.totp, user.id, totp):
+        if totp:
+            await limiter.count(login, address)
+        raise SecondFactorNeeded(errors=[FieldError("totp", "wrong code" if totp else "required")])
+    if pw_hash is not None and not user.ldap and needs_rehash(pw_hash):
+        await store.set_password_hash(conn, user.id, await hash_password(password))
+    return user
 
 
 async def _second_factor_ok(conn: Any, limiter: Limiter, user_id: int, code: str) -> bool:

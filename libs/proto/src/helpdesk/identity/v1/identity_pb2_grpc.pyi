@@ -56,6 +56,17 @@ class IdentityStub:
     """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
     AuthenticateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]
     """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+    GetUsersByHash: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetUsersByHashRequest, _identity_pb2.GetUsersResponse]
+    """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
+    the others are left out as if unknown.
+    """
+    ZenlixSignIn: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ZenlixSignInRequest, _identity_pb2.ZenlixSignInResponse]
+    AuthenticateZenlixKey: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]
+    """The user behind a ZENLIX API key; UNAUTHENTICATED when revoked or the user is disabled."""
+    CreateZenlixKey: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateZenlixKeyRequest, _identity_pb2.ApiToken]
+    ListZenlixKeys: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]
+    RevokeZenlixKey: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]
+    ForgetZenlixDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ForgetZenlixDeviceRequest, _identity_pb2.ForgetZenlixDeviceResponse]
     CreateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateApiTokenRequest, _identity_pb2.ApiToken]
     ListApiTokens: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]
     RevokeApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]
@@ -141,6 +152,17 @@ class IdentityAsyncStub(IdentityStub):
     """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
     AuthenticateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]  # type: ignore[assignment]
     """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+    GetUsersByHash: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetUsersByHashRequest, _identity_pb2.GetUsersResponse]  # type: ignore[assignment]
+    """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
+    the others are left out as if unknown.
+    """
+    ZenlixSignIn: _aio.UnaryUnaryMultiCallable[_identity_pb2.ZenlixSignInRequest, _identity_pb2.ZenlixSignInResponse]  # type: ignore[assignment]
+    AuthenticateZenlixKey: _aio.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]  # type: ignore[assignment]
+    """The user behind a ZENLIX API key; UNAUTHENTICATED when revoked or the user is disabled."""
+    CreateZenlixKey: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateZenlixKeyRequest, _identity_pb2.ApiToken]  # type: ignore[assignment]
+    ListZenlixKeys: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]  # type: ignore[assignment]
+    RevokeZenlixKey: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]  # type: ignore[assignment]
+    ForgetZenlixDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.ForgetZenlixDeviceRequest, _identity_pb2.ForgetZenlixDeviceResponse]  # type: ignore[assignment]
     CreateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateApiTokenRequest, _identity_pb2.ApiToken]  # type: ignore[assignment]
     ListApiTokens: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]  # type: ignore[assignment]
     RevokeApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]  # type: ignore[assignment]
@@ -307,6 +329,59 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.AuthenticateApiTokenResponse, _abc.Awaitable[_identity_pb2.AuthenticateApiTokenResponse]]:
         """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+
+    @_abc_1.abstractmethod
+    def GetUsersByHash(
+        self,
+        request: _identity_pb2.GetUsersByHashRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.GetUsersResponse, _abc.Awaitable[_identity_pb2.GetUsersResponse]]:
+        """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
+        the others are left out as if unknown.
+        """
+
+    @_abc_1.abstractmethod
+    def ZenlixSignIn(
+        self,
+        request: _identity_pb2.ZenlixSignInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ZenlixSignInResponse, _abc.Awaitable[_identity_pb2.ZenlixSignInResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AuthenticateZenlixKey(
+        self,
+        request: _identity_pb2.AuthenticateApiTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.AuthenticateApiTokenResponse, _abc.Awaitable[_identity_pb2.AuthenticateApiTokenResponse]]:
+        """The user behind a ZENLIX API key; UNAUTHENTICATED when revoked or the user is disabled."""
+
+    @_abc_1.abstractmethod
+    def CreateZenlixKey(
+        self,
+        request: _identity_pb2.CreateZenlixKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ApiToken, _abc.Awaitable[_identity_pb2.ApiToken]]: ...
+
+    @_abc_1.abstractmethod
+    def ListZenlixKeys(
+        self,
+        request: _identity_pb2.ListApiTokensRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListApiTokensResponse, _abc.Awaitable[_identity_pb2.ListApiTokensResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RevokeZenlixKey(
+        self,
+        request: _identity_pb2.RevokeApiTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RevokeApiTokenResponse, _abc.Awaitable[_identity_pb2.RevokeApiTokenResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ForgetZenlixDevice(
+        self,
+        request: _identity_pb2.ForgetZenlixDeviceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ForgetZenlixDeviceResponse, _abc.Awaitable[_identity_pb2.ForgetZenlixDeviceResponse]]: ...
 
     @_abc_1.abstractmethod
     def CreateApiToken(

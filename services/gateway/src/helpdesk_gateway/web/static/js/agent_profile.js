@@ -1,5 +1,5 @@
 // The profile #/profile (language, time zone, contacts, password, TOTP,
-// notification preferences, API tokens) and the staff-only cards
+// notification preferences, API tokens, ZENLIX API keys) and the staff-only cards
 // #/users/{id} and #/units/{id}.
 
 import { state, t, h, show, api, problemText, addRoute, loadStrings, when } from "./core.js";
@@ -154,9 +154,38 @@ async function tokensSection() {
   return section(t("profile.tokens"), list, form, out);
 }
 
+// Keys for what was written for ZENLIX 2 (its JSON API at /api): shown once, revocable.
+async function zenlixKeysSection() {
+  const out = status();
+  const list = h("ul", { class: "keys" });
+  const load = async () => {
+    const items = (await api("GET", "/me/zenlix-keys")).items;
+    list.replaceChildren(...items.map((key) => h("li", {}, h("strong", {}, key.name), " ",
+      h("span", { class: "muted" }, [t("profile.token_created", { at: when(key.created_at) }), key.last_used_at ? t("profile.zenlix_key_used", { at: when(key.last_used_at) }) : ""].join(" ")), " ",
+      h("button", { type: "button", class: "secondary", onclick: async () => { await api("DELETE", `/me/zenlix-keys/${key.id}`); out.textContent = t("profile.token_revoked"); await load(); } }, t("profile.token_revoke")))));
+    if (!items.length) list.append(h("li", { class: "muted" }, t("profile.no_zenlix_keys")));
+  };
+  const form = h("form", {
+    class: "inline",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const d = Object.fromEntries(new FormData(form));
+      try {
+        const key = await api("POST", "/me/zenlix-keys", { name: d.name });
+        out.replaceChildren(t("profile.token_once"), " ", h("code", { class: "secret" }, key.key));
+        form.reset(); await load();
+      } catch (err) { out.textContent = problemText(err); }
+    },
+  },
+    labelled(t("profile.zenlix_key_name"), h("input", { name: "name", required: true, maxlength: 100 })),
+    h("button", { type: "submit" }, t("profile.zenlix_key_create")));
+  try { await load(); } catch (err) { list.replaceChildren(h("li", { class: "error" }, problemText(err))); }
+  return section(t("profile.zenlix_keys"), h("p", { class: "muted" }, t("profile.zenlix_help")), list, form, out);
+}
+
 async function profileView() {
-  const [prefs, tokens] = await Promise.all([preferencesSection(), tokensSection()]);
-  show(h("h1", {}, t("profile.title")), meForm(), passwordForm(), totpSection(), prefs, tokens);
+  const [prefs, tokens, keys] = await Promise.all([preferencesSection(), tokensSection(), zenlixKeysSection()]);
+  show(h("h1", {}, t("profile.title")), meForm(), passwordForm(), totpSection(), prefs, tokens, keys);
 }
 
 async function userView(id) {
