@@ -118,6 +118,30 @@ class ApiTokenList(Page):
     items: list[ApiToken]
 
 
+class ZenlixKey(Out):
+    """A key for ZENLIX's JSON API (POST /api); ``key`` only in the create answer."""
+
+    id: int
+    name: str
+    created_at: Timestamp | None
+    last_used_at: Timestamp | None
+    key: str | None = None
+
+    @classmethod
+    def from_pb(cls, k: id_pb.ApiToken) -> ZenlixKey:
+        return cls.of(
+            id=k.id,
+            name=k.name,
+            created_at=ts(k.created_at),
+            last_used_at=ts(k.last_used_at),
+            key=k.secret or None,
+        )
+
+
+class ZenlixKeyList(Page):
+    items: list[ZenlixKey]
+
+
 class TotpSetup(Out):
     secret: str
     provisioning_uri: str
