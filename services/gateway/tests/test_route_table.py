@@ -89,6 +89,13 @@ async def test_every_operation_documents_its_answer_and_its_problems() -> None:
     assert "HTTPValidationError" not in str(spec)
     assert set(spec["components"]["securitySchemes"]) == {"accessToken", "apiToken"}
     for path, ops in spec["paths"].items():
+        if not path.startswith("/api/v1/"):
+            # ZENLIX's API: its own envelope, but every answer still says what it carries.
+            assert path in {"/api", "/api.php"}, path
+            for verb, op in ops.items():
+                for status, answer in op["responses"].items():
+                    assert answer.get("content"), (verb, path, status)
+            continue
         for verb, op in ops.items():
             answers = op["responses"]
             ok = [s for s in answers if s.startswith("2")]

@@ -64,6 +64,8 @@ def complete(document: dict[str, Any]) -> None:
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
     for path, operations in document.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue  # ZENLIX's API (/api, /api.php) answers in its own envelope and says so itself
         for method, operation in operations.items():
             _add_problems(path, method, operation)
     _add_links(document)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 
-from helpdesk_gateway.api.models.identity import ZenlixKey, ZenlixKeyList
+from helpdesk_gateway.api.models.identity import NewZenlixKey, ZenlixKey, ZenlixKeyList
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
 from helpdesk_gateway.api.values import IdPath, line
 from helpdesk_gateway.auth import CallerDep
@@ -25,9 +25,9 @@ async def list_keys(caller: CallerDep, request: Request) -> ZenlixKeyList:
 
 
 @router.post("/me/zenlix-keys", status_code=201)
-async def create_key(body: KeyIn, caller: CallerDep, request: Request) -> ZenlixKey:
+async def create_key(body: KeyIn, caller: CallerDep, request: Request) -> NewZenlixKey:
     key = await clients(request).identity.CreateZenlixKey(id_pb.CreateZenlixKeyRequest(name=body.name))
-    return ZenlixKey.from_pb(key)
+    return NewZenlixKey.from_pb(key)
 
 
 @router.delete("/me/zenlix-keys/{key_id}", status_code=204)

@@ -119,23 +119,35 @@ class ApiTokenList(Page):
 
 
 class ZenlixKey(Out):
-    """A key for ZENLIX's JSON API (POST /api); ``key`` only in the create answer."""
+    """A key for ZENLIX's JSON API (POST /api), as listed: the key itself is never shown again."""
 
     id: int
     name: str
     created_at: Timestamp | None
     last_used_at: Timestamp | None
-    key: str | None = None
+
+    @classmethod
+    def fields_of(cls, k: id_pb.ApiToken) -> dict[str, Any]:
+        return {
+            "id": k.id,
+            "name": k.name,
+            "created_at": ts(k.created_at),
+            "last_used_at": ts(k.last_used_at),
+        }
 
     @classmethod
     def from_pb(cls, k: id_pb.ApiToken) -> ZenlixKey:
-        return cls.of(
-            id=k.id,
-            name=k.name,
-            created_at=ts(k.created_at),
-            last_used_at=ts(k.last_used_at),
-            key=k.secret or None,
-        )
+        return cls.of(**cls.fields_of(k))
+
+
+class NewZenlixKey(ZenlixKey):
+    """The create answer: the only time the key is shown."""
+
+    key: str
+
+    @classmethod
+    def from_pb(cls, k: id_pb.ApiToken) -> NewZenlixKey:
+        return cls.of(**cls.fields_of(k), key=k.secret)
 
 
 class ZenlixKeyList(Page):

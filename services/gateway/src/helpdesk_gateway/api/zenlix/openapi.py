@@ -65,6 +65,9 @@ def _request_body() -> dict[str, Any]:
     }
 
 
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_ENVELOPE = {"type": "array", "items": {"type": "object"}, "minItems": 1, "maxItems": 1}
+
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "ZENLIX's answer, errors included: `[{…, status, error_description}]`; "
@@ -80,13 +83,24 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
             }
         },
     },
-    404: {"description": "ZENLIX's API is switched off (HELPDESK_ZENLIX_API=false)."},
-    413: {"description": "The body is larger than 1 MiB."},
+    404: {
+        "description": "ZENLIX's API is switched off (HELPDESK_ZENLIX_API=false).",
+        "content": {"application/problem+json": {"schema": _PROBLEM}},
+    },
+    413: {
+        "description": "The body is larger than 1 MiB.",
+        "content": {"application/problem+json": {"schema": _PROBLEM}},
+    },
     429: {
         "description": "Too many failed sign-ins (auth), new tickets or comments (the REST API's "
-        "limits); Retry-After says when to try again."
+        "limits); Retry-After says when to try again. ZENLIX's envelope with the error.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+        "content": {"application/json": {"schema": _ENVELOPE}},
     },
-    503: {"description": "A service did not answer in time."},
+    503: {
+        "description": "A service did not answer in time. ZENLIX's envelope with the error.",
+        "content": {"application/json": {"schema": _ENVELOPE}},
+    },
 }
 
 
