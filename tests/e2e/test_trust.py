@@ -158,6 +158,21 @@ async def row_counts(stack: Stack) -> dict[str, int]:
         await conn.close()
 
 
+async def settled_row_counts(stack: Stack, *, quiet_for: float = 3.0, within: float = 90.0) -> dict[str, int]:
+    """The row counts once earlier tests' events have been consumed: the same two readings
+    ``quiet_for`` seconds apart (the stack is shared by the session; a consumer catching up
+    on another test's ticket would otherwise look like a write by a refused call)."""
+    deadline = time.monotonic() + within
+    counts = await row_counts(stack)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(quiet_for)
+        again = await row_counts(stack)
+        if again == counts:
+            return counts
+        counts = again
+    raise AssertionError("the stack's consumers did not settle")
+
+
 def forged_passport(user_id: int = 1) -> str:
     now = int(time.time())
     claims = {
@@ -219,7 +234,7 @@ async def test_every_method_refuses_callers_that_cannot_prove_who_they_are_or_wh
     real_passport = await passport_for(caller, admin_token)
     methods = every_method()
     assert len(methods) > 90  # identity, tickets, sla and notify: every public method
-    before = await row_counts(stack)
+    before = await settled_row_counts(stack)
 
     # No certificate of the mesh at all: the connection itself is refused.
     plain_tls = grpc.ssl_channel_credentials(root_certificates=CertificateAuthority(stack.pki).cert_pem)
@@ -350,7 +365,7 @@ async def test_a_members_genuine_passport_cannot_do_an_administrators_work_whate
     ).json()
     passport = await passport_for(caller, member_token)
     ids = {"member": member["id"], "ticket": ticket["id"]}
-    before = await row_counts(stack)
+    before = await settled_row_counts(stack)
     for target, path, request in ADMIN_WORK:
         with pytest.raises(Forbidden):
             await caller.call(target, path, request(ids), as_="gateway", passport=passport)
