@@ -164,6 +164,22 @@ async def test_a_row_the_hot_path_holds_is_skipped_not_waited_for(db: Database) 
     assert (await pruner(db).prune_once(now=NOW))["inbox"] == 1
 
 
+async def test_a_table_locked_by_a_migration_is_left_for_the_next_pass_without_failing(db: Database) -> None:
+    await add_inbox(db, age=timedelta(days=20), count=2, prefix="old")
+    holder: asyncpg.Connection = await db.connection()
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        await holder.execute("LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        assert (await pruner(db).prune_once(now=NOW))["inbox"] == 0
+        assert time.monotonic() - started < 10
+        await tx.rollback()
+    finally:
+        await holder.close()
+    assert (await pruner(db).prune_once(now=NOW))["inbox"] == 2
+
+
 async def test_replicas_pruning_at_once_delete_every_row_once(db: Database) -> None:
     await add_inbox(db, age=timedelta(days=30), count=3000, prefix="x")
     replicas = [pruner(db, retention_batch=100) for _ in range(3)]

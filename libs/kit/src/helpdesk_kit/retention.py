@@ -206,15 +206,26 @@ class Pruner:
         total = 0
         lock = f"retention:{self._db.schema}:{rule.kind}"
         while True:
-            async with self._db.unit_of_work() as uow:
-                if not await uow.conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", lock):
-                    return total  # another replica is pruning this kind right now
-                # Rows are taken SKIP LOCKED; this bounds any other lock (e.g. a migration's).
-                await uow.conn.execute("SET LOCAL lock_timeout = '2s'; SET LOCAL statement_timeout = '60s'")
-                batch = await rule.prune(uow.conn, cutoff, self._batch)
-                await uow.commit()
+            try:
+                batch = await self._batch_of(rule, cutoff, lock)
+            except asyncpg.exceptions.LockNotAvailableError:
+                # Something holds the table (a migration's DDL): this kind waits for the next pass.
+                log.info("retention.table_busy", kind=rule.kind)
+                return total
+            if batch is None:
+                return total  # another replica is pruning this kind right now
             total += batch.deleted
             PRUNED.labels(self._service, rule.kind).inc(batch.deleted)
             if batch.taken < self._batch:
                 return total
             await asyncio.sleep(self._pause)
+
+    async def _batch_of(self, rule: Rule, cutoff: datetime, lock: str) -> Pruned | None:
+        async with self._db.unit_of_work() as uow:
+            if not await uow.conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", lock):
+                return None
+            # Rows are taken SKIP LOCKED; this bounds any other lock (e.g. a migration's).
+            await uow.conn.execute("SET LOCAL lock_timeout = '2s'; SET LOCAL statement_timeout = '60s'")
+            batch = await rule.prune(uow.conn, cutoff, self._batch)
+            await uow.commit()
+        return batch
