@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT / "services" / "notify"))
 from helpdesk.tickets.v1 import events_pb2 as t  # noqa: E402
 from helpdesk.tickets.v1 import tickets_pb2  # noqa: E402
 from tests.conftest import PEOPLE, UNIT_A  # noqa: E402
+from tests.drive import consume, mail_worker, use_smtp  # noqa: E402
 from tests.fakes import Directory, SmtpSink, free_port  # noqa: E402
-from tests.helpers import consume, mail_worker, use_smtp  # noqa: E402
 
 import helpdesk_notify  # noqa: E402
 from helpdesk_devstack.servers import NatsServer, PostgresServer  # noqa: E402
@@ -69,7 +69,14 @@ async def outage(pg: PostgresServer, tickets: int, outage_s: float) -> None:
     directory = Directory(PEOPLE)
     sink = SmtpSink(port=free_port())
     await use_smtp(db, sink.port)
-    worker = mail_worker(db, base_seconds=1.0, cap_seconds=10.0, max_attempts=1000)
+    worker = mail_worker(
+        db,
+        base_seconds=1.0,
+        cap_seconds=10.0,
+        horizon_seconds=3600,
+        circuit_base_seconds=1.0,
+        circuit_cap_seconds=10.0,
+    )
     task = asyncio.create_task(worker.run())
     t0 = time.monotonic()
     for n in range(1, tickets + 1):

@@ -15,6 +15,8 @@ from helpdesk_devstack.servers.dovecot import Dovecot
 from helpdesk_devstack.stack import Stack
 from helpdesk_devstack.testing.otlp import SpanCollector
 
+from .contract import ContractChecker
+
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "e2e-" + secrets.token_hex(8)
 
@@ -46,6 +48,18 @@ def stack(
         "HELPDESK_OTLP_ENDPOINT": span_collector.endpoint,
         "HELPDESK_LOG_LEVEL": "INFO",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
+        # The suite files tickets and comments as the admin faster than any person would:
+        # the per-user limits (tested in services/gateway/tests/test_rate_limits.py) are off.
+        "HELPDESK_RATE_TICKETS": "",
+        "HELPDESK_RATE_COMMENTS": "",
+        "HELPDESK_RATE_UPLOADS": "",
+        # This machine's loopback address is the "proxy" of test_edge.py; 127.0.0.2 is not.
+        "HELPDESK_TRUSTED_PROXIES": "127.0.0.1/32",
+        # Transient retries pause at most 5 s (not 5 min): outage tests see events arrive
+        # soon after the dependency returns, down the same retry path (test_outages.py).
+        "HELPDESK_CONSUMER_RETRY_CAP_SECONDS": "5",
+        # Recurring tickets are filed within 2 s of their time, not a minute.
+        "HELPDESK_ARCHIVE_EVERY_SECONDS": "2",
         # Mail intake: short leases, so a killed poller's mailbox is taken over within seconds.
         "HELPDESK_MAILIN_POLL_SECONDS": "2",
         "HELPDESK_MAILIN_LEASE_SECONDS": "6",
@@ -60,8 +74,22 @@ def stack(
 
 
 @pytest.fixture(scope="session")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
+def contract(stack: Stack) -> Iterator[ContractChecker]:
+    """Every answer of the ``api`` client, checked against the gateway's OpenAPI document;
+    the session fails at its end if any did not match (tests/e2e/contract.py)."""
+    document = httpx.get(stack.gateway_url + "/api/v1/openapi.json", timeout=10).raise_for_status().json()
+    checker = ContractChecker(document)
+    yield checker
+    assert not checker.failures, (
+        f"{len(checker.failures)} of {checker.checked} answers do not match the OpenAPI document:\n"
+        + "\n".join(checker.failures)
+    )
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack, contract: ContractChecker) -> Iterator[httpx.Client]:
+    hooks = {"response": [contract.check]}
+    with httpx.Client(base_url=stack.gateway_url, timeout=10, event_hooks=hooks) as client:
         yield client
 
 

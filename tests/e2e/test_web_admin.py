@@ -426,8 +426,93 @@ async def test_a_subject_with_its_sla_plan_and_a_client_group_with_its_lead_are_
 
     await page.goto(f"{stack.gateway_url}/#/admin/groups")
     await page.get_by_label("Group name").fill(f"Acme {tag}")
-    await page.get_by_label("Lead").select_option(label=f"Lena Lead {tag} (lead{tag})")
+    # The page also lists existing groups, each with its own "Lead of …" picker: take
+    # the one in the form that holds the "Group name" field.
+    form = page.locator("form").filter(has=page.get_by_label("Group name"))
+    await form.locator('select[name="lead_id"]').select_option(label=f"Lena Lead {tag} (lead{tag})")
     await page.get_by_role("button", name="Create group").click()
     await expect(page.locator("main").get_by_role("status")).to_contain_text(f"Acme {tag}")
     groups = api.get("/api/v1/client-groups", headers=bearer(admin_token)).json()["items"]
     assert next(g for g in groups if g["name"] == f"Acme {tag}")["lead_id"] == lead["id"]
+
+
+class _Refusing:
+    """An SMTP server that refuses every recipient until told otherwise, then keeps them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.refusing = True
+        self.recipients: list[str] = []
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.refusing:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.recipients.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+async def test_an_admin_sees_a_failed_mail_with_its_reason_and_replays_it_once_from_the_page(
+    page: Page, stack: Stack, api: httpx.Client, admin_token: str
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = _Refusing()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    mail = {"host": "127.0.0.1", "port": port, "security": "none", "from_address": "helpdesk@example.test"}
+    admin = bearer(admin_token)
+    try:
+        assert (
+            api.put("/api/v1/settings/mail", json={"enabled": True, **mail}, headers=admin).status_code == 200
+        )
+        unit = api.post("/api/v1/units", json={"name": f"Dead {secrets.token_hex(3)}"}, headers=admin).json()
+        address = f"gone{secrets.token_hex(3)}@example.org"
+        member = api.post(
+            "/api/v1/users",
+            json={
+                "login": f"d{secrets.token_hex(4)}",
+                "full_name": "Gone Member",
+                "email": address,
+                "kind": "staff",
+                "role": "unit_member",
+                "unit_ids": [unit["id"]],
+            },
+            headers=admin,
+        )
+        assert member.status_code == 201, member.text
+        ticket = {"subject": "Refused", "body": "b", "priority": "normal", "unit_id": unit["id"]}
+        assert api.post("/api/v1/tickets", json=ticket, headers=admin).status_code == 201
+
+        await sign_in(page, stack, "system", ADMIN_PASSWORD)
+        await expect(page.get_by_role("heading", name="Hello, System")).to_be_visible()
+        deliveries = page.get_by_role("region", name="Failed deliveries")
+        row = deliveries.get_by_role("row").filter(has_text=address)
+        for _ in range(60):  # the refusal reaches the dead letters within seconds
+            await page.goto(f"{stack.gateway_url}/#/admin/dead-letters")
+            await expect(deliveries).to_be_visible()
+            if await row.count():
+                break
+            await page.wait_for_timeout(500)
+        await expect(row).to_contain_text("550")
+        await expect(page.get_by_role("region", name="Parked events")).to_be_visible()
+        server.refusing = False  # the mailbox exists now
+        await row.get_by_role("button", name="Replay").click()
+        await expect(page.locator("main").get_by_role("status").first).to_have_text("Replayed: 1.")
+        await expect(deliveries.get_by_role("row").filter(has_text=address)).to_have_count(0)
+        for _ in range(60):
+            with server.lock:
+                if address in server.recipients:
+                    break
+            await page.wait_for_timeout(500)
+        await page.wait_for_timeout(1500)  # would a second copy follow?
+        with server.lock:
+            assert server.recipients.count(address) == 1
+    finally:
+        api.put("/api/v1/settings/mail", json={"enabled": False, **mail}, headers=admin)
+        controller.stop()

@@ -171,3 +171,13 @@ async def test_sync_maps_groups_updates_changes_and_disables_who_left(
     assert (await env.login("max", "max-pw")).status_code == 401
     await asyncio.sleep(REVALIDATE + 0.2)  # his signed-in session ended with the sync
     assert (await env.api.get("/api/v1/me", headers=bearer(token))).status_code == 401
+
+
+async def test_a_directory_name_with_a_line_break_is_imported_cleaned(
+    env: Env, directory: slapd.Slapd, ldap_admin: Admin
+) -> None:
+    ldap_admin.add_person("lia", "lia-pw", "Lia\r\nBcc: everyone@example.test", mail="lia@corp.example")
+    await _configure(env, directory)
+    assert (await env.api.post("/api/v1/ldap/sync", headers=env.admin)).json()["created"] == 1
+    found = (await env.api.get("/api/v1/users", params={"q": "lia"}, headers=env.admin)).json()["items"]
+    assert [u["full_name"] for u in found] == ["Lia Bcc: everyone@example.test"]

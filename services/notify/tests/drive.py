@@ -42,7 +42,15 @@ async def use_smtp(db: Database, port: int, *, enabled: bool = True) -> None:
     )
 
 
-def mail_worker(db: Database, per_transaction: int = 20, **policy: Any) -> ChannelWorker:
+def mail_worker(
+    db: Database,
+    per_transaction: int = 20,
+    *,
+    circuit_base_seconds: float = 0.02,
+    circuit_cap_seconds: float = 0.1,
+    **policy: Any,
+) -> ChannelWorker:
+    """A worker with short waits: backoff in hundredths of a second unless told otherwise."""
     return ChannelWorker(
         db=db,
         channel=EMAIL,
@@ -50,6 +58,8 @@ def mail_worker(db: Database, per_transaction: int = 20, **policy: Any) -> Chann
         policy=RetryPolicy(**policy) if policy else RetryPolicy(base_seconds=0.01, cap_seconds=0.05),
         idle_seconds=0.02,
         per_transaction=per_transaction,
+        circuit_base_seconds=circuit_base_seconds,
+        circuit_cap_seconds=circuit_cap_seconds,
     )
 
 

@@ -14,6 +14,7 @@ from helpdesk.sla.v1 import events_pb2 as sla_events
 from helpdesk.tickets.v1 import events_pb2 as t
 from helpdesk.tickets.v1 import tickets_pb2
 
+from helpdesk_kit import sealing
 from helpdesk_kit.db import Database
 from helpdesk_notify import usecases
 from helpdesk_notify.consumers import identity_routes, routes, sla_routes
@@ -128,6 +129,9 @@ async def test_registration_mails_the_new_user_his_confirmation_link_in_his_lang
     assert mail["Auto-Submitted"] == "auto-generated"
     text = mail.get_body(preferencelist=("plain",))
     assert text is not None and "https://hd.example/confirm/link-for-77" in text.get_content()
+    # While it waited in the queue, the link was sealed: a dump of the table shows none.
+    stored = await db.pool.fetchval("SELECT payload::text FROM deliveries")
+    assert "link-for-77" not in stored and sealing.PREFIX in stored
 
 
 async def test_password_recovery_mails_the_user_the_one_time_link(
@@ -223,7 +227,7 @@ async def test_mails_queued_while_smtp_is_down_all_arrive_once_when_it_is_back(
         await consume(
             db, routes(directory), t.TicketCreated(actor_id=12, ticket=ticket(id=number, number=number))
         )
-    worker = mail_worker(db, base_seconds=0.05, cap_seconds=0.2, max_attempts=1000)
+    worker = mail_worker(db, base_seconds=0.05, cap_seconds=0.2, horizon_seconds=600)
     task = asyncio.create_task(worker.run())
     try:
         await asyncio.sleep(1.0)

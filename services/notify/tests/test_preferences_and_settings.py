@@ -95,6 +95,7 @@ async def test_the_mail_password_is_write_only_and_kept_when_not_resent(db: Data
         security="starttls",
         username="hd",
         password="s3cret",
+        from_address="helpdesk@example.test",
     )
     saved = await usecases.put_mail_settings(db=db, actor_is_admin=True, new=new, set_password=True)
     assert saved.password == domain.MASK

@@ -42,7 +42,7 @@ def _worker(db: Database) -> ChannelWorker:
         db=db,
         channel=PUSHBULLET,
         session_factory=pushbullet_session,
-        policy=RetryPolicy(base_seconds=0.01, cap_seconds=0.05, max_attempts=3),
+        policy=RetryPolicy(base_seconds=0.01, cap_seconds=0.05),
     )
 
 

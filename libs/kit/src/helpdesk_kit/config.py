@@ -6,12 +6,15 @@ in the service's ``__main__``; a missing required setting fails start-up with it
 
 from __future__ import annotations
 
-from pydantic import Field
+import ipaddress
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "DatabaseSettings",
     "NatsSettings",
+    "OriginSettings",
     "RedisSettings",
     "SealingSettings",
     "ServiceSettings",
@@ -42,6 +45,18 @@ class ServiceSettings(BaseSettings):
     grpc_insecure: bool = False
     # The address the process listens on: 127.0.0.1 on one machine, 0.0.0.0 in a pod.
     bind_host: str = "127.0.0.1"
+    # Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client is the right-most address not among
+    # them. Empty = nobody's: the peer is the client (and the headers are ignored).
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in (v.strip() for v in value.split(",")):
+            if item:
+                ipaddress.ip_network(item, strict=False)  # a ValueError names the bad entry
+        return value
 
 
 class DatabaseSettings(BaseSettings):
@@ -59,8 +74,14 @@ class NatsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
 
     nats_url: str
-    # After this many failed deliveries an event is dead-lettered instead of retried.
+    # After this many failed deliveries a poison event (a bug, a refusal) is parked.
     consumer_max_deliveries: int = Field(default=5, ge=1)
+    # A transient failure (the database, NATS or another service away) is retried this
+    # long after the consumer first saw the event fail, and only then parked.
+    consumer_retry_horizon_seconds: float = Field(default=24 * 3600.0, gt=0)
+    # The longest pause between two tries of a transiently failing event (they double up to it):
+    # how late, at worst, events arrive once the missing dependency is back.
+    consumer_retry_cap_seconds: float = Field(default=300.0, gt=0)
 
 
 class StreamSettings(BaseSettings):
@@ -80,6 +101,17 @@ class RedisSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
 
     redis_url: str
+
+
+class OriginSettings(BaseSettings):
+    """For services that open WebSockets to browsers (see ``helpdesk_kit.origins``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    # The address users open; its origin (scheme, host, port) may open the WebSocket.
+    public_url: str = "http://localhost:8080"
+    # Further origins allowed to, comma-separated ("https://desk.example,https://intra.example").
+    ws_allowed_origins: str = ""
 
 
 class SealingSettings(BaseSettings):

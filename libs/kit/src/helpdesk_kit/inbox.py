@@ -3,10 +3,23 @@
 A durable pull consumer hands each message to its handler inside a unit of work
 that also records ``(consumer, event id)`` in the inbox table; the message is
 acked only after that commit. A redelivered event finds its inbox row and is
-acked without running the handler again. A handler that fails is retried with
-backoff (``nak`` with a delay); after ``max_deliveries`` attempts the event is
-written to ``dead_letters`` and terminated, so one poisoned event cannot block
-the rest.
+acked without running the handler again.
+
+A handler that fails is retried (``nak`` with a delay), and what happens next
+depends on why it failed (``helpdesk_kit.faults``):
+
+- a transient failure (the database restarting, NATS away, another service
+  unavailable, a timeout) is retried with growing delays, capped at
+  ``transient_cap`` (5 min), for ``retry_horizon`` (24 h) since this consumer
+  first saw the event fail — never parked before that;
+- a poison event (it cannot be decoded, a rule refuses it, a bug) is parked in
+  ``dead_letters`` after ``max_deliveries`` deliveries and terminated, so it
+  cannot block the rest. Parked events can be listed and replayed (``parked``).
+
+JetStream itself never gives up on a message (``max_deliver`` is unlimited): the
+consumer decides. A long handler keeps its message with ``in_progress`` so that
+``ack_wait`` does not redeliver it meanwhile. ``run`` outlives every transient
+failure: it waits and subscribes again.
 
 Every ``measure_every`` seconds, whatever the handler is doing, the consumer asks
 JetStream for its state: ``consumer_pending`` is the number of events it has not
@@ -18,7 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -35,6 +50,7 @@ from opentelemetry import trace
 from prometheus_client import Counter, Gauge
 
 from helpdesk_kit.db import Database, UnitOfWork
+from helpdesk_kit.faults import is_transient
 from helpdesk_kit.logs import get_logger
 from helpdesk_kit.streams import EVENT_TYPE_HEADER, MSG_ID_HEADER, stream_name
 from helpdesk_kit.tracing import extract_context
@@ -82,6 +98,16 @@ def backoff_seconds(deliveries: int) -> float:
     return float(min(2 ** max(deliveries - 1, 0), 60))
 
 
+def transient_delay(deliveries: int, *, cap: float) -> float:
+    """1 s, doubling, capped at ``cap``, with jitter: replicas recovering together spread out."""
+    ceiling = min(2.0 ** max(deliveries - 1, 0), cap)
+    return ceiling * (0.5 + random.random() / 2)
+
+
+# Events whose failures this process is counting, at most this many (the rest start afresh).
+_MAX_TRACKED = 10_000
+
+
 class Consumer:
     """One durable consumer of one stream, dispatching by event type."""
 
@@ -97,6 +123,8 @@ class Consumer:
         batch: int = 64,
         ack_wait: float = 30.0,
         measure_every: float = 5.0,
+        retry_horizon: float = 24 * 3600.0,
+        transient_cap: float = 300.0,
     ) -> None:
         self.name = name
         self._db = db
@@ -107,6 +135,13 @@ class Consumer:
         self._batch = batch
         self._ack_wait = ack_wait
         self._measure_every = measure_every
+        self._horizon = retry_horizon
+        self._transient_cap = transient_cap
+        # When this process first saw each failing event fail. JetStream's metadata gives
+        # the time an event was stored, not first delivered (a consumer that was down for
+        # a day would then give up at once); counting from our own first sight never
+        # gives up early — a restart only starts the count again.
+        self._first_failure: dict[str, float] = {}
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -116,16 +151,23 @@ class Consumer:
         return [f"{self._source}.{r.message_type.DESCRIPTOR.name}" for r in self._routes.values()]
 
     async def run(self) -> None:
+        """Consumes until ``stop()``; a transient failure (NATS or the database restarting)
+        is waited out and the subscription made again, never the end of the process."""
         watcher = asyncio.create_task(self._watch(), name=f"consumer-{self.name}-metrics")
         delay = 0.2
         try:
             while not self._stopping.is_set():
                 try:
                     await self._consume()
-                except (NatsError, OSError, TimeoutError) as exc:
-                    log.warning("consumer.failed", consumer=self.name, error=repr(exc))
-                    await asyncio.sleep(delay)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    log.warning("consumer.failed", consumer=self.name, error=repr(exc), retry_in=delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), timeout=delay)
                     delay = min(delay * 2, 5.0)
+                else:
+                    delay = 0.2
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -166,27 +208,33 @@ class Consumer:
     async def _consume(self) -> None:
         # The stream belongs to its publisher (only it may create or change it): until it
         # exists this fails and the loop above tries again.
-        await self._js.stream_info(stream_name(self._source))
-        sub = await self._js.pull_subscribe(
-            subject="",
-            durable=self.name,
-            stream=stream_name(self._source),
-            config=ConsumerConfig(
+        stream = stream_name(self._source)
+        await self._js.stream_info(stream)
+        # Created, or brought to this configuration (routes, ack_wait, max_deliver) if it exists.
+        await self._js.add_consumer(
+            stream,
+            ConsumerConfig(
                 durable_name=self.name,
                 ack_policy=AckPolicy.EXPLICIT,
                 deliver_policy=DeliverPolicy.ALL,
                 ack_wait=self._ack_wait,
+                max_deliver=-1,  # the consumer decides when to give up, not JetStream
                 max_ack_pending=1000,
                 filter_subjects=self._filter_subjects(),
             ),
         )
-        while not self._stopping.is_set():
-            try:
-                msgs = await sub.fetch(self._batch, timeout=1.0)
-            except (NatsTimeoutError, TimeoutError):
-                continue
-            for msg in msgs:
-                await self.handle(msg)
+        sub = await self._js.pull_subscribe_bind(durable=self.name, stream=stream)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    msgs = await sub.fetch(self._batch, timeout=1.0)
+                except (NatsTimeoutError, TimeoutError):
+                    continue
+                for msg in msgs:
+                    await self.handle(msg)
+        finally:
+            with contextlib.suppress(NatsError):
+                await sub.unsubscribe()
 
     async def handle(self, msg: Msg) -> None:
         headers = dict(msg.headers or {})
@@ -209,27 +257,62 @@ class Consumer:
                 event = Event(
                     id=event_id, subject=msg.subject, type=event_type, message=message, headers=headers
                 )
-                outcome = await self._apply(route, event)
-            # Any failure, a handler's bug included, is retried and then dead-lettered:
-            # one bad event must neither kill the consumer nor block the others.
+                async with self._keeping(msg):
+                    outcome = await self._apply(route, event)
+            # Any failure, a handler's bug included, is retried and then parked (poison) or
+            # retried for hours (transient): one bad event must neither kill the consumer
+            # nor block the others.
             except Exception as exc:  # noqa: BLE001
                 await self._failed(msg, headers, event_id, event_type, deliveries, exc)
                 return
         await msg.ack()
+        self._first_failure.pop(event_id, None)
         CONSUMED.labels(self.name, outcome).inc()
+
+    @contextlib.asynccontextmanager
+    async def _keeping(self, msg: Msg) -> AsyncIterator[None]:
+        """While the handler runs, tells JetStream the message is in progress, so a handler
+        slower than ``ack_wait`` is not handed the same message again meanwhile."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self._ack_wait / 3)
+                with contextlib.suppress(NatsError):
+                    await msg.in_progress()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _apply(self, route: Route, event: Event[Any]) -> str:
         async with self._db.unit_of_work() as uow:
-            fresh = await uow.conn.fetchval(
-                "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
-                self.name,
-                event.id,
-            )
-            if not fresh:
-                return "duplicate"
-            await route.handler(uow, event)
+            outcome = await self.apply(uow, event)
             await uow.commit()
+        return outcome
+
+    async def apply(self, uow: UnitOfWork, event: Event[Any]) -> str:
+        """Runs ``event``'s handler in ``uow`` unless the inbox says it ran already.
+
+        Returns ``applied`` or ``duplicate``; the caller commits. Also what a replay of a
+        parked event goes through, so a replay never applies an event twice.
+        """
+        fresh = await uow.conn.fetchval(
+            "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+            self.name,
+            event.id,
+        )
+        if not fresh:
+            return "duplicate"
+        await self.route(event.type).handler(uow, event)
         return "applied"
+
+    def route(self, event_type: str) -> Route:
+        """The route of an event type (``KeyError`` if this consumer takes no such events)."""
+        return self._routes[event_type]
 
     async def _failed(
         self,
@@ -240,7 +323,23 @@ class Consumer:
         deliveries: int,
         exc: BaseException,
     ) -> None:
-        if deliveries < self._max:
+        if is_transient(exc):
+            first = self._first_seen(event_id)
+            if time.time() - first < self._horizon:
+                delay = transient_delay(deliveries, cap=self._transient_cap)
+                log.warning(
+                    "consumer.retry_transient",
+                    consumer=self.name,
+                    event_id=event_id,
+                    deliveries=deliveries,
+                    retry_in=round(delay, 1),
+                    error=repr(exc),
+                )
+                CONSUMED.labels(self.name, "retried").inc()
+                await msg.nak(delay=delay)
+                return
+            reason = f"still failing {self._horizon:.0f} s after its first failure: {exc!r}"
+        elif deliveries < self._max:
             log.warning(
                 "consumer.retry",
                 consumer=self.name,
@@ -251,21 +350,41 @@ class Consumer:
             CONSUMED.labels(self.name, "retried").inc()
             await msg.nak(delay=backoff_seconds(deliveries))
             return
-        log.error("consumer.dead_letter", consumer=self.name, event_id=event_id, error=repr(exc))
-        async with self._db.unit_of_work() as uow:
-            await uow.conn.execute(
-                "INSERT INTO dead_letters"
-                " (consumer, event_id, subject, event_type, payload, headers, error, deliveries)"
-                " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)",
-                self.name,
-                event_id,
-                msg.subject,
-                event_type,
-                msg.data,
-                orjson.dumps(headers).decode(),
-                repr(exc),
-                deliveries,
-            )
-            await uow.commit()
+        else:
+            reason = repr(exc)
+        await self._park(msg, headers, event_id, event_type, deliveries, reason)
+
+    def _first_seen(self, event_id: str) -> float:
+        if event_id not in self._first_failure and len(self._first_failure) >= _MAX_TRACKED:
+            self._first_failure.clear()  # never gives up early: counts merely start again
+        return self._first_failure.setdefault(event_id, time.time())
+
+    async def _park(
+        self, msg: Msg, headers: dict[str, str], event_id: str, event_type: str, deliveries: int, reason: str
+    ) -> None:
+        log.error("consumer.dead_letter", consumer=self.name, event_id=event_id, error=reason)
+        try:
+            async with self._db.unit_of_work() as uow:
+                await uow.conn.execute(
+                    "INSERT INTO dead_letters"
+                    " (consumer, event_id, subject, event_type, payload, headers, error, deliveries)"
+                    " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)",
+                    self.name,
+                    event_id,
+                    msg.subject,
+                    event_type,
+                    msg.data,
+                    orjson.dumps(headers).decode(),
+                    reason,
+                    deliveries,
+                )
+                await uow.commit()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # Cannot park it now (the database is away): keep it in JetStream and try later.
+            await msg.nak(delay=transient_delay(deliveries, cap=self._transient_cap))
+            return
+        self._first_failure.pop(event_id, None)
         DEAD_LETTERS.labels(self.name).inc()
         await msg.term()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -17,6 +18,7 @@ from nats.js import JetStreamContext
 from helpdesk_kit import streams
 from helpdesk_kit.config import ServiceSettings
 from helpdesk_kit.db import Database
+from helpdesk_kit.faults import is_transient
 from helpdesk_kit.http import http_server, split_ops
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.logs import configure_logging, get_logger
@@ -31,13 +33,17 @@ log = get_logger(__name__)
 
 class Lifecycle:
     """Holds what a process runs. Background tasks that crash stop the process (fail fast),
-    so the supervisor restarts it rather than leaving it half-alive."""
+    so the supervisor restarts it rather than leaving it half-alive. A transient failure
+    (``helpdesk_kit.faults``: the database restarting, NATS away) is no crash: consumers
+    and the relay wait it out themselves, and other loops run under :meth:`supervise`."""
 
     def __init__(self, *, ops_port: int | None = None) -> None:
         self.stopping = asyncio.Event()
         self._ops_port = ops_port
         self._stack = contextlib.AsyncExitStack()
         self._tasks: list[asyncio.Task[Any]] = []
+        #: The consumers this process runs (the Ops service replays their parked events).
+        self.consumers: list[Consumer] = []
 
     def on_stop(self, callback: Callable[[], Awaitable[Any]]) -> None:
         """Runs at stop, in reverse order of registration."""
@@ -68,6 +74,7 @@ class Lifecycle:
         self.on_stop(_stop_and_wait(relay.stop, task))
 
     def run_consumer(self, consumer: Consumer) -> None:
+        self.consumers.append(consumer)
         task = self.spawn(consumer.run(), name=f"consumer-{consumer.name}")
         self.on_stop(_stop_and_wait(consumer.stop, task))
 
@@ -97,6 +104,12 @@ class Lifecycle:
 
         self.on_stop(stop)
 
+    def supervise(self, make: Callable[[], Coroutine[Any, Any, Any]], *, name: str) -> asyncio.Task[Any]:
+        """Runs a background loop ``make()`` that outlives transient failures: when one
+        escapes, the loop is started again after a pause (growing to 30 s, with jitter).
+        Any other failure still stops the process."""
+        return self.spawn(_restarting(make, name, self.stopping), name=name)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
         task.add_done_callback(self._on_task_done)
@@ -122,6 +135,24 @@ class Lifecycle:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         log.info("runtime.stopped")
+
+
+async def _restarting(
+    make: Callable[[], Coroutine[Any, Any, Any]], name: str, stopping: asyncio.Event
+) -> None:
+    delay = 0.5
+    while not stopping.is_set():
+        try:
+            await make()
+            return
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            pause = delay * (0.5 + random.random() / 2)
+            log.warning("runtime.task_restarting", task=name, error=repr(exc), retry_in=round(pause, 2))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=pause)
+            delay = min(delay * 2, 30.0)
 
 
 def _stop_and_wait(stop: Callable[[], None], task: asyncio.Task[Any]) -> Callable[[], Awaitable[None]]:

@@ -11,13 +11,8 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc
 
 from helpdesk_gateway.cache import Expiring
 from helpdesk_gateway.config import Settings
-from helpdesk_kit.rpc import channel, check_health
+from helpdesk_kit.rpc import channel
 from helpdesk_kit.trust import Mesh, identity_keys
-
-#: The services without which the gateway cannot serve anything: its readiness waits on
-#: them. Optional ones (mail intake) are shown on the system page but never make the
-#: gateway unready: the mailbox pages answer 503 while mailin is away, the rest works.
-REQUIRED = ("identity", "tickets", "notify", "sla")
 
 
 @dataclass
@@ -56,14 +51,6 @@ class Clients:
 
     async def fetch_keys(self) -> dict[str, bytes]:
         return await identity_keys(self.channels["identity"])()
-
-    def health_checks(self) -> dict[str, object]:
-        """The readiness checks: the gRPC health of each required service (``REQUIRED``)."""
-
-        def check(ch: grpc.aio.Channel) -> object:
-            return lambda: check_health(ch)
-
-        return {name: check(self.channels[name]) for name in REQUIRED}
 
     async def close(self) -> None:
         for ch in self.channels.values():

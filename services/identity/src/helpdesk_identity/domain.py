@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field, replace
+
+from email_validator import EmailNotValidError, validate_email
 
 from helpdesk_identity.errors import InvalidUser
 from helpdesk_kit.errors import FieldError
@@ -23,7 +26,42 @@ class Role(enum.StrEnum):
 
 
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DEVICE_IDEN = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+
+
+def has_control(value: str) -> bool:
+    """Whether ``value`` holds a control character (CR, LF, tab...) or a line/paragraph
+    separator: a name goes into mail headers, where none of them may stand."""
+    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value)
+
+
+def clean_name(value: str) -> str:
+    """A name from elsewhere (the directory) made fit: control characters become spaces."""
+    return " ".join("".join(" " if has_control(ch) else ch for ch in value).split())
+
+
+def email_problem(value: str) -> str | None:
+    """Why ``value`` is not an address mail can be sent to (ASCII, one address), or None."""
+    try:
+        validate_email(
+            value,
+            check_deliverability=False,  # no DNS at input; the mail server has the last word
+            allow_smtputf8=False,  # not every relay speaks SMTPUTF8
+            globally_deliverable=False,  # intranet names without a dot are fine
+            test_environment=True,  # so are *.test names
+        )
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+def pushbullet_problem(value: str) -> str | None:
+    """A Pushbullet address is an e-mail address or a device iden (letters and digits)."""
+    if "@" in value:
+        return None if email_problem(value) is None else "not an e-mail address"
+    if not _DEVICE_IDEN.match(value):
+        return "an e-mail address or a device iden (ASCII letters, digits, - or _)"
+    return None
 
 
 @dataclass
@@ -45,6 +83,7 @@ class User:
     pushbullet: str = ""
     time_zone: str = ""
     ldap: bool = False
+    public_hash: str = ""  # how ZENLIX's JSON API names the user (set by the database)
 
     def as_new(self) -> NewUser:
         """The record as creation input, to re-check every rule after a change."""
@@ -90,29 +129,49 @@ class NewUser:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def validate(self) -> None:
-        errors = self._contact_errors() + self._kind_errors()
+        errors = self._account_errors() + self._sendable_errors() + self._kind_errors()
         if errors:
             raise InvalidUser("The user is not valid.", errors=errors)
 
-    def _contact_errors(self) -> list[FieldError]:
+    def _sendable_errors(self) -> list[FieldError]:
+        """The name and addresses go into mails and pushes: each must be sendable."""
+        errors: list[FieldError] = []
+        if not self.full_name.strip():
+            errors.append(FieldError("full_name", "must not be empty"))
+        elif has_control(self.full_name):
+            errors.append(FieldError("full_name", "no control characters or line breaks"))
+        if self.email and (problem := email_problem(self.email)):
+            errors.append(FieldError("email", f"is not an e-mail address: {problem}"))
+        if len(self.pushbullet) > 200:
+            errors.append(FieldError("pushbullet", "at most 200 characters"))
+        elif self.pushbullet and (problem := pushbullet_problem(self.pushbullet)):
+            errors.append(FieldError("pushbullet", problem))
+        return errors
+
+    def _account_errors(self) -> list[FieldError]:
         errors: list[FieldError] = []
         if not _LOGIN.match(self.login):
             errors.append(FieldError("login", "2-64 letters, digits or . _ @ -, starting alphanumeric"))
-        if not self.full_name.strip():
-            errors.append(FieldError("full_name", "must not be empty"))
-        if self.email and not _EMAIL.match(self.email):
-            errors.append(FieldError("email", "is not an e-mail address"))
+        errors += self._one_line_errors()
         if self.password is not None and len(self.password) < 8:
             errors.append(FieldError("password", "at least 8 characters"))
         if self.language not in ("en", "ru"):
             errors.append(FieldError("language", "en or ru"))
-        if len(self.pushbullet) > 200:
-            errors.append(FieldError("pushbullet", "at most 200 characters"))
         if self.time_zone and not _known_time_zone(self.time_zone):
             errors.append(FieldError("time_zone", "is not an IANA time zone"))
         if self.ldap and self.password is not None:
             errors.append(FieldError("password", "an LDAP user signs in with the directory password"))
         return errors
+
+    def _one_line_errors(self) -> list[FieldError]:
+        """The phone and time zone are one line too (the name and addresses are checked as
+        sendable above): they end up in mails and page titles."""
+        fields = ("phone", "time_zone")
+        return [
+            FieldError(name, "must not contain control characters or line breaks")
+            for name in fields
+            if not str(getattr(self, name)).isprintable()
+        ]
 
     def _kind_errors(self) -> list[FieldError]:
         """Clients have no role, no unit and no admin flag; staff need a role."""
@@ -132,6 +191,24 @@ class NewUser:
         if self.is_admin:
             errors.append(FieldError("is_admin", "only staff can be administrators"))
         return errors
+
+
+def rights_changed(before: User, after: User) -> bool:
+    """Whether what a passport says of the user (kind, role, units, admin flag, client group,
+    lead flag) or whether he may sign in at all differs between the two records."""
+
+    def rights(u: User) -> tuple[object, ...]:
+        return (
+            u.kind,
+            u.role,
+            sorted(u.unit_ids),
+            u.is_admin,
+            u.client_group_id,
+            u.is_client_group_lead,
+            u.is_active,
+        )
+
+    return rights(before) != rights(after)
 
 
 def _known_time_zone(name: str) -> bool:

@@ -14,7 +14,7 @@ import ldap3  # type: ignore[import-untyped]
 from ldap3.core.exceptions import LDAPException  # type: ignore[import-untyped]
 from ldap3.utils.conv import escape_filter_chars  # type: ignore[import-untyped]
 
-from helpdesk_identity.domain import LdapConfig, LdapEntry
+from helpdesk_identity.domain import LdapConfig, LdapEntry, clean_name
 
 
 class LdapUnavailable(Exception):
@@ -118,7 +118,8 @@ def _fetch(cfg: LdapConfig) -> list[LdapEntry]:
                 LdapEntry(
                     dn=raw["dn"],
                     login=login,
-                    full_name=_first(a, cfg.attr_full_name) or login,
+                    # The directory may hold anything; a name must be fit for mail headers.
+                    full_name=clean_name(_first(a, cfg.attr_full_name)) or login,
                     email=_first(a, cfg.attr_email),
                     phone=_first(a, cfg.attr_phone),
                     member_of=frozenset(members.get(raw["dn"].lower(), set())),

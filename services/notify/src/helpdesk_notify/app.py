@@ -13,12 +13,13 @@ from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.db import Database
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
+from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
+from helpdesk_kit.retention import Pruner
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
-from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
-from helpdesk_notify import store
+from helpdesk_notify import store, usecases
 from helpdesk_notify.config import Settings
 from helpdesk_notify.consumers import identity_routes, routes, sla_routes
 from helpdesk_notify.directory import IdentityDirectory
@@ -35,7 +36,7 @@ async def serve(settings: Settings) -> None:
     db = await life.open_database(
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
-    nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+    _, js = await life.open_nats(settings.nats_url, name=SERVICE)
     life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
 
     mesh = Mesh.from_settings(settings, service=SERVICE)
@@ -60,11 +61,13 @@ async def serve(settings: Settings) -> None:
                 source_service=source,
                 routes=source_routes,
                 max_deliveries=settings.consumer_max_deliveries,
+                retry_horizon=settings.consumer_retry_horizon_seconds,
+                transient_cap=settings.consumer_retry_cap_seconds,
             )
         )
 
     policy = RetryPolicy(
-        max_attempts=settings.delivery_max_attempts,
+        horizon_seconds=settings.delivery_retry_horizon_seconds,
         base_seconds=settings.delivery_backoff_base_seconds,
         cap_seconds=settings.delivery_backoff_cap_seconds,
     )
@@ -76,17 +79,33 @@ async def serve(settings: Settings) -> None:
             policy=policy,
             idle_seconds=settings.delivery_idle_seconds,
             per_transaction=settings.delivery_per_transaction,
+            circuit_base_seconds=settings.delivery_circuit_base_seconds,
+            circuit_cap_seconds=settings.delivery_circuit_cap_seconds,
         )
         task = life.spawn(worker.run(), name=f"notify-{channel_name}")
         life.on_stop(_stopper(worker, task))
 
+    pruner = Pruner(
+        db=db,
+        service=SERVICE,
+        rules=usecases.retention_rules(
+            settings,
+            delivered_days=settings.retention_delivered_days,
+            read_popups_days=settings.retention_read_popups_days,
+            unread_popups_days=settings.retention_unread_popups_days,
+        ),
+        settings=settings,
+    )
+    life.supervise(lambda: pruner.run(life.stopping), name="retention")
+
     grpc_server = GrpcServer(
         port=settings.grpc_port,
-        service_names=["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings"],
+        service_names=["helpdesk.notify.v1.Notify", "helpdesk.notify.v1.NotifySettings", OPS_SERVICE],
         mesh=mesh,
         passports=passport_verifier(identity_keys(identity)),
         host=settings.bind_host,
     )
+    mount_ops(grpc_server, db=db, consumers=life.consumers)
     notify_pb2_grpc.add_NotifyServicer_to_server(NotifyService(db=db, public_url=url), grpc_server.server)
     notify_pb2_grpc.add_NotifySettingsServicer_to_server(
         NotifySettingsService(
@@ -96,7 +115,9 @@ async def serve(settings: Settings) -> None:
     )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
-    app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
+    # Ready = the database answers. NATS away does not count: the outbox keeps the facts
+    # until it is back (docs/operations.md § Readiness).
+    app = create_app(service=SERVICE, readiness={"database": db.ping})
     life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 

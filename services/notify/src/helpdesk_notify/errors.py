@@ -2,7 +2,8 @@
 
 AppError (kit)
 ├── InvalidInput ─ InvalidSettings        preferences, mail or Pushbullet settings that break the rules
-│               └─ InvalidMailing         a mailing without subject, body or recipients
+│               ├─ InvalidMailing         a mailing without subject, body or recipients
+│               └─ InvalidReplay          a replay that names no dead letters
 ├── Forbidden ──── AdminOnly              settings, dead letters and mailings are the administrators'
 └── NotFound ───── MailingNotFound        no such mailing
                    NotificationNotFound   no such pop-up for this user
@@ -14,7 +15,14 @@ from dataclasses import dataclass
 
 from helpdesk_kit.errors import Forbidden, InvalidInput, NotFound
 
-__all__ = ["AdminOnly", "InvalidMailing", "InvalidSettings", "MailingNotFound", "NotificationNotFound"]
+__all__ = [
+    "AdminOnly",
+    "InvalidMailing",
+    "InvalidReplay",
+    "InvalidSettings",
+    "MailingNotFound",
+    "NotificationNotFound",
+]
 
 
 @dataclass
@@ -24,6 +32,11 @@ class InvalidSettings(InvalidInput):
 
 @dataclass
 class InvalidMailing(InvalidInput):
+    pass
+
+
+@dataclass
+class InvalidReplay(InvalidInput):
     pass
 
 

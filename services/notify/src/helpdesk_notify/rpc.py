@@ -14,7 +14,7 @@ from helpdesk_kit.trust import current_user
 from helpdesk_notify import usecases
 from helpdesk_notify.domain import Preferences
 from helpdesk_notify.rules import Directory
-from helpdesk_notify.store import MailingRow
+from helpdesk_notify.store import DeadFilter, MailingRow
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
@@ -174,6 +174,7 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
             actor_is_admin=current_user().is_admin,
             limit=request.limit or 50,
             before_id=request.before_id or None,
+            where=DeadFilter(channel=request.channel, event=request.event),
         )
         return pb.ListDeadLettersResponse(
             dead_letters=[
@@ -192,6 +193,16 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
                 for d in rows
             ]
         )
+
+    async def ReplayDeadLetters(
+        self, request: pb.ReplayDeadLettersRequest, context: Context
+    ) -> pb.ReplayDeadLettersResponse:
+        replayed = await usecases.replay_dead_letters(
+            db=self._db,
+            actor_is_admin=current_user().is_admin,
+            where=DeadFilter(ids=tuple(request.ids), channel=request.channel, event=request.event),
+        )
+        return pb.ReplayDeadLettersResponse(replayed=replayed)
 
     async def CreateMailing(self, request: pb.CreateMailingRequest, context: Context) -> pb.Mailing:
         row = await usecases.create_mailing(

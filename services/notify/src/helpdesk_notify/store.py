@@ -206,12 +206,38 @@ class Delivery:
     last_error: str
     created_at: datetime
     updated_at: datetime
+    first_attempt_at: datetime | None = None
 
 
 _DELIVERY = (
     "id, source_event_id, user_id, channel, event, address, payload::text AS payload, status, attempts,"
-    " last_error, created_at, updated_at"
+    " last_error, created_at, updated_at, first_attempt_at"
 )
+
+
+# Deliveries of these events carry a one-time link (registration, password reset): their
+# payload is kept sealed until the mail is built, so the queue holds no usable link.
+_SEALED_EVENTS = frozenset({"account.registered", "account.password_reset"})
+
+
+def _payload_purpose(source_event_id: str, user_id: int) -> str:
+    return f"notify.delivery:{source_event_id}:{user_id}"
+
+
+def _stored_payload(item: NewDelivery) -> str:
+    text = orjson.dumps(item.payload).decode()
+    if item.event not in _SEALED_EVENTS:
+        return text
+    sealed = seal(text, purpose=_payload_purpose(item.source_event_id, item.user_id))
+    return orjson.dumps({"sealed": sealed}).decode()
+
+
+def _read_payload(r: asyncpg.Record) -> dict[str, Any]:
+    payload: dict[str, Any] = orjson.loads(r["payload"])
+    if r["event"] in _SEALED_EVENTS and isinstance(payload.get("sealed"), str):
+        opened = open_value(payload["sealed"], purpose=_payload_purpose(r["source_event_id"], r["user_id"]))
+        payload = orjson.loads(opened)
+    return payload
 
 
 def _delivery(r: asyncpg.Record) -> Delivery:
@@ -222,12 +248,13 @@ def _delivery(r: asyncpg.Record) -> Delivery:
         r["channel"],
         r["event"],
         r["address"],
-        orjson.loads(r["payload"]),
+        _read_payload(r),
         r["status"],
         r["attempts"],
         r["last_error"],
         r["created_at"],
         r["updated_at"],
+        r["first_attempt_at"],
     )
 
 
@@ -247,53 +274,63 @@ async def enqueue(conn: asyncpg.Connection, items: list[NewDelivery]) -> int:
         [i.channel for i in items],
         [i.event for i in items],
         [i.address for i in items],
-        [orjson.dumps(i.payload).decode() for i in items],
+        [_stored_payload(i) for i in items],
         [i.mailing_id for i in items],
         [i.delay_seconds for i in items],
     )
     return len(rows)
 
 
-async def claim_due(conn: asyncpg.Connection, channel: str, limit: int) -> list[Delivery]:
-    """Locks due deliveries of a channel for this transaction; other workers skip them."""
+async def claim_due(conn: asyncpg.Connection, channel: str, limit: int) -> tuple[list[Delivery], datetime]:
+    """Locks due deliveries of a channel for this transaction; other workers skip them.
+
+    Also returns the database's clock (the transaction's ``now()``), the one every
+    delivery time is written with, so retry decisions never mix two clocks.
+    """
     rows = await conn.fetch(
-        f"SELECT {_DELIVERY} FROM deliveries WHERE channel = $1 AND status = 'pending'"
+        f"SELECT {_DELIVERY}, now() AS db_now FROM deliveries WHERE channel = $1 AND status = 'pending'"
         " AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
         channel,
         limit,
     )
-    return [_delivery(r) for r in rows]
+    now: datetime = rows[0]["db_now"] if rows else await conn.fetchval("SELECT now()")
+    return [_delivery(r) for r in rows], now
 
 
 async def mark_sent(conn: asyncpg.Connection, delivery_id: int) -> None:
     await conn.execute(
-        "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = now(), updated_at = now(),"
-        " last_error = '' WHERE id = $1",
+        "WITH d AS (UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = now(),"
+        " updated_at = now(), last_error = '' WHERE id = $1 RETURNING id)"
+        " INSERT INTO delivery_log (delivery_id, outcome) SELECT id, 'sent' FROM d",
         delivery_id,
     )
-    await conn.execute("INSERT INTO delivery_log (delivery_id, outcome) VALUES ($1, 'sent')", delivery_id)
+
+
+def _clean(error: str) -> str:
+    # PostgreSQL text takes neither NUL nor lone surrogates; a reason is for reading, not a novel.
+    return error.replace("\x00", "").encode("utf-8", "replace").decode()[:2000]
 
 
 async def mark_failed(
     conn: asyncpg.Connection, delivery_id: int, *, error: str, retry_in: float | None, count_attempt: bool
 ) -> None:
-    """``retry_in`` None: given up (dead letter). ``count_attempt`` False: a rate limit, not a failure."""
+    """``retry_in`` None: given up (dead letter). ``count_attempt`` False: a rate limit, not a failure.
+
+    The first failed attempt's time is kept: the retry horizon is counted from it.
+    """
     status = "pending" if retry_in is not None else "dead"
+    outcome = "retry" if retry_in is not None else "dead"
     await conn.execute(
-        "UPDATE deliveries SET status = $2, attempts = attempts + $3::int, last_error = $4,"
-        " updated_at = now(), next_attempt_at = now() + make_interval(secs => $5::float8) WHERE id = $1",
+        "WITH d AS (UPDATE deliveries SET status = $2, attempts = attempts + $3::int, last_error = $4,"
+        " first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now(),"
+        " next_attempt_at = now() + make_interval(secs => $5::float8) WHERE id = $1 RETURNING id)"
+        " INSERT INTO delivery_log (delivery_id, outcome, error) SELECT id, $6, $4 FROM d",
         delivery_id,
         status,
         1 if count_attempt else 0,
-        error[:2000],
+        _clean(error),
         retry_in or 0.0,
-    )
-    outcome = "retry" if retry_in is not None else "dead"
-    await conn.execute(
-        "INSERT INTO delivery_log (delivery_id, outcome, error) VALUES ($1, $2, $3)",
-        delivery_id,
         outcome,
-        error[:2000],
     )
 
 
@@ -307,14 +344,57 @@ async def postpone_channel(conn: asyncpg.Connection, channel: str, seconds: floa
     )
 
 
-async def dead_letters(conn: asyncpg.Connection, *, limit: int, before_id: int | None) -> list[Delivery]:
+@dataclass(frozen=True)
+class DeadFilter:
+    """Which dead letters: by id, or by channel and event (empty = any)."""
+
+    ids: tuple[int, ...] = ()
+    channel: str = ""
+    event: str = ""
+
+
+def _dead_where(f: DeadFilter, first_arg: int) -> tuple[str, list[Any]]:
+    n = first_arg
+    sql = (
+        f"status = 'dead' AND (cardinality(${n}::bigint[]) = 0 OR id = ANY(${n}::bigint[]))"
+        f" AND (${n + 1}::text = '' OR channel = ${n + 1}) AND (${n + 2}::text = '' OR event = ${n + 2})"
+    )
+    return sql, [list(f.ids), f.channel, f.event]
+
+
+async def dead_letters(
+    conn: asyncpg.Connection, *, limit: int, before_id: int | None, where: DeadFilter | None = None
+) -> list[Delivery]:
+    cond, args = _dead_where(where or DeadFilter(), 3)
     rows = await conn.fetch(
-        f"SELECT {_DELIVERY} FROM deliveries WHERE status = 'dead' AND ($1::bigint IS NULL OR id < $1)"
+        f"SELECT {_DELIVERY} FROM deliveries WHERE {cond} AND ($1::bigint IS NULL OR id < $1)"
         " ORDER BY id DESC LIMIT $2",
         before_id,
         limit,
+        *args,
     )
     return [_delivery(r) for r in rows]
+
+
+async def replay_dead(conn: asyncpg.Connection, where: DeadFilter, *, limit: int) -> list[int]:
+    """Dead letters back in the queue, due now, with a fresh retry horizon; returns their ids.
+
+    Only dead rows move: replaying a row already replayed (pending, or sent since)
+    changes nothing, so a replay never sends a delivery twice.
+    """
+    cond, args = _dead_where(where, 2)
+    rows = await conn.fetch(
+        "WITH d AS (UPDATE deliveries SET status = 'pending', attempts = 0, first_attempt_at = NULL,"
+        " next_attempt_at = now(), updated_at = now()"
+        f" WHERE id IN (SELECT id FROM deliveries WHERE {cond} ORDER BY id LIMIT $1 FOR UPDATE)"
+        " RETURNING id, last_error),"
+        " l AS (INSERT INTO delivery_log (delivery_id, outcome, error)"
+        " SELECT id, 'replayed', last_error FROM d)"
+        " SELECT id FROM d ORDER BY id",
+        limit,
+        *args,
+    )
+    return [r["id"] for r in rows]
 
 
 async def delivery_log(conn: asyncpg.Connection, delivery_id: int) -> list[tuple[str, str]]:
@@ -355,7 +435,8 @@ async def insert_mailing(
 async def mailing(conn: asyncpg.Connection, mailing_id: int) -> MailingRow | None:
     r = await conn.fetchrow(
         "SELECT m.id, m.subject, m.body, m.created_by, m.total, m.created_at,"
-        " count(d.id) FILTER (WHERE d.status = 'sent') AS sent,"
+        # Sent mails of the mailing that retention has pruned are counted in pruned_sent.
+        " m.pruned_sent + count(d.id) FILTER (WHERE d.status = 'sent') AS sent,"
         " count(d.id) FILTER (WHERE d.status = 'dead') AS failed"
         " FROM mailings m LEFT JOIN deliveries d ON d.mailing_id = m.id WHERE m.id = $1 GROUP BY m.id",
         mailing_id,

@@ -10,10 +10,11 @@ from helpdesk.sla.v1 import sla_pb2_grpc
 from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
+from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
+from helpdesk_kit.retention import Pruner, messaging_rules
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
-from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_sla.config import Settings
 from helpdesk_sla.consumers import routes
@@ -30,7 +31,7 @@ async def serve(settings: Settings) -> None:
     db = await life.open_database(
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
-    nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+    _, js = await life.open_nats(settings.nats_url, name=SERVICE)
     policy = Policy(warning_percent=settings.sla_warning_percent)
     life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
     life.run_consumer(
@@ -41,17 +42,21 @@ async def serve(settings: Settings) -> None:
             source_service="tickets",
             routes=routes(policy),
             max_deliveries=settings.consumer_max_deliveries,
+            retry_horizon=settings.consumer_retry_horizon_seconds,
+            transient_cap=settings.consumer_retry_cap_seconds,
         )
     )
 
     scheduler = Scheduler(db=db, rescan_seconds=settings.sla_timers_rescan_seconds)
-    timers = life.spawn(scheduler.run(), name="sla-timers")
+    timers = life.supervise(scheduler.run, name="sla-timers")
 
     async def stop_timers() -> None:
         scheduler.stop()
         await asyncio.wait([timers], timeout=10)
 
     life.on_stop(stop_timers)
+    pruner = Pruner(db=db, service=SERVICE, rules=messaging_rules(settings), settings=settings)
+    life.supervise(lambda: pruner.run(life.stopping), name="retention")
 
     mesh = Mesh.from_settings(settings, service=SERVICE)
     identity = channel(
@@ -60,15 +65,18 @@ async def serve(settings: Settings) -> None:
     life.on_stop(identity.close)
     grpc_server = GrpcServer(
         port=settings.grpc_port,
-        service_names=["helpdesk.sla.v1.Sla"],
+        service_names=["helpdesk.sla.v1.Sla", OPS_SERVICE],
         mesh=mesh,
         passports=passport_verifier(identity_keys(identity)),
         host=settings.bind_host,
     )
+    mount_ops(grpc_server, db=db, consumers=life.consumers)
     sla_pb2_grpc.add_SlaServicer_to_server(SlaService(db=db, policy=policy), grpc_server.server)
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
-    app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
+    # Ready = the database answers. NATS away does not count: the outbox keeps the facts
+    # until it is back (docs/operations.md § Readiness).
+    app = create_app(service=SERVICE, readiness={"database": db.ping})
     life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 

@@ -10,10 +10,11 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc
 from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
+from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
+from helpdesk_kit.retention import Pruner
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
-from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_tickets import consumers, usecases
 from helpdesk_tickets.config import Settings, StorageSettings
@@ -30,7 +31,7 @@ async def serve(settings: Settings) -> None:
     db = await life.open_database(
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
-    nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+    _, js = await life.open_nats(settings.nats_url, name=SERVICE)
     life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
 
     mesh = Mesh.from_settings(settings, service=SERVICE)
@@ -41,23 +42,44 @@ async def serve(settings: Settings) -> None:
     units = UnitDirectory(identity_pb2_grpc.IdentityStub(identity), ttl=settings.units_cache_seconds)
 
     life.run_consumer(
-        Consumer(name="tickets-sla", db=db, js=js, source_service="sla", routes=consumers.SLA_ROUTES)
+        Consumer(
+            name="tickets-sla",
+            db=db,
+            js=js,
+            source_service="sla",
+            routes=consumers.SLA_ROUTES,
+            max_deliveries=settings.consumer_max_deliveries,
+            retry_horizon=settings.consumer_retry_horizon_seconds,
+            transient_cap=settings.consumer_retry_cap_seconds,
+        )
     )
     ticket_settings = usecases.SettingsCache()
-    life.spawn(
-        usecases.run_archiver(
+    life.supervise(
+        lambda: usecases.run_archiver(
             db=db, settings=ticket_settings, every=settings.archive_every_seconds, stopping=life.stopping
         ),
         name="archiver",
     )
+    pruner = Pruner(
+        db=db,
+        service=SERVICE,
+        rules=usecases.retention_rules(
+            settings,
+            idempotency_keys_hours=settings.retention_idempotency_keys_hours,
+            archived_history_days=settings.retention_archived_history_days,
+        ),
+        settings=settings,
+    )
+    life.supervise(lambda: pruner.run(life.stopping), name="retention")
 
     grpc_server = GrpcServer(
         port=settings.grpc_port,
-        service_names=["helpdesk.tickets.v1.Tickets"],
+        service_names=["helpdesk.tickets.v1.Tickets", OPS_SERVICE],
         mesh=mesh,
         passports=passport_verifier(identity_keys(identity)),
         host=settings.bind_host,
     )
+    mount_ops(grpc_server, db=db, consumers=life.consumers)
     blobs = blob_store(settings)
     tickets_pb2_grpc.add_TicketsServicer_to_server(
         TicketsService(db=db, units=units, settings=ticket_settings, blobs=blobs, spool=blobs.spool_dir()),
@@ -65,7 +87,9 @@ async def serve(settings: Settings) -> None:
     )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
-    app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
+    # Ready = the database answers. NATS away does not count: the outbox keeps the facts
+    # until it is back (docs/operations.md § Readiness).
+    app = create_app(service=SERVICE, readiness={"database": db.ping})
     life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from helpdesk_gateway.api import identity, mailin, notify, realtime, sla, system, tickets
+from helpdesk_gateway.api import (
+    identity,
+    mailin,
+    notify,
+    realtime,
+    sla,
+    system,
+    system_dead_letters,
+    tickets,
+)
 
 router = APIRouter()
-for area in (identity, tickets, sla, notify, mailin, realtime, system):
+for area in (identity, tickets, sla, notify, mailin, realtime, system, system_dead_letters):
     router.include_router(area.router)

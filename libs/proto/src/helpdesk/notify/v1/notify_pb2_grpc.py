@@ -228,6 +228,11 @@ class NotifySettingsStub:
                 request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersResponse.FromString,
                 _registered_method=True)
+        self.ReplayDeadLetters = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/ReplayDeadLetters',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ReplayDeadLettersRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ReplayDeadLettersResponse.FromString,
+                _registered_method=True)
         self.CreateMailing = channel.unary_unary(
                 '/helpdesk.notify.v1.NotifySettings/CreateMailing',
                 request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreateMailingRequest.SerializeToString,
@@ -285,6 +290,12 @@ class NotifySettingsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReplayDeadLetters(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateMailing(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -334,6 +345,11 @@ def add_NotifySettingsServicer_to_server(servicer, server):
                     servicer.ListDeadLetters,
                     request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersRequest.FromString,
                     response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'ReplayDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayDeadLetters,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ReplayDeadLettersRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ReplayDeadLettersResponse.SerializeToString,
             ),
             'CreateMailing': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateMailing,
@@ -535,6 +551,33 @@ class NotifySettings:
             '/helpdesk.notify.v1.NotifySettings/ListDeadLetters',
             helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersRequest.SerializeToString,
             helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/ReplayDeadLetters',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ReplayDeadLettersRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ReplayDeadLettersResponse.FromString,
             options,
             channel_credentials,
             insecure,

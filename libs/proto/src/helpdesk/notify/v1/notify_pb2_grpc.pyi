@@ -81,6 +81,7 @@ class NotifySettingsStub:
     GetPushbulletSettings: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetPushbulletSettingsRequest, _notify_pb2.PushbulletSettings]
     PutPushbulletSettings: _grpc.UnaryUnaryMultiCallable[_notify_pb2.PutPushbulletSettingsRequest, _notify_pb2.PushbulletSettings]
     ListDeadLetters: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListDeadLettersRequest, _notify_pb2.ListDeadLettersResponse]
+    ReplayDeadLetters: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ReplayDeadLettersRequest, _notify_pb2.ReplayDeadLettersResponse]
     CreateMailing: _grpc.UnaryUnaryMultiCallable[_notify_pb2.CreateMailingRequest, _notify_pb2.Mailing]
     GetMailing: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetMailingRequest, _notify_pb2.Mailing]
 
@@ -94,6 +95,7 @@ class NotifySettingsAsyncStub(NotifySettingsStub):
     GetPushbulletSettings: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetPushbulletSettingsRequest, _notify_pb2.PushbulletSettings]  # type: ignore[assignment]
     PutPushbulletSettings: _aio.UnaryUnaryMultiCallable[_notify_pb2.PutPushbulletSettingsRequest, _notify_pb2.PushbulletSettings]  # type: ignore[assignment]
     ListDeadLetters: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListDeadLettersRequest, _notify_pb2.ListDeadLettersResponse]  # type: ignore[assignment]
+    ReplayDeadLetters: _aio.UnaryUnaryMultiCallable[_notify_pb2.ReplayDeadLettersRequest, _notify_pb2.ReplayDeadLettersResponse]  # type: ignore[assignment]
     CreateMailing: _aio.UnaryUnaryMultiCallable[_notify_pb2.CreateMailingRequest, _notify_pb2.Mailing]  # type: ignore[assignment]
     GetMailing: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetMailingRequest, _notify_pb2.Mailing]  # type: ignore[assignment]
 
@@ -146,6 +148,13 @@ class NotifySettingsServicer(metaclass=_abc_1.ABCMeta):
         request: _notify_pb2.ListDeadLettersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notify_pb2.ListDeadLettersResponse, _abc.Awaitable[_notify_pb2.ListDeadLettersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReplayDeadLetters(
+        self,
+        request: _notify_pb2.ReplayDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ReplayDeadLettersResponse, _abc.Awaitable[_notify_pb2.ReplayDeadLettersResponse]]: ...
 
     @_abc_1.abstractmethod
     def CreateMailing(

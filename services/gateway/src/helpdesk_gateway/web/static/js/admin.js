@@ -1,7 +1,8 @@
 // The admin area (admins only; the server checks every call again): units and users
 // here; SLA, calendars and subjects in admin_sla.js; client groups, positions, custom
-// fields and recurring tickets in admin_directory.js; settings, mailings, dead letters
-// and system information in admin_settings.js and admin_system.js; mail intake's
+// fields and recurring tickets in admin_directory.js; settings and mailings in
+// admin_settings.js, failed notifications and parked events (with replay) in
+// admin_dead_letters.js, system information in admin_system.js; mail intake's
 // mailboxes and quarantine in admin_mailin.js.
 
 import { state, t, h, api, addRoute } from "./core.js";
@@ -12,6 +13,7 @@ import {
 import "./admin_sla.js";
 import "./admin_directory.js";
 import "./admin_settings.js";
+import "./admin_dead_letters.js";
 import "./admin_system.js";
 import "./admin_mailin.js";
 

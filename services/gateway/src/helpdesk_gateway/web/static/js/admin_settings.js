@@ -1,8 +1,8 @@
-// Admin settings (tickets, outgoing mail, Pushbullet, LDAP with test and sync), the
-// mass mailing with its progress bar, and the notification dead letters.
+// Admin settings (tickets, outgoing mail, Pushbullet, LDAP with test and sync) and the
+// mass mailing with its progress bar. Dead letters: admin_dead_letters.js.
 // Secrets come back masked: an empty secret field keeps the stored secret.
 
-import { t, h, api, when, addRoute, onLeave } from "./core.js";
+import { t, h, api, addRoute, onLeave } from "./core.js";
 import { select, checkbox } from "./agent_common.js";
 import { adminPage, apiForm, savedSettings, field, statusLine, attempt, ROLES } from "./admin_ui.js";
 
@@ -199,32 +199,5 @@ function mailingProgress() {
   return { node, follow };
 }
 
-// ---- dead letters -------------------------------------------------------------------
-
-async function deadLettersView() {
-  const rows = [];
-  const tbody = h("tbody", {});
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, t("admin.more"));
-  const empty = h("p", { class: "muted", hidden: true }, t("admin.no_dead_letters"));
-  let cursor = null;
-  const fetchPage = async () => {
-    const page = await api("GET", `/notify/dead-letters?limit=50${cursor ? `&cursor=${cursor}` : ""}`);
-    for (const d of page.items) {
-      rows.push(d);
-      tbody.append(h("tr", {}, [when(d.updated_at || d.created_at), t(`admin.channel.${d.channel}`), d.address || `#${d.user_id}`, d.event, String(d.attempts), d.last_error].map((c) => h("td", {}, c))));
-    }
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    empty.hidden = rows.length > 0;
-  };
-  more.addEventListener("click", fetchPage);
-  await fetchPage();
-  adminPage("dead_letters", t("admin.dead_letters"), h("p", { class: "muted" }, t("admin.dead_letters_hint")),
-    h("div", { class: "table-wrap" }, h("table", { class: "admin-table" },
-      h("thead", {}, h("tr", {}, [t("admin.when"), t("admin.channel"), t("admin.address"), t("admin.event"), t("admin.attempts"), t("admin.last_error")].map((x) => h("th", { scope: "col" }, x)))),
-      tbody)), empty, more);
-}
-
 addRoute(/^\/admin\/settings$/, settingsView, { admin: true });
 addRoute(/^\/admin\/mailing$/, mailingView, { admin: true });
-addRoute(/^\/admin\/dead-letters$/, deadLettersView, { admin: true });

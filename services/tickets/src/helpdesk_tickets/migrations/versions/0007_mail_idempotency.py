@@ -1,7 +1,7 @@
 """Idempotency keys for comments and uploads, as creating a ticket has them.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 Mail intake turns one mail into a ticket or a comment with its files, and must do it
 once even when it dies half-way and starts the mail again: each step carries a key
@@ -12,8 +12,8 @@ made. The keys are scoped to the acting user, like the tickets' own.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
