@@ -37,7 +37,7 @@ from .test_chart import SERVICES, _of_kind, chart_check
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = {s.name: s for s in load_config(ROOT / "devstack.toml")}
-GRPC = {"identity", "tickets", "sla", "notify"}
+GRPC = {s.name for s in SPECS.values() if s.grpc}
 NATS_SERVER = Path(sys.executable).parent / "nats-server"
 
 
@@ -291,7 +291,7 @@ def test_the_services_that_seal_secrets_and_only_they_get_a_key_ring(defaults: l
     sealing = _sealing_services()
     job = _of_kind(defaults, "Job")["helpdesk-migrate"]["spec"]["template"]["spec"]
 
-    assert sealing == {"identity", "notify"}
+    assert sealing == {"identity", "notify", "mailin"}
     for service in SERVICES:
         env = _env(_container(defaults, "Deployment", f"helpdesk-{service}"))
         assert ("HELPDESK_SECRET_KEYS" in env) == (service in sealing), service
@@ -352,7 +352,9 @@ def test_the_migration_job_first_makes_each_role_its_schema_and_extensions_as_th
 def test_external_servers_take_each_services_login_from_its_own_secret(production: list[dict]) -> None:
     for service in SERVICES:
         env = _env(_container(production, "Deployment", f"helpdesk-{service}"))
-        expected = {"HELPDESK_NATS_URL"} | ({"HELPDESK_DATABASE_URL"} if SPECS[service].database else set())
+        nats = {"HELPDESK_NATS_URL"} if SPECS[service].nats is not None else set()
+        expected = nats | ({"HELPDESK_DATABASE_URL"} if SPECS[service].database else set())
+        assert ("HELPDESK_NATS_URL" in env) == bool(nats), service
         for name in expected:
             ref = env[name]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": f"helpdesk-{service}-external", "key": name}, (service, name)

@@ -194,10 +194,12 @@ def production(render: Render, stack: contextlib.ExitStack, work: Path, postgres
         ),
     ]
     for spec in SPECS:
-        own = {"HELPDESK_NATS_URL": nats_urls[spec.name]}
+        own = {}
+        if spec.nats is not None:  # mailin uses no NATS: no user
+            own["HELPDESK_NATS_URL"] = nats_urls[spec.name]
         if spec.database:
             own["HELPDESK_DATABASE_URL"] = database_urls[spec.name]
-        if spec.name in ("identity", "notify"):
+        if spec.name in ("identity", "notify", "mailin"):
             own["HELPDESK_SECRET_KEYS"] = f"k1:{base64.b64encode(secrets.token_bytes(32)).decode()}"
         operator.append(secret(f"helpdesk-{spec.name}-external", own))
     operator += issue_certificates(docs, CertificateAuthority(work / "mesh-ca"), work)

@@ -74,7 +74,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpdesk_devstack.servers import PostgresServer
 
 from .cluster import compile_bytecode, container_uid
-from .operators import OPERATORS
+from .operators import OPERATORS, SPECS
 from .release import Release, run_release
 from .walk import admin_session, create_ticket_with_plan, wait_for
 
@@ -284,8 +284,9 @@ def test_an_attachment_uploaded_through_the_gateway_downloads_unchanged_from_whe
 
 # ------------------------------------------------------------------------------- trust
 
-GRPC_SERVICES = ["identity", "tickets", "sla", "notify"]
-SEALING_SERVICES = {"identity", "notify"}
+GRPC_SERVICES = [s.name for s in SPECS if s.grpc]
+SEALING_SERVICES = {"identity", "notify", "mailin"}
+NATS_SERVICES = {s.name for s in SPECS if s.nats is not None}
 
 
 def _process_env(container: Any) -> dict[str, str]:
@@ -327,9 +328,12 @@ def test_each_pod_runs_with_its_own_certificate_database_role_nats_user_and_key_
         assert san.get_values_for_type(x509.DNSName) == [service]
         seen["secret"].add(secret_name)
 
-        nats_user = urllib.parse.urlsplit(env["HELPDESK_NATS_URL"].split(",")[0])
-        assert (nats_user.username, bool(nats_user.password)) == (service, True)
-        seen["nats"].add(nats_user.password or "")
+        if service in NATS_SERVICES:
+            nats_user = urllib.parse.urlsplit(env["HELPDESK_NATS_URL"].split(",")[0])
+            assert (nats_user.username, bool(nats_user.password)) == (service, True)
+            seen["nats"].add(nats_user.password or "")
+        else:
+            assert "HELPDESK_NATS_URL" not in env, service
         if service in release.servers.roles:
             role = urllib.parse.urlsplit(env["HELPDESK_DATABASE_URL"])
             assert (role.username, bool(role.password)) == (release.servers.roles[service], True)
@@ -340,8 +344,9 @@ def test_each_pod_runs_with_its_own_certificate_database_role_nats_user_and_key_
         seen["keys"].add(env.get("HELPDESK_SECRET_KEYS", ""))
 
     services = len(release.deployments())
-    assert [len(seen[k]) for k in ("secret", "nats")] == [services, services]
-    assert len(seen["database"]) == len(release.servers.roles) == 4
+    assert len(seen["secret"]) == services
+    assert len(seen["nats"]) == len(NATS_SERVICES)
+    assert len(seen["database"]) == len(release.servers.roles) == 5
     assert len(seen["keys"] - {""}) == len(SEALING_SERVICES)
 
 

@@ -113,6 +113,9 @@ on .port, else the operator's rules for the external one (.rules).
 {{- if and (eq .name "notify") $np.egress.notify }}
 {{ toYaml $np.egress.notify }}
 {{- end }}
+{{- if and (eq .name "mailin") $np.egress.mailin }}
+{{ toYaml $np.egress.mailin }}
+{{- end }}
 {{- end }}
 
 {{/* The ingress rules of service .name: http from the edge, gRPC from its callers, ops from monitoring. */}}

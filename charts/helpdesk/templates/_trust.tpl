@@ -12,7 +12,7 @@ files/trust.json, which tools/chart_trust.py writes from proto/ and devstack.tom
 
 {{/* The services that seal secrets at rest (their Settings take SealingSettings): they get HELPDESK_SECRET_KEYS. */}}
 {{- define "helpdesk.sealingServices" -}}
-identity notify
+identity notify mailin
 {{- end }}
 
 {{/* Whether service .name connects to NATS (it has a NATS user): "true" or "". */}}
