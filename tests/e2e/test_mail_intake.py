@@ -30,6 +30,7 @@ import httpx
 import pytest
 import websockets
 from aiosmtpd.controller import Controller
+from websockets.typing import Origin
 
 from helpdesk_devstack.servers import free_port
 from helpdesk_devstack.servers.dovecot import HOST, Dovecot
@@ -211,7 +212,8 @@ async def test_mail_becomes_a_ticket_its_unit_gets_the_popup_and_the_authors_rep
     box = new_mailbox(api, admin_token, dovecot, unit_id)
     subject = f"Printer on the 3rd floor jams {secrets.token_hex(3)}"
 
-    async with websockets.connect(ws_url(stack, member["token"])) as ws:
+    # The member watches as the web page does (its Origin: sockets from elsewhere are refused).
+    async with websockets.connect(ws_url(stack, member["token"]), origin=Origin(stack.gateway_url)) as ws:
         hello = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
         assert hello == {"type": "hello", "user_id": member["id"]}
         dovecot.append(box["login"], mail(anna["email"], box["login"], subject, "Every page, since Monday."))
