@@ -9,9 +9,10 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from helpdesk_kit import filetypes
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError
-from helpdesk_tickets import events, files, store
+from helpdesk_tickets import events, store
 from helpdesk_tickets.domain import Action, Actor, Attachment, can_see, judge
 from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
 from helpdesk_tickets.storage import BlobStore
@@ -54,13 +55,15 @@ async def upload_attachment(
                     )
                 if content_type is None:
                     head += chunk
-                    if len(head) >= files.SNIFF_BYTES:
-                        content_type = files.judge_file(filename, head, limits["allowed_types"])
+                    if len(head) >= filetypes.SNIFF_BYTES:
+                        content_type = filetypes.judge_file(
+                            filename, head, limits["allowed_types"], error=InvalidTicket
+                        )
                 out.write(chunk)
         if content_type is None:
             if size == 0:
                 raise InvalidTicket("The file is refused.", errors=[FieldError("file", "empty")])
-            content_type = files.judge_file(filename, head, limits["allowed_types"])
+            content_type = filetypes.judge_file(filename, head, limits["allowed_types"], error=InvalidTicket)
         key = secrets.token_hex(20)
         await blobs.put(key, tmp)
     finally:

@@ -7,9 +7,10 @@ from typing import Any
 
 import asyncpg
 
+from helpdesk_kit import markup
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError
-from helpdesk_tickets import events, markup, store
+from helpdesk_tickets import events, store
 from helpdesk_tickets.domain import MAX_COMMENT, MAX_COMMENT_FILES, Action, Actor, Comment
 from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.usecases.guards import ticket_to_change, visible_ticket

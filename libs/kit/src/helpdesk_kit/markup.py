@@ -1,14 +1,17 @@
-"""Comments: Markdown as written → HTML that is safe to put in a page.
+"""Markdown as written → HTML that is safe to put in a page (ticket comments, portal posts).
 
 markdown-it runs with raw HTML disabled (``<script>`` stays text), and nh3
 (ammonia) then keeps only an allow-list of tags and attributes, so even a
-``javascript:`` link or an ``onerror`` attribute never reaches a browser.
+``javascript:`` link or an ``onerror`` attribute never reaches a browser. One
+renderer for every service that stores Markdown, so they all allow the same.
 """
 
 from __future__ import annotations
 
 import nh3
 from markdown_it import MarkdownIt
+
+__all__ = ["render"]
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
