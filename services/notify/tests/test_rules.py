@@ -101,6 +101,15 @@ def test_portal_comment_goes_to_earlier_commenters_and_the_post_author_but_not_t
     assert got == {12, 40, 21}
 
 
+def test_a_new_portal_post_goes_to_the_chosen_staff_but_not_to_its_author() -> None:
+    assert rules.portal_posted(actor_id=12, chosen_ids=[10, 12, 20]) == {10, 20}
+
+
+def test_a_portal_status_change_or_answer_goes_to_the_posts_author_unless_he_made_it() -> None:
+    assert rules.portal_post_changed(actor_id=10, post_author_id=40) == {40}
+    assert rules.portal_post_changed(actor_id=40, post_author_id=40) == set()
+
+
 async def test_mass_mailing_goes_to_the_picked_users_and_units_narrowed_by_role() -> None:
     got = await rules.mass_mailing(DIRECTORY, actor_id=99, user_ids=[40], unit_ids=[UNIT_A], roles=[])
     assert got == {40, 10, 11, 12, 13}

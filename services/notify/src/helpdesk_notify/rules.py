@@ -9,6 +9,8 @@ per row. No framework imports.
 | comment                                 | ``ticket_commented``|
 | SLA warning, SLA breached               | ``sla_alert``       |
 | portal comment                          | ``portal_comment``  |
+| new portal post                         | ``portal_posted``   |
+| portal status changed, official answer  | ``portal_post_changed``|
 | mass mailing                            | ``mass_mailing``    |
 | registration                            | ``registration``    |
 | password recovery                       | ``password_recovery``|
@@ -128,6 +130,16 @@ async def sla_alert(directory: Directory, *, unit_id: int, assignee_ids: list[in
 def portal_comment(*, actor_id: int, post_author_id: int, previous_commenter_ids: list[int]) -> set[int]:
     """Row "portal comment": everyone who commented on the post before, and its author."""
     return _not_actor({post_author_id, *previous_commenter_ids}, actor_id)
+
+
+def portal_posted(*, actor_id: int, chosen_ids: list[int]) -> set[int]:
+    """Row "new portal post": the staff the portal's settings name (as they were when posted)."""
+    return _not_actor(chosen_ids, actor_id)
+
+
+def portal_post_changed(*, actor_id: int, post_author_id: int) -> set[int]:
+    """Row "portal status changed, official answer": the post's author."""
+    return _not_actor({post_author_id}, actor_id)
 
 
 async def mass_mailing(
