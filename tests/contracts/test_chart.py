@@ -19,7 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_PACKAGES = "/app/.venv/lib/python3.11/site-packages"
-GRPC_SERVICES = {"identity", "tickets", "sla", "notify"}
+GRPC_SERVICES = {"identity", "tickets", "sla", "notify", "portal"}
 
 
 def _load_chart_check() -> ModuleType:
@@ -236,9 +236,10 @@ def test_with_external_services_migrations_run_before_install_after_the_secret(
         "tickets-migrate",
         "sla-migrate",
         "notify-migrate",
+        "portal-migrate",
         "identity-bootstrap-admin",
     ]
-    assert commands == [["migrate"]] * 4 + [["bootstrap-admin"]]
+    assert commands == [["migrate"]] * 5 + [["bootstrap-admin"]]
     assert database_refs == {"helpdesk-external"}
     assert _of_kind(docs, "ConfigMap")["helpdesk-env"]["data"]["HELPDESK_NATS_STREAM_REPLICAS"] == "3"
 

@@ -29,7 +29,12 @@ async def served_routes() -> set[tuple[str, str]]:
     nobody = f"127.0.0.1:{free_port()}"  # the document needs no service to answer
     clients = Clients.connect(
         Settings(
-            identity_addr=nobody, tickets_addr=nobody, sla_addr=nobody, notify_addr=nobody, grpc_insecure=True
+            identity_addr=nobody,
+            tickets_addr=nobody,
+            sla_addr=nobody,
+            notify_addr=nobody,
+            portal_addr=nobody,
+            grpc_insecure=True,
         )
     )
     try:

@@ -40,6 +40,7 @@ PACKAGES = (
     "helpdesk-sla",
     "helpdesk-notify",
     "helpdesk-realtime",
+    "helpdesk-portal",
     "helpdesk-kit",
     "helpdesk-proto",
     "fastapi",

@@ -1,6 +1,6 @@
 """REST for attachments: streamed multipart upload to tickets, and the guarded download.
 
-The upload is parsed as it arrives (python-multipart's push parser) and forwarded
+The upload is parsed as it arrives (``uploads.file_part``) and forwarded
 chunk by chunk over a client-streaming gRPC call, so the gateway never holds a
 whole file. The download always carries ``Content-Disposition: attachment``,
 ``X-Content-Type-Options: nosniff`` and a sandboxing CSP, with the content type
@@ -17,11 +17,11 @@ import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import ORJSONResponse, StreamingResponse
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
-from python_multipart.multipart import MultipartParser, parse_options_header
 
 from helpdesk_gateway.api.shapes import clients, page, ts
+from helpdesk_gateway.api.uploads import bad_upload as _bad
+from helpdesk_gateway.api.uploads import file_part
 from helpdesk_gateway.auth import CallerDep
-from helpdesk_kit.errors import FieldError, InvalidInput
 from helpdesk_kit.rpc import translate_rpc_error
 
 router = APIRouter(default_response_class=ORJSONResponse)
@@ -41,67 +41,9 @@ def attachment_out(a: t_pb.Attachment) -> dict[str, Any]:
     }
 
 
-def _bad(message: str) -> InvalidInput:
-    return InvalidInput("The upload is not valid.", errors=[FieldError("file", message)])
-
-
-async def _file_part(request: Request) -> AsyncIterator[tuple[str, bytes]]:  # noqa: C901
-    """Yields ("filename", name) once, then ("data", chunk)... for the form's ``file`` part."""
-    ctype, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise _bad("send multipart/form-data with a part named 'file'")
-    pending: list[tuple[str, bytes]] = []
-    state: dict[str, Any] = {"field": b"", "headers": {}, "in_file": False, "done": False}
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        key = state["field"].lower()
-        state["headers"][key] = state["headers"].get(key, b"") + data[start:end]
-
-    def on_header_end() -> None:
-        state["field"] = b""
-
-    def on_headers_finished() -> None:
-        _, disp = parse_options_header(state["headers"].get(b"content-disposition", b""))
-        if disp.get(b"name") == b"file" and not state["done"] and b"filename" in disp:
-            state["in_file"] = True
-            pending.append(("filename", disp[b"filename"]))
-        state["headers"] = {}
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state["in_file"]:
-            pending.append(("data", bytes(data[start:end])))
-
-    def on_part_end() -> None:
-        if state["in_file"]:
-            state["in_file"], state["done"] = False, True
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    async for chunk in request.stream():
-        parser.write(chunk)
-        while pending:
-            yield pending.pop(0)
-    parser.finalize()
-    while pending:
-        yield pending.pop(0)
-
-
 @router.post("/tickets/{ticket_id}/attachments", response_model=None, status_code=201)
 async def upload(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
-    parts = _file_part(request)
+    parts = file_part(request)
     first = await anext(parts, None)
     if first is None or first[0] != "filename":
         raise _bad("no part named 'file' with a file name")
