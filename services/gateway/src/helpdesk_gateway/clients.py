@@ -26,6 +26,8 @@ class Clients:
     settings: Settings
     # user id → full name for tickets responses; a renamed user shows the new name within a minute.
     names: Expiring = field(default_factory=lambda: Expiring(ttl=60.0, size=50_000))
+    # Whether the portal is switched on, as the portal last said (api/portal.py).
+    portal_switch: Expiring = field(default_factory=lambda: Expiring(ttl=2.0, size=1))
 
     @classmethod
     def connect(cls, settings: Settings) -> Clients:

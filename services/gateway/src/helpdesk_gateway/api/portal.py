@@ -1,7 +1,9 @@
 """REST for the portal (docs/api-conventions.md § Portal): HTTP ⇄ gRPC, nothing more; the
 rules live in the portal service. Reads are public: without a bearer token the gateway
 asks the portal for nobody (no passport), and the portal shows what anyone may see.
-While the portal is switched off every route here answers 404.
+While the portal is switched off every route here answers 404 — to everyone, before the
+caller or the body is looked at (``portal_switched_on``, asked of the portal at most every
+2 s per gateway; the portal refuses every call itself too).
 
 Making a ticket of a post is orchestrated here, with the staff member's passport:
 tickets.CreateTicket (idempotent per post), then portal.LinkTicket.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import ORJSONResponse
 from helpdesk.portal.v1 import portal_pb2 as pb
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
@@ -31,9 +33,28 @@ from helpdesk_gateway.api.portal_shapes import (
 )
 from helpdesk_gateway.api.shapes import Strict, clients
 from helpdesk_gateway.auth import CallerDep, ViewerDep
-from helpdesk_kit.errors import Forbidden
+from helpdesk_kit.errors import Conflict, Forbidden, NotFound
 
-router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
+
+async def portal_switched_on(request: Request) -> None:
+    """404 for every portal route while the portal is off (anonymous writers and bad bodies
+    included: this runs before the caller and the body are read)."""
+    c = clients(request)
+    on = c.portal_switch.get("on")
+    if on is None:
+        try:
+            await c.portal.GetPortal(pb.GetPortalRequest())
+            on = True
+        except NotFound:
+            on = False
+        c.portal_switch.put("on", on)
+    if not on:
+        raise NotFound("The portal is switched off.")
+
+
+router = APIRouter(
+    prefix="/api/v1", default_response_class=ORJSONResponse, dependencies=[Depends(portal_switched_on)]
+)
 router.include_router(portal_kb.router)
 router.include_router(portal_files.router)
 
@@ -198,12 +219,15 @@ PRIORITY = {"low": t_pb.PRIORITY_LOW, "normal": t_pb.PRIORITY_NORMAL, "high": t_
 @router.post("/portal/posts/{post_id}/ticket", response_model=TicketMade, status_code=201)
 async def make_ticket(post_id: int, body: TicketIn, caller: CallerDep, request: Request) -> TicketMade:
     """A ticket of the post, for staff: the ticket says where it came from (a link to the
-    post), the post names the ticket. A second call for the same post answers the same
-    ticket (the idempotency key is the post's)."""
+    post), the post names the ticket. A post becomes one ticket: a second call is a 409.
+    The ticket's idempotency key is the post's, so a call that failed between the two
+    steps, made again, links the ticket the first one made."""
+    if caller.is_client:
+        raise Forbidden("Only staff turn posts into tickets.")
     c = clients(request)
     post = await c.portal.GetPost(pb.PostRequest(post_id=post_id))
-    if "link_ticket" not in post.allowed_actions and not post.ticket_id:
-        raise Forbidden("Only staff turn posts into tickets.")
+    if post.ticket_id:
+        raise Conflict(f"The post is already ticket {post.ticket_id}.")
     link = f"{c.settings.public_url.rstrip('/')}/portal/posts/{post.id}"
     ticket = await c.tickets.CreateTicket(
         t_pb.CreateTicketRequest(

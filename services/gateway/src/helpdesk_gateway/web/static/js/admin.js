@@ -2,7 +2,8 @@
 // here; SLA, calendars and subjects in admin_sla.js; client groups, positions, custom
 // fields and recurring tickets in admin_directory.js; settings and mailings in
 // admin_settings.js, failed notifications and parked events (with replay) in
-// admin_dead_letters.js, system information in admin_system.js.
+// admin_dead_letters.js, system information in admin_system.js; the portal's
+// settings, categories and news in admin_portal.js.
 
 import { state, t, h, api, addRoute } from "./core.js";
 import { select, options, checkbox, languageSelect, zoneList } from "./agent_common.js";
@@ -14,6 +15,7 @@ import "./admin_directory.js";
 import "./admin_settings.js";
 import "./admin_dead_letters.js";
 import "./admin_system.js";
+import "./admin_portal.js";
 
 // ---- units ------------------------------------------------------------------------
 

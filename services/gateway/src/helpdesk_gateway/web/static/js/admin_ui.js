@@ -18,6 +18,7 @@ export const SECTIONS = [
   ["fields", "#/admin/fields"],
   ["recurring", "#/admin/recurring"],
   ["settings", "#/admin/settings"],
+  ["portal", "#/admin/portal"],
   ["mailing", "#/admin/mailing"],
   ["dead_letters", "#/admin/dead-letters"],
   ["system", "#/admin/system"],

@@ -8,9 +8,10 @@
 export const state = { access: null, refresh: sessionStorage.getItem("hd.refresh"), me: null, strings: {}, socket: null };
 
 // ---- i18n -------------------------------------------------------------------------
-// Each module has its own dictionary file: i18n/<lang>.json (core and agent pages)
-// and i18n/admin.<lang>.json (admin area). Missing keys show the key itself.
-const DICTIONARIES = ["", "admin."];
+// Each module has its own dictionary file: i18n/<lang>.json (core and agent pages),
+// i18n/admin.<lang>.json (admin area) and i18n/portal.<lang>.json (the public portal and
+// its admin pages). Missing keys show the key itself.
+const DICTIONARIES = ["", "admin.", "portal."];
 export async function loadStrings(lang) {
   const code = lang === "ru" ? "ru" : "en";
   const parts = await Promise.all(
@@ -116,7 +117,8 @@ export function sendLive(msg) {
 
 // ---- routes -----------------------------------------------------------------------
 const routes = [];
-// route(/^\/tickets\/(\d+)$/, (id) => view, { admin: false, staff: false })
+// route(/^\/tickets\/(\d+)$/, (id) => view, { admin: false, staff: false, public: false })
+// (public: shown to visitors who are not signed in too — the portal's pages)
 export function addRoute(pattern, view, opts = {}) { routes.push({ pattern, view, ...opts }); }
 export function findRoute(path) {
   for (const r of routes) {
@@ -153,10 +155,11 @@ export function safeHtml(html, tag = "div", attrs = {}) {
   box.append(...doc.body.childNodes);
   return box;
 }
-// Downloads /api/v1<path> with the bearer header and saves it under `filename`
-// (blob → object URL → a[download]); the token never appears in a URL.
+// Downloads /api/v1<path> with the bearer header (none for an anonymous portal reader)
+// and saves it under `filename` (blob → object URL → a[download]); the token never
+// appears in a URL.
 export async function download(path, filename) {
-  const res = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${state.access}` } });
+  const res = await fetch(`/api/v1${path}`, { headers: state.access ? { Authorization: `Bearer ${state.access}` } : {} });
   if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
   const url = URL.createObjectURL(await res.blob());
   const a = h("a", { href: url, download: filename || "file" });
