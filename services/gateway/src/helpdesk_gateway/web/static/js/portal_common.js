@@ -50,7 +50,7 @@ export async function uploadAll(input) {
 
 // "Sign in to …" for anonymous readers where a signed-in one gets a form.
 export function signInHint(key) {
-  return h("p", { class: "muted sign-in-hint" }, h("a", { href: "#/" }, t("login.submit")), " ", t(key));
+  return h("p", { class: "muted sign-in-hint" }, h("a", { href: "#/" }, t("portal.sign_in")), t(key));
 }
 
 export function loadingError(err) {

@@ -98,10 +98,10 @@ async function articleView(id) {
   const holder = h("article", { id: "article" });
   const redraw = (a) => {
     article = a;
-    holder.replaceChildren(h("h1", {}, a.title), h("p", { class: "muted" }, authorLine(a.author, a.updated_at)),
+    holder.replaceChildren(...[h("h1", {}, a.title), h("p", { class: "muted" }, authorLine(a.author, a.updated_at)),
       safeHtml(a.html, "div", { class: "comment-body post-body" }), fileList(a.attachments, error),
       a.allowed_actions.includes("edit") ? h("p", {}, h("a", { href: `#/portal/kb/${a.id}/edit`, class: "button secondary" }, t("portal.edit"))) : null,
-      helpfulBox(a, redraw));
+      helpfulBox(a, redraw)].filter(Boolean));
   };
   redraw(article);
   portalPage("kb", h("p", {}, h("a", { href: `#/portal/kb?category=${article.category_id}` }, t("portal.back_kb"))), holder, error);

@@ -139,7 +139,7 @@ async function postView(id) {
   const head = h("div", { id: "post-head" });
   const redraw = (p) => {
     post = p;
-    head.replaceChildren(
+    head.replaceChildren(...[
       h("p", { class: "post-tags" }, kindBadge(p.kind), " ", statusBadge(p.status), p.is_hidden ? [" ", h("span", { class: "hidden-tag" }, t("portal.hidden"))] : null),
       h("h1", {}, p.title),
       h("p", { class: "muted" }, authorLine(p.author, p.created_at)),
@@ -147,7 +147,7 @@ async function postView(id) {
       fileList(p.attachments, error),
       voteButtons(p, redraw, error),
       answerBox(p),
-      staffTools(p, redraw));
+      staffTools(p, redraw)].filter(Boolean));
   };
   redraw(post);
   portalPage("posts", h("p", {}, h("a", { href: "#/portal" }, t("portal.back"))), head, error, comments.node);
