@@ -9,6 +9,7 @@ from helpdesk.portal.v1 import portal_pb2_grpc
 
 from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.http import create_app, http_server
+from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
@@ -37,11 +38,13 @@ async def serve(settings: Settings) -> None:
     life.on_stop(identity.close)
     grpc_server = GrpcServer(
         port=settings.grpc_port,
-        service_names=["helpdesk.portal.v1.Portal"],
+        service_names=["helpdesk.portal.v1.Portal", OPS_SERVICE],
         mesh=mesh,
         passports=passport_verifier(identity_keys(identity)),
         host=settings.bind_host,
     )
+    # The kit's Ops, like every service with a database (the portal consumes nothing: no parked events).
+    mount_ops(grpc_server, db=db, consumers=life.consumers)
     directory = IdentityDirectory(identity_pb2_grpc.IdentityStub(identity))
     portal_pb2_grpc.add_PortalServicer_to_server(
         PortalService(db=db, directory=directory), grpc_server.server
