@@ -60,8 +60,11 @@ def switch_portal(api: httpx.Client, admin_token: str, *, enabled: bool, **value
 
 @pytest.fixture
 def portal_on(api: httpx.Client, admin_token: str) -> Iterator[None]:
+    """On for the test, off again after it: the other tests (and their screenshots) see
+    the product as it ships."""
     switch_portal(api, admin_token, enabled=True)
     yield
+    switch_portal(api, admin_token, enabled=False)
 
 
 def test_who_may_do_what_on_the_portal(api: httpx.Client, admin_token: str, portal_on: None) -> None:

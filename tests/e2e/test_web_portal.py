@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -86,6 +86,14 @@ def user(
     made: dict[str, Any] = resp.json()
     made["token"] = login(api, body["login"], PASSWORD)
     return made
+
+
+@pytest.fixture(scope="module", autouse=True)
+def portal_off_afterwards(api: httpx.Client, admin_token: str) -> Iterator[None]:
+    """The portal goes off again after these tests: the other pages' screenshots show the
+    product as it ships."""
+    yield
+    api.put("/api/v1/settings/portal", json={"enabled": False}, headers=bearer(admin_token))
 
 
 def portal_on(api: httpx.Client, admin_token: str, lang: str) -> None:
