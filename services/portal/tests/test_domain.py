@@ -138,3 +138,10 @@ def test_units_narrow_only_articles_for_staff() -> None:
     errors = []
     assert knowledge.checked_audience("staff", [2, 1, 2], errors) == (1, 2)  # type: ignore[arg-type]
     assert errors == []
+
+
+def test_settings_refuse_content_types_that_are_not_printable_text() -> None:
+    from helpdesk_portal.domain.settings import PortalSettings
+
+    assert [e.field for e in PortalSettings(allowed_types=("image/png\x00",)).problems()] == ["allowed_types"]
+    assert PortalSettings().problems() == []

@@ -4,6 +4,7 @@ ways and are judged by their bytes; the settings are the admins' even while the 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Callable
 
 import grpc
@@ -161,3 +162,24 @@ async def test_a_file_streams_in_and_out_and_follows_the_visibility_of_its_post(
         await stub.UpdatePost(pb.UpdatePostRequest(post_id=post.id, is_hidden=True))
     with pytest.raises(NotFound):  # the post is hidden: so is its file
         await download(stub, attachment.id)
+
+
+async def test_bad_input_is_refused_as_invalid_never_as_a_server_fault(
+    stub: pb_grpc.PortalAsyncStub, admin: str, client: str
+) -> None:
+    await switch_on(stub, admin)
+    forged_cursor = base64.urlsafe_b64encode(b'["articles","a\\u0000b",1]').decode().rstrip("=")
+    with pytest.raises(InvalidInput):
+        await stub.ListArticles(pb.ListArticlesRequest(cursor=forged_cursor))
+    with pytest.raises(InvalidInput):
+        await stub.ListPosts(pb.ListPostsRequest(q="printer\x00"))
+    with acting_for(client):
+        with pytest.raises(InvalidInput):
+            await upload(stub, "shot\x00.png", PNG)
+        with pytest.raises(InvalidInput):
+            await stub.CreatePost(pb.CreatePostRequest(kind="idea", title="Nul\x00"))
+        post = await stub.CreatePost(pb.CreatePostRequest(kind="idea", title="An idea"))
+        with pytest.raises(InvalidInput):  # "solved" is a problem's status, not an idea's
+            await stub.UpdatePost(pb.UpdatePostRequest(post_id=post.id, status="solved"))
+    with acting_for(admin), pytest.raises(InvalidInput):
+        await stub.PutSettings(pb.PutSettingsRequest(settings=pb.Settings(allowed_types=["text/plain\x00"])))

@@ -61,8 +61,8 @@ def judge_file(
     """The content type to store for this file, or ``error`` (a 422 on the field ``file``)
     saying why not. ``head``: the first ``SNIFF_BYTES`` of the file (or all of it)."""
     name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1]
-    if not name or len(name) > 255:
-        raise refusal("a file name of 1 to 255 characters", error)
+    if not name or len(name) > 255 or any(ord(c) < 32 for c in name):
+        raise refusal("a file name of 1 to 255 characters, without control characters", error)
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     by_name = SAME.get(mimetypes.types_map.get(ext, ""), mimetypes.types_map.get(ext, ""))
     sniffed = sniff(head)

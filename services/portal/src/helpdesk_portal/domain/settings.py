@@ -44,6 +44,8 @@ class PortalSettings:
                 errors.append(FieldError(name, f"between 0 (no limit) and {MAX_PER_HOUR}"))
         if not 1024 <= self.max_file_bytes <= MAX_FILE_CEILING:
             errors.append(FieldError("max_file_bytes", f"between 1024 and {MAX_FILE_CEILING}"))
-        if not self.allowed_types or any("/" not in t or len(t) > 100 for t in self.allowed_types):
+        if not self.allowed_types or any(
+            "/" not in t or len(t) > 100 or not t.isprintable() for t in self.allowed_types
+        ):
             errors.append(FieldError("allowed_types", "content types such as image/png"))
         return errors

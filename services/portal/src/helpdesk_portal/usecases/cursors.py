@@ -39,6 +39,6 @@ def number(value: object) -> int:
 
 
 def text(value: object) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:
         raise InvalidPortal("Bad cursor.", errors=[FieldError("cursor", "not a cursor of this list")])
     return value
