@@ -230,6 +230,11 @@ class TicketsService(pb_grpc.TicketsServicer):
         ticket = await usecases.get_ticket(db=self._db, actor=actor, ticket_id=request.ticket_id)
         return _answer(actor, ticket, await self._defs())
 
+    async def GetTicketByRef(self, request: pb.GetTicketByRefRequest, context: Context) -> pb.Ticket:
+        actor = _actor()
+        ticket = await usecases.get_ticket_by_ref(db=self._db, actor=actor, ref=request.ref)
+        return _answer(actor, ticket, await self._defs())
+
     async def Transition(self, request: pb.TransitionRequest, context: Context) -> pb.Ticket:
         run = _TRANSITIONS.get(request.action)
         if run is None:

@@ -1,53 +1,34 @@
-"""REST for attachments: streamed multipart upload to tickets, and the guarded download.
+"""REST for tickets' attachments: the streamed upload, the list, and the guarded download.
 
-The upload is parsed as it arrives (``uploads.file_part``) and forwarded
-chunk by chunk over a client-streaming gRPC call, so the gateway never holds a
-whole file. The download always carries ``Content-Disposition: attachment``,
-``X-Content-Type-Options: nosniff`` and a sandboxing CSP, with the content type
-that tickets sniffed: a browser saves the file, it never renders or runs it.
+The upload is parsed as it arrives (``api.uploads``, shared with the portal) and forwarded
+chunk by chunk over a client-streaming gRPC call, so the gateway never holds a whole file.
+The download is always a file to save, with the content type tickets sniffed.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
-from urllib.parse import quote
 
 import grpc
-from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse, StreamingResponse
+from fastapi import Request
+from fastapi.responses import StreamingResponse
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 
-from helpdesk_gateway.api.shapes import clients, page, ts
-from helpdesk_gateway.api.uploads import bad_upload as _bad
-from helpdesk_gateway.api.uploads import file_part
+from helpdesk_gateway.api.models.tickets import Attachment, AttachmentList
+from helpdesk_gateway.api.shapes import api_router, clients
+from helpdesk_gateway.api.uploads import DOWNLOAD_ANSWER, UPLOAD_BODY, file_part, saved_file, upload_filename
+from helpdesk_gateway.api.values import IdPath
 from helpdesk_gateway.auth import CallerDep
 from helpdesk_kit.rpc import translate_rpc_error
 
-router = APIRouter(default_response_class=ORJSONResponse)
+router = api_router()
 UPLOAD_TIMEOUT = 600.0
 
 
-def attachment_out(a: t_pb.Attachment) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "ticket_id": a.ticket_id,
-        "filename": a.filename,
-        "content_type": a.content_type,
-        "size": a.size,
-        "author_id": a.author_id,
-        "created_at": ts(a.created_at),
-        "comment_id": a.comment_id or None,  # None = attached to the ticket itself
-    }
-
-
-@router.post("/tickets/{ticket_id}/attachments", response_model=None, status_code=201)
-async def upload(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.post("/tickets/{ticket_id}/attachments", status_code=201, openapi_extra=UPLOAD_BODY)
+async def upload(ticket_id: IdPath, caller: CallerDep, request: Request) -> Attachment:
     parts = file_part(request)
-    first = await anext(parts, None)
-    if first is None or first[0] != "filename":
-        raise _bad("no part named 'file' with a file name")
-    header = t_pb.UploadHeader(ticket_id=ticket_id, filename=first[1].decode("utf-8", "replace"))
+    header = t_pb.UploadHeader(ticket_id=ticket_id, filename=await upload_filename(parts))
 
     async def messages() -> AsyncIterator[t_pb.UploadChunk]:
         yield t_pb.UploadChunk(header=header)
@@ -59,17 +40,17 @@ async def upload(ticket_id: int, caller: CallerDep, request: Request) -> dict[st
         attachment = await clients(request).tickets.UploadAttachment(messages(), timeout=UPLOAD_TIMEOUT)
     except grpc.aio.AioRpcError as exc:
         raise translate_rpc_error(exc, "tickets") from exc
-    return attachment_out(attachment)
+    return Attachment.from_pb(attachment)
 
 
-@router.get("/tickets/{ticket_id}/attachments", response_model=None)
-async def list_attachments(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/tickets/{ticket_id}/attachments")
+async def list_attachments(ticket_id: IdPath, caller: CallerDep, request: Request) -> AttachmentList:
     resp = await clients(request).tickets.ListAttachments(t_pb.TicketRequest(ticket_id=ticket_id))
-    return page([attachment_out(a) for a in resp.attachments])
+    return AttachmentList.of(items=[Attachment.from_pb(a) for a in resp.attachments], next_cursor=None)
 
 
-@router.get("/attachments/{attachment_id}", response_model=None)
-async def download(attachment_id: int, caller: CallerDep, request: Request) -> StreamingResponse:
+@router.get("/attachments/{attachment_id}", response_class=StreamingResponse, responses=DOWNLOAD_ANSWER)
+async def download(attachment_id: IdPath, caller: CallerDep, request: Request) -> StreamingResponse:
     call = clients(request).tickets.DownloadAttachment(
         t_pb.AttachmentRequest(attachment_id=attachment_id), timeout=UPLOAD_TIMEOUT
     )
@@ -78,20 +59,9 @@ async def download(attachment_id: int, caller: CallerDep, request: Request) -> S
         first = await anext(stream)
     except grpc.aio.AioRpcError as exc:
         raise translate_rpc_error(exc, "tickets") from exc
-    meta = first.attachment
 
     async def body() -> AsyncIterator[bytes]:
         async for part in stream:
             yield part.data
 
-    return StreamingResponse(
-        body(),
-        media_type=meta.content_type or "application/octet-stream",
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta.filename)}",
-            "Content-Length": str(meta.size),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return saved_file(first.attachment, body())

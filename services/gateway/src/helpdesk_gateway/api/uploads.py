@@ -1,19 +1,74 @@
-"""Multipart uploads read as they arrive (python-multipart's push parser): the gateway never
-holds a whole file; tickets and the portal take the part named ``file``."""
+"""Files through the REST API, one implementation for tickets and the portal.
+
+An upload (``multipart/form-data``, the part named ``file``) is parsed as it arrives
+(python-multipart's push parser) and handed on chunk by chunk, so the gateway never holds
+a whole file: :func:`file_part` yields the part, :func:`upload_filename` checks its name
+first. A download is always a file to save (:func:`saved_file`): ``Content-Disposition:
+attachment``, ``X-Content-Type-Options: nosniff`` and a sandboxing CSP, with the type the
+owning service sniffed — a browser never renders or runs it. ``UPLOAD_BODY`` and
+``DOWNLOAD_ANSWER`` describe both in the OpenAPI document, since the body is read by hand.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
 from fastapi import Request
+from fastapi.responses import StreamingResponse
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from helpdesk_kit.errors import FieldError, InvalidInput
 
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+DOWNLOAD_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file, always as an attachment to save",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+MAX_FILENAME = 255
+
+
+class FileFacts(Protocol):
+    """What a service says about a stored file (tickets' and the portal's ``Attachment``)."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+
 
 def bad_upload(message: str) -> InvalidInput:
     return InvalidInput("The upload is not valid.", errors=[FieldError("file", message)])
+
+
+async def upload_filename(parts: AsyncIterator[tuple[str, bytes]]) -> str:
+    """The file part's name, read first: one line of at most 255 characters, else a 422
+    (a control character in it would otherwise fail further in, or forge a header)."""
+    first = await anext(parts, None)
+    if first is None or first[0] != "filename":
+        raise bad_upload("no part named 'file' with a file name")
+    filename = first[1].decode("utf-8", "replace")
+    if not filename.isprintable() or len(filename) > MAX_FILENAME:
+        raise bad_upload(f"the file name must be one line of at most {MAX_FILENAME} characters")
+    return filename
 
 
 async def file_part(request: Request) -> AsyncIterator[tuple[str, bytes]]:  # noqa: C901
@@ -68,3 +123,18 @@ async def file_part(request: Request) -> AsyncIterator[tuple[str, bytes]]:  # no
     parser.finalize()
     while pending:
         yield pending.pop(0)
+
+
+def saved_file(meta: FileFacts, body: AsyncIterator[bytes]) -> StreamingResponse:
+    """The download of a stored file: saved, never rendered (see the module docstring)."""
+    return StreamingResponse(
+        body,
+        media_type=meta.content_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta.filename)}",
+            "Content-Length": str(meta.size),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -58,6 +58,7 @@ from helpdesk_tickets.store.ticket_table import (
     save_ticket,
     set_sla_state,
     ticket_by_id,
+    ticket_by_ref,
     ticket_exists,
     ticket_for_update,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "subject_by_id",
     "subjects",
     "ticket_by_id",
+    "ticket_by_ref",
     "ticket_exists",
     "ticket_for_update",
     "update_subject",

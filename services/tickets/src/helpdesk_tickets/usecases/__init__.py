@@ -38,7 +38,13 @@ from helpdesk_tickets.usecases.recurring import (
 )
 from helpdesk_tickets.usecases.settings import get_settings, put_settings
 from helpdesk_tickets.usecases.subjects import create_subject, delete_subject, list_subjects, update_subject
-from helpdesk_tickets.usecases.tickets import create_ticket, get_ticket, history_page, ticket_history
+from helpdesk_tickets.usecases.tickets import (
+    create_ticket,
+    get_ticket,
+    get_ticket_by_ref,
+    history_page,
+    ticket_history,
+)
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -65,6 +71,7 @@ __all__ = [
     "forward",
     "get_settings",
     "get_ticket",
+    "get_ticket_by_ref",
     "history_page",
     "list_attachments",
     "list_comments",
