@@ -40,6 +40,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollecto
         "HELPDESK_RATE_TICKETS": "",
         "HELPDESK_RATE_COMMENTS": "",
         "HELPDESK_RATE_UPLOADS": "",
+        "HELPDESK_RATE_PORTAL_UPLOADS": "",
+        "HELPDESK_RATE_PORTAL_VOTES": "",
         # This machine's loopback address is the "proxy" of test_edge.py; 127.0.0.2 is not.
         "HELPDESK_TRUSTED_PROXIES": "127.0.0.1/32",
     }

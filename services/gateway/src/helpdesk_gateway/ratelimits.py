@@ -52,6 +52,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/tickets/{ticket_id}/attachments"): Rule("rate_uploads", Per.USER, "uploads"),
     ("POST", "/api/v1/auth/register"): Rule("rate_registrations", Per.ADDRESS, "registrations"),
     ("POST", "/api/v1/auth/password-reset"): Rule("rate_password_resets", Per.ADDRESS, "password resets"),
+    # The portal counts its own posts and comments per hour (its settings, in its database);
+    # its uploads (kept in PostgreSQL) and anonymous helpful votes are counted here.
+    ("POST", "/api/v1/portal/attachments"): Rule("rate_portal_uploads", Per.USER, "portal uploads"),
+    ("POST", "/api/v1/portal/kb/articles/{article_id}/helpful"): Rule(
+        "rate_portal_votes", Per.ADDRESS, "helpful votes"
+    ),
 }
 
 

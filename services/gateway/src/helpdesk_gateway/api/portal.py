@@ -13,25 +13,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import ORJSONResponse
+from fastapi import Depends, Query, Request, Response
 from helpdesk.portal.v1 import portal_pb2 as pb
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from helpdesk_gateway.api import portal_files, portal_kb
-from helpdesk_gateway.api.portal_shapes import (
-    CommentOut,
-    CommentPage,
+from helpdesk_gateway.api.models.portal import (
     Kind,
-    PortalOut,
-    PostOut,
-    PostPage,
+    PortalInfo,
+    Post,
+    PostComment,
+    PostCommentList,
+    PostList,
     Status,
-    comment_out,
-    post_out,
+    TicketOfPost,
 )
-from helpdesk_gateway.api.shapes import Strict, clients
+from helpdesk_gateway.api.models.tickets import PRIORITY_PB, Priority
+from helpdesk_gateway.api.shapes import Strict, api_router, clients
+from helpdesk_gateway.api.values import LINE, Id, IdPath, IdQuery, line, text
 from helpdesk_gateway.auth import CallerDep, ViewerDep
 from helpdesk_kit.errors import Conflict, Forbidden, NotFound
 
@@ -52,44 +52,38 @@ async def portal_switched_on(request: Request) -> None:
         raise NotFound("The portal is switched off.")
 
 
-router = APIRouter(
-    prefix="/api/v1", default_response_class=ORJSONResponse, dependencies=[Depends(portal_switched_on)]
-)
+router = api_router(prefix="/api/v1", dependencies=[Depends(portal_switched_on)])
 router.include_router(portal_kb.router)
 router.include_router(portal_files.router)
 
-Ids = list[Annotated[int, Field(gt=0, lt=2**63)]]
-Cursor = Annotated[str | None, Query(max_length=500)]
+FileIds = Annotated[list[Id], Field(max_length=10, description="your uploads (POST /portal/attachments)")]
+Cursor = Annotated[str | None, Query(max_length=500, pattern=LINE)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 VOTES = {"like": 1, "dislike": -1, "none": 0}
 
 
 class PostIn(Strict):
     kind: Kind
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(default="", max_length=20_000, description="Markdown")
-    attachment_ids: Ids = Field(
-        default_factory=list, max_length=10, description="your uploads (POST /portal/attachments)"
-    )
+    title: str = line(200, min_length=1)
+    body: str = text(20_000, default="", description="Markdown")
+    attachment_ids: FileIds = []
 
 
 class PostPatch(Strict):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    body: str | None = Field(default=None, max_length=20_000)
+    title: str | None = line(200, min_length=1, default=None)
+    body: str | None = text(20_000, default=None)
     status: Status | None = Field(default=None, description="staff; one of the kind's statuses")
-    answer: str | None = Field(
-        default=None, max_length=20_000, description='staff; the official answer, "" removes it'
-    )
+    answer: str | None = text(20_000, default=None, description='staff; the official answer, "" removes it')
     is_hidden: bool | None = Field(default=None, description="staff; hidden posts are read by staff only")
 
 
 class CommentIn(Strict):
-    body: str = Field(default="", max_length=10_000, description="Markdown; may be empty with files")
-    attachment_ids: Ids = Field(default_factory=list, max_length=10)
+    body: str = text(10_000, default="", description="Markdown; may be empty with files")
+    attachment_ids: FileIds = []
 
 
 class CommentPatch(Strict):
-    body: str | None = Field(default=None, min_length=1, max_length=10_000)
+    body: str | None = text(10_000, min_length=1, default=None)
     is_hidden: bool | None = None
 
 
@@ -100,40 +94,27 @@ class LikeIn(Strict):
 
 
 class TicketIn(Strict):
-    unit_id: int = Field(gt=0, lt=2**63)
-    priority: Literal["low", "normal", "high"] = "normal"
+    unit_id: Id
+    priority: Priority = "normal"
 
 
-class TicketMade(BaseModel):
-    ticket_id: int
-    ticket_number: int
-    post: PostOut
+@router.get("/portal")
+async def portal_info(viewer: ViewerDep, request: Request) -> PortalInfo:
+    return PortalInfo.from_pb(await clients(request).portal.GetPortal(pb.GetPortalRequest()))
 
 
-@router.get("/portal", response_model=PortalOut)
-async def portal_info(viewer: ViewerDep, request: Request) -> PortalOut:
-    info = await clients(request).portal.GetPortal(pb.GetPortalRequest())
-    return PortalOut(
-        title=info.title,
-        intro=info.intro,
-        kinds={k.kind: list(k.statuses) for k in info.kinds},
-        max_file_bytes=info.max_file_bytes,
-        allowed_types=list(info.allowed_types),
-    )
-
-
-@router.get("/portal/posts", response_model=PostPage)
+@router.get("/portal/posts")
 async def list_posts(
     viewer: ViewerDep,
     request: Request,
     kind: Kind | None = None,
     status: Status | None = None,
-    q: Annotated[str | None, Query(max_length=500)] = None,
+    q: Annotated[str | None, Query(max_length=500, pattern=LINE)] = None,
     sort: Literal["new", "popular", "status"] = "new",
-    author_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None,
+    author_id: IdQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> PostPage:
+) -> PostList:
     resp = await clients(request).portal.ListPosts(
         pb.ListPostsRequest(
             kind=kind or "",
@@ -145,27 +126,27 @@ async def list_posts(
             cursor=cursor or "",
         )
     )
-    return PostPage(items=[post_out(p) for p in resp.posts], next_cursor=resp.next_cursor or None)
+    return PostList.of(items=[Post.from_pb(p) for p in resp.posts], next_cursor=resp.next_cursor or None)
 
 
-@router.post("/portal/posts", response_model=PostOut, status_code=201)
-async def create_post(body: PostIn, caller: CallerDep, request: Request, response: Response) -> PostOut:
+@router.post("/portal/posts", status_code=201)
+async def create_post(body: PostIn, caller: CallerDep, request: Request, response: Response) -> Post:
     post = await clients(request).portal.CreatePost(
         pb.CreatePostRequest(
             kind=body.kind, title=body.title, body=body.body, attachment_ids=body.attachment_ids
         )
     )
     response.headers["Location"] = f"/api/v1/portal/posts/{post.id}"
-    return post_out(post)
+    return Post.from_pb(post)
 
 
-@router.get("/portal/posts/{post_id}", response_model=PostOut)
-async def get_post(post_id: int, viewer: ViewerDep, request: Request) -> PostOut:
-    return post_out(await clients(request).portal.GetPost(pb.PostRequest(post_id=post_id)))
+@router.get("/portal/posts/{post_id}")
+async def get_post(post_id: IdPath, viewer: ViewerDep, request: Request) -> Post:
+    return Post.from_pb(await clients(request).portal.GetPost(pb.PostRequest(post_id=post_id)))
 
 
-@router.patch("/portal/posts/{post_id}", response_model=PostOut)
-async def update_post(post_id: int, body: PostPatch, caller: CallerDep, request: Request) -> PostOut:
+@router.patch("/portal/posts/{post_id}")
+async def update_post(post_id: IdPath, body: PostPatch, caller: CallerDep, request: Request) -> Post:
     post = await clients(request).portal.UpdatePost(
         pb.UpdatePostRequest(
             post_id=post_id,
@@ -176,48 +157,49 @@ async def update_post(post_id: int, body: PostPatch, caller: CallerDep, request:
             is_hidden=body.is_hidden,
         )
     )
-    return post_out(post)
+    return Post.from_pb(post)
 
 
-@router.post("/portal/posts/{post_id}/like", response_model=PostOut)
-async def like(post_id: int, caller: CallerDep, request: Request, body: LikeIn | None = None) -> PostOut:
+@router.post("/portal/posts/{post_id}/like")
+async def like(post_id: IdPath, caller: CallerDep, request: Request, body: LikeIn | None = None) -> Post:
     value = VOTES[(body or LikeIn()).value]
-    return post_out(await clients(request).portal.VotePost(pb.VotePostRequest(post_id=post_id, value=value)))
+    return Post.from_pb(
+        await clients(request).portal.VotePost(pb.VotePostRequest(post_id=post_id, value=value))
+    )
 
 
-@router.get("/portal/posts/{post_id}/comments", response_model=CommentPage)
+@router.get("/portal/posts/{post_id}/comments")
 async def list_comments(
-    post_id: int, viewer: ViewerDep, request: Request, limit: Limit = 50, cursor: Cursor = None
-) -> CommentPage:
+    post_id: IdPath, viewer: ViewerDep, request: Request, limit: Limit = 50, cursor: Cursor = None
+) -> PostCommentList:
     resp = await clients(request).portal.ListComments(
         pb.ListCommentsRequest(post_id=post_id, limit=limit, cursor=cursor or "")
     )
-    return CommentPage(items=[comment_out(c) for c in resp.comments], next_cursor=resp.next_cursor or None)
+    return PostCommentList.of(
+        items=[PostComment.from_pb(c) for c in resp.comments], next_cursor=resp.next_cursor or None
+    )
 
 
-@router.post("/portal/posts/{post_id}/comments", response_model=CommentOut, status_code=201)
-async def add_comment(post_id: int, body: CommentIn, caller: CallerDep, request: Request) -> CommentOut:
+@router.post("/portal/posts/{post_id}/comments", status_code=201)
+async def add_comment(post_id: IdPath, body: CommentIn, caller: CallerDep, request: Request) -> PostComment:
     comment = await clients(request).portal.AddComment(
         pb.AddCommentRequest(post_id=post_id, body=body.body, attachment_ids=body.attachment_ids)
     )
-    return comment_out(comment)
+    return PostComment.from_pb(comment)
 
 
-@router.patch("/portal/comments/{comment_id}", response_model=CommentOut)
+@router.patch("/portal/comments/{comment_id}")
 async def update_comment(
-    comment_id: int, body: CommentPatch, caller: CallerDep, request: Request
-) -> CommentOut:
+    comment_id: IdPath, body: CommentPatch, caller: CallerDep, request: Request
+) -> PostComment:
     comment = await clients(request).portal.UpdateComment(
         pb.UpdateCommentRequest(comment_id=comment_id, body=body.body, is_hidden=body.is_hidden)
     )
-    return comment_out(comment)
+    return PostComment.from_pb(comment)
 
 
-PRIORITY = {"low": t_pb.PRIORITY_LOW, "normal": t_pb.PRIORITY_NORMAL, "high": t_pb.PRIORITY_HIGH}
-
-
-@router.post("/portal/posts/{post_id}/ticket", response_model=TicketMade, status_code=201)
-async def make_ticket(post_id: int, body: TicketIn, caller: CallerDep, request: Request) -> TicketMade:
+@router.post("/portal/posts/{post_id}/ticket", status_code=201)
+async def make_ticket(post_id: IdPath, body: TicketIn, caller: CallerDep, request: Request) -> TicketOfPost:
     """A ticket of the post, for staff: the ticket says where it came from (a link to the
     post), the post names the ticket. A post becomes one ticket: a second call is a 409.
     The ticket's idempotency key is the post's, so a call that failed between the two
@@ -233,7 +215,7 @@ async def make_ticket(post_id: int, body: TicketIn, caller: CallerDep, request: 
         t_pb.CreateTicketRequest(
             subject=post.title[:255],
             body=f"{post.body}\n\n---\n{link}".strip(),
-            priority=PRIORITY[body.priority],
+            priority=PRIORITY_PB[body.priority],
             unit_id=body.unit_id,
             client_id=0 if post.author.is_staff else post.author.id,
             idempotency_key=f"portal-post-{post.id}",
@@ -241,4 +223,4 @@ async def make_ticket(post_id: int, body: TicketIn, caller: CallerDep, request: 
         )
     )
     linked = await c.portal.LinkTicket(pb.LinkTicketRequest(post_id=post.id, ticket_id=ticket.id))
-    return TicketMade(ticket_id=ticket.id, ticket_number=ticket.number, post=post_out(linked))
+    return TicketOfPost.of(ticket_id=ticket.id, ticket_number=ticket.number, post=Post.from_pb(linked))

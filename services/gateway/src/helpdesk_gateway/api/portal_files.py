@@ -1,36 +1,34 @@
 """REST for the portal's files: streamed multipart upload (signed in), and the download of a
 file whose post, comment, news item or article the caller may read (anonymous readers
-included). Downloads are always saved, never rendered (the same headers as tickets' files)."""
+included). Parsing and the download's headers are tickets' (``api.uploads``): one
+implementation, so both save, never render, what they serve."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from urllib.parse import quote
 
 import grpc
-from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse, StreamingResponse
+from fastapi import Request
+from fastapi.responses import StreamingResponse
 from helpdesk.portal.v1 import portal_pb2 as pb
 
-from helpdesk_gateway.api.portal_shapes import AttachmentOut, attachment_out
-from helpdesk_gateway.api.shapes import clients
-from helpdesk_gateway.api.uploads import bad_upload, file_part
+from helpdesk_gateway.api.models.portal import PortalAttachment
+from helpdesk_gateway.api.shapes import api_router, clients
+from helpdesk_gateway.api.uploads import DOWNLOAD_ANSWER, UPLOAD_BODY, file_part, saved_file, upload_filename
+from helpdesk_gateway.api.values import IdPath
 from helpdesk_gateway.auth import CallerDep, ViewerDep
 from helpdesk_kit.rpc import translate_rpc_error
 
-router = APIRouter(default_response_class=ORJSONResponse)
+router = api_router()
 TRANSFER_TIMEOUT = 120.0
 
 
-@router.post("/portal/attachments", response_model=AttachmentOut, status_code=201)
-async def upload(caller: CallerDep, request: Request) -> AttachmentOut:
+@router.post("/portal/attachments", status_code=201, openapi_extra=UPLOAD_BODY)
+async def upload(caller: CallerDep, request: Request) -> PortalAttachment:
     """``multipart/form-data`` with a part named ``file``; attach the answer's ``id`` to a
     post, comment, news item or article you then write (unattached files go after a day)."""
     parts = file_part(request)
-    first = await anext(parts, None)
-    if first is None or first[0] != "filename":
-        raise bad_upload("no part named 'file' with a file name")
-    header = pb.UploadHeader(filename=first[1].decode("utf-8", "replace"))
+    header = pb.UploadHeader(filename=await upload_filename(parts))
 
     async def messages() -> AsyncIterator[pb.UploadChunk]:
         yield pb.UploadChunk(header=header)
@@ -42,15 +40,13 @@ async def upload(caller: CallerDep, request: Request) -> AttachmentOut:
         attachment = await clients(request).portal.UploadAttachment(messages(), timeout=TRANSFER_TIMEOUT)
     except grpc.aio.AioRpcError as exc:
         raise translate_rpc_error(exc, "portal") from exc
-    return attachment_out(attachment)
+    return PortalAttachment.from_pb(attachment)
 
 
 @router.get(
-    "/portal/attachments/{attachment_id}",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file's bytes"}},
+    "/portal/attachments/{attachment_id}", response_class=StreamingResponse, responses=DOWNLOAD_ANSWER
 )
-async def download(attachment_id: int, viewer: ViewerDep, request: Request) -> StreamingResponse:
+async def download(attachment_id: IdPath, viewer: ViewerDep, request: Request) -> StreamingResponse:
     call = clients(request).portal.DownloadAttachment(
         pb.AttachmentRequest(attachment_id=attachment_id), timeout=TRANSFER_TIMEOUT
     )
@@ -59,20 +55,9 @@ async def download(attachment_id: int, viewer: ViewerDep, request: Request) -> S
         first = await anext(stream)
     except grpc.aio.AioRpcError as exc:
         raise translate_rpc_error(exc, "portal") from exc
-    meta = first.attachment
 
     async def body() -> AsyncIterator[bytes]:
         async for part in stream:
             yield part.data
 
-    return StreamingResponse(
-        body(),
-        media_type=meta.content_type or "application/octet-stream",
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta.filename)}",
-            "Content-Length": str(meta.size),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return saved_file(first.attachment, body())

@@ -3,25 +3,42 @@ services' sections — and outside ``/api/v1/portal/``, which is all 404 while i
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
-from helpdesk.portal.v1 import portal_pb2 as pb
+from typing import Annotated
 
-from helpdesk_gateway.api.portal_shapes import PortalSettingsIn, PortalSettingsOut, settings_out
-from helpdesk_gateway.api.shapes import clients
+from fastapi import Request
+from helpdesk.portal.v1 import portal_pb2 as pb
+from pydantic import Field
+
+from helpdesk_gateway.api.models.portal import PortalSettings
+from helpdesk_gateway.api.shapes import Strict, api_router, clients
+from helpdesk_gateway.api.values import LINE, Id, line, text
 from helpdesk_gateway.auth import CallerDep
 
-router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
+router = api_router(prefix="/api/v1")
+
+ContentType = Annotated[str, Field(min_length=3, max_length=100, pattern=LINE)]
+DEFAULT_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"]
 
 
-@router.get("/settings/portal", response_model=PortalSettingsOut)
-async def get_settings(caller: CallerDep, request: Request) -> PortalSettingsOut:
-    return settings_out(await clients(request).portal.GetSettings(pb.GetSettingsRequest()))
+class PortalSettingsIn(Strict):
+    enabled: bool = False
+    title: str = line(200, default="")
+    intro: str = text(5000, default="")
+    notify_user_ids: Annotated[list[Id], Field(max_length=50)] = []
+    posts_per_hour: int = Field(default=5, ge=0, le=10_000, description="per user; 0: no limit")
+    comments_per_hour: int = Field(default=30, ge=0, le=10_000, description="per user; 0: no limit")
+    max_file_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=10 * 1024 * 1024)
+    allowed_types: Annotated[list[ContentType], Field(min_length=1, max_length=50)] = DEFAULT_TYPES
 
 
-@router.put("/settings/portal", response_model=PortalSettingsOut)
-async def put_settings(body: PortalSettingsIn, caller: CallerDep, request: Request) -> PortalSettingsOut:
+@router.get("/settings/portal")
+async def get_settings(caller: CallerDep, request: Request) -> PortalSettings:
+    return PortalSettings.from_pb(await clients(request).portal.GetSettings(pb.GetSettingsRequest()))
+
+
+@router.put("/settings/portal")
+async def put_settings(body: PortalSettingsIn, caller: CallerDep, request: Request) -> PortalSettings:
     saved = await clients(request).portal.PutSettings(
         pb.PutSettingsRequest(settings=pb.Settings(**body.model_dump()))
     )
-    return settings_out(saved)
+    return PortalSettings.from_pb(saved)
