@@ -37,7 +37,7 @@ from .test_chart import SERVICES, _of_kind, chart_check
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = {s.name: s for s in load_config(ROOT / "devstack.toml")}
-GRPC = {"identity", "tickets", "sla", "notify"}
+GRPC = {"identity", "tickets", "sla", "notify", "portal"}
 NATS_SERVER = Path(sys.executable).parent / "nats-server"
 
 

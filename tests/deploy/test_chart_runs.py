@@ -83,7 +83,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUE_SETS = ["quickstart-values.yaml", "production-values.yaml"]
-STREAMS = ["IDENTITY", "TICKETS", "SLA", "NOTIFY"]
+STREAMS = ["IDENTITY", "TICKETS", "SLA", "NOTIFY", "PORTAL"]
 
 
 def _chart_check() -> Any:
@@ -185,7 +185,9 @@ def test_health_and_metrics_answer_on_the_ops_port_and_not_on_the_public_one(rel
 
 
 def test_the_system_page_sees_every_service_and_every_stream(release: Release) -> None:
-    everyone = {name: "up" for name in ("gateway", "identity", "tickets", "sla", "notify", "realtime")}
+    everyone = {
+        name: "up" for name in ("gateway", "identity", "tickets", "sla", "notify", "portal", "realtime")
+    }
     pages: list[httpx.Response] = []
 
     def all_up() -> bool:
@@ -282,7 +284,7 @@ def test_an_attachment_uploaded_through_the_gateway_downloads_unchanged_from_whe
 
 # ------------------------------------------------------------------------------- trust
 
-GRPC_SERVICES = ["identity", "tickets", "sla", "notify"]
+GRPC_SERVICES = ["identity", "tickets", "sla", "notify", "portal"]
 SEALING_SERVICES = {"identity", "notify"}
 
 

@@ -14,7 +14,7 @@ DEFAULT_TYPES = (
     "application/pdf",
     "text/plain",
 )
-# Files are kept in PostgreSQL (docs/adr/0009-portal-service.md): a hard ceiling.
+# Files are kept in PostgreSQL (docs/adr/0012-portal-service.md): a hard ceiling.
 MAX_FILE_CEILING = 10 * 1024 * 1024
 MAX_NOTIFIED = 50
 MAX_PER_HOUR = 10_000

@@ -6,7 +6,7 @@ Revises:
 Search vectors are written by the store (the ``russian`` configuration over text
 lower-cased in Python), so both Russian and English words are found; GIN indexes
 answer them. Files live in ``files.data`` (bytea, at most 10 MiB each by the settings):
-see docs/adr/0009-portal-service.md.
+see docs/adr/0012-portal-service.md.
 """
 
 import sqlalchemy as sa
