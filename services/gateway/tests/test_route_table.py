@@ -126,6 +126,8 @@ async def test_every_operation_documents_its_answer_and_its_problems() -> None:
             }
             if op.get("parameters") or op.get("requestBody"):
                 assert "422" in answers, (verb, path)
+            if path.startswith("/api/v1/portal"):
+                assert "404" in answers, (verb, path)  # every portal route, while it is off
             if not path.startswith("/api/v1/auth/"):
                 tokens = [{"accessToken": []}, {"apiToken": []}]
                 # The portal's reads and helpful votes are open to anonymous visitors: "or none".

@@ -6,7 +6,8 @@ route is documented fully without repeating it:
 
 - every error is ``application/problem+json`` with the ``Problem`` schema (FastAPI's own
   422 shape, which we never send, is removed): 422 for any route taking input, 400 and
-  413 for a body, 401 and 403 for a signed-in route, 404 for a path naming an object,
+  413 for a body, 401 and 403 for a signed-in route, 404 for a path naming an object
+  (and every portal route: all 404 while the portal is switched off),
   409 for a change, 412 for ``If-Match``, 429 where sign-in or request limits apply, 503 everywhere
   (a service behind the route is down). A route adds others with ``responses=``.
 - a route that takes the viewer (``auth.ViewerDep``: the portal's public reads) is open to
@@ -41,6 +42,8 @@ RATE_LIMITED = {
     ("post", "/api/v1/portal/posts"),
     ("post", "/api/v1/portal/posts/{post_id}/comments"),
 } | {(method.lower(), path) for method, path in RULES}
+# Routes that answer 404 on every path while their service is switched off (the portal).
+SWITCHED_OFF_404 = "/api/v1/portal"
 _MUTATING = {"post", "put", "patch", "delete"}
 _ID_PARAM = re.compile(r"^\{(\w+_id)\}$")
 
@@ -111,7 +114,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     if operation.get("security") or path.startswith("/api/v1/auth/"):
         # Signed-in routes, and sign-in itself (wrong password, a used or expired link).
         statuses |= {401, 403}
-    if any(p["in"] == "path" for p in params):
+    if any(p["in"] == "path" for p in params) or path.startswith(SWITCHED_OFF_404):
         statuses.add(404)
     if method in _MUTATING:
         statuses |= {403, 404, 409}

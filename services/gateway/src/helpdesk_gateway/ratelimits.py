@@ -26,7 +26,7 @@ from starlette.routing import compile_path
 
 from helpdesk_gateway.auth import current_caller
 from helpdesk_gateway.config import Settings
-from helpdesk_kit.errors import RateLimited
+from helpdesk_kit.errors import RateLimited, Unauthenticated
 from helpdesk_kit.logs import get_logger
 
 log = get_logger(__name__)
@@ -120,7 +120,13 @@ async def enforce(connection: HTTPConnection) -> None:
     if rule is None:
         return
     if rule.per is Per.USER:
-        who = f"user:{(await current_caller(connection)).user_id}"
+        try:
+            caller = await current_caller(connection)
+        except Unauthenticated:
+            # Nobody to count: the route refuses the request itself — after what must come
+            # first there (a switched-off portal answers 404 to everyone, signed in or not).
+            return
+        who = f"user:{caller.user_id}"
     else:
         who = f"address:{client_address(connection)}"
     await limits.hit(rule, who)

@@ -100,7 +100,14 @@ class TicketIn(Strict):
 
 @router.get("/portal")
 async def portal_info(viewer: ViewerDep, request: Request) -> PortalInfo:
-    return PortalInfo.from_pb(await clients(request).portal.GetPortal(pb.GetPortalRequest()))
+    c = clients(request)
+    try:
+        info = await c.portal.GetPortal(pb.GetPortalRequest())
+    except NotFound:
+        # Switched off since the switch was last asked: every route here says so from now on.
+        c.portal_switch.put("on", False)
+        raise
+    return PortalInfo.from_pb(info)
 
 
 @router.get("/portal/posts")

@@ -38,7 +38,8 @@ async def get_settings(caller: CallerDep, request: Request) -> PortalSettings:
 
 @router.put("/settings/portal")
 async def put_settings(body: PortalSettingsIn, caller: CallerDep, request: Request) -> PortalSettings:
-    saved = await clients(request).portal.PutSettings(
-        pb.PutSettingsRequest(settings=pb.Settings(**body.model_dump()))
-    )
+    c = clients(request)
+    saved = await c.portal.PutSettings(pb.PutSettingsRequest(settings=pb.Settings(**body.model_dump())))
+    # This gateway knows the switch at once; the others within the 2 s they keep it.
+    c.portal_switch.put("on", saved.enabled)
     return PortalSettings.from_pb(saved)
