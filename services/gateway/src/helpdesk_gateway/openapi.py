@@ -8,7 +8,7 @@ route is documented fully without repeating it:
   422 shape, which we never send, is removed): 422 for any route taking input, 400 and
   413 for a body, 401 and 403 for a signed-in route, 404 for a path naming an object
   (and every portal route: all 404 while the portal is switched off),
-  409 for a change, 412 for ``If-Match``, 429 where sign-in or request limits apply, 503 everywhere
+  409 for a change, 412 for ``If-Match``, 429 where a rate limit applies, 503 everywhere
   (a service behind the route is down). A route adds others with ``responses=``.
 - a route that takes the viewer (``auth.ViewerDep``: the portal's public reads) is open to
   anonymous visitors too: its security lists "none" beside the two token schemes.
@@ -34,11 +34,15 @@ from helpdesk_gateway.auth import current_viewer
 from helpdesk_gateway.ratelimits import RULES
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-# Routes whose callers are rate-limited: failed sign-ins and password checks, the portal's
-# posts and comments (its own hourly settings), and the gateway's table of request limits.
+# Routes that may answer 429: identity's limits on failed sign-ins, wrong current passwords
+# and wrong one-time codes, the portal's on posts and comments (its own hourly settings),
+# and the gateway's table of per-user and per-address limits.
 RATE_LIMITED = {
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/me/password"),
+    ("patch", "/api/v1/me"),
+    ("delete", "/api/v1/me/totp"),
+    ("post", "/api/v1/me/totp/confirm"),
     ("post", "/api/v1/portal/posts"),
     ("post", "/api/v1/portal/posts/{post_id}/comments"),
 } | {(method.lower(), path) for method, path in RULES}

@@ -38,7 +38,7 @@ UPLOAD_BODY: dict[str, Any] = {
 DOWNLOAD_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The file, always as an attachment to save",
-        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {"*/*": {"schema": {"contentMediaType": "application/octet-stream"}}},
     }
 }
 MAX_FILENAME = 255

@@ -3,7 +3,8 @@
 One module per table or concern: ``ticket_table`` (a ticket's own row, history,
 archiving), ``list_queries`` (lists and counters, visibility in SQL),
 ``comment_table``, ``attachment_table``, ``subject_table``, ``field_table`` (custom
-fields), ``settings_table``, ``recurring_table``; ``rows`` holds a ticket row's
+fields), ``settings_table``, ``recurring_table``, ``retention_queries`` (what retention
+deletes); ``rows`` holds a ticket row's
 columns and mapping. (The ``_table`` names keep modules apart from the functions
 the package exports, such as ``store.comments``.) Callers use this package's
 names (``store.ticket_by_id(...)``); the ZENLIX import's bulk inserts are the module
@@ -37,6 +38,7 @@ from helpdesk_tickets.store.recurring_table import (
     set_next_run,
     set_recurring_active,
 )
+from helpdesk_tickets.store.retention_queries import prune_archived_history, prune_idempotency_keys
 from helpdesk_tickets.store.rows import MAX_SEARCH_CHARS, search_text
 from helpdesk_tickets.store.settings_table import save_settings_section, settings_section
 from helpdesk_tickets.store.subject_table import (
@@ -92,6 +94,8 @@ __all__ = [
     "insert_ticket",
     "link_attachments",
     "list_tickets",
+    "prune_archived_history",
+    "prune_idempotency_keys",
     "recurring_for_update",
     "recurring_list",
     "save_custom_field",

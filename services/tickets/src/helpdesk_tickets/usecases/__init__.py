@@ -9,7 +9,7 @@ One module per concern: ``tickets`` (file and read one, its history), ``lifecycl
 (take, release, complete, reopen, forward, edit, delete), ``comments``,
 ``attachments``, ``lists`` (lists and counters), ``subjects``, ``custom_fields``,
 ``settings``, ``recurring``, ``background`` (archiving, recurring runs, the SLA
-verdict); ``caches``, ``cursors`` and ``guards`` serve them. Callers use this
+verdict, retention rules); ``caches``, ``cursors`` and ``guards`` serve them. Callers use this
 package's names (``usecases.take(...)``).
 """
 
@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from helpdesk_tickets.domain import MAX_COMMENT, MAX_COMMENT_FILES
 from helpdesk_tickets.usecases.attachments import list_attachments, open_attachment, upload_attachment
-from helpdesk_tickets.usecases.background import archive_due, record_sla_alert, record_sla_state, run_archiver
+from helpdesk_tickets.usecases.background import (
+    archive_due,
+    record_sla_alert,
+    record_sla_state,
+    retention_rules,
+    run_archiver,
+)
 from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.comments import add_comment, list_comments, render_markdown
 from helpdesk_tickets.usecases.cursors import decode_cursor, encode_cursor
@@ -86,6 +92,7 @@ __all__ = [
     "release",
     "render_markdown",
     "reopen",
+    "retention_rules",
     "run_archiver",
     "run_recurring",
     "set_recurring_active",
