@@ -1,16 +1,16 @@
 """Retention of the kit's tables: replayed dead letters remember when, inbox rows are
 found by age (helpdesk_kit.retention).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 """
 
 from alembic import op
 
 from helpdesk_kit.migrations import prepare_messaging_retention
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
