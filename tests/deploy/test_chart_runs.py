@@ -341,7 +341,7 @@ def test_each_pod_runs_with_its_own_certificate_database_role_nats_user_and_key_
 
     services = len(release.deployments())
     assert [len(seen[k]) for k in ("secret", "nats")] == [services, services]
-    assert len(seen["database"]) == len(release.servers.roles) == 4
+    assert len(seen["database"]) == len(release.servers.roles) == 5  # identity, tickets, sla, notify, portal
     assert len(seen["keys"] - {""}) == len(SEALING_SERVICES)
 
 
