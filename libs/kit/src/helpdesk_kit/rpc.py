@@ -60,6 +60,7 @@ HANDLING = Histogram(
 )
 
 ERROR_FIELDS_KEY = "helpdesk-error-fields"
+ERROR_KEY_KEY = "helpdesk-error-key"
 RETRY_AFTER_KEY = "helpdesk-retry-after"
 
 
@@ -69,10 +70,12 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 def _error_metadata(exc: AppError) -> tuple[tuple[str, str], ...]:
     meta: list[tuple[str, str]] = []
     if exc.errors:
-        fields = [{"field": e.field, "message": e.message} for e in exc.errors]
+        fields = [e.as_json() for e in exc.errors]
         # Metadata values must be ASCII: a message naming "ä" would otherwise turn the
         # caller's 422 into an INTERNAL error.
         meta.append((ERROR_FIELDS_KEY, json.dumps(fields, ensure_ascii=True)))
+    if exc.key:
+        meta.append((ERROR_KEY_KEY, exc.key))
     if exc.retry_after is not None:
         meta.append((RETRY_AFTER_KEY, str(exc.retry_after)))
     return tuple(meta)
@@ -322,7 +325,11 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, target: str) -> AppError:
     errors = [FieldError(**e) for e in orjson.loads(meta.get(ERROR_FIELDS_KEY, "[]"))]
     retry = meta.get(RETRY_AFTER_KEY)
     return error_for(
-        code, exc.details() or code.name, errors=errors, retry_after=int(retry) if retry else None
+        code,
+        exc.details() or code.name,
+        errors=errors,
+        retry_after=int(retry) if retry else None,
+        key=str(meta.get(ERROR_KEY_KEY) or ""),
     )
 
 

@@ -22,19 +22,49 @@ SAME = {"image/jpg": "image/jpeg", "application/x-pdf": "application/pdf"}
 SNIFF_BYTES = 8192
 
 
-def _refuse(message: str) -> InvalidTicket:
-    return InvalidTicket("The file is refused.", errors=[FieldError("file", message)])
+REFUSED = "file.refused"  # the stable code of every refusal (problem+json ``code``)
 
 
-def sniff(head: bytes) -> str | None:
-    """The content type the bytes show, or None when nothing matches."""
+def _refuse(message: str, code: str, **params: object) -> InvalidTicket:
+    return InvalidTicket(
+        "The file is refused.", errors=[FieldError("file", message, code=code, params=params)], key=REFUSED
+    )
+
+
+def human_size(n: int) -> str:
+    """Bytes as people read them: ``10 MB``, ``512 KB``, ``1.5 MB`` (binary units)."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} B"
+
+
+def too_large(max_bytes: int) -> InvalidTicket:
+    return _refuse(f"larger than {human_size(max_bytes)}", "too_large", max_bytes=max_bytes)
+
+
+def empty() -> InvalidTicket:
+    return _refuse("empty", "empty")
+
+
+def allowed_names(allowed: list[str]) -> str:
+    """The allowed types as extensions people know (``.png, .pdf``), for messages."""
+    return ", ".join(mimetypes.guess_extension(t) or t for t in allowed)
+
+
+def sniff(head: bytes, ext: str = "") -> str | None:
+    """The content type the bytes show, or None when nothing matches. Several types share
+    a signature (a ZIP archive and an Office document both start ``PK``): among the most
+    likely ones, the type the file name says wins, else the first."""
     try:
         matches = puremagic.magic_string(head)
     except puremagic.PureError:
         return None
-    if not matches:
+    best = [m for m in matches if m.mime_type and m.confidence == max(x.confidence for x in matches)]
+    if not best:
         return None
-    mime = str(matches[0].mime_type or "")
+    chosen = next((m for m in best if ext and m.extension == ext), best[0])
+    mime = str(chosen.mime_type)
     return SAME.get(mime, mime) or None
 
 
@@ -42,10 +72,10 @@ def judge_file(filename: str, head: bytes, allowed: list[str]) -> str:
     """The content type to store for this file, or InvalidTicket saying why not."""
     name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1]
     if not name or len(name) > 255:
-        raise _refuse("a file name of 1 to 255 characters")
+        raise _refuse("a file name of 1 to 255 characters", "bad_name")
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     by_name = SAME.get(mimetypes.types_map.get(ext, ""), mimetypes.types_map.get(ext, ""))
-    sniffed = sniff(head)
+    sniffed = sniff(head, ext)
     if sniffed is None:
         try:
             head.decode("utf-8")
@@ -54,12 +84,25 @@ def judge_file(filename: str, head: bytes, allowed: list[str]) -> str:
             try:
                 head[:-3].decode("utf-8")
             except UnicodeDecodeError:
-                raise _refuse("the content type could not be recognised") from None
+                raise _refuse(
+                    "the content type could not be recognised", "unknown_type", allowed=allowed_names(allowed)
+                ) from None
         if ext not in TEXT_EXTENSIONS or _MARKUP.search(head):
-            raise _refuse("the content does not match the file name")
+            raise _refuse("the content does not match the file name", "type_mismatch", name=name)
         sniffed = "text/plain"
     elif sniffed != by_name:
-        raise _refuse(f"the content is {sniffed}, not what the name {name!r} says")
+        raise _refuse(
+            f"the content is {sniffed}, not what the name {name!r} says",
+            "type_mismatch",
+            name=name,
+            type=sniffed,
+        )
     if sniffed not in allowed:
-        raise _refuse(f"{sniffed} files are not allowed")
+        kinds = allowed_names(allowed)
+        raise _refuse(
+            f"{sniffed} files are not allowed (allowed: {kinds})",
+            "type_not_allowed",
+            type=sniffed,
+            allowed=kinds,
+        )
     return sniffed

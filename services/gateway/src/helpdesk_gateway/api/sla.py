@@ -31,6 +31,7 @@ STATE_NAME = {
     pb.CLOCK_STATE_WARNING: "warning",
     pb.CLOCK_STATE_BREACHED: "breached",
     pb.CLOCK_STATE_MET: "met",
+    pb.CLOCK_STATE_PENDING: "pending",
 }
 KIND_NAME = {
     pb.CLOCK_KIND_REACTION: "reaction",

@@ -14,14 +14,15 @@ from fastapi.responses import ORJSONResponse
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import AwareDatetime, Field
 
-from helpdesk_gateway.api import tickets_admin, tickets_fields, tickets_files
+from helpdesk_gateway.api import tickets_admin, tickets_desk, tickets_fields, tickets_files
 from helpdesk_gateway.api.shapes import Strict, clients, page, ts
 from helpdesk_gateway.api.tickets_names import names, subset
 from helpdesk_gateway.auth import CallerDep
 from helpdesk_kit.timestamps import to_timestamp
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
-# Included first: "/tickets/counters" must match before "/tickets/{ticket_id}".
+# Included first: "/tickets/counters" and "/tickets/total" must match before "/tickets/{ticket_id}".
+router.include_router(tickets_desk.router)
 router.include_router(tickets_fields.router)
 router.include_router(tickets_admin.router)
 router.include_router(tickets_files.router)
@@ -67,6 +68,7 @@ class ForwardIn(Strict):
 class CommentIn(Strict):
     body: str = Field(default="", max_length=50_000)  # may be empty when files are attached
     attachment_ids: list[Annotated[int, Field(gt=0, lt=2**63)]] = Field(default_factory=list, max_length=20)
+    internal: bool | None = None  # a staff note; unset: the default of the caller's role
 
 
 def _people(t: t_pb.Ticket) -> list[int]:
@@ -99,6 +101,7 @@ def ticket_out(t: t_pb.Ticket, all_names: dict[str, str] | None = None) -> dict[
         "allowed_actions": list(t.allowed_actions),
         "custom_fields": orjson.loads(t.custom_fields_json or "{}"),
         "names": subset(all_names or {}, _people(t)),
+        **({"body_html": t.body_html} if t.body_html else {}),  # one ticket only
     }
 
 
@@ -330,6 +333,7 @@ def comment_out(c: t_pb.Comment) -> dict[str, Any]:
             for a in c.attachments
         ],
         "attachment_ids": [a.id for a in c.attachments],
+        "internal": c.internal,
     }
 
 
@@ -344,6 +348,8 @@ async def list_comments(ticket_id: int, caller: CallerDep, request: Request) -> 
 @router.post("/tickets/{ticket_id}/comments", response_model=None, status_code=201)
 async def add_comment(ticket_id: int, body: CommentIn, caller: CallerDep, request: Request) -> dict[str, Any]:
     c = await clients(request).tickets.AddComment(
-        t_pb.AddCommentRequest(ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids)
+        t_pb.AddCommentRequest(
+            ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids, internal=body.internal
+        )
     )
     return comment_out(c)

@@ -100,12 +100,18 @@ async def _file_part(request: Request) -> AsyncIterator[tuple[str, bytes]]:  # n
 
 
 @router.post("/tickets/{ticket_id}/attachments", response_model=None, status_code=201)
-async def upload(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+async def upload(
+    ticket_id: int, caller: CallerDep, request: Request, for_comment: bool = False
+) -> dict[str, Any]:
+    """``?for_comment=true``: the file is for the comment being written (no history entry
+    of its own; clients see it once it is on a comment they may see)."""
     parts = _file_part(request)
     first = await anext(parts, None)
     if first is None or first[0] != "filename":
         raise _bad("no part named 'file' with a file name")
-    header = t_pb.UploadHeader(ticket_id=ticket_id, filename=first[1].decode("utf-8", "replace"))
+    header = t_pb.UploadHeader(
+        ticket_id=ticket_id, filename=first[1].decode("utf-8", "replace"), for_comment=for_comment
+    )
 
     async def messages() -> AsyncIterator[t_pb.UploadChunk]:
         yield t_pb.UploadChunk(header=header)

@@ -7,6 +7,7 @@ one statement (a CTE), so a create costs one round trip besides the outbox row.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -195,6 +196,12 @@ async def archive_due(conn: asyncpg.Connection, *, days: int, limit: int) -> lis
         limit,
     )
     return [ticket_from_row(r) for r in rows]
+
+
+async def done_at(conn: asyncpg.Connection, ticket_id: int) -> datetime | None:
+    """When the ticket was last completed (None while it is not done)."""
+    value: datetime | None = await conn.fetchval("SELECT done_at FROM tickets WHERE id = $1", ticket_id)
+    return value
 
 
 async def backdate_done(conn: asyncpg.Connection, ticket_id: int, days: int) -> None:
