@@ -120,7 +120,7 @@ async def history_page(
     custom: FieldsCache | None = None,
 ) -> tuple[list[HistoryEntry], str | None]:
     """A page of the history, oldest first, and the cursor of the next page (None: last).
-    Clients do not see changes of custom fields that are not shown to them."""
+    Clients do not see changes of custom fields that are not shown to them, nor internal notes."""
     if not 1 <= limit <= 1000:
         raise InvalidTicket("Bad page.", errors=[FieldError("limit", "between 1 and 1000")])
     after_id = decode_history_cursor(cursor) if cursor else 0
@@ -137,7 +137,10 @@ async def history_page(
 
 
 def _client_entry(e: HistoryEntry, defs: dict[int, fields.CustomField]) -> HistoryEntry | None:
-    """The entry without changes of fields hidden from clients; None when nothing is left."""
+    """The entry without changes of fields hidden from clients; None when nothing is left,
+    or when it records an internal note."""
+    if e.changes.get("internal"):
+        return None
     hidden = [
         k
         for k in e.changes
