@@ -98,13 +98,24 @@ class NewTicket:
         errors: list[FieldError] = []
         subject = self.subject.strip()
         if not subject:
-            errors.append(FieldError("subject", "must not be empty"))
+            errors.append(FieldError("subject", "must not be empty", code="blank"))
         elif len(subject) > MAX_SUBJECT:
-            errors.append(FieldError("subject", f"at most {MAX_SUBJECT} characters"))
+            errors.append(
+                FieldError(
+                    "subject",
+                    f"at most {MAX_SUBJECT} characters",
+                    code="too_long",
+                    params={"max": MAX_SUBJECT},
+                )
+            )
         if len(self.body) > MAX_BODY:
-            errors.append(FieldError("body", f"at most {MAX_BODY} characters"))
+            errors.append(
+                FieldError(
+                    "body", f"at most {MAX_BODY} characters", code="too_long", params={"max": MAX_BODY}
+                )
+            )
         if self.unit_id not in known_units:
-            errors.append(FieldError("unit_id", "no such unit"))
+            errors.append(FieldError("unit_id", "no such unit", code="unknown_unit"))
         if actor.is_client and self.assignee_ids:
             errors.append(FieldError("assignee_ids", "clients choose only the unit"))
         if len(set(self.assignee_ids)) != len(self.assignee_ids):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -39,6 +39,15 @@ class TicketSettingsIn(Strict):
         max_length=200,
     )
     free_text_subjects: bool = True
+    # roles whose new comments are internal notes unless they say otherwise
+    internal_by_default: list[Literal["department_head", "unit_head", "unit_member"]] = Field(
+        default_factory=list, max_length=3
+    )
+    client_reopen: bool = True  # a client's comment on his done ticket reopens it ...
+    client_reopen_days: int = Field(default=7, ge=0, le=3650)  # ... within so many days
+    unit_sla_plans: dict[str, Annotated[int, Field(gt=0, lt=2**63)]] = Field(
+        default_factory=dict, max_length=10_000
+    )  # {"<unit id>": plan id}: the plan of a ticket whose subject names none
 
 
 def subject_out(s: t_pb.Subject) -> dict[str, Any]:

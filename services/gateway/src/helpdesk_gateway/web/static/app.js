@@ -4,7 +4,7 @@
 // Views are registered by js/agent.js (agents and clients) and js/admin.js (admin area).
 
 import { state, t, h, show, api, remember, refresh, problemText, loadStrings, emitLive, findRoute, leave } from "./js/core.js";
-import { labelled, languageSelect, newPasswordInputs } from "./js/agent_common.js";
+import { labelled, languageSelect, newPasswordInputs, notificationTitle } from "./js/agent_common.js";
 import "./js/agent.js";
 import "./js/admin.js";
 
@@ -31,7 +31,7 @@ async function connectLive() {
   ws.addEventListener("message", (e) => {
     const msg = JSON.parse(e.data);
     if (Number.isInteger(msg.event_id)) lastEventId = msg.event_id;
-    if (msg.type === "notification") toast(msg.title, msg.body, msg.ticket_id ? `#/tickets/${msg.ticket_id}` : null);
+    if (msg.type === "notification") toast(notificationTitle(msg), msg.body, msg.ticket_id ? `#/tickets/${msg.ticket_id}` : null);
     emitLive(msg);
   });
   ws.addEventListener("open", () => emitLive({ type: "open" }));
@@ -206,6 +206,8 @@ function setNav() {
   const client = state.me.kind === "client";
   document.getElementById("nav").hidden = false;
   document.getElementById("nav-admin").hidden = !state.me.is_admin;
+  // Reports are for heads and admins (the server checks again).
+  document.getElementById("nav-reports").hidden = !(state.me.is_admin || ["department_head", "unit_head"].includes(state.me.role));
   for (const el of document.querySelectorAll("[data-staff]")) el.hidden = client;
   for (const el of document.querySelectorAll("[data-client]")) el.hidden = !client;
 }
