@@ -313,31 +313,27 @@ async def test_a_lists_total_counts_every_match_not_only_the_page(db: Database, 
 async def test_the_ticket_report_counts_created_done_and_open_per_day_and_who_finished_them(
     db: Database, units: UnitDirectory
 ) -> None:
-    await done_by_anna(db, units)
+    printer = await usecases.create_subject(db=db, actor=ADMIN, name="Printer", sla_plan_id=None)
+    finished = await done_by_anna(db, units)
+    await file(db, units, subject="printer")
     await file(db, units, subject="Printer")
-    await file(db, units, subject="Printer")
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    reopened = await done_by_anna(db, units)
+    await usecases.reopen(db=db, actor=HEAD, ticket_id=reopened.id)
+    today = datetime.now(UTC).date()
     report = await usecases.ticket_report(
-        db=db,
-        actor=HEAD,
-        start=today - timedelta(days=1),
-        end=today + timedelta(days=1),
-        unit_id=None,
-        time_zone="UTC",
+        db=db, actor=HEAD, first=today - timedelta(days=1), last=today, unit_id=None
     )
-    assert [d["day"] for d in report["days"]] == [
-        (today - timedelta(days=1)).date().isoformat(),
-        today.date().isoformat(),
-    ]
-    assert report["days"][-1] == {"day": today.date().isoformat(), "created": 3, "done": 1, "open": 2}
+    assert [d["day"] for d in report["days"]] == [(today - timedelta(days=1)).isoformat(), today.isoformat()]
+    # 4 filed, 2 finishes (one reopened since): 3 open at the end of today, none before
+    assert report["days"][-1] == {"day": today.isoformat(), "created": 4, "done": 2, "open": 3}
     assert report["days"][0]["open"] == 0
-    assert report["people"] == [{"user_id": ANNA.user_id, "done": 1}]
-    assert report["subjects"][0] == {"subject": "Printer", "created": 2}
+    assert report["people"] == [{"user_id": ANNA.user_id, "done": 2}]
+    assert sorted(report["subjects"], key=lambda x: x["subject_id"]) == [
+        {"subject_id": 0, "subject": "", "created": 2},  # the typed subjects together
+        {"subject_id": printer.id, "subject": "Printer", "created": 2},  # "printer" typed is the listed one
+    ]
+    assert finished.id
     with pytest.raises(NotAllowed):
-        await usecases.ticket_report(
-            db=db, actor=ANNA, start=today, end=today + timedelta(days=1), unit_id=None, time_zone="UTC"
-        )
+        await usecases.ticket_report(db=db, actor=ANNA, first=today, last=today, unit_id=None)
     with pytest.raises(NotAllowed):
-        await usecases.ticket_report(
-            db=db, actor=HEAD, start=today, end=today + timedelta(days=1), unit_id=20, time_zone="UTC"
-        )
+        await usecases.ticket_report(db=db, actor=HEAD, first=today, last=today, unit_id=20)

@@ -4,17 +4,19 @@ inherits these methods (rpc.py keeps the ticket's own life cycle)."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import date
 from typing import Any, TypeAlias
 
 import grpc
 from helpdesk.tickets.v1 import tickets_pb2 as pb
 
 from helpdesk_kit.db import Database
+from helpdesk_kit.errors import FieldError
 from helpdesk_kit.trust import current_user
 from helpdesk_tickets import usecases
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import Actor, CannedResponse, SavedView
+from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.wire import PRIORITY_IN, actor_from_claims
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
@@ -107,13 +109,12 @@ class DeskMethods:
         )
 
     async def GetTicketReport(self, request: pb.ReportRequest, context: Context) -> pb.TicketReport:
+        try:
+            first, last = date.fromisoformat(request.first), date.fromisoformat(request.last)
+        except ValueError as exc:
+            raise InvalidTicket("Not a date.", errors=[FieldError("from", "YYYY-MM-DD")]) from exc
         report = await usecases.ticket_report(
-            db=self._db,
-            actor=_actor(),
-            start=getattr(request, "from").ToDatetime(tzinfo=UTC),  # "from" is a keyword
-            end=request.to.ToDatetime(tzinfo=UTC),
-            unit_id=request.unit_id or None,
-            time_zone=request.time_zone or "UTC",
+            db=self._db, actor=_actor(), first=first, last=last, unit_id=request.unit_id or None
         )
         return pb.TicketReport(
             days=[pb.DayFigures(**d) for d in report["days"]],

@@ -4,17 +4,17 @@ finished how many, the busiest subjects. The SLA figures are ``GET /reports/sla`
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import ORJSONResponse
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from helpdesk_gateway.api.shapes import clients
 from helpdesk_gateway.api.tickets_names import names
 from helpdesk_gateway.auth import CallerDep
-from helpdesk_kit.timestamps import to_timestamp
 
 router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
 
@@ -33,6 +33,7 @@ class Person(BaseModel):
 
 
 class SubjectCount(BaseModel):
+    subject_id: int | None  # None: the typed (free-text) subjects together
     subject: str
     created: int
 
@@ -47,19 +48,21 @@ class TicketReportOut(BaseModel):
 async def ticket_report(
     caller: CallerDep,
     request: Request,
-    from_: Annotated[AwareDatetime, Query(alias="from")],
-    to: AwareDatetime,
+    first: Annotated[dt.date, Query(alias="from")],
+    last: Annotated[dt.date, Query(alias="to")],
     unit_id: Annotated[int | None, Query(gt=0)] = None,
-    time_zone: Annotated[str, Query(max_length=64)] = "UTC",
 ) -> TicketReportOut:
-    """Over tickets filed (created, subjects) or finished (done, people) in ``[from, to)``,
-    at most 366 days; days are counted in ``time_zone``."""
-    request_pb = t_pb.ReportRequest(to=to_timestamp(to), unit_id=unit_id or 0, time_zone=time_zone)
-    getattr(request_pb, "from").CopyFrom(to_timestamp(from_))  # "from" is a Python keyword
-    resp = await clients(request).tickets.GetTicketReport(request_pb)
+    """Over the UTC days ``from`` … ``to`` (inclusive, dates): tickets filed (per day, per
+    subject), finished (per day, per person), and the backlog at each day's end."""
+    resp = await clients(request).tickets.GetTicketReport(
+        t_pb.ReportRequest(first=first.isoformat(), last=last.isoformat(), unit_id=unit_id or 0)
+    )
     who = await names(request, [p.user_id for p in resp.people])
     return TicketReportOut(
         days=[Day(day=d.day, created=d.created, done=d.done, open=d.open) for d in resp.days],
         people=[Person(user_id=p.user_id, name=who.get(str(p.user_id)), done=p.done) for p in resp.people],
-        subjects=[SubjectCount(subject=s.subject, created=s.created) for s in resp.subjects],
+        subjects=[
+            SubjectCount(subject_id=s.subject_id or None, subject=s.subject, created=s.created)
+            for s in resp.subjects
+        ],
     )

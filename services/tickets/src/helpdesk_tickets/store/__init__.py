@@ -39,8 +39,9 @@ from helpdesk_tickets.store.recurring_table import (
     set_recurring_active,
 )
 from helpdesk_tickets.store.report_queries import busiest_subjects as report_busiest_subjects
+from helpdesk_tickets.store.report_queries import count_day
 from helpdesk_tickets.store.report_queries import done_per_person as report_done_per_person
-from helpdesk_tickets.store.report_queries import open_now_and_since as report_open_now_and_since
+from helpdesk_tickets.store.report_queries import open_now_and_after as report_open_now_and_after
 from helpdesk_tickets.store.report_queries import per_day as report_per_day
 from helpdesk_tickets.store.rows import MAX_SEARCH_CHARS, search_text
 from helpdesk_tickets.store.settings_table import save_settings_section, settings_section
@@ -94,6 +95,7 @@ __all__ = [
     "claim_idempotency_key",
     "commenter_ids",
     "comments",
+    "count_day",
     "count_tickets",
     "counters",
     "custom_field_for_update",
@@ -122,7 +124,7 @@ __all__ = [
     "recurring_list",
     "report_busiest_subjects",
     "report_done_per_person",
-    "report_open_now_and_since",
+    "report_open_now_and_after",
     "report_per_day",
     "save_custom_field",
     "save_idempotency_key",

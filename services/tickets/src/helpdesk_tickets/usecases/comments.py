@@ -66,6 +66,7 @@ async def _reopened_by_client(
     if done_at is None or datetime.now(UTC) - done_at > timedelta(days=settings["client_reopen_days"]):
         return None
     saved = await store.save_ticket(uow.conn, moved(ticket, Action.REOPEN, actor.user_id))
+    await store.count_day(uow.conn, saved.updated_at, saved.unit_id, "reopened")
     await store.add_history(
         uow.conn,
         ticket.id,

@@ -45,6 +45,10 @@ async def _work(
         before = await ticket_to_change(uow.conn, actor, ticket_id, action)
         check_version(before, expected_version)
         saved = await store.save_ticket(uow.conn, moved(before, action, actor.user_id))
+        if action is Action.COMPLETE:
+            await store.count_day(uow.conn, saved.updated_at, saved.unit_id, "done", user_id=actor.user_id)
+        elif action is Action.REOPEN:
+            await store.count_day(uow.conn, saved.updated_at, saved.unit_id, "reopened")
         await store.add_history(
             uow.conn,
             ticket_id,

@@ -1747,30 +1747,31 @@ Global___BulkResponse: _TypeAlias = BulkResponse  # noqa: Y015
 
 @_typing.final
 class ReportRequest(_message.Message):
-    """Reports: ticket figures per day and per person, over tickets the caller may report on."""
+    """Reports: ticket figures per (UTC) day and per person, over the units the caller may
+    report on.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    FROM_FIELD_NUMBER: _builtins.int
-    TO_FIELD_NUMBER: _builtins.int
+    FIRST_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
     UNIT_ID_FIELD_NUMBER: _builtins.int
-    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    first: _builtins.str
+    """YYYY-MM-DD, the first day"""
+    last: _builtins.str
+    """YYYY-MM-DD, the last day (inclusive)"""
     unit_id: _builtins.int
     """0 = every unit the caller may report on"""
-    time_zone: _builtins.str
-    """days are counted in this zone ("" = UTC)"""
-    @_builtins.property
-    def to(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
-        to: _timestamp_pb2.Timestamp | None = ...,
+        first: _builtins.str = ...,
+        last: _builtins.str = ...,
         unit_id: _builtins.int = ...,
-        time_zone: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "to", b"to"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from", "time_zone", b"time_zone", "to", b"to", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["first", b"first", "last", b"last", "unit_id", b"unit_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1834,17 +1835,22 @@ class SubjectFigures(_message.Message):
 
     SUBJECT_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
+    SUBJECT_ID_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
+    """"" for the typed (free-text) subjects together"""
     created: _builtins.int
+    subject_id: _builtins.int
+    """0 = typed subjects"""
     def __init__(
         self,
         *,
         subject: _builtins.str = ...,
         created: _builtins.int = ...,
+        subject_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "subject", b"subject", "subject_id", b"subject_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

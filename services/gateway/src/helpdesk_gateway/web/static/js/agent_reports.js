@@ -29,15 +29,15 @@ function defaultRange() {
   const from = new Date(to.getTime() - 29 * 86400_000);
   return { from: day(from), to: day(to) };
 }
-// A day's start in the user's time zone is close enough for a report: the server counts
-// days in that zone; the range is [from 00:00, to + 1 day 00:00).
-const zone = () => state.me?.time_zone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+// Days are UTC days (the ticket report's daily aggregate); the SLA report takes the same
+// range as times: [from 00:00Z, to + 1 day 00:00Z).
 function rangeParams(from, to, unitId) {
   const end = new Date(`${to}T00:00:00Z`);
   end.setUTCDate(end.getUTCDate() + 1);
-  const p = new URLSearchParams({ from: `${from}T00:00:00Z`, to: end.toISOString(), time_zone: zone() });
-  if (unitId) p.set("unit_id", unitId);
-  return p;
+  const days = new URLSearchParams({ from, to });
+  const times = new URLSearchParams({ from: `${from}T00:00:00Z`, to: end.toISOString() });
+  if (unitId) { days.set("unit_id", unitId); times.set("unit_id", unitId); }
+  return { days, times };
 }
 
 function csv(rows) {
@@ -92,12 +92,12 @@ async function reportsView(query) {
     h("div", { class: "filter-buttons" }, h("button", { type: "submit" }, t("reports.show"))));
   const error = h("p", { class: "error", role: "alert" });
   const body = h("div", { id: "reports" }, h("p", { class: "muted" }, "…"));
-  show(h("h1", {}, t("reports.title")), form, error, body);
+  show(h("h1", {}, t("reports.title")), form, h("p", { class: "muted" }, t("reports.days_utc")), error, body);
   const p = rangeParams(range.from, range.to, range.unit_id);
   let tickets;
   let sla;
   try {
-    [tickets, sla] = await Promise.all([api("GET", `/reports/tickets?${p}`), api("GET", `/reports/sla?${p}`)]);
+    [tickets, sla] = await Promise.all([api("GET", `/reports/tickets?${p.days}`), api("GET", `/reports/sla?${p.times}`)]);
   } catch (err) { body.replaceChildren(); error.textContent = problemText(err); return; }
   const unitName = new Map(all.map((u) => [u.id, u.name]));
   const blocks = reportBlocks(tickets, sla, unitName);
@@ -139,9 +139,10 @@ function reportBlocks(tickets, sla, unitName) {
     tickets.people.map((p) => [p.name || `#${p.user_id}`, p.done]),
     { type: "bar", data: { labels: tickets.people.map((p) => p.name || `#${p.user_id}`), datasets: [{ label: t("reports.done"), data: tickets.people.map((p) => p.done), backgroundColor: COLOURS.done }] },
       options: { indexAxis: "y" } });
+  const subjectName = (s) => (s.subject_id ? s.subject : t("reports.typed_subjects"));
   const subjects = block("subjects", t("reports.subjects"), [t("ticket.subject"), t("reports.created")],
-    tickets.subjects.map((s) => [s.subject, s.created]),
-    { type: "bar", data: { labels: tickets.subjects.map((s) => s.subject), datasets: [{ label: t("reports.created"), data: tickets.subjects.map((s) => s.created), backgroundColor: COLOURS.created }] },
+    tickets.subjects.map((s) => [subjectName(s), s.created]),
+    { type: "bar", data: { labels: tickets.subjects.map(subjectName), datasets: [{ label: t("reports.created"), data: tickets.subjects.map((s) => s.created), backgroundColor: COLOURS.created }] },
       options: { indexAxis: "y" } });
   return [perDay, backlog, slaBlock, medians, people, subjects];
 }
