@@ -253,7 +253,11 @@ async def test_presence_names_the_other_viewer_by_full_name_never_by_login(
     await sign_in(page, stack, client["login"], PASSWORD)
     await expect(page.get_by_role("heading", name="Hello, Peter Client")).to_be_visible()
     await open_ticket(page, stack, t)
-    await page.expose_function("note", seen.append)
+
+    def note(text: str) -> None:
+        seen.append(text)
+
+    await page.expose_function("note", note)
     await page.evaluate(
         "() => new MutationObserver(() => { const p = document.getElementById('presence');"
         " if (p && p.textContent) window.note(p.textContent); })"

@@ -13,7 +13,7 @@ export function bulkBar(after) {
   const count = h("span", { class: "bulk-count", id: "bulk-count" });
   const summary = h("div", { class: "bulk-summary", id: "bulk-summary", role: "status" });
   const action = select("action", ACTIONS.map((a) => [a, t(`bulk.${a}`)]), "lock", { "aria-label": t("bulk.action") });
-  const priority = select("priority", PRIORITIES.map((p) => [p, t(`priority.${p}`)]), "high", { "aria-label": t("ticket.priority"), hidden: true });
+  const priority = select("priority", PRIORITIES.map((p) => [p, t(`priority.${p}`)]), "high", { "aria-label": t("bulk.new_priority"), hidden: true });
   const unit = h("select", { name: "unit_id", "aria-label": t("ticket.unit"), hidden: true });
   filterUnits().then((list) => unit.append(...options(list).map(([v, text]) => h("option", { value: v }, text))));
   const go = h("button", { type: "submit", disabled: true }, t("bulk.apply"));

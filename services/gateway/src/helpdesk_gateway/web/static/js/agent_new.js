@@ -55,7 +55,7 @@ async function newTicketView() {
     labelled(t("ticket.body"), h("textarea", { name: "body" })),
     staff ? [people, prioritySelect("normal"), clientPicker(), deadlineField()] : null,
     customFieldInputs(defs),
-    labelled(t("comment.files"), filesInput, filesHint),
+    labelled(t("comment.files"), [filesInput, filesHint]),
     defs.some((f) => f.required) ? h("p", { class: "muted" }, t("new.required")) : null,
     h("button", { type: "submit" }, t("ticket.create")), error);
   show(h("h1", {}, t("nav.new_ticket")), form);

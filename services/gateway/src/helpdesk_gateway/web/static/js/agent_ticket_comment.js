@@ -15,7 +15,9 @@ export function commentBox(page) {
   const error = h("p", { class: "error", role: "alert" });
   const staff = isStaff();
   const internal = staff ? checkbox(t("comment.internal"), { name: "internal", id: "comment-internal" }) : null;
-  if (internal) ticketSettings().then((s) => { internal.querySelector("input").checked = Boolean(s.internal_by_default); });
+  // Back to the role's default after each comment: a note is internal only when meant to be.
+  const resetInternal = () => { if (internal) ticketSettings().then((s) => { internal.querySelector("input").checked = Boolean(s.internal_by_default); }); };
+  resetInternal();
   const tabs = writePreviewTabs(text, preview);
   const typing = typingSignal(page.id, text);
   const form = h("form", {
@@ -31,6 +33,7 @@ export function commentBox(page) {
         const isInternal = internal ? internal.querySelector("input").checked : undefined;
         await send(page.id, text.value, files.files, isInternal);
         text.value = ""; files.value = ""; error.textContent = "";
+        resetInternal();
         typing(false);
         await tabs.select("write");
         await page.refresh();
