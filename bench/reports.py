@@ -1,9 +1,10 @@
 """Reports at scale: 1,000,000 tickets over a year seeded straight into PostgreSQL (the
-tickets schema, and sla's tickets and clocks), then every query behind the report pages
-(p50/p99): the ticket report's created/done per day, backlog, done per person and busiest
-subjects (tickets' covering indexes), and sla's report (met/breached and medians per
-clock and unit), for a department head (every unit) and a unit head (one unit), over 30
-and 365 days; through the services' use cases, the same SQL their gRPC handlers run.
+tickets schema with the report's daily aggregate, and sla's tickets and clocks), then every
+query behind the report pages (p50/p99): the ticket report's created/done per day, backlog,
+done per person and busiest subjects (tickets' ``report_days``), and sla's report
+(met/breached and medians per clock and unit), for a department head (every unit) and a
+unit head (one unit), over 30 and 365 days; and a list's total (``GET /tickets/total``).
+Through the services' use cases: the same SQL their gRPC handlers run.
 
     .venv/bin/python bench/reports.py [--tickets 1000000] [--queries 50] [--keep DIR] [--only TEXT]
 
@@ -32,7 +33,7 @@ from helpdesk_sla.app import MIGRATIONS as SLA_MIGRATIONS
 from helpdesk_sla.domain import Actor as SlaActor
 from helpdesk_tickets import usecases
 from helpdesk_tickets.app import MIGRATIONS
-from helpdesk_tickets.domain import Actor, Role
+from helpdesk_tickets.domain import Actor, ListQuery, Role
 
 UNITS = 50  # four agents each finish its tickets
 USERS = 2000  # authors
@@ -198,6 +199,17 @@ def cases(tdb: Database, sdb: Database) -> dict[str, Callable[[], Awaitable[obje
             out[f"  busiest subjects, {label}"] = partial(
                 _store, "report_busiest_subjects", tdb, units, first, today
             )
+    member = Actor(1000 + 28, False, Role.UNIT_MEMBER, frozenset({7}))
+    for who, actor, query in (
+        ("unit member, inbox", member, ListQuery(box="inbox")),
+        ("unit head, inbox", roles[1][1], ListQuery(box="inbox")),
+        ("department head, inbox", roles[0][1], ListQuery(box="inbox")),
+        ("department head, archive", roles[0][1], ListQuery(box="archive")),
+        ("department head, search 'printer'", roles[0][1], ListQuery(box="archive", text="printer")),
+    ):
+        out[f"list total (capped at 10,000), {who}"] = partial(
+            usecases.count_tickets, db=tdb, actor=actor, query=query
+        )
     return out
 
 
