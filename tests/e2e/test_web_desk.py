@@ -15,13 +15,20 @@ from playwright.async_api import Browser, Dialog, Page, expect
 
 from helpdesk_devstack.stack import Stack
 
-from .conftest import ADMIN_PASSWORD, SCREENSHOTS, bearer, login, sign_in
+from .conftest import ADMIN_PASSWORD, SCREENSHOTS, bearer, login
+from .conftest import sign_in as sign_in_form
 from .test_web_agent import LIVE, PASSWORD, new_unit, new_user, second_page
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed"),
 ]
+
+
+async def sign_in(page: Page, stack: Stack, user: str, password: str) -> None:
+    """Signs in and waits for the dashboard, so that a page opened next is opened signed in."""
+    await sign_in_form(page, stack, user, password)
+    await expect(page.locator("#dashboard-inbox")).to_be_attached()
 
 
 def ticket(api: httpx.Client, token: str, **body: Any) -> dict[str, Any]:
@@ -120,8 +127,9 @@ async def test_a_saved_view_keeps_the_filters_and_opens_them_again(
     await expect(page.locator("#saved-view option", has_text="Urgent first")).to_have_count(1)
     await page.goto(f"{stack.gateway_url}/#/tickets?box=inbox")
     await page.locator("#saved-view").select_option(label="Urgent first")
-    await expect(page.get_by_label("Priority", exact=True).first).to_have_value("high")
-    await expect(page.get_by_label("Sort")).to_have_value("-updated_at")
+    filters = page.get_by_role("search", name="Filters")
+    await expect(filters.get_by_role("combobox", name="Priority", exact=True)).to_have_value("high")
+    await expect(filters.get_by_role("combobox", name="Sort", exact=True)).to_have_value("-updated_at")
 
 
 async def test_keyboard_moves_through_the_inbox_opens_a_ticket_and_goes_to_the_comment_box(
@@ -332,7 +340,9 @@ async def test_a_members_unit_filter_offers_his_units_and_a_phone_folds_the_filt
 
 async def test_an_admin_is_told_the_user_he_created_was_created(page: Page, stack: Stack) -> None:
     await sign_in(page, stack, "system", ADMIN_PASSWORD)
+    await expect(page.get_by_role("heading", name="Hello, System")).to_be_visible()
     await page.goto(f"{stack.gateway_url}/#/admin/users/new")
+    await expect(page.get_by_role("heading", name="New user")).to_be_visible()
     login_name = f"new{secrets.token_hex(3)}"
     await page.get_by_label("Login", exact=True).fill(login_name)
     await page.get_by_label("Full name").fill("Nora New")
