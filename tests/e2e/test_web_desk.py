@@ -188,8 +188,18 @@ async def _reports(page: Page, stack: Stack, api: httpx.Client, admin_token: str
     )
     member = new_user(api, admin_token, "Максим Исполнитель" if ru else "Max Member", unit_ids=[unit_id])
     mt = login(api, member["login"], PASSWORD)
+    plan = api.post(
+        "/api/v1/sla-plans",
+        json={
+            "name": f"Reports {secrets.token_hex(2)}",
+            "limits": {"normal": {"reaction": 3600, "work": 7200}},
+        },
+        headers=bearer(admin_token),
+    ).json()
     vpn = api.post(
-        "/api/v1/subjects", json={"name": f"VPN {secrets.token_hex(2)}"}, headers=bearer(admin_token)
+        "/api/v1/subjects",
+        json={"name": f"VPN {secrets.token_hex(2)}", "sla_plan_id": plan["id"]},
+        headers=bearer(admin_token),
     ).json()
     for i in range(6):
         chosen = {"subject": "Принтер" if ru else "Printer"} if i % 2 else {"subject_id": vpn["id"]}

@@ -15,7 +15,8 @@ export function ticketHead(page) {
   const node = h("div", { id: "ticket-head" });
   const render = async () => {
     const tk = page.tk;
-    node.replaceChildren(
+    // (the DOM's replaceChildren would write a null as the text "null": nulls are dropped)
+    node.replaceChildren(...[
       h("h1", {}, `#${tk.number} ${tk.subject}`),
       h("p", { class: "badges" }, stateBadge(tk.state), " ", priorityBadge(tk.priority),
         tk.locked_by ? [" ", h("span", { class: "muted" }, t("ticket.locked_by", { name: await userName(tk.locked_by) }))] : null),
@@ -26,7 +27,7 @@ export function ticketHead(page) {
       h("dl", { class: "fields" }, await fields(tk), customFieldDetails(await page.defs, tk.custom_fields || {})),
       h("h2", {}, t("ticket.body")),
       tk.body ? safeHtml(tk.body_html ?? "", "div", { class: "body markdown", id: "ticket-body" }) : h("p", { class: "body" }, "—"),
-    );
+    ].filter((n) => n != null));
   };
   return { node, render };
 }

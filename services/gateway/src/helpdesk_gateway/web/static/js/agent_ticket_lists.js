@@ -61,7 +61,9 @@ export function historyText(e) {
   if (e.action === "edited" && c.attachments && Object.keys(c).length === 1) return t("history.attached_named", { name: files(c.attachments[1]).join(", ") });
   const shown = Object.keys(c).filter((k) => !QUIET.has(k)).map((k) => (k.startsWith("custom_fields.") ? t("field.custom_fields") : tr(`field.${k}`) ?? k));
   const what = tr(`history.${e.action}`) ?? e.action;
-  return shown.length ? `${what} (${[...new Set(shown)].join(", ")})` : what;
+  // The state changes of take, complete... say nothing the action's words do not.
+  const listed = ["edited", "forwarded"].includes(e.action) ? [...new Set(shown)] : [];
+  return listed.length ? `${what} (${listed.join(", ")})` : what;
 }
 
 // load(true) reads the first page again; load(false) appends the next one.
