@@ -94,21 +94,37 @@ async function reportsView(query) {
   const body = h("div", { id: "reports" }, h("p", { class: "muted" }, "…"));
   show(h("h1", {}, t("reports.title")), form, h("p", { class: "muted" }, t("reports.days_utc")), error, body);
   const p = rangeParams(range.from, range.to, range.unit_id);
-  let tickets;
-  let sla;
-  try {
-    [tickets, sla] = await Promise.all([api("GET", `/reports/tickets?${p.days}`), api("GET", `/reports/sla?${p.times}`)]);
-  } catch (err) { body.replaceChildren(); error.textContent = problemText(err); return; }
   const unitName = new Map(all.map((u) => [u.id, u.name]));
-  const blocks = reportBlocks(tickets, sla, unitName);
-  body.replaceChildren(...blocks.map((b) => b.node));
+  // The ticket figures come from a daily aggregate and are quick; the SLA report reads
+  // every clock of the period and may take seconds over a long one: each part is drawn
+  // as soon as it is there.
+  const slaBox = h("div", { id: "reports-sla" }, h("p", { class: "muted", role: "status" }, t("reports.sla_loading")));
+  let noCharts = null;
+  const draw = async (blocks) => {
+    try {
+      const Chart = await loadChartJs();
+      for (const b of blocks) b.draw(Chart);
+    } catch {
+      noCharts ??= body.insertAdjacentElement("afterbegin", h("p", { class: "muted" }, t("reports.no_charts")));
+    }
+  };
+  const slaPart = api("GET", `/reports/sla?${p.times}`);
+  // Read below; a failure of the ticket part returns first and must not leave this one unhandled.
+  slaPart.catch(() => {});
   try {
-    const Chart = await loadChartJs();
-    for (const b of blocks) b.draw(Chart);
-  } catch { body.prepend(h("p", { class: "muted" }, t("reports.no_charts"))); }
+    const tickets = await api("GET", `/reports/tickets?${p.days}`);
+    const blocks = ticketBlocks(tickets);
+    body.replaceChildren(blocks[0].node, blocks[1].node, slaBox, ...blocks.slice(2).map((b) => b.node));
+    await draw(blocks);
+  } catch (err) { body.replaceChildren(); error.textContent = problemText(err); return; }
+  try {
+    const blocks = slaBlocks(await slaPart, unitName);
+    slaBox.replaceChildren(...blocks.map((b) => b.node));
+    await draw(blocks);
+  } catch (err) { slaBox.replaceChildren(h("p", { class: "error" }, problemText(err))); }
 }
 
-function reportBlocks(tickets, sla, unitName) {
+function ticketBlocks(tickets) {
   const days = tickets.days;
   const labels = days.map((d) => d.day);
   const perDay = block("per-day", t("reports.per_day"), [t("reports.day"), t("reports.created"), t("reports.done")],
@@ -119,6 +135,19 @@ function reportBlocks(tickets, sla, unitName) {
   const backlog = block("backlog", t("reports.backlog"), [t("reports.day"), t("reports.open")],
     days.map((d) => [d.day, d.open]),
     { type: "line", data: { labels, datasets: [{ label: t("reports.open"), data: days.map((d) => d.open), borderColor: COLOURS.open, backgroundColor: COLOURS.open }] } });
+  const people = block("people", t("reports.people"), [t("reports.person"), t("reports.done")],
+    tickets.people.map((p) => [p.name || `#${p.user_id}`, p.done]),
+    { type: "bar", data: { labels: tickets.people.map((p) => p.name || `#${p.user_id}`), datasets: [{ label: t("reports.done"), data: tickets.people.map((p) => p.done), backgroundColor: COLOURS.done }] },
+      options: { indexAxis: "y" } });
+  const subjectName = (s) => (s.subject_id ? s.subject : t("reports.typed_subjects"));
+  const subjects = block("subjects", t("reports.subjects"), [t("ticket.subject"), t("reports.created")],
+    tickets.subjects.map((s) => [subjectName(s), s.created]),
+    { type: "bar", data: { labels: tickets.subjects.map(subjectName), datasets: [{ label: t("reports.created"), data: tickets.subjects.map((s) => s.created), backgroundColor: COLOURS.created }] },
+      options: { indexAxis: "y" } });
+  return [perDay, backlog, people, subjects];
+}
+
+function slaBlocks(sla, unitName) {
   const slaRows = sla.units.flatMap((u) => CLOCKS.filter((c) => u.clocks[c]?.measured).map((c) => [
     unitName.get(u.unit_id) ?? `#${u.unit_id}`, t(`clock.${c}`), u.clocks[c].measured, u.clocks[c].met, u.clocks[c].breached,
     u.clocks[c].met_share == null ? "" : `${Math.round(u.clocks[c].met_share * 100)}%`]));
@@ -135,16 +164,7 @@ function reportBlocks(tickets, sla, unitName) {
       label: t(i ? "reports.median_work_hours" : "reports.median_reaction_hours"),
       data: sla.units.map((u) => Math.round(((u.clocks[c]?.median_used_seconds) || 0) / 36) / 100),
       backgroundColor: i ? COLOURS.done : COLOURS.created })) } });
-  const people = block("people", t("reports.people"), [t("reports.person"), t("reports.done")],
-    tickets.people.map((p) => [p.name || `#${p.user_id}`, p.done]),
-    { type: "bar", data: { labels: tickets.people.map((p) => p.name || `#${p.user_id}`), datasets: [{ label: t("reports.done"), data: tickets.people.map((p) => p.done), backgroundColor: COLOURS.done }] },
-      options: { indexAxis: "y" } });
-  const subjectName = (s) => (s.subject_id ? s.subject : t("reports.typed_subjects"));
-  const subjects = block("subjects", t("reports.subjects"), [t("ticket.subject"), t("reports.created")],
-    tickets.subjects.map((s) => [subjectName(s), s.created]),
-    { type: "bar", data: { labels: tickets.subjects.map(subjectName), datasets: [{ label: t("reports.created"), data: tickets.subjects.map((s) => s.created), backgroundColor: COLOURS.created }] },
-      options: { indexAxis: "y" } });
-  return [perDay, backlog, slaBlock, medians, people, subjects];
+  return [slaBlock, medians];
 }
 
 addRoute(/^\/reports(?:\?(.*))?$/, reportsView, { staff: true });
