@@ -212,6 +212,9 @@ async def _reports(page: Page, stack: Stack, api: httpx.Client, admin_token: str
     await expect(page.locator("#report-per-day canvas")).to_be_visible()
     await expect(page.locator("#report-people")).to_contain_text(member["full_name"])
     await expect(page.locator("#report-subjects")).to_contain_text(vpn["name"])
+    # The SLA part arrives after the ticket figures: its charts replace the waiting line.
+    await expect(page.locator("#report-sla canvas")).to_be_visible()
+    await expect(page.locator("#report-medians canvas")).to_be_visible()
     drawn = await page.evaluate(
         "() => [...document.querySelectorAll('#reports canvas')].every(c => c.width > 0)"
     )
