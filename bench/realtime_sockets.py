@@ -162,8 +162,11 @@ async def drive(args: argparse.Namespace) -> None:  # noqa: C901 - one linear sc
             received = 0
 
             async def client(user_id: int) -> Any:
+                # A program, not a page: the token in the Authorization header.
+                token = make_token(key, user_id, user_id % units)
                 ws = await websockets.connect(
-                    f"ws://127.0.0.1:{port}/ws?token={make_token(key, user_id, user_id % units)}",
+                    f"ws://127.0.0.1:{port}/ws",
+                    additional_headers={"Authorization": f"Bearer {token}"},
                     open_timeout=60,
                     ping_interval=None,
                     compression=None,

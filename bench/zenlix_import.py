@@ -32,7 +32,7 @@ from helpdesk_identity import usecases as identity_usecases
 from helpdesk_identity import zenlix as identity_zenlix
 from helpdesk_identity.app import MIGRATIONS as IDENTITY_MIGRATIONS
 from helpdesk_identity.errors import BadCredentials
-from helpdesk_identity.ratelimit import NoLimits
+from helpdesk_identity.ratelimit import Limiters
 from helpdesk_kit.db import Database
 from helpdesk_kit.migrations import upgrade
 from helpdesk_notify import zenlix as notify_zenlix
@@ -176,7 +176,7 @@ async def check_password(identity: Database) -> list[str]:
         try:
             await identity_usecases.login(
                 db=identity,
-                limiter=NoLimits(),
+                limiters=Limiters.none(),
                 login=row["login"],
                 password=password,
                 access_ttl=900,

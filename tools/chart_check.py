@@ -9,11 +9,13 @@ For every value set in ``charts/helpdesk/ci/*.yaml``: ``helm lint --strict``,
 (objects of CRDs it has no schema for, ServiceMonitor and PrometheusRule, are
 checked structurally by ``chart_crds.py`` and reported as such), and the chart's
 own rules (locked-down pods, probes and health on the ops port, no Ingress route
-to it, hook order, references between objects). Every value set in
+to it, hook order, references between objects, NetworkPolicies that select every
+pod and admit no one by accident: ``chart_netpol.py``). Every value set in
 ``charts/helpdesk/ci-invalid/*.yaml`` must be rejected by the values schema, for
 the reason named on its ``# expect: <text>`` line; every key of ``values.yaml``
-must be documented in the chart's README (``chart_docs.py``). Exits non-zero on
-any failure.
+must be documented in the chart's README (``chart_docs.py``); the chart's
+``files/trust.json`` must be what ``chart_trust.py`` makes of proto/ and
+devstack.toml. Exits non-zero on any failure.
 
 helm is taken from PATH, else from ``.tools/helm/helm``, else fetched once
 (``chart_helm.py``); ``chart_validate.py`` runs kubernetes-validate.
@@ -37,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules,
 from chart_crds import CRD_CHECKS  # noqa: F401  (the CRD checks, for the tests that load this tool)
 from chart_docs import undocumented_values
 from chart_helm import HelmUnavailable, obtain_helm
+from chart_netpol import network_policy_problems
+from chart_trust import stale as trust_file_stale
 from chart_validate import major_minor, newest_kube_version, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,7 +291,7 @@ def _ingress_problems(doc: Obj, rendered: dict[tuple[str, str], Obj]) -> list[st
 
 def policy_problems(docs: list[Obj]) -> list[str]:
     """Every rule of ours that a rendered value set breaks."""
-    problems = reference_problems(docs)
+    problems = reference_problems(docs) + network_policy_problems(docs)
     for doc in docs:
         if doc["kind"] in POD_KINDS:
             problems += security_problems(doc)
@@ -352,6 +356,11 @@ def run(versions: list[str]) -> Report:
             say(f"  {values.name}: rejected by the schema, as expected")
     report.problems += _invalid_set_count_problem(len(invalid_sets), report.rejected)
     report.problems += [f"charts/helpdesk/README.md does not document `{p}`" for p in undocumented_values()]
+    if trust_file_stale():
+        report.problems.append(
+            "charts/helpdesk/files/trust.json is not what proto/ and devstack.toml say: "
+            "run .venv/bin/python tools/chart_trust.py"
+        )
     return report
 
 

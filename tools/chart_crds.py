@@ -1,10 +1,13 @@
-"""Structural checks of the Prometheus Operator objects the chart renders.
+"""Structural checks of the Prometheus Operator and cert-manager objects the chart renders.
 
 kubernetes-validate has no schema for CRD kinds, so ``tools/chart_check.py`` checks
 these itself: a ServiceMonitor selects exactly one rendered Service and scrapes one
 of its ports; a PrometheusRule has named groups of rules, each alert with an
 expression, a valid ``for``, a severity, a summary, a description and a
-``runbook_url`` that points at an existing section of ``docs/operations.md``.
+``runbook_url`` that points at an existing section of ``docs/operations.md``; a
+Certificate names one service as common and DNS name, is usable as server and
+client, comes from a named issuer, and its Secret is mounted by that service's
+Deployment.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ OPERATIONS = ROOT / "docs" / "operations.md"
 SEVERITIES = {"critical", "warning", "info"}
 _DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+_GO_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(h|m|s))+$")
+# What each service's certificate must be good for: it is server and client of the others.
+CERTIFICATE_USAGES = {"server auth", "client auth"}
 
 
 def _where(doc: Obj) -> str:
@@ -111,8 +117,39 @@ def prometheus_rule_problems(doc: Obj, docs: list[Obj]) -> list[str]:
     return problems
 
 
+def _mounted_secrets(deployment: Obj) -> set[str]:
+    volumes = deployment["spec"]["template"]["spec"].get("volumes") or []
+    return {v["secret"]["secretName"] for v in volumes if "secret" in v}
+
+
+def certificate_problems(doc: Obj, docs: list[Obj]) -> list[str]:
+    spec = doc.get("spec") or {}
+    name = spec.get("commonName")
+    problems = []
+    if not name or spec.get("dnsNames") != [name]:
+        problems.append(f"{_where(doc)}: commonName {name!r} is not the one dnsName {spec.get('dnsNames')}")
+    if not set(spec.get("usages") or []) >= CERTIFICATE_USAGES:
+        problems.append(f"{_where(doc)}: usages {spec.get('usages')} lack {sorted(CERTIFICATE_USAGES)}")
+    issuer = spec.get("issuerRef") or {}
+    if not issuer.get("name") or issuer.get("kind") not in ("Issuer", "ClusterIssuer"):
+        problems.append(f"{_where(doc)}: issuerRef {issuer} names no Issuer or ClusterIssuer")
+    for key in ("duration", "renewBefore"):
+        if key in spec and not _GO_DURATION.match(str(spec[key])):
+            problems.append(f"{_where(doc)}: {key} {spec[key]!r} is not a duration")
+    mounting = [
+        d
+        for d in docs
+        if d["kind"] == "Deployment"
+        and (d["spec"]["template"]["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == name
+    ]
+    if not spec.get("secretName") or not any(spec["secretName"] in _mounted_secrets(d) for d in mounting):
+        problems.append(f"{_where(doc)}: Secret {spec.get('secretName')!r} is not mounted by the {name} pods")
+    return problems
+
+
 # (apiVersion, kind) -> structural check, for kinds without a schema in kubernetes-validate.
 CRD_CHECKS: dict[tuple[str, str], Callable[[Obj, list[Obj]], list[str]]] = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): service_monitor_problems,
     ("monitoring.coreos.com/v1", "PrometheusRule"): prometheus_rule_problems,
+    ("cert-manager.io/v1", "Certificate"): certificate_problems,
 }

@@ -180,15 +180,25 @@ def test_every_service_gets_a_deployment_with_its_ports_and_scrape_annotations(
 
 def test_every_service_is_told_where_the_others_are(defaults: list[dict]) -> None:
     env = _of_kind(defaults, "ConfigMap")["helpdesk-env"]["data"]
+    services = _of_kind(defaults, "Service")
 
     for service in SERVICES:
         upper = service.upper()
         assert env[f"HELPDESK_{upper}_URL"] == f"http://helpdesk-{service}:8000"
         assert env[f"HELPDESK_{upper}_OPS_URL"] == f"http://helpdesk-{service}:9000"
         if service in GRPC_SERVICES:
-            assert env[f"HELPDESK_{upper}_ADDR"] == f"helpdesk-{service}:50051"
+            # Every replica's address: the headless Service's DNS name (ADR 0009).
+            assert env[f"HELPDESK_{upper}_ADDR"] == f"dns:///helpdesk-{service}-grpc:50051"
+            headless = services[f"helpdesk-{service}-grpc"]["spec"]
+            assert headless["clusterIP"] == "None"
+            assert [(p["name"], p["port"], p["targetPort"]) for p in headless["ports"]] == [
+                ("grpc", 50051, "grpc")
+            ]
+            assert headless["selector"] == services[f"helpdesk-{service}"]["spec"]["selector"]
         else:
             assert f"HELPDESK_{upper}_ADDR" not in env
+            assert f"helpdesk-{service}-grpc" not in services
+    assert env["HELPDESK_BIND_HOST"] == "0.0.0.0"
     assert env["HELPDESK_HTTP_PORT"] == "8000"
     assert env["HELPDESK_GRPC_PORT"] == "50051"
     assert env["HELPDESK_OPS_PORT"] == "9000"
@@ -207,9 +217,14 @@ def test_quick_start_wires_the_built_in_dependencies_and_migrates_after_creating
     assert sorted(statefulsets) == ["helpdesk-nats", "helpdesk-postgresql", "helpdesk-redis"]
     assert all(s["spec"]["volumeClaimTemplates"] for s in statefulsets.values())
     assert nats_args[:3] == ["-js", "-sd", "/data"]
-    assert urls["HELPDESK_DATABASE_URL"].startswith("postgresql://helpdesk:")
-    assert urls["HELPDESK_DATABASE_URL"].endswith("@helpdesk-postgresql:5432/helpdesk")
-    assert urls["HELPDESK_NATS_URL"] == "nats://helpdesk-nats:4222"
+    # The services' own logins are in their credentials Secrets (test_chart_trust.py).
+    assert sorted(urls) == [
+        "HELPDESK_ADMIN_PASSWORD",
+        "HELPDESK_REDIS_URL",
+        "nats-admin-password",
+        "postgres-password",
+        "redis-password",
+    ]
     assert urls["HELPDESK_REDIS_URL"].endswith("@helpdesk-redis:6379/0")
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,pre-upgrade"
 
@@ -239,7 +254,7 @@ def test_with_external_services_migrations_run_before_install_after_the_secret(
         "identity-bootstrap-admin",
     ]
     assert commands == [["migrate"]] * 4 + [["bootstrap-admin"]]
-    assert database_refs == {"helpdesk-external"}
+    assert database_refs == {f"helpdesk-{s}-external" for s in ("identity", "tickets", "sla", "notify")}
     assert _of_kind(docs, "ConfigMap")["helpdesk-env"]["data"]["HELPDESK_NATS_STREAM_REPLICAS"] == "3"
 
 
@@ -377,7 +392,7 @@ def test_a_service_takes_extra_environment_from_secrets_and_extra_volumes(helm: 
         "  extraSecretEnv: {HELPDESK_SMTP_PASSWORD: {name: mail, key: password}}\n"
         "  extraEnvFrom: [{secretRef: {name: notify-extra}}, {configMapRef: {name: notify-config}}]\n"
         "  extraVolumes: [{name: certs, secret: {secretName: notify-tls}}]\n"
-        "  extraVolumeMounts: [{name: certs, mountPath: /etc/helpdesk/tls, readOnly: true}]\n"
+        "  extraVolumeMounts: [{name: certs, mountPath: /etc/helpdesk/smtp-ca, readOnly: true}]\n"
     )
     docs = chart_check.render(helm, values)
     pod = _of_kind(docs, "Deployment")["helpdesk-notify"]["spec"]["template"]["spec"]
@@ -390,7 +405,9 @@ def test_a_service_takes_extra_environment_from_secrets_and_extra_volumes(helm: 
         {"secretRef": {"name": "notify-extra"}},
         {"configMapRef": {"name": "notify-config"}},
     ]
-    assert {"name": "certs", "mountPath": "/etc/helpdesk/tls", "readOnly": True} in container["volumeMounts"]
+    assert {"name": "certs", "mountPath": "/etc/helpdesk/smtp-ca", "readOnly": True} in container[
+        "volumeMounts"
+    ]
     assert {"name": "certs", "secret": {"secretName": "notify-tls"}} in pod["volumes"]
     assert chart_check.policy_problems(docs) == []
 

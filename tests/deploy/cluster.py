@@ -2,12 +2,16 @@
 
 Each pod gets its own free ports: every ``containerPort`` of its containers is given
 a free port on 127.0.0.1, and only the settings that name that port are rewritten
-(an env variable ``*_PORT`` whose value is the container port). A Service is resolved
-to ``127.0.0.1:<the port of the pod it selects>``: a ``<service>[.<ns>[.svc[.cluster.local]]]:<port>``
-in an env value or a command line is rewritten to it (and the ``--host=<service>
-... --port=<port>`` pair of ``pg_isready``). Services of servers the test runs
-itself are bound with :meth:`Cluster.bind_external`. A Service name left in a
-setting afterwards fails the test: nothing here would resolve it.
+(an env variable ``*_PORT`` whose value is the container port). Services resolve to
+the host ports of the pods they select (``network.py``): names in env values and
+command lines are rewritten to ``127.0.0.1:<port>`` (a gRPC ``dns:///`` target to
+every pod behind it). Services of servers the test runs itself are bound with
+:meth:`Cluster.bind_external`. A Deployment runs one pod unless the test asks for
+more (``replicas``); the others are named ``<deployment>-2``, ``-3``...
+
+Volumes are fresh directories; Secret and ConfigMap volumes are written from the
+rendered (or operator-made) objects, group-owned by the pod's ``fsGroup`` as the
+kubelet does, with their ``defaultMode``.
 
 Containers of our images run the image's entrypoint (see ``image.py``) inside a
 sandbox (see ``sandbox.py``): as the pod's user, read-only but for the pod's
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import time
@@ -30,7 +33,8 @@ from pathlib import Path
 from helpdesk_devstack.servers import free_port, log_tail
 
 from .image import ImageConfig, load_image
-from .objects import Obj, Objects, Unresolvable, container_env, expand, pod_of, selects
+from .network import Routes, replica_pods
+from .objects import Obj, Objects, Unresolvable, container_env, expand
 from .sandbox import Mount, Spec, popen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +99,7 @@ class Cluster:
         self._external: dict[tuple[str, int], int] = {}
         self._host_ports: dict[str, dict[str, int]] = {}  # pod -> container port -> host port
         self.pods: dict[str, Pod] = {}
+        self.routes = Routes(objects, self._external)
         self._claims: dict[str, Path] = {}
 
     # ------------------------------------------------------------------ planning
@@ -103,9 +108,15 @@ class Cluster:
         """The Service ``service:port`` is a server the test runs on ``host_port``."""
         self._external[(service, port)] = host_port
 
-    def plan(self, workloads: list[Obj]) -> None:
-        for doc in workloads:
-            pod = pod_of(doc)
+    def plan(self, workloads: list[Obj], replicas: dict[str, int] | None = None) -> None:
+        """Ports, routes and containers of every pod of ``workloads`` (``replicas``: pods
+        of a Deployment by name, default one)."""
+        pods = [
+            (doc, pod)
+            for doc in workloads
+            for pod in replica_pods(doc, (replicas or {}).get(doc["metadata"]["name"], 1))
+        ]
+        for _, pod in pods:
             ports: dict[str, int] = {}
             for c in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
                 for p in c.get("ports") or []:
@@ -113,36 +124,23 @@ class Cluster:
                     if "name" in p:
                         ports[p["name"]] = ports[str(p["containerPort"])]
             self._host_ports[pod["metadata"]["name"]] = ports
-        routes = self._service_routes(workloads)
-        for doc in workloads:
-            self.pods[doc["metadata"]["name"]] = self._pod(doc, routes)
+        self.routes = Routes(self.objects, self._external)
+        self.routes.build([pod for _, pod in pods], self._host_ports)
+        for doc, pod in pods:
+            self.pods[pod["metadata"]["name"]] = self._pod(doc, pod)
 
-    def _service_routes(self, workloads: list[Obj]) -> dict[tuple[str, int], int]:
-        routes = dict(self._external)
-        for service in self.objects.of_kind("Service"):
-            name = service["metadata"]["name"]
-            selector = service["spec"].get("selector") or {}
-            backends = [
-                pod_of(w) for w in workloads if selects(selector, pod_of(w)["metadata"].get("labels") or {})
-            ]
-            for port in service["spec"]["ports"]:
-                if (name, port["port"]) in routes:
-                    continue
-                if not backends:
-                    raise Unresolvable(f"Service/{name} selects no pod that runs here")
-                pod_ports = self._host_ports[backends[0]["metadata"]["name"]]
-                target = str(port.get("targetPort", port["port"]))
-                if target not in pod_ports:
-                    raise Unresolvable(f"Service/{name} port {port['port']}: pod has no port {target}")
-                routes[(name, port["port"])] = pod_ports[target]
-        return routes
+    def replicas(self, workload: str) -> list[Pod]:
+        """The pods of a workload, the first one first."""
+        pods = [self.pods[workload]]
+        while f"{workload}-{len(pods) + 1}" in self.pods:
+            pods.append(self.pods[f"{workload}-{len(pods) + 1}"])
+        return pods
 
-    def _pod(self, doc: Obj, routes: dict[tuple[str, int], int]) -> Pod:
-        pod = pod_of(doc)
+    def _pod(self, doc: Obj, pod: Obj) -> Pod:
         name = pod["metadata"]["name"]
         volumes = self._volumes(name, pod)
         containers = {
-            kind: [self._container(pod, c, volumes, routes) for c in pod["spec"].get(kind, [])]
+            kind: [self._container(pod, c, volumes) for c in pod["spec"].get(kind, [])]
             for kind in ("initContainers", "containers")
         }
         grace = float(pod["spec"].get("terminationGracePeriodSeconds", 30))
@@ -160,7 +158,7 @@ class Cluster:
             elif "persistentVolumeClaim" in volume:
                 path = self._claim(volume["persistentVolumeClaim"]["claimName"], fs_group)
             elif "secret" in volume or "configMap" in volume:
-                self._projected(path, volume)
+                self._projected(path, volume, fs_group)
             else:
                 raise Unresolvable(f"{pod_name}: volume {volume['name']} of kind {sorted(volume)}")
             out[volume["name"]] = path
@@ -182,7 +180,7 @@ class Cluster:
     def claim_path(self, claim: str) -> Path:
         return self._claims[claim]
 
-    def _projected(self, path: Path, volume: Obj) -> None:
+    def _projected(self, path: Path, volume: Obj, fs_group: int | None) -> None:
         kind, key = ("Secret", "secret") if "secret" in volume else ("ConfigMap", "configMap")
         source = volume[key]
         name = source.get("secretName") or source.get("name")
@@ -195,13 +193,14 @@ class Cluster:
             target = path / item["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(data[item["key"]])
+            if fs_group is not None:
+                # The kubelet hands a Secret or ConfigMap volume to the pod's fsGroup.
+                os.chown(target, 0, fs_group)
             target.chmod(item.get("mode", source.get("defaultMode", 0o644)))
 
     # ---------------------------------------------------------------- containers
 
-    def _container(
-        self, pod: Obj, c: Obj, volumes: dict[str, Path], routes: dict[tuple[str, int], int]
-    ) -> Container:
+    def _container(self, pod: Obj, c: Obj, volumes: dict[str, Path]) -> Container:
         pod_name = pod["metadata"]["name"]
         host_ports = self._host_ports[pod_name]
         image, tool_bin = self._image(c["image"])
@@ -211,8 +210,8 @@ class Cluster:
             value = env[key]
             if key.endswith("_PORT") and value in own_ports:
                 value = str(host_ports[value])
-            env[key] = self._resolve(value, routes, where=f"{pod_name} {key}")
-        argv = self._argv(c, image, env, routes, pod_name)
+            env[key] = self.routes.resolve(value, where=f"{pod_name} {key}")
+        argv = self._argv(c, image, env, pod_name)
         full_env = {**image.env, **env}
         if tool_bin is not None:
             full_env["PATH"] = f"{tool_bin}:{full_env['PATH']}"
@@ -251,44 +250,14 @@ class Cluster:
             return tool, TOOL_IMAGES[repository]
         raise Unresolvable(f"image {image} is neither ours nor one the deploy test can stand in for")
 
-    def _argv(
-        self, c: Obj, image: ImageConfig, env: dict[str, str], routes: dict[tuple[str, int], int], pod: str
-    ) -> list[str]:
+    def _argv(self, c: Obj, image: ImageConfig, env: dict[str, str], pod: str) -> list[str]:
         command = c.get("command")
         args = c.get("args")
         if command is not None:
             argv = list(command) + list(args or [])
         else:
             argv = image.entrypoint + list(args if args is not None else image.cmd)
-        return [self._resolve(expand(a, env), routes, where=f"{pod} command", strict=False) for a in argv]
-
-    def _resolve(
-        self, text: str, routes: dict[tuple[str, int], int], *, where: str, strict: bool = True
-    ) -> str:
-        """Service references in ``text`` replaced by 127.0.0.1 and the port of their pod."""
-        services = {s for s, _ in routes} | {s["metadata"]["name"] for s in self.objects.of_kind("Service")}
-        suffix = rf"(?:\.{re.escape(self.objects.namespace)}(?:\.svc(?:\.cluster\.local)?)?)?"
-        for service in services:
-            host = rf"(?<![\w.-]){re.escape(service)}{suffix}"
-
-            def to_host(match: re.Match[str], service: str = service) -> str:
-                port = int(match.group("port"))
-                if (service, port) not in routes:
-                    raise Unresolvable(f"{where}: {service}:{port} is not a port of that Service")
-                return f"127.0.0.1:{routes[(service, port)]}"
-
-            text = re.sub(host + r":(?P<port>\d+)(?!\d)", to_host, text)
-            # pg_isready --host=<service> ... --port=<port>: the two halves of one address.
-            text = re.sub(
-                rf"--host={host}(?P<mid>\s.*?)--port=(?P<port>\d+)",
-                lambda m, s=service: (
-                    f"--host=127.0.0.1{m.group('mid')}--port={routes[(s, int(m.group('port')))]}"
-                ),
-                text,
-            )
-            if strict and re.search(rf"(^|//|@){host}(?![\w.-])", text):
-                raise Unresolvable(f"{where}: {text!r} names Service {service} without a port")
-        return text
+        return [self.routes.resolve(expand(a, env), where=f"{pod} command", strict=False) for a in argv]
 
     @staticmethod
     def _root_mounts(*, ours: bool) -> list[Mount]:
@@ -315,9 +284,12 @@ class Cluster:
                 container.spec, base=self.work / "roots" / f"{container.pod}.{container.name}", log=log
             )
 
-    def run_to_completion(self, pod: Pod, *, timeout: float) -> None:
-        """Init containers, then the containers, one after the other; each must exit 0."""
+    def run_to_completion(self, pod: Pod, *, timeout: float) -> dict[str, float]:
+        """Init containers, then the containers, one after the other; each must exit 0.
+        Returns how long each took, in seconds."""
+        took: dict[str, float] = {}
         for container in pod.init + pod.main:
+            started = time.monotonic()
             self.start(container)
             assert container.process is not None
             try:
@@ -327,6 +299,8 @@ class Cluster:
                 raise PodFailed(f"{pod.name}/{container.name} still runs after {timeout:.0f} s") from None
             if code != 0:
                 raise PodFailed(f"{pod.name}/{container.name} exited {code}:\n{container.log_tail()}")
+            took[container.name] = time.monotonic() - started
+        return took
 
     def wait_ready(self, containers: list[Container], *, timeout: float) -> None:
         """Until each container's readiness probe answers; a container that exits fails."""

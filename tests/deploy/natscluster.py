@@ -49,12 +49,17 @@ class Node:
 
 
 class NatsCluster:
-    """``size`` routed JetStream servers named n1..nN; ``url`` names all of them."""
+    """``size`` routed JetStream servers named n1..nN; ``url`` names all of them.
 
-    def __init__(self, base: Path, size: int = 3) -> None:
+    ``config`` (settable until :meth:`start`) is extra nats-server configuration every
+    node gets, e.g. the ``authorization`` block of ``tools/nats_config.py``.
+    """
+
+    def __init__(self, base: Path, size: int = 3, config: str | None = None) -> None:
         self.nodes = [
             Node(f"n{i}", free_port(), free_port(), free_port(), base / f"n{i}") for i in range(1, size + 1)
         ]
+        self.config = config
 
     @property
     def url(self) -> str:
@@ -67,8 +72,14 @@ class NatsCluster:
 
     def _command(self, node: Node) -> list[str]:
         routes = ",".join(f"nats://127.0.0.1:{n.cluster_port}" for n in self.nodes if n is not node)
+        config: list[str] = []
+        if self.config is not None:
+            path = node.data_dir / "auth.conf"
+            path.write_text(self.config)
+            path.chmod(0o600)
+            config = ["--config", str(path)]
         return [
-            *(str(NATS_SERVER), "--jetstream", "--store_dir", str(node.data_dir / "jetstream")),
+            *(str(NATS_SERVER), *config, "--jetstream", "--store_dir", str(node.data_dir / "jetstream")),
             *("--server_name", node.name, "--addr", "127.0.0.1", "--port", str(node.port)),
             *("--http_port", str(node.monitor_port), "--cluster_name", "helpdesk"),
             *("--cluster", f"nats://127.0.0.1:{node.cluster_port}", "--routes", routes),

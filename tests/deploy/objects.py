@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 Obj = dict[str, Any]
-_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+# "$$" is an escaped "$"; "$(NAME)" a reference (Kubernetes' expansion of env values,
+# commands and args).
+_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 class Unresolvable(AssertionError):
@@ -59,8 +61,9 @@ class Objects:
 
 
 def expand(text: str, env: dict[str, str]) -> str:
-    """Kubernetes' ``$(VAR)`` expansion: known names are replaced, others stay as written."""
-    return _REF.sub(lambda m: env.get(m.group(1), m.group(0)), text)
+    """Kubernetes' ``$(VAR)`` expansion: known names are replaced, others stay as written,
+    and ``$$`` becomes ``$``."""
+    return _REF.sub(lambda m: "$" if m.group(1) is None else env.get(m.group(1), m.group(0)), text)
 
 
 def _field(path: str, pod: Obj, namespace: str) -> str:

@@ -3,7 +3,8 @@
 :func:`run_release` renders the chart with ``helm template`` (what ``helm install``
 would create), plays the operator (servers and Secrets the values expect to exist),
 then the cluster (see ``cluster.py``): the migration Job runs to completion, every
-Deployment's pod starts, and each must pass its readiness probe.
+Deployment's pods start (one each, or as many as the operator's part asks for), and
+each must pass its readiness probe.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ class Servers:
 
     postgres: PostgresServer
     database: str
-    nats_url: str
+    nats_url: str  # every server, without credentials
     redis: RedisServer
     s3: Any = None  # a boto3 client of the S3 stand-in
     spans: Any = None  # the OTLP SpanCollector
+    # The database roles the services log in as: service -> role.
+    roles: dict[str, str] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str:
@@ -57,12 +60,21 @@ class Release:
         (container,) = self.cluster.pods[f"helpdesk-{deployment}"].main
         return container
 
+    def env(self, deployment: str) -> dict[str, str]:
+        """The environment the (first) pod of a Deployment runs with, Services resolved."""
+        return dict(self.container(deployment).spec.env)
+
     @property
     def gateway_url(self) -> str:
         return self.container("gateway").url("http")
 
     def deployments(self) -> list[Pod]:
+        """The first pod of every Deployment."""
         return [self.cluster.pods[d["metadata"]["name"]] for d in self.objects.of_kind("Deployment")]
+
+    def replicas(self, deployment: str) -> list[Pod]:
+        """Every pod of a Deployment that runs here."""
+        return self.cluster.replicas(f"helpdesk-{deployment}")
 
 
 def secret(name: str, data: dict[str, str]) -> Obj:
@@ -99,13 +111,15 @@ def run_release(values: str, docs: list[Obj], servers: Servers, work: Path, **kw
     for (service, port), host_port in kw.get("external", {}).items():
         cluster.bind_external(service, port, host_port)
     started = time.monotonic()
-    cluster.plan(_workloads(objects))
+    cluster.plan(_workloads(objects), replicas=kw.get("replicas"))
     release = Release(values, objects, cluster, servers, admin_password=kw["admin_password"])
     try:
         for job in objects.of_kind("Job"):
-            cluster.run_to_completion(cluster.pods[job["metadata"]["name"]], timeout=JOB_TIMEOUT)
+            steps = cluster.run_to_completion(cluster.pods[job["metadata"]["name"]], timeout=JOB_TIMEOUT)
+            release.timings.update({f"  {step}": took for step, took in steps.items()})
         release.timings["migration job"] = time.monotonic() - started
-        mains = [c for pod in release.deployments() for c in pod.main]
+        deployments = [d["metadata"]["name"] for d in objects.of_kind("Deployment")]
+        mains = [c for d in deployments for pod in cluster.replicas(d) for c in pod.main]
         for container in mains:
             cluster.start(container)
         cluster.wait_ready(mains, timeout=READY_TIMEOUT)

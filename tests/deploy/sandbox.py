@@ -8,7 +8,10 @@ root file system and then becomes the container's process:
    ``/lib``... links), ``/etc``, the Python installation the workspace venv was
    made from, and the repository are bind-mounted into it **read-only**, the
    workspace ``.venv`` also read-only at the image's ``/app/.venv``; ``/dev`` and
-   ``/proc`` are the host's;
+   ``/proc`` are the host's. A directory that must hold a volume's mount point it
+   lacks (``/etc/helpdesk/tls`` in ``/etc``) is an overlay of the host's instead,
+   with a writable layer of its own, as an image layer is: the mount point is made
+   there, never on the host, and the overlay is read-only once the mounts are done;
 2. ``/etc/passwd`` and ``/etc/group`` get the accounts the image creates (as in the
    image, the pod's uid has a name);
 3. every volume of the pod is a fresh directory bind-mounted read-write at its
@@ -102,19 +105,42 @@ def _accounts(root: Path, spec: Spec) -> None:
         _mount("-o", "remount,bind,ro", str(root / "etc" / name))
 
 
+def _holds_new_mount_points(mount: Mount, mounts: list[Mount]) -> bool:
+    """Whether a later mount goes to a path beneath ``mount`` that its source lacks."""
+    below = [
+        m.target for m in mounts if Path(m.target).is_relative_to(mount.target) and m.target != mount.target
+    ]
+    return any(not (Path(mount.source) / Path(t).relative_to(mount.target)).exists() for t in below)
+
+
+def _overlay(source: str, target: Path, scratch: Path) -> None:
+    """``source`` shown at ``target`` with a writable layer of its own (in ``scratch``),
+    as a container's image layer is: mount points can be made in it, the host's
+    directory stays untouched."""
+    (scratch / "upper").mkdir(parents=True)
+    (scratch / "work").mkdir()
+    target.mkdir(parents=True, exist_ok=True)
+    layers = f"lowerdir={source},upperdir={scratch / 'upper'},workdir={scratch / 'work'}"
+    _mount("-t", "overlay", "overlay", "-o", layers, str(target))
+
+
 def build_root(spec: Spec, root: Path) -> None:
     _mount("-t", "tmpfs", "-o", "mode=0755,size=16m", "tmpfs", str(root))
     for link, target in spec.links.items():
         (root / link).symlink_to(target)
-    for mount in spec.mounts:
-        _bind(
-            mount.source,
-            root / mount.target.lstrip("/"),
-            read_only=mount.read_only,
-            recursive=mount.recursive,
-        )
+    layered: list[Path] = []
+    for index, mount in enumerate(spec.mounts):
+        target = root / mount.target.lstrip("/")
+        if mount.read_only and Path(mount.source).is_dir() and _holds_new_mount_points(mount, spec.mounts):
+            # e.g. /etc, with a volume at /etc/helpdesk/tls: read-only once its mount points exist.
+            _overlay(mount.source, target, root.parent / "layers" / str(index))
+            layered.append(target)
+            continue
+        _bind(mount.source, target, read_only=mount.read_only, recursive=mount.recursive)
     _accounts(root, spec)
     (root / spec.workdir.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    for target in layered:
+        _mount("-o", "remount,ro", str(target))
     if spec.read_only_root:
         _mount("-o", "remount,ro", str(root))
 

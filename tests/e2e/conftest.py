@@ -14,6 +14,8 @@ from playwright.async_api import Browser, Page, async_playwright
 from helpdesk_devstack.stack import Stack
 from helpdesk_devstack.testing.otlp import SpanCollector
 
+from .contract import ContractChecker
+
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "e2e-" + secrets.token_hex(8)
 
@@ -33,6 +35,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollecto
         "HELPDESK_OTLP_ENDPOINT": span_collector.endpoint,
         "HELPDESK_LOG_LEVEL": "INFO",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
+        # The suite files tickets and comments as the admin faster than any person would:
+        # the per-user limits (tested in services/gateway/tests/test_rate_limits.py) are off.
+        "HELPDESK_RATE_TICKETS": "",
+        "HELPDESK_RATE_COMMENTS": "",
+        "HELPDESK_RATE_UPLOADS": "",
+        # This machine's loopback address is the "proxy" of test_edge.py; 127.0.0.2 is not.
+        "HELPDESK_TRUSTED_PROXIES": "127.0.0.1/32",
     }
     s = Stack(
         ROOT / "devstack.toml", tmp_path_factory.mktemp("stack"), durable=False, env=env, ready_timeout=180
@@ -43,8 +52,22 @@ def stack(tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollecto
 
 
 @pytest.fixture(scope="session")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
+def contract(stack: Stack) -> Iterator[ContractChecker]:
+    """Every answer of the ``api`` client, checked against the gateway's OpenAPI document;
+    the session fails at its end if any did not match (tests/e2e/contract.py)."""
+    document = httpx.get(stack.gateway_url + "/api/v1/openapi.json", timeout=10).raise_for_status().json()
+    checker = ContractChecker(document)
+    yield checker
+    assert not checker.failures, (
+        f"{len(checker.failures)} of {checker.checked} answers do not match the OpenAPI document:\n"
+        + "\n".join(checker.failures)
+    )
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack, contract: ContractChecker) -> Iterator[httpx.Client]:
+    hooks = {"response": [contract.check]}
+    with httpx.Client(base_url=stack.gateway_url, timeout=10, event_hooks=hooks) as client:
         yield client
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 
 import httpx
 import pytest
@@ -38,10 +37,7 @@ def test_a_user_signs_in_refreshes_and_logs_out_through_the_gateway(
     headers = bearer(renewed.json()["access_token"])
     assert api.get("/api/v1/me", headers=headers).json()["login"] == user["login"]
     assert api.post("/api/v1/auth/logout", headers=headers).status_code == 204
-    deadline = time.monotonic() + 10
-    while api.get("/api/v1/me", headers=headers).status_code != 401:
-        assert time.monotonic() < deadline, "a logged-out session kept working"
-        time.sleep(0.5)
+    assert api.get("/api/v1/me", headers=headers).status_code == 401  # the very next request
 
 
 def test_an_api_token_works_until_revoked_and_clients_cannot_list_users(
@@ -53,10 +49,7 @@ def test_an_api_token_works_until_revoked_and_clients_cannot_list_users(
     created = api.post("/api/v1/me/tokens", json={"name": "ci"}, headers=headers).json()
     assert api.get("/api/v1/users", headers=bearer(created["token"])).status_code == 200
     api.delete(f"/api/v1/me/tokens/{created['id']}", headers=headers)
-    deadline = time.monotonic() + 10
-    while api.get("/api/v1/me", headers=bearer(created["token"])).status_code != 401:
-        assert time.monotonic() < deadline, "a revoked API token kept working"
-        time.sleep(0.5)
+    assert api.get("/api/v1/me", headers=bearer(created["token"])).status_code == 401  # the very next
     client = _user(api, admin_token, kind="client", role=None)
     client_token = api.post(
         "/api/v1/auth/login", json={"login": client["login"], "password": "e2e-password"}

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import websockets
 import websockets.exceptions
+from websockets.typing import Origin
 
 from helpdesk_devstack.servers import free_port
 from helpdesk_devstack.stack import Stack
@@ -28,6 +29,11 @@ pytestmark = pytest.mark.e2e
 def gateway_ws(stack: Stack, token: str, **query: object) -> str:
     extra = "".join(f"&{k}={v}" for k, v in query.items())
     return stack.gateway_url.replace("http://", "ws://") + f"/ws?token={token}{extra}"
+
+
+def page_socket(stack: Stack, url: str) -> Any:
+    """A socket as the web page opens it: from the site's own origin (the public URL)."""
+    return websockets.connect(url, origin=Origin(stack.gateway_url))
 
 
 def make_unit_with_member(api: httpx.Client, admin_token: str) -> tuple[int, int, str]:
@@ -116,7 +122,7 @@ def second_replica(stack: Stack) -> Iterator[str]:
 async def test_a_socket_on_the_gateways_origin_without_a_valid_token_is_refused(stack: Stack) -> None:
     for bad in ("", "not-a-token"):
         with pytest.raises(websockets.exceptions.InvalidStatus):
-            async with websockets.connect(gateway_ws(stack, bad)) as ws:
+            async with page_socket(stack, gateway_ws(stack, bad)) as ws:
                 await ws.recv()
 
 
@@ -126,8 +132,8 @@ async def test_a_new_ticket_reaches_its_units_member_through_the_gateway_and_nob
     unit_id, member_id, member_token = make_unit_with_member(api, admin_token)
     _, _, outsider_token = make_unit_with_member(api, admin_token)
     async with (
-        websockets.connect(gateway_ws(stack, member_token)) as member,
-        websockets.connect(gateway_ws(stack, outsider_token)) as outsider,
+        page_socket(stack, gateway_ws(stack, member_token)) as member,
+        page_socket(stack, gateway_ws(stack, outsider_token)) as outsider,
     ):
         assert await recv(member) == {"type": "hello", "user_id": member_id}
         await recv(outsider)
@@ -149,8 +155,8 @@ async def test_two_replicas_both_deliver_and_resume_after_a_disconnect_delivers_
 ) -> None:
     unit_id, _, member_token = make_unit_with_member(api, admin_token)
     async with (
-        websockets.connect(gateway_ws(stack, member_token)) as on_first,
-        websockets.connect(f"{second_replica}?token={member_token}") as on_second,
+        page_socket(stack, gateway_ws(stack, member_token)) as on_first,
+        page_socket(stack, f"{second_replica}?token={member_token}") as on_second,
     ):
         await recv(on_first), await recv(on_second)
         seen = create_ticket(api, admin_token, unit_id, "Seen on both replicas")
@@ -163,7 +169,7 @@ async def test_two_replicas_both_deliver_and_resume_after_a_disconnect_delivers_
 
     missed = [create_ticket(api, admin_token, unit_id, f"Missed {i}") for i in range(2)]
     await asyncio.sleep(2)  # notify and realtime have handled them while nobody listened
-    async with websockets.connect(gateway_ws(stack, member_token, resume_from=last_seen)) as back:
+    async with page_socket(stack, gateway_ws(stack, member_token, resume_from=last_seen)) as back:
         await recv(back)
         resumed = await collect(back, until=2)
         live = create_ticket(api, admin_token, unit_id, "Live after resume")
@@ -226,8 +232,8 @@ async def test_a_client_group_lead_gets_the_live_update_of_a_ticket_a_member_of_
     _, member_token = make_client(api, admin_token, group.json()["id"], lead=False)
     _, other_lead_token = make_client(api, admin_token, other.json()["id"], lead=True)
     async with (
-        websockets.connect(gateway_ws(stack, lead_token)) as lead,
-        websockets.connect(gateway_ws(stack, other_lead_token)) as other_lead,
+        page_socket(stack, gateway_ws(stack, lead_token)) as lead,
+        page_socket(stack, gateway_ws(stack, other_lead_token)) as other_lead,
     ):
         assert await recv(lead) == {"type": "hello", "user_id": lead_id}
         await recv(other_lead)

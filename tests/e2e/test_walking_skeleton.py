@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 import websockets
+from websockets.typing import Origin
 
 from helpdesk_devstack.stack import Stack
 from helpdesk_devstack.testing.otlp import CollectedSpan, SpanCollector
@@ -58,7 +59,7 @@ async def test_a_created_ticket_pops_up_on_the_unit_members_socket(
     stack: Stack, api: httpx.Client, admin_token: str, span_collector: SpanCollector
 ) -> None:
     unit_id, member_id, member_token = make_unit_with_member(api, admin_token)
-    async with websockets.connect(ws_url(stack, member_token)) as ws:
+    async with websockets.connect(ws_url(stack, member_token), origin=Origin(stack.gateway_url)) as ws:
         hello = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
         assert hello == {"type": "hello", "user_id": member_id}
 
@@ -157,7 +158,7 @@ def test_without_a_token_nothing_is_created(api: httpx.Client) -> None:
 
 async def test_a_socket_without_a_valid_token_is_refused(stack: Stack) -> None:
     with pytest.raises(websockets.exceptions.InvalidStatus):
-        async with websockets.connect(ws_url(stack, "not-a-token")) as ws:
+        async with websockets.connect(ws_url(stack, "not-a-token"), origin=Origin(stack.gateway_url)) as ws:
             await ws.recv()
 
 

@@ -425,7 +425,10 @@ async def test_a_subject_with_its_sla_plan_and_a_client_group_with_its_lead_are_
 
     await page.goto(f"{stack.gateway_url}/#/admin/groups")
     await page.get_by_label("Group name").fill(f"Acme {tag}")
-    await page.get_by_label("Lead").select_option(label=f"Lena Lead {tag} (lead{tag})")
+    # The page also lists existing groups, each with its own "Lead of …" picker: take
+    # the one in the form that holds the "Group name" field.
+    form = page.locator("form").filter(has=page.get_by_label("Group name"))
+    await form.locator('select[name="lead_id"]').select_option(label=f"Lena Lead {tag} (lead{tag})")
     await page.get_by_role("button", name="Create group").click()
     await expect(page.locator("main").get_by_role("status")).to_contain_text(f"Acme {tag}")
     groups = api.get("/api/v1/client-groups", headers=bearer(admin_token)).json()["items"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -378,7 +379,8 @@ async def test_a_user_with_two_factor_sign_in_is_asked_for_the_code_and_gets_in_
     asked = "Enter the one-time code from your authenticator app."
     await expect(page.get_by_role("alert")).to_have_text(asked)
     await expect(code).to_be_visible()
-    await code.fill(pyotp.TOTP(secret).now())
+    # A code works once: the one that confirmed is spent, the next 30-second step's is not.
+    await code.fill(pyotp.TOTP(secret).at(time.time() + 30))
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Hello, Tom Totp")).to_be_visible()
 

@@ -21,6 +21,11 @@ identity tickets sla notify gateway realtime
 {{- printf "%s-secrets" .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The headless Service of a gRPC service: its DNS name resolves to every ready pod. */}}
+{{- define "helpdesk.grpcServiceName" -}}
+{{- printf "%s-%s-grpc" .root.Release.Name .name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "helpdesk.configMapName" -}}
 {{- printf "%s-env" .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -88,6 +93,8 @@ the ConfigMap exists).
 HELPDESK_HTTP_PORT: "8000"
 HELPDESK_GRPC_PORT: "50051"
 HELPDESK_OPS_PORT: "9000"
+# Pods listen on every interface (make run keeps 127.0.0.1).
+HELPDESK_BIND_HOST: "0.0.0.0"
 HELPDESK_NATS_STREAM_REPLICAS: {{ .Values.jetstream.replicas | quote }}
 HELPDESK_LOG_LEVEL: {{ .Values.logLevel | quote }}
 HELPDESK_PUBLIC_URL: {{ include "helpdesk.publicUrl" . | quote }}
@@ -99,7 +106,9 @@ HELPDESK_OTLP_ENDPOINT: {{ . | quote }}
 {{- if $svc.enabled }}
 {{- $host := include "helpdesk.fullname" (dict "root" $ "name" $name) }}
 {{- if $svc.grpc }}
-HELPDESK_{{ upper $name }}_ADDR: {{ printf "%s:50051" $host | quote }}
+{{- /* Every replica's address (the headless Service): clients spread calls over them
+(docs/adr/0009-grpc-load-spreading.md). */}}
+HELPDESK_{{ upper $name }}_ADDR: {{ printf "dns:///%s:50051" (include "helpdesk.grpcServiceName" (dict "root" $ "name" $name)) | quote }}
 {{- end }}
 HELPDESK_{{ upper $name }}_URL: {{ printf "http://%s:8000" $host | quote }}
 HELPDESK_{{ upper $name }}_OPS_URL: {{ printf "http://%s:9000" $host | quote }}
@@ -111,25 +120,10 @@ HELPDESK_{{ upper $name }}_OPS_URL: {{ printf "http://%s:9000" $host | quote }}
 {{- end }}
 
 {{/*
-Where each secret setting comes from: (dict "secret" name "key" key). The chart's
-Secret unless the built-in dependency is off and an existing Secret is named.
+Where a shared secret setting comes from: (dict "secret" name "key" key). The
+chart's Secret unless the built-in dependency is off and an existing Secret is
+named. (Each service's own logins: helpdesk.secretRef.* in _trust.tpl.)
 */}}
-{{- define "helpdesk.secretRef.database" -}}
-{{- if and (not .Values.postgresql.enabled) .Values.externalDatabase.existingSecret -}}
-{{- dict "secret" .Values.externalDatabase.existingSecret "key" .Values.externalDatabase.existingSecretKey | toYaml -}}
-{{- else -}}
-{{- dict "secret" (include "helpdesk.secretName" .) "key" "HELPDESK_DATABASE_URL" | toYaml -}}
-{{- end -}}
-{{- end }}
-
-{{- define "helpdesk.secretRef.nats" -}}
-{{- if and (not .Values.nats.enabled) .Values.externalNats.existingSecret -}}
-{{- dict "secret" .Values.externalNats.existingSecret "key" .Values.externalNats.existingSecretKey | toYaml -}}
-{{- else -}}
-{{- dict "secret" (include "helpdesk.secretName" .) "key" "HELPDESK_NATS_URL" | toYaml -}}
-{{- end -}}
-{{- end }}
-
 {{- define "helpdesk.secretRef.redis" -}}
 {{- if and (not .Values.redis.enabled) .Values.externalRedis.existingSecret -}}
 {{- dict "secret" .Values.externalRedis.existingSecret "key" .Values.externalRedis.existingSecretKey | toYaml -}}
@@ -159,17 +153,28 @@ Per-service wiring, all in one place: a service container's own env, envFrom,
 volumes and mounts (the shared env comes from the ConfigMap or, in the migration
 Job, from helpdesk.commonEnv). Call each with (dict "root" $ "name" "identity").
 
-serviceEnv: its connection secrets, what only it needs (identity: the admin
-password; tickets: where attachments live), its extraEnv and extraSecretEnv.
+serviceEnv: its connection secrets (its own database role and NATS user, the
+shared Redis), its key ring for secrets at rest, what only it needs (identity: the
+admin password; tickets: where attachments live; gateway: the edge settings), its
+extraEnv and extraSecretEnv. The pods add their certificate (helpdesk.serviceTls*),
+which the migration steps do not need.
 */}}
 {{- define "helpdesk.serviceEnv" -}}
 {{- $root := .root -}}
 {{- $svc := index $root.Values .name -}}
 {{- if $svc.database }}
-{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_DATABASE_URL" "ref" (include "helpdesk.secretRef.database" $root | fromYaml)) }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_DATABASE_URL" "ref" (include "helpdesk.secretRef.database" . | fromYaml)) }}
 {{- end }}
-{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_NATS_URL" "ref" (include "helpdesk.secretRef.nats" $root | fromYaml)) }}
+{{- if include "helpdesk.usesNats" . }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_NATS_URL" "ref" (include "helpdesk.secretRef.nats" . | fromYaml)) }}
+{{- end }}
 {{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_REDIS_URL" "ref" (include "helpdesk.secretRef.redis" $root | fromYaml)) }}
+{{- if include "helpdesk.sealsSecrets" . }}
+{{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_SECRET_KEYS" "ref" (include "helpdesk.secretRef.secretKeys" . | fromYaml)) }}
+{{- end }}
+{{- if eq .name "gateway" }}
+{{- include "helpdesk.edgeEnv" $root }}
+{{- end }}
 {{- if eq .name "identity" }}
 {{ include "helpdesk.secretEnvVar" (dict "env" "HELPDESK_ADMIN_PASSWORD" "ref" (include "helpdesk.secretRef.admin" $root | fromYaml)) }}
 {{- end }}
@@ -313,22 +318,18 @@ Call with (dict "root" $ "key" "postgres-password" "value" .Values.postgresql.pa
 {{- end }}
 
 {{/*
-The data of the release's Secret (secret.yaml) as a YAML map: what is not taken
-from an existing Secret. Include it once per render: it may generate passwords.
+The data of the release's Secret (secret.yaml) as a YAML map: the built-in
+PostgreSQL's superuser password, the built-in NATS's admin password, Redis, the
+admin password, where not taken from an existing Secret. Include it once per
+render: it may generate passwords.
 */}}
 {{- define "helpdesk.secretData" -}}
 {{- $data := dict -}}
 {{- if .Values.postgresql.enabled -}}
-{{- $pw := include "helpdesk.password" (dict "root" . "key" "postgres-password" "value" .Values.postgresql.password) -}}
-{{- $_ := set $data "postgres-password" $pw -}}
-{{- $_ := set $data "HELPDESK_DATABASE_URL" (printf "postgresql://%s:%s@%s:5432/%s" (urlquery .Values.postgresql.username) (urlquery $pw) (include "helpdesk.fullname" (dict "root" . "name" "postgresql")) .Values.postgresql.database) -}}
-{{- else if and .Values.externalDatabase.url (not .Values.externalDatabase.existingSecret) -}}
-{{- $_ := set $data "HELPDESK_DATABASE_URL" .Values.externalDatabase.url -}}
+{{- $_ := set $data "postgres-password" (include "helpdesk.password" (dict "root" . "key" "postgres-password" "value" .Values.postgresql.password)) -}}
 {{- end -}}
 {{- if .Values.nats.enabled -}}
-{{- $_ := set $data "HELPDESK_NATS_URL" (printf "nats://%s:4222" (include "helpdesk.fullname" (dict "root" . "name" "nats"))) -}}
-{{- else if and .Values.externalNats.url (not .Values.externalNats.existingSecret) -}}
-{{- $_ := set $data "HELPDESK_NATS_URL" .Values.externalNats.url -}}
+{{- $_ := set $data "nats-admin-password" (include "helpdesk.password" (dict "root" . "key" "nats-admin-password" "value" "")) -}}
 {{- end -}}
 {{- if .Values.redis.enabled -}}
 {{- $pw := include "helpdesk.password" (dict "root" . "key" "redis-password" "value" .Values.redis.password) -}}
@@ -343,4 +344,28 @@ from an existing Secret. Include it once per render: it may generate passwords.
 {{- if $data }}
 {{- toYaml $data }}
 {{- end }}
+{{- end }}
+
+{{/*
+The gateway's edge settings: which proxies it believes (X-Forwarded-For/-Proto)
+and how large a body it reads. The Ingress's body limit is derived from the same
+values (helpdesk.ingressBodyLimit).
+*/}}
+{{- define "helpdesk.edgeEnv" -}}
+{{- $e := .Values.edge }}
+{{- with $e.trustedProxies }}
+- name: HELPDESK_TRUSTED_PROXIES
+  value: {{ join "," . | quote }}
+{{- end }}
+- name: HELPDESK_MAX_JSON_BODY_BYTES
+  value: {{ $e.maxJsonBodyBytes | int64 | toString | quote }}
+- name: HELPDESK_MAX_UPLOAD_BODY_BYTES
+  value: {{ $e.maxUploadBodyBytes | int64 | toString | quote }}
+{{- end }}
+
+{{/* nginx's proxy-body-size: the upload limit plus the margin, rounded up to MiB. */}}
+{{- define "helpdesk.ingressBodyLimit" -}}
+{{- $e := .Values.edge -}}
+{{- $mib := 1048576 -}}
+{{- printf "%dm" (div (add (int64 $e.maxUploadBodyBytes) (int64 $e.proxyBodyMarginBytes) (sub $mib 1)) $mib) -}}
 {{- end }}

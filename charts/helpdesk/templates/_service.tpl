@@ -1,6 +1,7 @@
 {{/*
-One service of Helpdesk: ServiceAccount, Service, Deployment, and as toggled
-HorizontalPodAutoscaler, PodDisruptionBudget and ServiceMonitor. Every service
+One service of Helpdesk: ServiceAccount, Service (and, serving gRPC, a headless
+Service), Deployment, and as toggled HorizontalPodAutoscaler, PodDisruptionBudget
+and ServiceMonitor. Every service
 template is a one-liner:
 
   {{ include "helpdesk.service" (dict "root" . "name" "tickets") }}
@@ -54,6 +55,30 @@ spec:
       targetPort: ops
       protocol: TCP
       appProtocol: http
+{{- if $svc.grpc }}
+---
+# Headless: its DNS name resolves to the address of every ready pod, so clients
+# (round robin over all of them) spread their calls over every replica; servers end
+# connections after a maximum age, so clients find new replicas too
+# (docs/adr/0009-grpc-load-spreading.md).
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "helpdesk.grpcServiceName" $ctx }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "helpdesk.labels" (dict "root" $root "name" $name "component" (printf "%s-grpc" $name)) | nindent 4 }}
+spec:
+  clusterIP: None
+  selector:
+    {{- include "helpdesk.selectorLabels" $ctx | nindent 4 }}
+  ports:
+    - name: grpc
+      port: 50051
+      targetPort: grpc
+      protocol: TCP
+      appProtocol: grpc
+{{- end }}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -85,6 +110,8 @@ spec:
         # restart after changing them (docs/operations.md).
         checksum/env: {{ include "helpdesk.commonEnv" $root | sha256sum }}
         checksum/secrets: {{ include "helpdesk.secretData" $root | sha256sum }}
+        checksum/credentials: {{ include "helpdesk.credentialsData" $ctx | sha256sum }}
+        checksum/tls: {{ include "helpdesk.tlsChecksum" $ctx }}
         {{- if $root.Values.metrics.podAnnotations }}
         prometheus.io/scrape: "true"
         prometheus.io/port: "9000"
@@ -146,6 +173,9 @@ spec:
             {{- include "helpdesk.serviceEnvFrom" $ctx | trim | nindent 12 }}
           env:
             {{- include "helpdesk.serviceEnv" $ctx | trim | nindent 12 }}
+            # Its certificate, for mutual TLS with the other services.
+            - name: HELPDESK_TLS_DIR
+              value: {{ $root.Values.tls.mountPath | quote }}
           startupProbe:
             httpGet:
               path: /healthz
@@ -178,8 +208,10 @@ spec:
             {{- include "helpdesk.containerSecurityContext" (dict "readOnly" $root.Values.securityContext.readOnlyRootFilesystem) | nindent 12 }}
           volumeMounts:
             {{- include "helpdesk.serviceVolumeMounts" $ctx | trim | nindent 12 }}
+            {{- include "helpdesk.serviceTlsMount" $ctx | nindent 12 }}
       volumes:
         {{- include "helpdesk.serviceVolumes" $ctx | trim | nindent 8 }}
+        {{- include "helpdesk.serviceTlsVolume" $ctx | nindent 8 }}
 {{- if $svc.autoscaling.enabled }}
 ---
 apiVersion: autoscaling/v2
@@ -235,6 +267,8 @@ spec:
   selector:
     matchLabels:
       {{- include "helpdesk.selectorLabels" $ctx | nindent 6 }}
+      # The Service with the ops port, not the headless gRPC one.
+      app.kubernetes.io/component: {{ $name }}
   endpoints:
     - port: ops
       path: /metrics

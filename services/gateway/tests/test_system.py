@@ -138,6 +138,7 @@ async def test_an_admin_sees_versions_which_services_are_up_or_down_and_queue_de
         "realtime": "down",
     }
     assert body["queues"]["status"] == "up"
+    assert body["status"] == "degraded"  # sla, notify and realtime are down
     ours = next(s for s in body["queues"]["streams"] if s["name"] == stream)
     assert ours["messages"] == 3
     assert ours["consumers"] == [

@@ -19,13 +19,12 @@ import redis.asyncio as aioredis
 from helpdesk.identity.v1 import identity_pb2_grpc
 
 from helpdesk_gateway.app import build_app
-from helpdesk_gateway.auth import SessionGuard
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings as GatewaySettings
 from helpdesk_identity import app as identity_app
 from helpdesk_identity import usecases
+from helpdesk_identity.app import limiters_in
 from helpdesk_identity.config import Settings
-from helpdesk_identity.ratelimit import RedisLimiter
 from helpdesk_identity.rpc import IdentityService
 from helpdesk_kit.db import Database
 from helpdesk_kit.rpc import GrpcServer, channel
@@ -43,6 +42,7 @@ class Env:
     admin: dict[str, str]
     rpc: Any = None  # the gateway's identity stub
     as_service: Any = None  # as_service("notify"): identity's stub as that service calls it
+    gateway_settings: GatewaySettings | None = None  # another gateway replica's, to build one
 
     async def login(self, login: str, password: str, **extra: Any) -> httpx.Response:
         return await self.api.post("/api/v1/auth/login", json={"login": login, "password": password, **extra})
@@ -102,7 +102,8 @@ async def env(
             passports=passport_verifier(own_keys),
         )
         identity_pb2_grpc.add_IdentityServicer_to_server(
-            IdentityService(db=db, settings=settings, limiter=RedisLimiter(client)), grpc_server.server
+            IdentityService(db=db, settings=settings, limiters=limiters_in(client, settings)),
+            grpc_server.server,
         )
         await grpc_server.start()
         gw_settings = GatewaySettings(
@@ -113,9 +114,8 @@ async def env(
             tls_dir=mesh("gateway").tls_dir,
         )
         clients = Clients.connect(gw_settings)
-        app = build_app(clients)
         # The gateway re-asks identity about sessions every REVALIDATE seconds (5 in production).
-        app.state.session_guard = SessionGuard(clients.identity, app.state.passports, ttl=REVALIDATE)
+        app = build_app(clients, revalidate_seconds=REVALIDATE)
         others: list[Any] = []
 
         def as_service(name: str) -> identity_pb2_grpc.IdentityAsyncStub:
@@ -127,7 +127,13 @@ async def env(
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as api:
                 e = Env(
-                    api=api, db=db, settings=settings, admin={}, rpc=clients.identity, as_service=as_service
+                    api=api,
+                    db=db,
+                    settings=settings,
+                    admin={},
+                    rpc=clients.identity,
+                    as_service=as_service,
+                    gateway_settings=gw_settings,
                 )
                 e.admin = bearer(await e.token("system", ADMIN_PASSWORD))
                 yield e

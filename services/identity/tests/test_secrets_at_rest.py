@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 
 import pyotp
 import pytest
@@ -29,7 +30,8 @@ async def test_a_totp_secret_and_the_signing_key_are_unreadable_in_the_raw_colum
         dumped = bytes(pem["private_pem"]).decode()
         assert dumped.startswith(sealing.PREFIX) and "PRIVATE KEY" not in dumped
     # ...and identity reads them back: the code signs in, tokens are signed.
-    signed_in = await env.login("tess", "tess-password", totp=pyotp.TOTP(secret).now())
+    # (The next 30-second step's code: the one that confirmed is spent.)
+    signed_in = await env.login("tess", "tess-password", totp=pyotp.TOTP(secret).at(time.time() + 30))
     assert signed_in.status_code == 200, signed_in.text
 
 

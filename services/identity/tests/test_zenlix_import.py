@@ -101,3 +101,13 @@ async def test_an_object_of_ours_under_a_zenlix_id_refuses_the_import(env: Env, 
     with pytest.raises(ImportRefused, match="units id 1 is taken"):
         await _import(env, zenlix)
     assert await _count(env, "SELECT count(*) FROM users") == 1
+
+
+async def test_users_keep_their_zenlix_hash_so_api_clients_name_them_as_before(
+    env: Env, zenlix: Source
+) -> None:
+    await _import(env, zenlix)
+    async with env.db.unit_of_work() as uow:
+        rows = await uow.conn.fetch("SELECT id, public_hash FROM users WHERE id IN (1, 5)")
+    hashes = {r["id"]: r["public_hash"] for r in rows}
+    assert hashes == {i: hashlib.md5(f"uniq{i}".encode()).hexdigest() for i in (1, 5)}

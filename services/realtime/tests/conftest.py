@@ -117,6 +117,7 @@ class Env:
             tickets_addr="127.0.0.1:1",
             http_port=port,
             presence_ttl_seconds=settings.pop("presence_ttl_seconds", 3.0),
+            public_url=settings.pop("public_url", "https://desk.example"),
             **settings,
         )
         nc = await nats.connect(self.nats_url)

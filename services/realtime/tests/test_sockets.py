@@ -19,10 +19,18 @@ from helpdesk.notify.v1 import notify_pb2
 from helpdesk.sla.v1 import events_pb2 as sla_events
 from helpdesk.tickets.v1 import events_pb2 as ticket_events
 from helpdesk.tickets.v1 import tickets_pb2
+from websockets.typing import Origin
 
 from helpdesk_realtime.domain import Viewer
 
 _seq = iter(range(1, 1_000_000))
+# The replicas' public URL (conftest): the page every browser socket here comes from.
+ORIGIN = "https://desk.example"
+
+
+def browser(url: str, **kw: Any) -> Any:
+    """A socket as the web page opens it: from our origin, the token in the URL or cookie."""
+    return websockets.connect(url, origin=Origin(ORIGIN), **kw)
 
 
 def popup(user_id: int, title: str, body: str = "") -> Any:
@@ -71,7 +79,7 @@ async def test_a_socket_without_a_valid_token_is_refused(env: Any, make_token: A
     async with env.replica() as r:
         for bad in ("", "not-a-token", make_token(1, ttl=-60)):
             with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-                async with websockets.connect(r.ws(bad)) as ws:
+                async with browser(r.ws(bad)) as ws:
                     await ws.recv()
             assert refused.value.response.status_code == 403
 
@@ -81,9 +89,9 @@ async def test_a_user_gets_his_pop_ups_on_every_socket_and_never_another_users(
 ) -> None:
     async with (
         env.replica() as r,
-        websockets.connect(r.ws(make_token(1))) as anna1,
-        websockets.connect(r.ws(make_token(1))) as anna2,
-        websockets.connect(r.ws(make_token(2))) as boris,
+        browser(r.ws(make_token(1))) as anna1,
+        browser(r.ws(make_token(1))) as anna2,
+        browser(r.ws(make_token(2))) as boris,
     ):
         for ws, uid in ((anna1, 1), (anna2, 1), (boris, 2)):
             assert await io.recv(ws) == {"type": "hello", "user_id": uid}
@@ -101,8 +109,8 @@ async def test_two_replicas_both_deliver_a_users_event_with_the_same_id(
     async with (
         env.replica() as r1,
         env.replica() as r2,
-        websockets.connect(r1.ws(make_token(1))) as on1,
-        websockets.connect(r2.ws(make_token(1))) as on2,
+        browser(r1.ws(make_token(1))) as on1,
+        browser(r2.ws(make_token(1))) as on2,
     ):
         await io.recv(on1), await io.recv(on2)
         for i in range(3):
@@ -117,7 +125,7 @@ async def test_resume_after_a_disconnect_delivers_the_missed_events_once(
     env: Any, make_token: Any, io: Any
 ) -> None:
     async with env.replica() as r1, env.replica() as r2:
-        async with websockets.connect(r1.ws(make_token(1))) as ws:
+        async with browser(r1.ws(make_token(1))) as ws:
             await io.recv(ws)
             await send_popup(env, 1, "seen")
             last_seen = (await io.recv(ws))["event_id"]
@@ -127,7 +135,7 @@ async def test_resume_after_a_disconnect_delivers_the_missed_events_once(
         await send_popup(env, 1, "missed 2")
         await asyncio.sleep(0.2)
         # reconnect to the other replica, then ask for what was missed
-        async with websockets.connect(r2.ws(make_token(1))) as ws:
+        async with browser(r2.ws(make_token(1))) as ws:
             await io.recv(ws)
             await ws.send(f'{{"resume_from": {last_seen}}}')
             resumed = await io.drain(ws)
@@ -144,13 +152,13 @@ async def test_resume_on_the_url_replays_before_live_events_without_duplicates(
     env: Any, make_token: Any, io: Any
 ) -> None:
     async with env.replica() as r:
-        async with websockets.connect(r.ws(make_token(1))) as ws:
+        async with browser(r.ws(make_token(1))) as ws:
             await io.recv(ws)
             await send_popup(env, 1, "first")
             first = await io.recv(ws)
         await send_popup(env, 1, "missed")
         await asyncio.sleep(0.1)
-        async with websockets.connect(r.ws(make_token(1), resume_from=first["event_id"] - 1)) as ws:
+        async with browser(r.ws(make_token(1), resume_from=first["event_id"] - 1)) as ws:
             await io.recv(ws)
             await send_popup(env, 1, "live")
             got = await io.drain(ws)
@@ -165,7 +173,7 @@ async def test_resuming_from_further_back_than_is_kept_is_told_to_resync(
         await asyncio.sleep(1.0)
         await send_popup(env, 1, "recent")
         await asyncio.sleep(0.1)
-        async with websockets.connect(r.ws(make_token(1))) as ws:
+        async with browser(r.ws(make_token(1))) as ws:
             await io.recv(ws)
             await ws.send('{"resume_from": 0}')
             got = await io.drain(ws)
@@ -188,7 +196,7 @@ async def test_ticket_changes_reach_only_those_who_may_see_the_ticket(
         "other client": make_token(7, kind="client"),
     }
     async with env.replica() as r:
-        sockets = {name: await websockets.connect(r.ws(tok)) for name, tok in people.items()}
+        sockets = {name: await browser(r.ws(tok)) for name, tok in people.items()}
         try:
             for ws in sockets.values():
                 await io.recv(ws)
@@ -275,7 +283,7 @@ async def test_a_resumed_socket_gets_only_the_ticket_changes_it_may_see(
             msg_id="t-51",
         )
         await asyncio.sleep(0.2)
-        async with websockets.connect(r.ws(make_token(1, units=[10]), resume_from=0)) as ws:
+        async with browser(r.ws(make_token(1, units=[10]), resume_from=0)) as ws:
             await io.recv(ws)
             got = await io.drain(ws)
     assert {m["ticket_id"] for m in got} == {50}
@@ -286,8 +294,8 @@ async def test_a_slow_socket_is_told_to_resync_while_a_fast_one_gets_everything(
 ) -> None:
     async with (
         env.replica(socket_queue_size=8) as r,
-        websockets.connect(r.ws(make_token(1)), max_queue=1, sock=small_buffer_socket(r.url)) as slow,
-        websockets.connect(r.ws(make_token(1)), max_size=None) as fast,
+        browser(r.ws(make_token(1)), max_queue=1, sock=small_buffer_socket(r.url)) as slow,
+        browser(r.ws(make_token(1)), max_size=None) as fast,
     ):
         await io.recv(slow), await io.recv(fast)
         big = base64.b64encode(os.urandom(15_000)).decode()  # 20 kB that deflate cannot shrink
@@ -318,9 +326,9 @@ async def test_viewers_of_a_ticket_see_each_other_by_full_name_typing_across_rep
     async with (
         env.replica() as r1,
         env.replica() as r2,
-        websockets.connect(r1.ws(make_token(1, login="anna", name="Anna Petrova"))) as anna,
-        websockets.connect(r2.ws(make_token(2, login="boris", name="Boris Ivanov"))) as boris,
-        websockets.connect(r2.ws(make_token(3, login="carl"))) as carl,
+        browser(r1.ws(make_token(1, login="anna", name="Anna Petrova"))) as anna,
+        browser(r2.ws(make_token(2, login="boris", name="Boris Ivanov"))) as boris,
+        browser(r2.ws(make_token(3, login="carl"))) as carl,
     ):
         for ws in (anna, boris, carl):
             await io.recv(ws)
@@ -351,9 +359,9 @@ async def test_staff_see_who_is_online_and_clients_may_not_ask(env: Any, make_to
     async with (
         env.replica() as r1,
         env.replica() as r2,
-        websockets.connect(r1.ws(make_token(1))) as anna,
-        websockets.connect(r2.ws(make_token(2))) as boris,
-        websockets.connect(r2.ws(make_token(6, kind="client"))) as client,
+        browser(r1.ws(make_token(1))) as anna,
+        browser(r2.ws(make_token(2))) as boris,
+        browser(r2.ws(make_token(6, kind="client"))) as client,
     ):
         for ws in (anna, boris, client):
             await io.recv(ws)
@@ -370,7 +378,7 @@ async def test_staff_see_who_is_online_and_clients_may_not_ask(env: Any, make_to
 async def test_bad_client_messages_get_an_error_and_the_socket_stays_open(
     env: Any, make_token: Any, io: Any
 ) -> None:
-    async with env.replica() as r, websockets.connect(r.ws(make_token(1))) as ws:
+    async with env.replica() as r, browser(r.ws(make_token(1))) as ws:
         await io.recv(ws)
         for bad in (
             "nope",
@@ -386,7 +394,7 @@ async def test_bad_client_messages_get_an_error_and_the_socket_stays_open(
 
 
 async def test_the_socket_is_closed_when_the_token_expires(env: Any, make_token: Any, io: Any) -> None:
-    async with env.replica() as r, websockets.connect(r.ws(make_token(1, ttl=1))) as ws:
+    async with env.replica() as r, browser(r.ws(make_token(1, ttl=1))) as ws:
         await io.recv(ws)
         with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), timeout=5)
@@ -402,8 +410,8 @@ async def test_the_sockets_of_a_disabled_user_are_closed(env: Any, make_token: A
 
     async with (
         env.replica(active_users=active_users, user_check_seconds=0.2) as r,
-        websockets.connect(r.ws(make_token(1))) as anna,
-        websockets.connect(r.ws(make_token(2))) as boris,
+        browser(r.ws(make_token(1))) as anna,
+        browser(r.ws(make_token(2))) as boris,
     ):
         await io.recv(anna), await io.recv(boris)
         active.discard(1)
@@ -425,8 +433,8 @@ async def test_the_socket_of_a_signed_out_session_is_closed_and_the_other_sessio
 
     async with (
         env.replica(active_sessions=active_sessions, user_check_seconds=0.2) as r,
-        websockets.connect(r.ws(tokens["session-a"])) as laptop,
-        websockets.connect(r.ws(tokens["session-b"])) as phone,
+        browser(r.ws(tokens["session-a"])) as laptop,
+        browser(r.ws(tokens["session-b"])) as phone,
     ):
         await io.recv(laptop), await io.recv(phone)
         active.discard("session-a")  # signed out on the laptop
@@ -454,7 +462,7 @@ async def test_the_socket_of_a_user_whose_rights_changed_is_closed_so_he_reconne
 
     async with (
         env.replica(active_sessions=active_sessions, user_check_seconds=0.2) as r,
-        websockets.connect(r.ws(admin_token)) as ws,
+        browser(r.ws(admin_token)) as ws,
     ):
         await io.recv(ws)
         await ws.send('{"type": "ping"}')

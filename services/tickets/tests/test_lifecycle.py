@@ -12,7 +12,7 @@ from helpdesk_kit.errors import AppError
 from helpdesk_tickets import store, usecases
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import Actor, NewTicket, Priority, Role, State, Ticket
-from helpdesk_tickets.errors import InvalidTicket, StaleTicket, WrongState
+from helpdesk_tickets.errors import InvalidTicket, StaleTicket, TicketNotFound, WrongState
 
 HEAD = Actor(2, False, Role.UNIT_HEAD, frozenset({10}))
 ANNA = Actor(4, False, Role.UNIT_MEMBER, frozenset({10}))
@@ -241,3 +241,26 @@ async def test_staff_filing_about_a_client_stores_the_clients_group(
 ) -> None:
     t = await new_ticket(db, units, actor=ANNA, client_id=9)
     assert (t.client_group_id, t.author_unit_ids) == (200, [10])
+
+
+async def test_a_ticket_is_found_by_its_ref_only_by_those_who_see_it(
+    db: Database, units: UnitDirectory
+) -> None:
+    t = await new_ticket(db, units, actor=ANNA)
+    found = await usecases.get_ticket_by_ref(db=db, actor=HEAD, ref=t.ref)
+    assert found.id == t.id
+    stranger = Actor(9, True, None, client_group_id=200)
+    with pytest.raises(TicketNotFound):
+        await usecases.get_ticket_by_ref(db=db, actor=stranger, ref=t.ref)
+    with pytest.raises(TicketNotFound):
+        await usecases.get_ticket_by_ref(db=db, actor=HEAD, ref="no-such-ref")
+
+
+async def test_done_at_is_set_when_done_and_cleared_when_reopened(db: Database, units: UnitDirectory) -> None:
+    t = await new_ticket(db, units)
+    assert t.done_at is None
+    await usecases.take(db=db, actor=ANNA, ticket_id=t.id)
+    done = await usecases.complete(db=db, actor=ANNA, ticket_id=t.id)
+    assert done.done_at is not None
+    reopened = await usecases.reopen(db=db, actor=ANNA, ticket_id=t.id)
+    assert (reopened.done_at, reopened.done_by) == (None, None)

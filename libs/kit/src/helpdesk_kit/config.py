@@ -6,12 +6,15 @@ in the service's ``__main__``; a missing required setting fails start-up with it
 
 from __future__ import annotations
 
-from pydantic import Field
+import ipaddress
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "DatabaseSettings",
     "NatsSettings",
+    "OriginSettings",
     "RedisSettings",
     "SealingSettings",
     "ServiceSettings",
@@ -42,6 +45,18 @@ class ServiceSettings(BaseSettings):
     grpc_insecure: bool = False
     # The address the process listens on: 127.0.0.1 on one machine, 0.0.0.0 in a pod.
     bind_host: str = "127.0.0.1"
+    # Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client is the right-most address not among
+    # them. Empty = nobody's: the peer is the client (and the headers are ignored).
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in (v.strip() for v in value.split(",")):
+            if item:
+                ipaddress.ip_network(item, strict=False)  # a ValueError names the bad entry
+        return value
 
 
 class DatabaseSettings(BaseSettings):
@@ -83,6 +98,17 @@ class RedisSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
 
     redis_url: str
+
+
+class OriginSettings(BaseSettings):
+    """For services that open WebSockets to browsers (see ``helpdesk_kit.origins``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELPDESK_", extra="ignore", frozen=True)
+
+    # The address users open; its origin (scheme, host, port) may open the WebSocket.
+    public_url: str = "http://localhost:8080"
+    # Further origins allowed to, comma-separated ("https://desk.example,https://intra.example").
+    ws_allowed_origins: str = ""
 
 
 class SealingSettings(BaseSettings):

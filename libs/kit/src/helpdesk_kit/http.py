@@ -2,8 +2,11 @@
 
 Errors follow RFC 9457 (``application/problem+json``): ``type``, ``title``,
 ``status``, ``detail``, a stable ``code`` (``not_found``, ``file.too_large``: what an
-interface translates, where ``detail`` is English) and, for validation errors,
-``errors: [{field, message, code?, params?}]``.
+interface translates, where ``detail`` is English), for validation errors
+``errors: [{field, message, code?, params?}]``, and ``trace_id`` when there is one to
+quote. A failure nobody foresaw (a bug) is logged with its stack and a trace id and
+answered as a bare 500 carrying only that id: no exception text, address or stack ever
+reaches the client.
 
 ``/healthz``, ``/readyz`` and ``/metrics`` (the ops endpoints) are part of the app
 :func:`create_app` makes; :func:`split_ops` moves them to an app of their own, which
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from http import HTTPStatus
@@ -25,6 +30,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError, ErrorCode
+from helpdesk_kit.logs import get_logger
 
 __all__ = [
     "OPS_PATHS",
@@ -41,7 +48,10 @@ __all__ = [
     "http_server",
     "problem",
     "split_ops",
+    "trace_id",
 ]
+
+log = get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -57,6 +67,16 @@ PROBLEM = "application/problem+json"
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
+def _traced() -> str | None:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
+def trace_id() -> str:
+    """The current trace's id (W3C, 32 hex digits); a fresh random one when nothing is traced."""
+    return _traced() or secrets.token_hex(16)
+
+
 def problem(
     status: int,
     detail: str,
@@ -64,16 +84,22 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
     code: str | None = None,
+    trace: str | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "detail": detail,
+        "detail": _printable(detail, 1000),
         "code": code or _status_code(status),
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = [
+            {k: _printable(v, 300) if isinstance(v, str) else v for k, v in e.items()} for e in errors
+        ]
+    # Every problem names its trace when there is one, so a report can be matched to the logs.
+    if tid := trace or _traced():
+        body["trace_id"] = tid
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -83,6 +109,18 @@ _BY_STATUS = {c.http_status: c.name.lower() for c in ErrorCode}
 def _status_code(status: int) -> str:
     """The stable code of a bare HTTP status: the kit's name for it, else ``http_<status>``."""
     return _BY_STATUS.get(status, f"http_{status}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _printable(text: str, limit: int) -> str:
+    """Echoed input made safe to send: valid UTF-8 (a lone surrogate becomes U+FFFD),
+    control characters escaped, bounded in length."""
+    text = _SURROGATE.sub("\ufffd", text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -116,6 +154,14 @@ async def _on_validation_error(_: Request, exc: Exception) -> Response:
 async def _on_http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     return problem(exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+async def _on_internal_error(request: Request, exc: Exception) -> Response:
+    """The last resort (Starlette calls it for any exception nothing else handled): the
+    stack goes to the log under a trace id, the client gets that id and nothing else."""
+    tid = trace_id()
+    log.error("http.internal_error", trace_id=tid, method=request.method, path=request.url.path, exc_info=exc)
+    return problem(500, "Something went wrong on our side; quote the trace id when reporting it.", trace=tid)
 
 
 class _Metrics:
@@ -166,6 +212,7 @@ def create_app(
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_internal_error)
     app.add_middleware(_Metrics, service=service)
     if tracing.is_enabled():
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
@@ -220,7 +267,14 @@ class _Server(uvicorn.Server):
         yield
 
 
-def http_server(app: ASGIApp, *, port: int, host: str = "127.0.0.1") -> uvicorn.Server:
+def http_server(
+    app: ASGIApp, *, port: int, host: str = "127.0.0.1", trusted_proxies: str = ""
+) -> uvicorn.Server:
+    """uvicorn for ``app``. ``trusted_proxies`` (``ServiceSettings.trusted_proxies``): only
+    peers in it may say who the client is (X-Forwarded-For, right-most untrusted hop, and
+    X-Forwarded-Proto); without it forwarding headers are ignored — uvicorn's own default
+    would believe any local peer."""
+    proxies = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
     config = uvicorn.Config(
         app,
         host=host,
@@ -230,5 +284,7 @@ def http_server(app: ASGIApp, *, port: int, host: str = "127.0.0.1") -> uvicorn.
         lifespan="off",
         ws="websockets-sansio",
         timeout_graceful_shutdown=5,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
     )
     return _Server(config)

@@ -11,19 +11,21 @@ answers with the right problem+json.
 
 from __future__ import annotations
 
-import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
 import grpc
 import orjson
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 from prometheus_client import Counter, Histogram
 
 from helpdesk_kit import tracing
-from helpdesk_kit.errors import AppError, ErrorCode, FieldError, Unavailable, error_for
+from helpdesk_kit.errors import AppError, ErrorCode, FieldError, InvalidInput, Unavailable, error_for
+from helpdesk_kit.rpc_input import fields_with_nul
 from helpdesk_kit.tokens import TokenVerifier
 from helpdesk_kit.trust import (
     PASSPORT_HEADER,
@@ -38,6 +40,7 @@ from helpdesk_kit.trust import (
 )
 
 __all__ = [
+    "APP_ERROR_KEY",
     "ERROR_FIELDS_KEY",
     "MAX_CONNECTION_AGE_MS",
     "RETRY_AFTER_KEY",
@@ -59,21 +62,25 @@ HANDLING = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
-ERROR_FIELDS_KEY = "helpdesk-error-fields"
+# Binary metadata ("-bin"): field errors may quote the caller's input, and a text
+# metadata value must be printable ASCII (anything else failed the whole answer).
+ERROR_FIELDS_KEY = "helpdesk-error-fields-bin"
 ERROR_KEY_KEY = "helpdesk-error-key"
 RETRY_AFTER_KEY = "helpdesk-retry-after"
+# Set on every status a servicer raised as an AppError: its detail is meant for the
+# caller. A status without it comes from gRPC itself (a connection refused, a deadline)
+# and its text, which may name addresses, is not passed on.
+APP_ERROR_KEY = "helpdesk-app-error"
 
 
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
-def _error_metadata(exc: AppError) -> tuple[tuple[str, str], ...]:
-    meta: list[tuple[str, str]] = []
+def _error_metadata(exc: AppError) -> tuple[tuple[str, str | bytes], ...]:
+    meta: list[tuple[str, str | bytes]] = [(APP_ERROR_KEY, "1")]
     if exc.errors:
-        fields = [e.as_json() for e in exc.errors]
-        # Metadata values must be ASCII: a message naming "ä" would otherwise turn the
-        # caller's 422 into an INTERNAL error.
-        meta.append((ERROR_FIELDS_KEY, json.dumps(fields, ensure_ascii=True)))
+        fields = [{**e.as_json(), "field": _clean(e.field), "message": _clean(e.message)} for e in exc.errors]
+        meta.append((ERROR_FIELDS_KEY, orjson.dumps(fields)))
     if exc.key:
         meta.append((ERROR_KEY_KEY, exc.key))
     if exc.retry_after is not None:
@@ -81,9 +88,26 @@ def _error_metadata(exc: AppError) -> tuple[tuple[str, str], ...]:
     return tuple(meta)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """Text that encodes as UTF-8 whatever it quotes (a lone surrogate becomes U+FFFD)."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 async def abort_with(context: grpc.aio.ServicerContext[Any, Any], exc: AppError) -> None:
     """Ends the call with the AppError's status, detail and field errors."""
-    await context.abort(exc.code.grpc_status, exc.detail, trailing_metadata=_error_metadata(exc))
+    await context.abort(exc.code.grpc_status, _clean(exc.detail), trailing_metadata=_error_metadata(exc))
+
+
+def _refuse_nul(request: Any) -> None:
+    """PostgreSQL text cannot hold NUL: such a request is bad input, named by its fields."""
+    if isinstance(request, Message) and (names := fields_with_nul(request)):
+        raise InvalidInput(
+            "Text may not contain NUL characters.",
+            errors=[FieldError(name, "must not contain NUL characters") for name in names],
+        )
 
 
 class _Call:
@@ -103,6 +127,7 @@ class _Call:
             code = "OK"
             try:
                 principal = await self.admit(context)
+                _refuse_nul(request)
                 if principal is None:
                     return await inner(request, context)
                 with acting_as(principal):
@@ -124,6 +149,7 @@ class _Call:
             code = "OK"
             try:
                 principal = await self.admit(context)
+                _refuse_nul(request)
                 if principal is None:
                     async for item in inner(request, context):
                         yield item
@@ -184,7 +210,7 @@ class _Guard(grpc.aio.ServerInterceptor):
 
 # Servers end each connection after this age (plus a grace for calls in flight), so a
 # client re-resolves the service's addresses and new replicas get calls
-# (docs/adr/0008-grpc-load-spreading.md).
+# (docs/adr/0009-grpc-load-spreading.md).
 MAX_CONNECTION_AGE_MS = 60_000
 MAX_CONNECTION_AGE_GRACE_MS = 10_000
 
@@ -268,8 +294,8 @@ def _with_credentials(
 class _Unary(grpc.aio.UnaryUnaryClientInterceptor):
     """Default deadline, credentials, and errors back to AppError for unary calls."""
 
-    def __init__(self, target: str, deadline: float, own: tuple[tuple[str, str], ...]) -> None:
-        self._target = target
+    def __init__(self, service: str, deadline: float, own: tuple[tuple[str, str], ...]) -> None:
+        self._service = service
         self._deadline = deadline
         self._own = own
 
@@ -286,7 +312,7 @@ class _Unary(grpc.aio.UnaryUnaryClientInterceptor):
             call = await continuation(_with_credentials(details, self._own, timeout), request)
             return await call
         except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, self._target) from exc
+            raise translate_rpc_error(exc, self._service) from exc
 
 
 class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
@@ -316,13 +342,20 @@ class _StreamUnary(grpc.aio.StreamUnaryClientInterceptor):
         return await continuation(_with_credentials(details, self._own, None), request_iterator)
 
 
-def translate_rpc_error(exc: grpc.aio.AioRpcError, target: str) -> AppError:
-    code = ErrorCode.from_grpc(exc.code())
-    if code is None:
-        # UNKNOWN, INTERNAL, DEADLINE_EXCEEDED...: the other side failed, not the caller.
-        return Unavailable(f"{target} failed: {exc.code().name}")
+def translate_rpc_error(exc: grpc.aio.AioRpcError, service: str) -> AppError:
+    """The AppError a servicer raised, as it raised it; any other failure is the
+    ``service`` being unavailable (503), named by its name, never by its address."""
     meta = dict(exc.trailing_metadata() or ())
-    errors = [FieldError(**e) for e in orjson.loads(meta.get(ERROR_FIELDS_KEY, "[]"))]
+    code = ErrorCode.from_grpc(exc.code())
+    if code is None or APP_ERROR_KEY not in meta:
+        # UNKNOWN, INTERNAL, DEADLINE_EXCEEDED, a refused connection...: the other side
+        # failed, not the caller; gRPC's own text may carry addresses and stays in the logs.
+        if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return Unavailable(f"The {service} service did not answer in time.")
+        if exc.code() == grpc.StatusCode.UNAVAILABLE:
+            return Unavailable(f"The {service} service is unavailable.")
+        return Unavailable(f"The {service} service failed ({exc.code().name}).")
+    errors = [FieldError(**e) for e in orjson.loads(meta.get(ERROR_FIELDS_KEY) or b"[]")]
     retry = meta.get(RETRY_AFTER_KEY)
     return error_for(
         code,
@@ -339,13 +372,17 @@ def channel(target: str, *, service: str, mesh: Mesh, deadline: float) -> grpc.a
     round robin over the replicas, traced, with a default deadline and error mapping.
     """
     own: tuple[tuple[str, str], ...] = ((SERVICE_HEADER, mesh.service),) if mesh.insecure else ()
-    interceptors: list[Any] = [_Unary(target, deadline, own), _UnaryStream(own), _StreamUnary(own)]
+    interceptors: list[Any] = [_Unary(service, deadline, own), _UnaryStream(own), _StreamUnary(own)]
     if tracing.is_enabled():
         interceptors[:0] = aio_client_interceptors()  # type: ignore[no-untyped-call]
     options: list[tuple[str, Any]] = [
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.enable_retries", 1),
         ("grpc.lb_policy_name", "round_robin"),
+        # A service that was down is tried again every two seconds at most, not after
+        # gRPC's default of up to two minutes: its routes come back soon after it does
+        # (until a reconnect succeeds, calls to it fail fast: 503 at the gateway).
+        ("grpc.max_reconnect_backoff_ms", 2000),
     ]
     credentials = mesh.channel_credentials()
     if credentials is None:

@@ -13,7 +13,7 @@ every call it makes for that user; services verify it offline with identity's pu
 keys. A public access token is not a passport (its audience differs), so a token
 stolen from a browser cannot be played against a service directly.
 
-Decision order for a call (see docs/adr/0007-trust-between-services.md):
+Decision order for a call (see docs/adr/0008-trust-between-services.md):
 
 1. the calling service comes from the peer's mTLS certificate (common name), checked
    by TLS against the mesh's CA; no certificate → UNAUTHENTICATED;

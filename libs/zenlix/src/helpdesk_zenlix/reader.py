@@ -197,7 +197,7 @@ class Reader:
         """The users that can be imported, and (id, why not) for those that cannot."""
         rows = self._rows(
             "SELECT id, login, fio, pass, status, priv, unit, is_admin, is_client, email, tel, lang, pb,"
-            " unit_desc, posada, ldap_key FROM users ORDER BY id"
+            " unit_desc, posada, ldap_key, uniq_id FROM users ORDER BY id"
         )
         users: list[User] = []
         rejected: list[tuple[int, str]] = []
@@ -227,6 +227,7 @@ class Reader:
                     position_name=decode.text(r[14]).strip(),
                     ldap=r[15] == 1,
                     bad_unit_parts=tuple(bad_units),
+                    public_hash=decode.text(r[16]).strip(),
                 )
             )
         self._users = {u.id: u for u in users}

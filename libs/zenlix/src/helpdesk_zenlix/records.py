@@ -70,6 +70,7 @@ class User:
     position_name: str  # ``users.posada`` is free text
     ldap: bool
     bad_unit_parts: tuple[str, ...] = ()
+    public_hash: str = ""  # ``uniq_id``: how ZENLIX's URLs and JSON API name the user
 
 
 @dataclass(frozen=True)

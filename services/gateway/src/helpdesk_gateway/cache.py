@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -27,3 +28,11 @@ class Expiring:
         if len(self._items) >= self._size:
             self._items.pop(next(iter(self._items)))
         self._items[key] = (time.monotonic() + self._ttl, value)
+
+    def drop_where(self, matches: Callable[[Any], bool]) -> int:
+        """Forgets every entry whose value ``matches``; how many it forgot. A scan of at most
+        ``size`` entries: for rare events (a user's rights changed), not for every request."""
+        doomed = [key for key, (_, value) in self._items.items() if matches(value)]
+        for key in doomed:
+            del self._items[key]
+        return len(doomed)

@@ -11,7 +11,7 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc
 
 from helpdesk_gateway.cache import Expiring
 from helpdesk_gateway.config import Settings
-from helpdesk_kit.rpc import channel, check_health
+from helpdesk_kit.rpc import channel
 from helpdesk_kit.trust import Mesh, identity_keys
 
 
@@ -49,12 +49,6 @@ class Clients:
 
     async def fetch_keys(self) -> dict[str, bytes]:
         return await identity_keys(self.channels["identity"])()
-
-    def health_checks(self) -> dict[str, object]:
-        def check(ch: grpc.aio.Channel) -> object:
-            return lambda: check_health(ch)
-
-        return {name: check(ch) for name, ch in self.channels.items()}
 
     async def close(self) -> None:
         for ch in self.channels.values():

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from helpdesk_kit.config import ServiceSettings
+import zoneinfo
+
+from limits import parse_many
+from pydantic import Field, field_validator
+
+from helpdesk_kit.config import OriginSettings, ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, OriginSettings):
     identity_addr: str
     tickets_addr: str
     notify_addr: str
@@ -14,5 +19,45 @@ class Settings(ServiceSettings):
     # Where realtime answers /readyz when it serves health on its own ops port (the chart:
     # http://<release>-realtime:9000); unset = realtime_url. Read by GET /api/v1/system.
     realtime_ops_url: str | None = None
-    # Read by GET /api/v1/system for the queue depths (JetStream); optional.
+    # Identity's revocations (sessions, API tokens, rights) reach every replica at once over
+    # it; GET /api/v1/system reads the queue depths (JetStream) with it. Optional.
     nats_url: str | None = None
+    # The rate limits are counted here (shared by the replicas); without it there are none.
+    redis_url: str | None = None
+    # Limits per signed-in user ("<count>/<period>", several joined by ";": 30/minute;300/day;
+    # "" = no limit, e.g. for a load test).
+    rate_tickets: str = "30/minute;300/day"
+    rate_comments: str = "60/minute"
+    rate_uploads: str = "60/minute"
+    # Limits per client address, on the routes anyone may call that send mail.
+    rate_registrations: str = "10/hour"
+    rate_password_resets: str = "10/hour"
+
+    @field_validator(
+        "rate_tickets", "rate_comments", "rate_uploads", "rate_registrations", "rate_password_resets"
+    )
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        if value.strip():
+            parse_many(value)  # ValueError names the bad string: the start-up fails with it
+        return value
+
+    # Request bodies: JSON ones, and uploads (multipart), whose default is the tickets
+    # service's default file limit (10 MiB) plus room for the multipart framing. An admin
+    # who raises max_file_bytes in /settings/tickets raises this one too.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_body_bytes: int = Field(default=10 * 1024 * 1024 + 64 * 1024, ge=1024)
+    # ZENLIX's JSON API (POST /api, /api.php; docs/zenlix-api.md): off = those paths answer 404.
+    zenlix_api: bool = True
+    # The zone of its dates ("YYYY-MM-DD HH:MM:SS", naive as ZENLIX wrote them) for users
+    # who chose none: ZENLIX's perf.time_zone.
+    zenlix_time_zone: str = "UTC"
+
+    @field_validator("zenlix_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"not an IANA time zone: {value!r}") from exc
+        return value

@@ -12,7 +12,7 @@ from helpdesk.identity.v1 import identity_pb2_grpc
 
 from helpdesk_identity import store, usecases
 from helpdesk_identity.config import Settings
-from helpdesk_identity.ratelimit import Limiter, NoLimits, RedisLimiter
+from helpdesk_identity.ratelimit import Limiters
 from helpdesk_identity.rpc import IdentityService
 from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.db import Database
@@ -23,7 +23,6 @@ from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.runtime import Lifecycle, start_process
-from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, passport_verifier
 
 SERVICE = "identity"
@@ -37,16 +36,17 @@ async def serve(settings: Settings) -> None:
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
     await usecases.ensure_signing_key(db=db)
-    limiter = await _limiter(settings, life)
+    limiters = await _limiters(settings, life)
+    # Ready = the database answers; NATS away does not count (the outbox keeps the facts).
     readiness: dict[str, Any] = {"database": db.ping}
     if settings.nats_url:
-        nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+        _, js = await life.open_nats(settings.nats_url, name=SERVICE)
         life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
-        readiness["nats"] = connected_check(nc)
     else:
         log.warning("identity.no_events", reason="HELPDESK_NATS_URL is not set: registration mails wait")
 
     life.supervise(lambda: _ldap_sync_loop(db, settings.ldap_sync_interval_seconds), name="ldap-sync")
+    life.supervise(lambda: _forget_ended_sessions_loop(db), name="sessions-gc")
 
     async def own_keys() -> dict[str, bytes]:
         return await usecases.verification_keys(db=db, access_ttl=settings.access_token_ttl_seconds)
@@ -60,7 +60,7 @@ async def serve(settings: Settings) -> None:
     )
     mount_ops(grpc_server, db=db, consumers=life.consumers)
     identity_pb2_grpc.add_IdentityServicer_to_server(
-        IdentityService(db=db, settings=settings, limiter=limiter), grpc_server.server
+        IdentityService(db=db, settings=settings, limiters=limiters), grpc_server.server
     )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
@@ -69,18 +69,44 @@ async def serve(settings: Settings) -> None:
     await life.run_until_stopped()
 
 
-async def _limiter(settings: Settings, life: Lifecycle) -> Limiter:
+async def _limiters(settings: Settings, life: Lifecycle) -> Limiters:
     if settings.redis_url is None:
         log.warning("identity.no_rate_limits", reason="HELPDESK_REDIS_URL is not set")
-        return NoLimits()
+        return Limiters.none()
     client = aioredis.from_url(settings.redis_url)
     life.on_stop(client.aclose)
-    return RedisLimiter(
+    return limiters_in(client, settings)
+
+
+def limiters_in(client: aioredis.Redis, settings: Settings) -> Limiters:
+    """The service's attempt limits, counted in this Redis, as the settings set them."""
+    return Limiters.in_redis(
         client,
-        per_account=settings.login_failures_per_account,
-        per_address=settings.login_failures_per_address,
-        window_seconds=settings.login_failure_window_seconds,
+        login_per_account=settings.login_failures_per_account,
+        login_per_address=settings.login_failures_per_address,
+        login_window_seconds=settings.login_failure_window_seconds,
+        totp_per_account=settings.totp_failures_per_account,
+        totp_window_seconds=settings.totp_failure_window_seconds,
+        mail_per_account=settings.mail_requests_per_account,
+        mail_window_seconds=settings.mail_request_window_seconds,
     )
+
+
+# How often ended sessions are looked for and forgotten (one replica per round).
+SESSIONS_GC_SECONDS = 3600.0
+
+
+async def _forget_ended_sessions_loop(db: Database, interval: float = SESSIONS_GC_SECONDS) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            deleted = await usecases.forget_ended_sessions(db=db)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # The database away for a round must not end the loop; the next retries.
+            log.warning("sessions.gc_failed", error=repr(exc))
+            continue
+        if deleted:
+            log.info("sessions.forgotten", count=deleted)
 
 
 async def _ldap_sync_loop(db: Database, interval: float) -> None:

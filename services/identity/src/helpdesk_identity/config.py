@@ -19,6 +19,15 @@ class Settings(ServiceSettings, DatabaseSettings, SealingSettings):
     login_failures_per_account: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=30, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Wrong second-factor codes per user (sign-in, confirm, disable) before 429.
+    totp_failures_per_account: int = Field(default=5, ge=1)
+    totp_failure_window_seconds: int = Field(default=900, ge=1)
+    # Registration and password-reset requests per e-mail / login asked for (each one mails).
+    mail_requests_per_account: int = Field(default=3, ge=1)
+    mail_request_window_seconds: int = Field(default=3600, ge=1)
+    # A new password (own change, reset link, or set by an admin) revokes the user's personal
+    # API tokens too: whoever knew the old one may have made some. False keeps them.
+    password_change_ends_api_tokens: bool = True
     # Registration and recovery publish to NATS (notify mails the links).
     nats_url: str | None = None
     public_url: str = "http://localhost:8080"

@@ -83,6 +83,7 @@ class User:
     pushbullet: str = ""
     time_zone: str = ""
     ldap: bool = False
+    public_hash: str = ""  # how ZENLIX's JSON API names the user (set by the database)
 
     def as_new(self) -> NewUser:
         """The record as creation input, to re-check every rule after a change."""
@@ -151,6 +152,7 @@ class NewUser:
         errors: list[FieldError] = []
         if not _LOGIN.match(self.login):
             errors.append(FieldError("login", "2-64 letters, digits or . _ @ -, starting alphanumeric"))
+        errors += self._one_line_errors()
         if self.password is not None and len(self.password) < 8:
             errors.append(FieldError("password", "at least 8 characters"))
         if self.language not in ("en", "ru"):
@@ -160,6 +162,16 @@ class NewUser:
         if self.ldap and self.password is not None:
             errors.append(FieldError("password", "an LDAP user signs in with the directory password"))
         return errors
+
+    def _one_line_errors(self) -> list[FieldError]:
+        """The phone and time zone are one line too (the name and addresses are checked as
+        sendable above): they end up in mails and page titles."""
+        fields = ("phone", "time_zone")
+        return [
+            FieldError(name, "must not contain control characters or line breaks")
+            for name in fields
+            if not str(getattr(self, name)).isprintable()
+        ]
 
     def _kind_errors(self) -> list[FieldError]:
         """Clients have no role, no unit and no admin flag; staff need a role."""
@@ -179,6 +191,24 @@ class NewUser:
         if self.is_admin:
             errors.append(FieldError("is_admin", "only staff can be administrators"))
         return errors
+
+
+def rights_changed(before: User, after: User) -> bool:
+    """Whether what a passport says of the user (kind, role, units, admin flag, client group,
+    lead flag) or whether he may sign in at all differs between the two records."""
+
+    def rights(u: User) -> tuple[object, ...]:
+        return (
+            u.kind,
+            u.role,
+            sorted(u.unit_ids),
+            u.is_admin,
+            u.client_group_id,
+            u.is_client_group_lead,
+            u.is_active,
+        )
+
+    return rights(before) != rights(after)
 
 
 def _known_time_zone(name: str) -> bool:

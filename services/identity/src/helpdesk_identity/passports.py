@@ -3,7 +3,7 @@
 A passport carries the user's role, units and admin flag as they are *now*: the
 gateway and realtime fetch one per session every few seconds, so a user who is
 disabled, demoted or loses the admin flag loses those rights at every service
-within seconds, not when his access token expires (docs/adr/0007-trust-between-services.md).
+within seconds, not when his access token expires (docs/adr/0008-trust-between-services.md).
 """
 
 from __future__ import annotations

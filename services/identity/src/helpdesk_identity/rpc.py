@@ -12,55 +12,14 @@ from helpdesk.identity.v1 import identity_pb2_grpc as pb_grpc
 
 from helpdesk_identity import passports, usecases
 from helpdesk_identity.config import Settings
-from helpdesk_identity.domain import Kind, NewUser, Role, User
-from helpdesk_identity.ratelimit import Limiter, NoLimits
-from helpdesk_identity.store import ApiTokenRow
+from helpdesk_identity.domain import Kind, NewUser, User
+from helpdesk_identity.ratelimit import Limiters
+from helpdesk_identity.rpc_zenlix import ZenlixApi
+from helpdesk_identity.wire import KIND_IN, ROLE_IN, api_token_pb, user_to_pb
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import Forbidden, InvalidInput, Unauthenticated
 from helpdesk_kit.timestamps import from_timestamp, is_set
-from helpdesk_kit.timestamps import to_timestamp as _ts
 from helpdesk_kit.trust import current_principal, current_user
-
-_KIND = {Kind.STAFF: pb.USER_KIND_STAFF, Kind.CLIENT: pb.USER_KIND_CLIENT}
-_ROLE = {
-    Role.DEPARTMENT_HEAD: pb.ROLE_DEPARTMENT_HEAD,
-    Role.UNIT_HEAD: pb.ROLE_UNIT_HEAD,
-    Role.UNIT_MEMBER: pb.ROLE_UNIT_MEMBER,
-}
-_KIND_IN = {v: k for k, v in _KIND.items()}
-_ROLE_IN = {v: k for k, v in _ROLE.items()}
-
-
-def user_to_pb(u: User) -> pb.User:
-    return pb.User(
-        id=u.id,
-        login=u.login,
-        full_name=u.full_name,
-        email=u.email,
-        phone=u.phone,
-        kind=_KIND[u.kind],
-        role=_ROLE[u.role] if u.role else pb.ROLE_UNSPECIFIED,
-        unit_ids=u.unit_ids,
-        client_group_id=u.client_group_id or 0,
-        is_client_group_lead=u.is_client_group_lead,
-        is_admin=u.is_admin,
-        position_id=u.position_id or 0,
-        language=u.language,
-        is_active=u.is_active,
-        pushbullet=u.pushbullet,
-        time_zone=u.time_zone,
-    )
-
-
-def _api_token_pb(row: ApiTokenRow) -> pb.ApiToken:
-    return pb.ApiToken(
-        id=row.id,
-        name=row.name,
-        created_at=_ts(row.created_at),
-        expires_at=_ts(row.expires_at),
-        last_used_at=_ts(row.last_used_at),
-    )
-
 
 _OPTIONAL_FIELDS = (
     "login",
@@ -80,7 +39,7 @@ def _changes(r: pb.UpdateUserRequest) -> dict[str, Any]:
     """The fields an UpdateUserRequest sets, by NewUser's names."""
     changes: dict[str, Any] = {f: getattr(r, f) for f in _OPTIONAL_FIELDS if r.HasField(f)}  # type: ignore[arg-type]
     if r.HasField("role"):
-        changes["role"] = _ROLE_IN.get(r.role)
+        changes["role"] = ROLE_IN.get(r.role)
     if r.set_unit_ids:
         changes["unit_ids"] = list(r.unit_ids)
     if r.HasField("client_group_id"):
@@ -93,11 +52,11 @@ def _changes(r: pb.UpdateUserRequest) -> dict[str, Any]:
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
-class IdentityService(pb_grpc.IdentityServicer):
-    def __init__(self, *, db: Database, settings: Settings, limiter: Limiter | None = None) -> None:
+class IdentityService(ZenlixApi, pb_grpc.IdentityServicer):
+    def __init__(self, *, db: Database, settings: Settings, limiters: Limiters | None = None) -> None:
         self._db = db
         self._settings = settings
-        self._limiter: Limiter = limiter or NoLimits()
+        self._limits = limiters or Limiters.none()
 
     async def _actor(self) -> User:
         """The user the call acts for (proven by its passport), as he is now."""
@@ -109,7 +68,7 @@ class IdentityService(pb_grpc.IdentityServicer):
     async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
         tokens = await usecases.login(
             db=self._db,
-            limiter=self._limiter,
+            limiters=self._limits,
             login=request.login,
             password=request.password,
             totp=request.totp,
@@ -172,7 +131,7 @@ class IdentityService(pb_grpc.IdentityServicer):
             name=request.name,
             expires_in=request.expires_in_seconds,
         )
-        token = _api_token_pb(row)
+        token = api_token_pb(row)
         token.secret = secret
         return token
 
@@ -180,7 +139,7 @@ class IdentityService(pb_grpc.IdentityServicer):
         self, request: pb.ListApiTokensRequest, context: Context
     ) -> pb.ListApiTokensResponse:
         rows = await usecases.list_api_tokens(db=self._db, actor=await self._actor())
-        return pb.ListApiTokensResponse(tokens=[_api_token_pb(r) for r in rows])
+        return pb.ListApiTokensResponse(tokens=[api_token_pb(r) for r in rows])
 
     async def RevokeApiToken(
         self, request: pb.RevokeApiTokenRequest, context: Context
@@ -193,11 +152,19 @@ class IdentityService(pb_grpc.IdentityServicer):
         return pb.TotpSetupResponse(secret=secret, provisioning_uri=uri)
 
     async def ConfirmTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpResponse:
-        await usecases.confirm_totp(db=self._db, actor=await self._actor(), code=request.code)
+        await usecases.confirm_totp(
+            db=self._db, limiters=self._limits, actor=await self._actor(), code=request.code
+        )
         return pb.TotpResponse(enabled=True)
 
     async def DisableTotp(self, request: pb.TotpRequest, context: Context) -> pb.TotpResponse:
-        await usecases.disable_totp(db=self._db, actor=await self._actor(), code=request.code)
+        await usecases.disable_totp(
+            db=self._db,
+            limiters=self._limits,
+            actor=await self._actor(),
+            code=request.code,
+            password=request.current_password,
+        )
         return pb.TotpResponse(enabled=False)
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Context) -> pb.ListUsersResponse:
@@ -206,7 +173,7 @@ class IdentityService(pb_grpc.IdentityServicer):
             actor=await self._actor() if current_principal().user else None,
             q=request.q,
             unit_id=request.unit_id or None,
-            kind=_KIND_IN.get(request.kind),
+            kind=KIND_IN.get(request.kind),
             after_id=request.after_id,
             limit=request.limit or 50,
         )
@@ -223,12 +190,19 @@ class IdentityService(pb_grpc.IdentityServicer):
             user_id=request.user_id,
             changes=_changes(request),
             password=request.password if request.HasField("password") else None,
+            password_ends_api_tokens=self._settings.password_change_ends_api_tokens,
         )
         return user_to_pb(user)
 
     async def UpdateProfile(self, request: pb.UpdateProfileRequest, context: Context) -> pb.User:
         changes = {f: getattr(request, f) for f in usecases.PROFILE_FIELDS if request.HasField(f)}  # type: ignore[arg-type]
-        user = await usecases.update_profile(db=self._db, user_id=current_user().user_id, changes=changes)
+        user = await usecases.update_profile(
+            db=self._db,
+            limiter=self._limits.login,
+            user_id=current_user().user_id,
+            changes=changes,
+            current_password=request.current_password,
+        )
         return user_to_pb(user)
 
     async def ChangePassword(
@@ -236,11 +210,12 @@ class IdentityService(pb_grpc.IdentityServicer):
     ) -> pb.ChangePasswordResponse:
         await usecases.change_password(
             db=self._db,
-            limiter=self._limiter,
+            limiter=self._limits.login,
             user_id=current_user().user_id,
             current=request.current_password,
             new=request.new_password,
             keep_session=current_user().session_id,
+            ends_api_tokens=self._settings.password_change_ends_api_tokens,
         )
         return pb.ChangePasswordResponse()
 
@@ -335,6 +310,7 @@ class IdentityService(pb_grpc.IdentityServicer):
         await usecases.register(
             db=self._db,
             switches=self._switches(),
+            limiter=self._limits.mail,
             email=request.email,
             password=request.password,
             full_name=request.full_name,
@@ -364,7 +340,10 @@ class IdentityService(pb_grpc.IdentityServicer):
         self, request: pb.RequestPasswordResetRequest, context: Context
     ) -> pb.RequestPasswordResetResponse:
         await usecases.request_password_reset(
-            db=self._db, switches=self._switches(), login_or_email=request.login_or_email
+            db=self._db,
+            switches=self._switches(),
+            limiter=self._limits.mail,
+            login_or_email=request.login_or_email,
         )
         return pb.RequestPasswordResetResponse()
 
@@ -372,7 +351,11 @@ class IdentityService(pb_grpc.IdentityServicer):
         self, request: pb.ConfirmPasswordResetRequest, context: Context
     ) -> pb.ConfirmPasswordResetResponse:
         await usecases.confirm_password_reset(
-            db=self._db, switches=self._switches(), token=request.token, new_password=request.new_password
+            db=self._db,
+            switches=self._switches(),
+            token=request.token,
+            new_password=request.new_password,
+            ends_api_tokens=self._settings.password_change_ends_api_tokens,
         )
         return pb.ConfirmPasswordResetResponse()
 
@@ -435,8 +418,8 @@ class IdentityService(pb_grpc.IdentityServicer):
         new = NewUser(
             login=request.login,
             full_name=request.full_name,
-            kind=_KIND_IN.get(request.kind, Kind.STAFF),
-            role=_ROLE_IN.get(request.role),
+            kind=KIND_IN.get(request.kind, Kind.STAFF),
+            role=ROLE_IN.get(request.role),
             unit_ids=list(request.unit_ids),
             email=request.email,
             phone=request.phone,

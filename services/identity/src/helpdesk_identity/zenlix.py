@@ -10,6 +10,8 @@ marked legacy, until the user's first sign-in replaces them (``passwords``). No 
 from __future__ import annotations
 
 import asyncio
+import re
+import secrets
 import time
 
 import asyncpg
@@ -26,6 +28,9 @@ from helpdesk_zenlix.report import ImportRefused, Report, Tally
 
 SOURCE = zs.SOURCE
 SYSTEM_ID = 1
+# ZENLIX's user hashes (``uniq_id``, an MD5 in hex) are kept: clients of ZENLIX's JSON API
+# name users by them (a ticket's client, its assignees). Anything else gets a new one.
+_PUBLIC_HASH = re.compile(r"^[0-9A-Za-z]{16,64}$")
 
 
 class _Names:
@@ -148,6 +153,7 @@ async def _users(
 ) -> list[zs.UserRow]:
     done = await imports.marked(conn, SOURCE, "user")
     logins = await zs.taken_logins(conn)
+    hashes = await zs.taken_hashes(conn)
     out: list[zs.UserRow] = []
     for u in users:
         if u.id in done:
@@ -156,13 +162,17 @@ async def _users(
         if u.id == SYSTEM_ID and await _same_system(conn, users):
             # Ours keeps its password and settings; ZENLIX's "system" history points at it.
             await imports.mark(conn, SOURCE, "user", [SYSTEM_ID])
+            if _PUBLIC_HASH.match(u.public_hash) and u.public_hash not in hashes:
+                await zs.set_public_hash(conn, SYSTEM_ID, u.public_hash)
+                hashes.add(u.public_hash)
             tally.imported += 1
             tally.change("ZENLIX's system account is our system account (its password not carried)")
             continue
-        row = _user_row(u, tally, logins, unit_ids, group_ids, position_by_name)
+        row = _user_row(u, tally, logins, unit_ids, group_ids, position_by_name, hashes)
         if row is None:
             continue
         logins.add(row.login.lower())
+        hashes.add(row.public_hash)
         out.append(row)
         tally.imported += 1
     return out
@@ -175,6 +185,7 @@ def _user_row(
     unit_ids: set[int],
     group_ids: set[int],
     position_by_name: dict[str, int],
+    hashes: set[str],
 ) -> zs.UserRow | None:
     new = _as_new_user(u, tally, unit_ids, group_ids)
     login = new.login
@@ -199,6 +210,10 @@ def _user_row(
         tally.change("no MD5 password: must reset it")
     if u.status != "active":
         tally.change(f"{u.status} in ZENLIX: imported disabled")
+    public_hash = u.public_hash
+    if not _PUBLIC_HASH.match(public_hash) or public_hash in hashes:
+        public_hash = secrets.token_hex(16)
+        tally.change("user hash (uniq_id) empty, malformed or used twice: a new one")
     return zs.UserRow(
         id=u.id,
         login=new.login,
@@ -216,6 +231,7 @@ def _user_row(
         pushbullet=new.pushbullet,
         ldap=u.ldap,
         unit_ids=tuple(new.unit_ids),
+        public_hash=public_hash,
     )
 
 

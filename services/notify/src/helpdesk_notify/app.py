@@ -17,7 +17,6 @@ from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
-from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_notify import store
 from helpdesk_notify.config import Settings
@@ -36,7 +35,7 @@ async def serve(settings: Settings) -> None:
     db = await life.open_database(
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
-    nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+    _, js = await life.open_nats(settings.nats_url, name=SERVICE)
     life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
 
     mesh = Mesh.from_settings(settings, service=SERVICE)
@@ -101,7 +100,9 @@ async def serve(settings: Settings) -> None:
     )
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
-    app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
+    # Ready = the database answers. NATS away does not count: the outbox keeps the facts
+    # until it is back (docs/operations.md § Readiness).
+    app = create_app(service=SERVICE, readiness={"database": db.ping})
     life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 

@@ -10,6 +10,12 @@ Server → client: ``hello`` first, then events (``notification``, ``ticket.upda
 - ``{"type": "typing", "ticket_id": N, "typing": true|false}``;
 - ``{"type": "online"}`` (staff only): who is online;
 - ``{"type": "ping"}`` → ``{"type": "pong"}``.
+
+Who may connect: a page of the configured origins (``helpdesk_kit.origins``), with the
+access token in the ``helpdesk_access`` cookie, ``?token=`` or the ``Authorization``
+header; a program (no ``Origin``) only with ``Authorization: Bearer``. Messages over the
+rate limits (``frames``) are dropped and answered ``{"type": "error", "code":
+"rate_limited", "retry_after": s}``.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 from helpdesk_kit.errors import Unauthenticated
 from helpdesk_kit.logs import get_logger
+from helpdesk_kit.origins import OriginPolicy
 from helpdesk_kit.tokens import TokenVerifier
 from helpdesk_realtime.domain import Viewer, may_receive
+from helpdesk_realtime.frames import FrameLimits
 from helpdesk_realtime.hub import Connection, Hub, encode
 from helpdesk_realtime.journal import Journal
 from helpdesk_realtime.presence import Presence, TicketAccess
@@ -45,6 +53,8 @@ class Parts:
     journal: Journal
     presence: Presence
     access: TicketAccess
+    origins: OriginPolicy
+    frames: FrameLimits
     # The user of a session as identity sees him now (from a fresh passport): his role,
     # units and admin flag decide what the socket receives, not the access token's
     # claims, which may be minutes old. None: the token's claims (tests without identity).
@@ -58,16 +68,10 @@ class ClientError(Exception):
 def add_routes(app: FastAPI, parts: Parts) -> None:
     @app.websocket("/ws")
     async def ws(socket: WebSocket) -> None:
-        token = socket.query_params.get("token") or socket.cookies.get("helpdesk_access", "")
-        try:
-            claims = await parts.verifier.verify(token)
-        except Unauthenticated as exc:
-            await socket.close(code=POLICY_VIOLATION, reason=exc.detail)
+        admitted = await _admit(socket, parts)
+        if admitted is None:
             return
-        viewer = await _current_viewer(parts, claims)
-        if viewer is None:
-            await socket.close(code=POLICY_VIOLATION, reason="The session has ended: sign in again.")
-            return
+        claims, viewer = admitted
         await socket.accept()
         conn = parts.hub.open(viewer, socket.send_text)
         conn.login = str(claims.get("login") or "")
@@ -104,6 +108,40 @@ def add_routes(app: FastAPI, parts: Parts) -> None:
                     await socket.close(code=POLICY_VIOLATION, reason=reason)
 
 
+async def _admit(socket: WebSocket, parts: Parts) -> tuple[dict[str, Any], Viewer] | None:
+    """The token's claims and the viewer it names; None when the socket was refused (closed
+    with 1008 before it opened: a 403 to the client)."""
+    token, refusal = _credential(socket, parts.origins)
+    if refusal is not None:
+        await socket.close(code=POLICY_VIOLATION, reason=refusal)
+        return None
+    try:
+        claims = await parts.verifier.verify(token)
+    except Unauthenticated as exc:
+        await socket.close(code=POLICY_VIOLATION, reason=exc.detail)
+        return None
+    viewer = await _current_viewer(parts, claims)
+    if viewer is None:
+        await socket.close(code=POLICY_VIOLATION, reason="The session has ended: sign in again.")
+        return None
+    return claims, viewer
+
+
+def _credential(socket: WebSocket, origins: OriginPolicy) -> tuple[str, str | None]:
+    """(the token, why the socket may not open or None). A browser's page (``Origin``) must be
+    one of ours, and may use the cookie; a program (no ``Origin``) only the header: a cookie
+    or URL token without an ``Origin`` is no browser's, so nothing to accept."""
+    scheme, _, bearer = socket.headers.get("authorization", "").partition(" ")
+    bearer = bearer.strip() if scheme.lower() == "bearer" else ""
+    origin = socket.headers.get("origin")
+    refusal = origins.refusal(origin, bearer=bool(bearer))
+    if refusal is not None:
+        return "", refusal
+    if bearer or origin is None:
+        return bearer, None
+    return socket.query_params.get("token") or socket.cookies.get("helpdesk_access", ""), None
+
+
 async def _current_viewer(parts: Parts, claims: dict[str, Any]) -> Viewer | None:
     session_id = str(claims.get("sid") or "")
     if parts.session_viewer is None or not session_id:
@@ -128,6 +166,8 @@ class Session:
         self.parts = parts
         self.socket = socket
         self.conn = conn
+        self.budget = parts.frames.budget()
+        self._quiet_until = 0.0  # told to slow down: not told again before this
 
     def reply(self, message: dict[str, Any]) -> None:
         self.conn.offer(encode(message, None))
@@ -136,10 +176,22 @@ class Session:
         with contextlib.suppress(WebSocketDisconnect):
             while True:
                 text = await self.socket.receive_text()
+                if wait := await self.parts.frames.wait(self.budget, self.conn.user_id):
+                    self.slow_down(wait)
+                    continue
                 try:
                     await self.handle(text)
                 except ClientError as exc:
                     self.reply({"type": "error", "detail": str(exc)})
+
+    def slow_down(self, wait: int) -> None:
+        """The message is dropped; the client hears why once per wait, not once per message."""
+        now = time.monotonic()
+        if now >= self._quiet_until:
+            self._quiet_until = now + wait
+            self.reply(
+                {"type": "error", "code": "rate_limited", "detail": "Too many messages.", "retry_after": wait}
+            )
 
     async def handle(self, text: str) -> None:
         try:

@@ -13,14 +13,15 @@ from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2, tickets_pb2_grpc
 from nats.aio.client import Client as NATS
+from nats.aio.subscription import Subscription
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from helpdesk_kit.errors import AppError
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.logs import get_logger
+from helpdesk_kit.origins import OriginPolicy
 from helpdesk_kit.rpc import channel
 from helpdesk_kit.runtime import start_process
-from helpdesk_kit.streams import connected_check
 from helpdesk_kit.tokens import KeyFetcher, TokenVerifier
 from helpdesk_kit.trust import Mesh, acting_for, identity_keys, passport_verifier
 from helpdesk_realtime import api
@@ -35,9 +36,11 @@ from helpdesk_realtime.consumers import (
     on_presence,
 )
 from helpdesk_realtime.domain import Viewer
-from helpdesk_realtime.hub import Hub
+from helpdesk_realtime.frames import FrameLimits, redis_storage
+from helpdesk_realtime.hub import Connection, Hub
 from helpdesk_realtime.journal import Journal
 from helpdesk_realtime.presence import Presence, TicketAccess
+from helpdesk_realtime.revocations import SESSION_REVOKED, USER_CHANGED, on_session_revoked, on_user_changed
 
 SERVICE = "realtime"
 log = get_logger(__name__)
@@ -151,21 +154,26 @@ async def running(
     ]
     for name in SLA_EVENTS:
         subs.append(await nc.subscribe(name, cb=dispatcher.handler(dispatcher.decode_sla_event)))
+
+    subs += await _follow_revocations(nc, hub, active_sessions)
     await nc.flush()
 
-    async def redis_up() -> bool:
-        try:
-            return bool(await redis.ping())
-        except Exception:  # noqa: BLE001 - any failure means not ready
-            return False
-
-    app = create_app(service=SERVICE, readiness={"nats": connected_check(nc), "redis": redis_up})
+    # Ready = this process serves sockets. NATS or Redis away affect every replica alike:
+    # taking them all out would close every socket; nats-py re-subscribes when NATS is
+    # back, and presence and the journal degrade meanwhile (docs/operations.md § Readiness).
+    app = create_app(service=SERVICE, readiness={})
     parts = api.Parts(
         hub=hub,
         verifier=TokenVerifier(fetch_keys),
         journal=journal,
         presence=presence,
         access=access,
+        origins=OriginPolicy.of(settings.public_url, settings.ws_allowed_origins),
+        frames=FrameLimits(
+            settings.rate_socket_frames,
+            settings.rate_socket_frames_per_user,
+            redis_storage(settings.redis_url, redis.connection_pool),
+        ),
         session_viewer=session_viewer,
     )
     api.add_routes(app, parts)
@@ -182,6 +190,25 @@ async def running(
         for sub in subs:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+
+async def _follow_revocations(
+    nc: NATS, hub: Hub, active_sessions: ActiveSessions | None
+) -> list[Subscription]:
+    """Identity's revocations close this replica's sockets at once (``revocations``)."""
+
+    async def recheck(user_id: int) -> None:
+        if active_sessions is None:
+            return
+        try:
+            await _kick_ended(hub, None, active_sessions, only=hub.connections_of(user_id))
+        except (AppError, OSError) as exc:  # identity away: the periodic check catches up
+            log.warning("realtime.identity_unavailable", error=str(exc))
+
+    return [
+        await nc.subscribe(SESSION_REVOKED, cb=on_session_revoked(hub)),
+        await nc.subscribe(USER_CHANGED, cb=on_user_changed(hub, recheck)),
+    ]
 
 
 async def _heartbeats(hub: Hub, presence: Presence, *, arrivals_every: float = 0.25) -> None:
@@ -228,26 +255,32 @@ async def _close_ended(
 
 
 async def _kick_ended(
-    hub: Hub, active_users: ActiveUsers | None, active_sessions: ActiveSessions | None
+    hub: Hub,
+    active_users: ActiveUsers | None,
+    active_sessions: ActiveSessions | None,
+    *,
+    only: list[Connection] | None = None,
 ) -> None:
-    user_ids = hub.user_ids()
+    """Closes the sockets (all, or ``only`` these) of inactive users and of ended sessions."""
+    conns = list(hub.connections()) if only is None else only
+    user_ids = sorted({c.user_id for c in conns})
     if active_users is not None and user_ids:
         active = await active_users(user_ids)
         if active is not None:
             for user_id in set(user_ids) - active:
                 for conn in hub.connections_of(user_id):
                     conn.kick("user disabled")
-    session_ids = sorted({c.session_id for c in hub.connections() if c.session_id})
+    session_ids = sorted({c.session_id for c in conns if c.session_id})
     if active_sessions is not None and session_ids:
         still = await active_sessions(session_ids)
         if still is not None:
-            _kick_changed(hub, still)
+            _kick_changed(conns, still)
 
 
-def _kick_changed(hub: Hub, still: dict[str, Viewer]) -> None:
+def _kick_changed(conns: list[Connection], still: dict[str, Viewer]) -> None:
     """Sockets of ended sessions close; so do those whose user's rights changed (role,
     units, admin flag, client group): the client reconnects and gets what he may see now."""
-    for conn in hub.connections():
+    for conn in conns:
         if not conn.session_id:
             continue
         now = still.get(conn.session_id)

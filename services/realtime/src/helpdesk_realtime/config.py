@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from limits import parse
+from pydantic import Field, field_validator
 
-from helpdesk_kit.config import NatsSettings, RedisSettings, ServiceSettings
+from helpdesk_kit.config import NatsSettings, OriginSettings, RedisSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, NatsSettings, RedisSettings):
+class Settings(ServiceSettings, NatsSettings, RedisSettings, OriginSettings):
     identity_addr: str
     # Asked whether a user may see a ticket before he is shown as viewing it.
     tickets_addr: str
@@ -24,3 +25,13 @@ class Settings(ServiceSettings, NatsSettings, RedisSettings):
     # How often open sockets' users and sessions are checked against identity
     # (a disabled user, a signed-out or revoked session → the socket is closed).
     user_check_seconds: float = Field(default=10.0, gt=0)
+    # Messages a client may send: per socket ("<count>/<period>"), and per user over all his
+    # sockets on every replica. Over either, a message is dropped and the client told.
+    rate_socket_frames: str = "20/10 seconds"
+    rate_socket_frames_per_user: str = "120/minute"
+
+    @field_validator("rate_socket_frames", "rate_socket_frames_per_user")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        parse(value)  # ValueError names the bad string: the start-up fails with it
+        return value

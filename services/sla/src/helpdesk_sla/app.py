@@ -14,7 +14,6 @@ from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
-from helpdesk_kit.streams import connected_check
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_sla.config import Settings
 from helpdesk_sla.consumers import routes
@@ -31,7 +30,7 @@ async def serve(settings: Settings) -> None:
     db = await life.open_database(
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
-    nc, js = await life.open_nats(settings.nats_url, name=SERVICE)
+    _, js = await life.open_nats(settings.nats_url, name=SERVICE)
     policy = Policy(warning_percent=settings.sla_warning_percent)
     life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
     life.run_consumer(
@@ -71,7 +70,9 @@ async def serve(settings: Settings) -> None:
     sla_pb2_grpc.add_SlaServicer_to_server(SlaService(db=db, policy=policy), grpc_server.server)
     await life.serve_grpc(grpc_server, grace=settings.shutdown_grace_seconds)
 
-    app = create_app(service=SERVICE, readiness={"database": db.ping, "nats": connected_check(nc)})
+    # Ready = the database answers. NATS away does not count: the outbox keeps the facts
+    # until it is back (docs/operations.md § Readiness).
+    app = create_app(service=SERVICE, readiness={"database": db.ping})
     life.serve_http(http_server(app, port=settings.http_port, host=settings.bind_host))
     await life.run_until_stopped()
 

@@ -77,6 +77,7 @@ class Ticket:
     author_unit_ids: list[int] = field(default_factory=list)
     client_group_id: int | None = None
     custom_fields: dict[str, object] = field(default_factory=dict)
+    done_at: datetime | None = None  # set by the store when it is marked done
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,11 @@ class TicketsService(DeskMethods, pb_grpc.TicketsServicer):
         answer.body_html = usecases.render_description(ticket.body)
         return answer
 
+    async def GetTicketByRef(self, request: pb.GetTicketByRefRequest, context: Context) -> pb.Ticket:
+        actor = _actor()
+        ticket = await usecases.get_ticket_by_ref(db=self._db, actor=actor, ref=request.ref)
+        return _answer(actor, ticket, await self._defs())
+
     async def Transition(self, request: pb.TransitionRequest, context: Context) -> pb.Ticket:
         run = _TRANSITIONS.get(request.action)
         if run is None:

@@ -58,6 +58,7 @@ def ticket_to_pb(
         version=t.version,
         sla_state=t.sla_state or "",
         custom_fields_json=orjson.dumps(t.custom_fields if values is None else values).decode(),
+        done_at=to_timestamp(t.done_at),
     )
 
 

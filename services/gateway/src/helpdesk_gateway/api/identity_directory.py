@@ -5,123 +5,107 @@ Reads for signed-in users (identity refuses clients a user listing); writes for 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from fastapi import Query, Request
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from pydantic import Field
 
-from helpdesk_gateway.api.shapes import Strict, clients, page
+from helpdesk_gateway.api.models.identity import (
+    ROLE_PB,
+    ClientGroup,
+    ClientGroupList,
+    Position,
+    PositionList,
+    RoleName,
+    Unit,
+    UnitList,
+    User,
+    UserList,
+)
+from helpdesk_gateway.api.shapes import Strict, api_router, clients
+from helpdesk_gateway.api.values import Id, IdOrZero, IdPath, IdQuery, line
 from helpdesk_gateway.auth import AdminDep, CallerDep
-from helpdesk_kit.errors import FieldError, Forbidden, InvalidInput, NotFound
+from helpdesk_kit.errors import Forbidden, NotFound
 
-router = APIRouter(default_response_class=ORJSONResponse)
-
-ROLE_PB = {
-    "department_head": id_pb.ROLE_DEPARTMENT_HEAD,
-    "unit_head": id_pb.ROLE_UNIT_HEAD,
-    "unit_member": id_pb.ROLE_UNIT_MEMBER,
-}
-ROLE_NAME = {v: k for k, v in ROLE_PB.items()}
-RoleName = Literal["department_head", "unit_head", "unit_member"]
+router = api_router()
 
 
 class NameIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = line(200, min_length=1)
 
 
 class ClientGroupIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    lead_id: int | None = None
+    name: str = line(200, min_length=1)
+    lead_id: Id | None = None
 
 
 class UserIn(Strict):
-    login: str = Field(min_length=2, max_length=64)
+    login: str = line(64, min_length=2)
     password: str | None = Field(default=None, min_length=8, max_length=1000)
-    full_name: str = Field(min_length=1, max_length=200)
-    email: str = Field(default="", max_length=254)
-    phone: str = Field(default="", max_length=50)
+    full_name: str = line(200, min_length=1)
+    email: str = line(254, default="")
+    phone: str = line(50, default="")
     kind: Literal["staff", "client"]
     role: RoleName | None = None
-    unit_ids: list[int] = Field(default_factory=list)
-    client_group_id: int | None = None
+    unit_ids: list[Id] = Field(default_factory=list, max_length=1000)
+    client_group_id: Id | None = None
     is_client_group_lead: bool = False
     is_admin: bool = False
-    position_id: int | None = None
+    position_id: Id | None = None
     language: Literal["en", "ru"] = "en"
-    pushbullet: str = Field(default="", max_length=200)
-    time_zone: str = Field(default="", max_length=64)
+    pushbullet: str = line(200, default="")
+    time_zone: str = line(64, default="")
     ldap: bool = False
 
 
 class UserPatch(Strict):
-    login: str | None = Field(default=None, min_length=2, max_length=64)
+    login: str | None = line(64, min_length=2, default=None)
     password: str | None = Field(default=None, min_length=8, max_length=1000)
-    full_name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=50)
+    full_name: str | None = line(200, min_length=1, default=None)
+    email: str | None = line(254, default=None)
+    phone: str | None = line(50, default=None)
     role: RoleName | None = None
-    unit_ids: list[int] | None = None
-    client_group_id: int | None = None
+    unit_ids: list[Id] | None = Field(default=None, max_length=1000)
+    client_group_id: IdOrZero | None = None
     is_client_group_lead: bool | None = None
     is_admin: bool | None = None
-    position_id: int | None = None
+    position_id: IdOrZero | None = None
     language: Literal["en", "ru"] | None = None
-    pushbullet: str | None = Field(default=None, max_length=200)
-    time_zone: str | None = Field(default=None, max_length=64)
+    pushbullet: str | None = line(200, default=None)
+    time_zone: str | None = line(64, default=None)
     status: Literal["active", "disabled"] | None = None
 
 
-def user_out(u: id_pb.User) -> dict[str, Any]:
-    is_client = u.kind == id_pb.USER_KIND_CLIENT
-    return {
-        "id": u.id,
-        "login": u.login,
-        "full_name": u.full_name,
-        "email": u.email,
-        "phone": u.phone,
-        "kind": "client" if is_client else "staff",
-        "role": ROLE_NAME.get(u.role),
-        "unit_ids": list(u.unit_ids),
-        "client_group_id": u.client_group_id or None,
-        "is_client_group_lead": u.is_client_group_lead,
-        "is_admin": u.is_admin,
-        "position_id": u.position_id or None,
-        "language": u.language,
-        "pushbullet": u.pushbullet,
-        "time_zone": u.time_zone or None,
-        "status": "active" if u.is_active else "disabled",
-    }
-
-
-@router.get("/users", response_model=None)
+@router.get("/users")
 async def list_users(
     caller: CallerDep,
     request: Request,
-    q: str = "",
-    unit_id: int | None = None,
+    q: Annotated[str, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = "",
+    unit_id: IdQuery = None,
     kind: Literal["staff", "client"] | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> dict[str, Any]:
-    if cursor is not None and not cursor.isdigit():
-        raise InvalidInput("Bad cursor.", errors=[FieldError("cursor", "use next_cursor of a previous page")])
+    cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
+    limit: Annotated[int, Query(description="clamped into 1-200")] = 50,
+) -> UserList:
     kinds = {"staff": id_pb.USER_KIND_STAFF, "client": id_pb.USER_KIND_CLIENT}
+    after = int(cursor) if cursor else 0
     resp = await clients(request).identity.ListUsers(
         id_pb.ListUsersRequest(
-            q=q[:200],
+            q=q,
             unit_id=unit_id or 0,
             kind=kinds[kind] if kind else id_pb.USER_KIND_UNSPECIFIED,
-            after_id=int(cursor) if cursor else 0,
+            after_id=min(after, 2**63 - 1),
             limit=max(1, min(limit, 200)),
         )
     )
-    return page([user_out(u) for u in resp.users], str(resp.next_after_id) if resp.next_after_id else None)
+    return UserList.of(
+        items=[User.from_pb(u) for u in resp.users],
+        next_cursor=str(resp.next_after_id) if resp.next_after_id else None,
+    )
 
 
-@router.post("/users", response_model=None, status_code=201)
-async def create_user(body: UserIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.post("/users", status_code=201)
+async def create_user(body: UserIn, admin: AdminDep, request: Request) -> User:
     user = await clients(request).identity.CreateUser(
         id_pb.CreateUserRequest(
             login=body.login,
@@ -142,13 +126,13 @@ async def create_user(body: UserIn, admin: AdminDep, request: Request) -> dict[s
             ldap=body.ldap,
         )
     )
-    return user_out(user)
+    return User.from_pb(user)
 
 
-@router.get("/users/{user_id}", response_model=None)
-async def get_user(user_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/users/{user_id}")
+async def get_user(user_id: IdPath, caller: CallerDep, request: Request) -> User:
     user = await clients(request).identity.GetUser(id_pb.GetUserRequest(user_id=user_id))
-    return user_out(user)
+    return User.from_pb(user)
 
 
 _PLAIN_FIELDS = (
@@ -165,8 +149,8 @@ _PLAIN_FIELDS = (
 )
 
 
-@router.patch("/users/{user_id}", response_model=None)
-async def update_user(user_id: int, body: UserPatch, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.patch("/users/{user_id}")
+async def update_user(user_id: IdPath, body: UserPatch, admin: AdminDep, request: Request) -> User:
     sent = body.model_fields_set
     req = id_pb.UpdateUserRequest(user_id=user_id)
     for name in _PLAIN_FIELDS:
@@ -185,89 +169,90 @@ async def update_user(user_id: int, body: UserPatch, admin: AdminDep, request: R
         req.is_active = body.status == "active"
     user = await clients(request).identity.UpdateUser(req)
     clients(request).names.put(str(user.id), user.full_name or user.login)
-    return user_out(user)
+    return User.from_pb(user)
 
 
-@router.delete("/users/{user_id}", response_model=None)
-async def disable_user(user_id: int, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.delete("/users/{user_id}")
+async def disable_user(user_id: IdPath, admin: AdminDep, request: Request) -> User:
     """Users are never deleted: this disables the user (sign-in, sessions and tokens stop)."""
     user = await clients(request).identity.DisableUser(id_pb.DisableUserRequest(user_id=user_id))
-    return user_out(user)
+    return User.from_pb(user)
 
 
-@router.get("/units", response_model=None)
-async def list_units(caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/units")
+async def list_units(caller: CallerDep, request: Request) -> UnitList:
     resp = await clients(request).identity.ListUnits(id_pb.ListUnitsRequest())
-    return page([{"id": u.id, "name": u.name} for u in resp.units])
+    return UnitList.of(items=[Unit.of(id=u.id, name=u.name) for u in resp.units], next_cursor=None)
 
 
-@router.post("/units", response_model=None, status_code=201)
-async def create_unit(body: NameIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.post("/units", status_code=201)
+async def create_unit(body: NameIn, admin: AdminDep, request: Request) -> Unit:
     unit = await clients(request).identity.CreateUnit(id_pb.CreateUnitRequest(name=body.name))
-    return {"id": unit.id, "name": unit.name}
+    return Unit.of(id=unit.id, name=unit.name)
 
 
-@router.get("/units/{unit_id}", response_model=None)
-async def get_unit(unit_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/units/{unit_id}")
+async def get_unit(unit_id: IdPath, caller: CallerDep, request: Request) -> Unit:
     resp = await clients(request).identity.ListUnits(id_pb.ListUnitsRequest())
     for u in resp.units:
         if u.id == unit_id:
-            return {"id": u.id, "name": u.name}
-
+            return Unit.of(id=u.id, name=u.name)
     raise NotFound("No such unit.")
 
 
-@router.patch("/units/{unit_id}", response_model=None)
-async def update_unit(unit_id: int, body: NameIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.patch("/units/{unit_id}")
+async def update_unit(unit_id: IdPath, body: NameIn, admin: AdminDep, request: Request) -> Unit:
     unit = await clients(request).identity.UpdateUnit(
         id_pb.UpdateUnitRequest(unit_id=unit_id, name=body.name)
     )
-    return {"id": unit.id, "name": unit.name}
+    return Unit.of(id=unit.id, name=unit.name)
 
 
-@router.get("/units/{unit_id}/members", response_model=None)
-async def unit_members(unit_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/units/{unit_id}/members")
+async def unit_members(unit_id: IdPath, caller: CallerDep, request: Request) -> UserList:
     if caller.kind == "client":
         raise Forbidden("Clients cannot list unit members.")
     resp = await clients(request).identity.ListUnitMembers(id_pb.ListUnitMembersRequest(unit_id=unit_id))
-    return page([user_out(u) for u in resp.users])
+    return UserList.of(items=[User.from_pb(u) for u in resp.users], next_cursor=None)
 
 
-@router.get("/client-groups", response_model=None)
-async def list_client_groups(caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/client-groups")
+async def list_client_groups(caller: CallerDep, request: Request) -> ClientGroupList:
     resp = await clients(request).identity.ListClientGroups(id_pb.ListClientGroupsRequest())
-    return page([{"id": g.id, "name": g.name, "lead_id": g.lead_id or None} for g in resp.groups])
+    return ClientGroupList.of(items=[ClientGroup.from_pb(g) for g in resp.groups], next_cursor=None)
 
 
-@router.post("/client-groups", response_model=None, status_code=201)
-async def create_client_group(body: ClientGroupIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.post("/client-groups", status_code=201)
+async def create_client_group(body: ClientGroupIn, admin: AdminDep, request: Request) -> ClientGroup:
     g = await clients(request).identity.CreateClientGroup(
         id_pb.CreateClientGroupRequest(name=body.name, lead_id=body.lead_id or 0)
     )
-    return {"id": g.id, "name": g.name, "lead_id": g.lead_id or None}
+    return ClientGroup.from_pb(g)
 
 
-@router.get("/positions", response_model=None)
-async def list_positions(caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/positions")
+async def list_positions(caller: CallerDep, request: Request) -> PositionList:
     resp = await clients(request).identity.ListPositions(id_pb.ListPositionsRequest())
-    return page([{"id": p.id, "name": p.name} for p in resp.positions])
+    return PositionList.of(
+        items=[Position.of(id=p.id, name=p.name) for p in resp.positions], next_cursor=None
+    )
 
 
-@router.post("/positions", response_model=None, status_code=201)
-async def create_position(body: NameIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.post("/positions", status_code=201)
+async def create_position(body: NameIn, admin: AdminDep, request: Request) -> Position:
     p = await clients(request).identity.CreatePosition(id_pb.CreatePositionRequest(name=body.name))
-    return {"id": p.id, "name": p.name}
+    return Position.of(id=p.id, name=p.name)
 
 
 class ClientGroupPatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    lead_id: int | None = Field(default=None, ge=0)  # null or 0 = no lead
+    name: str | None = line(200, min_length=1, default=None)
+    lead_id: IdOrZero | None = None  # null or 0 = no lead
 
 
-@router.patch("/client-groups/{group_id}", response_model=None)
+@router.patch("/client-groups/{group_id}")
 async def update_client_group(
-    group_id: int, body: ClientGroupPatch, admin: AdminDep, request: Request
-) -> dict[str, Any]:
+    group_id: IdPath, body: ClientGroupPatch, admin: AdminDep, request: Request
+) -> ClientGroup:
     clear = "lead_id" in body.model_fields_set and not body.lead_id
     g = await clients(request).identity.UpdateClientGroup(
         id_pb.UpdateClientGroupRequest(
@@ -277,29 +262,27 @@ async def update_client_group(
             clear_lead=clear,
         )
     )
-    return {"id": g.id, "name": g.name, "lead_id": g.lead_id or None}
+    return ClientGroup.from_pb(g)
 
 
-@router.delete("/client-groups/{group_id}", response_model=None, status_code=204)
-async def delete_client_group(group_id: int, admin: AdminDep, request: Request) -> None:
+@router.delete("/client-groups/{group_id}", status_code=204)
+async def delete_client_group(group_id: IdPath, admin: AdminDep, request: Request) -> None:
     await clients(request).identity.DeleteClientGroup(id_pb.DeleteRequest(id=group_id))
 
 
-@router.patch("/positions/{position_id}", response_model=None)
-async def update_position(
-    position_id: int, body: NameIn, admin: AdminDep, request: Request
-) -> dict[str, Any]:
+@router.patch("/positions/{position_id}")
+async def update_position(position_id: IdPath, body: NameIn, admin: AdminDep, request: Request) -> Position:
     p = await clients(request).identity.UpdatePosition(
         id_pb.UpdatePositionRequest(id=position_id, name=body.name)
     )
-    return {"id": p.id, "name": p.name}
+    return Position.of(id=p.id, name=p.name)
 
 
-@router.delete("/positions/{position_id}", response_model=None, status_code=204)
-async def delete_position(position_id: int, admin: AdminDep, request: Request) -> None:
+@router.delete("/positions/{position_id}", status_code=204)
+async def delete_position(position_id: IdPath, admin: AdminDep, request: Request) -> None:
     await clients(request).identity.DeletePosition(id_pb.DeleteRequest(id=position_id))
 
 
-@router.delete("/units/{unit_id}", response_model=None, status_code=204)
-async def delete_unit(unit_id: int, admin: AdminDep, request: Request) -> None:
+@router.delete("/units/{unit_id}", status_code=204)
+async def delete_unit(unit_id: IdPath, admin: AdminDep, request: Request) -> None:
     await clients(request).identity.DeleteUnit(id_pb.DeleteRequest(id=unit_id))

@@ -5,45 +5,37 @@ Settings, dead letters and mailings are in ``notify_settings``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from fastapi import Query, Request
 from helpdesk.notify.v1 import notify_pb2 as n_pb
 
 from helpdesk_gateway.api import notify_settings
-from helpdesk_gateway.api.shapes import clients, page, ts
+from helpdesk_gateway.api.models.notify import Notification, NotificationList
+from helpdesk_gateway.api.shapes import api_router, clients
+from helpdesk_gateway.api.values import MAX_ID, IdPath
 from helpdesk_gateway.auth import CallerDep
 
-router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
+router = api_router(prefix="/api/v1")
 router.include_router(notify_settings.router)
 
-
-def notification_out(n: n_pb.Notification) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "event": n.event,
-        "title": n.title,
-        "body": n.body,
-        "ticket_id": n.ticket_id or None,
-        "created_at": ts(n.created_at),
-        "is_read": n.is_read,
-    }
+# Clamped into 1-200; a cursor is the last id of the page before.
+Limit = Annotated[int, Query(description="clamped into 1-200")]
+Before = Annotated[int | None, Query(gt=0, le=MAX_ID)]
 
 
-@router.get("/me/notifications", response_model=None)
+@router.get("/me/notifications")
 async def my_notifications(
-    caller: CallerDep, request: Request, limit: int = 50, cursor: int | None = None
-) -> dict[str, Any]:
+    caller: CallerDep, request: Request, limit: Limit = 50, cursor: Before = None
+) -> NotificationList:
     limit = min(max(limit, 1), 200)
     resp = await clients(request).notify.ListNotifications(
         n_pb.ListNotificationsRequest(limit=limit, before_id=cursor or 0)
     )
-    items = [notification_out(n) for n in resp.notifications]
-    next_cursor = str(items[-1]["id"]) if len(items) == limit else None
-    return page(items, next_cursor)
+    items = [Notification.from_pb(n) for n in resp.notifications]
+    return NotificationList.of(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
 
 
-@router.post("/me/notifications/{notification_id}/read", response_model=None, status_code=204)
-async def mark_read(notification_id: int, caller: CallerDep, request: Request) -> None:
+@router.post("/me/notifications/{notification_id}/read", status_code=204)
+async def mark_read(notification_id: IdPath, caller: CallerDep, request: Request) -> None:
     await clients(request).notify.MarkRead(n_pb.MarkReadRequest(notification_id=notification_id))

@@ -6,18 +6,28 @@ Handlers translate HTTP ⇄ gRPC; permissions are checked again by notify.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import ORJSONResponse
+from fastapi import Query, Request
 from helpdesk.notify.v1 import notify_pb2 as n_pb
 from helpdesk.notify.v1 import notify_pb2_grpc as n_grpc
 from pydantic import Field
 
-from helpdesk_gateway.api.shapes import Strict, clients, page, ts
+from helpdesk_gateway.api.models.notify import (
+    DeadLetter,
+    DeadLetterList,
+    Mailing,
+    MailSettings,
+    NotificationSettings,
+    PushbulletSettings,
+    Replayed,
+)
+from helpdesk_gateway.api.shapes import Strict, api_router, clients
+from helpdesk_gateway.api.values import LINE, MAX_ID, Id, IdPath, line, text
 from helpdesk_gateway.auth import AdminDep, CallerDep
 
-router = APIRouter(default_response_class=ORJSONResponse)  # mounted under /api/v1 by api/notify.py
+router = api_router()  # mounted under /api/v1 by api/notify.py
+EventName = Annotated[str, Field(min_length=1, max_length=100, pattern=LINE)]
 
 Channel = Literal["popup", "email", "pushbullet"]
 
@@ -28,33 +38,25 @@ def _stub(request: Request) -> n_grpc.NotifySettingsAsyncStub:
 
 
 class PreferencesIn(Strict):
-    events: dict[str, list[Channel]] = Field(
-        default_factory=dict, description="event → channels, e.g. {'ticket.created': ['popup', 'email']}"
+    events: dict[EventName, list[Channel]] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="event → channels, e.g. {'ticket.created': ['popup', 'email']}",
     )
     language: Literal["", "en", "ru"] | None = Field(default=None, description='"" = the account language')
-    pushbullet: str | None = Field(
-        default=None, max_length=320, description="Pushbullet e-mail or device iden"
-    )
+    pushbullet: str | None = line(320, default=None, description="Pushbullet e-mail or device iden")
 
 
-def _preferences_out(p: n_pb.Preferences) -> dict[str, Any]:
-    return {
-        "events": {e.event: list(e.channels) for e in p.events},
-        "language": p.language or None,
-        "pushbullet": p.pushbullet or None,
-    }
-
-
-@router.get("/me/notification-settings", response_model=None)
-async def my_notification_settings(caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/me/notification-settings")
+async def my_notification_settings(caller: CallerDep, request: Request) -> NotificationSettings:
     resp = await _stub(request).GetPreferences(n_pb.GetPreferencesRequest())
-    return _preferences_out(resp)
+    return NotificationSettings.from_pb(resp)
 
 
-@router.patch("/me/notification-settings", response_model=None)
+@router.patch("/me/notification-settings")
 async def update_my_notification_settings(
     body: PreferencesIn, caller: CallerDep, request: Request
-) -> dict[str, Any]:
+) -> NotificationSettings:
     resp = await _stub(request).UpdatePreferences(
         n_pb.UpdatePreferencesRequest(
             events=[n_pb.EventChannels(event=e, channels=list(c)) for e, c in body.events.items()],
@@ -64,41 +66,28 @@ async def update_my_notification_settings(
             pushbullet=body.pushbullet or "",
         )
     )
-    return _preferences_out(resp)
+    return NotificationSettings.from_pb(resp)
 
 
 class MailSettingsIn(Strict):
     enabled: bool = False
-    host: str = Field(default="", max_length=255)
+    host: str = line(255, default="")
     port: int = Field(default=25, ge=1, le=65535)
     security: Literal["none", "starttls", "tls"] = "none"
-    username: str = Field(default="", max_length=255)
-    password: str | None = Field(default=None, max_length=1000, description="write-only; omit to keep")
-    from_address: str = Field(default="helpdesk@localhost", max_length=320)
-    from_name: str = Field(default="Helpdesk", max_length=200)
+    username: str = line(255, default="")
+    password: str | None = line(1000, default=None, description="write-only; omit to keep")
+    from_address: str = line(320, default="helpdesk@localhost")
+    from_name: str = line(200, default="Helpdesk")
 
 
-def _mail_out(s: n_pb.MailSettings) -> dict[str, Any]:
-    return {
-        "enabled": s.enabled,
-        "host": s.host,
-        "port": s.port,
-        "security": s.security,
-        "username": s.username,
-        "password": s.password,
-        "from_address": s.from_address,
-        "from_name": s.from_name,
-    }
-
-
-@router.get("/settings/mail", response_model=None)
-async def mail_settings(admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.get("/settings/mail")
+async def mail_settings(admin: AdminDep, request: Request) -> MailSettings:
     resp = await _stub(request).GetMailSettings(n_pb.GetMailSettingsRequest())
-    return _mail_out(resp)
+    return MailSettings.from_pb(resp)
 
 
-@router.put("/settings/mail", response_model=None)
-async def put_mail_settings(body: MailSettingsIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.put("/settings/mail")
+async def put_mail_settings(body: MailSettingsIn, admin: AdminDep, request: Request) -> MailSettings:
     settings = n_pb.MailSettings(
         enabled=body.enabled,
         host=body.host,
@@ -111,29 +100,25 @@ async def put_mail_settings(body: MailSettingsIn, admin: AdminDep, request: Requ
         set_password=body.password is not None,
     )
     resp = await _stub(request).PutMailSettings(n_pb.PutMailSettingsRequest(settings=settings))
-    return _mail_out(resp)
+    return MailSettings.from_pb(resp)
 
 
 class PushbulletSettingsIn(Strict):
     enabled: bool = False
-    access_token: str | None = Field(default=None, max_length=500, description="write-only; omit to keep")
-    base_url: str = Field(default="https://api.pushbullet.com", max_length=500)
+    access_token: str | None = line(500, default=None, description="write-only; omit to keep")
+    base_url: str = line(500, default="https://api.pushbullet.com")
 
 
-def _pushbullet_out(s: n_pb.PushbulletSettings) -> dict[str, Any]:
-    return {"enabled": s.enabled, "access_token": s.access_token, "base_url": s.base_url}
-
-
-@router.get("/settings/pushbullet", response_model=None)
-async def pushbullet_settings(admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.get("/settings/pushbullet")
+async def pushbullet_settings(admin: AdminDep, request: Request) -> PushbulletSettings:
     resp = await _stub(request).GetPushbulletSettings(n_pb.GetPushbulletSettingsRequest())
-    return _pushbullet_out(resp)
+    return PushbulletSettings.from_pb(resp)
 
 
-@router.put("/settings/pushbullet", response_model=None)
+@router.put("/settings/pushbullet")
 async def put_pushbullet_settings(
     body: PushbulletSettingsIn, admin: AdminDep, request: Request
-) -> dict[str, Any]:
+) -> PushbulletSettings:
     settings = n_pb.PushbulletSettings(
         enabled=body.enabled,
         access_token=body.access_token or "",
@@ -141,95 +126,69 @@ async def put_pushbullet_settings(
         set_access_token=body.access_token is not None,
     )
     resp = await _stub(request).PutPushbulletSettings(n_pb.PutPushbulletSettingsRequest(settings=settings))
-    return _pushbullet_out(resp)
+    return PushbulletSettings.from_pb(resp)
 
 
 QueuedChannel = Literal["email", "pushbullet"]
 
 
-@router.get("/notify/dead-letters", response_model=None)
+@router.get("/notify/dead-letters")
 async def dead_letters(
     admin: AdminDep,
     request: Request,
-    limit: int = 50,
-    cursor: int | None = None,
+    limit: Annotated[int, Query(description="clamped into 1-200")] = 50,
+    cursor: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
     channel: QueuedChannel | None = None,
-    event: str | None = Query(default=None, max_length=100),
-) -> dict[str, Any]:
+    event: Annotated[str | None, Query(max_length=100, pattern=LINE)] = None,
+) -> DeadLetterList:
     limit = min(max(limit, 1), 200)
     resp = await _stub(request).ListDeadLetters(
         n_pb.ListDeadLettersRequest(
             limit=limit, before_id=cursor or 0, channel=channel or "", event=event or ""
         )
     )
-    items = [
-        {
-            "id": d.delivery_id,
-            "channel": d.channel,
-            "user_id": d.user_id,
-            "event": d.event,
-            "source_event_id": d.source_event_id,
-            "address": d.address,
-            "attempts": d.attempts,
-            "last_error": d.last_error,
-            "created_at": ts(d.created_at),
-            "updated_at": ts(d.updated_at),
-        }
-        for d in resp.dead_letters
-    ]
-    return page(items, str(items[-1]["id"]) if len(items) == limit else None)
+    items = [DeadLetter.from_pb(d) for d in resp.dead_letters]
+    return DeadLetterList.of(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
 
 
 class ReplayIn(Strict):
-    ids: list[int] = Field(default_factory=list, max_length=10_000)
+    ids: list[Id] = Field(default_factory=list, max_length=10_000)
     channel: QueuedChannel | None = None
-    event: str | None = Field(default=None, max_length=100)
+    event: str | None = line(100, default=None)
 
 
-async def _replay(request: Request, ids: list[int], channel: str, event: str) -> dict[str, Any]:
+async def _replay(request: Request, ids: list[int], channel: str, event: str) -> Replayed:
     resp = await _stub(request).ReplayDeadLetters(
         n_pb.ReplayDeadLettersRequest(ids=ids, channel=channel, event=event)
     )
-    return {"replayed": list(resp.replayed)}
+    return Replayed.of(replayed=list(resp.replayed))
 
 
-@router.post("/notify/dead-letters/replay", response_model=None)
-async def replay_dead_letters(body: ReplayIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.post("/notify/dead-letters/replay")
+async def replay_dead_letters(body: ReplayIn, admin: AdminDep, request: Request) -> Replayed:
     """Back in the queue: the dead letters named, or every one of a channel and/or event."""
     return await _replay(request, body.ids, body.channel or "", body.event or "")
 
 
-@router.post("/notify/dead-letters/{delivery_id}/replay", response_model=None)
-async def replay_dead_letter(delivery_id: int, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.post("/notify/dead-letters/{delivery_id}/replay")
+async def replay_dead_letter(delivery_id: IdPath, admin: AdminDep, request: Request) -> Replayed:
     """One dead letter back in the queue; a second replay changes nothing (``replayed`` is empty)."""
     return await _replay(request, [delivery_id], "", "")
 
 
 class MailingIn(Strict):
-    subject: str = Field(min_length=1, max_length=250)
-    body: str = Field(min_length=1, max_length=100_000)
-    user_ids: list[int] = Field(default_factory=list, max_length=10_000)
-    roles: list[Literal["department_head", "unit_head", "unit_member"]] = Field(default_factory=list)
-    unit_ids: list[int] = Field(default_factory=list, max_length=1000)
-    client_group_ids: list[int] = Field(default_factory=list, max_length=1000)
+    subject: str = line(250, min_length=1)
+    body: str = text(100_000, min_length=1)
+    user_ids: list[Id] = Field(default_factory=list, max_length=10_000)
+    roles: list[Literal["department_head", "unit_head", "unit_member"]] = Field(
+        default_factory=list, max_length=3
+    )
+    unit_ids: list[Id] = Field(default_factory=list, max_length=1000)
+    client_group_ids: list[Id] = Field(default_factory=list, max_length=1000)
 
 
-def _mailing_out(m: n_pb.Mailing) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "subject": m.subject,
-        "body": m.body,
-        "state": m.state,
-        "total": m.total,
-        "sent": m.sent,
-        "failed": m.failed,
-        "created_by": m.created_by,
-        "created_at": ts(m.created_at),
-    }
-
-
-@router.post("/mailings", response_model=None, status_code=201)
-async def create_mailing(body: MailingIn, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.post("/mailings", status_code=201)
+async def create_mailing(body: MailingIn, admin: AdminDep, request: Request) -> Mailing:
     resp = await _stub(request).CreateMailing(
         n_pb.CreateMailingRequest(
             subject=body.subject,
@@ -240,10 +199,10 @@ async def create_mailing(body: MailingIn, admin: AdminDep, request: Request) -> 
             client_group_ids=body.client_group_ids,
         )
     )
-    return _mailing_out(resp)
+    return Mailing.from_pb(resp)
 
 
-@router.get("/mailings/{mailing_id}", response_model=None)
-async def get_mailing(mailing_id: int, admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.get("/mailings/{mailing_id}")
+async def get_mailing(mailing_id: IdPath, admin: AdminDep, request: Request) -> Mailing:
     resp = await _stub(request).GetMailing(n_pb.GetMailingRequest(mailing_id=mailing_id))
-    return _mailing_out(resp)
+    return Mailing.from_pb(resp)

@@ -2,24 +2,28 @@
 
 In Kubernetes the ingress routes ``/ws`` straight to ``realtime``; on one machine
 (devstack) the browser only knows the gateway's origin, so the gateway relays
-the socket, frame by frame in both directions. It does not authenticate itself:
-realtime does (token from ``?token=`` or the ``helpdesk_access`` cookie, both
-passed on); a refusal upstream is a refusal here, and close codes and reasons
-travel both ways.
+the socket, frame by frame in both directions. It checks the page's ``Origin``
+as realtime does (``helpdesk_kit.origins``: the public URL's origin and
+``HELPDESK_WS_ALLOWED_ORIGINS``; no ``Origin`` — a program — only with an
+``Authorization`` header) and leaves authentication to realtime (the token from the
+header, ``?token=`` or the ``helpdesk_access`` cookie, all passed on with the
+``Origin``); a refusal upstream is a refusal here, and close codes and reasons travel
+both ways.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 
 import websockets
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+from websockets.typing import Origin
 
 from helpdesk_gateway.config import Settings
+from helpdesk_kit.origins import OriginPolicy
 
 router = APIRouter()
 
@@ -27,9 +31,7 @@ POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 
 
-@functools.cache
-def realtime_ws_url() -> str | None:
-    url = Settings().realtime_url  # read from the environment
+def realtime_ws_url(url: str | None) -> str | None:
     if not url:
         return None
     return url.replace("https://", "wss://").replace("http://", "ws://").rstrip("/") + "/ws"
@@ -37,17 +39,31 @@ def realtime_ws_url() -> str | None:
 
 @router.websocket("/ws")
 async def ws(socket: WebSocket) -> None:
-    base = realtime_ws_url()
+    settings: Settings = socket.app.state.clients.settings
+    base = realtime_ws_url(settings.realtime_url)
     if base is None:
         await socket.close(code=TRY_AGAIN_LATER, reason="realtime is not configured")
+        return
+    origin = socket.headers.get("origin")
+    authorization = socket.headers.get("authorization", "")
+    policy: OriginPolicy = socket.app.state.origins
+    refusal = policy.refusal(origin, bearer=authorization.lower().startswith("bearer "))
+    if refusal is not None:
+        await socket.close(code=POLICY_VIOLATION, reason=refusal)
         return
     query = socket.url.query
     headers = {}
     if cookie := socket.headers.get("cookie"):
         headers["Cookie"] = cookie
+    if authorization:
+        headers["Authorization"] = authorization
     try:
         upstream = await websockets.connect(
-            f"{base}?{query}" if query else base, additional_headers=headers, max_size=None, open_timeout=5
+            f"{base}?{query}" if query else base,
+            additional_headers=headers,
+            origin=Origin(origin) if origin is not None else None,
+            max_size=None,
+            open_timeout=5,
         )
     except InvalidStatus:
         await socket.close(code=POLICY_VIOLATION, reason="not authenticated")

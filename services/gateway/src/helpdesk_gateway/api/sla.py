@@ -9,37 +9,36 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import ORJSONResponse
+from fastapi import Query, Request
 from helpdesk.sla.v1 import sla_pb2 as pb
 from helpdesk.sla.v1 import sla_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import AwareDatetime, Field, field_validator
 
-from helpdesk_gateway.api.shapes import Strict, clients, ts
+from helpdesk_gateway.api.models.sla import (
+    KIND_NAME,
+    KINDS,
+    PRIORITIES,
+    WEEKDAYS,
+    Calendar,
+    CalendarList,
+    Clock,
+    SlaPlan,
+    SlaPlanList,
+    SlaReport,
+    TicketClocks,
+    UnitReport,
+)
+from helpdesk_gateway.api.shapes import Strict, api_router, clients
+from helpdesk_gateway.api.values import Id, IdOrZero, IdPath, IdQuery, line
 from helpdesk_gateway.auth import CallerDep
 from helpdesk_kit.timestamps import to_timestamp
 
-router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
+router = api_router(prefix="/api/v1")
 
-PRIORITIES = ("low", "normal", "high")
-KINDS = ("reaction", "work", "deadline")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-STATE_NAME = {
-    pb.CLOCK_STATE_OFF: "off",
-    pb.CLOCK_STATE_OK: "ok",
-    pb.CLOCK_STATE_WARNING: "warning",
-    pb.CLOCK_STATE_BREACHED: "breached",
-    pb.CLOCK_STATE_MET: "met",
-    pb.CLOCK_STATE_PENDING: "pending",
-}
-KIND_NAME = {
-    pb.CLOCK_KIND_REACTION: "reaction",
-    pb.CLOCK_KIND_WORK: "work",
-    pb.CLOCK_KIND_DEADLINE: "deadline",
-}
 MAX_LIMIT = 10 * 366 * 86_400
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
 
 
 def sla(request: Request) -> sla_pb2_grpc.SlaAsyncStub:
@@ -54,9 +53,9 @@ class Duration(Strict):
     """A limit as the UI enters it."""
 
     days: int = Field(default=0, ge=0, le=3660)
-    hours: int = Field(default=0, ge=0)
-    minutes: int = Field(default=0, ge=0)
-    seconds: int = Field(default=0, ge=0)
+    hours: int = Field(default=0, ge=0, le=MAX_LIMIT // 3600)
+    minutes: int = Field(default=0, ge=0, le=MAX_LIMIT // 60)
+    seconds: int = Field(default=0, ge=0, le=MAX_LIMIT)
 
     def total(self) -> int:
         return ((self.days * 24 + self.hours) * 60 + self.minutes) * 60 + self.seconds
@@ -94,50 +93,37 @@ class PlanLimitsIn(Strict):
 
 
 class PlanIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    calendar_id: int | None = Field(default=None, gt=0)
+    name: str = line(200, min_length=1)
+    calendar_id: Id | None = None
     limits: PlanLimitsIn = Field(default_factory=PlanLimitsIn)
 
 
 class PlanPatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    calendar_id: int | None = Field(default=None, ge=0)  # 0 or null in the body: no calendar
+    name: str | None = line(200, min_length=1, default=None)
+    calendar_id: IdOrZero | None = None  # 0 or null in the body: no calendar
     limits: PlanLimitsIn | None = None
 
 
-def _limits_out(msg: pb.Limits) -> dict[str, int | None]:
-    return {k: getattr(msg, k) if msg.HasField(k) else None for k in KINDS}  # type: ignore[arg-type]
-
-
-def plan_out(p: pb.Plan) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "name": p.name,
-        "calendar_id": p.calendar_id or None,
-        "limits": {prio: _limits_out(getattr(p, prio)) for prio in PRIORITIES},
-    }
-
-
-@router.get("/sla-plans", response_model=None)
-async def list_plans(caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/sla-plans")
+async def list_plans(caller: CallerDep, request: Request) -> SlaPlanList:
     resp = await sla(request).ListPlans(pb.ListPlansRequest())
-    return {"items": [plan_out(p) for p in resp.plans], "next_cursor": None}
+    return SlaPlanList.of(items=[SlaPlan.from_pb(p) for p in resp.plans], next_cursor=None)
 
 
-@router.post("/sla-plans", response_model=None, status_code=201)
-async def create_plan(body: PlanIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.post("/sla-plans", status_code=201)
+async def create_plan(body: PlanIn, caller: CallerDep, request: Request) -> SlaPlan:
     req = pb.CreatePlanRequest(name=body.name, calendar_id=body.calendar_id or 0)
     body.limits.fill(req)
-    return plan_out(await sla(request).CreatePlan(req))
+    return SlaPlan.from_pb(await sla(request).CreatePlan(req))
 
 
-@router.get("/sla-plans/{plan_id}", response_model=None)
-async def get_plan(plan_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
-    return plan_out(await sla(request).GetPlan(pb.GetPlanRequest(plan_id=plan_id)))
+@router.get("/sla-plans/{plan_id}")
+async def get_plan(plan_id: IdPath, caller: CallerDep, request: Request) -> SlaPlan:
+    return SlaPlan.from_pb(await sla(request).GetPlan(pb.GetPlanRequest(plan_id=plan_id)))
 
 
-@router.patch("/sla-plans/{plan_id}", response_model=None)
-async def update_plan(plan_id: int, body: PlanPatch, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.patch("/sla-plans/{plan_id}")
+async def update_plan(plan_id: IdPath, body: PlanPatch, caller: CallerDep, request: Request) -> SlaPlan:
     req = pb.UpdatePlanRequest(plan_id=plan_id)
     if body.name is not None:
         req.name = body.name
@@ -145,7 +131,7 @@ async def update_plan(plan_id: int, body: PlanPatch, caller: CallerDep, request:
         req.calendar_id = body.calendar_id or 0
     if body.limits is not None:
         body.limits.fill(req)
-    return plan_out(await sla(request).UpdatePlan(req))
+    return SlaPlan.from_pb(await sla(request).UpdatePlan(req))
 
 
 # -- calendars ------------------------------------------------------------------------------
@@ -156,7 +142,16 @@ def _seconds(hhmm: str) -> int:
     return int(h) * 3600 + int(m) * 60
 
 
-Hours = dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[tuple[str, str]]]
+HHMM = Annotated[str, Field(max_length=5, description="HH:MM (24:00 for midnight at the end)")]
+Hours = dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[tuple[HHMM, HHMM]]]
+
+
+class HolidayIn(Strict):
+    from_: Date = Field(alias="from")
+    to: Date | None = None
+
+
+Holiday = Date | HolidayIn
 
 
 def _check_hours(v: Hours | None) -> Hours | None:
@@ -170,19 +165,19 @@ def _check_hours(v: Hours | None) -> Hours | None:
 
 
 class CalendarIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    time_zone: str = Field(default="UTC", min_length=1, max_length=64)
+    name: str = line(200, min_length=1)
+    time_zone: str = line(64, min_length=1, default="UTC")
     hours: Hours = Field(default_factory=dict)
-    holidays: list[str | dict[str, str]] = Field(default_factory=list, max_length=1000)
+    holidays: list[Holiday] = Field(default_factory=list, max_length=1000)
 
     _times = field_validator("hours")(lambda v: _check_hours(v))
 
 
 class CalendarPatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    time_zone: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = line(200, min_length=1, default=None)
+    time_zone: str | None = line(64, min_length=1, default=None)
     hours: Hours | None = None
-    holidays: list[str | dict[str, str]] | None = Field(default=None, max_length=1000)
+    holidays: list[Holiday] | None = Field(default=None, max_length=1000)
 
     _times = field_validator("hours")(lambda v: _check_hours(v))
 
@@ -195,60 +190,43 @@ def _hours_pb(hours: Hours) -> list[pb.WorkingInterval]:
     ]
 
 
-def _holidays_pb(holidays: list[str | dict[str, str]]) -> list[pb.HolidayRange]:
+def _holidays_pb(holidays: list[Holiday]) -> list[pb.HolidayRange]:
     out = []
     for h in holidays:
         if isinstance(h, str):
             out.append(pb.HolidayRange(first=h, last=h))
         else:
-            out.append(pb.HolidayRange(first=h.get("from", ""), last=h.get("to") or h.get("from", "")))
+            out.append(pb.HolidayRange(first=h.from_, last=h.to or h.from_))
     return out
 
 
-def _hhmm(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
-
-def calendar_out(c: pb.Calendar) -> dict[str, Any]:
-    hours: dict[str, list[list[str]]] = {}
-    for iv in c.hours:
-        hours.setdefault(WEEKDAYS[iv.weekday], []).append([_hhmm(iv.start_second), _hhmm(iv.end_second)])
-    return {
-        "id": c.id,
-        "name": c.name,
-        "time_zone": c.time_zone,
-        "hours": hours,
-        "holidays": [h.first if h.first == h.last else {"from": h.first, "to": h.last} for h in c.holidays],
-    }
-
-
-@router.get("/calendars", response_model=None)
-async def list_calendars(caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/calendars")
+async def list_calendars(caller: CallerDep, request: Request) -> CalendarList:
     resp = await sla(request).ListCalendars(pb.ListCalendarsRequest())
-    return {"items": [calendar_out(c) for c in resp.calendars], "next_cursor": None}
+    return CalendarList.of(items=[Calendar.from_pb(c) for c in resp.calendars], next_cursor=None)
 
 
-@router.post("/calendars", response_model=None, status_code=201)
-async def create_calendar(body: CalendarIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.post("/calendars", status_code=201)
+async def create_calendar(body: CalendarIn, caller: CallerDep, request: Request) -> Calendar:
     req = pb.CreateCalendarRequest(
         name=body.name,
         time_zone=body.time_zone,
         hours=_hours_pb(body.hours),
         holidays=_holidays_pb(body.holidays),
     )
-    return calendar_out(await sla(request).CreateCalendar(req))
+    return Calendar.from_pb(await sla(request).CreateCalendar(req))
 
 
-@router.get("/calendars/{calendar_id}", response_model=None)
-async def get_calendar(calendar_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/calendars/{calendar_id}")
+async def get_calendar(calendar_id: IdPath, caller: CallerDep, request: Request) -> Calendar:
     req = pb.GetCalendarRequest(calendar_id=calendar_id)
-    return calendar_out(await sla(request).GetCalendar(req))
+    return Calendar.from_pb(await sla(request).GetCalendar(req))
 
 
-@router.patch("/calendars/{calendar_id}", response_model=None)
+@router.patch("/calendars/{calendar_id}")
 async def update_calendar(
-    calendar_id: int, body: CalendarPatch, caller: CallerDep, request: Request
-) -> dict[str, Any]:
+    calendar_id: IdPath, body: CalendarPatch, caller: CallerDep, request: Request
+) -> Calendar:
     req = pb.UpdateCalendarRequest(calendar_id=calendar_id)
     if body.name is not None:
         req.name = body.name
@@ -260,78 +238,35 @@ async def update_calendar(
     if body.holidays is not None:
         req.set_holidays = True
         req.holidays.extend(_holidays_pb(body.holidays))
-    return calendar_out(await sla(request).UpdateCalendar(req))
+    return Calendar.from_pb(await sla(request).UpdateCalendar(req))
 
 
 # -- a ticket's clocks ---------------------------------------------------------------------
 
 
-def clock_out(c: pb.Clock | None) -> dict[str, Any]:
-    if c is None:
-        return {
-            "limit_seconds": None,
-            "used_seconds": 0,
-            "remaining_seconds": None,
-            "percent_left": None,
-            "due_at": None,
-            "state": "off",
-        }
-    limited = c.limit_seconds > 0
-    return {
-        "limit_seconds": c.limit_seconds if limited else None,
-        "used_seconds": c.used_seconds,
-        "remaining_seconds": c.remaining_seconds if limited else None,
-        "percent_left": c.percent_left if limited else None,
-        "due_at": ts(c.due_at) if c.HasField("due_at") else None,
-        "state": STATE_NAME.get(c.state, "off"),
-        "is_running": c.is_running,
-    }
-
-
-@router.get("/tickets/{ticket_id}/sla", response_model=None)
-async def ticket_sla(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/tickets/{ticket_id}/sla")
+async def ticket_sla(ticket_id: IdPath, caller: CallerDep, request: Request) -> TicketClocks:
     # Whether the caller sees the ticket is the tickets service's call (NOT_FOUND → 404).
     await clients(request).tickets.GetTicket(t_pb.GetTicketRequest(ticket_id=ticket_id))
     resp = await sla(request).GetClocks(pb.GetClocksRequest(ticket_ids=[ticket_id]))
     by_kind = {KIND_NAME.get(c.kind): c for t in resp.tickets for c in t.clocks}
-    return {kind: clock_out(by_kind.get(kind)) for kind in KINDS}
+    return TicketClocks.of(**{kind: Clock.from_pb(by_kind.get(kind)) for kind in KINDS})
 
 
 # -- report ---------------------------------------------------------------------------------
 
 
-@router.get("/reports/sla", response_model=None)
+@router.get("/reports/sla")
 async def sla_report(
     caller: CallerDep,
     request: Request,
     start: Annotated[AwareDatetime, Query(alias="from")],
     end: Annotated[AwareDatetime, Query(alias="to")],
-    unit_id: Annotated[int | None, Query(gt=0)] = None,
-) -> dict[str, Any]:
+    unit_id: IdQuery = None,
+) -> SlaReport:
     req = pb.GetReportRequest(unit_id=unit_id or 0, to=to_timestamp(end))
     getattr(req, "from").CopyFrom(to_timestamp(start))
     resp = await sla(request).GetReport(req)
-    return {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "units": [
-            {
-                "unit_id": u.unit_id,
-                "created": u.created,
-                "done": u.done,
-                "open": u.open,
-                "clocks": {
-                    KIND_NAME.get(c.kind, "?"): {
-                        "measured": c.measured,
-                        "met": c.met,
-                        "breached": c.breached,
-                        "met_share": c.met_share if c.measured else None,
-                        "breached_share": c.breached_share if c.measured else None,
-                        "median_used_seconds": c.median_used_seconds,
-                    }
-                    for c in u.clocks
-                },
-            }
-            for u in resp.units
-        ],
-    }
+    return SlaReport.of(
+        from_=start.isoformat(), to=end.isoformat(), units=[UnitReport.from_pb(u) for u in resp.units]
+    )

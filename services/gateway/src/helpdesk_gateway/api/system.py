@@ -23,15 +23,22 @@ from typing import Any
 
 import httpx
 import nats
-from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from fastapi import Request
 
-from helpdesk_gateway.api.shapes import clients
+from helpdesk_gateway.api.models.system import (
+    ConsumerState,
+    Queues,
+    ServiceHealth,
+    Status,
+    StreamState,
+    SystemInfo,
+)
+from helpdesk_gateway.api.shapes import api_router, clients
 from helpdesk_gateway.auth import AdminDep
 from helpdesk_kit.rpc import check_health
 from helpdesk_kit.streams import server_urls
 
-router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
+router = api_router(prefix="/api/v1")
 
 PACKAGES = (
     "helpdesk-gateway",
@@ -63,11 +70,11 @@ def versions() -> dict[str, str]:
     return out
 
 
-async def _grpc_status(channel: Any) -> str:
+async def _grpc_status(channel: Any) -> Status:
     return "up" if await check_health(channel) else "down"
 
 
-async def _http_status(base_url: str | None) -> str:
+async def _http_status(base_url: str | None) -> Status:
     if not base_url:
         return "down"
     try:
@@ -78,18 +85,18 @@ async def _http_status(base_url: str | None) -> str:
     return "up" if resp.status_code == 200 else "down"
 
 
-async def service_health(request: Request, realtime_url: str | None) -> list[dict[str, str]]:
+async def service_health(request: Request, realtime_url: str | None) -> list[ServiceHealth]:
     channels = clients(request).channels
     names = sorted(channels)
     checks = [_grpc_status(channels[name]) for name in names]
-    results = await asyncio.gather(*checks, _http_status(realtime_url))
-    out = [{"name": "gateway", "status": "up"}]
-    out += [{"name": name, "status": status} for name, status in zip(names, results, strict=False)]
-    out.append({"name": "realtime", "status": results[-1]})
+    results: list[Status] = await asyncio.gather(*checks, _http_status(realtime_url))
+    out = [ServiceHealth.of(name="gateway", status="up")]
+    out += [ServiceHealth.of(name=name, status=status) for name, status in zip(names, results, strict=False)]
+    out.append(ServiceHealth.of(name="realtime", status=results[-1]))
     return out
 
 
-async def _read_queues(url: str) -> list[dict[str, Any]]:
+async def _read_queues(url: str) -> list[StreamState]:
     nc = await nats.connect(
         server_urls(url),
         name="gateway-system",
@@ -102,46 +109,49 @@ async def _read_queues(url: str) -> list[dict[str, Any]]:
         infos = sorted(await jsm.streams_info(), key=lambda s: s.config.name or "")
         names = [info.config.name or "" for info in infos]
         consumers = await asyncio.gather(*(jsm.consumers_info(name) for name in names))
-        streams = [
-            {
-                "name": name,
-                "messages": info.state.messages,
-                "bytes": info.state.bytes,
-                "consumers": sorted(
+        return [
+            StreamState.of(
+                name=name,
+                messages=info.state.messages,
+                bytes=info.state.bytes,
+                consumers=sorted(
                     (
-                        {
-                            "name": c.name,
-                            "num_pending": c.num_pending or 0,
-                            "num_ack_pending": c.num_ack_pending or 0,
-                            "num_redelivered": c.num_redelivered or 0,
-                        }
+                        ConsumerState.of(
+                            name=c.name or "",
+                            num_pending=c.num_pending or 0,
+                            num_ack_pending=c.num_ack_pending or 0,
+                            num_redelivered=c.num_redelivered or 0,
+                        )
                         for c in stream_consumers
                     ),
-                    key=lambda c: str(c["name"]),
+                    key=lambda c: c.name,
                 ),
-            }
+            )
             for name, info, stream_consumers in zip(names, infos, consumers, strict=True)
         ]
-        return streams
     finally:
         await nc.close()
 
 
-async def queues(nats_url: str | None) -> dict[str, Any]:
+async def queues(nats_url: str | None) -> Queues:
     if not nats_url:
-        return {"status": "down", "streams": []}
+        return Queues.of(status="down", streams=[])
     try:
         streams = await asyncio.wait_for(_read_queues(nats_url), QUEUES_TIMEOUT)
     except Exception:  # noqa: BLE001 - NATS down or slow: the page still shows the rest
-        return {"status": "down", "streams": []}
-    return {"status": "up", "streams": streams}
+        return Queues.of(status="down", streams=[])
+    return Queues.of(status="up", streams=streams)
 
 
-@router.get("/system", response_model=None)
-@router.get("/system/info", response_model=None, include_in_schema=False)
-async def system_info(admin: AdminDep, request: Request) -> dict[str, Any]:
+@router.get("/system")
+@router.get("/system/info", include_in_schema=False)
+async def system_info(admin: AdminDep, request: Request) -> SystemInfo:
+    """``status`` is ``degraded`` while any part is down; the rest of the site keeps working."""
     env = clients(request).settings
     services, queue_state = await asyncio.gather(
         service_health(request, env.realtime_ops_url or env.realtime_url), queues(env.nats_url)
     )
-    return {"versions": versions(), "services": services, "queues": queue_state}
+    down = queue_state.status == "down" or any(s.status == "down" for s in services)
+    return SystemInfo.of(
+        status="degraded" if down else "ok", versions=versions(), services=services, queues=queue_state
+    )

@@ -6,103 +6,88 @@ transitions makes a change conditional (412 when stale).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import ORJSONResponse
+from fastapi import Header, Query, Request, Response
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import AwareDatetime, Field
 
 from helpdesk_gateway.api import tickets_admin, tickets_desk, tickets_fields, tickets_files
-from helpdesk_gateway.api.shapes import Strict, clients, page, ts
-from helpdesk_gateway.api.tickets_names import names, subset
+from helpdesk_gateway.api.models.tickets import (
+    PRIORITY_PB,
+    Comment,
+    CommentList,
+    HistoryEntry,
+    HistoryPage,
+    Priority,
+    Ticket,
+    TicketList,
+    people,
+)
+from helpdesk_gateway.api.shapes import Strict, api_router, clients
+from helpdesk_gateway.api.tickets_names import names
+from helpdesk_gateway.api.values import (
+    LINE,
+    TEXT,
+    FilterValues,
+    Id,
+    IdPath,
+    IdQuery,
+    line,
+    split_values,
+    text,
+)
 from helpdesk_gateway.auth import CallerDep
 from helpdesk_kit.timestamps import to_timestamp
 
-router = APIRouter(prefix="/api/v1", default_response_class=ORJSONResponse)
+router = api_router(prefix="/api/v1")
 # Included first: "/tickets/counters" and "/tickets/total" must match before "/tickets/{ticket_id}".
 router.include_router(tickets_desk.router)
 router.include_router(tickets_fields.router)
 router.include_router(tickets_admin.router)
 router.include_router(tickets_files.router)
 
-PRIORITY_PB = {"low": t_pb.PRIORITY_LOW, "normal": t_pb.PRIORITY_NORMAL, "high": t_pb.PRIORITY_HIGH}
-PRIORITY_NAME = {v: k for k, v in PRIORITY_PB.items()}
-STATE_NAME = {
-    t_pb.STATE_NEW: "new",
-    t_pb.STATE_IN_WORK: "in_work",
-    t_pb.STATE_DONE: "done",
-    t_pb.STATE_ARCHIVED: "archived",
-}
-IfMatch = Annotated[str | None, Header(max_length=100)]
+IfMatch = Annotated[str | None, Header(max_length=100, pattern=LINE)]
+# A custom field's value: text, a date, or the options picked (tickets checks it against the field).
+FieldValue = Annotated[str, Field(max_length=10_000, pattern=TEXT)]
+CustomValues = Annotated[
+    dict[Annotated[str, Field(max_length=20, pattern=r"^[0-9]+$")], FieldValue | list[FieldValue] | None],
+    Field(max_length=200, description="field id → value; null clears it (PATCH)"),
+]
 
 
 class TicketIn(Strict):
-    subject: str | None = Field(default=None, min_length=1, max_length=255)
-    subject_id: int | None = Field(default=None, gt=0)
-    body: str = Field(default="", max_length=100_000)
-    priority: Literal["low", "normal", "high"] = "normal"
-    unit_id: int = Field(gt=0)
-    assignee_ids: list[int] = Field(default_factory=list, max_length=100)
-    client_id: int | None = Field(default=None, gt=0)
+    subject: str | None = line(255, min_length=1, default=None)
+    subject_id: Id | None = None
+    body: str = text(100_000, default="")
+    priority: Priority = "normal"
+    unit_id: Id
+    assignee_ids: list[Id] = Field(default_factory=list, max_length=100)
+    client_id: Id | None = None
     deadline: AwareDatetime | None = None
-    custom_fields: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    custom_fields: CustomValues = Field(default_factory=dict)
 
 
 class TicketPatch(Strict):
-    subject: str | None = Field(default=None, min_length=1, max_length=255)
-    subject_id: int | None = Field(default=None, gt=0)
-    body: str | None = Field(default=None, max_length=100_000)
-    priority: Literal["low", "normal", "high"] | None = None
-    custom_fields: dict[str, Any] | None = Field(default=None, max_length=200)  # value null = clear
+    subject: str | None = line(255, min_length=1, default=None)
+    subject_id: Id | None = None
+    body: str | None = text(100_000, default=None)
+    priority: Priority | None = None
+    custom_fields: CustomValues | None = None  # value null = clear
     deadline: AwareDatetime | None = None  # explicit null = no deadline any more
 
 
 class ForwardIn(Strict):
-    unit_id: int = Field(gt=0)
-    assignee_ids: list[int] = Field(default_factory=list, max_length=100)
-    note: str = Field(default="", max_length=50_000)
+    unit_id: Id
+    assignee_ids: list[Id] = Field(default_factory=list, max_length=100)
+    note: str = text(50_000, default="")
 
 
 class CommentIn(Strict):
-    body: str = Field(default="", max_length=50_000)  # may be empty when files are attached
-    attachment_ids: list[Annotated[int, Field(gt=0, lt=2**63)]] = Field(default_factory=list, max_length=20)
+    body: str = text(50_000, default="")  # may be empty when files are attached
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=20)
     internal: bool | None = None  # a staff note; unset: the default of the caller's role
-
-
-def _people(t: t_pb.Ticket) -> list[int]:
-    return [t.author_id, t.client_id, *t.assignee_ids, t.locked_by, t.done_by]
-
-
-def ticket_out(t: t_pb.Ticket, all_names: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "number": t.number,
-        "ref": t.ref,
-        "subject": t.subject,
-        "subject_id": t.subject_id or None,
-        "body": t.body,
-        "priority": PRIORITY_NAME.get(t.priority),
-        "state": STATE_NAME.get(t.state),
-        "unit_id": t.unit_id,
-        "assignee_ids": list(t.assignee_ids),
-        "author_id": t.author_id,
-        "client_id": t.client_id or None,
-        "locked_by": t.locked_by or None,
-        "done_by": t.done_by or None,
-        "deadline": ts(t.deadline),
-        "source": t.source,
-        "sla_plan_id": t.sla_plan_id or None,
-        "sla_state": t.sla_state or None,
-        "version": t.version,
-        "created_at": ts(t.created_at),
-        "updated_at": ts(t.updated_at),
-        "allowed_actions": list(t.allowed_actions),
-        "custom_fields": orjson.loads(t.custom_fields_json or "{}"),
-        "names": subset(all_names or {}, _people(t)),
-        **({"body_html": t.body_html} if t.body_html else {}),  # one ticket only
-    }
 
 
 def etag(t: t_pb.Ticket) -> str:
@@ -119,23 +104,19 @@ def expected_version(if_match: str | None) -> int:
     return -1
 
 
-async def _with_etag(t: t_pb.Ticket, request: Request, response: Response) -> dict[str, Any]:
+async def _with_etag(t: t_pb.Ticket, request: Request, response: Response) -> Ticket:
     response.headers["ETag"] = etag(t)
-    return ticket_out(t, await names(request, _people(t)))
+    return Ticket.from_pb(t, await names(request, people(t)))
 
 
-def _split(values: list[str] | None) -> list[str]:
-    return [v for value in values or [] for v in value.split(",") if v]
-
-
-@router.post("/tickets", response_model=None, status_code=201)
+@router.post("/tickets", status_code=201)
 async def create_ticket(
     body: TicketIn,
     caller: CallerDep,
     request: Request,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> dict[str, Any]:
+    idempotency_key: Annotated[str | None, Header(max_length=200, pattern=LINE)] = None,
+) -> Ticket:
     deadline = to_timestamp(body.deadline) if body.deadline is not None else None
     ticket = await clients(request).tickets.CreateTicket(
         t_pb.CreateTicketRequest(
@@ -156,60 +137,60 @@ async def create_ticket(
     return await _with_etag(ticket, request, response)
 
 
-@router.get("/tickets", response_model=None)
+@router.get("/tickets")
 async def list_tickets(
     caller: CallerDep,
     request: Request,
     box: Literal["inbox", "outbox", "archive"] = "inbox",
-    state: Annotated[list[str] | None, Query(max_length=100)] = None,
-    priority: Annotated[list[str] | None, Query(max_length=100)] = None,
-    unit_id: Annotated[int | None, Query(gt=0)] = None,
-    assignee_id: Annotated[int | None, Query(gt=0)] = None,
+    state: FilterValues = None,
+    priority: FilterValues = None,
+    unit_id: IdQuery = None,
+    assignee_id: IdQuery = None,
     locked: Literal["me", "others"] | None = None,
-    sla_state: Annotated[list[str] | None, Query(max_length=100)] = None,
-    q: Annotated[str | None, Query(max_length=500)] = None,
+    sla_state: FilterValues = None,
+    q: Annotated[str | None, Query(max_length=500, pattern=LINE)] = None,
     sort: Literal["-id", "id", "-updated_at", "updated_at"] = "-id",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> dict[str, Any]:
+    cursor: Annotated[str | None, Query(max_length=500, pattern=LINE)] = None,
+) -> TicketList:
     resp = await clients(request).tickets.ListTickets(
         t_pb.ListTicketsRequest(
             box=box,
-            states=_split(state),
-            priorities=_split(priority),
+            states=split_values(state),
+            priorities=split_values(priority),
             unit_id=unit_id or 0,
             assignee_id=assignee_id or 0,
             locked=locked or "",
-            sla_states=_split(sla_state),
+            sla_states=split_values(sla_state),
             q=q or "",
             sort=sort,
             limit=limit,
             cursor=cursor or "",
         )
     )
-    all_names = await names(request, [i for t in resp.tickets for i in _people(t)])
-    out = page([ticket_out(t, all_names) for t in resp.tickets], resp.next_cursor or None)
-    out["names"] = all_names
-    return out
+    all_names = await names(request, [i for t in resp.tickets for i in people(t)])
+    return TicketList.of(
+        items=[Ticket.from_pb(t, all_names) for t in resp.tickets],
+        next_cursor=resp.next_cursor or None,
+        names=all_names,
+    )
 
 
-@router.get("/tickets/{ticket_id}", response_model=None)
-async def get_ticket(
-    ticket_id: int, caller: CallerDep, request: Request, response: Response
-) -> dict[str, Any]:
+@router.get("/tickets/{ticket_id}")
+async def get_ticket(ticket_id: IdPath, caller: CallerDep, request: Request, response: Response) -> Ticket:
     ticket = await clients(request).tickets.GetTicket(t_pb.GetTicketRequest(ticket_id=ticket_id))
     return await _with_etag(ticket, request, response)
 
 
-@router.patch("/tickets/{ticket_id}", response_model=None)
+@router.patch("/tickets/{ticket_id}")
 async def edit_ticket(
-    ticket_id: int,
+    ticket_id: IdPath,
     body: TicketPatch,
     caller: CallerDep,
     request: Request,
     response: Response,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> Ticket:
     ticket = await clients(request).tickets.EditTicket(
         t_pb.EditTicketRequest(
             ticket_id=ticket_id,
@@ -226,15 +207,14 @@ async def edit_ticket(
     return await _with_etag(ticket, request, response)
 
 
-@router.delete("/tickets/{ticket_id}", response_model=None, status_code=204)
-async def delete_ticket(ticket_id: int, caller: CallerDep, request: Request) -> Response:
+@router.delete("/tickets/{ticket_id}", status_code=204)
+async def delete_ticket(ticket_id: IdPath, caller: CallerDep, request: Request) -> None:
     await clients(request).tickets.DeleteTicket(t_pb.DeleteTicketRequest(ticket_id=ticket_id))
-    return Response(status_code=204)
 
 
 async def _transition(
     action: str, ticket_id: int, caller: CallerDep, request: Request, response: Response, if_match: str | None
-) -> dict[str, Any]:
+) -> Ticket:
     ticket = await clients(request).tickets.Transition(
         t_pb.TransitionRequest(
             ticket_id=ticket_id,
@@ -245,43 +225,43 @@ async def _transition(
     return await _with_etag(ticket, request, response)
 
 
-@router.post("/tickets/{ticket_id}/lock", response_model=None)
+@router.post("/tickets/{ticket_id}/lock")
 async def lock(
-    ticket_id: int, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
-) -> dict[str, Any]:
+    ticket_id: IdPath, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
+) -> Ticket:
     return await _transition("lock", ticket_id, caller, request, response, if_match)
 
 
-@router.post("/tickets/{ticket_id}/unlock", response_model=None)
+@router.post("/tickets/{ticket_id}/unlock")
 async def unlock(
-    ticket_id: int, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
-) -> dict[str, Any]:
+    ticket_id: IdPath, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
+) -> Ticket:
     return await _transition("unlock", ticket_id, caller, request, response, if_match)
 
 
-@router.post("/tickets/{ticket_id}/complete", response_model=None)
+@router.post("/tickets/{ticket_id}/complete")
 async def complete(
-    ticket_id: int, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
-) -> dict[str, Any]:
+    ticket_id: IdPath, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
+) -> Ticket:
     return await _transition("complete", ticket_id, caller, request, response, if_match)
 
 
-@router.post("/tickets/{ticket_id}/reopen", response_model=None)
+@router.post("/tickets/{ticket_id}/reopen")
 async def reopen(
-    ticket_id: int, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
-) -> dict[str, Any]:
+    ticket_id: IdPath, caller: CallerDep, request: Request, response: Response, if_match: IfMatch = None
+) -> Ticket:
     return await _transition("reopen", ticket_id, caller, request, response, if_match)
 
 
-@router.post("/tickets/{ticket_id}/forward", response_model=None)
+@router.post("/tickets/{ticket_id}/forward")
 async def forward(
-    ticket_id: int,
+    ticket_id: IdPath,
     body: ForwardIn,
     caller: CallerDep,
     request: Request,
     response: Response,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> Ticket:
     ticket = await clients(request).tickets.ForwardTicket(
         t_pb.ForwardTicketRequest(
             ticket_id=ticket_id,
@@ -294,62 +274,39 @@ async def forward(
     return await _with_etag(ticket, request, response)
 
 
-@router.get("/tickets/{ticket_id}/history", response_model=None)
+@router.get("/tickets/{ticket_id}/history")
 async def history(
-    ticket_id: int,
+    ticket_id: IdPath,
     caller: CallerDep,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
-) -> dict[str, Any]:
+    cursor: Annotated[str | None, Query(max_length=100, pattern=LINE)] = None,
+) -> HistoryPage:
     resp = await clients(request).tickets.GetHistory(
         t_pb.TicketRequest(ticket_id=ticket_id, limit=limit, cursor=cursor or "")
     )
-    items = [
-        {
-            "id": e.id,
-            "at": ts(e.at),
-            "actor_id": e.actor_id or None,
-            "action": e.action,
-            "changes": orjson.loads(e.changes_json or "{}"),
-        }
-        for e in resp.entries
-    ]
-    out = page(items, resp.next_cursor or None)
-    out["names"] = await names(request, [e.actor_id for e in resp.entries])
-    return out
+    return HistoryPage.of(
+        items=[HistoryEntry.from_pb(e) for e in resp.entries],
+        next_cursor=resp.next_cursor or None,
+        names=await names(request, [e.actor_id for e in resp.entries]),
+    )
 
 
-def comment_out(c: t_pb.Comment) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "ticket_id": c.ticket_id,
-        "author_id": c.author_id,
-        "body": c.body,
-        "html": c.html,
-        "created_at": ts(c.created_at),
-        "attachments": [
-            {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
-            for a in c.attachments
-        ],
-        "attachment_ids": [a.id for a in c.attachments],
-        "internal": c.internal,
-    }
-
-
-@router.get("/tickets/{ticket_id}/comments", response_model=None)
-async def list_comments(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/tickets/{ticket_id}/comments")
+async def list_comments(ticket_id: IdPath, caller: CallerDep, request: Request) -> CommentList:
     resp = await clients(request).tickets.ListComments(t_pb.TicketRequest(ticket_id=ticket_id))
-    out = page([comment_out(c) for c in resp.comments])
-    out["names"] = await names(request, [c.author_id for c in resp.comments])
-    return out
+    return CommentList.of(
+        items=[Comment.from_pb(c) for c in resp.comments],
+        next_cursor=None,
+        names=await names(request, [c.author_id for c in resp.comments]),
+    )
 
 
-@router.post("/tickets/{ticket_id}/comments", response_model=None, status_code=201)
-async def add_comment(ticket_id: int, body: CommentIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.post("/tickets/{ticket_id}/comments", status_code=201)
+async def add_comment(ticket_id: IdPath, body: CommentIn, caller: CallerDep, request: Request) -> Comment:
     c = await clients(request).tickets.AddComment(
         t_pb.AddCommentRequest(
             ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids, internal=body.internal
         )
     )
-    return comment_out(c)
+    return Comment.from_pb(c)

@@ -6,24 +6,25 @@ only client-visible ones) and validates every definition and value.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import ORJSONResponse
+from fastapi import Request
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import Field
 
-from helpdesk_gateway.api.shapes import Strict, clients
+from helpdesk_gateway.api.models.tickets import Counters, CustomField, CustomFieldList, Html
+from helpdesk_gateway.api.shapes import Strict, api_router, clients
+from helpdesk_gateway.api.values import LINE, IdPath, line, text
 from helpdesk_gateway.auth import CallerDep
 
-router = APIRouter(default_response_class=ORJSONResponse)
+router = api_router()
 
 Kind = Literal["text", "textarea", "select", "multiselect", "date"]
-Options = list[str]
+Options = list[Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]]
 
 
 class FieldIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = line(100, min_length=1)
     kind: Kind
     options: Options = Field(default_factory=list, max_length=200)
     required: bool = False
@@ -32,7 +33,7 @@ class FieldIn(Strict):
 
 
 class FieldPatch(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = line(100, min_length=1, default=None)
     kind: Kind | None = None
     options: Options | None = Field(default=None, max_length=200)
     required: bool | None = None
@@ -41,37 +42,25 @@ class FieldPatch(Strict):
 
 
 class MarkdownIn(Strict):
-    text: str = Field(max_length=50_000)
+    text: str = text(50_000)
 
 
-def field_out(f: t_pb.CustomField) -> dict[str, Any]:
-    return {
-        "id": f.id,
-        "name": f.name,
-        "kind": f.kind,
-        "options": list(f.options),
-        "required": f.required,
-        "client_visible": f.client_visible,
-        "position": f.position,
-    }
-
-
-@router.get("/custom-fields", response_model=None)
-async def list_fields(caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/custom-fields")
+async def list_fields(caller: CallerDep, request: Request) -> CustomFieldList:
     resp = await clients(request).tickets.ListCustomFields(t_pb.ListCustomFieldsRequest())
-    return {"items": [field_out(f) for f in resp.fields]}
+    return CustomFieldList.of(items=[CustomField.from_pb(f) for f in resp.fields])
 
 
-@router.post("/custom-fields", response_model=None, status_code=201)
-async def create_field(body: FieldIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.post("/custom-fields", status_code=201)
+async def create_field(body: FieldIn, caller: CallerDep, request: Request) -> CustomField:
     f = await clients(request).tickets.CreateCustomField(t_pb.CreateCustomFieldRequest(**body.model_dump()))
-    return field_out(f)
+    return CustomField.from_pb(f)
 
 
-@router.patch("/custom-fields/{field_id}", response_model=None)
+@router.patch("/custom-fields/{field_id}")
 async def update_field(
-    field_id: int, body: FieldPatch, caller: CallerDep, request: Request
-) -> dict[str, Any]:
+    field_id: IdPath, body: FieldPatch, caller: CallerDep, request: Request
+) -> CustomField:
     given = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     options = given.pop("options", None)
     f = await clients(request).tickets.UpdateCustomField(
@@ -82,28 +71,23 @@ async def update_field(
             **given,
         )
     )
-    return field_out(f)
+    return CustomField.from_pb(f)
 
 
-@router.delete("/custom-fields/{field_id}", response_model=None, status_code=204)
-async def delete_field(field_id: int, caller: CallerDep, request: Request) -> Response:
+@router.delete("/custom-fields/{field_id}", status_code=204)
+async def delete_field(field_id: IdPath, caller: CallerDep, request: Request) -> None:
     await clients(request).tickets.DeleteCustomField(t_pb.CustomFieldRequest(id=field_id))
-    return Response(status_code=204)
 
 
-@router.get("/tickets/counters", response_model=None)
-async def counters(caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/tickets/counters")
+async def counters(caller: CallerDep, request: Request) -> Counters:
     c = await clients(request).tickets.GetCounters(t_pb.CountersRequest())
-    return {
-        "new": c.new,
-        "in_work": c.in_work,
-        "mine": c.mine,
-        "sla_warning": c.sla_warning,
-        "sla_breached": c.sla_breached,
-    }
+    return Counters.of(
+        new=c.new, in_work=c.in_work, mine=c.mine, sla_warning=c.sla_warning, sla_breached=c.sla_breached
+    )
 
 
-@router.post("/markdown", response_model=None)
-async def markdown(body: MarkdownIn, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.post("/markdown")
+async def markdown(body: MarkdownIn, caller: CallerDep, request: Request) -> Html:
     resp = await clients(request).tickets.RenderMarkdown(t_pb.RenderMarkdownRequest(text=body.text))
-    return {"html": resp.html}
+    return Html.of(html=resp.html)

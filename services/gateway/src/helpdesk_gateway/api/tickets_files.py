@@ -10,35 +10,48 @@ that tickets sniffed: a browser saves the file, it never renders or runs it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import grpc
-from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse, StreamingResponse
+from fastapi import Query, Request
+from fastapi.responses import StreamingResponse
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from helpdesk_gateway.api.shapes import clients, page, ts
+from helpdesk_gateway.api.models.tickets import Attachment, AttachmentList
+from helpdesk_gateway.api.shapes import api_router, clients
+from helpdesk_gateway.api.values import IdPath
 from helpdesk_gateway.auth import CallerDep
 from helpdesk_kit.errors import FieldError, InvalidInput
 from helpdesk_kit.rpc import translate_rpc_error
 
-router = APIRouter(default_response_class=ORJSONResponse)
+router = api_router()
 UPLOAD_TIMEOUT = 600.0
-
-
-def attachment_out(a: t_pb.Attachment) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "ticket_id": a.ticket_id,
-        "filename": a.filename,
-        "content_type": a.content_type,
-        "size": a.size,
-        "author_id": a.author_id,
-        "created_at": ts(a.created_at),
-        "comment_id": a.comment_id or None,  # None = attached to the ticket itself
+# The upload is read by hand (streamed), so its body is described here for the document.
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
     }
+}
+ForComment = Annotated[
+    bool, Query(description="the file is for the comment being written: no history entry of its own")
+]
+DOWNLOAD_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file, always as an attachment to save",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 def _bad(message: str) -> InvalidInput:
@@ -99,19 +112,20 @@ async def _file_part(request: Request) -> AsyncIterator[tuple[str, bytes]]:  # n
         yield pending.pop(0)
 
 
-@router.post("/tickets/{ticket_id}/attachments", response_model=None, status_code=201)
+@router.post("/tickets/{ticket_id}/attachments", status_code=201, openapi_extra=UPLOAD_BODY)
 async def upload(
-    ticket_id: int, caller: CallerDep, request: Request, for_comment: bool = False
-) -> dict[str, Any]:
+    ticket_id: IdPath, caller: CallerDep, request: Request, for_comment: ForComment = False
+) -> Attachment:
     """``?for_comment=true``: the file is for the comment being written (no history entry
     of its own; clients see it once it is on a comment they may see)."""
     parts = _file_part(request)
     first = await anext(parts, None)
     if first is None or first[0] != "filename":
         raise _bad("no part named 'file' with a file name")
-    header = t_pb.UploadHeader(
-        ticket_id=ticket_id, filename=first[1].decode("utf-8", "replace"), for_comment=for_comment
-    )
+    filename = first[1].decode("utf-8", "replace")
+    if not filename.isprintable() or len(filename) > 255:
+        raise _bad("the file name must be one line of at most 255 characters")
+    header = t_pb.UploadHeader(ticket_id=ticket_id, filename=filename, for_comment=for_comment)
 
     async def messages() -> AsyncIterator[t_pb.UploadChunk]:
         yield t_pb.UploadChunk(header=header)
@@ -123,17 +137,17 @@ async def upload(
         attachment = await clients(request).tickets.UploadAttachment(messages(), timeout=UPLOAD_TIMEOUT)
     except grpc.aio.AioRpcError as exc:
         raise translate_rpc_error(exc, "tickets") from exc
-    return attachment_out(attachment)
+    return Attachment.from_pb(attachment)
 
 
-@router.get("/tickets/{ticket_id}/attachments", response_model=None)
-async def list_attachments(ticket_id: int, caller: CallerDep, request: Request) -> dict[str, Any]:
+@router.get("/tickets/{ticket_id}/attachments")
+async def list_attachments(ticket_id: IdPath, caller: CallerDep, request: Request) -> AttachmentList:
     resp = await clients(request).tickets.ListAttachments(t_pb.TicketRequest(ticket_id=ticket_id))
-    return page([attachment_out(a) for a in resp.attachments])
+    return AttachmentList.of(items=[Attachment.from_pb(a) for a in resp.attachments], next_cursor=None)
 
 
-@router.get("/attachments/{attachment_id}", response_model=None)
-async def download(attachment_id: int, caller: CallerDep, request: Request) -> StreamingResponse:
+@router.get("/attachments/{attachment_id}", response_class=StreamingResponse, responses=DOWNLOAD_ANSWER)
+async def download(attachment_id: IdPath, caller: CallerDep, request: Request) -> StreamingResponse:
     call = clients(request).tickets.DownloadAttachment(
         t_pb.AttachmentRequest(attachment_id=attachment_id), timeout=UPLOAD_TIMEOUT
     )

@@ -20,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from helpdesk_gateway.auth import CallerDep
 
 STATIC = Path(__file__).parent / "static"
+# Third-party files served as they came (web/vendor/*/README.md says from where).
+VENDOR = Path(__file__).parent / "vendor"
 ACCESS_COOKIE = "helpdesk_access"
 
 # Everything the pages load comes from this origin; no inline script or style.
@@ -50,17 +52,26 @@ async def index() -> FileResponse:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
+@router.get("/docs", include_in_schema=False)
+async def api_docs() -> FileResponse:
+    """The API reference (Swagger UI on /api/v1/openapi.json), all from this origin."""
+    return FileResponse(STATIC / "docs.html", headers={"Cache-Control": "no-store"})
+
+
 @router.post("/web/session", status_code=204, include_in_schema=False)
 async def open_socket_session(caller: CallerDep, request: Request) -> Response:
     """Sets the cookie that authenticates the page's WebSocket (see the module docstring)."""
     token = request.headers["authorization"].partition(" ")[2].strip()
+    # Behind TLS the cookie is Secure: the public URL says https, or a trusted proxy does
+    # (X-Forwarded-Proto, believed only from HELPDESK_TRUSTED_PROXIES).
+    public_url: str = request.app.state.clients.settings.public_url
     response = Response(status_code=204)
     response.set_cookie(
         ACCESS_COOKIE,
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or public_url.startswith("https://"),
         path="/ws",
     )
     return response
@@ -95,4 +106,5 @@ class _SecurityHeaders:
 def mount(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/vendor", StaticFiles(directory=VENDOR), name="vendor")
     app.add_middleware(_SecurityHeaders)

@@ -63,27 +63,34 @@ async def update_client_group(
     )
 
 
-async def set_client_group_lead(conn: asyncpg.Connection, group_id: int, lead_id: int | None) -> None:
-    """The lead flag follows the group's lead; a new lead joins the group."""
-    await conn.execute(
-        "UPDATE users SET is_client_group_lead = false WHERE client_group_id = $1 AND is_client_group_lead",
+async def set_client_group_lead(conn: asyncpg.Connection, group_id: int, lead_id: int | None) -> set[int]:
+    """The lead flag follows the group's lead; a new lead joins the group. The ids of the
+    users whose group or lead flag this changed."""
+    rows = await conn.fetch(
+        "UPDATE users SET is_client_group_lead = false WHERE client_group_id = $1 AND is_client_group_lead"
+        " RETURNING id",
         group_id,
     )
+    changed = {r["id"] for r in rows}
     if lead_id is not None:
         await conn.execute(
             "UPDATE users SET client_group_id = $1, is_client_group_lead = true WHERE id = $2",
             group_id,
             lead_id,
         )
+        changed.add(lead_id)
+    return changed
 
 
-async def delete_client_group(conn: asyncpg.Connection, group_id: int) -> bool:
-    await conn.execute(
-        "UPDATE users SET client_group_id = NULL, is_client_group_lead = false WHERE client_group_id = $1",
+async def delete_client_group(conn: asyncpg.Connection, group_id: int) -> list[int] | None:
+    """Deletes the group; its members stay, groupless. Their ids, or None when there was no group."""
+    rows = await conn.fetch(
+        "UPDATE users SET client_group_id = NULL, is_client_group_lead = false WHERE client_group_id = $1"
+        " RETURNING id",
         group_id,
     )
     status: str = await conn.execute("DELETE FROM client_groups WHERE id = $1", group_id)
-    return status == "DELETE 1"
+    return [r["id"] for r in rows] if status == "DELETE 1" else None
 
 
 async def update_position(conn: asyncpg.Connection, position_id: int, name: str) -> bool:

@@ -9,7 +9,7 @@ from helpdesk_identity.domain import Kind, Role, User
 USER_COLUMNS = """
     u.id, u.login, u.full_name, u.email, u.phone, u.kind, u.role, u.is_admin, u.language,
     u.is_active, u.client_group_id, u.is_client_group_lead, u.position_id, u.pushbullet,
-    u.time_zone, u.ldap,
+    u.time_zone, u.ldap, u.public_hash,
     coalesce(array(SELECT unit_id FROM user_units uu WHERE uu.user_id = u.id ORDER BY unit_id), '{}')
         AS unit_ids
 """
@@ -34,4 +34,5 @@ def user_from_row(row: asyncpg.Record) -> User:
         pushbullet=row["pushbullet"],
         time_zone=row["time_zone"],
         ldap=row["ldap"],
+        public_hash=row["public_hash"],
     )

@@ -1,8 +1,14 @@
-"""Sessions: refresh-token hashes, rotation, revocation, which still count."""
+"""Sessions and their refresh tokens: rotation, reuse, revocation, which still count.
+
+A session is one sign-in. Every refresh token it was ever given is kept (as a hash)
+with the time it was spent: the live one is the only unspent one, and a spent one
+coming back means a copy of it was used (its family — the session — is ended).
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -11,13 +17,14 @@ from helpdesk_identity.domain import User
 from helpdesk_identity.store.rows import USER_COLUMNS, user_from_row
 
 
-async def revoke_other_sessions(conn: asyncpg.Connection, user_id: int, keep: uuid.UUID | None) -> None:
-    await conn.execute(
-        "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL"
-        " AND ($2::uuid IS NULL OR id <> $2)",
-        user_id,
-        keep,
-    )
+@dataclass(frozen=True)
+class RefreshTokenRow:
+    """A refresh token as found: its session, whose it is, and whether either still counts."""
+
+    session_id: uuid.UUID
+    user_id: int
+    spent: bool
+    session_live: bool  # not revoked, not expired
 
 
 async def insert_session(
@@ -25,39 +32,72 @@ async def insert_session(
 ) -> uuid.UUID:
     session_id = uuid.uuid4()
     await conn.execute(
-        "INSERT INTO sessions (id, user_id, refresh_hash, expires_at) VALUES ($1, $2, $3, $4)",
-        session_id,
-        user_id,
-        refresh_hash,
-        expires_at,
+        "INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)", session_id, user_id, expires_at
+    )
+    await conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)", refresh_hash, session_id
     )
     return session_id
 
 
-async def session_by_refresh(conn: asyncpg.Connection, refresh_hash: bytes) -> tuple[uuid.UUID, int] | None:
-    """The live session (id, user id) holding this refresh token, locked for rotation."""
+async def refresh_token(conn: asyncpg.Connection, refresh_hash: bytes) -> RefreshTokenRow | None:
+    """The refresh token with this hash, locked (with its session) until the transaction ends:
+    two uses of one token are decided one after the other."""
     row = await conn.fetchrow(
-        "SELECT id, user_id FROM sessions WHERE refresh_hash = $1 AND revoked_at IS NULL"
-        " AND expires_at > now() FOR UPDATE",
+        "SELECT t.session_id, s.user_id, t.spent_at IS NOT NULL AS spent,"
+        " s.revoked_at IS NULL AND s.expires_at > now() AS live"
+        " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
+        " WHERE t.token_hash = $1 FOR UPDATE",
         refresh_hash,
     )
-    return (row["id"], row["user_id"]) if row else None
+    if row is None:
+        return None
+    return RefreshTokenRow(row["session_id"], row["user_id"], row["spent"], row["live"])
 
 
-async def rotate_refresh(conn: asyncpg.Connection, session_id: uuid.UUID, refresh_hash: bytes) -> None:
-    await conn.execute("UPDATE sessions SET refresh_hash = $2 WHERE id = $1", session_id, refresh_hash)
-
-
-async def revoke_session(conn: asyncpg.Connection, session_id: uuid.UUID) -> None:
+async def rotate_refresh(
+    conn: asyncpg.Connection, session_id: uuid.UUID, spent_hash: bytes, new_hash: bytes
+) -> None:
+    """Spends a refresh token and gives its session the next one."""
+    await conn.execute("UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1", spent_hash)
     await conn.execute(
-        "UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", session_id
+        "INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)", new_hash, session_id
     )
 
 
-async def revoke_user_sessions(conn: asyncpg.Connection, user_id: int) -> None:
-    await conn.execute(
-        "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id
+async def revoke_session(conn: asyncpg.Connection, session_id: uuid.UUID, reason: str) -> int | None:
+    """Ends a live session; its user's id, or None when it had ended already."""
+    user_id: int | None = await conn.fetchval(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL"
+        " RETURNING user_id",
+        session_id,
+        reason,
     )
+    return user_id
+
+
+async def revoke_user_sessions(
+    conn: asyncpg.Connection, user_id: int, reason: str, keep: uuid.UUID | None = None
+) -> list[str]:
+    """Ends the user's live sessions (all but ``keep``); the ids of those it ended."""
+    rows = await conn.fetch(
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = $2"
+        " WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()"
+        " AND ($3::uuid IS NULL OR id <> $3) RETURNING id",
+        user_id,
+        reason,
+        keep,
+    )
+    return [str(r["id"]) for r in rows]
+
+
+async def delete_ended_sessions(conn: asyncpg.Connection, older_than: datetime) -> int:
+    """Forgets sessions (and their refresh tokens) that ended before ``older_than``."""
+    status: str = await conn.execute(
+        "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
+        older_than,
+    )
+    return int(status.split()[-1])
 
 
 async def session_active(conn: asyncpg.Connection, session_id: uuid.UUID) -> bool:

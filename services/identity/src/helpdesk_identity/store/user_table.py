@@ -40,6 +40,13 @@ async def users_by_ids(conn: asyncpg.Connection, ids: list[int]) -> list[User]:
     return [user_from_row(r) for r in rows]
 
 
+async def users_by_hashes(conn: asyncpg.Connection, hashes: list[str]) -> list[User]:
+    rows = await conn.fetch(
+        f"SELECT {USER_COLUMNS} FROM users u WHERE u.public_hash = ANY($1::text[]) ORDER BY u.id", hashes
+    )
+    return [user_from_row(r) for r in rows]
+
+
 async def unit_members(conn: asyncpg.Connection, unit_id: int) -> list[User]:
     rows = await conn.fetch(
         f"SELECT {USER_COLUMNS} FROM users u JOIN user_units m ON m.user_id = u.id"
@@ -177,9 +184,30 @@ async def heads_of_user(conn: asyncpg.Connection, user_id: int) -> list[User]:
 
 async def set_totp(conn: asyncpg.Connection, user_id: int, secret: str | None, enabled: bool) -> None:
     sealed = seal(secret, purpose=totp_purpose(user_id)) if secret else None
+    # A new secret (or none) starts afresh: the last step used belonged to the old one.
     await conn.execute(
-        "UPDATE users SET totp_secret = $2, totp_enabled = $3 WHERE id = $1", user_id, sealed, enabled
+        "UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = NULL WHERE id = $1",
+        user_id,
+        sealed,
+        enabled,
     )
+
+
+async def enable_totp(conn: asyncpg.Connection, user_id: int) -> None:
+    """Turns the second factor on with the secret set up (which stays as sealed)."""
+    await conn.execute("UPDATE users SET totp_enabled = true WHERE id = $1", user_id)
+
+
+async def use_totp_step(conn: asyncpg.Connection, user_id: int, step: int) -> bool:
+    """Records that a code of time step ``step`` was used; False when that step or a later
+    one was used already (a replayed code). One statement, so two uses of a code race safely."""
+    used: bool | None = await conn.fetchval(
+        "UPDATE users SET totp_last_step = $2 WHERE id = $1"
+        " AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING true",
+        user_id,
+        step,
+    )
+    return used is True
 
 
 async def user_for_reset(conn: asyncpg.Connection, login_or_email: str) -> User | None:

@@ -27,6 +27,7 @@ class UserRow:
     pushbullet: str
     ldap: bool
     unit_ids: tuple[int, ...]
+    public_hash: str
 
 
 async def taken_names(conn: asyncpg.Connection, table: str) -> set[str]:
@@ -44,6 +45,14 @@ async def taken_logins(conn: asyncpg.Connection) -> set[str]:
 async def login_of(conn: asyncpg.Connection, user_id: int) -> str | None:
     value: str | None = await conn.fetchval("SELECT login FROM users WHERE id = $1", user_id)
     return value
+
+
+async def taken_hashes(conn: asyncpg.Connection) -> set[str]:
+    return {r["public_hash"] for r in await conn.fetch("SELECT public_hash FROM users")}
+
+
+async def set_public_hash(conn: asyncpg.Connection, user_id: int, public_hash: str) -> None:
+    await conn.execute("UPDATE users SET public_hash = $2 WHERE id = $1", user_id, public_hash)
 
 
 async def insert_named(conn: asyncpg.Connection, table: str, rows: list[tuple[int, str]]) -> None:
@@ -73,6 +82,7 @@ async def insert_users(conn: asyncpg.Connection, users: list[UserRow]) -> None:
                 u.position_id,
                 u.pushbullet,
                 u.ldap,
+                u.public_hash,
             )
             for u in users
         ],
@@ -92,6 +102,7 @@ async def insert_users(conn: asyncpg.Connection, users: list[UserRow]) -> None:
             "position_id",
             "pushbullet",
             "ldap",
+            "public_hash",
         ],
     )
     await conn.copy_records_to_table(

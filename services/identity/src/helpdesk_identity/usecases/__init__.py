@@ -1,11 +1,12 @@
 """Identity's use cases: one function each, one transaction each.
 
-One module per concern: ``sessions`` (sign-in, refresh, sign-out), ``api_tokens``,
-``totp``, ``keys`` (token signing keys), ``users``, ``organisation`` (units, client
-groups, positions), ``lookups`` (what other services ask), ``self_service``
-(registration, password recovery), ``ldap_directory`` (LDAP settings and sync);
-``checks`` holds what several share. Callers use this package's names
-(``usecases.login(...)``).
+One module per concern: ``sessions`` (sign-in, refresh families, sign-out), ``api_tokens``,
+``zenlix_keys`` (ZENLIX API keys, users by public hash), ``totp``, ``keys`` (token
+signing keys), ``users``, ``organisation`` (units, client groups, positions), ``lookups``
+(what other services ask), ``self_service`` (registration, password recovery),
+``ldap_directory`` (LDAP settings and sync); ``checks`` and ``credentials`` (passwords
+asked again) hold what several share, and ``revocations`` ends sessions and tokens and
+announces it (with rights changes). Callers use this package's names (``usecases.login(...)``).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from helpdesk_identity.usecases.sessions import (
     MAX_SESSIONS_PER_CHECK,
     Tokens,
     active_sessions,
+    forget_ended_sessions,
     login,
     logout,
     refresh,
@@ -86,6 +88,17 @@ from helpdesk_identity.usecases.users import (
     update_profile,
     update_user,
 )
+from helpdesk_identity.usecases.zenlix_keys import (
+    SIGN_IN_KEYS_KEPT,
+    authenticate_key,
+    create_key,
+    device_of,
+    forget_device,
+    list_keys,
+    revoke_key,
+    sign_in,
+    users_by_hash,
+)
 
 __all__ = [
     "ADMIN_LOGIN",
@@ -98,12 +111,14 @@ __all__ = [
     "PROFILE_FIELDS",
     "RESET",
     "SECRET_MASK",
+    "SIGN_IN_KEYS_KEPT",
     "SelfService",
     "SyncResult",
     "Tokens",
     "active_sessions",
     "actor_by_id",
     "authenticate_api_token",
+    "authenticate_key",
     "bootstrap_admin",
     "change_password",
     "client_group_members",
@@ -112,15 +127,19 @@ __all__ = [
     "confirm_totp",
     "create_api_token",
     "create_client_group",
+    "create_key",
     "create_position",
     "create_unit",
     "create_user",
     "delete_client_group",
     "delete_position",
     "delete_unit",
+    "device_of",
     "disable_totp",
     "disable_user",
     "ensure_signing_key",
+    "forget_device",
+    "forget_ended_sessions",
     "get_ldap_settings",
     "get_user",
     "get_users",
@@ -130,6 +149,7 @@ __all__ = [
     "ldap_config_out",
     "list_api_tokens",
     "list_client_groups",
+    "list_keys",
     "list_positions",
     "list_units",
     "list_users",
@@ -140,9 +160,11 @@ __all__ = [
     "register",
     "request_password_reset",
     "revoke_api_token",
+    "revoke_key",
     "rotate_signing_key",
     "session_active",
     "setup_totp",
+    "sign_in",
     "stored_ldap_config",
     "sync_ldap",
     "test_ldap",
@@ -153,5 +175,6 @@ __all__ = [
     "update_profile",
     "update_unit",
     "update_user",
+    "users_by_hash",
     "verification_keys",
 ]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from helpdesk_identity import store
 from helpdesk_identity.domain import User
 from helpdesk_identity.errors import BadToken
+from helpdesk_identity.usecases.revocations import end_api_token
 from helpdesk_identity.usecases.sessions import digest
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError, InvalidInput, NotFound
@@ -16,6 +17,9 @@ from helpdesk_kit.logs import get_logger
 log = get_logger(__name__)
 
 API_TOKEN_PREFIX = "hd_"
+# A token lives at most ten years: a longer life is "never" in practice, and a date past
+# year 9999 cannot even be written down (it failed deep in the code as a server error).
+MAX_TOKEN_SECONDS = 10 * 366 * 86_400
 
 
 async def create_api_token(
@@ -24,10 +28,10 @@ async def create_api_token(
     """A new token and its secret, which is shown this once and kept only as a hash."""
     name = name.strip()
     errors = []
-    if not name or len(name) > 100:
-        errors.append(FieldError("name", "1-100 characters"))
-    if expires_in < 0:
-        errors.append(FieldError("expires_in", "0 (never) or a number of seconds"))
+    if not name or len(name) > 100 or not name.isprintable():
+        errors.append(FieldError("name", "1-100 characters, no control characters"))
+    if not 0 <= expires_in <= MAX_TOKEN_SECONDS:
+        errors.append(FieldError("expires_in", f"0 (never) or up to {MAX_TOKEN_SECONDS} seconds"))
     if errors:
         raise InvalidInput("The token is not valid.", errors=errors)
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -45,10 +49,12 @@ async def list_api_tokens(*, db: Database, actor: User) -> list[store.ApiTokenRo
 
 
 async def revoke_api_token(*, db: Database, actor: User, token_id: int) -> None:
+    """Revokes one of the actor's tokens; every gateway refuses it from the next request on."""
     async with db.unit_of_work() as uow:
-        if not await store.revoke_api_token(uow.conn, actor.id, token_id):
+        if not await end_api_token(uow, actor.id, token_id):
             raise NotFound("No such token.")
         await uow.commit()
+    log.info("api_token.revoked", user_id=actor.id, token_id=token_id)
 
 
 async def authenticate_api_token(*, db: Database, token: str) -> tuple[int, User]:

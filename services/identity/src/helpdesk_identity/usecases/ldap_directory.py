@@ -4,14 +4,15 @@ that creates, updates and disables users."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from helpdesk_identity import ldapdir, store
 from helpdesk_identity.domain import GroupMapping, Kind, LdapConfig, LdapEntry, NewUser, Role, User
 from helpdesk_identity.errors import InvalidUser, UnknownUnit
 from helpdesk_identity.usecases.checks import require_admin
-from helpdesk_kit.db import Database
+from helpdesk_identity.usecases.revocations import announce_change, end_sessions
+from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.errors import Conflict, FieldError, InvalidInput, Unavailable
 from helpdesk_kit.logs import get_logger
 
@@ -23,21 +24,53 @@ LDAP_KEY = "ldap"
 SECRET_MASK = "********"
 
 
+_PLAIN = {
+    f.name: f.default for f in dataclasses.fields(LdapConfig) if f.name not in ("groups", "default_role")
+}
+_GROUP_KEYS = frozenset({"group_dn", "unit_id", "role"})
+
+
+def _shape_errors(data: dict[str, Any]) -> list[FieldError]:
+    """Keys we do not know and values of the wrong type, each named (the caller's 422)."""
+    errors = [
+        FieldError(key, "unknown field")
+        for key in data
+        if key not in _PLAIN and key not in ("groups", "default_role")
+    ]
+    for key, default in _PLAIN.items():
+        if key in data and type(data[key]) is not type(default):
+            errors.append(FieldError(key, f"must be a {type(default).__name__}"))
+    if data.get("default_role") not in (None, *(r.value for r in Role)):
+        errors.append(FieldError("default_role", "unknown role"))
+    groups = data.get("groups", [])
+    if not isinstance(groups, list):
+        return [*errors, FieldError("groups", "must be a list")]
+    for i, g in enumerate(groups):
+        if not isinstance(g, dict) or not isinstance(g.get("group_dn"), str) or set(g) - _GROUP_KEYS:
+            errors.append(FieldError(f"groups.{i}", "{group_dn, unit_id, role}"))
+        elif g.get("unit_id") is not None and (
+            type(g["unit_id"]) is not int or not 0 <= g["unit_id"] < 2**63
+        ):
+            errors.append(FieldError(f"groups.{i}.unit_id", "a unit id"))
+        elif g.get("role") not in (None, "", *(r.value for r in Role)):
+            errors.append(FieldError(f"groups.{i}.role", "unknown role"))
+    return errors
+
+
 def ldap_config_from(data: dict[str, Any]) -> LdapConfig:
-    """Settings as the admin API gives them (JSON) -> LdapConfig; 422 when malformed."""
-    try:
-        groups = tuple(
-            GroupMapping(
-                group_dn=str(g["group_dn"]),
-                unit_id=int(g["unit_id"]) if g.get("unit_id") else None,
-                role=Role(g.get("role") or "unit_member"),
-            )
-            for g in data.get("groups", [])
+    """Settings as the admin API gives them (JSON) -> LdapConfig; 422 naming each bad field."""
+    if errors := _shape_errors(data):
+        raise InvalidInput("The LDAP settings are not valid.", errors=errors)
+    groups = tuple(
+        GroupMapping(
+            group_dn=g["group_dn"],
+            unit_id=int(g["unit_id"]) if g.get("unit_id") else None,
+            role=Role(g.get("role") or "unit_member"),
         )
-        plain = {k: v for k, v in data.items() if k not in ("groups", "default_role")}
-        cfg = LdapConfig(**plain, groups=groups, default_role=Role(data.get("default_role", "unit_member")))
-    except (TypeError, ValueError, KeyError) as exc:
-        raise InvalidInput(f"The LDAP settings are not valid: {exc}") from None
+        for g in data.get("groups", [])
+    )
+    plain = {k: v for k, v in data.items() if k in _PLAIN}
+    cfg = LdapConfig(**plain, groups=groups, default_role=Role(data.get("default_role") or "unit_member"))
     cfg.validate()
     return cfg
 
@@ -123,13 +156,16 @@ async def sync_ldap(*, db: Database, actor: User | None) -> SyncResult:
     async with db.unit_of_work() as uow:
         if not await uow.conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('identity:ldap-sync'))"):
             raise Conflict("A sync is already running.")
-        result = await _apply_directory(uow.conn, cfg, entries)
+        result = await _apply_directory(uow, cfg, entries)
         await uow.commit()
     log.info("ldap.synced", created=result.created, updated=result.updated, disabled=result.disabled)
     return result
 
 
-async def _apply_directory(conn: Any, cfg: LdapConfig, entries: list[LdapEntry]) -> SyncResult:
+async def _apply_directory(uow: UnitOfWork, cfg: LdapConfig, entries: list[LdapEntry]) -> SyncResult:
+    """Creates, updates and disables users after the directory; changed rights are announced
+    and disabled users' sessions ended, as when an admin does it."""
+    conn = uow.conn
     known = {u.login.lower(): (u, dn) for u, dn in await store.ldap_users(conn)}
     created = updated = 0
     for e in entries:
@@ -148,6 +184,7 @@ async def _apply_directory(conn: Any, cfg: LdapConfig, entries: list[LdapEntry])
             if new != user.as_new() or dn != e.dn or not user.is_active:
                 await store.update_user(conn, user.id, new, True)
                 await store.set_ldap(conn, user.id, e.dn)
+                await announce_change(uow, user, replace(user, role=role, unit_ids=units, is_active=True))
                 updated += 1
         elif not await store.login_taken(conn, e.login):
             new = NewUser(login=e.login, kind=Kind.STAFF, ldap=True, **fields)  # type: ignore[arg-type]
@@ -165,7 +202,8 @@ async def _apply_directory(conn: Any, cfg: LdapConfig, entries: list[LdapEntry])
     for user, _ in known.values():
         if user.is_active:
             await store.update_user(conn, user.id, user.as_new(), False)
-            await store.revoke_user_sessions(conn, user.id)
+            await end_sessions(uow, user.id, "disabled")
+            await announce_change(uow, user, replace(user, is_active=False))
             disabled += 1
     return SyncResult(created, updated, disabled)
 

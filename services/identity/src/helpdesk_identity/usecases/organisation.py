@@ -10,14 +10,17 @@ import asyncpg
 from helpdesk_identity import store
 from helpdesk_identity.domain import Kind, User
 from helpdesk_identity.usecases.checks import require_admin
+from helpdesk_identity.usecases.revocations import announce_changed_ids
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import Conflict, FieldError, InvalidInput, NotFound
 
 
 def _name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("The name is not valid.", errors=[FieldError("name", "1-200 characters")])
+    if not name or len(name) > 200 or not name.isprintable():
+        raise InvalidInput(
+            "The name is not valid.", errors=[FieldError("name", "1-200 characters on one line")]
+        )
     return name
 
 
@@ -58,6 +61,7 @@ async def create_client_group(
         if lead:
             changed = lead[0].as_new().with_changes(client_group_id=group_id, is_client_group_lead=True)
             await store.update_user(uow.conn, lead[0].id, changed, lead[0].is_active)
+            await announce_changed_ids(uow, [lead[0].id])
         await uow.commit()
     return group_id, name, lead_id
 
@@ -104,7 +108,7 @@ async def update_client_group(
                 "The client group exists.", errors=[FieldError("name", "already taken")]
             ) from None
         if new_lead != group[2]:
-            await store.set_client_group_lead(uow.conn, group_id, new_lead)
+            await announce_changed_ids(uow, await store.set_client_group_lead(uow.conn, group_id, new_lead))
         await uow.commit()
     return group_id, new_name, new_lead
 
@@ -113,8 +117,10 @@ async def delete_client_group(*, db: Database, actor: User, group_id: int) -> No
     """Its clients stay, without a group (and without the lead flag)."""
     require_admin(actor, "client groups")
     async with db.unit_of_work() as uow:
-        if not await store.delete_client_group(uow.conn, group_id):
+        members = await store.delete_client_group(uow.conn, group_id)
+        if members is None:
             raise NotFound("No such client group.")
+        await announce_changed_ids(uow, members)
         await uow.commit()
 
 

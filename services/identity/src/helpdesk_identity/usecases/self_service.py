@@ -16,7 +16,9 @@ from helpdesk_identity import events, store
 from helpdesk_identity.domain import Kind, NewUser, User
 from helpdesk_identity.errors import InvalidUser
 from helpdesk_identity.passwords import hash_password
+from helpdesk_identity.ratelimit import Limiter
 from helpdesk_identity.usecases.checks import check_references
+from helpdesk_identity.usecases.revocations import end_api_tokens, end_sessions
 from helpdesk_identity.usecases.sessions import digest
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError, Forbidden, InvalidInput
@@ -70,15 +72,22 @@ async def register(
     *,
     db: Database,
     switches: SelfService,
+    limiter: Limiter,
     email: str,
     password: str,
     full_name: str,
     login: str,
     language: str,
 ) -> None:
-    """A disabled client; the mailed link enables it. Only when registration is switched on."""
+    """A disabled client; the mailed link enables it. Only when registration is switched on.
+
+    Attempts are limited per e-mail address (each one counts), so nobody can have a
+    stranger's mailbox flooded with confirmation links.
+    """
     if not switches.registration_enabled:
         raise Forbidden("Registration is switched off.")
+    await limiter.check(f"register:{email}", "")
+    await limiter.count(f"register:{email}", "")
     new = NewUser(
         login=login or email,
         full_name=full_name,
@@ -125,12 +134,21 @@ def _bad_link() -> InvalidInput:
     )
 
 
-async def request_password_reset(*, db: Database, switches: SelfService, login_or_email: str) -> None:
-    """Mails a one-time link when the account exists; says nothing either way."""
+async def request_password_reset(
+    *, db: Database, switches: SelfService, limiter: Limiter, login_or_email: str
+) -> None:
+    """Mails a one-time link when the account exists; says nothing either way.
+
+    Requests are limited per login or e-mail asked for, counted whether or not such an
+    account exists: the limit bounds the mails an account gets and tells nothing.
+    """
     if not switches.password_reset_enabled:
         raise Forbidden("Password recovery is switched off.")
+    asked = login_or_email.strip()
+    await limiter.check(f"reset:{asked}", "")
+    await limiter.count(f"reset:{asked}", "")
     async with db.unit_of_work() as uow:
-        user = await store.user_for_reset(uow.conn, login_or_email.strip())
+        user = await store.user_for_reset(uow.conn, asked)
         if user is None:
             log.info("password_reset.unknown_account")
             return
@@ -140,9 +158,10 @@ async def request_password_reset(*, db: Database, switches: SelfService, login_o
 
 
 async def confirm_password_reset(
-    *, db: Database, switches: SelfService, token: str, new_password: str
+    *, db: Database, switches: SelfService, token: str, new_password: str, ends_api_tokens: bool = True
 ) -> None:
-    """Sets the new password once per link and ends every session of the user."""
+    """Sets the new password once per link and ends every session of the user (and his API
+    tokens when ``ends_api_tokens``)."""
     if not switches.password_reset_enabled:
         raise Forbidden("Password recovery is switched off.")
     if len(new_password) < 8:
@@ -154,6 +173,8 @@ async def confirm_password_reset(
         if user_id is None:
             raise _bad_link()
         await store.set_password_hash(uow.conn, user_id, await hash_password(new_password))
-        await store.revoke_user_sessions(uow.conn, user_id)
+        await end_sessions(uow, user_id, "password_reset")
+        if ends_api_tokens:
+            await end_api_tokens(uow, user_id, "password_reset")
         await uow.commit()
     log.info("password_reset.done", user_id=user_id)

@@ -9,10 +9,12 @@ from typing import Any
 from helpdesk_identity import store
 from helpdesk_identity.domain import Kind, NewUser, Role, User, search_pattern
 from helpdesk_identity.errors import InvalidUser, UserNotFound
-from helpdesk_identity.passwords import generate_password, hash_password, verify_password
+from helpdesk_identity.passwords import generate_password, hash_password
 from helpdesk_identity.ratelimit import Limiter
 from helpdesk_identity.usecases.checks import check_references, require_admin
+from helpdesk_identity.usecases.credentials import require_current_password
 from helpdesk_identity.usecases.lookups import get_users
+from helpdesk_identity.usecases.revocations import announce_change, end_api_tokens, end_sessions
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import Conflict, FieldError, Forbidden
 from helpdesk_kit.logs import get_logger
@@ -78,9 +80,20 @@ async def get_user(*, db: Database, actor: User, user_id: int) -> User:
 
 
 async def update_user(
-    *, db: Database, actor: User, user_id: int, changes: dict[str, Any], password: str | None
+    *,
+    db: Database,
+    actor: User,
+    user_id: int,
+    changes: dict[str, Any],
+    password: str | None,
+    password_ends_api_tokens: bool = True,
 ) -> User:
-    """Applies ``changes`` (NewUser field names, plus ``is_active``), re-checking every rule."""
+    """Applies ``changes`` (NewUser field names, plus ``is_active``), re-checking every rule.
+
+    A password set by an admin ends every session of the user (someone else may know the
+    old one), and his API tokens when ``password_ends_api_tokens``; disabling ends his
+    sessions; a change of his rights is announced so passports are renewed at once.
+    """
     require_admin(actor, "users")
     is_active_change = changes.pop("is_active", None)
     async with db.unit_of_work() as uow:
@@ -95,11 +108,17 @@ async def update_user(
         await store.update_user(uow.conn, user_id, new, is_active)
         if password:
             await store.set_password_hash(uow.conn, user_id, await hash_password(password))
+            await end_sessions(uow, user_id, "password_set")
+            if password_ends_api_tokens:
+                await end_api_tokens(uow, user_id, "password_set")
         if not is_active:
-            await store.revoke_user_sessions(uow.conn, user_id)
+            await end_sessions(uow, user_id, "disabled")
         [user] = await store.users_by_ids(uow.conn, [user_id])
+        await announce_change(uow, current, user)
         await uow.commit()
-    log.info("user.updated", user_id=user_id, actor_id=actor.id, fields=sorted(changes))
+    log.info(
+        "user.updated", user_id=user_id, actor_id=actor.id, fields=sorted(changes), password=bool(password)
+    )
     return user
 
 
@@ -110,8 +129,14 @@ PROFILE_FIELDS = frozenset({"full_name", "email", "phone", "language", "pushbull
 DIRECTORY_FIELDS = frozenset({"full_name", "email"})
 
 
-async def update_profile(*, db: Database, user_id: int, changes: dict[str, Any]) -> User:
-    """The signed-in user changes his own profile: contact data, language, time zone, Pushbullet."""
+async def update_profile(
+    *, db: Database, limiter: Limiter, user_id: int, changes: dict[str, Any], current_password: str = ""
+) -> User:
+    """The signed-in user changes his own profile: contact data, language, time zone, Pushbullet.
+
+    A new e-mail needs the current password (checked like a sign-in): reset links go to
+    that address, so whoever changes it could take the account over.
+    """
     assert set(changes) <= PROFILE_FIELDS, set(changes) - PROFILE_FIELDS
     async with db.unit_of_work() as uow:
         users = await store.users_by_ids(uow.conn, [user_id])
@@ -125,6 +150,8 @@ async def update_profile(*, db: Database, user_id: int, changes: dict[str, Any])
             )
         new = current.as_new().with_changes(**changes)
         new.validate()
+        if new.email.lower() != current.email.lower():
+            await require_current_password(uow.conn, limiter, current, current_password)
         await store.update_user(uow.conn, user_id, new, current.is_active)
         [user] = await store.users_by_ids(uow.conn, [user_id])
         await uow.commit()
@@ -133,9 +160,18 @@ async def update_profile(*, db: Database, user_id: int, changes: dict[str, Any])
 
 
 async def change_password(
-    *, db: Database, limiter: Limiter, user_id: int, current: str, new: str, keep_session: str
+    *,
+    db: Database,
+    limiter: Limiter,
+    user_id: int,
+    current: str,
+    new: str,
+    keep_session: str,
+    ends_api_tokens: bool = True,
 ) -> None:
-    """Needs the current password (rate-limited like sign-in); revokes every other session."""
+    """Needs the current password (rate-limited like sign-in); ends every other session, and
+    the user's API tokens when ``ends_api_tokens`` (HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS):
+    whoever knew the old password may have made one."""
     async with db.unit_of_work() as uow:
         users = await store.users_by_ids(uow.conn, [user_id])
         if not users:
@@ -143,17 +179,16 @@ async def change_password(
         user = users[0]
         if user.ldap:
             raise Conflict("Your password is kept by the directory (LDAP); change it there.")
-        await limiter.check(user.login, "")
-        if not await verify_password(await store.password_hash(uow.conn, user_id), current):
-            await limiter.failed(user.login, "")
-            raise InvalidUser("Wrong password.", errors=[FieldError("current_password", "does not match")])
+        await require_current_password(uow.conn, limiter, user, current)
         user.as_new().with_changes(password=new).validate()
         await store.set_password_hash(uow.conn, user_id, await hash_password(new))
         try:
             keep = uuid.UUID(keep_session) if keep_session else None
         except ValueError:
             keep = None
-        await store.revoke_other_sessions(uow.conn, user_id, keep)
+        await end_sessions(uow, user_id, "password_changed", keep=keep)
+        if ends_api_tokens:
+            await end_api_tokens(uow, user_id, "password_changed")
         await uow.commit()
     log.info("user.password_changed", user_id=user_id)
 

@@ -77,6 +77,7 @@ from helpdesk_tickets.store.ticket_table import (
     save_ticket,
     set_sla_state,
     ticket_by_id,
+    ticket_by_ref,
     ticket_exists,
     ticket_for_update,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "subject_by_name",
     "subjects",
     "ticket_by_id",
+    "ticket_by_ref",
     "ticket_exists",
     "ticket_for_update",
     "update_canned",

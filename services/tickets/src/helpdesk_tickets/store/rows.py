@@ -10,7 +10,7 @@ from helpdesk_tickets.domain import Priority, State, Ticket
 TICKET_COLUMNS = (
     "id, ref, subject, subject_id, body, priority, state, unit_id, assignee_ids, author_id,"
     " client_id, locked_by, done_by, deadline, source, version, created_at, updated_at,"
-    " sla_plan_id, sla_state, author_unit_ids, client_group_id, custom_fields"
+    " sla_plan_id, sla_state, author_unit_ids, client_group_id, custom_fields, done_at"
 )
 
 
@@ -57,4 +57,5 @@ def ticket_from_row(row: asyncpg.Record) -> Ticket:
         author_unit_ids=list(row["author_unit_ids"]),
         client_group_id=row["client_group_id"],
         custom_fields=orjson.loads(row["custom_fields"]),
+        done_at=row["done_at"],
     )

@@ -72,6 +72,11 @@ async def ticket_by_id(conn: asyncpg.Connection, ticket_id: int) -> Ticket | Non
     return ticket_from_row(row) if row else None
 
 
+async def ticket_by_ref(conn: asyncpg.Connection, ref: str) -> Ticket | None:
+    row = await conn.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ref = $1", ref)
+    return ticket_from_row(row) if row else None
+
+
 async def claim_idempotency_key(conn: asyncpg.Connection, actor_id: int, key: str) -> int | None:
     """Locks the key for this transaction; returns the ticket it already made, if any.
 

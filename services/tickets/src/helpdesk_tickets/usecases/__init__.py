@@ -50,7 +50,13 @@ from helpdesk_tickets.usecases.shortcuts import (
     update_canned,
 )
 from helpdesk_tickets.usecases.subjects import create_subject, delete_subject, list_subjects, update_subject
-from helpdesk_tickets.usecases.tickets import create_ticket, get_ticket, history_page, ticket_history
+from helpdesk_tickets.usecases.tickets import (
+    create_ticket,
+    get_ticket,
+    get_ticket_by_ref,
+    history_page,
+    ticket_history,
+)
 
 __all__ = [
     "BULK_ACTIONS",
@@ -87,6 +93,7 @@ __all__ = [
     "forward",
     "get_settings",
     "get_ticket",
+    "get_ticket_by_ref",
     "history_page",
     "list_attachments",
     "list_canned",

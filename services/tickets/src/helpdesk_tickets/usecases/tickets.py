@@ -12,7 +12,7 @@ from helpdesk_kit.logs import get_logger
 from helpdesk_tickets import events, fields, store
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import Actor, HistoryEntry, NewTicket, Ticket
-from helpdesk_tickets.errors import InvalidTicket
+from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
 from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.cursors import decode_history_cursor, encode_history_cursor
 from helpdesk_tickets.usecases.guards import visible_ticket
@@ -100,6 +100,16 @@ async def create_ticket(
 async def get_ticket(*, db: Database, actor: Actor, ticket_id: int) -> Ticket:
     async with db.unit_of_work() as uow:
         return await visible_ticket(uow.conn, actor, ticket_id)
+
+
+async def get_ticket_by_ref(*, db: Database, actor: Actor, ref: str) -> Ticket:
+    """The ticket with this public reference (ZENLIX's hash for imported ones), if the actor
+    sees it; else 404, as if it did not exist."""
+    async with db.unit_of_work() as uow:
+        ticket = await store.ticket_by_ref(uow.conn, ref)
+        if ticket is None:
+            raise TicketNotFound()
+        return await visible_ticket(uow.conn, actor, ticket.id)
 
 
 async def ticket_history(

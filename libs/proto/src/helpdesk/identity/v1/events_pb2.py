@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!helpdesk/identity/v1/events.proto\x12\x14helpdesk.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n\x0eUserRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\tJ\x04\x08\x05\x10\x06R\x0b\x63onfirm_url\"\x8c\x01\n\x16PasswordResetRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\tJ\x04\x08\x05\x10\x06R\treset_urlb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!helpdesk/identity/v1/events.proto\x12\x14helpdesk.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n\x0eUserRegistered\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\tJ\x04\x08\x05\x10\x06R\x0b\x63onfirm_url\"\x8c\x01\n\x16PasswordResetRequested\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\tJ\x04\x08\x05\x10\x06R\treset_url\"w\n\x0eSessionRevoked\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x13\n\x0bsession_ids\x18\x02 \x03(\t\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\"v\n\x0f\x41piTokenRevoked\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x11\n\ttoken_ids\x18\x02 \x03(\x03\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\"b\n\x0bUserChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\x03\x12\x11\n\tis_active\x18\x02 \x01(\x08\x12/\n\x0boccurred_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USERREGISTERED']._serialized_end=227
   _globals['_PASSWORDRESETREQUESTED']._serialized_start=230
   _globals['_PASSWORDRESETREQUESTED']._serialized_end=370
+  _globals['_SESSIONREVOKED']._serialized_start=372
+  _globals['_SESSIONREVOKED']._serialized_end=491
+  _globals['_APITOKENREVOKED']._serialized_start=493
+  _globals['_APITOKENREVOKED']._serialized_end=611
+  _globals['_USERCHANGED']._serialized_start=613
+  _globals['_USERCHANGED']._serialized_end=711
 # @@protoc_insertion_point(module_scope)

@@ -78,6 +78,7 @@ class User(_message.Message):
     IS_ACTIVE_FIELD_NUMBER: _builtins.int
     PUSHBULLET_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
+    PUBLIC_HASH_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     login: _builtins.str
     full_name: _builtins.str
@@ -97,6 +98,10 @@ class User(_message.Message):
     """Pushbullet address (e-mail) or device iden; "" = none"""
     time_zone: _builtins.str
     """IANA name, "" = the system's"""
+    public_hash: _builtins.str
+    """Stable and not guessable: how ZENLIX's JSON API names users (ZENLIX's own hash for
+    imported users, a random one for the others).
+    """
     @_builtins.property
     def unit_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     def __init__(
@@ -118,10 +123,11 @@ class User(_message.Message):
         is_active: _builtins.bool = ...,
         pushbullet: _builtins.str = ...,
         time_zone: _builtins.str = ...,
+        public_hash: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "id", b"id", "is_active", b"is_active", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "kind", b"kind", "language", b"language", "login", b"login", "phone", b"phone", "position_id", b"position_id", "pushbullet", b"pushbullet", "role", b"role", "time_zone", b"time_zone", "unit_ids", b"unit_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_group_id", b"client_group_id", "email", b"email", "full_name", b"full_name", "id", b"id", "is_active", b"is_active", "is_admin", b"is_admin", "is_client_group_lead", b"is_client_group_lead", "kind", b"kind", "language", b"language", "login", b"login", "phone", b"phone", "position_id", b"position_id", "public_hash", b"public_hash", "pushbullet", b"pushbullet", "role", b"role", "time_zone", b"time_zone", "unit_ids", b"unit_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -307,6 +313,28 @@ class GetUsersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetUsersResponse: _TypeAlias = GetUsersResponse  # noqa: Y015
+
+@_typing.final
+class GetUsersByHashRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HASHES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """User.public_hash values"""
+
+    def __init__(
+        self,
+        *,
+        hashes: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hashes", b"hashes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsersByHashRequest: _TypeAlias = GetUsersByHashRequest  # noqa: Y015
 
 @_typing.final
 class ListUnitMembersRequest(_message.Message):
@@ -858,20 +886,150 @@ class RevokeApiTokenResponse(_message.Message):
 Global___RevokeApiTokenResponse: _TypeAlias = RevokeApiTokenResponse  # noqa: Y015
 
 @_typing.final
+class CreateZenlixKeyRequest(_message.Message):
+    """ZENLIX API keys (docs/zenlix-api.md): 32 hexadecimal characters like ZENLIX's own keys,
+    kept as their hash, shown once, good only for the ZENLIX-compatible API (POST /api).
+    They are listed and revoked apart from the personal API tokens and answered as ApiToken.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateZenlixKeyRequest: _TypeAlias = CreateZenlixKeyRequest  # noqa: Y015
+
+@_typing.final
+class ZenlixSignInRequest(_message.Message):
+    """ZENLIX's `auth`: the password (or LDAP bind) is checked like a sign-in, rate limits
+    included, and a new key is issued instead of a session. Refused for users with TOTP on.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOGIN_FIELD_NUMBER: _builtins.int
+    PASSWORD_FIELD_NUMBER: _builtins.int
+    CLIENT_ADDRESS_FIELD_NUMBER: _builtins.int
+    DEVICE_TOKEN_FIELD_NUMBER: _builtins.int
+    login: _builtins.str
+    password: _builtins.str
+    client_address: _builtins.str
+    device_token: _builtins.str
+    """"" = none; a device's earlier key is revoked"""
+    def __init__(
+        self,
+        *,
+        login: _builtins.str = ...,
+        password: _builtins.str = ...,
+        client_address: _builtins.str = ...,
+        device_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_address", b"client_address", "device_token", b"device_token", "login", b"login", "password", b"password"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ZenlixSignInRequest: _TypeAlias = ZenlixSignInRequest  # noqa: Y015
+
+@_typing.final
+class ZenlixSignInResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def key(self) -> Global___ApiToken:
+        """with its secret"""
+
+    @_builtins.property
+    def user(self) -> Global___User: ...
+    def __init__(
+        self,
+        *,
+        key: Global___ApiToken | None = ...,
+        user: Global___User | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ZenlixSignInResponse: _TypeAlias = ZenlixSignInResponse  # noqa: Y015
+
+@_typing.final
+class ForgetZenlixDeviceRequest(_message.Message):
+    """ZENLIX's `reset_token`: the caller's keys issued to this device are revoked."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEVICE_TOKEN_FIELD_NUMBER: _builtins.int
+    device_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        device_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_token", b"device_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForgetZenlixDeviceRequest: _TypeAlias = ForgetZenlixDeviceRequest  # noqa: Y015
+
+@_typing.final
+class ForgetZenlixDeviceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def key_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """the keys revoked"""
+
+    def __init__(
+        self,
+        *,
+        key_ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_ids", b"key_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ForgetZenlixDeviceResponse: _TypeAlias = ForgetZenlixDeviceResponse  # noqa: Y015
+
+@_typing.final
 class TotpRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CODE_FIELD_NUMBER: _builtins.int
+    CURRENT_PASSWORD_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     """for confirm and disable"""
+    current_password: _builtins.str
+    """for disable: the user's password as well as a code"""
     def __init__(
         self,
         *,
         code: _builtins.str = ...,
+        current_password: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "current_password", b"current_password"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1130,12 +1288,17 @@ class UpdateProfileRequest(_message.Message):
     LANGUAGE_FIELD_NUMBER: _builtins.int
     PUSHBULLET_FIELD_NUMBER: _builtins.int
     TIME_ZONE_FIELD_NUMBER: _builtins.int
+    CURRENT_PASSWORD_FIELD_NUMBER: _builtins.int
     full_name: _builtins.str
     email: _builtins.str
     phone: _builtins.str
     language: _builtins.str
     pushbullet: _builtins.str
     time_zone: _builtins.str
+    current_password: _builtins.str
+    """Needed (and checked like a sign-in) when the e-mail changes: the address receives
+    password-reset links, so changing it is as good as changing the password.
+    """
     def __init__(
         self,
         *,
@@ -1145,10 +1308,11 @@ class UpdateProfileRequest(_message.Message):
         language: _builtins.str | None = ...,
         pushbullet: _builtins.str | None = ...,
         time_zone: _builtins.str | None = ...,
+        current_password: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_email", b"_email", "_full_name", b"_full_name", "_language", b"_language", "_phone", b"_phone", "_pushbullet", b"_pushbullet", "_time_zone", b"_time_zone", "current_password", b"current_password", "email", b"email", "full_name", b"full_name", "language", b"language", "phone", b"phone", "pushbullet", b"pushbullet", "time_zone", b"time_zone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__email: _TypeAlias = _typing.Literal["email"]  # noqa: Y015
     _WhichOneofArgType__email: _TypeAlias = _typing.Literal["_email", b"_email"]  # noqa: Y015

@@ -104,6 +104,41 @@ class IdentityStub:
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.FromString,
                 _registered_method=True)
+        self.GetUsersByHash = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/GetUsersByHash',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUsersByHashRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUsersResponse.FromString,
+                _registered_method=True)
+        self.ZenlixSignIn = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ZenlixSignIn',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ZenlixSignInRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ZenlixSignInResponse.FromString,
+                _registered_method=True)
+        self.AuthenticateZenlixKey = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/AuthenticateZenlixKey',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.FromString,
+                _registered_method=True)
+        self.CreateZenlixKey = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/CreateZenlixKey',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateZenlixKeyRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ApiToken.FromString,
+                _registered_method=True)
+        self.ListZenlixKeys = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ListZenlixKeys',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeZenlixKey = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/RevokeZenlixKey',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenResponse.FromString,
+                _registered_method=True)
+        self.ForgetZenlixDevice = channel.unary_unary(
+                '/helpdesk.identity.v1.Identity/ForgetZenlixDevice',
+                request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ForgetZenlixDeviceRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ForgetZenlixDeviceResponse.FromString,
+                _registered_method=True)
         self.CreateApiToken = channel.unary_unary(
                 '/helpdesk.identity.v1.Identity/CreateApiToken',
                 request_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateApiTokenRequest.SerializeToString,
@@ -329,7 +364,8 @@ class IdentityServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Refresh(self, request, context):
-        """A new access token (and a new refresh token) for a live refresh token.
+        """A new access token (and a new refresh token) for a live refresh token. A refresh token
+        is spent by its use: presented again, it ends its whole session (reuse of a stolen token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -362,6 +398,51 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsersByHash(self, request, context):
+        """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
+        the others are left out as if unknown.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ZenlixSignIn(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuthenticateZenlixKey(self, request, context):
+        """The user behind a ZENLIX API key; UNAUTHENTICATED when revoked or the user is disabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateZenlixKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListZenlixKeys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeZenlixKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ForgetZenlixDevice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateApiToken(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -387,13 +468,16 @@ class IdentityServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ConfirmTotp(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Each code is accepted once; wrong codes (here, at sign-in and in DisableTotp) are limited
+        per user (RESOURCE_EXHAUSTED + retry-after).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DisableTotp(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Needs the current password and, while the factor is on, a code.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -418,14 +502,15 @@ class IdentityServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateProfile(self, request, context):
-        """Self-service: the caller's own profile fields.
+        """Self-service: the caller's own profile fields; a new e-mail needs the current password.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ChangePassword(self, request, context):
-        """Self-service: needs the current password; other sessions are revoked.
+        """Self-service: needs the current password; other sessions are revoked (and the API tokens,
+        unless HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS=false).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -512,6 +597,7 @@ class IdentityServicer:
 
     def Register(self, request, context):
         """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+        Limited per e-mail address (RESOURCE_EXHAUSTED + retry-after).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -532,6 +618,7 @@ class IdentityServicer:
 
     def RequestPasswordReset(self, request, context):
         """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+        Limited per login or e-mail asked for, whether it exists or not (RESOURCE_EXHAUSTED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -640,6 +727,41 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.AuthenticateApiToken,
                     request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.FromString,
                     response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.SerializeToString,
+            ),
+            'GetUsersByHash': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsersByHash,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUsersByHashRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUsersResponse.SerializeToString,
+            ),
+            'ZenlixSignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.ZenlixSignIn,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ZenlixSignInRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ZenlixSignInResponse.SerializeToString,
+            ),
+            'AuthenticateZenlixKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthenticateZenlixKey,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.SerializeToString,
+            ),
+            'CreateZenlixKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateZenlixKey,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateZenlixKeyRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ApiToken.SerializeToString,
+            ),
+            'ListZenlixKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListZenlixKeys,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensResponse.SerializeToString,
+            ),
+            'RevokeZenlixKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeZenlixKey,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenResponse.SerializeToString,
+            ),
+            'ForgetZenlixDevice': grpc.unary_unary_rpc_method_handler(
+                    servicer.ForgetZenlixDevice,
+                    request_deserializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ForgetZenlixDeviceRequest.FromString,
+                    response_serializer=helpdesk_dot_identity_dot_v1_dot_identity__pb2.ForgetZenlixDeviceResponse.SerializeToString,
             ),
             'CreateApiToken': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateApiToken,
@@ -1180,6 +1302,195 @@ class Identity:
             '/helpdesk.identity.v1.Identity/AuthenticateApiToken',
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.SerializeToString,
             helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsersByHash(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/GetUsersByHash',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUsersByHashRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.GetUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ZenlixSignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ZenlixSignIn',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ZenlixSignInRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ZenlixSignInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthenticateZenlixKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/AuthenticateZenlixKey',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.AuthenticateApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateZenlixKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/CreateZenlixKey',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.CreateZenlixKeyRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ApiToken.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListZenlixKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ListZenlixKeys',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ListApiTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeZenlixKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/RevokeZenlixKey',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.RevokeApiTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ForgetZenlixDevice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.identity.v1.Identity/ForgetZenlixDevice',
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ForgetZenlixDeviceRequest.SerializeToString,
+            helpdesk_dot_identity_dot_v1_dot_identity__pb2.ForgetZenlixDeviceResponse.FromString,
             options,
             channel_credentials,
             insecure,

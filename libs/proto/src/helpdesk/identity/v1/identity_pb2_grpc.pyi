@@ -46,7 +46,9 @@ class IdentityStub:
     ListUnits: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUnitsRequest, _identity_pb2.ListUnitsResponse]
     UpdateUnit: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateUnitRequest, _identity_pb2.Unit]
     Refresh: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RefreshRequest, _identity_pb2.LoginResponse]
-    """A new access token (and a new refresh token) for a live refresh token."""
+    """A new access token (and a new refresh token) for a live refresh token. A refresh token
+    is spent by its use: presented again, it ends its whole session (reuse of a stolen token).
+    """
     Logout: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LogoutRequest, _identity_pb2.LogoutResponse]
     CheckSession: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionRequest, _identity_pb2.CheckSessionResponse]
     """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
@@ -54,20 +56,37 @@ class IdentityStub:
     """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
     AuthenticateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]
     """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+    GetUsersByHash: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetUsersByHashRequest, _identity_pb2.GetUsersResponse]
+    """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
+    the others are left out as if unknown.
+    """
+    ZenlixSignIn: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ZenlixSignInRequest, _identity_pb2.ZenlixSignInResponse]
+    AuthenticateZenlixKey: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]
+    """The user behind a ZENLIX API key; UNAUTHENTICATED when revoked or the user is disabled."""
+    CreateZenlixKey: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateZenlixKeyRequest, _identity_pb2.ApiToken]
+    ListZenlixKeys: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]
+    RevokeZenlixKey: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]
+    ForgetZenlixDevice: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ForgetZenlixDeviceRequest, _identity_pb2.ForgetZenlixDeviceResponse]
     CreateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateApiTokenRequest, _identity_pb2.ApiToken]
     ListApiTokens: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]
     RevokeApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]
     SetupTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpSetupResponse]
     ConfirmTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]
+    """Each code is accepted once; wrong codes (here, at sign-in and in DisableTotp) are limited
+    per user (RESOURCE_EXHAUSTED + retry-after).
+    """
     DisableTotp: _grpc.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]
+    """Needs the current password and, while the factor is on, a code."""
     ListUsers: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListUsersRequest, _identity_pb2.ListUsersResponse]
     """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
     GetUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetUserRequest, _identity_pb2.User]
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateUserRequest, _identity_pb2.User]
     UpdateProfile: _grpc.UnaryUnaryMultiCallable[_identity_pb2.UpdateProfileRequest, _identity_pb2.User]
-    """Self-service: the caller's own profile fields."""
+    """Self-service: the caller's own profile fields; a new e-mail needs the current password."""
     ChangePassword: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse]
-    """Self-service: needs the current password; other sessions are revoked."""
+    """Self-service: needs the current password; other sessions are revoked (and the API tokens,
+    unless HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS=false).
+    """
     DisableUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.DisableUserRequest, _identity_pb2.User]
     """Disables the user (users are never deleted) and revokes its sessions."""
     CreateClientGroup: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CreateClientGroupRequest, _identity_pb2.ClientGroup]
@@ -88,12 +107,16 @@ class IdentityStub:
     ListHeadsOfUser: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ListHeadsOfUserRequest, _identity_pb2.UsersResponse]
     """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
     Register: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]
-    """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+    """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+    Limited per e-mail address (RESOURCE_EXHAUSTED + retry-after).
+    """
     IssueOneTimeLink: _grpc.UnaryUnaryMultiCallable[_identity_pb2.IssueOneTimeLinkRequest, _identity_pb2.IssueOneTimeLinkResponse]
     """Made when notify mails it, valid for the one-time-token lifetime; replaces older ones."""
     ConfirmRegistration: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmRegistrationRequest, _identity_pb2.User]
     RequestPasswordReset: _grpc.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]
-    """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+    """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+    Limited per login or e-mail asked for, whether it exists or not (RESOURCE_EXHAUSTED).
+    """
     ConfirmPasswordReset: _grpc.UnaryUnaryMultiCallable[_identity_pb2.ConfirmPasswordResetRequest, _identity_pb2.ConfirmPasswordResetResponse]
     GetLdapSettings: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]
     PutLdapSettings: _grpc.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]
@@ -119,7 +142,9 @@ class IdentityAsyncStub(IdentityStub):
     ListUnits: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUnitsRequest, _identity_pb2.ListUnitsResponse]  # type: ignore[assignment]
     UpdateUnit: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateUnitRequest, _identity_pb2.Unit]  # type: ignore[assignment]
     Refresh: _aio.UnaryUnaryMultiCallable[_identity_pb2.RefreshRequest, _identity_pb2.LoginResponse]  # type: ignore[assignment]
-    """A new access token (and a new refresh token) for a live refresh token."""
+    """A new access token (and a new refresh token) for a live refresh token. A refresh token
+    is spent by its use: presented again, it ends its whole session (reuse of a stolen token).
+    """
     Logout: _aio.UnaryUnaryMultiCallable[_identity_pb2.LogoutRequest, _identity_pb2.LogoutResponse]  # type: ignore[assignment]
     CheckSession: _aio.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionRequest, _identity_pb2.CheckSessionResponse]  # type: ignore[assignment]
     """Gateways ask this (and cache it a few seconds) so revoked sessions and disabled users stop at once."""
@@ -127,20 +152,37 @@ class IdentityAsyncStub(IdentityStub):
     """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
     AuthenticateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]  # type: ignore[assignment]
     """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+    GetUsersByHash: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetUsersByHashRequest, _identity_pb2.GetUsersResponse]  # type: ignore[assignment]
+    """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
+    the others are left out as if unknown.
+    """
+    ZenlixSignIn: _aio.UnaryUnaryMultiCallable[_identity_pb2.ZenlixSignInRequest, _identity_pb2.ZenlixSignInResponse]  # type: ignore[assignment]
+    AuthenticateZenlixKey: _aio.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]  # type: ignore[assignment]
+    """The user behind a ZENLIX API key; UNAUTHENTICATED when revoked or the user is disabled."""
+    CreateZenlixKey: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateZenlixKeyRequest, _identity_pb2.ApiToken]  # type: ignore[assignment]
+    ListZenlixKeys: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]  # type: ignore[assignment]
+    RevokeZenlixKey: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]  # type: ignore[assignment]
+    ForgetZenlixDevice: _aio.UnaryUnaryMultiCallable[_identity_pb2.ForgetZenlixDeviceRequest, _identity_pb2.ForgetZenlixDeviceResponse]  # type: ignore[assignment]
     CreateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateApiTokenRequest, _identity_pb2.ApiToken]  # type: ignore[assignment]
     ListApiTokens: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListApiTokensRequest, _identity_pb2.ListApiTokensResponse]  # type: ignore[assignment]
     RevokeApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.RevokeApiTokenRequest, _identity_pb2.RevokeApiTokenResponse]  # type: ignore[assignment]
     SetupTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpSetupResponse]  # type: ignore[assignment]
     ConfirmTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]  # type: ignore[assignment]
+    """Each code is accepted once; wrong codes (here, at sign-in and in DisableTotp) are limited
+    per user (RESOURCE_EXHAUSTED + retry-after).
+    """
     DisableTotp: _aio.UnaryUnaryMultiCallable[_identity_pb2.TotpRequest, _identity_pb2.TotpResponse]  # type: ignore[assignment]
+    """Needs the current password and, while the factor is on, a code."""
     ListUsers: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListUsersRequest, _identity_pb2.ListUsersResponse]  # type: ignore[assignment]
     """Directory search (staff only): q matches e-mail, login, name, phone (partial, any case)."""
     GetUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     UpdateUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     UpdateProfile: _aio.UnaryUnaryMultiCallable[_identity_pb2.UpdateProfileRequest, _identity_pb2.User]  # type: ignore[assignment]
-    """Self-service: the caller's own profile fields."""
+    """Self-service: the caller's own profile fields; a new e-mail needs the current password."""
     ChangePassword: _aio.UnaryUnaryMultiCallable[_identity_pb2.ChangePasswordRequest, _identity_pb2.ChangePasswordResponse]  # type: ignore[assignment]
-    """Self-service: needs the current password; other sessions are revoked."""
+    """Self-service: needs the current password; other sessions are revoked (and the API tokens,
+    unless HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS=false).
+    """
     DisableUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.DisableUserRequest, _identity_pb2.User]  # type: ignore[assignment]
     """Disables the user (users are never deleted) and revokes its sessions."""
     CreateClientGroup: _aio.UnaryUnaryMultiCallable[_identity_pb2.CreateClientGroupRequest, _identity_pb2.ClientGroup]  # type: ignore[assignment]
@@ -161,12 +203,16 @@ class IdentityAsyncStub(IdentityStub):
     ListHeadsOfUser: _aio.UnaryUnaryMultiCallable[_identity_pb2.ListHeadsOfUserRequest, _identity_pb2.UsersResponse]  # type: ignore[assignment]
     """The heads of the units a user belongs to (a user's own units and role come with GetUsers)."""
     Register: _aio.UnaryUnaryMultiCallable[_identity_pb2.RegisterRequest, _identity_pb2.RegisterResponse]  # type: ignore[assignment]
-    """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+    """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+    Limited per e-mail address (RESOURCE_EXHAUSTED + retry-after).
+    """
     IssueOneTimeLink: _aio.UnaryUnaryMultiCallable[_identity_pb2.IssueOneTimeLinkRequest, _identity_pb2.IssueOneTimeLinkResponse]  # type: ignore[assignment]
     """Made when notify mails it, valid for the one-time-token lifetime; replaces older ones."""
     ConfirmRegistration: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmRegistrationRequest, _identity_pb2.User]  # type: ignore[assignment]
     RequestPasswordReset: _aio.UnaryUnaryMultiCallable[_identity_pb2.RequestPasswordResetRequest, _identity_pb2.RequestPasswordResetResponse]  # type: ignore[assignment]
-    """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+    """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+    Limited per login or e-mail asked for, whether it exists or not (RESOURCE_EXHAUSTED).
+    """
     ConfirmPasswordReset: _aio.UnaryUnaryMultiCallable[_identity_pb2.ConfirmPasswordResetRequest, _identity_pb2.ConfirmPasswordResetResponse]  # type: ignore[assignment]
     GetLdapSettings: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]  # type: ignore[assignment]
     PutLdapSettings: _aio.UnaryUnaryMultiCallable[_identity_pb2.LdapSettingsRequest, _identity_pb2.LdapSettings]  # type: ignore[assignment]
@@ -249,7 +295,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RefreshRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.LoginResponse, _abc.Awaitable[_identity_pb2.LoginResponse]]:
-        """A new access token (and a new refresh token) for a live refresh token."""
+        """A new access token (and a new refresh token) for a live refresh token. A refresh token
+        is spent by its use: presented again, it ends its whole session (reuse of a stolen token).
+        """
 
     @_abc_1.abstractmethod
     def Logout(
@@ -281,6 +329,59 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.AuthenticateApiTokenResponse, _abc.Awaitable[_identity_pb2.AuthenticateApiTokenResponse]]:
         """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+
+    @_abc_1.abstractmethod
+    def GetUsersByHash(
+        self,
+        request: _identity_pb2.GetUsersByHashRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.GetUsersResponse, _abc.Awaitable[_identity_pb2.GetUsersResponse]]:
+        """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
+        the others are left out as if unknown.
+        """
+
+    @_abc_1.abstractmethod
+    def ZenlixSignIn(
+        self,
+        request: _identity_pb2.ZenlixSignInRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ZenlixSignInResponse, _abc.Awaitable[_identity_pb2.ZenlixSignInResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AuthenticateZenlixKey(
+        self,
+        request: _identity_pb2.AuthenticateApiTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.AuthenticateApiTokenResponse, _abc.Awaitable[_identity_pb2.AuthenticateApiTokenResponse]]:
+        """The user behind a ZENLIX API key; UNAUTHENTICATED when revoked or the user is disabled."""
+
+    @_abc_1.abstractmethod
+    def CreateZenlixKey(
+        self,
+        request: _identity_pb2.CreateZenlixKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ApiToken, _abc.Awaitable[_identity_pb2.ApiToken]]: ...
+
+    @_abc_1.abstractmethod
+    def ListZenlixKeys(
+        self,
+        request: _identity_pb2.ListApiTokensRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ListApiTokensResponse, _abc.Awaitable[_identity_pb2.ListApiTokensResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RevokeZenlixKey(
+        self,
+        request: _identity_pb2.RevokeApiTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.RevokeApiTokenResponse, _abc.Awaitable[_identity_pb2.RevokeApiTokenResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ForgetZenlixDevice(
+        self,
+        request: _identity_pb2.ForgetZenlixDeviceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_identity_pb2.ForgetZenlixDeviceResponse, _abc.Awaitable[_identity_pb2.ForgetZenlixDeviceResponse]]: ...
 
     @_abc_1.abstractmethod
     def CreateApiToken(
@@ -315,14 +416,18 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _identity_pb2.TotpRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]: ...
+    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]:
+        """Each code is accepted once; wrong codes (here, at sign-in and in DisableTotp) are limited
+        per user (RESOURCE_EXHAUSTED + retry-after).
+        """
 
     @_abc_1.abstractmethod
     def DisableTotp(
         self,
         request: _identity_pb2.TotpRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]: ...
+    ) -> _typing.Union[_identity_pb2.TotpResponse, _abc.Awaitable[_identity_pb2.TotpResponse]]:
+        """Needs the current password and, while the factor is on, a code."""
 
     @_abc_1.abstractmethod
     def ListUsers(
@@ -352,7 +457,7 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.UpdateProfileRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.User, _abc.Awaitable[_identity_pb2.User]]:
-        """Self-service: the caller's own profile fields."""
+        """Self-service: the caller's own profile fields; a new e-mail needs the current password."""
 
     @_abc_1.abstractmethod
     def ChangePassword(
@@ -360,7 +465,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.ChangePasswordRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.ChangePasswordResponse, _abc.Awaitable[_identity_pb2.ChangePasswordResponse]]:
-        """Self-service: needs the current password; other sessions are revoked."""
+        """Self-service: needs the current password; other sessions are revoked (and the API tokens,
+        unless HELPDESK_PASSWORD_CHANGE_ENDS_API_TOKENS=false).
+        """
 
     @_abc_1.abstractmethod
     def DisableUser(
@@ -459,7 +566,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RegisterRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RegisterResponse, _abc.Awaitable[_identity_pb2.RegisterResponse]]:
-        """Client self-registration (when enabled): a disabled client and a mailed confirmation link."""
+        """Client self-registration (when enabled): a disabled client and a mailed confirmation link.
+        Limited per e-mail address (RESOURCE_EXHAUSTED + retry-after).
+        """
 
     @_abc_1.abstractmethod
     def IssueOneTimeLink(
@@ -482,7 +591,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.RequestPasswordResetRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.RequestPasswordResetResponse, _abc.Awaitable[_identity_pb2.RequestPasswordResetResponse]]:
-        """Always answers the same; mails a one-time link when the account exists and has an e-mail."""
+        """Always answers the same; mails a one-time link when the account exists and has an e-mail.
+        Limited per login or e-mail asked for, whether it exists or not (RESOURCE_EXHAUSTED).
+        """
 
     @_abc_1.abstractmethod
     def ConfirmPasswordReset(

@@ -87,6 +87,7 @@ class Ticket(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     CUSTOM_FIELDS_JSON_FIELD_NUMBER: _builtins.int
     SLA_STATE_FIELD_NUMBER: _builtins.int
+    DONE_AT_FIELD_NUMBER: _builtins.int
     BODY_HTML_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     number: _builtins.int
@@ -126,6 +127,10 @@ class Ticket(_message.Message):
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def allowed_actions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def done_at(self) -> _timestamp_pb2.Timestamp:
+        """when it was marked done; unset unless done or archived"""
+
     def __init__(
         self,
         *,
@@ -152,11 +157,12 @@ class Ticket(_message.Message):
         version: _builtins.int = ...,
         custom_fields_json: _builtins.str = ...,
         sla_state: _builtins.str = ...,
+        done_at: _timestamp_pb2.Timestamp | None = ...,
         body_html: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "deadline", b"deadline", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "deadline", b"deadline", "done_at", b"done_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "body_html", b"body_html", "client_id", b"client_id", "created_at", b"created_at", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "sla_state", b"sla_state", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "body_html", b"body_html", "client_id", b"client_id", "created_at", b"created_at", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "done_at", b"done_at", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "sla_state", b"sla_state", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -234,6 +240,27 @@ class GetTicketRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetTicketRequest: _TypeAlias = GetTicketRequest  # noqa: Y015
+
+@_typing.final
+class GetTicketByRefRequest(_message.Message):
+    """A ticket by its public reference (ZENLIX's hash for imported tickets)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    ref: _builtins.str
+    def __init__(
+        self,
+        *,
+        ref: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTicketByRefRequest: _TypeAlias = GetTicketByRefRequest  # noqa: Y015
 
 @_typing.final
 class TransitionRequest(_message.Message):

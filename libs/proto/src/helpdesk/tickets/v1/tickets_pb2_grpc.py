@@ -44,6 +44,11 @@ class TicketsStub:
                 request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
                 _registered_method=True)
+        self.GetTicketByRef = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/GetTicketByRef',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketByRefRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+                _registered_method=True)
         self.Transition = channel.unary_unary(
                 '/helpdesk.tickets.v1.Tickets/Transition',
                 request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TransitionRequest.SerializeToString,
@@ -242,6 +247,13 @@ class TicketsServicer:
 
     def GetTicket(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTicketByRef(self, request, context):
+        """NOT_FOUND for an unknown ref and for a ticket the caller may not see.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -479,6 +491,11 @@ def add_TicketsServicer_to_server(servicer, server):
             'GetTicket': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTicket,
                     request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.SerializeToString,
+            ),
+            'GetTicketByRef': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTicketByRef,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketByRefRequest.FromString,
                     response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.SerializeToString,
             ),
             'Transition': grpc.unary_unary_rpc_method_handler(
@@ -720,6 +737,33 @@ class Tickets:
             target,
             '/helpdesk.tickets.v1.Tickets/GetTicket',
             helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTicketByRef(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/GetTicketByRef',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.GetTicketByRefRequest.SerializeToString,
             helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Ticket.FromString,
             options,
             channel_credentials,

@@ -33,6 +33,8 @@ class TicketsStub:
     def __new__(cls, channel: _aio.Channel) -> TicketsAsyncStub: ...
     CreateTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CreateTicketRequest, _tickets_pb2.Ticket]
     GetTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.GetTicketRequest, _tickets_pb2.Ticket]
+    GetTicketByRef: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.GetTicketByRefRequest, _tickets_pb2.Ticket]
+    """NOT_FOUND for an unknown ref and for a ticket the caller may not see."""
     Transition: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.TransitionRequest, _tickets_pb2.Ticket]
     ForwardTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.ForwardTicketRequest, _tickets_pb2.Ticket]
     EditTicket: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.EditTicketRequest, _tickets_pb2.Ticket]
@@ -76,6 +78,8 @@ class TicketsAsyncStub(TicketsStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CreateTicketRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
     GetTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.GetTicketRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
+    GetTicketByRef: _aio.UnaryUnaryMultiCallable[_tickets_pb2.GetTicketByRefRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
+    """NOT_FOUND for an unknown ref and for a ticket the caller may not see."""
     Transition: _aio.UnaryUnaryMultiCallable[_tickets_pb2.TransitionRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
     ForwardTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.ForwardTicketRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
     EditTicket: _aio.UnaryUnaryMultiCallable[_tickets_pb2.EditTicketRequest, _tickets_pb2.Ticket]  # type: ignore[assignment]
@@ -128,6 +132,14 @@ class TicketsServicer(metaclass=_abc_1.ABCMeta):
         request: _tickets_pb2.GetTicketRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tickets_pb2.Ticket, _abc.Awaitable[_tickets_pb2.Ticket]]: ...
+
+    @_abc_1.abstractmethod
+    def GetTicketByRef(
+        self,
+        request: _tickets_pb2.GetTicketByRefRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Ticket, _abc.Awaitable[_tickets_pb2.Ticket]]:
+        """NOT_FOUND for an unknown ref and for a ticket the caller may not see."""
 
     @_abc_1.abstractmethod
     def Transition(

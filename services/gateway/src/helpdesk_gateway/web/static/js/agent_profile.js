@@ -1,5 +1,5 @@
 // The profile #/profile (language, time zone, contacts, password, TOTP,
-// notification preferences, API tokens) and the staff-only cards
+// notification preferences, API tokens, ZENLIX API keys) and the staff-only cards
 // #/users/{id} and #/units/{id}.
 
 import { state, t, h, show, api, problemText, addRoute, loadStrings, when } from "./core.js";
@@ -21,6 +21,8 @@ function meForm() {
       const patch = {};
       for (const k of ["full_name", "email", "phone", "language", "time_zone", "pushbullet"]) if ((d[k] ?? "") !== (me[k] ?? "")) patch[k] = d[k];
       if (!Object.keys(patch).length) { out.textContent = t("profile.nothing"); return; }
+      // A new e-mail receives the password-reset links: it needs the current password.
+      if ("email" in patch) patch.current_password = d.current_password;
       try {
         state.me = await api("PATCH", "/me", patch);
         if (patch.language) await loadStrings(state.me.language);
@@ -32,6 +34,7 @@ function meForm() {
   },
     labelled(t("profile.full_name"), h("input", { name: "full_name", required: true, maxlength: 200, value: me.full_name || "", autocomplete: "name" })),
     labelled(t("profile.email"), h("input", { name: "email", type: "email", maxlength: 254, value: me.email || "", autocomplete: "email" })),
+    labelled(t("profile.password_for_email"), h("input", { name: "current_password", type: "password", autocomplete: "current-password" })),
     labelled(t("profile.phone"), h("input", { name: "phone", type: "tel", maxlength: 50, value: me.phone || "", autocomplete: "tel" })),
     labelled(t("profile.language"), languageSelect(me.language)),
     labelled(t("profile.time_zone"), h("input", { name: "time_zone", list: "zones", maxlength: 64, value: me.time_zone || "" })), zoneList("zones"),
@@ -62,11 +65,13 @@ function passwordForm() {
 function totpSection() {
   const out = status();
   const box = h("div", {});
-  const codeForm = (label, onCode) => {
+  // withPassword: the form also asks for the current password (turning the factor off).
+  const codeForm = (label, onCode, withPassword = false) => {
     const f = h("form", {
       class: "inline",
-      onsubmit: async (e) => { e.preventDefault(); try { await onCode(new FormData(f).get("code")); } catch (err) { out.textContent = problemText(err); } },
+      onsubmit: async (e) => { e.preventDefault(); const d = new FormData(f); try { await onCode(d.get("code"), d.get("current_password") ?? ""); } catch (err) { out.textContent = problemText(err); } },
     }, labelled(t("profile.totp_code"), h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: 6, required: true })),
+    withPassword ? labelled(t("profile.current_password"), h("input", { name: "current_password", type: "password", required: true, autocomplete: "current-password" })) : null,
     h("button", { type: "submit" }, label));
     return f;
   };
@@ -87,10 +92,10 @@ function totpSection() {
       } catch (err) { out.textContent = problemText(err); }
     },
   }, t("profile.totp_setup"));
-  const disable = codeForm(t("profile.totp_disable"), async (code) => {
-    const r = await api("DELETE", "/me/totp", { code });
+  const disable = codeForm(t("profile.totp_disable"), async (code, password) => {
+    const r = await api("DELETE", "/me/totp", { code, current_password: password });
     out.textContent = r.enabled ? t("profile.totp_wrong") : t("profile.totp_off");
-  });
+  }, true);
   return section(t("profile.totp"), h("p", { class: "muted" }, t("profile.totp_help")), setup, box,
     h("details", {}, h("summary", {}, t("profile.totp_disable")), disable), out);
 }
@@ -149,9 +154,38 @@ async function tokensSection() {
   return section(t("profile.tokens"), list, form, out);
 }
 
+// Keys for what was written for ZENLIX 2 (its JSON API at /api): shown once, revocable.
+async function zenlixKeysSection() {
+  const out = status();
+  const list = h("ul", { class: "keys" });
+  const load = async () => {
+    const items = (await api("GET", "/me/zenlix-keys")).items;
+    list.replaceChildren(...items.map((key) => h("li", {}, h("strong", {}, key.name), " ",
+      h("span", { class: "muted" }, [t("profile.token_created", { at: when(key.created_at) }), key.last_used_at ? t("profile.zenlix_key_used", { at: when(key.last_used_at) }) : ""].join(" ")), " ",
+      h("button", { type: "button", class: "secondary", onclick: async () => { await api("DELETE", `/me/zenlix-keys/${key.id}`); out.textContent = t("profile.token_revoked"); await load(); } }, t("profile.token_revoke")))));
+    if (!items.length) list.append(h("li", { class: "muted" }, t("profile.no_zenlix_keys")));
+  };
+  const form = h("form", {
+    class: "inline",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const d = Object.fromEntries(new FormData(form));
+      try {
+        const key = await api("POST", "/me/zenlix-keys", { name: d.name });
+        out.replaceChildren(t("profile.token_once"), " ", h("code", { class: "secret" }, key.key));
+        form.reset(); await load();
+      } catch (err) { out.textContent = problemText(err); }
+    },
+  },
+    labelled(t("profile.zenlix_key_name"), h("input", { name: "name", required: true, maxlength: 100 })),
+    h("button", { type: "submit" }, t("profile.zenlix_key_create")));
+  try { await load(); } catch (err) { list.replaceChildren(h("li", { class: "error" }, problemText(err))); }
+  return section(t("profile.zenlix_keys"), h("p", { class: "muted" }, t("profile.zenlix_help")), list, form, out);
+}
+
 async function profileView() {
-  const [prefs, tokens] = await Promise.all([preferencesSection(), tokensSection()]);
-  show(h("h1", {}, t("profile.title")), meForm(), passwordForm(), totpSection(), prefs, tokens);
+  const [prefs, tokens, keys] = await Promise.all([preferencesSection(), tokensSection(), zenlixKeysSection()]);
+  show(h("h1", {}, t("profile.title")), meForm(), passwordForm(), totpSection(), prefs, tokens, keys);
 }
 
 async function userView(id) {

@@ -93,13 +93,19 @@ export async function apiFull(method, path, body, headers = {}) {
   if (!res.ok) throw new ApiError(res.status, data);
   return { data, headers: res.headers };
 }
-export async function refresh() {
-  try {
-    const res = await fetch("/api/v1/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: state.refresh }) });
-    if (!res.ok) return false;
-    remember(await res.json());
-    return true;
-  } catch { return false; }
+// One refresh at a time: a refresh token is spent by its use, and the same one sent twice
+// (several requests finding the access token expired at once) ends the whole session.
+let refreshing = null;
+export function refresh() {
+  refreshing ??= (async () => {
+    try {
+      const res = await fetch("/api/v1/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: state.refresh }) });
+      if (!res.ok) return false;
+      remember(await res.json());
+      return true;
+    } catch { return false; } finally { refreshing = null; }
+  })();
+  return refreshing;
 }
 export function remember(tokens) {
   state.access = tokens.access_token;

@@ -1,0 +1,187 @@
+"""Per-user and per-address rate limits of the API (``ratelimits``): 429 problem+json with
+Retry-After, counted in the real Redis, whatever the route behind them answers.
+
+The gateway app is real; the services behind it are not running (their routes answer
+503), which is enough here: the limit is decided before a route runs. Callers are
+signed in with tokens of a test key and a stand-in for identity's session answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from redis.asyncio import Redis
+
+from helpdesk_devstack.servers import free_port
+from helpdesk_gateway.app import build_app
+from helpdesk_gateway.clients import Clients
+from helpdesk_gateway.config import Settings
+from helpdesk_gateway.ratelimits import RULES
+from helpdesk_kit.tokens import TokenVerifier
+from helpdesk_kit.trust import UserClaims
+
+KID = "rate-test"
+_KEY = Ed25519PrivateKey.generate()
+_PEM = _KEY.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+)
+
+
+def token(user_id: int) -> dict[str, str]:
+    now = time.time()
+    claims = {
+        "iss": "helpdesk",
+        "aud": "helpdesk",
+        "sub": str(user_id),
+        "iat": int(now),
+        "exp": now + 600,
+        "login": f"user{user_id}",
+        "kind": "staff",
+        "role": "unit_member",
+        "units": [],
+        "adm": False,
+        "sid": f"session-of-{user_id}",
+    }
+    return {"Authorization": "Bearer " + jwt.encode(claims, _KEY, algorithm="EdDSA", headers={"kid": KID})}
+
+
+class Sessions:
+    """Stands in for identity's answer about sessions: every session is live."""
+
+    async def session(self, session_id: str) -> tuple[str, UserClaims]:
+        user_id = int(session_id.rsplit("-", 1)[1])
+        claims = jwt.decode(token(user_id)["Authorization"][7:], options={"verify_signature": False})
+        return "passport", UserClaims.from_claims(claims)
+
+
+async def _keys() -> dict[str, bytes]:
+    return {KID: _PEM}
+
+
+@contextlib.asynccontextmanager
+async def gateway(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    nobody = f"127.0.0.1:{free_port()}"
+    clients = Clients.connect(
+        Settings(
+            identity_addr=nobody,
+            tickets_addr=nobody,
+            sla_addr=nobody,
+            notify_addr=nobody,
+            grpc_insecure=True,
+            **settings,
+        )
+    )
+    app = build_app(clients)
+    app.state.verifier = TokenVerifier(_keys)
+    app.state.session_guard = Sessions()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
+            yield http
+    finally:
+        await clients.close()
+
+
+@pytest.fixture
+async def fresh_redis(redis_url: str) -> str:
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    return redis_url
+
+
+TICKET = {"subject": "Printer", "body": "On fire", "priority": "high", "unit_id": 1}
+
+
+async def test_one_ticket_too_many_is_429_with_retry_after_and_other_users_go_on(fresh_redis: str) -> None:
+    async with gateway(redis_url=fresh_redis, rate_tickets="3/minute") as api:
+        codes = [
+            (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code for _ in range(3)
+        ]
+        assert 429 not in codes  # let through (tickets itself is not running here)
+        over = await api.post("/api/v1/tickets", json=TICKET, headers=token(7))
+        assert over.status_code == 429
+        assert over.headers["content-type"].startswith("application/problem+json")
+        assert 1 <= int(over.headers["retry-after"]) <= 60
+        assert "new tickets" in over.json()["detail"]
+        assert (await api.post("/api/v1/tickets", json=TICKET, headers=token(8))).status_code != 429
+
+
+async def test_comments_and_uploads_have_limits_of_their_own(fresh_redis: str) -> None:
+    async with gateway(redis_url=fresh_redis, rate_comments="2/minute", rate_uploads="1/minute") as api:
+        comment = {"body": "hello"}
+        codes = [
+            (await api.post("/api/v1/tickets/5/comments", json=comment, headers=token(7))).status_code
+            for _ in range(3)
+        ]
+        assert codes[2] == 429 and 429 not in codes[:2]
+        files = {"file": ("a.txt", b"hello", "text/plain")}
+        first = await api.post("/api/v1/tickets/5/attachments", files=files, headers=token(7))
+        second = await api.post("/api/v1/tickets/5/attachments", files=files, headers=token(7))
+        assert first.status_code != 429 and second.status_code == 429
+        # Tickets are counted apart from both.
+        assert (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code != 429
+
+
+async def test_limits_over_several_periods_all_hold(fresh_redis: str) -> None:
+    async with gateway(redis_url=fresh_redis, rate_tickets="5/minute;2/hour") as api:
+        codes = [
+            (await api.post("/api/v1/tickets", json=TICKET, headers=token(9))).status_code for _ in range(3)
+        ]
+        assert codes[2] == 429 and 429 not in codes[:2]
+
+
+async def test_reset_and_registration_requests_are_limited_per_client_address(fresh_redis: str) -> None:
+    async with gateway(
+        redis_url=fresh_redis, rate_password_resets="2/hour", rate_registrations="1/hour"
+    ) as api:
+        codes = [
+            (await api.post("/api/v1/auth/password-reset", json={"login_or_email": f"u{i}"})).status_code
+            for i in range(3)
+        ]
+        assert codes[2] == 429 and 429 not in codes[:2]  # each asked for another account
+        body = {"email": "a@b.example", "password": "password-1", "full_name": "A"}
+        assert (await api.post("/api/v1/auth/register", json=body)).status_code != 429
+        over = await api.post("/api/v1/auth/register", json=body)
+        assert over.status_code == 429 and int(over.headers["retry-after"]) > 3500
+
+
+async def test_an_empty_limit_switches_that_limit_off(fresh_redis: str) -> None:
+    async with gateway(redis_url=fresh_redis, rate_tickets="", rate_comments="1/minute") as api:
+        codes = [
+            (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code for _ in range(5)
+        ]
+        assert 429 not in codes
+        for expected in (False, True):
+            resp = await api.post("/api/v1/tickets/5/comments", json={"body": "x"}, headers=token(7))
+            assert (resp.status_code == 429) is expected
+
+
+async def test_without_redis_or_while_it_is_away_nothing_is_limited(fresh_redis: str) -> None:
+    away = f"redis://127.0.0.1:{free_port()}/0"
+    for settings in ({}, {"redis_url": away}):
+        async with gateway(rate_tickets="1/minute", **settings) as api:
+            codes = [
+                (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code
+                for _ in range(3)
+            ]
+            assert 429 not in codes, settings
+
+
+def test_a_malformed_limit_stops_the_start_with_its_name() -> None:
+    with pytest.raises(ValueError, match="rate_uploads"):
+        Settings(identity_addr="x", tickets_addr="x", sla_addr="x", notify_addr="x", rate_uploads="lots")
+
+
+async def test_every_limited_route_is_a_served_route() -> None:
+    async with gateway() as api:
+        spec = (await api.get("/api/v1/openapi.json")).json()
+    served = {(verb.upper(), path) for path, ops in spec["paths"].items() for verb in ops}
+    assert set(RULES) <= served, set(RULES) - served
