@@ -51,12 +51,13 @@ def upload(api: httpx.Client, token: str, ticket_id: int, name: str, data: bytes
     )
 
 
-def test_a_16_mb_upload_over_the_10_mb_limit_is_always_the_size_refusal_with_its_code(
+def test_a_file_over_the_10_mb_limit_is_the_size_refusal_with_its_code(
     api: httpx.Client, admin_token: str
 ) -> None:
     unit_id = new_unit(api, admin_token, "Big files")
     t = ticket(api, admin_token, unit_id=unit_id)
-    big = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(16 * 1024 * 1024)
+    # Just over the file limit, within the edge's body limit (10 MiB + 64 KiB): tickets refuses it.
+    big = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(10 * 1024 * 1024)
     for _ in range(3):  # it used to answer "tickets failed: INTERNAL" (503) some of the time
         resp = upload(api, admin_token, t["id"], "big.png", big)
         assert resp.status_code == 422, resp.text
@@ -65,6 +66,18 @@ def test_a_16_mb_upload_over_the_10_mb_limit_is_always_the_size_refusal_with_its
         assert body["errors"][0]["code"] == "too_large"
         assert body["errors"][0]["params"] == {"max_bytes": 10 * 1024 * 1024}
         assert body["errors"][0]["message"] == "larger than 10 MB"
+
+
+def test_a_16_mb_upload_is_refused_at_the_edge_with_a_stable_code(
+    api: httpx.Client, admin_token: str
+) -> None:
+    unit_id = new_unit(api, admin_token, "Huge files")
+    t = ticket(api, admin_token, unit_id=unit_id)
+    resp = upload(
+        api, admin_token, t["id"], "huge.png", b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(16 * 1024 * 1024)
+    )
+    assert resp.status_code == 413, resp.text
+    assert resp.json()["code"] == "too_large"
 
 
 def test_a_small_zip_is_taken_for_a_zip_and_a_refused_type_says_what_is_allowed(

@@ -103,7 +103,9 @@ def problem(
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
-_BY_STATUS = {c.http_status: c.name.lower() for c in ErrorCode}
+# The statuses answered outside the error tree (an unreadable body, a body over the
+# edge's limit) get names of their own, like the tree's.
+_BY_STATUS = {400: "bad_request", 413: "too_large"} | {c.http_status: c.name.lower() for c in ErrorCode}
 
 
 def _status_code(status: int) -> str:
