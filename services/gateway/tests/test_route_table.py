@@ -16,6 +16,7 @@ from helpdesk_gateway.api.shapes import ApiRoute
 from helpdesk_gateway.app import build_app
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
+from helpdesk_gateway.ratelimits import RULES
 
 DOC = Path(__file__).parents[3] / "docs" / "api-conventions.md"
 _ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `(/api(?:/v1/[^`]*|\.php)?)` \|", re.MULTILINE)
@@ -87,6 +88,8 @@ async def test_every_operation_documents_its_answer_and_its_problems() -> None:
     finally:
         await clients.close()
     assert "HTTPValidationError" not in str(spec)
+    for verb, path in RULES:  # a rate-limited route says it may answer 429
+        assert "429" in spec["paths"][path][verb.lower()]["responses"], (verb, path)
     assert set(spec["components"]["securitySchemes"]) == {"accessToken", "apiToken"}
     for path, ops in spec["paths"].items():
         if not path.startswith("/api/v1/"):

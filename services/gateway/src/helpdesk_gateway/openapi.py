@@ -7,7 +7,7 @@ route is documented fully without repeating it:
 - every error is ``application/problem+json`` with the ``Problem`` schema (FastAPI's own
   422 shape, which we never send, is removed): 422 for any route taking input, 400 and
   413 for a body, 401 and 403 for a signed-in route, 404 for a path naming an object,
-  409 for a change, 412 for ``If-Match``, 429 where sign-in limits apply, 503 everywhere
+  409 for a change, 412 for ``If-Match``, 429 where a rate limit applies, 503 everywhere
   (a service behind the route is down). A route adds others with ``responses=``.
 - links from each create (``POST /things`` answering ``{"id": ...}``) to the operations
   on the created object (``/things/{thing_id}`` and below), which is what stateful
@@ -24,10 +24,20 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from helpdesk_gateway.api.models.base import Problem
+from helpdesk_gateway.ratelimits import RULES
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-# Routes whose callers are rate-limited (failed sign-ins and password checks).
-RATE_LIMITED = {("post", "/api/v1/auth/login"), ("post", "/api/v1/me/password")}
+# Routes whose callers are rate-limited: what identity counts (failed sign-ins, current
+# passwords and one-time codes: sign-in, e-mail and password change, TOTP on and off),
+# and the gateway's own table (new tickets, comments, uploads, registration, reset).
+IDENTITY_LIMITED = {
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/me/password"),
+    ("patch", "/api/v1/me"),
+    ("post", "/api/v1/me/totp/confirm"),
+    ("delete", "/api/v1/me/totp"),
+}
+RATE_LIMITED = IDENTITY_LIMITED | {(method.lower(), path) for method, path in RULES}
 _MUTATING = {"post", "put", "patch", "delete"}
 _ID_PARAM = re.compile(r"^\{(\w+_id)\}$")
 
