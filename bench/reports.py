@@ -78,7 +78,7 @@ FROM t CROSS JOIN (VALUES ('reaction', 3600, 37), ('work', 28800, 101), ('deadli
 
 
 # The seed bypasses the use cases: the daily aggregate is filled from the tickets, as
-# migration 0007 does for an existing desk.
+# migration 0008 does for an existing desk.
 REPORT_DAYS_FROM_TICKETS = (
     "INSERT INTO report_days (day, unit_id, subject_id, created)"
     " SELECT (created_at AT TIME ZONE 'UTC')::date, unit_id, COALESCE(subject_id, 0), count(*)"

@@ -42,6 +42,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, span_collector: SpanCollecto
         "HELPDESK_RATE_UPLOADS": "",
         # This machine's loopback address is the "proxy" of test_edge.py; 127.0.0.2 is not.
         "HELPDESK_TRUSTED_PROXIES": "127.0.0.1/32",
+        # Transient retries pause at most 5 s (not 5 min): outage tests see events arrive
+        # soon after the dependency returns, down the same retry path (test_outages.py).
+        "HELPDESK_CONSUMER_RETRY_CAP_SECONDS": "5",
+        # Recurring tickets are filed within 2 s of their time, not a minute.
+        "HELPDESK_ARCHIVE_EVERY_SECONDS": "2",
     }
     s = Stack(
         ROOT / "devstack.toml", tmp_path_factory.mktemp("stack"), durable=False, env=env, ready_timeout=180

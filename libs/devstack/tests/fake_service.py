@@ -8,6 +8,10 @@ variables the launcher sets. Knobs (environment variables, value = a name):
 - ``FAKE_FAIL_MIGRATE``: that service's ``migrate`` fails;
 - ``FAKE_NEVER_READY``: that service's ``/readyz`` answers 503;
 - ``FAKE_IGNORE_SIGTERM``: that service ignores SIGTERM.
+
+``GET /deps`` answers whether the servers of its ``HELPDESK_DATABASE_URL``,
+``HELPDESK_NATS_URL`` and ``HELPDESK_REDIS_URL`` accept a connection now (a real
+service reconnects the same way: to the same address, whenever it is asked).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import signal
 import socket
 import sys
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -46,6 +51,20 @@ def record(name: str, command: str) -> None:
             fh.write(f"{name} {command}\n")
 
 
+def dependencies() -> dict[str, str]:
+    keys = {"database": "HELPDESK_DATABASE_URL", "nats": "HELPDESK_NATS_URL", "redis": "HELPDESK_REDIS_URL"}
+    return {name: os.environ[key] for name, key in keys.items() if os.environ.get(key)}
+
+
+def reachable(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
 class Handler(BaseHTTPRequestHandler):
     name = ""
 
@@ -53,6 +72,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/readyz":
             ready = os.environ.get("FAKE_NEVER_READY") != self.name
             self.reply(200 if ready else 503, {"ready": ready})
+        elif self.path == "/deps":
+            self.reply(200, {key: reachable(url) for key, url in dependencies().items()})
         elif self.path == "/env":
             env = {k: v for k, v in os.environ.items() if k.startswith("HELPDESK_")}
             self.reply(200, {"name": self.name, "pid": os.getpid(), "env": env})

@@ -88,7 +88,11 @@ async def _effects(db: Database) -> list[str]:
 
 
 async def _parked(db: Database) -> list[asyncpg.Record]:
-    return list(await db.pool.fetch("SELECT event_id, deliveries, error FROM dead_letters ORDER BY id"))
+    return list(
+        await db.pool.fetch(
+            "SELECT event_id, deliveries, error FROM dead_letters WHERE replayed_at IS NULL ORDER BY id"
+        )
+    )
 
 
 def _consumer(db: Database, js: JetStreamContext, handler: Applied, **kw: Any) -> Consumer:

@@ -54,9 +54,9 @@ def meshes(mesh: Callable[[str], Mesh]) -> tuple[Mesh, Mesh]:
     return mesh("echo"), mesh("tester")
 
 
-async def _serve(behaviour: Any, meshes: tuple[Mesh, Mesh]) -> GrpcServer:
+async def _serve(behaviour: Any, meshes: tuple[Mesh, Mesh], port: int = 0) -> GrpcServer:
     server = GrpcServer(
-        port=0,
+        port=port,
         service_names=["test.Echo"],
         mesh=meshes[0],
         passports=passport_verifier(_no_keys),
@@ -179,6 +179,46 @@ async def test_health_reports_serving_then_not_serving(meshes: tuple[Mesh, Mesh]
             await stub.Check(health_pb2.HealthCheckRequest(), timeout=0.5)
     finally:
         await ch.close()
+
+
+async def test_a_service_back_after_a_long_outage_is_reached_again_within_seconds(
+    meshes: tuple[Mesh, Mesh],
+) -> None:
+    """gRPC waits longer and longer between attempts to reach a server that is away (up to
+    two minutes by default): a service down for a while would stay unreachable long after
+    it is back. Channels try again at least every 5 s."""
+
+    async def ok(request: Any, context: Any) -> Any:
+        return health_pb2.HealthCheckResponse()
+
+    port = free_port()
+    ch = channel(f"127.0.0.1:{port}", service="echo", mesh=meshes[1], deadline=1)
+    call = ch.unary_unary(
+        METHOD,
+        request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+        response_deserializer=health_pb2.HealthCheckResponse.FromString,
+    )
+    loop = asyncio.get_running_loop()
+    server = None
+    try:
+        away_until = loop.time() + 30
+        while loop.time() < away_until:  # callers keep calling while it is away
+            with contextlib.suppress(grpc.aio.AioRpcError, Unavailable):
+                await call(health_pb2.HealthCheckRequest())
+            await asyncio.sleep(0.5)
+        server = await _serve(ok, meshes, port)
+        back = loop.time()
+        while True:
+            try:
+                await call(health_pb2.HealthCheckRequest())
+                break
+            except (grpc.aio.AioRpcError, Unavailable):
+                assert loop.time() - back < 8, "still unreachable 8 s after the server came back"
+                await asyncio.sleep(0.2)
+    finally:
+        await ch.close()
+        if server is not None:
+            await server.stop(0)
 
 
 class Body(BaseModel):

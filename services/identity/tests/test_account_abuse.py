@@ -235,20 +235,24 @@ async def test_a_totp_code_is_accepted_once(env: Env) -> None:
     assert (await env.login("ida", "ida-password", totp=fresh)).status_code == 401
 
 
-async def test_a_code_of_other_characters_than_ascii_digits_is_a_wrong_code_not_a_failure(env: Env) -> None:
-    await env.create_user(login="ivo", password="ivo-password")
-    headers = bearer(await env.token("ivo", "ivo-password"))
-    assert (await env.api.post("/api/v1/me/totp", headers=headers)).status_code == 200
-    for code in ("\u00bf", "١٢٣٤٥٦"):  # non-ASCII: compare_digest refuses such text
-        resp = await env.api.post("/api/v1/me/totp/confirm", json={"code": code}, headers=headers)
-        assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "code", resp.text
-
-
 async def test_one_code_used_by_two_sign_ins_at_once_lets_in_only_one(env: Env) -> None:
     totp, _, step = await with_totp(env, "jon", "jon-password")
     code = totp.generate_otp(step + 1)
     answers = await asyncio.gather(*(env.login("jon", "jon-password", totp=code) for _ in range(3)))
     assert sorted(a.status_code for a in answers) == [200, 401, 401]
+
+
+async def test_a_code_that_is_not_ascii_digits_is_a_wrong_code_not_a_server_error(env: Env) -> None:
+    # Found by schemathesis: "¿" reached hmac.compare_digest, which takes only ASCII text.
+    await env.create_user(login="lou", password="lou-password")
+    headers = bearer(await env.token("lou", "lou-password"))
+    assert (await env.api.post("/api/v1/me/totp", headers=headers)).status_code == 200
+    for code in ("\u00bf", "١٢٣٤٥٦", "12 34"):
+        answer = await env.api.post("/api/v1/me/totp/confirm", json={"code": code}, headers=headers)
+        assert answer.status_code == 422, (code, answer.text)
+        assert answer.json()["errors"] == [{"field": "code", "message": "does not match"}]
+    wrong = await env.login("lou", "lou-password", totp="\u00bf")
+    assert wrong.status_code == 200  # the factor is not on yet: the code is not asked for
 
 
 async def test_wrong_codes_are_limited_per_user_with_429_and_retry_after(env: Env) -> None:

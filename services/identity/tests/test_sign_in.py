@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 
@@ -99,6 +100,34 @@ async def test_an_expired_or_made_up_api_token_is_refused(env: Env) -> None:
     await asyncio.sleep(1.2)
     assert (await env.api.get("/api/v1/me", headers=bearer(created.json()["token"]))).status_code == 401
     assert (await env.api.get("/api/v1/me", headers=bearer("hd_made-up"))).status_code == 401
+
+
+async def test_an_api_token_may_be_given_the_moment_it_expires(env: Env) -> None:
+    await env.create_user(login="hana", password="hana-password")
+    headers = bearer(await env.token("hana", "hana-password"))
+    when = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    created = await env.api.post(
+        "/api/v1/me/tokens", json={"name": "quarter", "expires_at": when.isoformat()}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    assert datetime.fromisoformat(created.json()["expires_at"].replace("Z", "+00:00")) == when
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+    short = await env.api.post(
+        "/api/v1/me/tokens", json={"name": "brief", "expires_at": soon.isoformat()}, headers=headers
+    )
+    assert (await env.api.get("/api/v1/me", headers=bearer(short.json()["token"]))).status_code == 200
+    await asyncio.sleep(2.2)
+    assert (await env.api.get("/api/v1/me", headers=bearer(short.json()["token"]))).status_code == 401
+    for body in (
+        {"name": "past", "expires_at": "2020-01-01T00:00:00Z"},
+        {"name": "far", "expires_at": "2999-01-01T00:00:00Z"},
+        {"name": "both", "expires_at": when.isoformat(), "expires_in": 60},
+    ):
+        refused = await env.api.post("/api/v1/me/tokens", json=body, headers=headers)
+        assert refused.status_code == 422, (body, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == ["expires_at"], refused.text
+    names = [t["name"] for t in (await env.api.get("/api/v1/me/tokens", headers=headers)).json()["items"]]
+    assert sorted(names) == ["brief", "quarter"]
 
 
 async def test_with_totp_enabled_the_code_is_needed_to_sign_in(env: Env) -> None:

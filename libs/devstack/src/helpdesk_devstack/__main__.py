@@ -2,8 +2,9 @@
 
 What ``make run`` calls. It starts :class:`~helpdesk_devstack.stack.Stack` from
 ``devstack.toml`` with durable data in ``var/``, prints where each service
-listens, reports services that exit on their own, and stops everything in order
-on Ctrl-C or SIGTERM.
+listens, and supervises: a service or server that exits on its own is reported
+(with the last lines of its log) and started again with backoff
+(:mod:`helpdesk_devstack.supervision`). Ctrl-C or SIGTERM stops everything in order.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from types import FrameType
 from typing import Any
 
 from helpdesk_devstack.config import GATEWAY_PORT_ENV, StackError
-from helpdesk_devstack.servers import ServerError, log_tail, port_is_free
+from helpdesk_devstack.proctable import become_subreaper, reap_adopted
+from helpdesk_devstack.servers import ServerError, port_is_free
 from helpdesk_devstack.stack import Stack
 
 __all__ = ["cli_public_port", "main", "run"]
@@ -59,21 +61,10 @@ def _summary(stack: Stack) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _watch(stack: Stack) -> None:
-    """Block until interrupted, reporting services that exit on their own."""
-    reported: set[str] = set()
+def _wait_for_interrupt() -> None:
+    """Block until Ctrl-C or SIGTERM; supervision runs in its own thread meanwhile."""
     while True:
-        for name, code in stack.exited().items():
-            if name not in reported:
-                reported.add(name)
-                logger.error(
-                    "%s exited with code %d; last lines of %s:\n%s",
-                    name,
-                    code,
-                    stack.log_path(name),
-                    log_tail(stack.log_path(name)),
-                )
-        time.sleep(1.0)
+        time.sleep(3600)
 
 
 def run(config: Path, var_dir: Path, *, verbose: bool = False) -> int:
@@ -97,6 +88,8 @@ def _run(config: Path, var_dir: Path, *, verbose: bool) -> int:
             public_port=cli_public_port(os.environ),
             verbose=verbose,
             echo_setup=True,
+            supervise=True,
+            reap_orphans=become_subreaper(),
         )
         stack.start()  # stops what it started if it fails or is interrupted
     except KeyboardInterrupt:
@@ -107,7 +100,7 @@ def _run(config: Path, var_dir: Path, *, verbose: bool) -> int:
     try:
         sys.stdout.write(_summary(stack))
         sys.stdout.flush()
-        _watch(stack)
+        _wait_for_interrupt()
     except KeyboardInterrupt:
         logger.info("stopping")
     finally:
@@ -115,6 +108,7 @@ def _run(config: Path, var_dir: Path, *, verbose: bool) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
+        reap_adopted()
     return 0
 
 

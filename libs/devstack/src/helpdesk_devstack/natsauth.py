@@ -81,6 +81,8 @@ def permissions(service: str, access: NatsAccess) -> dict[str, dict[str, list[st
             f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{durable}",
             f"$JS.API.CONSUMER.INFO.{stream}.{durable}",
             f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
+            # The oldest unfinished event, read by the consumer's lag gauge.
+            f"$JS.API.STREAM.MSG.GET.{stream}",
             f"$JS.ACK.{stream}.{durable}.>",
         ]
     if access.monitor:

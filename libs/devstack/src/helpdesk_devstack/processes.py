@@ -11,14 +11,29 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
-from helpdesk_devstack.config import ServiceSpec, StackError
-from helpdesk_devstack.servers import LOCALHOST, free_port, port_is_free
+from helpdesk_devstack.config import (
+    DATABASE_URL_ENV,
+    GRPC_PORT_ENV,
+    HTTP_PORT_ENV,
+    NATS_URL_ENV,
+    PUBLIC_URL_ENV,
+    REDIS_URL_ENV,
+    SECRET_KEYS_ENV,
+    TLS_DIR_ENV,
+    ServiceSpec,
+    StackError,
+)
+from helpdesk_devstack.credentials import Credentials
+from helpdesk_devstack.dependencies import Dependencies
+from helpdesk_devstack.pki import CertificateAuthority
+from helpdesk_devstack.servers import LOCALHOST, free_port, log_tail, port_is_free
+from helpdesk_devstack.servers.process import kill_group
 
-__all__ = ["Ports", "ServiceProcess", "log_header"]
+__all__ = ["Ports", "ServiceProcess", "log_header", "not_ready_report", "set_environments"]
 
 logger = logging.getLogger("helpdesk_devstack.stack")
 
@@ -40,6 +55,8 @@ class ServiceProcess:
         self.log_path = Path()
         self.proc: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
+        #: ``time.monotonic()`` of the last start (how long it ran before it died).
+        self.started_at = 0.0
 
     @property
     def http_url(self) -> str:
@@ -67,6 +84,7 @@ class ServiceProcess:
                 # the services in order; stop() signals the whole group.
                 process_group=0,
             )
+        self.started_at = time.monotonic()
         if verbose:
             self._pump = threading.Thread(
                 target=_pump_output,
@@ -100,7 +118,74 @@ class ServiceProcess:
         self.proc = None
 
     def exit_code(self) -> int | None:
+        """The exit code once the process has ended (reaping it), else None."""
         return self.proc.poll() if self.proc is not None else None
+
+    def restart(self, python: str, *, verbose: bool) -> None:
+        """Starts a service that ended on its own again, same ports and environment, once
+        it is reaped and whatever it left in its process group is gone."""
+        proc = self.proc
+        self.wait(time.monotonic())
+        if proc is not None:
+            kill_group(proc.pid)
+        self.start(python, verbose=verbose)
+
+
+# Set for each service on its own, never passed down from the parent environment.
+_PER_SERVICE = {
+    HTTP_PORT_ENV,
+    GRPC_PORT_ENV,
+    DATABASE_URL_ENV,
+    NATS_URL_ENV,
+    TLS_DIR_ENV,
+    SECRET_KEYS_ENV,
+}
+
+
+def set_environments(
+    services: list[ServiceProcess],
+    *,
+    parent_env: Mapping[str, str],
+    deps: Dependencies,
+    ca: CertificateAuthority,
+    credentials: Credentials,
+    log_dir: Path,
+) -> None:
+    """Every service's environment and log file (see :mod:`helpdesk_devstack.stack`, step 2)."""
+    common = {k: v for k, v in parent_env.items() if k not in _PER_SERVICE}
+    common[REDIS_URL_ENV] = deps.url(REDIS_URL_ENV)
+    common["PYTHONUNBUFFERED"] = "1"
+    for service in services:
+        prefix = f"HELPDESK_{service.spec.env_name}"
+        common[f"{prefix}_URL"] = service.http_url
+        if service.grpc_port is not None:
+            common[f"{prefix}_ADDR"] = f"{LOCALHOST}:{service.grpc_port}"
+        if service.spec.public and not parent_env.get(PUBLIC_URL_ENV):
+            common[PUBLIC_URL_ENV] = service.http_url
+    for service in services:
+        spec = service.spec
+        service.env = {**common, HTTP_PORT_ENV: str(service.http_port)}
+        if spec.database:
+            service.env[DATABASE_URL_ENV] = deps.own_url(spec.name, DATABASE_URL_ENV)
+        if spec.nats is not None:
+            service.env[NATS_URL_ENV] = deps.own_url(spec.name, NATS_URL_ENV)
+        if service.grpc_port is not None:
+            service.env[GRPC_PORT_ENV] = str(service.grpc_port)
+        service.env[TLS_DIR_ENV] = str(ca.issue(spec.name))
+        service.env[SECRET_KEYS_ENV] = credentials.secret_keys(spec.name)
+        service.log_path = log_dir / f"{spec.name}.log"
+
+
+def not_ready_report(waiting: list[ServiceProcess], timeout: float) -> str:
+    names = ", ".join(s.spec.name for s in waiting)
+    parts = [f"not ready after {timeout:.0f} s: {names}"]
+    for service in waiting:
+        url = service.http_url + service.spec.ready_path
+        parts.append(
+            f"--- {service.spec.name} ({url}), last lines of {service.log_path}:\n"
+            f"{log_tail(service.log_path)}"
+        )
+    return "\n".join(parts)
 
 
 def log_header(command: Iterable[str]) -> bytes:

@@ -16,14 +16,8 @@ repository root), one ``[[service]]`` table each, in start order::
 What :meth:`Stack.start` does:
 
 1. starts PostgreSQL, NATS (JetStream) and Redis with their data under
-   ``var_dir`` (``postgres/``, ``nats/``, ``redis/``), except those whose URL is
-   already given by ``HELPDESK_DATABASE_URL`` / ``HELPDESK_NATS_URL`` /
-   ``HELPDESK_REDIS_URL``. The ones it starts are locked down: each service with
-   ``database = true`` gets a PostgreSQL role of its name owning only the schema of
-   its name; each service with a ``nats`` table a NATS user allowed exactly what the
-   table says (:mod:`helpdesk_devstack.natsauth`); anonymous NATS connections and
-   password-less PostgreSQL connections over TCP are refused. The passwords live in
-   ``var_dir/credentials.json`` (:mod:`helpdesk_devstack.credentials`);
+   ``var_dir``, except those whose URL is already given, each locked down: a
+   PostgreSQL role and a NATS user per service (:mod:`helpdesk_devstack.dependencies`);
 2. gives every service a free HTTP port (the public one: ``public_port``) and,
    with gRPC, a free gRPC port, a certificate of the stack's CA
    (``var_dir/pki``, :mod:`helpdesk_devstack.pki`) and its key ring for secrets
@@ -40,9 +34,15 @@ What :meth:`Stack.start` does:
    ``var_dir/log/<name>.log``, and waits until each answers ``GET <ready_path>``
    with 200.
 
-:meth:`Stack.stop` sends SIGTERM to every service, SIGKILLs those still running
-after ``stop_timeout`` seconds, then stops Redis, NATS and PostgreSQL. Data stays
-in ``var_dir``, so the next start reuses it.
+With ``supervise=True`` (what ``make run`` does) a service or server that exits
+on its own afterwards is reaped and started again with backoff
+(:mod:`helpdesk_devstack.supervision`); :meth:`Stack.stop_service` and
+:meth:`Stack.stop_server` stop one on purpose, and supervision leaves it alone until
+:meth:`Stack.start_service` / :meth:`Stack.start_server`.
+
+:meth:`Stack.stop` ends supervision, sends SIGTERM to every service, SIGKILLs those
+still running after ``stop_timeout`` seconds, then stops Redis, NATS and PostgreSQL.
+Data stays in ``var_dir``, so the next start reuses it.
 """
 
 from __future__ import annotations
@@ -54,40 +54,31 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from helpdesk_devstack.config import (
     DATABASE_URL_ENV,
-    GRPC_PORT_ENV,
-    HTTP_PORT_ENV,
     NATS_URL_ENV,
-    PUBLIC_URL_ENV,
     REDIS_URL_ENV,
-    SECRET_KEYS_ENV,
-    TLS_DIR_ENV,
     ServiceSpec,
     StackError,
     load_config,
 )
 from helpdesk_devstack.credentials import Credentials
-from helpdesk_devstack.natsauth import NatsAccess, server_authorization
+from helpdesk_devstack.dependencies import Dependencies
 from helpdesk_devstack.pki import CertificateAuthority
-from helpdesk_devstack.processes import Ports, ServiceProcess, log_header
+from helpdesk_devstack.processes import Ports, ServiceProcess, log_header, not_ready_report, set_environments
 from helpdesk_devstack.servers import (
     LOCALHOST,
-    PG_SUPERUSER,
     NatsServer,
-    PostgresServer,
-    RedisServer,
-    ServerError,
     log_tail,
 )
-from helpdesk_devstack.servers.process import http_ok
+from helpdesk_devstack.servers.process import ChildServer, http_ok
+from helpdesk_devstack.supervision import Child, Restart, RestartPolicy, Supervisor
 
-__all__ = ["Stack", "StackError", "load_config"]
+__all__ = ["Restart", "RestartPolicy", "Stack", "StackError", "load_config"]
 
 logger = logging.getLogger("helpdesk_devstack.stack")
 
@@ -106,6 +97,9 @@ class Stack:
     not start one". ``public_port`` is the public service's HTTP port (``None``:
     a free port). ``durable=False`` runs PostgreSQL without fsync (tests).
     ``echo_setup`` also writes the setup commands' output to our stdout.
+    ``supervise`` restarts what exits on its own once the stack has started
+    (``restart_policy``: the pauses; ``reap_orphans``: this process is a child
+    subreaper, see :func:`~helpdesk_devstack.proctable.become_subreaper`).
     """
 
     def __init__(
@@ -121,6 +115,9 @@ class Stack:
         python: str | None = None,
         ready_timeout: float = READY_TIMEOUT,
         stop_timeout: float = STOP_TIMEOUT,
+        supervise: bool = False,
+        restart_policy: RestartPolicy | None = None,
+        reap_orphans: bool = False,
     ) -> None:
         self.config_path = Path(config_path)
         self.specs = load_config(self.config_path)
@@ -134,14 +131,15 @@ class Stack:
         self.stop_timeout = stop_timeout
         self.setup_output = ""
         self._parent_env = {**os.environ, **(env or {})}
-        self._postgres: PostgresServer | None = None
-        self._nats: NatsServer | None = None
-        self._redis: RedisServer | None = None
-        self._urls: dict[str, str] = {}
-        self._own_urls: dict[str, dict[str, str]] = {}
         self._services: dict[str, ServiceProcess] = {}
         self.credentials = Credentials(self.var_dir / "credentials.json")
         self.pki = self.var_dir / "pki"
+        self._deps = Dependencies(
+            self.var_dir, self.specs, self.credentials, durable=durable, parent_env=self._parent_env
+        )
+        self._supervisor = (
+            Supervisor(restart_policy or RestartPolicy(), reap_orphans=reap_orphans) if supervise else None
+        )
 
     # -- properties -----------------------------------------------------------------------
 
@@ -152,28 +150,28 @@ class Stack:
     @property
     def database_url(self) -> str:
         """The superuser's URL (tools and tests); services use their own roles."""
-        return self._url(DATABASE_URL_ENV)
+        return self._deps.url(DATABASE_URL_ENV)
 
     @property
     def nats_url(self) -> str:
         """An administrator's URL (tools and tests); services connect as their own users."""
-        return self._url(NATS_URL_ENV)
+        return self._deps.url(NATS_URL_ENV)
 
     @property
     def nats_server(self) -> NatsServer:
         """The NATS server this stack started (a test may stop and start it again)."""
-        if self._nats is None:
-            raise StackError("this stack did not start NATS")
-        return self._nats
+        server = self._deps.server("nats")
+        assert isinstance(server, NatsServer)
+        return server
 
     def own_url(self, service: str, key: str) -> str:
         """The database or NATS URL (``key``: ``HELPDESK_DATABASE_URL`` / ``_NATS_URL``)
         that ``service`` uses; the shared one when the server is not ours."""
-        return self._own_urls.get(service, {}).get(key) or self._url(key)
+        return self._deps.own_url(service, key)
 
     @property
     def redis_url(self) -> str:
-        return self._url(REDIS_URL_ENV)
+        return self._deps.url(REDIS_URL_ENV)
 
     @property
     def gateway_url(self) -> str:
@@ -206,6 +204,15 @@ class Stack:
         service = self._service(name)
         return service.proc.pid if service.running and service.proc is not None else None
 
+    def server(self, kind: str) -> ChildServer:
+        """The server of ``kind`` (``postgres``, ``nats``, ``redis``) this stack started."""
+        return self._deps.server(kind)
+
+    @property
+    def restarts(self) -> list[Restart]:
+        """What supervision restarted so far, oldest first (empty without supervision)."""
+        return list(self._supervisor.restarts) if self._supervisor is not None else []
+
     def exited(self) -> dict[str, int]:
         """Services whose process has exited on its own, with their exit code."""
         codes = {name: s.exit_code() for name, s in self._services.items()}
@@ -224,7 +231,7 @@ class Stack:
         ok = False
         try:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            self._start_dependencies()
+            self._deps.start()
             self._prepare_services()
             for spec in self.specs:
                 if spec.migrate:
@@ -236,13 +243,17 @@ class Stack:
             for service in self._services.values():
                 service.start(self.python, verbose=self.verbose)
             self._wait_ready(list(self._services.values()))
+            self._supervise()
             ok = True
         finally:
             if not ok:
                 self.stop()
 
     def stop(self) -> None:
-        """Stop all services (SIGTERM, SIGKILL after ``stop_timeout``), then the servers."""
+        """End supervision, stop all services (SIGTERM, SIGKILL after ``stop_timeout``),
+        then the servers."""
+        if self._supervisor is not None:
+            self._supervisor.stop()
         services = [s for s in reversed(self._services.values()) if s.proc is not None]
         for service in services:
             logger.info("stopping %s", service.spec.name)
@@ -250,17 +261,14 @@ class Stack:
         deadline = time.monotonic() + self.stop_timeout
         for service in services:
             service.wait(deadline)
-        for server in (self._redis, self._nats, self._postgres):
-            if server is not None:
-                try:
-                    server.stop()
-                except (OSError, subprocess.SubprocessError, ServerError):
-                    logger.exception("could not stop %s", server.kind)
-        self._redis = self._nats = self._postgres = None
+        self._deps.stop()
 
     def stop_service(self, name: str, *, kill: bool = False) -> None:
-        """Stop one service: SIGTERM (SIGKILL with ``kill=True``), SIGKILL after a timeout."""
+        """Stop one service: SIGTERM (SIGKILL with ``kill=True``), SIGKILL after a timeout.
+        Supervision leaves it stopped until :meth:`start_service`."""
         service = self._service(name)
+        if self._supervisor is not None:
+            self._supervisor.suspend(name)
         service.signal(signal.SIGKILL if kill else signal.SIGTERM)
         service.wait(time.monotonic() + self.stop_timeout)
 
@@ -269,6 +277,21 @@ class Stack:
         service = self._service(name)
         service.start(self.python, verbose=self.verbose)
         self._wait_ready([service])
+        if self._supervisor is not None:
+            self._supervisor.resume(name)
+
+    def stop_server(self, kind: str) -> None:
+        """Stop PostgreSQL, NATS or Redis; supervision leaves it stopped until :meth:`start_server`."""
+        server = self.server(kind)
+        if self._supervisor is not None:
+            self._supervisor.suspend(kind)
+        server.stop()
+
+    def start_server(self, kind: str) -> None:
+        """Start a stopped server again, same port and data, and wait until it answers."""
+        self.server(kind).start()
+        if self._supervisor is not None:
+            self._supervisor.resume(kind)
 
     def __enter__(self) -> Self:
         self.start()
@@ -284,53 +307,26 @@ class Stack:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _start_dependencies(self) -> None:
-        starters: list[tuple[str, Callable[[], str]]] = [
-            (DATABASE_URL_ENV, self._start_postgres),
-            (NATS_URL_ENV, self._start_nats),
-            (REDIS_URL_ENV, self._start_redis),
-        ]
-        for key, start in starters:
-            given = self._parent_env.get(key, "")
-            if given:
-                logger.info("using %s=%s (not starting one)", key, given)
-                self._urls[key] = given
-            else:
-                self._urls[key] = start()
+    def _supervise(self) -> None:
+        if self._supervisor is None:
+            return
+        for kind, server in self._deps.servers.items():
+            self._supervisor.watch(_server_child(kind, server))
+        for service in self._services.values():
+            self._supervisor.watch(self._service_child(service))
+        self._supervisor.start()
 
-    def _start_postgres(self) -> str:
-        self._postgres = PostgresServer(
-            self.var_dir / "postgres",
-            durable=self.durable,
-            password=self.credentials.password("postgres", PG_SUPERUSER),
+    def _service_child(self, service: ServiceProcess) -> Child:
+        def restart() -> None:
+            service.restart(self.python, verbose=self.verbose)
+
+        return Child(
+            name=service.spec.name,
+            exit_code=service.exit_code,
+            restart=restart,
+            started_at=lambda: service.started_at,
+            log_path=service.log_path,
         )
-        self._postgres.start()
-        for spec in self.specs:
-            if spec.database:
-                url = self._postgres.provision_role(
-                    spec.name, self.credentials.password("postgres", spec.name), extensions=spec.extensions
-                )
-                self._own_urls.setdefault(spec.name, {})[DATABASE_URL_ENV] = url
-        return self._postgres.url
-
-    def _start_nats(self) -> str:
-        users = {
-            spec.name: (self.credentials.password("nats", spec.name), spec.nats)
-            for spec in self.specs
-            if spec.nats is not None
-        }
-        admin_password = self.credentials.password("nats", NATS_ADMIN)
-        users[NATS_ADMIN] = (admin_password, NatsAccess(publish=(">",), subscribe=(">",)))
-        self._nats = NatsServer(self.var_dir / "nats", config=server_authorization(users))
-        self._nats.start()
-        for name, (password, _) in users.items():
-            self._own_urls.setdefault(name, {})[NATS_URL_ENV] = self._nats.url_for(name, password)
-        return self._nats.url_for(NATS_ADMIN, admin_password)
-
-    def _start_redis(self) -> str:
-        self._redis = RedisServer(self.var_dir / "redis")
-        self._redis.start()
-        return self._redis.url
 
     def _prepare_services(self) -> None:
         """Assign ports (once: restarts keep them) and build every environment."""
@@ -340,29 +336,14 @@ class Stack:
                 http = ports.take(self.public_port if spec.public else None)
                 grpc = ports.take() if spec.grpc else None
                 self._services[spec.name] = ServiceProcess(spec, http, grpc)
-        common = {k: v for k, v in self._parent_env.items() if k not in _PER_SERVICE}
-        common[REDIS_URL_ENV] = self._urls[REDIS_URL_ENV]
-        common["PYTHONUNBUFFERED"] = "1"
-        for service in self._services.values():
-            prefix = f"HELPDESK_{service.spec.env_name}"
-            common[f"{prefix}_URL"] = service.http_url
-            if service.grpc_port is not None:
-                common[f"{prefix}_ADDR"] = f"{LOCALHOST}:{service.grpc_port}"
-            if service.spec.public and not self._parent_env.get(PUBLIC_URL_ENV):
-                common[PUBLIC_URL_ENV] = service.http_url
-        ca = CertificateAuthority(self.pki)
-        for service in self._services.values():
-            spec = service.spec
-            service.env = {**common, HTTP_PORT_ENV: str(service.http_port)}
-            if spec.database:
-                service.env[DATABASE_URL_ENV] = self.own_url(spec.name, DATABASE_URL_ENV)
-            if spec.nats is not None:
-                service.env[NATS_URL_ENV] = self.own_url(spec.name, NATS_URL_ENV)
-            if service.grpc_port is not None:
-                service.env[GRPC_PORT_ENV] = str(service.grpc_port)
-            service.env[TLS_DIR_ENV] = str(ca.issue(spec.name))
-            service.env[SECRET_KEYS_ENV] = self.credentials.secret_keys(spec.name)
-            service.log_path = self.log_dir / f"{spec.name}.log"
+        set_environments(
+            list(self._services.values()),
+            parent_env=self._parent_env,
+            deps=self._deps,
+            ca=CertificateAuthority(self.pki),
+            credentials=self.credentials,
+            log_dir=self.log_dir,
+        )
 
     def _run(self, spec: ServiceSpec, args: tuple[str, ...]) -> str:
         """Run ``python -m <module> <args>`` to completion; return its stdout."""
@@ -410,14 +391,12 @@ class Stack:
                     logger.info("%s ready at %s", service.spec.name, service.http_url)
                     waiting.remove(service)
             if waiting and time.monotonic() > deadline:
-                raise StackError(_not_ready_report(waiting, self.ready_timeout))
+                raise StackError(not_ready_report(waiting, self.ready_timeout))
             if waiting:
                 time.sleep(_POLL_INTERVAL)
 
     def _started(self) -> bool:
-        servers = (self._postgres, self._nats, self._redis)
-        processes = (s.proc for s in self._services.values())
-        return any(x is not None for x in (*servers, *processes))
+        return self._deps.started or any(s.proc is not None for s in self._services.values())
 
     def _service(self, name: str) -> ServiceProcess:
         if not self._services:
@@ -427,32 +406,12 @@ class Stack:
         except KeyError:
             raise StackError(f"no service named {name!r}") from None
 
-    def _url(self, key: str) -> str:
-        try:
-            return self._urls[key]
-        except KeyError:
-            raise StackError("the stack has not been started") from None
 
-
-_PER_SERVICE = {
-    HTTP_PORT_ENV,
-    GRPC_PORT_ENV,
-    DATABASE_URL_ENV,
-    NATS_URL_ENV,
-    TLS_DIR_ENV,
-    SECRET_KEYS_ENV,
-}
-# The NATS account of tools and tests on this machine (services have their own).
-NATS_ADMIN = "admin"
-
-
-def _not_ready_report(waiting: list[ServiceProcess], timeout: float) -> str:
-    names = ", ".join(s.spec.name for s in waiting)
-    parts = [f"not ready after {timeout:.0f} s: {names}"]
-    for service in waiting:
-        url = service.http_url + service.spec.ready_path
-        parts.append(
-            f"--- {service.spec.name} ({url}), last lines of {service.log_path}:\n"
-            f"{log_tail(service.log_path)}"
-        )
-    return "\n".join(parts)
+def _server_child(kind: str, server: ChildServer) -> Child:
+    return Child(
+        name=kind,
+        exit_code=server.exit_code,
+        restart=server.recover,
+        started_at=lambda: server.started_at,
+        log_path=server.log_path,
+    )

@@ -79,6 +79,9 @@ class NatsSettings(BaseSettings):
     # A transient failure (the database, NATS or another service away) is retried this
     # long after the consumer first saw the event fail, and only then parked.
     consumer_retry_horizon_seconds: float = Field(default=24 * 3600.0, gt=0)
+    # The longest pause between two tries of a transiently failing event (they double up to it):
+    # how late, at worst, events arrive once the missing dependency is back.
+    consumer_retry_cap_seconds: float = Field(default=300.0, gt=0)
 
 
 class StreamSettings(BaseSettings):

@@ -20,7 +20,14 @@ from sqlalchemy.pool import NullPool
 
 from helpdesk_kit.db import sqlalchemy_url
 
-__all__ = ["create_import_marks_table", "create_messaging_tables", "run_env", "upgrade"]
+__all__ = [
+    "create_import_marks_table",
+    "create_index_concurrently",
+    "create_messaging_tables",
+    "prepare_messaging_retention",
+    "run_env",
+    "upgrade",
+]
 
 
 async def upgrade(*, database_url: str, schema: str, script_location: Path, revision: str = "head") -> None:
@@ -99,6 +106,29 @@ def create_messaging_tables() -> None:
         sa.Column("deliveries", sa.Integer, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
+
+
+def create_index_concurrently(name: str, table: str, columns: list[str], *, where: str | None = None) -> None:
+    """An index built without blocking writes (``CREATE INDEX CONCURRENTLY``): tables that
+    grew for long take a while to index, and the services keep writing meanwhile. It runs
+    outside the migration's transaction; a re-run after a failure finds it made."""
+    with op.get_context().autocommit_block():
+        op.create_index(
+            name,
+            table,
+            columns,
+            postgresql_concurrently=True,
+            postgresql_where=sa.text(where) if where else None,
+            if_not_exists=True,
+        )
+
+
+def prepare_messaging_retention() -> None:
+    """What retention (``helpdesk_kit.retention``) needs of the kit's tables, from a service's
+    migration: dead letters remember when they were replayed (kept a while, then pruned),
+    and inbox rows are found by age through an index."""
+    op.add_column("dead_letters", sa.Column("replayed_at", sa.DateTime(timezone=True)))
+    create_index_concurrently("inbox_processed_at_idx", "inbox", ["processed_at"])
 
 
 def create_import_marks_table() -> None:

@@ -1,10 +1,12 @@
 """Parked events: what consumers gave up on (the ``dead_letters`` table), listed and replayed.
 
 A replay hands the stored event to its consumer's handler again, in one transaction
-that also goes through the inbox and removes the parked row: it applies the event
-once, or — when the inbox already has it — not at all. Replaying the same parked
-event twice finds it gone the second time. A replay that fails again leaves the
-event parked, with the new reason and one more delivery counted.
+that also goes through the inbox and marks the parked row replayed: it applies the
+event once, or — when the inbox already has it — not at all. Replayed rows are no
+longer listed nor replayed again (the second replay of an event finds nothing to do);
+they stay a while to show what was replayed and when, then retention deletes them
+(``helpdesk_kit.retention``). A replay that fails again leaves the event parked, with
+the new reason and one more delivery counted.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ _COLUMNS = "id, consumer, event_id, subject, event_type, error, deliveries, crea
 def _where(f: ParkedFilter, first_arg: int) -> tuple[str, list[Any]]:
     n = first_arg
     sql = (
-        f"(cardinality(${n}::bigint[]) = 0 OR id = ANY(${n}::bigint[]))"
+        f"replayed_at IS NULL AND (cardinality(${n}::bigint[]) = 0 OR id = ANY(${n}::bigint[]))"
         f" AND (${n + 1}::text = '' OR consumer = ${n + 1})"
         f" AND (${n + 2}::text = '' OR event_type = ${n + 2})"
     )
@@ -132,7 +134,7 @@ async def _replay_one(db: Database, consumers: Mapping[str, Consumer], parked_id
         async with db.unit_of_work() as uow:
             row = await uow.conn.fetchrow(
                 "SELECT consumer, event_id, subject, event_type, payload, headers::text AS headers"
-                " FROM dead_letters WHERE id = $1 FOR UPDATE",
+                " FROM dead_letters WHERE id = $1 AND replayed_at IS NULL FOR UPDATE",
                 parked_id,
             )
             if row is None:
@@ -149,7 +151,7 @@ async def _replay_one(db: Database, consumers: Mapping[str, Consumer], parked_id
                 headers=orjson.loads(row["headers"]),
             )
             outcome = await consumer.apply(uow, event)
-            await uow.conn.execute("DELETE FROM dead_letters WHERE id = $1", parked_id)
+            await uow.conn.execute("UPDATE dead_letters SET replayed_at = now() WHERE id = $1", parked_id)
             await uow.commit()
     except (KeyError, DecodeError) as exc:
         reason = f"cannot replay: {exc!r}"

@@ -27,17 +27,15 @@ from helpdesk_gateway.api.models.base import Problem
 from helpdesk_gateway.ratelimits import RULES
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-# Routes whose callers are rate-limited: what identity counts (failed sign-ins, current
-# passwords and one-time codes: sign-in, e-mail and password change, TOTP on and off),
-# and the gateway's own table (new tickets, comments, uploads, registration, reset).
-IDENTITY_LIMITED = {
+# Routes that may answer 429: identity's limits on failed sign-ins, wrong current passwords
+# and wrong one-time codes, and the gateway's table of per-user and per-address limits.
+RATE_LIMITED = {
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/me/password"),
     ("patch", "/api/v1/me"),
-    ("post", "/api/v1/me/totp/confirm"),
     ("delete", "/api/v1/me/totp"),
-}
-RATE_LIMITED = IDENTITY_LIMITED | {(method.lower(), path) for method, path in RULES}
+    ("post", "/api/v1/me/totp/confirm"),
+} | {(method.lower(), path) for method, path in RULES}
 _MUTATING = {"post", "put", "patch", "delete"}
 _ID_PARAM = re.compile(r"^\{(\w+_id)\}$")
 

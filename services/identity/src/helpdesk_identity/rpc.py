@@ -130,6 +130,7 @@ class IdentityService(ZenlixApi, pb_grpc.IdentityServicer):
             actor=await self._actor(),
             name=request.name,
             expires_in=request.expires_in_seconds,
+            expires_at=from_timestamp(request.expires_at) if request.HasField("expires_at") else None,
         )
         token = api_token_pb(row)
         token.secret = secret

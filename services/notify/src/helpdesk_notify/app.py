@@ -15,10 +15,11 @@ from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
+from helpdesk_kit.retention import Pruner
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
-from helpdesk_notify import store
+from helpdesk_notify import store, usecases
 from helpdesk_notify.config import Settings
 from helpdesk_notify.consumers import identity_routes, routes, sla_routes
 from helpdesk_notify.directory import IdentityDirectory
@@ -61,6 +62,7 @@ async def serve(settings: Settings) -> None:
                 routes=source_routes,
                 max_deliveries=settings.consumer_max_deliveries,
                 retry_horizon=settings.consumer_retry_horizon_seconds,
+                transient_cap=settings.consumer_retry_cap_seconds,
             )
         )
 
@@ -82,6 +84,19 @@ async def serve(settings: Settings) -> None:
         )
         task = life.spawn(worker.run(), name=f"notify-{channel_name}")
         life.on_stop(_stopper(worker, task))
+
+    pruner = Pruner(
+        db=db,
+        service=SERVICE,
+        rules=usecases.retention_rules(
+            settings,
+            delivered_days=settings.retention_delivered_days,
+            read_popups_days=settings.retention_read_popups_days,
+            unread_popups_days=settings.retention_unread_popups_days,
+        ),
+        settings=settings,
+    )
+    life.supervise(lambda: pruner.run(life.stopping), name="retention")
 
     grpc_server = GrpcServer(
         port=settings.grpc_port,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from helpdesk_kit.config import DatabaseSettings, NatsSettings, SealingSettings, ServiceSettings
+from helpdesk_kit.retention import RetentionSettings
 
 
-class Settings(ServiceSettings, DatabaseSettings, NatsSettings, SealingSettings):
+class Settings(ServiceSettings, DatabaseSettings, NatsSettings, SealingSettings, RetentionSettings):
     identity_addr: str
     #: ``HELPDESK_PUBLIC_URL``: links in mails point at ``<public_url>/tickets/<id>``.
     public_url: str = "http://localhost:8080"
@@ -25,3 +26,9 @@ class Settings(ServiceSettings, DatabaseSettings, NatsSettings, SealingSettings)
     delivery_per_transaction: int = 20
     #: Mass mailings are spread out to this many mails per second.
     mailing_per_second: float = 5.0
+    #: Mails and pushes sent this long ago are deleted with their log (0: kept for ever).
+    retention_delivered_days: float = Field(default=30.0, ge=0)
+    #: Pop-ups that were read, this long after they appeared (0: kept for ever) ...
+    retention_read_popups_days: float = Field(default=90.0, ge=0)
+    #: ... and those never read.
+    retention_unread_popups_days: float = Field(default=365.0, ge=0)

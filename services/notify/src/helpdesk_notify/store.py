@@ -435,7 +435,8 @@ async def insert_mailing(
 async def mailing(conn: asyncpg.Connection, mailing_id: int) -> MailingRow | None:
     r = await conn.fetchrow(
         "SELECT m.id, m.subject, m.body, m.created_by, m.total, m.created_at,"
-        " count(d.id) FILTER (WHERE d.status = 'sent') AS sent,"
+        # Sent mails of the mailing that retention has pruned are counted in pruned_sent.
+        " m.pruned_sent + count(d.id) FILTER (WHERE d.status = 'sent') AS sent,"
         " count(d.id) FILTER (WHERE d.status = 'dead') AS failed"
         " FROM mailings m LEFT JOIN deliveries d ON d.mailing_id = m.id WHERE m.id = $1 GROUP BY m.id",
         mailing_id,

@@ -12,6 +12,7 @@ from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
+from helpdesk_kit.retention import Pruner, messaging_rules
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
@@ -42,6 +43,7 @@ async def serve(settings: Settings) -> None:
             routes=routes(policy),
             max_deliveries=settings.consumer_max_deliveries,
             retry_horizon=settings.consumer_retry_horizon_seconds,
+            transient_cap=settings.consumer_retry_cap_seconds,
         )
     )
 
@@ -53,6 +55,8 @@ async def serve(settings: Settings) -> None:
         await asyncio.wait([timers], timeout=10)
 
     life.on_stop(stop_timers)
+    pruner = Pruner(db=db, service=SERVICE, rules=messaging_rules(settings), settings=settings)
+    life.supervise(lambda: pruner.run(life.stopping), name="retention")
 
     mesh = Mesh.from_settings(settings, service=SERVICE)
     identity = channel(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from helpdesk_kit.config import DatabaseSettings, NatsSettings, ServiceSettings
+from helpdesk_kit.retention import RetentionSettings
 
 
-class Settings(ServiceSettings, DatabaseSettings, NatsSettings):
+class Settings(ServiceSettings, DatabaseSettings, NatsSettings, RetentionSettings):
     # Identity's gRPC address: its public keys verify the passports of calls.
     identity_addr: str
     # A running clock turns "warning" when this share of its limit is left.

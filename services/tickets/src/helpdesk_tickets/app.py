@@ -12,6 +12,7 @@ from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.ops import OPS_SERVICE, mount_ops
 from helpdesk_kit.outbox import OutboxRelay
+from helpdesk_kit.retention import Pruner
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
@@ -49,6 +50,7 @@ async def serve(settings: Settings) -> None:
             routes=consumers.SLA_ROUTES,
             max_deliveries=settings.consumer_max_deliveries,
             retry_horizon=settings.consumer_retry_horizon_seconds,
+            transient_cap=settings.consumer_retry_cap_seconds,
         )
     )
     ticket_settings = usecases.SettingsCache()
@@ -58,6 +60,17 @@ async def serve(settings: Settings) -> None:
         ),
         name="archiver",
     )
+    pruner = Pruner(
+        db=db,
+        service=SERVICE,
+        rules=usecases.retention_rules(
+            settings,
+            idempotency_keys_hours=settings.retention_idempotency_keys_hours,
+            archived_history_days=settings.retention_archived_history_days,
+        ),
+        settings=settings,
+    )
+    life.supervise(lambda: pruner.run(life.stopping), name="retention")
 
     grpc_server = GrpcServer(
         port=settings.grpc_port,

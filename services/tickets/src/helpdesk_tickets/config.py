@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from helpdesk_kit.config import DatabaseSettings, NatsSettings, ServiceSettings
+from helpdesk_kit.retention import RetentionSettings
 
 
 class StorageSettings(BaseSettings):
@@ -21,12 +23,17 @@ class StorageSettings(BaseSettings):
     s3_region: str = "us-east-1"
 
 
-class Settings(ServiceSettings, DatabaseSettings, NatsSettings, StorageSettings):
+class Settings(ServiceSettings, DatabaseSettings, NatsSettings, StorageSettings, RetentionSettings):
     identity_addr: str
     # How long the list of units is trusted before identity is asked again.
     units_cache_seconds: float = 30.0
     # How often each replica archives due tickets and files due recurring ones.
     archive_every_seconds: float = 60.0
+    # A create's Idempotency-Key answers a retry with the same ticket this long (0: for ever).
+    retention_idempotency_keys_hours: float = Field(default=24.0, ge=0)
+    # Tickets archived and done this long ago keep only their first and last history
+    # entries (0: the whole history is kept for ever, the default: it is the ticket's record).
+    retention_archived_history_days: float = Field(default=0.0, ge=0)
 
 
 class ImportSettings(DatabaseSettings, StorageSettings):

@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from helpdesk_devstack.proctable import working_in
 from helpdesk_devstack.servers.process import (
     LOCALHOST,
     STOP_TIMEOUT,
     ChildServer,
     ServerError,
+    kill_all,
     package_dir,
     terminate,
 )
@@ -388,6 +390,31 @@ class PostgresServer(ChildServer):
         if result.returncode != 0:
             logger.warning("pg_ctl stop failed: %s", (result.stdout + result.stderr).strip())
         terminate(proc, self.stop_signal, STOP_TIMEOUT)  # reaps it (or kills it)
+
+    def _kill_leftovers(self, pid: int) -> None:
+        """The backends of a killed postmaster are orphaned, each in a session of its own
+        (PostgreSQL makes one per child), so its process group does not hold them: found
+        by working in the cluster's directory. Nothing may still write to the cluster
+        when a new postmaster starts."""
+        super()._kill_leftovers(pid)
+        pgdata = self.pgdata.resolve()
+        kill_all(lambda: working_in(pgdata), what=f"processes working in {pgdata}")
+
+    def _clear_after_crash(self, pid: int) -> None:
+        """A postmaster killed outright leaves ``postmaster.pid`` naming itself. PostgreSQL
+        takes a lock file naming a live process for another server's and refuses to start,
+        which is what happens once that pid has been given to another process (or while the
+        dead postmaster is an unreaped zombie). Our postmaster and its backends are gone by
+        now (the launcher killed and waited for its process group), so a file naming it is
+        stale: removed. A file naming any other process is left for PostgreSQL to judge."""
+        lock = self.pgdata / "postmaster.pid"
+        try:
+            named = int(lock.read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return
+        if named == pid:
+            logger.info("removing the stale %s of the killed postmaster (pid %d)", lock, pid)
+            lock.unlink(missing_ok=True)
 
     # -- root handling ------------------------------------------------------------------
 

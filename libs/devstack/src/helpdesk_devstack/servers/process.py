@@ -2,6 +2,9 @@
 
 :class:`ChildServer` is the base of the PostgreSQL, NATS and Redis servers; the
 functions here are what they (and the launcher) need around processes and ports.
+A server that dies on its own is noticed by :meth:`ChildServer.exit_code` (which
+reaps it) and brought back by :meth:`ChildServer.recover` (what the launcher's
+supervision calls).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ import sysconfig
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+
+from helpdesk_devstack.proctable import group_alive
 
 __all__ = [
     "LOCALHOST",
@@ -32,6 +38,8 @@ __all__ = [
     "ServerError",
     "free_port",
     "http_ok",
+    "kill_all",
+    "kill_group",
     "log_tail",
     "package_dir",
     "port_is_free",
@@ -109,6 +117,35 @@ def package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def kill_group(pgid: int, *, timeout: float = 10.0) -> None:
+    """SIGKILL every process left in group ``pgid`` and wait until none of them runs.
+
+    Each server and service leads a process group of its own; when its leader dies,
+    its children (PostgreSQL's backends, for one) stay behind in the group. A
+    process group id is never handed out again while a member lives, so this reaches
+    only what the dead leader left. Zombies count as gone: they hold nothing.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while group_alive(pgid):
+        if time.monotonic() > deadline:
+            raise ServerError(f"processes of group {pgid} still run {timeout:.0f} s after SIGKILL")
+        time.sleep(_POLL_INTERVAL)
+
+
+def kill_all(find: Callable[[], list[int]], *, what: str, timeout: float = 10.0) -> None:
+    """SIGKILL the processes ``find()`` names until it names none."""
+    deadline = time.monotonic() + timeout
+    while pids := find():
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        if time.monotonic() > deadline:
+            raise ServerError(f"{what} still run {timeout:.0f} s after SIGKILL: {pids}")
+        time.sleep(_POLL_INTERVAL)
+
+
 def terminate(proc: subprocess.Popen[bytes], sig: int, timeout: float) -> None:
     """Send ``sig`` to ``proc``, wait up to ``timeout`` seconds, then SIGKILL it."""
     if proc.poll() is not None:
@@ -135,6 +172,8 @@ class ChildServer:
         self.data_dir = Path(data_dir).absolute()
         self.port = port if port is not None else free_port()
         self._proc: subprocess.Popen[bytes] | None = None
+        #: ``time.monotonic()`` of the last start (how long it ran before it died).
+        self.started_at = 0.0
 
     # -- to be provided by subclasses -------------------------------------------------
 
@@ -160,6 +199,14 @@ class ChildServer:
     def _shutdown(self, proc: subprocess.Popen[bytes]) -> None:
         terminate(proc, self.stop_signal, STOP_TIMEOUT)
 
+    def _kill_leftovers(self, pid: int) -> None:
+        """Kills what the dead process ``pid`` left running (its process group) and waits."""
+        kill_group(pid)
+
+    def _clear_after_crash(self, pid: int) -> None:
+        """Removes what the process ``pid``, dead without shutting down, left that would stop
+        a new start (runs after everything of its process group has gone)."""
+
     # -- public API ---------------------------------------------------------------------
 
     @property
@@ -175,6 +222,29 @@ class ChildServer:
     @property
     def running(self) -> bool:
         return self.pid is not None
+
+    def exit_code(self) -> int | None:
+        """The exit code if the server ended on its own (reaping it: no zombie stays
+        behind); None while it runs, and after :meth:`stop`."""
+        proc = self._proc
+        return proc.poll() if proc is not None else None
+
+    def recover(self) -> None:
+        """Starts a server that ended on its own again, on the same port and data.
+
+        What the dead process left is cleared first: what it left running is killed and
+        waited for (:meth:`_kill_leftovers`), then :meth:`_clear_after_crash`
+        (PostgreSQL's pid file).
+        Raises :class:`ServerError` if it cannot start (try again later).
+        """
+        proc = self._proc
+        if proc is not None:
+            if proc.poll() is None:
+                raise ServerError(f"{self.kind} (pid {proc.pid}) is still running")
+            self._proc = None
+            self._kill_leftovers(proc.pid)
+            self._clear_after_crash(proc.pid)
+        self.start()
 
     def start(self) -> None:
         """Start the server and block until it accepts connections.
@@ -202,6 +272,7 @@ class ChildServer:
                 **self._popen_kwargs(),
             )
         self._proc = proc
+        self.started_at = time.monotonic()
         ok = False
         try:
             self._wait_ready(proc)

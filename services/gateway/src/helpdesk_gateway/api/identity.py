@@ -9,7 +9,7 @@ from typing import Literal
 
 from fastapi import Request
 from helpdesk.identity.v1 import identity_pb2 as id_pb
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from helpdesk_gateway.api import identity_directory, identity_ldap, identity_zenlix_keys
 from helpdesk_gateway.api.models.base import Accepted
@@ -25,6 +25,7 @@ from helpdesk_gateway.api.models.identity import (
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
 from helpdesk_gateway.api.values import IdPath, line
 from helpdesk_gateway.auth import CallerDep, session_guard
+from helpdesk_kit.timestamps import to_timestamp
 
 router = api_router(prefix="/api/v1")
 router.include_router(identity_directory.router)
@@ -48,6 +49,10 @@ class RefreshIn(Strict):
 class TokenIn(Strict):
     name: str = line(100, min_length=1)
     expires_in: int = Field(default=0, ge=0, le=MAX_TOKEN_SECONDS, description="seconds; 0 = never expires")
+    expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="or the moment it stops working (at most ten years ahead); not with expires_in",
+    )
 
 
 class TotpCodeIn(Strict):
@@ -137,7 +142,11 @@ async def list_tokens(caller: CallerDep, request: Request) -> ApiTokenList:
 @router.post("/me/tokens", status_code=201)
 async def create_token(body: TokenIn, caller: CallerDep, request: Request) -> NewApiToken:
     token = await clients(request).identity.CreateApiToken(
-        id_pb.CreateApiTokenRequest(name=body.name, expires_in_seconds=body.expires_in)
+        id_pb.CreateApiTokenRequest(
+            name=body.name,
+            expires_in_seconds=body.expires_in,
+            expires_at=to_timestamp(body.expires_at) if body.expires_at is not None else None,
+        )
     )
     return NewApiToken.from_pb(token)
 

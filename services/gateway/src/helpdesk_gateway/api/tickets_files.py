@@ -46,10 +46,11 @@ UPLOAD_BODY: dict[str, Any] = {
 ForComment = Annotated[
     bool, Query(description="the file is for the comment being written: no history entry of its own")
 ]
-# Any bytes: OpenAPI 3.1 describes a binary body by its media type and no schema (a
-# "string" schema would hold the bytes to be text, and checkers read it so).
 DOWNLOAD_ANSWER: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The file, always as an attachment to save", "content": {"*/*": {}}}
+    200: {
+        "description": "The file, always as an attachment to save",
+        "content": {"*/*": {"schema": {"contentMediaType": "application/octet-stream"}}},
+    }
 }
 
 

@@ -23,19 +23,27 @@ MAX_TOKEN_SECONDS = 10 * 366 * 86_400
 
 
 async def create_api_token(
-    *, db: Database, actor: User, name: str, expires_in: int
+    *, db: Database, actor: User, name: str, expires_in: int, expires_at: datetime | None = None
 ) -> tuple[store.ApiTokenRow, str]:
-    """A new token and its secret, which is shown this once and kept only as a hash."""
+    """A new token and its secret, which is shown this once and kept only as a hash.
+    Its life is given in seconds (``expires_in``, 0 = for ever) or as a moment (``expires_at``)."""
     name = name.strip()
     errors = []
     if not name or len(name) > 100 or not name.isprintable():
         errors.append(FieldError("name", "1-100 characters, no control characters"))
     if not 0 <= expires_in <= MAX_TOKEN_SECONDS:
         errors.append(FieldError("expires_in", f"0 (never) or up to {MAX_TOKEN_SECONDS} seconds"))
+    now = datetime.now(UTC)
+    if expires_at is not None:
+        if expires_in:
+            errors.append(FieldError("expires_at", "give either expires_at or expires_in, not both"))
+        elif not now < expires_at <= now + timedelta(seconds=MAX_TOKEN_SECONDS):
+            errors.append(FieldError("expires_at", "a moment in the future, at most ten years ahead"))
     if errors:
         raise InvalidInput("The token is not valid.", errors=errors)
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + timedelta(seconds=expires_in) if expires_in else None
+    if expires_at is None and expires_in:
+        expires_at = now + timedelta(seconds=expires_in)
     async with db.unit_of_work() as uow:
         row = await store.insert_api_token(uow.conn, actor.id, name, digest(secret), expires_at)
         await uow.commit()

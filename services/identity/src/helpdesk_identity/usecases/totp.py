@@ -34,7 +34,7 @@ def matching_step(secret: str, code: str, at: float | None = None) -> int | None
     now = int((time.time() if at is None else at) // totp.interval)
     code = code.strip()
     if not (code.isascii() and code.isdigit()):
-        return None  # compare_digest refuses non-ASCII text: such a code is just wrong
+        return None  # compare_digest takes no other text, and no such code can match
     for step in range(now - DRIFT_STEPS, now + DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step

@@ -2,8 +2,8 @@
 
 One module per concern: ``dispatch`` (the heart: a fact and its recipients become
 pop-ups and queued deliveries in the consumer's transaction), ``preferences``,
-``channel_settings``, ``dead_letters``, ``mailings``, ``popups``. Callers use this
-package's names.
+``channel_settings``, ``dead_letters``, ``mailings``, ``popups``, ``retention`` (what
+is pruned, after how long). Callers use this package's names.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from helpdesk_notify.usecases.dispatch import Outcome, dispatch
 from helpdesk_notify.usecases.mailings import create_mailing, get_mailing
 from helpdesk_notify.usecases.popups import list_popups, mark_read
 from helpdesk_notify.usecases.preferences import get_preferences, update_preferences
+from helpdesk_notify.usecases.retention import retention_rules
 from helpdesk_notify.wire import popup_to_pb
 
 __all__ = [
@@ -51,5 +52,6 @@ __all__ = [
     "put_mail_settings",
     "put_pushbullet_settings",
     "replay_dead_letters",
+    "retention_rules",
     "update_preferences",
 ]

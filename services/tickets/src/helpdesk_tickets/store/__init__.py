@@ -4,7 +4,8 @@ One module per table or concern: ``ticket_table`` (a ticket's own row, history,
 archiving), ``list_queries`` (lists and counters, visibility in SQL),
 ``comment_table``, ``attachment_table``, ``subject_table``, ``field_table`` (custom
 fields), ``settings_table``, ``recurring_table``, ``shortcut_tables`` (canned responses,
-saved views); ``rows`` holds a ticket row's
+saved views), ``report_queries`` (the ticket report), ``retention_queries`` (what retention
+deletes); ``rows`` holds a ticket row's
 columns and mapping. (The ``_table`` names keep modules apart from the functions
 the package exports, such as ``store.comments``.) Callers use this package's
 names (``store.ticket_by_id(...)``); the ZENLIX import's bulk inserts are the module
@@ -43,6 +44,7 @@ from helpdesk_tickets.store.report_queries import count_day
 from helpdesk_tickets.store.report_queries import done_per_person as report_done_per_person
 from helpdesk_tickets.store.report_queries import open_now_and_after as report_open_now_and_after
 from helpdesk_tickets.store.report_queries import per_day as report_per_day
+from helpdesk_tickets.store.retention_queries import prune_archived_history, prune_idempotency_keys
 from helpdesk_tickets.store.rows import MAX_SEARCH_CHARS, search_text
 from helpdesk_tickets.store.settings_table import save_settings_section, settings_section
 from helpdesk_tickets.store.shortcut_tables import (
@@ -121,6 +123,8 @@ __all__ = [
     "internal_comment_ids",
     "link_attachments",
     "list_tickets",
+    "prune_archived_history",
+    "prune_idempotency_keys",
     "recurring_for_update",
     "recurring_list",
     "report_busiest_subjects",

@@ -1,4 +1,4 @@
-"""The ticket report: the daily aggregate ``report_days`` (migration 0007) kept by the use
+"""The ticket report: the daily aggregate ``report_days`` (migration 0008) kept by the use
 cases in the same transaction as each change, and the report's queries over it. A year
 of a million-ticket desk is a few thousand rows; only "open now" reads the tickets
 (an index on the open ones)."""

@@ -10,7 +10,7 @@ One module per concern: ``tickets`` (file and read one, its history), ``lifecycl
 ``attachments``, ``lists`` (lists and counters), ``subjects``, ``custom_fields``,
 ``settings``, ``recurring``, ``shortcuts`` (canned responses, saved views), ``bulk`` (one
 action on many tickets), ``reports``, ``background`` (archiving, recurring runs, the SLA
-verdict); ``caches``, ``cursors`` and ``guards`` serve them. Callers use this
+verdict, retention rules); ``caches``, ``cursors`` and ``guards`` serve them. Callers use this
 package's names (``usecases.take(...)``).
 """
 
@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from helpdesk_tickets.domain import MAX_COMMENT, MAX_COMMENT_FILES
 from helpdesk_tickets.usecases.attachments import list_attachments, open_attachment, upload_attachment
-from helpdesk_tickets.usecases.background import archive_due, record_sla_alert, record_sla_state, run_archiver
+from helpdesk_tickets.usecases.background import (
+    archive_due,
+    record_sla_alert,
+    record_sla_state,
+    retention_rules,
+    run_archiver,
+)
 from helpdesk_tickets.usecases.bulk import BULK_ACTIONS, BulkResult, Refusal, bulk
 from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.comments import add_comment, list_comments, render_description, render_markdown
@@ -112,6 +118,7 @@ __all__ = [
     "render_description",
     "render_markdown",
     "reopen",
+    "retention_rules",
     "run_archiver",
     "run_recurring",
     "set_recurring_active",

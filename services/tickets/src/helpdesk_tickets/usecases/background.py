@@ -1,5 +1,6 @@
-"""Work nobody asked for right now: archiving done tickets, filing due recurring ones, and
-keeping the SLA service's verdict on the ticket (a consumed event).
+"""Work nobody asked for right now: archiving done tickets, filing due recurring ones,
+keeping the SLA service's verdict on the ticket (a consumed event), and the retention
+rules of tickets' rows.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncpg
 
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.logs import get_logger
+from helpdesk_kit.retention import RetentionSettings, Rule, keep_for, messaging_rules
 from helpdesk_tickets import events, store
 from helpdesk_tickets.domain import ARCHIVE, State
 from helpdesk_tickets.usecases.caches import SettingsCache
@@ -71,3 +73,16 @@ async def run_archiver(
             log.warning("tickets.archive_failed", error=str(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=every)
+
+
+def retention_rules(
+    settings: RetentionSettings, *, idempotency_keys_hours: float, archived_history_days: float
+) -> list[Rule]:
+    """What retention deletes here (docs/operations.md § Retention): the kit's inbox and
+    replayed dead letters; create idempotency keys (a retry after that makes a new ticket);
+    the history of tickets archived long ago but its first and last entries (0: kept)."""
+    return [
+        *messaging_rules(settings),
+        Rule("idempotency_keys", keep_for(hours=idempotency_keys_hours), store.prune_idempotency_keys),
+        Rule("archived_history", keep_for(days=archived_history_days), store.prune_archived_history),
+    ]

@@ -1,8 +1,8 @@
 """What agents use all day: internal notes, files waiting for their comment, canned
 responses and saved list views.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 - ``comments.internal``: a staff note, never shown to clients (nor sent to them).
 - ``attachments.for_comment``: uploaded for the comment being written; clients see it only
@@ -16,8 +16,8 @@ Revises: 0005
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Indexes for the SLA report: a period's tickets and their clocks read from indexes alone.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 The report selects the tickets filed in a period (for every unit or for some) and joins
 their clocks. For one unit ``tickets_unit_created_idx`` found the tickets but each was
@@ -14,8 +14,8 @@ reads, so the tickets come from an index-only scan and the clocks from one per t
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

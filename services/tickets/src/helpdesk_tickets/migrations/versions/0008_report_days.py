@@ -1,7 +1,7 @@
 """A maintained daily aggregate for the ticket report.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 
 ``report_days`` holds, per UTC day and unit, how many tickets were filed (per subject of
 the list, 0 for typed subjects), finished (per person who finished them) and reopened.
@@ -14,8 +14,8 @@ filed on their creation day, finished on their ``done_at`` day by ``done_by``.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
