@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi.responses import StreamingResponse
@@ -16,6 +17,7 @@ from helpdesk_gateway.api.shapes import ApiRoute
 from helpdesk_gateway.app import build_app
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
+from helpdesk_gateway.ratelimits import RULES
 
 DOC = Path(__file__).parents[3] / "docs" / "api-conventions.md"
 _ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `(/api(?:/v1/[^`]*|\.php)?)` \|", re.MULTILINE)
@@ -106,6 +108,8 @@ async def test_every_operation_documents_its_answer_and_its_problems() -> None:
     finally:
         await clients.close()
     assert "HTTPValidationError" not in str(spec)
+    for verb, path in RULES:  # a rate-limited route says it may answer 429
+        assert "429" in spec["paths"][path][verb.lower()]["responses"], (verb, path)
     assert set(spec["components"]["securitySchemes"]) == {"accessToken", "apiToken"}
     for path, ops in spec["paths"].items():
         if not path.startswith("/api/v1/"):
@@ -116,22 +120,25 @@ async def test_every_operation_documents_its_answer_and_its_problems() -> None:
                     assert answer.get("content"), (verb, path, status)
             continue
         for verb, op in ops.items():
-            answers = op["responses"]
-            ok = [s for s in answers if s.startswith("2")]
-            assert len(ok) == 1, (verb, path, answers)
-            if ok[0] != "204":
-                assert answers[ok[0]].get("content"), (verb, path)
-            assert answers["503"]["content"]["application/problem+json"]["schema"] == {
-                "$ref": "#/components/schemas/Problem"
-            }
-            if op.get("parameters") or op.get("requestBody"):
-                assert "422" in answers, (verb, path)
-            if path.startswith("/api/v1/portal"):
-                assert "404" in answers, (verb, path)  # every portal route, while it is off
-            if not path.startswith("/api/v1/auth/"):
-                tokens = [{"accessToken": []}, {"apiToken": []}]
-                # The portal's reads and helpful votes are open to anonymous visitors: "or none".
-                anonymous_too = path.startswith("/api/v1/portal") and (
-                    verb == "get" or path.endswith("/helpful")
-                )
-                assert op.get("security") == ([*tokens, {}] if anonymous_too else tokens), (verb, path)
+            _check_operation(verb, path, op)
+
+
+def _check_operation(verb: str, path: str, op: dict[str, Any]) -> None:
+    """One /api/v1 operation documents its answer, its problems and its security."""
+    answers = op["responses"]
+    ok = [s for s in answers if s.startswith("2")]
+    assert len(ok) == 1, (verb, path, answers)
+    if ok[0] != "204":
+        assert answers[ok[0]].get("content"), (verb, path)
+    assert answers["503"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/Problem"
+    }
+    if op.get("parameters") or op.get("requestBody"):
+        assert "422" in answers, (verb, path)
+    if path.startswith("/api/v1/portal"):
+        assert "404" in answers, (verb, path)  # every portal route, while it is off
+    if not path.startswith("/api/v1/auth/"):
+        tokens = [{"accessToken": []}, {"apiToken": []}]
+        # The portal's reads and helpful votes are open to anonymous visitors: "or none".
+        anonymous_too = path.startswith("/api/v1/portal") and (verb == "get" or path.endswith("/helpful"))
+        assert op.get("security") == ([*tokens, {}] if anonymous_too else tokens), (verb, path)

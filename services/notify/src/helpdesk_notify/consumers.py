@@ -94,7 +94,20 @@ def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[R
             unit_id=m.ticket.unit_id,
             assignee_ids=list(m.ticket.assignee_ids),
         )
+        if m.internal:
+            who = await rules.staff_only(directory, who)
         await send(uow, event, _notice("ticket.commented", m.ticket, m.comment_body), who)
+
+    async def on_reopened(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: tickets_events.TicketReopened = event.message
+        who = await rules.ticket_reopened(
+            directory,
+            actor_id=m.actor_id,
+            actor_unit_ids=list(m.actor_unit_ids),
+            author_id=m.ticket.author_id,
+            locked_by=m.ticket.locked_by,
+        )
+        await send(uow, event, _notice("ticket.reopened", m.ticket), who)
 
     return [
         Route(tickets_events.TicketCreated, on_created),
@@ -102,7 +115,7 @@ def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[R
         Route(tickets_events.TicketTaken, handled("ticket.taken")),
         Route(tickets_events.TicketReleased, handled("ticket.released")),
         Route(tickets_events.TicketCompleted, handled("ticket.completed")),
-        Route(tickets_events.TicketReopened, handled("ticket.reopened")),
+        Route(tickets_events.TicketReopened, on_reopened),
         Route(tickets_events.TicketCommented, on_commented),
     ]
 

@@ -5,7 +5,8 @@ per row. No framework imports.
 |-----------------------------------------|---------------------|
 | ticket created                          | ``ticket_created``  |
 | ticket forwarded                        | ``ticket_forwarded``|
-| taken, released, completed, reopened    | ``ticket_handled``  |
+| taken, released, completed              | ``ticket_handled``  |
+| reopened                                | ``ticket_reopened`` |
 | comment                                 | ``ticket_commented``|
 | SLA warning, SLA breached               | ``sla_alert``       |
 | portal comment                          | ``portal_comment``  |
@@ -103,6 +104,24 @@ async def ticket_handled(
     """Row "taken, released, completed, reopened": the heads of the actor's units, and the author."""
     heads = await heads_of_units(directory, actor_unit_ids)
     return _not_actor(heads | {author_id}, actor_id)
+
+
+async def ticket_reopened(
+    directory: Directory, *, actor_id: int, actor_unit_ids: list[int], author_id: int, locked_by: int
+) -> set[int]:
+    """Row "reopened": as taken, released, completed, and the one it goes back to (in work by
+    whoever finished it)."""
+    handled = await ticket_handled(
+        directory, actor_id=actor_id, actor_unit_ids=actor_unit_ids, author_id=author_id
+    )
+    return handled | _not_actor({locked_by}, actor_id)
+
+
+async def staff_only(directory: Directory, recipients: set[int]) -> set[int]:
+    """The recipients who are staff: an internal note is never told to a client."""
+    if not recipients:
+        return set()
+    return {p.id for p in await directory.people(sorted(recipients)) if p.role is not None}
 
 
 async def ticket_commented(

@@ -10,6 +10,7 @@ from helpdesk_gateway.api import (
     portal,
     portal_settings,
     realtime,
+    reports,
     sla,
     system,
     system_dead_letters,
@@ -17,5 +18,17 @@ from helpdesk_gateway.api import (
 )
 
 router = APIRouter()
-for area in (identity, tickets, sla, notify, portal, portal_settings, realtime, system, system_dead_letters):
+AREAS = (
+    identity,
+    tickets,
+    reports,
+    sla,
+    notify,
+    portal,
+    portal_settings,
+    realtime,
+    system,
+    system_dead_letters,
+)
+for area in AREAS:
     router.include_router(area.router)

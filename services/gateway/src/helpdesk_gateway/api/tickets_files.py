@@ -8,9 +8,10 @@ The download is always a file to save, with the content type tickets sniffed.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import grpc
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 
@@ -23,12 +24,21 @@ from helpdesk_kit.rpc import translate_rpc_error
 
 router = api_router()
 UPLOAD_TIMEOUT = 600.0
+ForComment = Annotated[
+    bool, Query(description="the file is for the comment being written: no history entry of its own")
+]
 
 
 @router.post("/tickets/{ticket_id}/attachments", status_code=201, openapi_extra=UPLOAD_BODY)
-async def upload(ticket_id: IdPath, caller: CallerDep, request: Request) -> Attachment:
+async def upload(
+    ticket_id: IdPath, caller: CallerDep, request: Request, for_comment: ForComment = False
+) -> Attachment:
+    """``?for_comment=true``: the file is for the comment being written (no history entry
+    of its own; clients see it once it is on a comment they may see)."""
     parts = file_part(request)
-    header = t_pb.UploadHeader(ticket_id=ticket_id, filename=await upload_filename(parts))
+    header = t_pb.UploadHeader(
+        ticket_id=ticket_id, filename=await upload_filename(parts), for_comment=for_comment
+    )
 
     async def messages() -> AsyncIterator[t_pb.UploadChunk]:
         yield t_pb.UploadChunk(header=header)

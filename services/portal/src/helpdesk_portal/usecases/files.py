@@ -32,9 +32,9 @@ async def upload(*, db: Database, viewer: Viewer, filename: str, chunks: AsyncIt
     async for chunk in chunks:
         data += chunk
         if len(data) > limit:
-            raise filetypes.refusal(f"larger than {limit} bytes", InvalidPortal)
+            raise filetypes.too_large(limit, InvalidPortal)
     if not data:
-        raise filetypes.refusal("empty", InvalidPortal)
+        raise filetypes.empty(InvalidPortal)
     content_type = filetypes.judge_file(
         filename, bytes(data[: filetypes.SNIFF_BYTES]), list(settings.allowed_types), error=InvalidPortal
     )

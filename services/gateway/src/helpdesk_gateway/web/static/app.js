@@ -5,7 +5,7 @@
 // js/portal.js (the public portal: its pages answer signed-out visitors too).
 
 import { state, t, h, show, api, remember, refresh, problemText, loadStrings, emitLive, findRoute, leave } from "./js/core.js";
-import { labelled, languageSelect, newPasswordInputs } from "./js/agent_common.js";
+import { labelled, languageSelect, newPasswordInputs, notificationTitle } from "./js/agent_common.js";
 import "./js/agent.js";
 import "./js/admin.js";
 import { loadPortal } from "./js/portal.js";
@@ -33,7 +33,7 @@ async function connectLive() {
   ws.addEventListener("message", (e) => {
     const msg = JSON.parse(e.data);
     if (Number.isInteger(msg.event_id)) lastEventId = msg.event_id;
-    if (msg.type === "notification") toast(msg.title, msg.body, msg.ticket_id ? `#/tickets/${msg.ticket_id}` : null);
+    if (msg.type === "notification") toast(notificationTitle(msg), msg.body, msg.ticket_id ? `#/tickets/${msg.ticket_id}` : null);
     emitLive(msg);
   });
   ws.addEventListener("open", () => emitLive({ type: "open" }));
@@ -213,6 +213,8 @@ function setNav() {
   document.getElementById("public-nav").hidden = true;
   document.getElementById("nav-portal").hidden = !state.portal;
   document.getElementById("nav-admin").hidden = !state.me.is_admin;
+  // Reports are for heads and admins (the server checks again).
+  document.getElementById("nav-reports").hidden = !(state.me.is_admin || ["department_head", "unit_head"].includes(state.me.role));
   for (const el of document.querySelectorAll("[data-staff]")) el.hidden = client;
   for (const el of document.querySelectorAll("[data-client]")) el.hidden = !client;
 }
