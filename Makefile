@@ -27,7 +27,7 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.tom
 
 install: $(VENV)/.installed ## Install the workspace into .venv (uv, from uv.lock)
 
-run: install ## Start PostgreSQL, NATS, Redis and the six services; Ctrl-C stops all
+run: install ## Start PostgreSQL, NATS, Redis and the seven services; Ctrl-C stops all
 	$(PY) -m helpdesk_devstack run --config devstack.toml --var-dir var
 
 test: install lint proto-check chart-check ## Run the whole suite: lint, unit, integration, contracts, chart, e2e
@@ -42,7 +42,7 @@ test-e2e: install ## Only the end-to-end tests (all services as processes; the c
 lint: install lint-web ## ruff, mypy (strict on source), import-linter contracts, ESLint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy $(foreach p,kit devstack zenlix identity tickets sla notify gateway realtime mailin,-p helpdesk_$(p))
+	$(VENV)/bin/mypy $(foreach p,kit devstack zenlix identity tickets sla notify gateway realtime mailin portal,-p helpdesk_$(p))
 	$(VENV)/bin/lint-imports
 
 # ESLint comes from npm, at the versions tools/eslint/package-lock.json pins.

@@ -80,7 +80,14 @@ async def run(args: argparse.Namespace, nats_url: str) -> None:
     addr = f"127.0.0.1:{health.port}"
     os.environ["HELPDESK_NATS_URL"] = nats_url
     clients = Clients.connect(
-        Settings(identity_addr=addr, tickets_addr=addr, sla_addr=addr, notify_addr=addr, grpc_insecure=True)
+        Settings(
+            identity_addr=addr,
+            tickets_addr=addr,
+            sla_addr=addr,
+            notify_addr=addr,
+            portal_addr=addr,
+            grpc_insecure=True,
+        )
     )
     app = build_app(clients)
     app.state.verifier = TokenVerifier(keys)

@@ -19,6 +19,10 @@ devstack.toml. Exits non-zero on any failure.
 
 helm is taken from PATH, else from ``.tools/helm/helm``, else fetched once
 (``chart_helm.py``); ``chart_validate.py`` runs kubernetes-validate.
+
+Kept as one module: it is the list of the chart's rules, one short check each, read
+top to bottom; the larger pieces (helm, validation, NetworkPolicies, custom resources,
+README coverage) are already modules of their own.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_PACKAGES = "/app/.venv/lib/python3.11/site-packages"
-GRPC_SERVICES = {"identity", "tickets", "sla", "notify", "mailin"}
+GRPC_SERVICES = {"identity", "tickets", "sla", "notify", "mailin", "portal"}
 
 
 def _load_chart_check() -> ModuleType:
@@ -252,11 +252,12 @@ def test_with_external_services_migrations_run_before_install_after_the_secret(
         "sla-migrate",
         "notify-migrate",
         "mailin-migrate",
+        "portal-migrate",
         "identity-bootstrap-admin",
     ]
-    assert commands == [["migrate"]] * 5 + [["bootstrap-admin"]]
+    assert commands == [["migrate"]] * 6 + [["bootstrap-admin"]]
     assert database_refs == {
-        f"helpdesk-{s}-external" for s in ("identity", "tickets", "sla", "notify", "mailin")
+        f"helpdesk-{s}-external" for s in ("identity", "tickets", "sla", "notify", "mailin", "portal")
     }
     assert _of_kind(docs, "ConfigMap")["helpdesk-env"]["data"]["HELPDESK_NATS_STREAM_REPLICAS"] == "3"
 

@@ -85,7 +85,7 @@ def test_the_metrics_the_sla_panels_and_alerts_need_come_from_their_services(
         assert {"consumer_pending", "consumer_lag_seconds", "consumer_dead_letters_total"} <= exported[
             service
         ]
-    for service in ("identity", "tickets", "sla", "notify"):  # the ones with an outbox
+    for service in ("identity", "tickets", "sla", "notify", "portal"):  # the ones with an outbox
         assert {"outbox_pending", "outbox_oldest_pending_seconds"} <= exported[service]
 
 

@@ -83,7 +83,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 VALUE_SETS = ["quickstart-values.yaml", "production-values.yaml"]
-STREAMS = ["IDENTITY", "TICKETS", "SLA", "NOTIFY"]
+STREAMS = ["IDENTITY", "TICKETS", "SLA", "NOTIFY", "PORTAL"]
 
 
 def _chart_check() -> Any:
@@ -186,7 +186,8 @@ def test_health_and_metrics_answer_on_the_ops_port_and_not_on_the_public_one(rel
 
 def test_the_system_page_sees_every_service_and_every_stream(release: Release) -> None:
     everyone = {
-        name: "up" for name in ("gateway", "identity", "tickets", "sla", "notify", "mailin", "realtime")
+        name: "up"
+        for name in ("gateway", "identity", "tickets", "sla", "notify", "mailin", "portal", "realtime")
     }
     pages: list[httpx.Response] = []
 
@@ -346,7 +347,8 @@ def test_each_pod_runs_with_its_own_certificate_database_role_nats_user_and_key_
     services = len(release.deployments())
     assert len(seen["secret"]) == services
     assert len(seen["nats"]) == len(NATS_SERVICES)
-    assert len(seen["database"]) == len(release.servers.roles) == 5
+    # identity, tickets, sla, notify, mailin, portal
+    assert len(seen["database"]) == len(release.servers.roles) == 6
     assert len(seen["keys"] - {""}) == len(SEALING_SERVICES)
 
 

@@ -53,6 +53,8 @@ def stack(
         "HELPDESK_RATE_TICKETS": "",
         "HELPDESK_RATE_COMMENTS": "",
         "HELPDESK_RATE_UPLOADS": "",
+        "HELPDESK_RATE_PORTAL_UPLOADS": "",
+        "HELPDESK_RATE_PORTAL_VOTES": "",
         # This machine's loopback address is the "proxy" of test_edge.py; 127.0.0.2 is not.
         "HELPDESK_TRUSTED_PROXIES": "127.0.0.1/32",
         # Transient retries pause at most 5 s (not 5 min): outage tests see events arrive

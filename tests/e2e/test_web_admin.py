@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed"),
 ]
 
-SERVICES = ("gateway", "identity", "notify", "sla", "tickets", "mailin", "realtime")
+SERVICES = ("gateway", "identity", "notify", "sla", "tickets", "mailin", "portal", "realtime")
 
 
 def _staff(

@@ -3,9 +3,9 @@ Shared helpers. Names are <release>-<component>: the services find each other
 at <release>-<svc>:50051 (gRPC) and http://<release>-<svc>:8000.
 */}}
 
-{{/* The seven services, in migration order. */}}
+{{/* The eight services, in migration order. */}}
 {{- define "helpdesk.serviceNames" -}}
-identity tickets sla notify mailin gateway realtime
+identity tickets sla notify mailin portal gateway realtime
 {{- end }}
 
 {{- define "helpdesk.chart" -}}

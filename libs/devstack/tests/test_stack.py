@@ -83,12 +83,21 @@ def test_repository_devstack_toml_lists_the_services_in_order() -> None:
         "identity",
         "tickets",
         "sla",
+        "portal",
         "notify",
+        "mailin",
         "realtime",
         "gateway",
     ]
     assert all(s.module == f"helpdesk_{s.name}" for s in services)
-    assert [s.name for s in services if s.grpc] == ["identity", "tickets", "sla", "notify"]
+    assert [s.name for s in services if s.grpc] == [
+        "identity",
+        "tickets",
+        "sla",
+        "portal",
+        "notify",
+        "mailin",
+    ]
     assert [s.name for s in services if s.public] == ["gateway"]
     assert services[0].setup == (("bootstrap-admin",),)
 

@@ -111,6 +111,25 @@ async def test_field_errors_in_any_language_cross_grpc_intact(meshes: tuple[Mesh
         await server.stop(0)
 
 
+async def test_an_errors_stable_code_and_field_params_cross_grpc(meshes: tuple[Mesh, Mesh]) -> None:
+    async def fails(request: Any, context: Any) -> Any:
+        raise InvalidInput(
+            "refused",
+            errors=[FieldError("file", "larger than 1 KB", code="too_large", params={"max_bytes": 1024})],
+            key="file.refused",
+        )
+
+    server = await _serve(fails, meshes)
+    try:
+        with pytest.raises(InvalidInput) as err:
+            await _call(server.port, meshes)
+        assert err.value.problem_code == "file.refused"
+        (e,) = err.value.errors
+        assert (e.code, e.params) == ("too_large", {"max_bytes": 1024})
+    finally:
+        await server.stop(0)
+
+
 async def test_not_found_and_rate_limited_keep_their_meaning(meshes: tuple[Mesh, Mesh]) -> None:
     async def not_found(request: Any, context: Any) -> Any:
         raise NotFound("No such ticket.")
@@ -224,13 +243,16 @@ async def test_http_errors_are_problem_json_and_readiness_reflects_checks() -> N
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         r = await client.post("/things", json={})
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
-        assert r.json()["errors"] == [{"field": "name", "message": "Field required"}]
+        # every problem carries a stable code, and each field error its own (pydantic's type)
+        assert r.json()["code"] == "invalid"
+        assert r.json()["errors"] == [{"field": "name", "message": "Field required", "code": "missing"}]
         r = await client.post("/things", json={"name": "taken"})
         assert r.status_code == 422 and r.json()["errors"] == [{"field": "name", "message": "already taken"}]
         r = await client.post("/things", json={"name": "x"})
-        assert r.status_code == 503 and r.json()["detail"] == "down"
+        assert r.status_code == 503 and r.json()["detail"] == "down" and r.json()["code"] == "unavailable"
         r = await client.get("/nowhere")
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "not_found"
         assert (await client.get("/healthz")).status_code == 200
         assert (await client.get("/readyz")).status_code == 200
         healthy["value"] = False
@@ -282,4 +304,31 @@ def test_a_nats_url_may_name_every_server_of_a_cluster() -> None:
         "nats://u:p@a:4222",
         "nats://u:p@b:4222",
         "nats://u:p@c:4222",
+    ]
+
+
+async def test_an_errors_key_and_its_field_codes_become_the_problems_code_and_params() -> None:
+    app = create_app(service="test")
+
+    @app.post("/files")
+    async def files() -> dict[str, str]:
+        raise InvalidInput(
+            "The file is refused.",
+            errors=[
+                FieldError("file", "larger than 10 MB", code="too_large", params={"max_bytes": 10485760})
+            ],
+            key="file.refused",
+        )
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        body = (await client.post("/files")).json()
+    assert body["code"] == "file.refused"
+    assert body["errors"] == [
+        {
+            "field": "file",
+            "message": "larger than 10 MB",
+            "code": "too_large",
+            "params": {"max_bytes": 10485760},
+        }
     ]

@@ -75,6 +75,7 @@ async def gateway(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
             tickets_addr=nobody,
             sla_addr=nobody,
             notify_addr=nobody,
+            portal_addr=nobody,
             grpc_insecure=True,
             **settings,
         )
@@ -177,7 +178,14 @@ async def test_without_redis_or_while_it_is_away_nothing_is_limited(fresh_redis:
 
 def test_a_malformed_limit_stops_the_start_with_its_name() -> None:
     with pytest.raises(ValueError, match="rate_uploads"):
-        Settings(identity_addr="x", tickets_addr="x", sla_addr="x", notify_addr="x", rate_uploads="lots")
+        Settings(
+            identity_addr="x",
+            tickets_addr="x",
+            sla_addr="x",
+            notify_addr="x",
+            portal_addr="x",
+            rate_uploads="lots",
+        )
 
 
 async def test_every_limited_route_is_a_served_route() -> None:

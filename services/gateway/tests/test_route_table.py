@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi.responses import StreamingResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from helpdesk_devstack.servers import free_port
 from helpdesk_gateway.api.models.base import Out
@@ -16,6 +17,7 @@ from helpdesk_gateway.api.shapes import ApiRoute
 from helpdesk_gateway.app import build_app
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
+from helpdesk_gateway.ratelimits import RULES
 
 DOC = Path(__file__).parents[3] / "docs" / "api-conventions.md"
 _ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `(/api(?:/v1/[^`]*|\.php)?)` \|", re.MULTILINE)
@@ -33,7 +35,12 @@ async def served_routes() -> set[tuple[str, str]]:
     nobody = f"127.0.0.1:{free_port()}"  # the document needs no service to answer
     clients = Clients.connect(
         Settings(
-            identity_addr=nobody, tickets_addr=nobody, sla_addr=nobody, notify_addr=nobody, grpc_insecure=True
+            identity_addr=nobody,
+            tickets_addr=nobody,
+            sla_addr=nobody,
+            notify_addr=nobody,
+            portal_addr=nobody,
+            grpc_insecure=True,
         )
     )
     try:
@@ -55,29 +62,43 @@ async def test_the_route_table_in_the_docs_lists_every_served_route_and_no_other
 async def test_every_api_route_reads_json_strictly_and_answers_with_a_model_of_the_contract() -> None:
     nobody = f"127.0.0.1:{free_port()}"
     settings = Settings(
-        identity_addr=nobody, tickets_addr=nobody, sla_addr=nobody, notify_addr=nobody, grpc_insecure=True
+        identity_addr=nobody,
+        tickets_addr=nobody,
+        sla_addr=nobody,
+        notify_addr=nobody,
+        portal_addr=nobody,
+        grpc_insecure=True,
     )
     clients = Clients.connect(settings)
     app = build_app(clients)
     await clients.close()
-    untyped = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
+    untyped, seen = [], 0
+    # Included routers stay nested in the app (FastAPI keeps them as branches): walk them.
+    for context in iter_route_contexts(app.routes):
+        route, path = context.original_route, str(context.path)
+        if not isinstance(route, APIRoute) or not path.startswith("/api/"):
             continue
-        name = f"{sorted(route.methods)} {route.path}"
+        seen += 1
+        name = f"{sorted(route.methods)} {path}"
         if not isinstance(route, ApiRoute):
             untyped.append(f"{name}: not made by api_router()")
         elif route.status_code == 204 or route.response_class is StreamingResponse:
             continue
         elif not (isinstance(route.response_model, type) and issubclass(route.response_model, Out)):
             untyped.append(f"{name}: answers {route.response_model!r}, not a model of api/models")
+    assert seen > 80, "the API's routes were not found"
     assert untyped == [], "docs/api-conventions.md § Adding a route"
 
 
 async def test_every_operation_documents_its_answer_and_its_problems() -> None:
     nobody = f"127.0.0.1:{free_port()}"
     settings = Settings(
-        identity_addr=nobody, tickets_addr=nobody, sla_addr=nobody, notify_addr=nobody, grpc_insecure=True
+        identity_addr=nobody,
+        tickets_addr=nobody,
+        sla_addr=nobody,
+        notify_addr=nobody,
+        portal_addr=nobody,
+        grpc_insecure=True,
     )
     clients = Clients.connect(settings)
     try:
@@ -87,6 +108,8 @@ async def test_every_operation_documents_its_answer_and_its_problems() -> None:
     finally:
         await clients.close()
     assert "HTTPValidationError" not in str(spec)
+    for verb, path in RULES:  # a rate-limited route says it may answer 429
+        assert "429" in spec["paths"][path][verb.lower()]["responses"], (verb, path)
     assert set(spec["components"]["securitySchemes"]) == {"accessToken", "apiToken"}
     for path, ops in spec["paths"].items():
         if not path.startswith("/api/v1/"):
@@ -97,15 +120,25 @@ async def test_every_operation_documents_its_answer_and_its_problems() -> None:
                     assert answer.get("content"), (verb, path, status)
             continue
         for verb, op in ops.items():
-            answers = op["responses"]
-            ok = [s for s in answers if s.startswith("2")]
-            assert len(ok) == 1, (verb, path, answers)
-            if ok[0] != "204":
-                assert answers[ok[0]].get("content"), (verb, path)
-            assert answers["503"]["content"]["application/problem+json"]["schema"] == {
-                "$ref": "#/components/schemas/Problem"
-            }
-            if op.get("parameters") or op.get("requestBody"):
-                assert "422" in answers, (verb, path)
-            if not path.startswith("/api/v1/auth/"):
-                assert op.get("security") == [{"accessToken": []}, {"apiToken": []}], (verb, path)
+            _check_operation(verb, path, op)
+
+
+def _check_operation(verb: str, path: str, op: dict[str, Any]) -> None:
+    """One /api/v1 operation documents its answer, its problems and its security."""
+    answers = op["responses"]
+    ok = [s for s in answers if s.startswith("2")]
+    assert len(ok) == 1, (verb, path, answers)
+    if ok[0] != "204":
+        assert answers[ok[0]].get("content"), (verb, path)
+    assert answers["503"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/Problem"
+    }
+    if op.get("parameters") or op.get("requestBody"):
+        assert "422" in answers, (verb, path)
+    if path.startswith("/api/v1/portal"):
+        assert "404" in answers, (verb, path)  # every portal route, while it is off
+    if not path.startswith("/api/v1/auth/"):
+        tokens = [{"accessToken": []}, {"apiToken": []}]
+        # The portal's reads and helpful votes are open to anonymous visitors: "or none".
+        anonymous_too = path.startswith("/api/v1/portal") and (verb == "get" or path.endswith("/helpful"))
+        assert op.get("security") == ([*tokens, {}] if anonymous_too else tokens), (verb, path)

@@ -69,7 +69,7 @@ async def _keys() -> dict[str, bytes]:
 
 @contextlib.asynccontextmanager
 async def running_gateway(nats_url: str, mesh: Callable[[str], Mesh]) -> AsyncIterator[httpx.AsyncClient]:
-    """identity and tickets are up; sla, notify and realtime are not."""
+    """identity and tickets are up; sla, notify, portal and realtime are not."""
     up = {
         name: GrpcServer(
             port=free_port(), service_names=[], mesh=mesh(name), passports=passport_verifier(_keys)
@@ -84,6 +84,7 @@ async def running_gateway(nats_url: str, mesh: Callable[[str], Mesh]) -> AsyncIt
         tickets_addr=f"127.0.0.1:{up['tickets'].port}",
         sla_addr=nobody,
         notify_addr=nobody,
+        portal_addr=nobody,
         nats_url=nats_url,
         realtime_url=f"http://127.0.0.1:{free_port()}",
         tls_dir=mesh("gateway").tls_dir,
@@ -135,6 +136,7 @@ async def test_an_admin_sees_versions_which_services_are_up_or_down_and_queue_de
         "tickets": "up",
         "sla": "down",
         "notify": "down",
+        "portal": "down",
         "realtime": "down",
     }
     assert body["queues"]["status"] == "up"

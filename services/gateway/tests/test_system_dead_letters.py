@@ -91,6 +91,7 @@ async def tickets_with_a_parked_event(
             tickets_addr=f"127.0.0.1:{server.port}",
             sla_addr=nobody,
             notify_addr=nobody,
+            portal_addr=nobody,
             tls_dir=mesh("gateway").tls_dir,
         )
     )

@@ -55,6 +55,7 @@ async def proxy() -> AsyncIterator[tuple[str, Upstream]]:
                 tickets_addr=nobody,
                 sla_addr=nobody,
                 notify_addr=nobody,
+                portal_addr=nobody,
                 grpc_insecure=True,
                 realtime_url=upstream.url,
                 public_url=PUBLIC,

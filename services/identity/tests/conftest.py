@@ -111,6 +111,7 @@ async def env(
             tickets_addr="127.0.0.1:1",
             notify_addr="127.0.0.1:1",
             sla_addr="127.0.0.1:1",
+            portal_addr="127.0.0.1:1",
             tls_dir=mesh("gateway").tls_dir,
         )
         clients = Clients.connect(gw_settings)

@@ -82,6 +82,7 @@ async def gateway(
             tickets_addr=nobody,
             sla_addr=nobody,
             notify_addr=f"127.0.0.1:{server.port}",
+            portal_addr=nobody,
             tls_dir=mesh("gateway").tls_dir,
         )
     )

@@ -46,6 +46,23 @@ async def test_taken_released_completed_reopened_go_to_the_heads_of_the_actors_u
     assert got == {10, AUTHOR}
 
 
+async def test_reopened_also_goes_to_the_member_it_goes_back_to() -> None:
+    # member 12 took and completed it; head 11 reopens it: it is back in work by 12
+    got = await rules.ticket_reopened(
+        DIRECTORY, actor_id=11, actor_unit_ids=[UNIT_A], author_id=AUTHOR, locked_by=12
+    )
+    assert got == {10, AUTHOR, 12}
+    # whoever reopens his own work is still not told of it
+    got = await rules.ticket_reopened(
+        DIRECTORY, actor_id=12, actor_unit_ids=[UNIT_A], author_id=AUTHOR, locked_by=12
+    )
+    assert 12 not in got
+
+
+async def test_an_internal_note_is_told_to_the_staff_among_the_recipients_only() -> None:
+    assert await rules.staff_only(DIRECTORY, {AUTHOR, 41, 12, 21}) == {12, 21}
+
+
 async def test_a_department_head_of_no_unit_is_nobodys_head() -> None:
     got = await rules.ticket_handled(DIRECTORY, actor_id=21, actor_unit_ids=[UNIT_B], author_id=AUTHOR)
     assert 30 not in got
@@ -99,6 +116,15 @@ async def test_sla_alerts_go_to_the_heads_of_the_tickets_unit_and_its_assignees(
 def test_portal_comment_goes_to_earlier_commenters_and_the_post_author_but_not_the_commenter() -> None:
     got = rules.portal_comment(actor_id=41, post_author_id=12, previous_commenter_ids=[40, 41, 21])
     assert got == {12, 40, 21}
+
+
+def test_a_new_portal_post_goes_to_the_chosen_staff_but_not_to_its_author() -> None:
+    assert rules.portal_posted(actor_id=12, chosen_ids=[10, 12, 20]) == {10, 20}
+
+
+def test_a_portal_status_change_or_answer_goes_to_the_posts_author_unless_he_made_it() -> None:
+    assert rules.portal_post_changed(actor_id=10, post_author_id=40) == {40}
+    assert rules.portal_post_changed(actor_id=40, post_author_id=40) == set()
 
 
 async def test_mass_mailing_goes_to_the_picked_users_and_units_narrowed_by_role() -> None:

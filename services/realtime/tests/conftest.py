@@ -47,6 +47,7 @@ def token(
     ttl: float = 600,
     login: str | None = None,
     sid: str | None = None,
+    name: str | None = None,
     admin: bool = False,
 ) -> str:
     now = time.time()
@@ -64,6 +65,7 @@ def token(
         "cg": None,
         "cgl": False,
         **({"sid": sid} if sid else {}),
+        **({"name": name} if name else {}),
     }
     return jwt.encode(claims, _KEY, algorithm="EdDSA", headers={"kid": KID})
 

@@ -319,15 +319,15 @@ async def test_a_slow_socket_is_told_to_resync_while_a_fast_one_gets_everything(
     assert {"type": "resync"} in slow_got and len(titles(slow_got)) < N_BIG
 
 
-async def test_viewers_of_a_ticket_see_each_other_typing_across_replicas(
+async def test_viewers_of_a_ticket_see_each_other_by_full_name_typing_across_replicas(
     env: Any, make_token: Any, io: Any
 ) -> None:
     env.access.allowed |= {(1, 7), (2, 7)}
     async with (
         env.replica() as r1,
         env.replica() as r2,
-        browser(r1.ws(make_token(1, login="anna"))) as anna,
-        browser(r2.ws(make_token(2, login="boris"))) as boris,
+        browser(r1.ws(make_token(1, login="anna", name="Anna Petrova"))) as anna,
+        browser(r2.ws(make_token(2, login="boris", name="Boris Ivanov"))) as boris,
         browser(r2.ws(make_token(3, login="carl"))) as carl,
     ):
         for ws in (anna, boris, carl):
@@ -345,12 +345,14 @@ async def test_viewers_of_a_ticket_see_each_other_typing_across_replicas(
         "type": "presence",
         "ticket_id": 7,
         "viewers": [
-            {"user_id": 1, "login": "anna", "typing": False},
-            {"user_id": 2, "login": "boris", "typing": True},
+            {"user_id": 1, "login": "anna", "name": "Anna Petrova", "typing": False},
+            {"user_id": 2, "login": "boris", "name": "Boris Ivanov", "typing": True},
         ],
     }
     assert carl_sees == [{"type": "error", "detail": "Ticket 7 not found."}]
-    assert after_leave[-1]["viewers"] == [{"user_id": 1, "login": "anna", "typing": False}]
+    assert after_leave[-1]["viewers"] == [
+        {"user_id": 1, "login": "anna", "name": "Anna Petrova", "typing": False}
+    ]
 
 
 async def test_staff_see_who_is_online_and_clients_may_not_ask(env: Any, make_token: Any, io: Any) -> None:

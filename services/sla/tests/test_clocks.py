@@ -171,3 +171,22 @@ def test_a_clock_running_over_a_dst_change_night_counts_the_real_hours() -> None
     )[2]
     # 02:00 does not exist that night: four hours after midnight is 05:00 local
     assert deadline.due_at == datetime(2026, 3, 29, 5, tzinfo=berlin)
+
+
+def test_the_work_clock_of_a_ticket_nobody_has_taken_is_pending_not_met() -> None:
+    untaken = History().at(0, TicketState.NEW)
+    c = clocks(untaken.facts, LIMITS, now_minutes=5)
+    assert c[ClockKind.WORK].state is ClockState.PENDING
+    assert c[ClockKind.REACTION].state is ClockState.OK
+    assert worst(x.state for x in c.values()) is ClockState.OK
+
+
+def test_a_work_clock_taken_and_released_at_once_is_met_not_pending() -> None:
+    quick = History().at(0, TicketState.NEW).at(1, TicketState.IN_WORK).at(1, TicketState.NEW)
+    assert clocks(quick.facts, LIMITS, now_minutes=5)[ClockKind.WORK].state is ClockState.MET
+
+
+def test_a_ticket_whose_only_limit_is_work_reads_pending_until_taken() -> None:
+    only_work = Limits(work=HOUR)
+    c = clocks(History().at(0, TicketState.NEW).facts, only_work, now_minutes=5)
+    assert worst(x.state for x in c.values()) is ClockState.PENDING

@@ -43,6 +43,10 @@ on its own afterwards is reaped and started again with backoff
 :meth:`Stack.stop` ends supervision, sends SIGTERM to every service, SIGKILLs those
 still running after ``stop_timeout`` seconds, then stops Redis, NATS and PostgreSQL.
 Data stays in ``var_dir``, so the next start reuses it.
+
+Kept as one module: :class:`Stack` is the one object tests and ``make run`` drive, and
+its steps above share its state; the servers, supervision, certificates, credentials
+and NATS users are modules of their own.
 """
 
 from __future__ import annotations

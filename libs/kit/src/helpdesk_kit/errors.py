@@ -9,10 +9,17 @@ AppError                      (code decides the HTTP / gRPC status)
 ├── PreconditionFailed        412 / ABORTED            stale ETag
 ├── RateLimited               429 / RESOURCE_EXHAUSTED carries retry_after
 └── Unavailable               503 / UNAVAILABLE        a dependency is down
+
+Besides its status, every error has a stable machine-readable ``key`` (``problem+json``'s
+``code``): by default the status's name (``not_found``, ``invalid``, ...), or a more precise
+one a service gives (``file.too_large``). Field errors may carry their own ``code`` and the
+``params`` a message needs (``{"max_bytes": 10485760}``), so that an interface can say the
+same in the user's language; ``message`` stays the English text.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 
@@ -61,6 +68,18 @@ class ErrorCode(enum.Enum):
 class FieldError:
     field: str
     message: str
+    code: str = ""  # stable, machine-readable ("too_large"); empty: none more precise than the error's
+    # (``dataclasses.field``: the name ``field`` is this class's first attribute)
+    params: dict[str, object] = dataclasses.field(default_factory=dict, hash=False, compare=False)
+
+    def as_json(self) -> dict[str, object]:
+        """The ``errors`` entry of a problem body (``code`` and ``params`` only when set)."""
+        out: dict[str, object] = {"field": self.field, "message": self.message}
+        if self.code:
+            out["code"] = self.code
+        if self.params:
+            out["params"] = self.params
+        return out
 
 
 @dataclass
@@ -71,9 +90,15 @@ class AppError(Exception):
     errors: list[FieldError] = field(default_factory=list)
     retry_after: int | None = None
     code: ErrorCode = ErrorCode.CONFLICT
+    key: str = ""  # the stable code of this error; empty: the status's (``problem_code``)
 
     def __str__(self) -> str:
         return self.detail
+
+    @property
+    def problem_code(self) -> str:
+        """The stable code answered as problem+json's ``code``."""
+        return self.key or self.code.name.lower()
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """The HTTP app every service serves: health, readiness, metrics, problem+json errors.
 
 Errors follow RFC 9457 (``application/problem+json``): ``type``, ``title``,
-``status``, ``detail``, for validation errors ``errors: [{field, message}]``, and
-``trace_id`` when there is one to quote. A failure nobody foresaw (a bug) is logged with
-its stack and a trace id and answered as a bare 500 carrying only that id: no
-exception text, address or stack ever reaches the client.
+``status``, ``detail``, a stable ``code`` (``not_found``, ``file.too_large``: what an
+interface translates, where ``detail`` is English), for validation errors
+``errors: [{field, message, code?, params?}]``, and ``trace_id`` when there is one to
+quote. A failure nobody foresaw (a bug) is logged with its stack and a trace id and
+answered as a bare 500 carrying only that id: no exception text, address or stack ever
+reaches the client.
 
 ``/healthz``, ``/readyz`` and ``/metrics`` (the ops endpoints) are part of the app
 :func:`create_app` makes; :func:`split_ops` moves them to an app of their own, which
@@ -35,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpdesk_kit import tracing
-from helpdesk_kit.errors import AppError
+from helpdesk_kit.errors import AppError, ErrorCode
 from helpdesk_kit.logs import get_logger
 
 __all__ = [
@@ -79,8 +81,9 @@ def problem(
     status: int,
     detail: str,
     *,
-    errors: list[dict[str, str]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
+    code: str | None = None,
     trace: str | None = None,
 ) -> Response:
     body: dict[str, Any] = {
@@ -88,13 +91,26 @@ def problem(
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": _printable(detail, 1000),
+        "code": code or _status_code(status),
     }
     if errors:
-        body["errors"] = [{k: _printable(v, 300) for k, v in e.items()} for e in errors]
+        body["errors"] = [
+            {k: _printable(v, 300) if isinstance(v, str) else v for k, v in e.items()} for e in errors
+        ]
     # Every problem names its trace when there is one, so a report can be matched to the logs.
     if tid := trace or _traced():
         body["trace_id"] = tid
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+# The statuses answered outside the error tree (an unreadable body, a body over the
+# edge's limit) get names of their own, like the tree's.
+_BY_STATUS = {400: "bad_request", 413: "too_large"} | {c.http_status: c.name.lower() for c in ErrorCode}
+
+
+def _status_code(status: int) -> str:
+    """The stable code of a bare HTTP status: the kit's name for it, else ``http_<status>``."""
+    return _BY_STATUS.get(status, f"http_{status}")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -117,14 +133,24 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 async def _on_app_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-    errors = [{"field": e.field, "message": e.message} for e in exc.errors] or None
-    return problem(exc.code.http_status, exc.detail, errors=errors, headers=headers)
+    errors = [e.as_json() for e in exc.errors] or None
+    return problem(exc.code.http_status, exc.detail, errors=errors, headers=headers, code=exc.problem_code)
+
+
+def _validation_entry(e: Mapping[str, Any]) -> dict[str, Any]:
+    """One pydantic error as a field error: its ``type`` is the stable code, and the
+    numbers of its context (``min_length``, ``le``...) the parameters of the message."""
+    entry: dict[str, Any] = {"field": _field_name(tuple(e["loc"])), "message": e["msg"], "code": e["type"]}
+    params = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, int | float | str)}
+    if params:
+        entry["params"] = params
+    return entry
 
 
 async def _on_validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
-    return problem(422, "The request is not valid.", errors=errors)
+    errors = [_validation_entry(e) for e in exc.errors()]
+    return problem(422, "The request is not valid.", errors=errors, code="invalid")
 
 
 async def _on_http_error(_: Request, exc: Exception) -> Response:

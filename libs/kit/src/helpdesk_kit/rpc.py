@@ -65,6 +65,7 @@ HANDLING = Histogram(
 # Binary metadata ("-bin"): field errors may quote the caller's input, and a text
 # metadata value must be printable ASCII (anything else failed the whole answer).
 ERROR_FIELDS_KEY = "helpdesk-error-fields-bin"
+ERROR_KEY_KEY = "helpdesk-error-key"
 RETRY_AFTER_KEY = "helpdesk-retry-after"
 # Set on every status a servicer raised as an AppError: its detail is meant for the
 # caller. A status without it comes from gRPC itself (a connection refused, a deadline)
@@ -78,8 +79,10 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 def _error_metadata(exc: AppError) -> tuple[tuple[str, str | bytes], ...]:
     meta: list[tuple[str, str | bytes]] = [(APP_ERROR_KEY, "1")]
     if exc.errors:
-        fields = [{"field": _clean(e.field), "message": _clean(e.message)} for e in exc.errors]
+        fields = [{**e.as_json(), "field": _clean(e.field), "message": _clean(e.message)} for e in exc.errors]
         meta.append((ERROR_FIELDS_KEY, orjson.dumps(fields)))
+    if exc.key:
+        meta.append((ERROR_KEY_KEY, exc.key))
     if exc.retry_after is not None:
         meta.append((RETRY_AFTER_KEY, str(exc.retry_after)))
     return tuple(meta)
@@ -355,7 +358,11 @@ def translate_rpc_error(exc: grpc.aio.AioRpcError, service: str) -> AppError:
     errors = [FieldError(**e) for e in orjson.loads(meta.get(ERROR_FIELDS_KEY) or b"[]")]
     retry = meta.get(RETRY_AFTER_KEY)
     return error_for(
-        code, exc.details() or code.name, errors=errors, retry_after=int(retry) if retry else None
+        code,
+        exc.details() or code.name,
+        errors=errors,
+        retry_after=int(retry) if retry else None,
+        key=str(meta.get(ERROR_KEY_KEY) or ""),
     )
 
 

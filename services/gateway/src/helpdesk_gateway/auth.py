@@ -202,6 +202,21 @@ async def current_caller(
     return caller
 
 
+async def current_viewer(
+    request: Request,
+    # As for current_caller: declared for the document, where a route taking the viewer
+    # says that either scheme, or none, will do (``openapi.py``).
+    _access: Annotated[Bearer, Security(ACCESS_TOKEN)] = None,
+    _api: Annotated[Bearer, Security(API_TOKEN)] = None,
+) -> Caller | None:
+    """The signed-in caller, or None for an anonymous visitor (no Authorization header):
+    public pages call the services for nobody, without a passport. A token that is sent
+    must be good (401 otherwise), so a signed-in page never silently turns anonymous."""
+    if not request.headers.get("authorization"):
+        return None
+    return await current_caller(request)
+
+
 async def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     if not caller.is_admin:
         raise Forbidden("Only administrators may do this.")
@@ -209,4 +224,5 @@ async def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> C
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
+ViewerDep = Annotated[Caller | None, Depends(current_viewer)]
 AdminDep = Annotated[Caller, Depends(current_admin)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import grpc
 from helpdesk.identity.v1 import identity_pb2_grpc
 from helpdesk.notify.v1 import notify_pb2_grpc
+from helpdesk.portal.v1 import portal_pb2_grpc
 from helpdesk.tickets.v1 import tickets_pb2_grpc
 
 from helpdesk_gateway.cache import Expiring
@@ -21,9 +22,12 @@ class Clients:
     identity: identity_pb2_grpc.IdentityAsyncStub
     tickets: tickets_pb2_grpc.TicketsAsyncStub
     notify: notify_pb2_grpc.NotifyAsyncStub
+    portal: portal_pb2_grpc.PortalAsyncStub
     settings: Settings
     # user id → full name for tickets responses; a renamed user shows the new name within a minute.
     names: Expiring = field(default_factory=lambda: Expiring(ttl=60.0, size=50_000))
+    # Whether the portal is switched on, as the portal last said (api/portal.py).
+    portal_switch: Expiring = field(default_factory=lambda: Expiring(ttl=2.0, size=1))
 
     @classmethod
     def connect(cls, settings: Settings) -> Clients:
@@ -34,6 +38,7 @@ class Clients:
             "tickets": settings.tickets_addr,
             "notify": settings.notify_addr,
             "sla": settings.sla_addr,
+            "portal": settings.portal_addr,
         }
         if settings.mailin_addr:
             addresses["mailin"] = settings.mailin_addr
@@ -46,6 +51,7 @@ class Clients:
             identity=identity_pb2_grpc.IdentityStub(chans["identity"]),
             tickets=tickets_pb2_grpc.TicketsStub(chans["tickets"]),
             notify=notify_pb2_grpc.NotifyStub(chans["notify"]),
+            portal=portal_pb2_grpc.PortalStub(chans["portal"]),
             settings=settings,
         )
 

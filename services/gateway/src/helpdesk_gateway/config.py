@@ -15,8 +15,11 @@ class Settings(ServiceSettings, OriginSettings):
     tickets_addr: str
     notify_addr: str
     sla_addr: str
+    portal_addr: str
     # Mail intake (optional: without it the mailbox routes answer 503).
     mailin_addr: str | None = None
+    # Links the gateway writes (a ticket made of a portal post links back to the post).
+    public_url: str = "http://localhost:8080"
     realtime_url: str | None = None
     # Where realtime answers /readyz when it serves health on its own ops port (the chart:
     # http://<release>-realtime:9000); unset = realtime_url. Read by GET /api/v1/system.
@@ -34,9 +37,19 @@ class Settings(ServiceSettings, OriginSettings):
     # Limits per client address, on the routes anyone may call that send mail.
     rate_registrations: str = "10/hour"
     rate_password_resets: str = "10/hour"
+    # The portal's uploads (each up to its max_file_bytes, kept in its database), per user;
+    # its "was this helpful" votes, which anonymous readers cast too, per address.
+    rate_portal_uploads: str = "20/minute;200/day"
+    rate_portal_votes: str = "60/minute"
 
     @field_validator(
-        "rate_tickets", "rate_comments", "rate_uploads", "rate_registrations", "rate_password_resets"
+        "rate_tickets",
+        "rate_comments",
+        "rate_uploads",
+        "rate_registrations",
+        "rate_password_resets",
+        "rate_portal_uploads",
+        "rate_portal_votes",
     )
     @classmethod
     def _a_rate(cls, value: str) -> str:

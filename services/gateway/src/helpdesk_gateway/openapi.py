@@ -6,9 +6,12 @@ route is documented fully without repeating it:
 
 - every error is ``application/problem+json`` with the ``Problem`` schema (FastAPI's own
   422 shape, which we never send, is removed): 422 for any route taking input, 400 and
-  413 for a body, 401 and 403 for a signed-in route, 404 for a path naming an object,
+  413 for a body, 401 and 403 for a signed-in route, 404 for a path naming an object
+  (and every portal route: all 404 while the portal is switched off),
   409 for a change, 412 for ``If-Match``, 429 where a rate limit applies, 503 everywhere
   (a service behind the route is down). A route adds others with ``responses=``.
+- a route that takes the viewer (``auth.ViewerDep``: the portal's public reads) is open to
+  anonymous visitors too: its security lists "none" beside the two token schemes.
 - links from each create (``POST /things`` answering ``{"id": ...}``) to the operations
   on the created object (``/things/{thing_id}`` and below), which is what stateful
   clients and fuzzers follow.
@@ -21,21 +24,30 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
 
 from helpdesk_gateway.api.models.base import Problem
+from helpdesk_gateway.auth import current_viewer
 from helpdesk_gateway.ratelimits import RULES
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 # Routes that may answer 429: identity's limits on failed sign-ins, wrong current passwords
-# and wrong one-time codes, and the gateway's table of per-user and per-address limits.
+# and wrong one-time codes, the portal's on posts and comments (its own hourly settings),
+# and the gateway's table of per-user and per-address limits.
 RATE_LIMITED = {
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/me/password"),
     ("patch", "/api/v1/me"),
     ("delete", "/api/v1/me/totp"),
     ("post", "/api/v1/me/totp/confirm"),
+    ("post", "/api/v1/portal/posts"),
+    ("post", "/api/v1/portal/posts/{post_id}/comments"),
 } | {(method.lower(), path) for method, path in RULES}
+# Routes that answer 404 on every path while their service is switched off (the portal).
+SWITCHED_OFF_404 = "/api/v1/portal"
 _MUTATING = {"post", "put", "patch", "delete"}
 _ID_PARAM = re.compile(r"^\{(\w+_id)\}$")
 
@@ -51,7 +63,7 @@ def install(app: FastAPI) -> None:
                 description=DESCRIPTION,
                 routes=app.routes,
             )
-            complete(document)
+            complete(document, anonymous=anonymous_operations(app.routes))
             app.openapi_schema = document
         return app.openapi_schema
 
@@ -64,7 +76,22 @@ DESCRIPTION = (
 )
 
 
-def complete(document: dict[str, Any]) -> None:
+def anonymous_operations(routes: list[BaseRoute]) -> set[tuple[str, str]]:
+    """(method, path) of the routes that take the viewer: a token is optional there.
+    (Included routers stay nested in the app: their routes are walked with their prefixes.)"""
+    return {
+        (method.lower(), str(context.path_format))
+        for context in iter_route_contexts(routes)
+        if isinstance(route := context.original_route, APIRoute) and _takes(route.dependant, current_viewer)
+        for method in context.methods or ()
+    }
+
+
+def _takes(dependant: Dependant, call: object) -> bool:
+    return any(d.call is call or _takes(d, call) for d in dependant.dependencies)
+
+
+def complete(document: dict[str, Any], anonymous: set[tuple[str, str]] | None = None) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
@@ -75,6 +102,8 @@ def complete(document: dict[str, Any]) -> None:
         if not path.startswith("/api/v1/"):
             continue  # ZENLIX's API (/api, /api.php) answers in its own envelope and says so itself
         for method, operation in operations.items():
+            if (method, path) in (anonymous or set()) and operation.get("security"):
+                operation["security"] = [*operation["security"], {}]
             _add_problems(path, method, operation)
     _add_links(document)
 
@@ -89,7 +118,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     if operation.get("security") or path.startswith("/api/v1/auth/"):
         # Signed-in routes, and sign-in itself (wrong password, a used or expired link).
         statuses |= {401, 403}
-    if any(p["in"] == "path" for p in params):
+    if any(p["in"] == "path" for p in params) or path.startswith(SWITCHED_OFF_404):
         statuses.add(404)
     if method in _MUTATING:
         statuses |= {403, 404, 409}

@@ -26,7 +26,7 @@ from starlette.routing import compile_path
 
 from helpdesk_gateway.auth import current_caller
 from helpdesk_gateway.config import Settings
-from helpdesk_kit.errors import RateLimited
+from helpdesk_kit.errors import RateLimited, Unauthenticated
 from helpdesk_kit.logs import get_logger
 
 log = get_logger(__name__)
@@ -52,6 +52,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/tickets/{ticket_id}/attachments"): Rule("rate_uploads", Per.USER, "uploads"),
     ("POST", "/api/v1/auth/register"): Rule("rate_registrations", Per.ADDRESS, "registrations"),
     ("POST", "/api/v1/auth/password-reset"): Rule("rate_password_resets", Per.ADDRESS, "password resets"),
+    # The portal counts its own posts and comments per hour (its settings, in its database);
+    # its uploads (kept in PostgreSQL) and anonymous helpful votes are counted here.
+    ("POST", "/api/v1/portal/attachments"): Rule("rate_portal_uploads", Per.USER, "portal uploads"),
+    ("POST", "/api/v1/portal/kb/articles/{article_id}/helpful"): Rule(
+        "rate_portal_votes", Per.ADDRESS, "helpful votes"
+    ),
 }
 
 
@@ -114,7 +120,13 @@ async def enforce(connection: HTTPConnection) -> None:
     if rule is None:
         return
     if rule.per is Per.USER:
-        who = f"user:{(await current_caller(connection)).user_id}"
+        try:
+            caller = await current_caller(connection)
+        except Unauthenticated:
+            # Nobody to count: the route refuses the request itself — after what must come
+            # first there (a switched-off portal answers 404 to everyone, signed in or not).
+            return
+        who = f"user:{caller.user_id}"
     else:
         who = f"address:{client_address(connection)}"
     await limits.hit(rule, who)

@@ -59,6 +59,7 @@ def _sign(*, user: User, kid: str, private_pem: bytes, ttl: int, session_id: str
         "exp": now + ttl,
         "sid": session_id,
         "login": user.login,
+        "name": user.full_name,  # what other people see of him (presence), as at sign-in
         "kind": user.kind.value,
         "role": user.role.value if user.role else None,
         "units": user.unit_ids,

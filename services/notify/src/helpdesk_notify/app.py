@@ -21,7 +21,7 @@ from helpdesk_kit.runtime import start_process
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_notify import store, usecases
 from helpdesk_notify.config import Settings
-from helpdesk_notify.consumers import identity_routes, routes, sla_routes
+from helpdesk_notify.consumers import identity_routes, portal_routes, routes, sla_routes
 from helpdesk_notify.directory import IdentityDirectory
 from helpdesk_notify.domain import EMAIL, PUSHBULLET
 from helpdesk_notify.rpc import NotifyService, NotifySettingsService
@@ -52,6 +52,7 @@ async def serve(settings: Settings) -> None:
         ("notify-tickets", "tickets", routes(directory, url)),
         ("notify-sla", "sla", sla_routes(directory, url)),
         ("notify-identity", "identity", identity_routes(directory, directory, url)),
+        ("notify-portal", "portal", portal_routes(directory, url)),
     ):
         life.run_consumer(
             Consumer(

@@ -1,4 +1,4 @@
-"""The events notify consumes: facts from tickets, sla and identity → recipients → dispatch."""
+"""The events notify consumes: facts from tickets, sla, identity and portal → recipients → dispatch."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from helpdesk.identity.v1 import events_pb2 as identity_events
+from helpdesk.portal.v1 import events_pb2 as portal_events
 from helpdesk.sla.v1 import events_pb2 as sla_events
 from helpdesk.tickets.v1 import events_pb2 as tickets_events
 from helpdesk.tickets.v1 import tickets_pb2
@@ -93,7 +94,20 @@ def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[R
             unit_id=m.ticket.unit_id,
             assignee_ids=list(m.ticket.assignee_ids),
         )
+        if m.internal:
+            who = await rules.staff_only(directory, who)
         await send(uow, event, _notice("ticket.commented", m.ticket, m.comment_body), who)
+
+    async def on_reopened(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: tickets_events.TicketReopened = event.message
+        who = await rules.ticket_reopened(
+            directory,
+            actor_id=m.actor_id,
+            actor_unit_ids=list(m.actor_unit_ids),
+            author_id=m.ticket.author_id,
+            locked_by=m.ticket.locked_by,
+        )
+        await send(uow, event, _notice("ticket.reopened", m.ticket), who)
 
     return [
         Route(tickets_events.TicketCreated, on_created),
@@ -101,7 +115,7 @@ def routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[R
         Route(tickets_events.TicketTaken, handled("ticket.taken")),
         Route(tickets_events.TicketReleased, handled("ticket.released")),
         Route(tickets_events.TicketCompleted, handled("ticket.completed")),
-        Route(tickets_events.TicketReopened, handled("ticket.reopened")),
+        Route(tickets_events.TicketReopened, on_reopened),
         Route(tickets_events.TicketCommented, on_commented),
     ]
 
@@ -166,4 +180,43 @@ def identity_routes(
     return [
         Route(identity_events.UserRegistered, on_registered),
         Route(identity_events.PasswordResetRequested, on_reset),
+    ]
+
+
+def portal_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) -> list[Route]:
+    """The ``notify-portal`` consumer: new posts, comments, status changes and official answers."""
+    send = _sender(directory, public_url)
+
+    def notice(name: str, post: portal_events.PostFacts, detail: str = "", status: str = "") -> Notice:
+        return Notice(name, post_id=post.id, post_title=post.title, detail=detail, post_status=status)
+
+    async def on_created(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: portal_events.PostCreated = event.message
+        who = rules.portal_posted(actor_id=m.actor_id, chosen_ids=list(m.notify_user_ids))
+        await send(uow, event, notice("portal.posted", m.post), who)
+
+    async def on_commented(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: portal_events.PostCommented = event.message
+        who = rules.portal_comment(
+            actor_id=m.actor_id,
+            post_author_id=m.post.author_id,
+            previous_commenter_ids=list(m.previous_commenter_ids),
+        )
+        await send(uow, event, notice("portal.commented", m.post, m.comment_body), who)
+
+    async def on_status_changed(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: portal_events.PostStatusChanged = event.message
+        who = rules.portal_post_changed(actor_id=m.actor_id, post_author_id=m.post.author_id)
+        await send(uow, event, notice("portal.status_changed", m.post, status=m.post.status), who)
+
+    async def on_answered(uow: UnitOfWork, event: Event[Any]) -> None:
+        m: portal_events.PostAnswered = event.message
+        who = rules.portal_post_changed(actor_id=m.actor_id, post_author_id=m.post.author_id)
+        await send(uow, event, notice("portal.answered", m.post, m.answer), who)
+
+    return [
+        Route(portal_events.PostCreated, on_created),
+        Route(portal_events.PostCommented, on_commented),
+        Route(portal_events.PostStatusChanged, on_status_changed),
+        Route(portal_events.PostAnswered, on_answered),
     ]

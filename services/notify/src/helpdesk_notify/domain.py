@@ -31,7 +31,8 @@ TICKET_EVENTS = (
 )
 #: Sent whatever the preferences say (they answer something the user asked for, or an admin's mailing).
 MANDATORY_EVENTS = ("account.registered", "account.password_reset", "mailing")
-EVENTS = (*TICKET_EVENTS, "portal.commented")
+PORTAL_EVENTS = ("portal.posted", "portal.commented", "portal.status_changed", "portal.answered")
+EVENTS = (*TICKET_EVENTS, *PORTAL_EVENTS)
 DEFAULT_CHANNELS = (POPUP, EMAIL)
 LANGUAGES = ("en", "ru")
 MAIL_SECURITY = ("none", "starttls", "tls")

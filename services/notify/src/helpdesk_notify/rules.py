@@ -5,10 +5,13 @@ per row. No framework imports.
 |-----------------------------------------|---------------------|
 | ticket created                          | ``ticket_created``  |
 | ticket forwarded                        | ``ticket_forwarded``|
-| taken, released, completed, reopened    | ``ticket_handled``  |
+| taken, released, completed              | ``ticket_handled``  |
+| reopened                                | ``ticket_reopened`` |
 | comment                                 | ``ticket_commented``|
 | SLA warning, SLA breached               | ``sla_alert``       |
 | portal comment                          | ``portal_comment``  |
+| new portal post                         | ``portal_posted``   |
+| portal status changed, official answer  | ``portal_post_changed``|
 | mass mailing                            | ``mass_mailing``    |
 | registration                            | ``registration``    |
 | password recovery                       | ``password_recovery``|
@@ -103,6 +106,24 @@ async def ticket_handled(
     return _not_actor(heads | {author_id}, actor_id)
 
 
+async def ticket_reopened(
+    directory: Directory, *, actor_id: int, actor_unit_ids: list[int], author_id: int, locked_by: int
+) -> set[int]:
+    """Row "reopened": as taken, released, completed, and the one it goes back to (in work by
+    whoever finished it)."""
+    handled = await ticket_handled(
+        directory, actor_id=actor_id, actor_unit_ids=actor_unit_ids, author_id=author_id
+    )
+    return handled | _not_actor({locked_by}, actor_id)
+
+
+async def staff_only(directory: Directory, recipients: set[int]) -> set[int]:
+    """The recipients who are staff: an internal note is never told to a client."""
+    if not recipients:
+        return set()
+    return {p.id for p in await directory.people(sorted(recipients)) if p.role is not None}
+
+
 async def ticket_commented(
     directory: Directory,
     *,
@@ -128,6 +149,16 @@ async def sla_alert(directory: Directory, *, unit_id: int, assignee_ids: list[in
 def portal_comment(*, actor_id: int, post_author_id: int, previous_commenter_ids: list[int]) -> set[int]:
     """Row "portal comment": everyone who commented on the post before, and its author."""
     return _not_actor({post_author_id, *previous_commenter_ids}, actor_id)
+
+
+def portal_posted(*, actor_id: int, chosen_ids: list[int]) -> set[int]:
+    """Row "new portal post": the staff the portal's settings name (as they were when posted)."""
+    return _not_actor(chosen_ids, actor_id)
+
+
+def portal_post_changed(*, actor_id: int, post_author_id: int) -> set[int]:
+    """Row "portal status changed, official answer": the post's author."""
+    return _not_actor({post_author_id}, actor_id)
 
 
 async def mass_mailing(

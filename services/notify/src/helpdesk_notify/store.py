@@ -1,4 +1,8 @@
-"""The notify schema's queries: the only module of the service with SQL."""
+"""The notify schema's queries: the only module of the service with SQL.
+
+Kept whole by rule: every query of the service lives here and nowhere else, so a
+change of the schema is checked against one file.
+"""
 
 from __future__ import annotations
 

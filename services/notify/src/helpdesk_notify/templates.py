@@ -23,6 +23,10 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
         "ticket.commented": "new comment",
         "sla.warning": "SLA warning",
         "sla.breached": "SLA breached",
+        "portal.posted": "new post",
+        "portal.commented": "new comment",
+        "portal.status_changed": "status changed",
+        "portal.answered": "official answer",
     },
     "ru": {
         "ticket.created": "создана",
@@ -34,6 +38,10 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
         "ticket.commented": "новый комментарий",
         "sla.warning": "предупреждение SLA",
         "sla.breached": "нарушение SLA",
+        "portal.posted": "новая запись",
+        "portal.commented": "новый комментарий",
+        "portal.status_changed": "статус изменён",
+        "portal.answered": "официальный ответ",
     },
 }
 
@@ -46,6 +54,9 @@ WORDS: dict[str, dict[str, str]] = {
         "account.password_reset": "Password recovery",
         "account.password_reset.body": "Follow this one-time link to choose a new password:",
         "footer": "This message was sent automatically by Helpdesk.",
+        "portal": "Portal",
+        "open_post": "Open the post",
+        "status": "Status",
     },
     "ru": {
         "ticket": "Заявка",
@@ -55,6 +66,39 @@ WORDS: dict[str, dict[str, str]] = {
         "account.password_reset": "Восстановление пароля",
         "account.password_reset.body": "Перейдите по одноразовой ссылке, чтобы задать новый пароль:",
         "footer": "Это письмо отправлено Helpdesk автоматически.",
+        "portal": "Портал",
+        "open_post": "Открыть запись",
+        "status": "Статус",
+    },
+}
+
+# The statuses of portal posts (docs/product/portal.md § Kinds and statuses).
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "new": "New",
+        "under_review": "Under review",
+        "planned": "Planned",
+        "in_progress": "In progress",
+        "done": "Done",
+        "declined": "Declined",
+        "solved": "Solved",
+        "not_a_problem": "Not a problem",
+        "answered": "Answered",
+        "closed": "Closed",
+        "acknowledged": "Acknowledged",
+    },
+    "ru": {
+        "new": "Новая",
+        "under_review": "На рассмотрении",
+        "planned": "Запланировано",
+        "in_progress": "В работе",
+        "done": "Сделано",
+        "declined": "Отклонено",
+        "solved": "Решено",
+        "not_a_problem": "Не проблема",
+        "answered": "Есть ответ",
+        "closed": "Закрыто",
+        "acknowledged": "Принято",
     },
 }
 
@@ -96,6 +140,9 @@ class Notice:
     link: str = ""  # a one-time link (registration, password reset); tickets link to themselves
     subject: str = ""  # a mailing's own subject
     body: str = ""  # a mailing's own body
+    post_id: int = 0  # a portal post
+    post_title: str = ""
+    post_status: str = ""  # shown when the status is the news
 
 
 @dataclass(frozen=True)
@@ -121,6 +168,16 @@ def message_id(source_event_id: str, user_id: int, ticket_id: int = 0) -> str:
     return f"<{prefix}{safe}.{user_id}@helpdesk>"
 
 
+def post_thread_id(post_id: int) -> str:
+    """The thread root of the mails about one portal post (never a ticket's)."""
+    return f"<portal-post-{post_id}@helpdesk>"
+
+
+def post_title(notice: Notice, lang: str) -> str:
+    label = EVENT_LABELS[lang].get(notice.event, notice.event)
+    return f"{WORDS[lang]['portal']}: {notice.post_title} — {label}"
+
+
 def ticket_title(notice: Notice, lang: str) -> str:
     label = EVENT_LABELS[lang].get(notice.event, notice.event)
     return f"{WORDS[lang]['ticket']} #{notice.number or notice.ticket_id} — {label}"
@@ -134,6 +191,17 @@ def render(notice: Notice, *, lang: str, public_url: str) -> Rendered:
     elif notice.event.startswith("account."):
         title = words[notice.event]
         lines, link, link_label = [words[f"{notice.event}.body"]], notice.link, notice.link
+    elif notice.event.startswith("portal."):
+        title = post_title(notice, lang)
+        lines = [notice.post_title]
+        if notice.post_status:
+            status = STATUS_LABELS[lang].get(notice.post_status, notice.post_status)
+            lines.append(f"{words['status']}: {status}")
+        lines += notice.detail.splitlines()
+        link = f"{public_url.rstrip('/')}/portal/posts/{notice.post_id}"
+        link_label = words["open_post"]
+        root = post_thread_id(notice.post_id)
+        headers |= {"In-Reply-To": root, "References": root}
     else:
         title = ticket_title(notice, lang)
         lines = [notice.ticket_subject] if notice.ticket_subject else []

@@ -75,6 +75,7 @@ def add_routes(app: FastAPI, parts: Parts) -> None:
         await socket.accept()
         conn = parts.hub.open(viewer, socket.send_text)
         conn.login = str(claims.get("login") or "")
+        conn.name = str(claims.get("name") or conn.login)
         conn.session_id = str(claims.get("sid") or "")
         session = Session(parts, socket, conn)
         resume_from = _int_or_none(socket.query_params.get("resume_from"))
@@ -253,7 +254,7 @@ class Session:
         self.parts.hub.view(self.conn, ticket_id)
         self.conn.typing = typing
         await self.parts.presence.set_viewing(
-            self.conn.id, ticket_id, self.conn.viewer, self.conn.login, typing=typing
+            self.conn.id, ticket_id, self.conn.viewer, self.conn.login, typing=typing, name=self.conn.name
         )
 
     async def leave(self) -> None:

@@ -225,7 +225,11 @@ async def _heartbeats(hub: Hub, presence: Presence, *, arrivals_every: float = 0
                 last_full = time.monotonic()
                 hub.take_arrived()
                 viewing = [
-                    (c.id, c.viewing, {"user_id": c.user_id, "login": c.login, "typing": c.typing})
+                    (
+                        c.id,
+                        c.viewing,
+                        {"user_id": c.user_id, "login": c.login, "name": c.name, "typing": c.typing},
+                    )
                     for c in hub.connections()
                     if c.viewing is not None
                 ]

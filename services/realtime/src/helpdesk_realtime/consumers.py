@@ -182,8 +182,10 @@ class Dispatcher:
             }
             return audience, [message]
         await self.tickets.put(audience)
+        # an internal note is staff's business: no client's socket hears of it
+        told = audience.without_clients() if name == "TicketCommented" and ev.internal else audience
         # one frame per change: "counts_changed" is the counters hint (refetch the counts)
-        return audience, [{**ticket_message(name, ev), "counts_changed": name in _COUNT_CHANGING}]
+        return told, [{**ticket_message(name, ev), "counts_changed": name in _COUNT_CHANGING}]
 
     async def decode_sla_event(self, msg: Msg) -> Decoded:
         name = msg.subject.rsplit(".", 1)[-1]

@@ -45,6 +45,7 @@ class Connection:
         self.viewing: int | None = None  # the ticket this socket has open
         self.typing = False
         self.login = ""
+        self.name = ""  # the full name from the token (presence shows it, not the login)
         self.session_id = ""  # the sign-in session of the token ("sid"); "" for none
         self.kicked = asyncio.Event()  # set to close the socket (e.g. the user was disabled)
         self.kick_reason = ""

@@ -62,11 +62,17 @@ class Presence:
         return sorted(int(u) for u in raw)  # type: ignore[arg-type]
 
     async def set_viewing(
-        self, conn_id: str, ticket_id: int, viewer: Viewer, login: str, *, typing: bool
+        self, conn_id: str, ticket_id: int, viewer: Viewer, login: str, *, typing: bool, name: str = ""
     ) -> None:
         now = int(time.time() * 1000)
         key = f"{VIEWERS}{ticket_id}"
-        entry = {"user_id": viewer.user_id, "login": login, "typing": typing, "at": now}
+        entry = {
+            "user_id": viewer.user_id,
+            "login": login,
+            "name": name or login,
+            "typing": typing,
+            "at": now,
+        }
         pipe = self._redis.pipeline(transaction=False)
         pipe.hset(key, conn_id, orjson.dumps(entry))
         pipe.pexpire(key, self._ttl_ms)
@@ -88,7 +94,12 @@ class Presence:
                 continue
             seen = by_user.get(e["user_id"])
             if seen is None:
-                by_user[e["user_id"]] = {"user_id": e["user_id"], "login": e["login"], "typing": e["typing"]}
+                by_user[e["user_id"]] = {
+                    "user_id": e["user_id"],
+                    "login": e["login"],
+                    "name": e.get("name") or e["login"],
+                    "typing": e["typing"],
+                }
             else:
                 seen["typing"] = seen["typing"] or e["typing"]
         return [by_user[u] for u in sorted(by_user)]

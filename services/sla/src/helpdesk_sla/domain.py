@@ -39,14 +39,16 @@ class ClockState(enum.StrEnum):
     WARNING = "warning"
     BREACHED = "breached"
     MET = "met"
+    PENDING = "pending"  # has a limit, has not started yet (the work clock before the first take)
 
 
 # Worst first: a ticket's SLA state is the worst of its clocks.
 _SEVERITY = {
-    ClockState.BREACHED: 4,
-    ClockState.WARNING: 3,
-    ClockState.OK: 2,
-    ClockState.MET: 1,
+    ClockState.BREACHED: 5,
+    ClockState.WARNING: 4,
+    ClockState.OK: 3,
+    ClockState.MET: 2,
+    ClockState.PENDING: 1,
     ClockState.OFF: 0,
 }
 
@@ -228,6 +230,7 @@ def compute_clocks(
                 now=now,
                 warning_percent=warning_percent,
                 used_exact=used,
+                started=bool(run.segments) or run.since is not None,
             )
         )
     return clocks
@@ -240,8 +243,10 @@ def settle(
     now: datetime,
     warning_percent: float,
     used_exact: timedelta | None = None,
+    started: bool = True,
 ) -> Clock:
-    """Fills due/warn times and the state of a clock from its limit, use and running start."""
+    """Fills due/warn times and the state of a clock from its limit, use and running start.
+    A clock that has never run is ``pending``: nothing was met yet."""
     limit = clock.limit_seconds
     used = used_exact if used_exact is not None else timedelta(seconds=clock.used_seconds)
     if limit is None:
@@ -250,7 +255,10 @@ def settle(
         return clock
     if clock.running_since is None:
         clock.due_at = clock.warn_at = None
-        clock.state = ClockState.MET if used <= timedelta(seconds=limit) else ClockState.BREACHED
+        if not started:
+            clock.state = ClockState.PENDING
+        else:
+            clock.state = ClockState.MET if used <= timedelta(seconds=limit) else ClockState.BREACHED
         return clock
     start = clock.running_since
     clock.due_at = calendar.add(start, timedelta(seconds=limit) - used)

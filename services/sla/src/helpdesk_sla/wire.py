@@ -18,5 +18,6 @@ STATE_PB = {
     ClockState.OK: sla_pb2.CLOCK_STATE_OK,
     ClockState.WARNING: sla_pb2.CLOCK_STATE_WARNING,
     ClockState.BREACHED: sla_pb2.CLOCK_STATE_BREACHED,
+    ClockState.PENDING: sla_pb2.CLOCK_STATE_PENDING,
     ClockState.MET: sla_pb2.CLOCK_STATE_MET,
 }

@@ -23,6 +23,7 @@ CLOCK_STATE = {
     sla_pb2.CLOCK_STATE_WARNING: "warning",
     sla_pb2.CLOCK_STATE_BREACHED: "breached",
     sla_pb2.CLOCK_STATE_MET: "met",
+    sla_pb2.CLOCK_STATE_PENDING: "pending",
 }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from helpdesk_kit.errors import FieldError
-from helpdesk_tickets.errors import InvalidTicket
+from helpdesk_tickets.errors import InvalidTicket, NotAllowed
 from helpdesk_tickets.schedule import Schedule as Schedule  # re-exported: callers know it as a domain name
 
 MAX_SUBJECT = 255
@@ -102,13 +102,24 @@ class NewTicket:
         errors: list[FieldError] = []
         subject = self.subject.strip()
         if not subject:
-            errors.append(FieldError("subject", "must not be empty"))
+            errors.append(FieldError("subject", "must not be empty", code="blank"))
         elif len(subject) > MAX_SUBJECT:
-            errors.append(FieldError("subject", f"at most {MAX_SUBJECT} characters"))
+            errors.append(
+                FieldError(
+                    "subject",
+                    f"at most {MAX_SUBJECT} characters",
+                    code="too_long",
+                    params={"max": MAX_SUBJECT},
+                )
+            )
         if len(self.body) > MAX_BODY:
-            errors.append(FieldError("body", f"at most {MAX_BODY} characters"))
+            errors.append(
+                FieldError(
+                    "body", f"at most {MAX_BODY} characters", code="too_long", params={"max": MAX_BODY}
+                )
+            )
         if self.unit_id not in known_units:
-            errors.append(FieldError("unit_id", "no such unit"))
+            errors.append(FieldError("unit_id", "no such unit", code="unknown_unit"))
         if actor.is_client and self.assignee_ids and not routed:
             errors.append(FieldError("assignee_ids", "clients choose only the unit"))
         if len(set(self.assignee_ids)) != len(self.assignee_ids):
@@ -271,7 +282,9 @@ def judge(actor: Actor, t: Ticket, action: Action) -> Verdict:  # noqa: C901
     if action is Action.EDIT:
         if not (t.author_id == me or heads(actor, t)):
             return Verdict.FORBIDDEN
-        return Verdict.WRONG_STATE if t.state is State.ARCHIVED else Verdict.ALLOWED
+        # A client's request that is done stays as it was done (he reopens it by commenting).
+        closed = {State.ARCHIVED, State.DONE} if actor.is_client else {State.ARCHIVED}
+        return Verdict.WRONG_STATE if t.state in closed else Verdict.ALLOWED
     # The work actions: staff related to the ticket only, from the states the table names.
     if not is_related(actor, t):
         return Verdict.FORBIDDEN
@@ -311,6 +324,61 @@ class Comment:
     html: str
     created_at: datetime
     attachments: tuple[Attachment, ...] = ()
+    internal: bool = False  # a staff note: clients never see it
+
+
+@dataclass(frozen=True)
+class CannedResponse:
+    """A text staff insert from the comment box; a person's own or shared with a unit."""
+
+    id: int
+    owner_id: int | None
+    unit_id: int | None
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A list's filters and sort (its URL query) under a name; own or shared with a unit."""
+
+    id: int
+    owner_id: int
+    unit_id: int | None
+    name: str
+    query: str
+
+
+def may_share_with(actor: Actor, unit_id: int) -> bool:
+    """Who may keep a canned response or a view shared with a unit: its heads and admins."""
+    if actor.is_client:
+        return False
+    if actor.is_admin or actor.role is Role.DEPARTMENT_HEAD:
+        return True
+    return actor.role is Role.UNIT_HEAD and unit_id in actor.unit_ids
+
+
+def shared_units(actor: Actor) -> list[int] | None:
+    """The units whose shared canned responses and views the actor reads (None: all)."""
+    if actor.is_client:
+        return []
+    if actor.role is Role.DEPARTMENT_HEAD:
+        return None
+    return sorted(actor.unit_ids)
+
+
+def report_units(actor: Actor, unit_id: int | None) -> list[int] | None:
+    """The units whose report the actor may read (None: all), or NotAllowed: admins and
+    department heads any unit, unit heads their own (docs/product/roles.md)."""
+    if actor.is_client or actor.role is None:
+        raise NotAllowed("Reports are for heads and admins.")
+    if actor.is_admin or actor.role is Role.DEPARTMENT_HEAD:
+        return [unit_id] if unit_id else None
+    if actor.role is Role.UNIT_HEAD:
+        if unit_id and unit_id not in actor.unit_ids:
+            raise NotAllowed("Unit heads read the report of their own units.")
+        return [unit_id] if unit_id else sorted(actor.unit_ids)
+    raise NotAllowed("Reports are for heads and admins.")
 
 
 @dataclass(frozen=True)
@@ -373,3 +441,17 @@ class Attachment:
     author_id: int
     created_at: datetime
     comment_id: int | None = None
+    for_comment: bool = False  # uploaded for the comment being written
+
+
+def client_sees_file(a: Attachment, internal_comment_ids: set[int]) -> bool:
+    """A client sees a file on the ticket itself, or on a comment that is not internal;
+    a file uploaded for a comment shows once it is on one."""
+    if a.comment_id is None:
+        return not a.for_comment
+    return a.comment_id not in internal_comment_ids
+
+
+# Edits a client may not make to his own ticket: how urgent it is and when it is due are
+# the staff's to decide.
+CLIENT_FORBIDDEN_EDITS = ("priority", "deadline")

@@ -2,7 +2,7 @@
 
 AppError (kit)
 ├── NotFound ───── TicketNotFound      missing, or not visible to the caller
-│                  FieldNotFound, SubjectNotFound, RecurringNotFound
+│                  FieldNotFound, SubjectNotFound, RecurringNotFound, ShortcutNotFound
 ├── InvalidInput ─ InvalidTicket       fields that break the ticket's rules
 ├── Forbidden ──── NotAllowed          visible, but not the caller's to do
 ├── Conflict ───── WrongState          the ticket's state does not allow the action
@@ -54,3 +54,8 @@ class SubjectNotFound(NotFound):
 @dataclass
 class RecurringNotFound(NotFound):
     detail: str = "No such recurring ticket."
+
+
+@dataclass
+class ShortcutNotFound(NotFound):
+    detail: str = "No such canned response."

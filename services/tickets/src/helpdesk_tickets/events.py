@@ -78,6 +78,7 @@ def ticket_commented(
         comment_body=comment.body,
         previous_commenter_ids=previous_commenters,
         attachment_ids=[a.id for a in comment.attachments],
+        internal=comment.internal,
     )
 
 

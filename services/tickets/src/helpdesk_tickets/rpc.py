@@ -35,6 +35,7 @@ from helpdesk_tickets.domain import (
 )
 from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.fields import CustomField, visible_values
+from helpdesk_tickets.rpc_desk import DeskMethods
 from helpdesk_tickets.storage import BlobStore
 from helpdesk_tickets.wire import PRIORITY_IN, actor_from_claims, ticket_to_pb
 
@@ -71,6 +72,7 @@ def _comment(c: Comment) -> pb.Comment:
         html=c.html,
         created_at=timestamp(c.created_at),
         attachments=[_attachment(a) for a in c.attachments],
+        internal=c.internal,
     )
 
 
@@ -124,7 +126,7 @@ def _attachment(a: Attachment) -> pb.Attachment:
     )
 
 
-class TicketsService(pb_grpc.TicketsServicer):
+class TicketsService(DeskMethods, pb_grpc.TicketsServicer):
     def __init__(
         self,
         *,
@@ -173,8 +175,14 @@ class TicketsService(pb_grpc.TicketsServicer):
                 filename=header.filename,
                 chunks=chunks(),
                 idempotency_key=header.idempotency_key or None,
+                for_comment=header.for_comment,
             )
         except AppError as exc:
+            # Read what the caller is still sending before answering: ending the call while
+            # its chunks are in flight resets the stream, and the caller would see INTERNAL
+            # instead of this refusal (a 16 MB file over a 10 MB limit, say).
+            async for _ in request_iterator:
+                pass
             await abort_with(context, exc)
             raise AssertionError("abort returned") from exc
         return _attachment(attachment)
@@ -234,7 +242,9 @@ class TicketsService(pb_grpc.TicketsServicer):
     async def GetTicket(self, request: pb.GetTicketRequest, context: Context) -> pb.Ticket:
         actor = _actor()
         ticket = await usecases.get_ticket(db=self._db, actor=actor, ticket_id=request.ticket_id)
-        return _answer(actor, ticket, await self._defs())
+        answer = _answer(actor, ticket, await self._defs())
+        answer.body_html = usecases.render_description(ticket.body)
+        return answer
 
     async def GetTicketByRef(self, request: pb.GetTicketByRefRequest, context: Context) -> pb.Ticket:
         actor = _actor()
@@ -265,6 +275,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             assignee_ids=list(request.assignee_ids),
             note=request.note,
             expected_version=request.expected_version or None,
+            settings=self._settings,
         )
         return _answer(actor, ticket, await self._defs())
 
@@ -286,6 +297,7 @@ class TicketsService(pb_grpc.TicketsServicer):
             change=change,
             expected_version=request.expected_version or None,
             custom=self._fields,
+            settings=self._settings,
         )
         return _answer(actor, ticket, await self._defs())
 
@@ -313,9 +325,14 @@ class TicketsService(pb_grpc.TicketsServicer):
             db=self._db, actor=actor, query=query, cursor=request.cursor or None
         )
         defs = await self._defs()
-        return pb.ListTicketsResponse(
+        answer = pb.ListTicketsResponse(
             tickets=[_answer(actor, t, defs) for t in tickets], next_cursor=cursor or ""
         )
+        if request.with_total:
+            answer.total, answer.total_is_capped = await usecases.count_tickets(
+                db=self._db, actor=actor, query=query
+            )
+        return answer
 
     async def GetHistory(self, request: pb.TicketRequest, context: Context) -> pb.HistoryResponse:
         entries, cursor = await usecases.history_page(
@@ -348,6 +365,8 @@ class TicketsService(pb_grpc.TicketsServicer):
             body=request.body,
             attachment_ids=list(request.attachment_ids),
             idempotency_key=request.idempotency_key or None,
+            internal=request.internal if request.HasField("internal") else None,
+            settings=self._settings,
         )
         return _comment(comment)
 

@@ -3,6 +3,10 @@
 PostgreSQL refuses to run as root. When this process runs as root, the
 PostgreSQL programs run as the unprivileged system user ``helpdesk-pg``
 (created on demand); see :class:`PostgresServer`.
+
+One module on purpose: the cluster's life (initdb, start, stop, a killed postmaster's
+leftovers), its roles and databases and the unprivileged user it runs as are one
+sequence of steps on one data directory; split, each part would reach into the others.
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@ from helpdesk_gateway.api import (
     identity,
     mailin,
     notify,
+    portal,
+    portal_settings,
     realtime,
+    reports,
     sla,
     system,
     system_dead_letters,
@@ -16,5 +19,18 @@ from helpdesk_gateway.api import (
 )
 
 router = APIRouter()
-for area in (identity, tickets, sla, notify, mailin, realtime, system, system_dead_letters):
+AREAS = (
+    identity,
+    tickets,
+    reports,
+    sla,
+    notify,
+    mailin,
+    portal,
+    portal_settings,
+    realtime,
+    system,
+    system_dead_letters,
+)
+for area in AREAS:
     router.include_router(area.router)

@@ -48,6 +48,7 @@ PACKAGES = (
     "helpdesk-notify",
     "helpdesk-realtime",
     "helpdesk-mailin",
+    "helpdesk-portal",
     "helpdesk-kit",
     "helpdesk-proto",
     "fastapi",

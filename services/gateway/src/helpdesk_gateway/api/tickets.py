@@ -13,7 +13,7 @@ from fastapi import Header, Query, Request, Response
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import AwareDatetime, Field
 
-from helpdesk_gateway.api import tickets_admin, tickets_fields, tickets_files
+from helpdesk_gateway.api import tickets_admin, tickets_desk, tickets_fields, tickets_files
 from helpdesk_gateway.api.models.tickets import (
     PRIORITY_PB,
     Comment,
@@ -27,12 +27,23 @@ from helpdesk_gateway.api.models.tickets import (
 )
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
 from helpdesk_gateway.api.tickets_names import names
-from helpdesk_gateway.api.values import LINE, TEXT, Id, IdPath, IdQuery, line, text
+from helpdesk_gateway.api.values import (
+    LINE,
+    TEXT,
+    FilterValues,
+    Id,
+    IdPath,
+    IdQuery,
+    line,
+    split_values,
+    text,
+)
 from helpdesk_gateway.auth import CallerDep
 from helpdesk_kit.timestamps import to_timestamp
 
 router = api_router(prefix="/api/v1")
-# Included first: "/tickets/counters" must match before "/tickets/{ticket_id}".
+# Included first: "/tickets/counters" and "/tickets/total" must match before "/tickets/{ticket_id}".
+router.include_router(tickets_desk.router)
 router.include_router(tickets_fields.router)
 router.include_router(tickets_admin.router)
 router.include_router(tickets_files.router)
@@ -44,7 +55,6 @@ CustomValues = Annotated[
     dict[Annotated[str, Field(max_length=20, pattern=r"^[0-9]+$")], FieldValue | list[FieldValue] | None],
     Field(max_length=200, description="field id → value; null clears it (PATCH)"),
 ]
-FilterValues = Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=100)]
 
 
 class TicketIn(Strict):
@@ -77,6 +87,7 @@ class ForwardIn(Strict):
 class CommentIn(Strict):
     body: str = text(50_000, default="")  # may be empty when files are attached
     attachment_ids: list[Id] = Field(default_factory=list, max_length=20)
+    internal: bool | None = None  # a staff note; unset: the default of the caller's role
 
 
 def etag(t: t_pb.Ticket) -> str:
@@ -96,10 +107,6 @@ def expected_version(if_match: str | None) -> int:
 async def _with_etag(t: t_pb.Ticket, request: Request, response: Response) -> Ticket:
     response.headers["ETag"] = etag(t)
     return Ticket.from_pb(t, await names(request, people(t)))
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [v for value in values or [] for v in value.split(",") if v]
 
 
 @router.post("/tickets", status_code=201)
@@ -149,12 +156,12 @@ async def list_tickets(
     resp = await clients(request).tickets.ListTickets(
         t_pb.ListTicketsRequest(
             box=box,
-            states=_split(state),
-            priorities=_split(priority),
+            states=split_values(state),
+            priorities=split_values(priority),
             unit_id=unit_id or 0,
             assignee_id=assignee_id or 0,
             locked=locked or "",
-            sla_states=_split(sla_state),
+            sla_states=split_values(sla_state),
             q=q or "",
             sort=sort,
             limit=limit,
@@ -298,6 +305,8 @@ async def list_comments(ticket_id: IdPath, caller: CallerDep, request: Request) 
 @router.post("/tickets/{ticket_id}/comments", status_code=201)
 async def add_comment(ticket_id: IdPath, body: CommentIn, caller: CallerDep, request: Request) -> Comment:
     c = await clients(request).tickets.AddComment(
-        t_pb.AddCommentRequest(ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids)
+        t_pb.AddCommentRequest(
+            ticket_id=ticket_id, body=body.body, attachment_ids=body.attachment_ids, internal=body.internal
+        )
     )
     return Comment.from_pb(c)

@@ -52,6 +52,15 @@ class TicketSettingsIn(Strict):
         max_length=200,
     )
     free_text_subjects: bool = True
+    # roles whose new comments are internal notes unless they say otherwise
+    internal_by_default: list[Literal["department_head", "unit_head", "unit_member"]] = Field(
+        default_factory=list, max_length=3
+    )
+    client_reopen: bool = True  # a client's comment on his done ticket reopens it ...
+    client_reopen_days: int = Field(default=7, ge=0, le=3650)  # ... within so many days
+    unit_sla_plans: dict[Annotated[str, Field(max_length=20, pattern=r"^[0-9]+$")], Id] = Field(
+        default_factory=dict, max_length=10_000
+    )  # {"<unit id>": plan id}: the plan of a ticket whose subject names none
 
 
 @router.get("/subjects")

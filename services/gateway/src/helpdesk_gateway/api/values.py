@@ -29,6 +29,13 @@ Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 IdOrZero = Annotated[int, Field(ge=0, le=MAX_ID)]
 IdPath = Annotated[int, Path(gt=0, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(gt=0, le=MAX_ID)]
+# A list filter: repeated (?state=new&state=done) or comma-separated (?state=new,done).
+FilterValues = Annotated[list[Annotated[str, Query(max_length=100)]] | None, Query(max_length=100)]
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """A list filter's values, whichever way they were sent."""
+    return [v for value in values or [] for v in value.split(",") if v]
 
 
 def line(max_length: int, *, min_length: int = 0, default: Any = PydanticUndefined, **kw: Any) -> Any:

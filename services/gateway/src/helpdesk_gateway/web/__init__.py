@@ -45,10 +45,12 @@ router = APIRouter()
 @router.get("/auth/confirm", include_in_schema=False)
 @router.get("/auth/reset", include_in_schema=False)
 @router.get("/tickets/{ticket_id:int}", include_in_schema=False)
+@router.get("/portal", include_in_schema=False)
+@router.get("/portal/{page:path}", include_in_schema=False)
 async def index() -> FileResponse:
     """The page shell. ``/auth/confirm`` and ``/auth/reset`` (identity's registration and
-    recovery mails) and ``/tickets/{id}`` (notify's mails) are the same page, which
-    turns the path into its hash route."""
+    recovery mails), ``/tickets/{id}`` and ``/portal/posts/{id}`` (notify's mails) and the
+    portal's public addresses are the same page, which turns the path into its hash route."""
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 

@@ -28,7 +28,7 @@ class Outcome:
 def _popup_body(notice: Notice) -> str:
     if notice.event == "mailing":
         return notice.body
-    return notice.ticket_subject or notice.detail
+    return notice.post_title or notice.ticket_subject or notice.detail
 
 
 async def dispatch(

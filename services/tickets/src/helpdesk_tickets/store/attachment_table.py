@@ -27,12 +27,12 @@ async def link_attachments(
 
 
 ATTACHMENT_COLUMNS = (
-    "id, ticket_id, storage_key, filename, content_type, size, author_id, created_at, comment_id"
+    "id, ticket_id, storage_key, filename, content_type, size, author_id, created_at, comment_id, for_comment"
 )
 
 
 def attachment_from_row(r: asyncpg.Record) -> Attachment:
-    return Attachment(**{k: r[k] for k in ATTACHMENT_COLUMNS.split(", ")})
+    return Attachment(**{k.strip(): r[k.strip()] for k in ATTACHMENT_COLUMNS.split(",")})
 
 
 async def insert_attachment(
@@ -45,11 +45,12 @@ async def insert_attachment(
     size: int,
     author_id: int,
     idempotency_key: str | None = None,
+    for_comment: bool = False,
 ) -> Attachment:
     row = await conn.fetchrow(
-        "INSERT INTO attachments"
-        " (ticket_id, storage_key, filename, content_type, size, author_id, idempotency_key)"
-        f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {ATTACHMENT_COLUMNS}",
+        "INSERT INTO attachments (ticket_id, storage_key, filename, content_type, size, author_id,"
+        " idempotency_key, for_comment)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ATTACHMENT_COLUMNS}",
         ticket_id,
         storage_key,
         filename,
@@ -57,6 +58,7 @@ async def insert_attachment(
         size,
         author_id,
         idempotency_key,
+        for_comment,
     )
     return attachment_from_row(row)
 

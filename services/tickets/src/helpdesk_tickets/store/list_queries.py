@@ -4,6 +4,7 @@ alternative.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -59,6 +60,16 @@ def _visible(actor: Actor, p: _Params, *, received_only: bool) -> list[str] | No
     return terms
 
 
+_NUMBER = re.compile(r"^\s*#?(\d{1,18})\s*$")
+
+
+def _text_condition(text: str, p: _Params) -> str:
+    """Full text; a number (``18684`` or ``#18684``) also finds the ticket of that number."""
+    words = f"search @@ websearch_to_tsquery('russian', {p(search_text(text.replace('#', ' ')))})"
+    number = _NUMBER.match(text)
+    return f"(id = {p(int(number.group(1)))} OR {words})" if number else words
+
+
 def _branch_order(term: str, q: ListQuery, order: str) -> str:
     """``id + 0`` instead of ``id`` keeps PostgreSQL from walking the primary key backwards
     hoping to meet LIMIT matches soon (a full scan when they are rare); it then reads
@@ -68,14 +79,8 @@ def _branch_order(term: str, q: ListQuery, order: str) -> str:
     return order
 
 
-async def list_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery) -> list[Ticket]:  # noqa: C901
-    """One page in the order of ``q.sort``, visibility enforced in the WHERE clause.
-
-    Visibility is an OR of alternatives (assigned to me, sent to my unit as a whole,
-    ...). One OR over a million rows defeats the indexes, so each alternative is its
-    own indexed, ordered, limited branch; the branches' union is ordered and cut again.
-    """
-    p = _Params()
+def _conditions(actor: Actor, q: ListQuery, p: _Params) -> tuple[list[str] | None, list[str]]:  # noqa: C901
+    """The visibility alternatives (None: everything) and the conditions every row must meet."""
     where: list[str] = []
     if q.box == "outbox":
         terms: list[str] | None = [f"author_id = {p(actor.user_id)}"]
@@ -101,7 +106,19 @@ async def list_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery) -> 
     if q.sla_states:
         where.append(f"sla_state = ANY({p(q.sla_states)}::text[])")
     if q.text:
-        where.append(f"search @@ websearch_to_tsquery('russian', {p(search_text(q.text))})")
+        where.append(_text_condition(q.text, p))
+    return terms, where
+
+
+async def list_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery) -> list[Ticket]:
+    """One page in the order of ``q.sort``, visibility enforced in the WHERE clause.
+
+    Visibility is an OR of alternatives (assigned to me, sent to my unit as a whole,
+    ...). One OR over a million rows defeats the indexes, so each alternative is its
+    own indexed, ordered, limited branch; the branches' union is ordered and cut again.
+    """
+    p = _Params()
+    terms, where = _conditions(actor, q, p)
     column, direction = SORTS[q.sort]
     if q.after is not None:
         op = "<" if direction == "DESC" else ">"
@@ -129,6 +146,25 @@ async def list_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery) -> 
         )
     rows = await conn.fetch(sql, *p.values)
     return [ticket_from_row(r) for r in rows]
+
+
+async def count_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery, cap: int) -> int:
+    """How many tickets the list has (without its cursor), counting at most ``cap + 1``: past
+    the cap the exact figure is not worth reading a large part of the table for."""
+    p = _Params()
+    terms, where = _conditions(actor, q, p)
+    common = " AND ".join(where)
+    limit = p(cap + 1)
+    if terms is None or len(terms) == 1:
+        condition = common if terms is None else f"{terms[0]} AND {common}"
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM tickets WHERE {condition} LIMIT {limit}) c"
+    else:
+        branches = " UNION ".join(
+            f"(SELECT id FROM tickets WHERE {term} AND {common} LIMIT {limit})" for term in terms
+        )
+        sql = f"SELECT count(*) FROM (SELECT id FROM ({branches}) u LIMIT {limit}) c"
+    total: int = await conn.fetchval(sql, *p.values)
+    return total
 
 
 async def counters(conn: asyncpg.Connection, actor: Actor) -> dict[str, int]:

@@ -17,6 +17,17 @@ async def subject_by_id(conn: asyncpg.Connection, subject_id: int) -> Subject | 
     return _subject(await conn.fetchrow(f"SELECT {_SUBJECT} FROM subjects WHERE id = $1", subject_id))
 
 
+async def subject_by_name(conn: asyncpg.Connection, name: str) -> Subject | None:
+    """The subject whose name is ``name`` regardless of case and surrounding spaces."""
+    return _subject(
+        await conn.fetchrow(
+            f"SELECT {_SUBJECT} FROM subjects WHERE lower(btrim(name)) = lower(btrim($1))"
+            " ORDER BY id LIMIT 1",
+            name,
+        )
+    )
+
+
 async def subjects(conn: asyncpg.Connection) -> list[Subject]:
     rows = await conn.fetch(f"SELECT {_SUBJECT} FROM subjects ORDER BY name")
     return [Subject(id=r["id"], name=r["name"], sla_plan_id=r["sla_plan_id"]) for r in rows]

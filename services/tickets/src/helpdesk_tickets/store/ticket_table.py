@@ -7,6 +7,7 @@ one statement (a CTE), so a create costs one round trip besides the outbox row.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -37,6 +38,10 @@ async def insert_ticket(
         ), h AS (
             INSERT INTO history (ticket_id, actor_id, action, changes)
             SELECT id, author_id, 'created', $10::jsonb FROM t
+        ), d AS (  -- the report's daily aggregate (report_queries)
+            INSERT INTO report_days (day, unit_id, subject_id, created)
+            SELECT (created_at AT TIME ZONE 'UTC')::date, unit_id, COALESCE(subject_id, 0), 1 FROM t
+            ON CONFLICT (day, unit_id, user_id, subject_id) DO UPDATE SET created = report_days.created + 1
         )
         SELECT {TICKET_COLUMNS} FROM t
         """,
@@ -200,6 +205,12 @@ async def archive_due(conn: asyncpg.Connection, *, days: int, limit: int) -> lis
         limit,
     )
     return [ticket_from_row(r) for r in rows]
+
+
+async def done_at(conn: asyncpg.Connection, ticket_id: int) -> datetime | None:
+    """When the ticket was last completed (None while it is not done)."""
+    value: datetime | None = await conn.fetchval("SELECT done_at FROM tickets WHERE id = $1", ticket_id)
+    return value
 
 
 async def backdate_done(conn: asyncpg.Connection, ticket_id: int, days: int) -> None:

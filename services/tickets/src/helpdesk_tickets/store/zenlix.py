@@ -142,6 +142,21 @@ async def insert_tickets(conn: asyncpg.Connection, tickets: list[TicketRow]) -> 
              LATERAL (SELECT setweight(to_tsvector('russian', search_comments), 'C') AS v) c
         """
     )
+    # The report's daily aggregate counts them too: filed on their day, finished on theirs.
+    await conn.execute(
+        "INSERT INTO report_days (day, unit_id, subject_id, created)"
+        " SELECT (created_at AT TIME ZONE 'UTC')::date, unit_id, COALESCE(subject_id, 0), count(*)"
+        " FROM zenlix_tickets GROUP BY 1, 2, 3"
+        " ON CONFLICT (day, unit_id, user_id, subject_id)"
+        " DO UPDATE SET created = report_days.created + EXCLUDED.created"
+    )
+    await conn.execute(
+        "INSERT INTO report_days (day, unit_id, user_id, done)"
+        " SELECT (done_at AT TIME ZONE 'UTC')::date, unit_id, COALESCE(done_by, 0), count(*)"
+        " FROM zenlix_tickets WHERE done_at IS NOT NULL GROUP BY 1, 2, 3"
+        " ON CONFLICT (day, unit_id, user_id, subject_id)"
+        " DO UPDATE SET done = report_days.done + EXCLUDED.done"
+    )
     await conn.execute("DROP TABLE zenlix_tickets")
 
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import asyncpg
 
+from helpdesk_kit import filetypes
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError
-from helpdesk_tickets import events, files, store
-from helpdesk_tickets.domain import Action, Actor, Attachment, can_see, judge
+from helpdesk_tickets import events, store
+from helpdesk_tickets.domain import Action, Actor, Attachment, can_see, client_sees_file, judge
 from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
 from helpdesk_tickets.storage import BlobStore
 from helpdesk_tickets.usecases.caches import SettingsCache
@@ -33,9 +34,11 @@ async def upload_attachment(
     filename: str,
     chunks: AsyncIterator[bytes],
     idempotency_key: str | None = None,
+    for_comment: bool = False,
 ) -> Attachment:
     """Streams the file to a temporary file (never all in memory), judges its sniffed type
-    and size, then stores it and records it on the ticket in one transaction.
+    and size, then stores it and records it on the ticket in one transaction. A file for
+    the comment being written gets no history entry and no event: the comment records it.
 
     With ``idempotency_key``, the same key from the same user returns the file it stored
     (the bytes sent again are not read) and stores nothing."""
@@ -66,12 +69,14 @@ async def upload_attachment(
                 size=size,
                 author_id=actor.user_id,
                 idempotency_key=idempotency_key,
+                for_comment=for_comment,
             )
-            saved = await store.save_ticket(uow.conn, locked)
-            await store.add_history(
-                uow.conn, ticket_id, actor.user_id, "edited", {"attachments": [None, clean_name]}
-            )
-            await uow.record_event(*events.ticket_edited(saved, actor, ["attachments"]))
+            if not for_comment:
+                saved = await store.save_ticket(uow.conn, locked)
+                await store.add_history(
+                    uow.conn, ticket_id, actor.user_id, "edited", {"attachments": [None, clean_name]}
+                )
+                await uow.record_event(*events.ticket_edited(saved, actor, ["attachments"]))
             await uow.commit()
     except asyncpg.UniqueViolationError:
         # The same key stored by a concurrent call: that one's file is the answer.
@@ -103,18 +108,18 @@ async def _spool_and_store(
             async for chunk in chunks:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise InvalidTicket(
-                        "The file is refused.", errors=[FieldError("file", f"larger than {max_bytes} bytes")]
-                    )
+                    raise filetypes.too_large(max_bytes, InvalidTicket)
                 if content_type is None:
                     head += chunk
-                    if len(head) >= files.SNIFF_BYTES:
-                        content_type = files.judge_file(filename, head, limits["allowed_types"])
+                    if len(head) >= filetypes.SNIFF_BYTES:
+                        content_type = filetypes.judge_file(
+                            filename, head, limits["allowed_types"], error=InvalidTicket
+                        )
                 out.write(chunk)
         if content_type is None:
             if size == 0:
-                raise InvalidTicket("The file is refused.", errors=[FieldError("file", "empty")])
-            content_type = files.judge_file(filename, head, limits["allowed_types"])
+                raise filetypes.empty(InvalidTicket)
+            content_type = filetypes.judge_file(filename, head, limits["allowed_types"], error=InvalidTicket)
         key = secrets.token_hex(20)
         await blobs.put(key, tmp)
     finally:
@@ -137,12 +142,23 @@ async def open_attachment(
     async with db.unit_of_work() as uow:
         attachment = await store.attachment_by_id(uow.conn, attachment_id)
         ticket = await store.ticket_by_id(uow.conn, attachment.ticket_id) if attachment else None
+        hidden = (
+            await store.internal_comment_ids(uow.conn, ticket.id) if ticket and actor.is_client else set()
+        )
     if attachment is None or ticket is None or not can_see(actor, ticket):
+        raise TicketNotFound("No such attachment.")
+    if actor.is_client and not client_sees_file(attachment, hidden):
         raise TicketNotFound("No such attachment.")
     return attachment, blobs.read(attachment.storage_key)
 
 
 async def list_attachments(*, db: Database, actor: Actor, ticket_id: int) -> list[Attachment]:
+    """Every file for staff; for clients, not those of internal notes or still waiting for
+    their comment."""
     async with db.unit_of_work() as uow:
         await visible_ticket(uow.conn, actor, ticket_id)
-        return await store.attachments(uow.conn, ticket_id)
+        found = await store.attachments(uow.conn, ticket_id)
+        if not actor.is_client:
+            return found
+        hidden = await store.internal_comment_ids(uow.conn, ticket_id)
+    return [a for a in found if client_sees_file(a, hidden)]

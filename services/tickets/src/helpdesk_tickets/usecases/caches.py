@@ -17,6 +17,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "max_file_bytes": 10 * 1024 * 1024,
     "allowed_types": ["image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain"],
     "free_text_subjects": True,
+    # roles whose new comments are internal notes unless they say otherwise
+    "internal_by_default": [],
+    # a client's comment on his done ticket reopens it, within so many days of completion
+    "client_reopen": True,
+    "client_reopen_days": 7,
+    # {"<unit id>": plan id}: the SLA plan of a ticket whose subject names none
+    "unit_sla_plans": {},
 }
 
 

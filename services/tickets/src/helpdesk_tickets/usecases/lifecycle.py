@@ -16,6 +16,7 @@ from helpdesk_kit.errors import FieldError
 from helpdesk_tickets import events, fields, store
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import (
+    CLIENT_FORBIDDEN_EDITS,
     EDIT_FIELDS,
     MAX_COMMENT,
     STATE_TABLE,
@@ -29,10 +30,11 @@ from helpdesk_tickets.domain import (
     forwarded,
     moved,
 )
-from helpdesk_tickets.errors import InvalidTicket
+from helpdesk_tickets.errors import InvalidTicket, NotAllowed
 from helpdesk_tickets.storage import BlobStore
-from helpdesk_tickets.usecases.caches import FieldsCache
+from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.guards import check_version, ticket_to_change
+from helpdesk_tickets.usecases.tickets import plan_for
 
 
 async def _work(
@@ -43,6 +45,10 @@ async def _work(
         before = await ticket_to_change(uow.conn, actor, ticket_id, action)
         check_version(before, expected_version)
         saved = await store.save_ticket(uow.conn, moved(before, action, actor.user_id))
+        if action is Action.COMPLETE:
+            await store.count_day(uow.conn, saved.updated_at, saved.unit_id, "done", user_id=actor.user_id)
+        elif action is Action.REOPEN:
+            await store.count_day(uow.conn, saved.updated_at, saved.unit_id, "reopened")
         await store.add_history(
             uow.conn,
             ticket_id,
@@ -87,7 +93,11 @@ async def forward(
     assignee_ids: list[int],
     note: str = "",
     expected_version: int | None = None,
+    settings: SettingsCache | None = None,
 ) -> Ticket:
+    """Sends the ticket to another unit (and people). A ticket whose plan is not its
+    subject's takes the new unit's default plan."""
+    current = await settings.get(db) if settings is not None else DEFAULT_SETTINGS
     errors = []
     if unit_id not in await units.known(unit_id):
         errors.append(FieldError("unit_id", "no such unit"))
@@ -100,7 +110,12 @@ async def forward(
         if errors:
             raise InvalidTicket("The forward is not valid.", errors=errors)
         check_version(before, expected_version)
-        saved = await store.save_ticket(uow.conn, forwarded(before, unit_id, assignee_ids))
+        after = forwarded(before, unit_id, assignee_ids)
+        subject = await store.subject_by_id(uow.conn, before.subject_id) if before.subject_id else None
+        after = replace(
+            after, sla_plan_id=plan_for(subject.sla_plan_id if subject else None, unit_id, current)
+        )
+        saved = await store.save_ticket(uow.conn, after)
         diff: dict[str, Any] = changes(before, saved, WORK_FIELDS)
         if note:
             diff["note"] = [None, note]
@@ -146,10 +161,16 @@ async def edit(
     change: Edit,
     expected_version: int | None = None,
     custom: FieldsCache | None = None,
+    settings: SettingsCache | None = None,
 ) -> Ticket:
+    """Changes what the change names. Clients may not change the priority or the deadline
+    (403), nor edit a done ticket (409: ``domain.judge``)."""
+    current = await settings.get(db) if settings is not None else DEFAULT_SETTINGS
     defs = await (custom or FieldsCache()).get(db, wanted=change.custom_fields or ())
     async with db.unit_of_work() as uow:
         before = await ticket_to_change(uow.conn, actor, ticket_id, Action.EDIT)
+        if actor.is_client:  # after the visibility check: a ticket he does not see is 404
+            _refuse_client_fields(change)
         check_version(before, expected_version)
         after = before
         if change.subject_id is not None:
@@ -159,10 +180,18 @@ async def edit(
                     "The edit is not valid.", errors=[FieldError("subject_id", "no such subject")]
                 )
             after = replace(
-                after, subject=subject.name, subject_id=subject.id, sla_plan_id=subject.sla_plan_id
+                after,
+                subject=subject.name,
+                subject_id=subject.id,
+                sla_plan_id=plan_for(subject.sla_plan_id, after.unit_id, current),
             )
-        elif change.subject is not None:
-            after = replace(after, subject=change.subject, subject_id=None, sla_plan_id=None)
+        elif change.subject is not None and change.subject != before.subject:
+            after = replace(
+                after,
+                subject=change.subject,
+                subject_id=None,
+                sla_plan_id=plan_for(None, after.unit_id, current),
+            )
         if change.body is not None:
             after = replace(after, body=change.body)
         if change.priority is not None:
@@ -186,6 +215,20 @@ async def edit(
         await uow.record_event(*events.ticket_edited(saved, actor, sorted(diff)))
         await uow.commit()
     return saved
+
+
+def _refuse_client_fields(change: Edit) -> None:
+    named = {
+        "priority": change.priority is not None,
+        "deadline": change.deadline is not None or change.clear_deadline,
+    }
+    refused = [f for f in CLIENT_FORBIDDEN_EDITS if named[f]]
+    if refused:
+        raise NotAllowed(
+            "Clients do not change the priority or the deadline.",
+            errors=[FieldError(f, "staff decide it", code="staff_only") for f in refused],
+            key="ticket.client_edit",
+        )
 
 
 async def delete(*, db: Database, actor: Actor, ticket_id: int, blobs: BlobStore | None = None) -> None:

@@ -27,7 +27,7 @@ async def list_tickets(
     for name, values, allowed in (
         ("state", query.states, {s.value for s in State}),
         ("priority", query.priorities, {p.value for p in Priority}),
-        ("sla_state", query.sla_states, {"ok", "warning", "breached", "met", "off"}),
+        ("sla_state", query.sla_states, {"ok", "warning", "breached", "met", "pending", "off"}),
     ):
         if not set(values) <= allowed:
             errors.append(FieldError(name, " or ".join(sorted(allowed))))
@@ -44,6 +44,17 @@ async def list_tickets(
     last = tickets[-1]
     column = store.SORTS[query.sort][0]
     return tickets, encode_cursor(getattr(last, column), last.id)
+
+
+TOTAL_CAP = 10_000  # lists say "10,000+" past it rather than count a large part of the table
+
+
+async def count_tickets(*, db: Database, actor: Actor, query: ListQuery) -> tuple[int, bool]:
+    """How many tickets match the list's filters, up to ``TOTAL_CAP``; and whether there are
+    more than that."""
+    async with db.unit_of_work() as uow:
+        total = await store.count_tickets(uow.conn, actor, replace(query, after=None), TOTAL_CAP)
+    return min(total, TOTAL_CAP), total > TOTAL_CAP
 
 
 async def counters(*, db: Database, actor: Actor) -> dict[str, int]:

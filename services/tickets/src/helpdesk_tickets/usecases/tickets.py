@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from typing import Any
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError
@@ -12,11 +13,38 @@ from helpdesk_tickets import events, fields, store
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import Actor, HistoryEntry, NewTicket, Ticket
 from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
-from helpdesk_tickets.usecases.caches import FieldsCache, SettingsCache
+from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.cursors import decode_history_cursor, encode_history_cursor
 from helpdesk_tickets.usecases.guards import visible_ticket
 
 log = get_logger(__name__)
+
+
+def plan_for(subject_plan_id: int | None, unit_id: int, settings: dict[str, Any]) -> int | None:
+    """The SLA plan of a ticket: its subject's, else its unit's default (settings)."""
+    if subject_plan_id:
+        return subject_plan_id
+    plan: int | None = settings["unit_sla_plans"].get(str(unit_id))
+    return plan
+
+
+async def _with_subject(db: Database, new: NewTicket, current: dict[str, Any]) -> NewTicket:
+    """The subject from the list (by id, or a typed name matching one whatever its case) with
+    its plan; else free text, if allowed, with the unit's default plan."""
+    async with db.unit_of_work() as uow:
+        if new.subject_id:
+            subject = await store.subject_by_id(uow.conn, new.subject_id)
+        else:
+            subject = await store.subject_by_name(uow.conn, new.subject) if new.subject.strip() else None
+    if new.subject_id and subject is None:
+        raise InvalidTicket("The ticket is not valid.", errors=[FieldError("subject_id", "no such subject")])
+    if subject is not None:
+        new = replace(new, subject=subject.name, subject_id=subject.id, sla_plan_id=subject.sla_plan_id)
+    elif not current["free_text_subjects"]:
+        raise InvalidTicket(
+            "The ticket is not valid.", errors=[FieldError("subject_id", "choose a subject from the list")]
+        )
+    return replace(new, sla_plan_id=plan_for(new.sla_plan_id, new.unit_id, current))
 
 
 async def create_ticket(
@@ -38,18 +66,8 @@ async def create_ticket(
             defs, new.custom_fields, current={}, is_client=actor.is_client, creating=True
         ),
     )
-    if new.subject_id:
-        async with db.unit_of_work() as uow:
-            subject = await store.subject_by_id(uow.conn, new.subject_id)
-        if subject is None:
-            raise InvalidTicket(
-                "The ticket is not valid.", errors=[FieldError("subject_id", "no such subject")]
-            )
-        new = replace(new, subject=subject.name, sla_plan_id=subject.sla_plan_id)
-    elif settings is not None and not (await settings.get(db))["free_text_subjects"]:
-        raise InvalidTicket(
-            "The ticket is not valid.", errors=[FieldError("subject_id", "choose a subject from the list")]
-        )
+    current = await settings.get(db) if settings is not None else DEFAULT_SETTINGS
+    new = await _with_subject(db, new, current)
     new = new.checked(actor=actor, known_units=await units.known(new.unit_id), routed=routed)
     if actor.is_client:
         client_group_id = actor.client_group_id
@@ -114,7 +132,7 @@ async def history_page(
     custom: FieldsCache | None = None,
 ) -> tuple[list[HistoryEntry], str | None]:
     """A page of the history, oldest first, and the cursor of the next page (None: last).
-    Clients do not see changes of custom fields that are not shown to them."""
+    Clients do not see changes of custom fields that are not shown to them, nor internal notes."""
     if not 1 <= limit <= 1000:
         raise InvalidTicket("Bad page.", errors=[FieldError("limit", "between 1 and 1000")])
     after_id = decode_history_cursor(cursor) if cursor else 0
@@ -131,7 +149,10 @@ async def history_page(
 
 
 def _client_entry(e: HistoryEntry, defs: dict[int, fields.CustomField]) -> HistoryEntry | None:
-    """The entry without changes of fields hidden from clients; None when nothing is left."""
+    """The entry without changes of fields hidden from clients; None when nothing is left,
+    or when it records an internal note."""
+    if e.changes.get("internal"):
+        return None
     hidden = [
         k
         for k in e.changes

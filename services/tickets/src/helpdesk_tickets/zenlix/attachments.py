@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpdesk_tickets import files as judge
+from helpdesk_kit import filetypes as judge
 from helpdesk_tickets.errors import InvalidTicket
 from helpdesk_tickets.storage import BlobStore
 from helpdesk_tickets.store.zenlix import AttachmentRow
@@ -87,7 +87,9 @@ def _prepare(carrier: _Job, w: Wanted) -> Prepared:
     if size > carrier.max_bytes:
         return f"larger than max_file_bytes ({carrier.max_bytes})"
     try:
-        content_type = judge.judge_file(f.original_name or f.disk_name, head, carrier.allowed)
+        content_type = judge.judge_file(
+            f.original_name or f.disk_name, head, carrier.allowed, error=InvalidTicket
+        )
     except InvalidTicket as exc:
         return f"refused: {_reason(exc)}"
     spooled = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from helpdesk_tickets import markup
+from helpdesk_kit import markup
 from helpdesk_tickets.domain import MAX_BODY, MAX_SUBJECT
 from helpdesk_tickets.store import search_text
 from helpdesk_tickets.store.zenlix import CommentRow, HistoryRow, TicketRow

@@ -51,6 +51,8 @@ class _ClockStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ClockState
     CLOCK_STATE_WARNING: _ClockState.ValueType  # 3
     CLOCK_STATE_BREACHED: _ClockState.ValueType  # 4
     CLOCK_STATE_MET: _ClockState.ValueType  # 5
+    CLOCK_STATE_PENDING: _ClockState.ValueType  # 6
+    """has a limit, not started yet (work before the first take)"""
 
 class ClockState(_ClockState, metaclass=_ClockStateEnumTypeWrapper): ...
 
@@ -60,6 +62,8 @@ CLOCK_STATE_OK: ClockState.ValueType  # 2
 CLOCK_STATE_WARNING: ClockState.ValueType  # 3
 CLOCK_STATE_BREACHED: ClockState.ValueType  # 4
 CLOCK_STATE_MET: ClockState.ValueType  # 5
+CLOCK_STATE_PENDING: ClockState.ValueType  # 6
+"""has a limit, not started yet (work before the first take)"""
 Global___ClockState: _TypeAlias = ClockState  # noqa: Y015
 
 @_typing.final

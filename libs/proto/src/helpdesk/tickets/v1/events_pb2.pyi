@@ -286,10 +286,13 @@ class TicketCommented(_message.Message):
     PREVIOUS_COMMENTER_IDS_FIELD_NUMBER: _builtins.int
     ATTACHMENT_IDS_FIELD_NUMBER: _builtins.int
     AUDIENCE_FIELD_NUMBER: _builtins.int
+    INTERNAL_FIELD_NUMBER: _builtins.int
     actor_id: _builtins.int
     comment_id: _builtins.int
     comment_body: _builtins.str
     """Markdown as written"""
+    internal: _builtins.bool
+    """A staff note: notify tells no client of it and realtime no client's socket."""
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -320,10 +323,11 @@ class TicketCommented(_message.Message):
         previous_commenter_ids: _abc.Iterable[_builtins.int] | None = ...,
         attachment_ids: _abc.Iterable[_builtins.int] | None = ...,
         audience: Global___TicketAudience | None = ...,
+        internal: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["audience", b"audience", "occurred_at", b"occurred_at", "ticket", b"ticket"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_unit_ids", b"actor_unit_ids", "attachment_ids", b"attachment_ids", "audience", b"audience", "comment_body", b"comment_body", "comment_id", b"comment_id", "occurred_at", b"occurred_at", "previous_commenter_ids", b"previous_commenter_ids", "ticket", b"ticket"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "actor_unit_ids", b"actor_unit_ids", "attachment_ids", b"attachment_ids", "audience", b"audience", "comment_body", b"comment_body", "comment_id", b"comment_id", "internal", b"internal", "occurred_at", b"occurred_at", "previous_commenter_ids", b"previous_commenter_ids", "ticket", b"ticket"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

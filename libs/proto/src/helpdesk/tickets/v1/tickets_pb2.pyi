@@ -88,6 +88,7 @@ class Ticket(_message.Message):
     CUSTOM_FIELDS_JSON_FIELD_NUMBER: _builtins.int
     SLA_STATE_FIELD_NUMBER: _builtins.int
     DONE_AT_FIELD_NUMBER: _builtins.int
+    BODY_HTML_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     number: _builtins.int
     ref: _builtins.str
@@ -114,6 +115,8 @@ class Ticket(_message.Message):
     """The worst state of the ticket's SLA clocks as sla last reported it:
     "" (none yet) | ok | warning | breached | met | off.
     """
+    body_html: _builtins.str
+    """The description as sanitised HTML (the comments' renderer); GetTicket only."""
     @_builtins.property
     def assignee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
@@ -155,10 +158,11 @@ class Ticket(_message.Message):
         custom_fields_json: _builtins.str = ...,
         sla_state: _builtins.str = ...,
         done_at: _timestamp_pb2.Timestamp | None = ...,
+        body_html: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "deadline", b"deadline", "done_at", b"done_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "client_id", b"client_id", "created_at", b"created_at", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "done_at", b"done_at", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "sla_state", b"sla_state", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_actions", b"allowed_actions", "assignee_ids", b"assignee_ids", "author_id", b"author_id", "body", b"body", "body_html", b"body_html", "client_id", b"client_id", "created_at", b"created_at", "custom_fields_json", b"custom_fields_json", "deadline", b"deadline", "done_at", b"done_at", "done_by", b"done_by", "id", b"id", "locked_by", b"locked_by", "number", b"number", "priority", b"priority", "ref", b"ref", "sla_plan_id", b"sla_plan_id", "sla_state", b"sla_state", "source", b"source", "state", b"state", "subject", b"subject", "subject_id", b"subject_id", "unit_id", b"unit_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -427,6 +431,7 @@ class ListTicketsRequest(_message.Message):
     SORT_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
+    WITH_TOTAL_FIELD_NUMBER: _builtins.int
     box: _builtins.str
     """inbox | outbox | archive"""
     unit_id: _builtins.int
@@ -438,6 +443,8 @@ class ListTicketsRequest(_message.Message):
     """-id (default) | id | -updated_at | updated_at"""
     limit: _builtins.int
     cursor: _builtins.str
+    with_total: _builtins.bool
+    """count the matching tickets too (up to TOTAL_CAP)"""
     @_builtins.property
     def states(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -458,10 +465,11 @@ class ListTicketsRequest(_message.Message):
         sort: _builtins.str = ...,
         limit: _builtins.int = ...,
         cursor: _builtins.str = ...,
+        with_total: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "box", b"box", "cursor", b"cursor", "limit", b"limit", "locked", b"locked", "priorities", b"priorities", "q", b"q", "sla_states", b"sla_states", "sort", b"sort", "states", b"states", "unit_id", b"unit_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "box", b"box", "cursor", b"cursor", "limit", b"limit", "locked", b"locked", "priorities", b"priorities", "q", b"q", "sla_states", b"sla_states", "sort", b"sort", "states", b"states", "unit_id", b"unit_id", "with_total", b"with_total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -473,7 +481,13 @@ class ListTicketsResponse(_message.Message):
 
     TICKETS_FIELD_NUMBER: _builtins.int
     NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    TOTAL_IS_CAPPED_FIELD_NUMBER: _builtins.int
     next_cursor: _builtins.str
+    total: _builtins.int
+    """with_total: how many match (at most the cap)"""
+    total_is_capped: _builtins.bool
+    """there are more than ``total``"""
     @_builtins.property
     def tickets(self) -> _containers.RepeatedCompositeFieldContainer[Global___Ticket]: ...
     def __init__(
@@ -481,10 +495,12 @@ class ListTicketsResponse(_message.Message):
         *,
         tickets: _abc.Iterable[Global___Ticket] | None = ...,
         next_cursor: _builtins.str = ...,
+        total: _builtins.int = ...,
+        total_is_capped: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_cursor", b"next_cursor", "tickets", b"tickets"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_cursor", b"next_cursor", "tickets", b"tickets", "total", b"total", "total_is_capped", b"total_is_capped"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -585,11 +601,14 @@ class Comment(_message.Message):
     HTML_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    INTERNAL_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     ticket_id: _builtins.int
     author_id: _builtins.int
     body: _builtins.str
     html: _builtins.str
+    internal: _builtins.bool
+    """a staff note: never shown, sent or mailed to clients"""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -604,10 +623,11 @@ class Comment(_message.Message):
         html: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         attachments: _abc.Iterable[Global___Attachment] | None = ...,
+        internal: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "author_id", b"author_id", "body", b"body", "created_at", b"created_at", "html", b"html", "id", b"id", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "author_id", b"author_id", "body", b"body", "created_at", b"created_at", "html", b"html", "id", b"id", "internal", b"internal", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -620,9 +640,12 @@ class AddCommentRequest(_message.Message):
     TICKET_ID_FIELD_NUMBER: _builtins.int
     BODY_FIELD_NUMBER: _builtins.int
     ATTACHMENT_IDS_FIELD_NUMBER: _builtins.int
+    INTERNAL_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
     body: _builtins.str
+    internal: _builtins.bool
+    """unset: the default of the caller's role (settings)"""
     idempotency_key: _builtins.str
     """The same key from the same user returns the comment it made, and adds nothing."""
     @_builtins.property
@@ -635,13 +658,16 @@ class AddCommentRequest(_message.Message):
         ticket_id: _builtins.int = ...,
         body: _builtins.str = ...,
         attachment_ids: _abc.Iterable[_builtins.int] | None = ...,
+        internal: _builtins.bool | None = ...,
         idempotency_key: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_internal", b"_internal", "internal", b"internal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment_ids", b"attachment_ids", "body", b"body", "idempotency_key", b"idempotency_key", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_internal", b"_internal", "attachment_ids", b"attachment_ids", "body", b"body", "idempotency_key", b"idempotency_key", "internal", b"internal", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__internal: _TypeAlias = _typing.Literal["internal"]  # noqa: Y015
+    _WhichOneofArgType__internal: _TypeAlias = _typing.Literal["_internal", b"_internal"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__internal) -> _WhichOneofReturnType__internal | None: ...
 
 Global___AddCommentRequest: _TypeAlias = AddCommentRequest  # noqa: Y015
 
@@ -835,9 +861,14 @@ class UploadHeader(_message.Message):
 
     TICKET_ID_FIELD_NUMBER: _builtins.int
     FILENAME_FIELD_NUMBER: _builtins.int
+    FOR_COMMENT_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.int
     filename: _builtins.str
+    for_comment: _builtins.bool
+    """The file is for the comment being written: no history entry of its own (the comment
+    records it), and clients see it only once it is on a comment they may see.
+    """
     idempotency_key: _builtins.str
     """The same key from the same user returns the file it stored, and stores nothing."""
     def __init__(
@@ -845,11 +876,12 @@ class UploadHeader(_message.Message):
         *,
         ticket_id: _builtins.int = ...,
         filename: _builtins.str = ...,
+        for_comment: _builtins.bool = ...,
         idempotency_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filename", b"filename", "idempotency_key", b"idempotency_key", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filename", b"filename", "for_comment", b"for_comment", "idempotency_key", b"idempotency_key", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1443,6 +1475,449 @@ class Counters(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Counters: _TypeAlias = Counters  # noqa: Y015
+
+@_typing.final
+class PublicSettings(_message.Message):
+    """What every signed-in user's pages need from the settings: file limits (checked before
+    an upload), whether a new comment of the caller is internal by default, and whether
+    clients may reopen a done ticket by commenting, within how many days.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_FILE_BYTES_FIELD_NUMBER: _builtins.int
+    ALLOWED_TYPES_FIELD_NUMBER: _builtins.int
+    ALLOWED_EXTENSIONS_FIELD_NUMBER: _builtins.int
+    INTERNAL_BY_DEFAULT_FIELD_NUMBER: _builtins.int
+    CLIENT_REOPEN_FIELD_NUMBER: _builtins.int
+    CLIENT_REOPEN_DAYS_FIELD_NUMBER: _builtins.int
+    max_file_bytes: _builtins.int
+    internal_by_default: _builtins.bool
+    client_reopen: _builtins.bool
+    client_reopen_days: _builtins.int
+    @_builtins.property
+    def allowed_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def allowed_extensions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        max_file_bytes: _builtins.int = ...,
+        allowed_types: _abc.Iterable[_builtins.str] | None = ...,
+        allowed_extensions: _abc.Iterable[_builtins.str] | None = ...,
+        internal_by_default: _builtins.bool = ...,
+        client_reopen: _builtins.bool = ...,
+        client_reopen_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_extensions", b"allowed_extensions", "allowed_types", b"allowed_types", "client_reopen", b"client_reopen", "client_reopen_days", b"client_reopen_days", "internal_by_default", b"internal_by_default", "max_file_bytes", b"max_file_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublicSettings: _TypeAlias = PublicSettings  # noqa: Y015
+
+@_typing.final
+class CannedResponse(_message.Message):
+    """Canned responses: a staff member's own, or shared with a unit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    owner_id: _builtins.int
+    """0 = shared with unit_id"""
+    unit_id: _builtins.int
+    """0 = personal"""
+    title: _builtins.str
+    body: _builtins.str
+    """may hold placeholders: {client_name}, {ticket_number}, ..."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        owner_id: _builtins.int = ...,
+        unit_id: _builtins.int = ...,
+        title: _builtins.str = ...,
+        body: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "id", b"id", "owner_id", b"owner_id", "title", b"title", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CannedResponse: _TypeAlias = CannedResponse  # noqa: Y015
+
+@_typing.final
+class CannedList(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___CannedResponse]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___CannedResponse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CannedList: _TypeAlias = CannedList  # noqa: Y015
+
+@_typing.final
+class CannedRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    """update, delete"""
+    unit_id: _builtins.int
+    """create: 0 = personal"""
+    title: _builtins.str
+    body: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        unit_id: _builtins.int = ...,
+        title: _builtins.str = ...,
+        body: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "id", b"id", "title", b"title", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CannedRequest: _TypeAlias = CannedRequest  # noqa: Y015
+
+@_typing.final
+class SavedView(_message.Message):
+    """Saved list views: a name and the list's query (filters and sort), personal or shared
+    with a unit.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    owner_id: _builtins.int
+    unit_id: _builtins.int
+    """0 = personal"""
+    name: _builtins.str
+    query: _builtins.str
+    """the list's URL query: box=inbox&state=new&sort=-updated_at"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        owner_id: _builtins.int = ...,
+        unit_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        query: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "name", b"name", "owner_id", b"owner_id", "query", b"query", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SavedView: _TypeAlias = SavedView  # noqa: Y015
+
+@_typing.final
+class SavedViewList(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___SavedView]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___SavedView] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SavedViewList: _TypeAlias = SavedViewList  # noqa: Y015
+
+@_typing.final
+class SavedViewRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    """delete"""
+    unit_id: _builtins.int
+    """create: 0 = personal"""
+    name: _builtins.str
+    query: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        unit_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        query: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "name", b"name", "query", b"query", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SavedViewRequest: _TypeAlias = SavedViewRequest  # noqa: Y015
+
+@_typing.final
+class BulkRequest(_message.Message):
+    """One action on many tickets, each judged on its own."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTION_FIELD_NUMBER: _builtins.int
+    TICKET_IDS_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_IDS_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    """lock | unlock | complete | forward | priority"""
+    priority: Global___Priority.ValueType
+    """priority"""
+    unit_id: _builtins.int
+    """forward"""
+    @_builtins.property
+    def ticket_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def assignee_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """forward"""
+
+    def __init__(
+        self,
+        *,
+        action: _builtins.str = ...,
+        ticket_ids: _abc.Iterable[_builtins.int] | None = ...,
+        priority: Global___Priority.ValueType = ...,
+        unit_id: _builtins.int = ...,
+        assignee_ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "assignee_ids", b"assignee_ids", "priority", b"priority", "ticket_ids", b"ticket_ids", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkRequest: _TypeAlias = BulkRequest  # noqa: Y015
+
+@_typing.final
+class BulkRefusal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.int
+    code: _builtins.str
+    """not_found | forbidden | conflict | invalid"""
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        ticket_id: _builtins.int = ...,
+        code: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "detail", b"detail", "ticket_id", b"ticket_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkRefusal: _TypeAlias = BulkRefusal  # noqa: Y015
+
+@_typing.final
+class BulkResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DONE_FIELD_NUMBER: _builtins.int
+    REFUSED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def done(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def refused(self) -> _containers.RepeatedCompositeFieldContainer[Global___BulkRefusal]: ...
+    def __init__(
+        self,
+        *,
+        done: _abc.Iterable[_builtins.int] | None = ...,
+        refused: _abc.Iterable[Global___BulkRefusal] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "refused", b"refused"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkResponse: _TypeAlias = BulkResponse  # noqa: Y015
+
+@_typing.final
+class ReportRequest(_message.Message):
+    """Reports: ticket figures per (UTC) day and per person, over the units the caller may
+    report on.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIRST_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
+    UNIT_ID_FIELD_NUMBER: _builtins.int
+    first: _builtins.str
+    """YYYY-MM-DD, the first day"""
+    last: _builtins.str
+    """YYYY-MM-DD, the last day (inclusive)"""
+    unit_id: _builtins.int
+    """0 = every unit the caller may report on"""
+    def __init__(
+        self,
+        *,
+        first: _builtins.str = ...,
+        last: _builtins.str = ...,
+        unit_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["first", b"first", "last", b"last", "unit_id", b"unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportRequest: _TypeAlias = ReportRequest  # noqa: Y015
+
+@_typing.final
+class DayFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAY_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    DONE_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    day: _builtins.str
+    """YYYY-MM-DD"""
+    created: _builtins.int
+    done: _builtins.int
+    open: _builtins.int
+    """open at the end of the day (the backlog)"""
+    def __init__(
+        self,
+        *,
+        day: _builtins.str = ...,
+        created: _builtins.int = ...,
+        done: _builtins.int = ...,
+        open: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "day", b"day", "done", b"done", "open", b"open"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DayFigures: _TypeAlias = DayFigures  # noqa: Y015
+
+@_typing.final
+class PersonFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    DONE_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.int
+    done: _builtins.int
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.int = ...,
+        done: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PersonFigures: _TypeAlias = PersonFigures  # noqa: Y015
+
+@_typing.final
+class SubjectFigures(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    SUBJECT_ID_FIELD_NUMBER: _builtins.int
+    subject: _builtins.str
+    """"" for the typed (free-text) subjects together"""
+    created: _builtins.int
+    subject_id: _builtins.int
+    """0 = typed subjects"""
+    def __init__(
+        self,
+        *,
+        subject: _builtins.str = ...,
+        created: _builtins.int = ...,
+        subject_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "subject", b"subject", "subject_id", b"subject_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubjectFigures: _TypeAlias = SubjectFigures  # noqa: Y015
+
+@_typing.final
+class TicketReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    PEOPLE_FIELD_NUMBER: _builtins.int
+    SUBJECTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___DayFigures]: ...
+    @_builtins.property
+    def people(self) -> _containers.RepeatedCompositeFieldContainer[Global___PersonFigures]: ...
+    @_builtins.property
+    def subjects(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubjectFigures]: ...
+    def __init__(
+        self,
+        *,
+        days: _abc.Iterable[Global___DayFigures] | None = ...,
+        people: _abc.Iterable[Global___PersonFigures] | None = ...,
+        subjects: _abc.Iterable[Global___SubjectFigures] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "people", b"people", "subjects", b"subjects"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TicketReport: _TypeAlias = TicketReport  # noqa: Y015
 
 @_typing.final
 class RenderMarkdownRequest(_message.Message):

@@ -184,6 +184,56 @@ class TicketsStub:
                 request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownResponse.FromString,
                 _registered_method=True)
+        self.GetPublicSettings = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/GetPublicSettings',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.PublicSettings.FromString,
+                _registered_method=True)
+        self.ListCanned = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ListCanned',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedList.FromString,
+                _registered_method=True)
+        self.CreateCanned = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/CreateCanned',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedResponse.FromString,
+                _registered_method=True)
+        self.UpdateCanned = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/UpdateCanned',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedResponse.FromString,
+                _registered_method=True)
+        self.DeleteCanned = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/DeleteCanned',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+                _registered_method=True)
+        self.ListSavedViews = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/ListSavedViews',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewList.FromString,
+                _registered_method=True)
+        self.CreateSavedView = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/CreateSavedView',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedView.FromString,
+                _registered_method=True)
+        self.DeleteSavedView = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/DeleteSavedView',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+                _registered_method=True)
+        self.Bulk = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/Bulk',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.BulkRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.BulkResponse.FromString,
+                _registered_method=True)
+        self.GetTicketReport = channel.unary_unary(
+                '/helpdesk.tickets.v1.Tickets/GetTicketReport',
+                request_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ReportRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketReport.FromString,
+                _registered_method=True)
 
 
 class TicketsServicer:
@@ -370,6 +420,66 @@ class TicketsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPublicSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCanned(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCanned(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateCanned(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCanned(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSavedViews(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSavedView(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSavedView(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Bulk(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTicketReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TicketsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -522,6 +632,56 @@ def add_TicketsServicer_to_server(servicer, server):
                     servicer.RenderMarkdown,
                     request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownRequest.FromString,
                     response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownResponse.SerializeToString,
+            ),
+            'GetPublicSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPublicSettings,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.PublicSettings.SerializeToString,
+            ),
+            'ListCanned': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCanned,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedList.SerializeToString,
+            ),
+            'CreateCanned': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCanned,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedResponse.SerializeToString,
+            ),
+            'UpdateCanned': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateCanned,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedResponse.SerializeToString,
+            ),
+            'DeleteCanned': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCanned,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+            ),
+            'ListSavedViews': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSavedViews,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewList.SerializeToString,
+            ),
+            'CreateSavedView': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSavedView,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedView.SerializeToString,
+            ),
+            'DeleteSavedView': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSavedView,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+            ),
+            'Bulk': grpc.unary_unary_rpc_method_handler(
+                    servicer.Bulk,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.BulkRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.BulkResponse.SerializeToString,
+            ),
+            'GetTicketReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTicketReport,
+                    request_deserializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ReportRequest.FromString,
+                    response_serializer=helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1334,6 +1494,276 @@ class Tickets:
             '/helpdesk.tickets.v1.Tickets/RenderMarkdown',
             helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownRequest.SerializeToString,
             helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.RenderMarkdownResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPublicSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/GetPublicSettings',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.PublicSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCanned(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ListCanned',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCanned(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/CreateCanned',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateCanned(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/UpdateCanned',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCanned(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/DeleteCanned',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.CannedRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSavedViews(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/ListSavedViews',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSavedView(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/CreateSavedView',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSavedView(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/DeleteSavedView',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.SavedViewRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.Nothing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Bulk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/Bulk',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.BulkRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.BulkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTicketReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.tickets.v1.Tickets/GetTicketReport',
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.ReportRequest.SerializeToString,
+            helpdesk_dot_tickets_dot_v1_dot_tickets__pb2.TicketReport.FromString,
             options,
             channel_credentials,
             insecure,

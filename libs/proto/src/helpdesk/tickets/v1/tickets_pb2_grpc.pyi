@@ -62,6 +62,16 @@ class TicketsStub:
     DeleteSubject: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.SubjectRequest, _tickets_pb2.Nothing]
     GetCounters: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CountersRequest, _tickets_pb2.Counters]
     RenderMarkdown: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.RenderMarkdownRequest, _tickets_pb2.RenderMarkdownResponse]
+    GetPublicSettings: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.Nothing, _tickets_pb2.PublicSettings]
+    ListCanned: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.Nothing, _tickets_pb2.CannedList]
+    CreateCanned: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CannedRequest, _tickets_pb2.CannedResponse]
+    UpdateCanned: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CannedRequest, _tickets_pb2.CannedResponse]
+    DeleteCanned: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.CannedRequest, _tickets_pb2.Nothing]
+    ListSavedViews: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.Nothing, _tickets_pb2.SavedViewList]
+    CreateSavedView: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.SavedViewRequest, _tickets_pb2.SavedView]
+    DeleteSavedView: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.SavedViewRequest, _tickets_pb2.Nothing]
+    Bulk: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.BulkRequest, _tickets_pb2.BulkResponse]
+    GetTicketReport: _grpc.UnaryUnaryMultiCallable[_tickets_pb2.ReportRequest, _tickets_pb2.TicketReport]
 
 @_typing.type_check_only
 class TicketsAsyncStub(TicketsStub):
@@ -97,6 +107,16 @@ class TicketsAsyncStub(TicketsStub):
     DeleteSubject: _aio.UnaryUnaryMultiCallable[_tickets_pb2.SubjectRequest, _tickets_pb2.Nothing]  # type: ignore[assignment]
     GetCounters: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CountersRequest, _tickets_pb2.Counters]  # type: ignore[assignment]
     RenderMarkdown: _aio.UnaryUnaryMultiCallable[_tickets_pb2.RenderMarkdownRequest, _tickets_pb2.RenderMarkdownResponse]  # type: ignore[assignment]
+    GetPublicSettings: _aio.UnaryUnaryMultiCallable[_tickets_pb2.Nothing, _tickets_pb2.PublicSettings]  # type: ignore[assignment]
+    ListCanned: _aio.UnaryUnaryMultiCallable[_tickets_pb2.Nothing, _tickets_pb2.CannedList]  # type: ignore[assignment]
+    CreateCanned: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CannedRequest, _tickets_pb2.CannedResponse]  # type: ignore[assignment]
+    UpdateCanned: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CannedRequest, _tickets_pb2.CannedResponse]  # type: ignore[assignment]
+    DeleteCanned: _aio.UnaryUnaryMultiCallable[_tickets_pb2.CannedRequest, _tickets_pb2.Nothing]  # type: ignore[assignment]
+    ListSavedViews: _aio.UnaryUnaryMultiCallable[_tickets_pb2.Nothing, _tickets_pb2.SavedViewList]  # type: ignore[assignment]
+    CreateSavedView: _aio.UnaryUnaryMultiCallable[_tickets_pb2.SavedViewRequest, _tickets_pb2.SavedView]  # type: ignore[assignment]
+    DeleteSavedView: _aio.UnaryUnaryMultiCallable[_tickets_pb2.SavedViewRequest, _tickets_pb2.Nothing]  # type: ignore[assignment]
+    Bulk: _aio.UnaryUnaryMultiCallable[_tickets_pb2.BulkRequest, _tickets_pb2.BulkResponse]  # type: ignore[assignment]
+    GetTicketReport: _aio.UnaryUnaryMultiCallable[_tickets_pb2.ReportRequest, _tickets_pb2.TicketReport]  # type: ignore[assignment]
 
 class TicketsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -309,5 +329,75 @@ class TicketsServicer(metaclass=_abc_1.ABCMeta):
         request: _tickets_pb2.RenderMarkdownRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tickets_pb2.RenderMarkdownResponse, _abc.Awaitable[_tickets_pb2.RenderMarkdownResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPublicSettings(
+        self,
+        request: _tickets_pb2.Nothing,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.PublicSettings, _abc.Awaitable[_tickets_pb2.PublicSettings]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCanned(
+        self,
+        request: _tickets_pb2.Nothing,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.CannedList, _abc.Awaitable[_tickets_pb2.CannedList]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateCanned(
+        self,
+        request: _tickets_pb2.CannedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.CannedResponse, _abc.Awaitable[_tickets_pb2.CannedResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateCanned(
+        self,
+        request: _tickets_pb2.CannedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.CannedResponse, _abc.Awaitable[_tickets_pb2.CannedResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteCanned(
+        self,
+        request: _tickets_pb2.CannedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Nothing, _abc.Awaitable[_tickets_pb2.Nothing]]: ...
+
+    @_abc_1.abstractmethod
+    def ListSavedViews(
+        self,
+        request: _tickets_pb2.Nothing,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.SavedViewList, _abc.Awaitable[_tickets_pb2.SavedViewList]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateSavedView(
+        self,
+        request: _tickets_pb2.SavedViewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.SavedView, _abc.Awaitable[_tickets_pb2.SavedView]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteSavedView(
+        self,
+        request: _tickets_pb2.SavedViewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.Nothing, _abc.Awaitable[_tickets_pb2.Nothing]]: ...
+
+    @_abc_1.abstractmethod
+    def Bulk(
+        self,
+        request: _tickets_pb2.BulkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.BulkResponse, _abc.Awaitable[_tickets_pb2.BulkResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetTicketReport(
+        self,
+        request: _tickets_pb2.ReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tickets_pb2.TicketReport, _abc.Awaitable[_tickets_pb2.TicketReport]]: ...
 
 def add_TicketsServicer_to_server(servicer: TicketsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -42,7 +42,13 @@ class Page(Out):
 
 class FieldProblem(BaseModel):
     field: str = Field(description="the field, nested ones with dots (custom_fields.7)")
-    message: str
+    message: str = Field(description="what is wrong, in English words")
+    code: str | None = Field(
+        default=None, description="stable code of what is wrong (too_large, blank, string_too_short...)"
+    )
+    params: dict[str, str | int | float | bool] | None = Field(
+        default=None, description="what the message needs (max_bytes, allowed, max...)"
+    )
 
 
 class Problem(BaseModel):
@@ -51,7 +57,11 @@ class Problem(BaseModel):
     type: str = "about:blank"
     title: str = Field(description="the HTTP status's phrase")
     status: int
-    detail: str = Field(description="why, in words")
+    detail: str = Field(description="why, in English words")
+    code: str = Field(
+        description="stable code of the error, for programs and translations: the status's "
+        "name (not_found, invalid, conflict...) or a more precise one (file.refused)"
+    )
     errors: list[FieldProblem] | None = Field(default=None, description="validation: each bad field")
     trace_id: str | None = Field(default=None, description="quote it when reporting a 500")
 

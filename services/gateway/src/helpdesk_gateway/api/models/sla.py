@@ -13,13 +13,15 @@ from helpdesk_gateway.api.shapes import ts
 PRIORITIES = ("low", "normal", "high")
 KINDS = ("reaction", "work", "deadline")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ClockState = Literal["off", "ok", "warning", "breached", "met"]
+# pending: a clock whose counting has not started yet (a work clock before the ticket is taken)
+ClockState = Literal["off", "ok", "warning", "breached", "met", "pending"]
 STATE_NAME: dict[int, ClockState] = {
     pb.CLOCK_STATE_OFF: "off",
     pb.CLOCK_STATE_OK: "ok",
     pb.CLOCK_STATE_WARNING: "warning",
     pb.CLOCK_STATE_BREACHED: "breached",
     pb.CLOCK_STATE_MET: "met",
+    pb.CLOCK_STATE_PENDING: "pending",
 }
 KIND_NAME = {
     pb.CLOCK_KIND_REACTION: "reaction",

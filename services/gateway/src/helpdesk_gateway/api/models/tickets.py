@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import orjson
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
+from pydantic import Field
 
 from helpdesk_gateway.api.models.base import Names, Out, Page, Timestamp
 from helpdesk_gateway.api.shapes import ts
@@ -52,6 +53,9 @@ class Ticket(Out):
     allowed_actions: list[str]
     custom_fields: dict[str, Any]
     names: Names
+    body_html: str | None = Field(
+        default=None, description="the description as sanitised HTML; in one ticket's answers only"
+    )
 
     @classmethod
     def from_pb(cls, t: t_pb.Ticket, all_names: Names) -> Ticket:
@@ -80,6 +84,7 @@ class Ticket(Out):
             allowed_actions=list(t.allowed_actions),
             custom_fields=orjson.loads(t.custom_fields_json or "{}"),
             names={str(i): all_names[str(i)] for i in people(t) if str(i) in all_names},
+            body_html=t.body_html or None,
         )
 
 
@@ -127,6 +132,7 @@ class Comment(Out):
     created_at: Timestamp | None
     attachments: list[AttachedFile]
     attachment_ids: list[int]
+    internal: bool = Field(description="a staff note: never shown to clients")
 
     @classmethod
     def from_pb(cls, c: t_pb.Comment) -> Comment:
@@ -143,6 +149,7 @@ class Comment(Out):
             created_at=ts(c.created_at),
             attachments=files,
             attachment_ids=[a.id for a in c.attachments],
+            internal=c.internal,
         )
 
 
@@ -236,6 +243,14 @@ class TicketSettings(Out):
     max_file_bytes: int
     allowed_types: list[str]
     free_text_subjects: bool
+    internal_by_default: list[Literal["department_head", "unit_head", "unit_member"]] = Field(
+        description="roles whose new comments are internal notes unless they say otherwise"
+    )
+    client_reopen: bool = Field(description="a client's comment on his done ticket reopens it")
+    client_reopen_days: int = Field(description="... within so many days of its completion")
+    unit_sla_plans: dict[str, int] = Field(
+        description="unit id → the SLA plan of its tickets whose subject names none"
+    )
 
 
 class RecurringCreated(Out):

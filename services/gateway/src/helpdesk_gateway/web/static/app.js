@@ -1,12 +1,14 @@
 // Helpdesk web interface: boot, sign-in (with the TOTP second factor), the pages
 // reached from mailed links (#/auth/confirm, #/auth/reset) and the signed-out forms
 // (forgot password, client registration), the live socket and the hash router.
-// Views are registered by js/agent.js (agents and clients) and js/admin.js (admin area).
+// Views are registered by js/agent.js (agents and clients), js/admin.js (admin area) and
+// js/portal.js (the public portal: its pages answer signed-out visitors too).
 
 import { state, t, h, show, api, remember, refresh, problemText, loadStrings, emitLive, findRoute, leave } from "./js/core.js";
-import { labelled, languageSelect, newPasswordInputs } from "./js/agent_common.js";
+import { labelled, languageSelect, newPasswordInputs, notificationTitle } from "./js/agent_common.js";
 import "./js/agent.js";
 import "./js/admin.js";
+import { loadPortal } from "./js/portal.js";
 
 // ---- live ---------------------------------------------------------------------------
 let blink = null;
@@ -31,7 +33,7 @@ async function connectLive() {
   ws.addEventListener("message", (e) => {
     const msg = JSON.parse(e.data);
     if (Number.isInteger(msg.event_id)) lastEventId = msg.event_id;
-    if (msg.type === "notification") toast(msg.title, msg.body, msg.ticket_id ? `#/tickets/${msg.ticket_id}` : null);
+    if (msg.type === "notification") toast(notificationTitle(msg), msg.body, msg.ticket_id ? `#/tickets/${msg.ticket_id}` : null);
     emitLive(msg);
   });
   ws.addEventListener("open", () => emitLive({ type: "open" }));
@@ -77,7 +79,8 @@ function loginView() {
     labelled(t("login.password"), h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
     totp, hint,
     h("button", { type: "submit" }, t("login.submit")), error);
-  show(h("h1", {}, t("login.title")), form, authLinks());
+  show(h("h1", {}, t("login.title")), form, authLinks(),
+    state.portal ? h("p", {}, h("a", { href: "#/portal" }, t("portal.visit"))) : null);
 }
 function simpleForm(title, intro, fields, submitLabel, onSubmit) {
   const out = h("p", { role: "status", class: "status" });
@@ -174,11 +177,13 @@ async function route() {
     const m = path.match(pattern);
     if (m && (!state.access || pattern.source.includes("confirm"))) return view(...m.slice(1));
   }
-  if (!state.access) return loginView();
+  const found = findRoute(path);
+  // Signed out, only the public pages (the portal's) are open; the rest asks to sign in.
+  if (!state.access && !found?.route.public) return loginView();
   markNav(path);
   try {
-    const found = findRoute(path);
-    const allowed = found && (!found.route.admin || state.me.is_admin) && (!found.route.staff || state.me.kind !== "client");
+    const me = state.me;
+    const allowed = found && (!found.route.admin || me?.is_admin) && (!found.route.staff || (me && me.kind !== "client"));
     if (!allowed) {
       show(h("h1", {}, t("error.title")), h("p", { class: "error" }, t("error.not_found")));
       markDrawn(mine);
@@ -205,7 +210,11 @@ export { route };
 function setNav() {
   const client = state.me.kind === "client";
   document.getElementById("nav").hidden = false;
+  document.getElementById("public-nav").hidden = true;
+  document.getElementById("nav-portal").hidden = !state.portal;
   document.getElementById("nav-admin").hidden = !state.me.is_admin;
+  // Reports are for heads and admins (the server checks again).
+  document.getElementById("nav-reports").hidden = !(state.me.is_admin || ["department_head", "unit_head"].includes(state.me.role));
   for (const el of document.querySelectorAll("[data-staff]")) el.hidden = client;
   for (const el of document.querySelectorAll("[data-client]")) el.hidden = !client;
 }
@@ -224,16 +233,18 @@ document.getElementById("logout").addEventListener("click", async () => {
   state.access = state.refresh = state.me = null;
   state.socket?.close();
   document.getElementById("nav").hidden = true;
+  document.getElementById("public-nav").hidden = !state.portal;
   location.hash = "";
   loginView();
 });
 window.addEventListener("hashchange", route);
 
 (async () => {
-  // Mailed links point at paths (/auth/confirm?token=…, /auth/reset?token=…, /tickets/N):
-  // when the gateway serves this page there, they are turned into the hash routes.
-  if (/^\/(auth\/(confirm|reset)|tickets\/\d+)$/.test(location.pathname)) history.replaceState(null, "", `/#${location.pathname}${location.search}`);
-  await loadStrings(navigator.language?.startsWith("ru") ? "ru" : "en");
+  // Mailed links point at paths (/auth/confirm?token=…, /auth/reset?token=…, /tickets/N,
+  // /portal/posts/N): when the gateway serves this page there, they become hash routes.
+  if (/^\/(auth\/(confirm|reset)|tickets\/\d+|portal(\/.*)?)$/.test(location.pathname)) history.replaceState(null, "", `/#${location.pathname}${location.search}`);
+  await Promise.all([loadStrings(navigator.language?.startsWith("ru") ? "ru" : "en"), loadPortal()]);
+  document.getElementById("public-nav").hidden = !state.portal;
   if (state.refresh && (await refresh())) await start();
   else await route();
 })();

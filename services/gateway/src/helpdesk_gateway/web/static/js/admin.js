@@ -3,7 +3,8 @@
 // fields and recurring tickets in admin_directory.js; settings and mailings in
 // admin_settings.js, failed notifications and parked events (with replay) in
 // admin_dead_letters.js, system information in admin_system.js; mail intake's
-// mailboxes and quarantine in admin_mailin.js.
+// mailboxes and quarantine in admin_mailin.js; the portal's settings, categories and
+// news in admin_portal.js.
 
 import { state, t, h, api, addRoute } from "./core.js";
 import { select, options, checkbox, languageSelect, zoneList } from "./agent_common.js";
@@ -16,28 +17,47 @@ import "./admin_settings.js";
 import "./admin_dead_letters.js";
 import "./admin_system.js";
 import "./admin_mailin.js";
+import "./admin_portal.js";
 
 // ---- units ------------------------------------------------------------------------
 
 async function unitsView(flash) {
   const units = (await api("GET", "/units")).items;
-  const members = await Promise.all(units.map((u) => api("GET", `/units/${u.id}/members`).then((r) => r.items).catch(() => [])));
+  const [members, plans, settings] = await Promise.all([
+    Promise.all(units.map((u) => api("GET", `/units/${u.id}/members`).then((r) => r.items).catch(() => []))),
+    api("GET", "/sla-plans").then((r) => r.items).catch(() => []),
+    api("GET", "/settings/tickets").catch(() => null),
+  ]);
   const status = statusLine(flash);
+  // A unit's default SLA plan (for tickets whose subject names none) lives in the
+  // tickets settings; choosing one saves it at once.
+  const planControl = (u) => {
+    if (!settings) return "—";
+    const current = settings.unit_sla_plans?.[String(u.id)] ?? "";
+    const sel = select("sla_plan_id", [["", t("admin.no_plan")], ...options(plans)], current, { "aria-label": t("admin.unit_plan_of", { name: u.name }) });
+    sel.addEventListener("change", async () => {
+      const map = { ...(settings.unit_sla_plans || {}) };
+      if (sel.value) map[String(u.id)] = Number(sel.value); else delete map[String(u.id)];
+      if (await attempt(status, async () => { Object.assign(settings, await api("PUT", "/settings/tickets", { ...settings, unit_sla_plans: map })); })) status.ok(t("admin.saved"));
+    });
+    return sel;
+  };
   const form = nameForm({
     status, path: "/units", nameLabel: t("admin.unit_name"), maxlength: 200, submitLabel: t("admin.create_unit"),
     done: (created) => unitsView(t("admin.unit_created", { name: created.name })),
   });
   const rows = units.map((u, i) => [
-    u.name,
+    h("span", { class: "cell-text" }, u.name),
     members[i].length
       ? h("details", {}, h("summary", {}, t("admin.members_count", { n: members[i].length })),
         h("ul", { class: "plain" }, members[i].map((m) => h("li", {}, h("a", { href: `#/admin/users/${m.id}` }, m.full_name), " ", h("span", { class: "muted" }, m.login)))))
       : h("span", { class: "muted" }, t("admin.no_members")),
+    planControl(u),
     h("span", { class: "row-actions" },
       renameControl(u, "/units", status, unitsView),
       members[i].length ? null : deleteButton(status, `/units/${u.id}`, u.name, unitsView)),
   ]);
-  adminPage("units", t("admin.units"), form, status, table([t("admin.name"), t("admin.members"), t("admin.actions")], rows));
+  adminPage("units", t("admin.units"), form, status, table([t("admin.name"), t("admin.members"), t("admin.unit_plan"), t("admin.actions")], rows));
 }
 
 // ---- users ------------------------------------------------------------------------
@@ -108,6 +128,8 @@ async function userFormView(id) {
     done: (saved) => {
       if (editing) { status.ok(t("admin.user_saved", { login: saved.login })); return; }
       Object.assign(listState, { q: saved.login, kind: "", unit_id: "", cursor: null, back: [] });
+      // The list page shows what was done (the router puts the notice on top).
+      sessionStorage.setItem("hd.notice", t("admin.user_created", { login: saved.login }));
       location.hash = "#/admin/users";
     },
   },

@@ -28,12 +28,20 @@ function ticketsForm(v) {
     max_file_bytes: Math.round(Number(d.max_file_mb) * MB),
     allowed_types: types.value.split("\n").map((s) => s.trim()).filter(Boolean),
     free_text_subjects: fd.has("free_text_subjects"),
+    internal_by_default: fd.getAll("internal_by_default"),
+    client_reopen: fd.has("client_reopen"),
+    client_reopen_days: Number(d.client_reopen_days),
+    unit_sla_plans: v.unit_sla_plans || {},
   });
   return apiForm({ status, method: "PUT", path: "/settings/tickets", body, done: savedSettings(status) },
     field(t("admin.days_to_archive"), h("input", { name: "days_to_archive", type: "number", min: 1, max: 3650, required: true, value: v.days_to_archive })),
     field(t("admin.max_file_mb"), h("input", { name: "max_file_mb", type: "number", min: 0.01, step: 0.01, required: true, value: (v.max_file_bytes / MB).toFixed(2).replace(/\.00$/, "") })),
     field(t("admin.allowed_types"), types, t("admin.one_per_line")),
     checkbox(t("admin.free_text_subjects"), { name: "free_text_subjects", checked: v.free_text_subjects }),
+    h("fieldset", {}, h("legend", {}, t("admin.internal_by_default")),
+      ROLES.map((r) => checkbox(t(`admin.role.${r}`), { name: "internal_by_default", value: r, checked: (v.internal_by_default || []).includes(r) }))),
+    checkbox(t("admin.client_reopen"), { name: "client_reopen", checked: v.client_reopen ?? true }),
+    field(t("admin.client_reopen_days"), h("input", { name: "client_reopen_days", type: "number", min: 0, max: 3650, required: true, value: v.client_reopen_days ?? 7 })),
     h("button", { type: "submit" }, t("admin.save")), status);
 }
 

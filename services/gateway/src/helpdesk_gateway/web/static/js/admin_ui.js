@@ -4,7 +4,7 @@
 // and d/h/m/s duration inputs. Selects and checkboxes come from agent_common.js.
 // Everything is built with h() (text only, never markup).
 
-import { t, h, show, api, problemText } from "./core.js";
+import { t, h, show, api, problemText, showFieldErrors } from "./core.js";
 import { select } from "./agent_common.js";
 
 export const SECTIONS = [
@@ -19,6 +19,7 @@ export const SECTIONS = [
   ["recurring", "#/admin/recurring"],
   ["settings", "#/admin/settings"],
   ["mailboxes", "#/admin/mailboxes"],
+  ["portal", "#/admin/portal"],
   ["mailing", "#/admin/mailing"],
   ["dead_letters", "#/admin/dead-letters"],
   ["system", "#/admin/system"],
@@ -72,7 +73,9 @@ export function apiForm({ status, path, id = null, method, body, done, class: cl
       const sent = body(Object.fromEntries(fd), fd);
       if (sent == null) return;
       let saved;
-      if (await attempt(status, async () => { saved = await api(verb, url, sent); })) await done(saved);
+      try { saved = await api(verb, url, sent); } catch (err) { status.fail(problemText(err, showFieldErrors(form, err))); return; }
+      for (const old of form.querySelectorAll(".field-error")) old.remove();
+      await done(saved);
     },
   }, ...children);
   return form;

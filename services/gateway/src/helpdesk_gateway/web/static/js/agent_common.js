@@ -3,7 +3,7 @@
 // fields every page builds alike (labelled controls, selects, checkboxes, custom
 // fields); the admin pages take their selects and checkboxes from here too.
 
-import { t, h, api, when, userZone } from "./core.js";
+import { t, h, api, when, userZone, formatSize, state } from "./core.js";
 
 let unitsCache = null;
 let unitsAt = 0;
@@ -32,7 +32,7 @@ export async function memberChecks(unitId) {
   return members.map((m) => checkbox(m.full_name, { name: "assignee_ids", value: m.id }));
 }
 
-export function stateBadge(state) { return h("span", { class: `state state-${state}` }, t(`state.${state}`)); }
+export function stateBadge(s) { return h("span", { class: `state state-${s}` }, t(`state.${s}`)); }
 export function priorityBadge(p) { return h("span", { class: `prio prio-${p}` }, t(`priority.${p}`)); }
 export function slaBadge(tk) {
   const s = tk.sla_state || (tk.sla && typeof tk.sla === "object" && !Array.isArray(tk.sla) ? worstClock(tk.sla) : null);
@@ -45,23 +45,89 @@ function worstClock(sla) {
 }
 
 // The ticket table used by lists and the dashboard (the SLA column only when the
-// items carry an SLA state).
-export async function ticketTable(items, { caption } = {}) {
+// items carry an SLA state; a check box per row with `selectable`, for bulk actions).
+export async function ticketTable(items, { caption, selectable = false } = {}) {
   const names = await Promise.all(items.map((tk) => unitName(tk.unit_id)));
   const withSla = items.some((tk) => tk.sla_state || tk.sla);
+  const pick = (tk) => h("td", { class: "col-pick" }, h("input", { type: "checkbox", class: "pick", value: tk.id, "aria-label": t("bulk.pick", { number: tk.number }) }));
   return h("div", { class: "table-wrap" }, h("table", { class: "tickets" },
     caption ? h("caption", { class: "sr-only" }, caption) : null,
     h("thead", {}, h("tr", {},
-      h("th", { scope: "col" }, "#"), h("th", { scope: "col" }, t("ticket.subject")), h("th", { scope: "col" }, t("ticket.state")),
+      selectable ? h("th", { scope: "col", class: "col-pick" }, h("input", { type: "checkbox", class: "pick-all", "aria-label": t("bulk.pick_all") })) : null,
+      h("th", { scope: "col" }, "#"), h("th", { scope: "col", class: "col-subject" }, t("ticket.subject")), h("th", { scope: "col" }, t("ticket.state")),
       h("th", { scope: "col" }, t("ticket.priority")), h("th", { scope: "col", class: "col-unit" }, t("ticket.unit")),
       withSla ? h("th", { scope: "col" }, t("ticket.sla")) : null,
       h("th", { scope: "col", class: "col-updated" }, t("ticket.updated")))),
     h("tbody", {}, items.map((tk, i) => h("tr", { "data-ticket": tk.id },
+      selectable ? pick(tk) : null,
       h("td", {}, h("a", { href: `#/tickets/${tk.id}` }, `#${tk.number}`)),
-      h("td", {}, h("a", { href: `#/tickets/${tk.id}` }, tk.subject)),
+      h("td", { class: "col-subject" }, h("a", { href: `#/tickets/${tk.id}` }, tk.subject)),
       h("td", {}, stateBadge(tk.state)), h("td", {}, priorityBadge(tk.priority)), h("td", { class: "col-unit" }, names[i]),
       withSla ? h("td", {}, slaBadge(tk)) : null,
       h("td", { class: "col-updated" }, when(tk.updated_at || tk.created_at)))))));
+}
+
+// Initials in a coloured circle (the colour is the name's, so a person keeps his).
+export function avatar(name, { small = false } = {}) {
+  const words = String(name || "?").replace(/^#/, "").trim().split(/\s+/).filter(Boolean);
+  const initials = (words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || "?").slice(0, 2)).toUpperCase();
+  let hash = 0;
+  for (const ch of String(name)) hash = (hash * 31 + ch.codePointAt(0)) % 360;
+  return h("span", { class: `avatar avatar-h${Math.floor(hash / 30)}${small ? " avatar-small" : ""}`, "aria-hidden": "true" }, initials);
+}
+
+// The settings every page needs (file limits, the comment default, clients reopening);
+// read once a minute.
+let settingsCache = null;
+let settingsAt = 0;
+export async function ticketSettings() {
+  if (!settingsCache || Date.now() - settingsAt > 60_000) {
+    settingsAt = Date.now();
+    settingsCache = api("GET", "/ticket-settings").catch(() => ({ max_file_bytes: 0, allowed_extensions: [], allowed_types: [] }));
+  }
+  return settingsCache;
+}
+// "Up to 10 MB each: .pdf, .png, …" next to a file input.
+export function fileHint(settings) {
+  if (!settings?.max_file_bytes) return "";
+  return t("files.hint", { size: formatSize(settings.max_file_bytes), types: settings.allowed_extensions.join(", ") });
+}
+// The files' problems found before uploading (size, name ending), one line each.
+export function checkFiles(files, settings) {
+  const problems = [];
+  for (const f of files || []) {
+    const ext = f.name.includes(".") ? `.${f.name.split(".").pop().toLowerCase()}` : "";
+    if (settings?.max_file_bytes && f.size > settings.max_file_bytes) problems.push(t("files.too_large", { name: f.name, size: formatSize(settings.max_file_bytes) }));
+    else if (!f.size) problems.push(t("files.empty", { name: f.name }));
+    else if (settings?.allowed_extensions?.length && !settings.allowed_extensions.includes(ext)) problems.push(t("files.type", { name: f.name, types: settings.allowed_extensions.join(", ") }));
+  }
+  return problems;
+}
+// A file input with its hint; the hint is filled once the settings are read.
+export function fileInput(attrs = {}) {
+  const hintId = `hint-${Math.random().toString(36).slice(2)}`;
+  const input = h("input", { type: "file", multiple: true, "aria-describedby": hintId, ...attrs });
+  const hint = h("span", { class: "muted file-hint", id: hintId });
+  ticketSettings().then((s) => {
+    hint.textContent = fileHint(s);
+    if (s.allowed_extensions?.length) input.setAttribute("accept", s.allowed_extensions.join(","));
+  });
+  return { input, hint };
+}
+// The units a staff member filters by: his own (department heads: all).
+export async function filterUnits() {
+  const all = await units(true);
+  const me = state.me;
+  if (!me || me.role === "department_head" || me.kind === "client") return all;
+  const mine = all.filter((u) => (me.unit_ids || []).includes(u.id));
+  return mine.length ? mine : all;
+}
+
+// A pop-up's title in the page's language, from its event and ticket (the stored title is
+// in the language of the day it was made); the stored one when the event is unknown.
+export function notificationTitle(n) {
+  const key = `popup.${n.event}`;
+  return n.ticket_id && key in state.strings ? t(key, { number: n.ticket_id }) : n.title;
 }
 
 // announce("List updated") — read out by screen readers through #announcer.

@@ -1,9 +1,12 @@
 // Ticket lists (#/tickets?box=inbox|outbox|archive with filters, sort, search and
-// cursor paging) and the dashboard (counters, notifications, inbox top 10).
+// cursor paging; the total; saved views; bulk actions for staff; j/k/o/c keys, see
+// agent_keys.js) and the dashboard (counters, notifications, inbox top 10).
 // Both refresh live on `ticket.updated` (debounced) without a reload.
 
 import { state, t, h, show, when, api, problemText, onLive, onLeave, addRoute, debounce, isStaff, rememberNames } from "./core.js";
-import { units, ticketTable, announce, labelled, select, options, PRIORITIES } from "./agent_common.js";
+import { ticketTable, announce, labelled, select, options, PRIORITIES, filterUnits, notificationTitle } from "./agent_common.js";
+import { bulkBar } from "./agent_bulk.js";
+import { savedViews } from "./agent_views.js";
 
 const BOXES = ["inbox", "outbox", "archive"];
 
@@ -23,7 +26,7 @@ function filter(name, label, choices, value) {
 function filterForm(params, unitList, staff) {
   const box = params.get("box");
   const form = h("form", {
-    class: "filters", role: "search",
+    class: "filters", role: "search", "aria-label": t("filter.title"),
     onsubmit: (e) => {
       e.preventDefault();
       const p = new URLSearchParams({ box });
@@ -45,10 +48,16 @@ function filterForm(params, unitList, staff) {
   return form;
 }
 
+// On a phone the filters fold away behind one line (open when any is set).
+function foldable(form, params) {
+  const set = [...params.keys()].some((k) => !["box", "sort"].includes(k));
+  return h("details", { class: "filters-fold", open: set || window.innerWidth > 600 }, h("summary", {}, t("filter.title")), form);
+}
+
 async function listView(query) {
   const params = parseQuery(query);
   const box = params.get("box");
-  const unitList = await units(true);
+  const unitList = await filterUnits();
   const staff = isStaff();
   const error = h("p", { class: "error", role: "alert" });
   const count = h("p", { class: "muted", id: "list-count" });
@@ -63,9 +72,20 @@ async function listView(query) {
     for (const [k, v] of [...p.entries()]) if (v === "") p.delete(k);
     return `/tickets?${p}`;
   };
+  const bulk = staff ? bulkBar(() => load(true)) : null;
+  let total = null;
+  const countTotal = async () => {
+    const p = new URLSearchParams(params);
+    for (const k of ["sort", "cursor", "limit"]) p.delete(k);
+    try { total = await api("GET", `/tickets/total?${p}`); } catch { total = null; }
+  };
   const render = async () => {
-    holder.replaceChildren(shown.length ? await ticketTable(shown, { caption: t(`box.${box}`) }) : h("p", { class: "muted" }, t("list.empty")));
-    count.textContent = t("list.count", { n: shown.length });
+    const table = shown.length ? await ticketTable(shown, { caption: t(`box.${box}`), selectable: staff }) : h("p", { class: "muted" }, t("list.empty"));
+    holder.replaceChildren(table);
+    bulk?.attach(table);
+    count.textContent = total
+      ? t(total.is_capped ? "list.count_of_more" : "list.count_of", { n: shown.length, total: total.total.toLocaleString(document.documentElement.lang) })
+      : t("list.count", { n: shown.length });
     more.hidden = !cursor;
   };
   const load = async (reset) => {
@@ -76,6 +96,7 @@ async function listView(query) {
       shown = reset ? page.items : [...shown, ...page.items];
       cursor = page.items.length < limit ? null : page.next_cursor;
       error.textContent = "";
+      if (reset) await countTotal();
       await render();
     } catch (err) { error.textContent = problemText(err); }
   };
@@ -84,7 +105,8 @@ async function listView(query) {
   const tabs = staff
     ? h("nav", { class: "tabs", "aria-label": t("list.boxes") }, BOXES.map((b) => h("a", { href: `#/tickets?box=${b}`, "aria-current": b === box ? "page" : false }, t(`box.${b}`))))
     : null;
-  show(h("h1", {}, staff ? t(`box.${box}`) : t("box.mine")), tabs, filterForm(params, unitList, staff), error, count, holder, more);
+  const views = await savedViews(params);
+  show(h("h1", {}, staff ? t(`box.${box}`) : t("box.mine")), tabs, views.node, foldable(filterForm(params, unitList, staff), params), error, count, bulk?.node, holder, more);
   await load(true);
   const reload = debounce(async () => { await load(true); announce(t("list.updated")); }, 250);
   onLeave(onLive("ticket.updated", reload));
@@ -126,7 +148,7 @@ async function dashboardView() {
       const page = await api("GET", "/me/notifications?limit=10");
       notes.replaceChildren(page.items.length
         ? h("ul", { id: "notifications", class: "notes" }, page.items.map((n) => h("li", { class: n.is_read ? "" : "unread" },
-          n.ticket_id ? h("a", { href: `#/tickets/${n.ticket_id}`, onclick: () => { if (!n.is_read) api("POST", `/me/notifications/${n.id}/read`).catch(() => null); } }, n.title) : h("strong", {}, n.title), " — ", n.body, " ", h("span", { class: "muted" }, when(n.created_at)))))
+          n.ticket_id ? h("a", { href: `#/tickets/${n.ticket_id}`, onclick: () => { if (!n.is_read) api("POST", `/me/notifications/${n.id}/read`).catch(() => null); } }, notificationTitle(n)) : h("strong", {}, notificationTitle(n)), " — ", n.body, " ", h("span", { class: "muted" }, when(n.created_at)))))
         : h("p", { class: "muted" }, t("dashboard.none")));
     } catch { notes.replaceChildren(); }
   };

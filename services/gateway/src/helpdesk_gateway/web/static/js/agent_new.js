@@ -1,10 +1,13 @@
 // New ticket #/tickets/new. Staff: subject (list or free text), body, unit, people
 // of the unit, priority, client (searched), deadline, custom fields, files.
 // Clients: unit, subject, body, the custom fields shown to clients, files.
+// The unit is asked for (nothing is chosen for the user); problems are shown at their
+// fields, and files are checked against the limits before anything is sent.
 
-import { t, h, show, api, problemText, addRoute, upload, localToIso, isStaff, debounce } from "./core.js";
+import { t, h, show, api, problemText, addRoute, upload, localToIso, isStaff, debounce, showFieldErrors } from "./core.js";
 import {
   units, customFields, subjects, labelled, select, options, memberChecks, prioritySelect, deadlineField, customFieldInputs, readCustomFields,
+  fileInput, checkFiles, ticketSettings,
 } from "./agent_common.js";
 
 async function newTicketView() {
@@ -18,15 +21,18 @@ async function newTicketView() {
     people.replaceChildren(h("legend", {}, t("ticket.assignees")), h("p", { class: "muted" }, t("ticket.people_hint")));
     try { people.append(...await memberChecks(unitId)); } catch { /* members are optional */ }
   };
-  const unitSelect = select("unit_id", options(unitList), null, { required: true, onchange: (e) => fillPeople(e.target.value) });
+  const unitSelect = select("unit_id", [["", t("new.choose_unit")], ...options(unitList)], "", { required: true, onchange: (e) => fillPeople(e.target.value) });
   // Subject: pick from the list, or type a free one (the server decides whether free text is allowed).
   const subjectId = `subjects-${Date.now()}`;
-  const fileInput = h("input", { type: "file", name: "files", multiple: true });
+  const { input: filesInput, hint: filesHint } = fileInput({ name: "files" });
 
   const form = h("form", {
     class: "new-ticket",
     onsubmit: async (e) => {
       e.preventDefault();
+      error.textContent = "";
+      const wrong = checkFiles(filesInput.files, await ticketSettings());
+      if (wrong.length) { error.textContent = wrong.join("\n"); return; }
       const body = ticketBody(new FormData(form), subjectList, staff);
       const cf = readCustomFields(defs, form);
       if (Object.keys(cf).length) body.custom_fields = cf;
@@ -34,18 +40,22 @@ async function newTicketView() {
       button.disabled = true;
       try {
         const tk = await api("POST", "/tickets", body, { "Idempotency-Key": crypto.randomUUID() });
-        await attachFiles(tk.id, fileInput.files);
+        await attachFiles(tk.id, filesInput.files);
         location.hash = `#/tickets/${tk.id}`;
-      } catch (err) { error.textContent = problemText(err); button.disabled = false; }
+      } catch (err) {
+        const left = showFieldErrors(form, err);
+        error.textContent = left.length || !err.problem?.errors?.length ? problemText(err, left) : t("new.fix_fields");
+        button.disabled = false;
+      }
     },
   },
     labelled(t("ticket.unit"), unitSelect),
-    labelled(t("ticket.subject"), h("input", { name: "subject", required: true, maxlength: 255, list: subjectId, autocomplete: "off" })),
+    labelled(t("ticket.subject"), h("input", { name: "subject", required: true, maxlength: 255, pattern: ".*\\S.*", list: subjectId, autocomplete: "off" })),
     h("datalist", { id: subjectId }, subjectList.map((s) => h("option", { value: s.name }))),
     labelled(t("ticket.body"), h("textarea", { name: "body" })),
     staff ? [people, prioritySelect("normal"), clientPicker(), deadlineField()] : null,
     customFieldInputs(defs),
-    labelled(t("comment.files"), fileInput),
+    labelled(t("comment.files"), [filesInput, filesHint]),
     defs.some((f) => f.required) ? h("p", { class: "muted" }, t("new.required")) : null,
     h("button", { type: "submit" }, t("ticket.create")), error);
   show(h("h1", {}, t("nav.new_ticket")), form);
@@ -55,7 +65,7 @@ async function newTicketView() {
 // The POST /tickets body from the form: a subject from the list goes by its id.
 function ticketBody(d, subjectList, staff) {
   const subject = String(d.get("subject") || "").trim();
-  const known = subjectList.find((s) => s.name === subject);
+  const known = subjectList.find((s) => s.name.trim().toLowerCase() === subject.toLowerCase());
   const body = { body: d.get("body") || "", unit_id: Number(d.get("unit_id")), ...(known ? { subject_id: known.id } : { subject }) };
   if (!staff) return body;
   body.priority = d.get("priority") || "normal";

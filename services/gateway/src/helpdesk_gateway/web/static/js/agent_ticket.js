@@ -14,6 +14,7 @@ import { slaClocks } from "./agent_ticket_sla.js";
 import { attachmentList, commentList, historyList } from "./agent_ticket_lists.js";
 import { commentBox } from "./agent_ticket_comment.js";
 import { presenceBanner } from "./agent_ticket_presence.js";
+import { commentRequested } from "./agent_keys.js";
 
 async function ticketView(id) {
   const page = { id, tk: null, etag: null, defs: customFields(), error: h("p", { class: "error", role: "alert" }), refresh: null };
@@ -51,6 +52,7 @@ async function ticketView(id) {
   await loadParts();
   show(head.node, presence.node, page.error, clocks.node, files.node, comments.node, comment.node, history.node);
   presence.follow();
+  commentRequested(id);
   followTicket(id, page.refresh, clocks);
 }
 

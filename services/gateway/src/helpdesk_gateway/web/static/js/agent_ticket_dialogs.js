@@ -2,7 +2,7 @@
 // description, priority, deadline, custom fields; conditional on the version the
 // form was filled from) and the confirmation before deleting.
 
-import { t, h, api, apiFull, problemText, localToIso, isoToLocal } from "./core.js";
+import { t, h, api, apiFull, problemText, localToIso, isoToLocal, isStaff, showFieldErrors } from "./core.js";
 import {
   units, announce, labelled, select, options, memberChecks, prioritySelect, deadlineField, customFieldInputs, readCustomFields,
 } from "./agent_common.js";
@@ -17,7 +17,7 @@ function dialog(title, body, onSubmit) {
     onsubmit: async (e) => {
       e.preventDefault();
       if (e.submitter?.value === "cancel") { dlg.close(); return; }
-      try { await onSubmit(new FormData(form), form); dlg.close(); } catch (err) { error.textContent = problemText(err); }
+      try { await onSubmit(new FormData(form), form); dlg.close(); } catch (err) { error.textContent = problemText(err, showFieldErrors(form, err)); }
     },
   }, h("h2", {}, title), body, error,
   h("div", { class: "actions" }, h("button", { type: "submit", value: "ok" }, t("dialog.save")), h("button", { type: "submit", value: "cancel", class: "secondary", formnovalidate: true }, t("dialog.cancel"))));
@@ -58,11 +58,13 @@ export async function editDialog(page) {
   // The edit is conditional on the version the form was filled from (412 if changed since).
   const before = page.tk;
   const since = page.etag;
+  // Clients describe their request; how urgent it is and when it is due are the staff's.
+  const staff = isStaff();
   dialog(t("action.edit"), [
-    labelled(t("ticket.subject"), h("input", { name: "subject", required: true, maxlength: 255, value: before.subject })),
+    labelled(t("ticket.subject"), h("input", { name: "subject", required: true, maxlength: 255, pattern: ".*\\S.*", value: before.subject })),
     labelled(t("ticket.body"), h("textarea", { name: "body" }, before.body)),
-    prioritySelect(before.priority),
-    deadlineField(isoToLocal(before.deadline)),
+    staff ? prioritySelect(before.priority) : null,
+    staff ? deadlineField(isoToLocal(before.deadline)) : null,
     customFieldInputs(defs, before.custom_fields || {}),
   ], async (data, form) => {
     const patch = changes(before, data, readCustomFields(defs, form, { clear: true }));
@@ -82,9 +84,11 @@ export async function editDialog(page) {
 // Only what changed is sent (custom fields: only the changed ones, null clears).
 function changes(before, data, cf) {
   const patch = {};
-  for (const k of ["subject", "body", "priority"]) if (data.get(k) !== (before[k] ?? "")) patch[k] = data.get(k);
-  const deadline = localToIso(data.get("deadline"));
-  if (isoToLocal(deadline) !== isoToLocal(before.deadline)) patch.deadline = deadline;
+  for (const k of ["subject", "body", "priority"]) if (data.has(k) && data.get(k) !== (before[k] ?? "")) patch[k] = data.get(k);
+  if (data.has("deadline")) {
+    const deadline = localToIso(data.get("deadline"));
+    if (isoToLocal(deadline) !== isoToLocal(before.deadline)) patch.deadline = deadline;
+  }
   const was = before.custom_fields || {};
   const changed = Object.fromEntries(Object.entries(cf).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(was[k] ?? null)));
   if (Object.keys(changed).length) patch.custom_fields = changed;

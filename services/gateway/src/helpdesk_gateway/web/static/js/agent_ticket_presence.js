@@ -37,7 +37,8 @@ function othersOnPage(viewers) {
   return [...byUser.values()];
 }
 
-// Names: known ones, else (staff) looked up, else the login from the message.
+// Names: the full name the message carries (from the viewer's sign-in), else one known,
+// else (staff) looked up; the login only as the last resort.
 async function displayName(v) {
-  return knownName(v.user_id) || (isStaff() ? await userName(v.user_id) : null) || v.login;
+  return v.name || knownName(v.user_id) || (isStaff() ? await userName(v.user_id) : null) || v.login;
 }

@@ -38,10 +38,12 @@ function tick(node) {
   for (const el of node.querySelectorAll(".clock-left")) el.textContent = leftText(el);
 }
 
-// Remaining time is computed from `due_at` while the clock runs; a met clock shows what it took.
+// Remaining time is computed from `due_at` while the clock runs; a met clock shows what it
+// took; one that has not started yet (work, before anyone takes the ticket) its limit.
 function leftText(el) {
   const box = el.closest(".clock");
   if (box.classList.contains("clock-met")) return el.dataset.used !== "" ? t("clock.took", { time: duration(Number(el.dataset.used)) }) : "";
+  if (box.classList.contains("clock-pending")) return el.dataset.remaining !== "" ? t("clock.limit", { time: duration(Number(el.dataset.remaining)) }) : "";
   if (box.classList.contains("clock-off")) return "";
   let secs = null;
   if (el.dataset.due && el.dataset.running === "1") secs = (new Date(el.dataset.due).getTime() - Date.now()) / 1000;

@@ -8,9 +8,10 @@
 export const state = { access: null, refresh: sessionStorage.getItem("hd.refresh"), me: null, strings: {}, socket: null };
 
 // ---- i18n -------------------------------------------------------------------------
-// Each module has its own dictionary file: i18n/<lang>.json (core and agent pages)
-// and i18n/admin.<lang>.json (admin area). Missing keys show the key itself.
-const DICTIONARIES = ["", "admin."];
+// Each module has its own dictionary file: i18n/<lang>.json (core and agent pages),
+// i18n/admin.<lang>.json (admin area) and i18n/portal.<lang>.json (the public portal and
+// its admin pages). Missing keys show the key itself.
+const DICTIONARIES = ["", "admin.", "portal."];
 export async function loadStrings(lang) {
   const code = lang === "ru" ? "ru" : "en";
   const parts = await Promise.all(
@@ -19,23 +20,35 @@ export async function loadStrings(lang) {
   state.strings = Object.assign({}, ...parts);
   document.documentElement.lang = code;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.setAttribute("placeholder", t(el.dataset.i18nPlaceholder));
 }
 export function t(key, vars = {}) {
   let s = state.strings[key] ?? key;
   for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
   return s;
 }
+// The translation of `key`, or null when the dictionary has none (then the caller
+// falls back to what the server said).
+export function tr(key, vars = {}) { return key in state.strings ? t(key, vars) : null; }
+// Bytes as people read them, in the page's language: "10 MB", "512 KB".
+export function formatSize(n) {
+  const units = [["unit.gb", 1 << 30], ["unit.mb", 1 << 20], ["unit.kb", 1 << 10]];
+  for (const [key, size] of units) if (n >= size) return `${Number((n / size).toFixed(1)).toLocaleString(document.documentElement.lang)} ${t(key)}`;
+  return `${n} ${t("unit.b")}`;
+}
 
 // ---- DOM --------------------------------------------------------------------------
 // h("a", {href: "#/x", onclick: fn}, "text", child, [more]) — attributes starting
-// with "on" become listeners; false/null attributes are left out.
+// with "on" become listeners; false/null attributes are left out; nested arrays of
+// children are flattened at any depth (a list of field groups inside a form's list).
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (v !== false && v != null) el.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) if (c != null && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat(Infinity)) if (c != null && c !== false) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return el;
 }
 export function show(...nodes) {
@@ -99,9 +112,37 @@ export function remember(tokens) {
   state.access = tokens.access_token;
   if (tokens.refresh_token) { state.refresh = tokens.refresh_token; sessionStorage.setItem("hd.refresh", state.refresh); }
 }
-export function problemText(err) {
-  const fields = (err.problem?.errors || []).map((e) => `${e.field}: ${e.message}`);
-  return [err.message, ...fields].join(" — ");
+// A problem in the user's language: the server's stable `code` (and each field error's
+// `code` with its `params`) translated; what has no translation keeps the server's words.
+export function problemText(err, errors = err.problem?.errors || []) {
+  const code = err.problem?.code;
+  const head = (code && tr(`error.code.${code}`)) || err.message;
+  return [head, ...errors.map(fieldErrorText)].join(" — ");
+}
+// "Subject: must not be empty" — the field's name and the message, translated when known.
+export function fieldErrorText(e, withField = true) {
+  const params = { ...(e.params || {}) };
+  for (const k of ["max_bytes"]) if (params[k] != null) params[k] = formatSize(params[k]);
+  const message = (e.code && tr(`error.field.${e.code}`, params)) || e.message;
+  if (!withField) return message;
+  const name = tr(`field.${e.field}`) || e.field;
+  return `${name}: ${message}`;
+}
+// Puts each field error of a problem next to its control in `form` (name = the field,
+// custom fields cf_<id>, "file" the file input); returns the errors it could not place.
+export function showFieldErrors(form, err) {
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+  const left = [];
+  for (const e of err?.problem?.errors || []) {
+    const name = e.field.startsWith("custom_fields.") ? `cf_${e.field.slice(14)}` : e.field;
+    const control = form.querySelector(`[name="${CSS.escape(name)}"]`) || (name === "file" || name === "files" ? form.querySelector("input[type=file]") : null);
+    if (!control) { left.push(e); continue; }
+    control.setAttribute("aria-invalid", "true");
+    const note = h("span", { class: "field-error", role: "alert" }, fieldErrorText(e, false));
+    control.after(note);
+  }
+  return left;
 }
 
 // ---- live -------------------------------------------------------------------------
@@ -122,7 +163,8 @@ export function sendLive(msg) {
 
 // ---- routes -----------------------------------------------------------------------
 const routes = [];
-// route(/^\/tickets\/(\d+)$/, (id) => view, { admin: false, staff: false })
+// route(/^\/tickets\/(\d+)$/, (id) => view, { admin: false, staff: false, public: false })
+// (public: shown to visitors who are not signed in too — the portal's pages)
 export function addRoute(pattern, view, opts = {}) { routes.push({ pattern, view, ...opts }); }
 export function findRoute(path) {
   for (const r of routes) {
@@ -159,10 +201,11 @@ export function safeHtml(html, tag = "div", attrs = {}) {
   box.append(...doc.body.childNodes);
   return box;
 }
-// Downloads /api/v1<path> with the bearer header and saves it under `filename`
-// (blob → object URL → a[download]); the token never appears in a URL.
+// Downloads /api/v1<path> with the bearer header (none for an anonymous portal reader)
+// and saves it under `filename` (blob → object URL → a[download]); the token never
+// appears in a URL.
 export async function download(path, filename) {
-  const res = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${state.access}` } });
+  const res = await fetch(`/api/v1${path}`, { headers: state.access ? { Authorization: `Bearer ${state.access}` } : {} });
   if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
   const url = URL.createObjectURL(await res.blob());
   const a = h("a", { href: url, download: filename || "file" });
