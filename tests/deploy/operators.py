@@ -141,7 +141,7 @@ def issue_certificates(docs: list[Obj], ca: CertificateAuthority, work: Path) ->
 
 def production(render: Render, stack: contextlib.ExitStack, work: Path, postgres: PostgresServer) -> Prepared:
     """ci/production-values.yaml: managed servers with a login per service, named in a
-    Secret per service, a three-node NATS cluster, cert-manager, S3."""
+    Secret per service, a three-node NATS cluster, cert-manager, S3, the company's IMAP CA."""
     nats = NatsCluster(work / "nats", size=3)
     nats_config = __import__("nats_config")  # tools/nats_config.py, on sys.path once chart_check is loaded
     nats.config, nats_urls = nats_config.credentials(nats.url)
@@ -203,6 +203,10 @@ def production(render: Render, stack: contextlib.ExitStack, work: Path, postgres
             own["HELPDESK_SECRET_KEYS"] = f"k1:{base64.b64encode(secrets.token_bytes(32)).decode()}"
         operator.append(secret(f"helpdesk-{spec.name}-external", own))
     operator += issue_certificates(docs, CertificateAuthority(work / "mesh-ca"), work)
+    # mailin trusts the company's own IMAP certificate authority (mailin.extraVolumes).
+    imap_ca = CertificateAuthority(work / "imap-ca").cert_pem.decode()
+    ca_map: Obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "corporate-ca"}}
+    operator.append({**ca_map, "data": {"ca.crt": imap_ca}})
     return [*docs, *operator], servers, {"admin_password": password, "replicas": PRODUCTION_REPLICAS}
 
 
