@@ -84,7 +84,16 @@ class FakePeers:
         self._keys[(user, key)] = self._next
         return self._next
 
-    async def upload(self, passport: str, ticket_id: int, filename: str, data: bytes, key: str) -> int:
+    async def upload(
+        self,
+        passport: str,
+        ticket_id: int,
+        filename: str,
+        data: bytes,
+        key: str,
+        *,
+        for_comment: bool = False,
+    ) -> int:
         user = self._user(passport)
         if (user, key) in self._keys:
             return self._keys[(user, key)]

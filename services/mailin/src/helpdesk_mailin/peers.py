@@ -94,10 +94,22 @@ class GrpcPeers:
             comment = await self._tickets.AddComment(request)
         return comment.id
 
-    async def upload(self, passport: str, ticket_id: int, filename: str, data: bytes, key: str) -> int:
+    async def upload(
+        self,
+        passport: str,
+        ticket_id: int,
+        filename: str,
+        data: bytes,
+        key: str,
+        *,
+        for_comment: bool = False,
+    ) -> int:
         async def chunks() -> AsyncIterator[t_pb.UploadChunk]:
             header = t_pb.UploadHeader(
-                ticket_id=ticket_id, filename=filename or "attachment", idempotency_key=key
+                ticket_id=ticket_id,
+                filename=filename or "attachment",
+                idempotency_key=key,
+                for_comment=for_comment,
             )
             yield t_pb.UploadChunk(header=header)
             for start in range(0, len(data), CHUNK):

@@ -44,7 +44,19 @@ class Peers(Protocol):
         self, passport: str, ticket_id: int, body: str, attachment_ids: list[int], key: str
     ) -> int: ...
 
-    async def upload(self, passport: str, ticket_id: int, filename: str, data: bytes, key: str) -> int: ...
+    async def upload(
+        self,
+        passport: str,
+        ticket_id: int,
+        filename: str,
+        data: bytes,
+        key: str,
+        *,
+        for_comment: bool = False,
+    ) -> int:
+        """``for_comment``: the file goes on the comment about to be added (tickets records it
+        with the comment, and shows it to clients only once it is on one)."""
+        ...
 
     async def refuse(
         self, *, key: str, to_address: str, to_name: str, in_reply_to: str, subject: str, reason: str

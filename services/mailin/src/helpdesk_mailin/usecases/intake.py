@@ -194,10 +194,17 @@ class Intake:
         return Outcome("refused", reason=reason.replace("_", " "))
 
     async def _upload_all(
-        self, passport: str, ticket_id: int, key: MailKey, files: tuple[Attachment, ...], room: int
+        self,
+        passport: str,
+        ticket_id: int,
+        key: MailKey,
+        files: tuple[Attachment, ...],
+        room: int,
+        *,
+        for_comment: bool,
     ) -> tuple[list[int], list[tuple[str, str]]]:
         """Uploads the files tickets will take (at most ``room``): their ids, and the
-        others with the reason."""
+        others with the reason. ``for_comment``: they go on the reply's comment."""
         stored: list[int] = []
         refused: list[tuple[str, str]] = []
         for index, f in enumerate(files):
@@ -211,7 +218,12 @@ class Intake:
                 try:
                     stored.append(
                         await self._peers.upload(
-                            passport, ticket_id, f.filename, f.data, key.for_file(ticket_id, index)
+                            passport,
+                            ticket_id,
+                            f.filename,
+                            f.data,
+                            key.for_file(ticket_id, index),
+                            for_comment=for_comment,
                         )
                     )
                 except FileRefused as exc:
@@ -219,7 +231,9 @@ class Intake:
         return stored, refused
 
     async def _comment(self, passport: str, ticket_id: int, key: MailKey, mail: Mail) -> Outcome:
-        ids, refused = await self._upload_all(passport, ticket_id, key, mail.attachments, MAX_COMMENT_FILES)
+        ids, refused = await self._upload_all(
+            passport, ticket_id, key, mail.attachments, MAX_COMMENT_FILES, for_comment=True
+        )
         body = reply_body(mail)
         if refused:
             body = f"{body}\n\n{_refused_note(refused)}"
@@ -246,7 +260,9 @@ class Intake:
             subject, _clip(body, MAX_BODY), s.priority, s.unit_id, s.assignee_ids, s.subject_id
         )
         ticket_id = await self._peers.create_ticket(passport, draft, key.for_ticket())
-        _, refused = await self._upload_all(passport, ticket_id, key, mail.attachments, len(mail.attachments))
+        _, refused = await self._upload_all(
+            passport, ticket_id, key, mail.attachments, len(mail.attachments), for_comment=False
+        )
         if refused:
             await self._peers.add_comment(
                 passport, ticket_id, _refused_note(refused), [], key.for_note(ticket_id)
