@@ -82,6 +82,15 @@ async def test_a_three_second_reaction_limit_is_breached_once_three_seconds_afte
     assert sla.json()["reaction"]["state"] == "breached"
     assert sla.json()["reaction"]["limit_seconds"] == 3
     assert sla.json()["deadline"]["state"] == "off"
+    # The ticket itself carries the same clocks, alone and in a list.
+    one = api.get(f"/api/v1/tickets/{ticket_id}", headers=bearer(admin_token)).json()
+    assert one["sla"]["reaction"]["state"] == "breached" and one["sla"]["deadline"]["state"] == "off"
+    assert {k: v["limit_seconds"] for k, v in one["sla"].items()} == {
+        k: v["limit_seconds"] for k, v in sla.json().items()
+    }
+    listed = api.get("/api/v1/tickets", params={"box": "inbox", "limit": 200}, headers=bearer(admin_token))
+    row = next(t for t in listed.json()["items"] if t["id"] == ticket_id)
+    assert row["sla"]["reaction"]["state"] == "breached"
 
     # notify consumed the breach (its inbox records every event it handled)
     conn = await asyncpg.connect(stack.database_url)

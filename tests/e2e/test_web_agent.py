@@ -95,6 +95,8 @@ async def test_a_client_ticket_reaches_the_unit_live_and_the_client_follows_its_
         await page.get_by_role("button", name="Create ticket").click()
         await expect(page.get_by_role("heading", name=subject)).to_be_visible()
         await expect(page.locator(".state")).to_have_text("New")
+        filed = int(page.url.rsplit("/", 1)[-1])
+        assert api.get(f"/api/v1/tickets/{filed}", headers=bearer(admin_token)).json()["source"] == "web"
 
         # The member gets the pop-up and the row in his open inbox, without a reload.
         await expect(agent.locator(".toast").filter(has_text=subject)).to_be_visible(timeout=LIVE)

@@ -7,6 +7,8 @@ gives one) and the passport of the user it acts for. AppErrors raised by a
 servicer travel as gRPC status codes with the field errors in trailing metadata,
 and come back out of the client as the same AppError subclass, so the gateway
 answers with the right problem+json.
+
+Kept whole: server, channel and error mapping are the two ends of one wire format.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Tickets: the entity, who may see it, the state table, and the rules a new ticket must keep.
 
-No framework imports: this module is the product's rules, testable alone.
+No framework imports: this module is the product's rules, testable alone. Kept whole:
+the visibility rule, the state table and the checks of a new ticket are read together
+(docs/product/tickets.md and roles.md follow it section by section).
 """
 
 from __future__ import annotations

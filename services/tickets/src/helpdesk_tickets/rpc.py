@@ -1,4 +1,8 @@
-"""gRPC ⇄ use cases for helpdesk.tickets.v1.Tickets."""
+"""gRPC ⇄ use cases for helpdesk.tickets.v1.Tickets.
+
+Kept whole: it is the one servicer class of the API, one short method per RPC that
+translates messages to use-case calls and back; the logic is in ``usecases``.
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ ticket's clocks are shown only to whom the tickets service shows the ticket.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -32,6 +33,7 @@ from helpdesk_gateway.api.models.sla import (
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
 from helpdesk_gateway.api.values import Id, IdOrZero, IdPath, IdQuery, line
 from helpdesk_gateway.auth import CallerDep
+from helpdesk_kit.errors import Unavailable
 from helpdesk_kit.timestamps import to_timestamp
 
 router = api_router(prefix="/api/v1")
@@ -244,13 +246,31 @@ async def update_calendar(
 # -- a ticket's clocks ---------------------------------------------------------------------
 
 
+def _clocks(clocks: Iterable[pb.Clock]) -> TicketClocks:
+    by_kind = {KIND_NAME.get(c.kind): c for c in clocks}
+    return TicketClocks.of(**{kind: Clock.from_pb(by_kind.get(kind)) for kind in KINDS})
+
+
+async def clocks_of(request: Request, ticket_ids: list[int]) -> dict[int, TicketClocks]:
+    """The clocks of tickets the caller was just shown by the tickets service (which decided
+    that he sees them), for the answers that carry them. Empty when sla does not answer:
+    the tickets are still shown, with ``sla: null`` — one service down takes only its part."""
+    if not ticket_ids:
+        return {}
+    try:
+        resp = await sla(request).GetClocks(pb.GetClocksRequest(ticket_ids=ticket_ids))
+    except Unavailable:
+        return {}
+    clocks = {t.ticket_id: _clocks(t.clocks) for t in resp.tickets}
+    return {i: clocks.get(i) or _clocks(()) for i in ticket_ids}
+
+
 @router.get("/tickets/{ticket_id}/sla")
 async def ticket_sla(ticket_id: IdPath, caller: CallerDep, request: Request) -> TicketClocks:
     # Whether the caller sees the ticket is the tickets service's call (NOT_FOUND → 404).
     await clients(request).tickets.GetTicket(t_pb.GetTicketRequest(ticket_id=ticket_id))
     resp = await sla(request).GetClocks(pb.GetClocksRequest(ticket_ids=[ticket_id]))
-    by_kind = {KIND_NAME.get(c.kind): c for t in resp.tickets for c in t.clocks}
-    return TicketClocks.of(**{kind: Clock.from_pb(by_kind.get(kind)) for kind in KINDS})
+    return _clocks(c for t in resp.tickets for c in t.clocks)
 
 
 # -- report ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from helpdesk_gateway.api.models.tickets import (
     people,
 )
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
+from helpdesk_gateway.api.sla import clocks_of
 from helpdesk_gateway.api.tickets_names import names
 from helpdesk_gateway.api.values import (
     LINE,
@@ -67,6 +68,9 @@ class TicketIn(Strict):
     client_id: Id | None = None
     deadline: AwareDatetime | None = None
     custom_fields: CustomValues = Field(default_factory=dict)
+    source: Literal["api", "web"] = Field(
+        default="api", description="what filed it: the web interface says web, anything else api"
+    )
 
 
 class TicketPatch(Strict):
@@ -128,7 +132,7 @@ async def create_ticket(
             assignee_ids=body.assignee_ids,
             client_id=body.client_id or 0,
             idempotency_key=idempotency_key or "",
-            source="api",
+            source=body.source,
             deadline=deadline,
             custom_fields_json=orjson.dumps(body.custom_fields).decode() if body.custom_fields else "",
         )
@@ -169,8 +173,9 @@ async def list_tickets(
         )
     )
     all_names = await names(request, [i for t in resp.tickets for i in people(t)])
+    clocks = await clocks_of(request, [t.id for t in resp.tickets])
     return TicketList.of(
-        items=[Ticket.from_pb(t, all_names) for t in resp.tickets],
+        items=[Ticket.from_pb(t, all_names, clocks.get(t.id)) for t in resp.tickets],
         next_cursor=resp.next_cursor or None,
         names=all_names,
     )
@@ -179,7 +184,9 @@ async def list_tickets(
 @router.get("/tickets/{ticket_id}")
 async def get_ticket(ticket_id: IdPath, caller: CallerDep, request: Request, response: Response) -> Ticket:
     ticket = await clients(request).tickets.GetTicket(t_pb.GetTicketRequest(ticket_id=ticket_id))
-    return await _with_etag(ticket, request, response)
+    response.headers["ETag"] = etag(ticket)
+    clocks = await clocks_of(request, [ticket.id])
+    return Ticket.from_pb(ticket, await names(request, people(ticket)), clocks.get(ticket.id))
 
 
 @router.patch("/tickets/{ticket_id}")

@@ -10,6 +10,7 @@ from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import Field
 
 from helpdesk_gateway.api.models.base import Names, Out, Page, Timestamp
+from helpdesk_gateway.api.models.sla import TicketClocks
 from helpdesk_gateway.api.shapes import ts
 
 Priority = Literal["low", "normal", "high"]
@@ -56,9 +57,15 @@ class Ticket(Out):
     body_html: str | None = Field(
         default=None, description="the description as sanitised HTML; in one ticket's answers only"
     )
+    sla: TicketClocks | None = Field(
+        default=None,
+        description="the three clocks as GET /tickets/{id}/sla gives them, in GET /tickets/{id} and "
+        "lists; null in the answers to changes (the clocks follow a change a moment later) or "
+        "while the sla service does not answer",
+    )
 
     @classmethod
-    def from_pb(cls, t: t_pb.Ticket, all_names: Names) -> Ticket:
+    def from_pb(cls, t: t_pb.Ticket, all_names: Names, sla: TicketClocks | None = None) -> Ticket:
         return cls.of(
             id=t.id,
             number=t.number,
@@ -85,6 +92,7 @@ class Ticket(Out):
             custom_fields=orjson.loads(t.custom_fields_json or "{}"),
             names={str(i): all_names[str(i)] for i in people(t) if str(i) in all_names},
             body_html=t.body_html or None,
+            sla=sla,
         )
 
 

@@ -33,7 +33,7 @@ async function newTicketView() {
       error.textContent = "";
       const wrong = checkFiles(filesInput.files, await ticketSettings());
       if (wrong.length) { error.textContent = wrong.join("\n"); return; }
-      const body = ticketBody(new FormData(form), subjectList, staff);
+      const body = { ...ticketBody(new FormData(form), subjectList, staff), source: "web" };
       const cf = readCustomFields(defs, form);
       if (Object.keys(cf).length) body.custom_fields = cf;
       const button = form.querySelector("button[type=submit]");
