@@ -31,7 +31,12 @@ RULE = RULES[("POST", "/api/v1/tickets")]
 async def gateway_hits(redis_url: str, hits: int, concurrency: int) -> tuple[float, float]:
     """(median µs per check seen by one caller, checks/s over all callers)."""
     settings = Settings(
-        identity_addr="x", tickets_addr="x", sla_addr="x", notify_addr="x", rate_tickets="1000000/minute"
+        identity_addr="x",
+        tickets_addr="x",
+        sla_addr="x",
+        notify_addr="x",
+        portal_addr="x",
+        rate_tickets="1000000/minute",
     )
     limits = RateLimits(settings, redis_storage(redis_url))
     await limits.hit(RULE, "user:warm-up")

@@ -506,7 +506,7 @@ async def test_a_member_forwards_a_ticket_to_a_person_of_another_unit_and_lands_
     dialog = page.get_by_role("dialog", name="Forward")
     await dialog.get_by_label("Unit").select_option(label=second_name)
     await dialog.get_by_label("Erin Expert").check()
-    await dialog.get_by_label("Note").fill("Needs a DBA")
+    await dialog.get_by_role("textbox", name="Note").fill("Needs a DBA")
     await dialog.get_by_role("button", name="Save").click()
 
     await expect(page.get_by_role("status").filter(has_text="The ticket is forwarded.")).to_be_visible()

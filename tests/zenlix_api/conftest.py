@@ -193,6 +193,7 @@ async def desk(
             tickets_addr=f"127.0.0.1:{tickets_server.port}",
             notify_addr=nobody,
             sla_addr=nobody,
+            portal_addr=nobody,
             tls_dir=mesh("gateway").tls_dir,
             zenlix_time_zone=TIME_ZONE,
             redis_url=redis_url,  # the gateway's rate limits, counted as in production
