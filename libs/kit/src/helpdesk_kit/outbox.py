@@ -2,8 +2,9 @@
 
 Events are written by :meth:`UnitOfWork.record_event` in the same transaction as
 the change they describe. The relay publishes them in id order with
-``Nats-Msg-Id`` = the outbox id, and deletes a row only after JetStream
-acknowledged it. A crash between publish and delete re-publishes the row on
+``Nats-Msg-Id`` = the outbox id, a batch at a time without waiting for each ack
+(the acks are awaited together), and deletes a row only after JetStream
+acknowledged it and every row before it. A crash between publish and delete re-publishes the row on
 restart; JetStream's duplicate window drops the copy, and consumers' inboxes
 would drop it anyway. One relay per service is active at a time (a session
 advisory lock), so several replicas still publish in order.
@@ -132,14 +133,40 @@ class OutboxRelay:
         self._set_backlog(pending, rows[0]["created_at"] if rows else None)
         done: list[int] = []
         try:
-            for row in rows:
-                await self._publish(row)
-                done.append(row["id"])
+            await self._publish_all(rows, done)
         finally:
             if done:
                 await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", done)
                 OUTBOX_PUBLISHED.labels(self._service).inc(len(done))
         return len(rows)
+
+    async def _publish_all(self, rows: list[asyncpg.Record], done: list[int]) -> None:
+        """Publishes the rows without waiting for each ack, then awaits the acks together.
+
+        The messages leave in id order on one connection, so JetStream stores them in that
+        order. ``done`` gets the ids of the acknowledged prefix only: from the first row
+        without an ack on, the rows stay in the outbox and are published again (the copies
+        of any that JetStream did store are dropped by their ``Nats-Msg-Id``).
+        """
+        acks: list[asyncio.Future[Any]] = []
+        failure: BaseException | None = None
+        try:
+            for row in rows:
+                acks.append(await self._publish(row))
+            if acks:
+                await asyncio.wait(acks, timeout=self._publish_timeout)
+        finally:
+            for row, ack in zip(rows, acks, strict=False):
+                if not ack.done() or ack.exception() is not None:
+                    failure = ack.exception() if ack.done() else None
+                    break
+                done.append(row["id"])
+            for ack in acks:
+                if ack.done():
+                    ack.exception()  # retrieved: a failed ack past the first is not logged as lost
+                ack.cancel()  # frees the slot of an ack that never came
+        if len(done) < len(rows):
+            raise failure or TimeoutError(f"no ack from JetStream within {self._publish_timeout} s")
 
     def _set_backlog(self, pending: int | None, oldest: datetime | None) -> None:
         if pending is not None:
@@ -158,7 +185,7 @@ class OutboxRelay:
         if row is not None:
             self._set_backlog(row["pending"], row["oldest"])
 
-    async def _publish(self, row: asyncpg.Record) -> None:
+    async def _publish(self, row: asyncpg.Record) -> asyncio.Future[Any]:
         parent = extract_context(orjson.loads(row["headers"]))
         with tracer.start_as_current_span(
             f"{row['subject']} publish", context=parent, kind=trace.SpanKind.PRODUCER
@@ -168,6 +195,6 @@ class OutboxRelay:
                 EVENT_TYPE_HEADER: row["event_type"],
                 **inject_headers(),
             }
-            await self._js.publish(
-                row["subject"], bytes(row["payload"]), headers=headers, timeout=self._publish_timeout
+            return await self._js.publish_async(
+                row["subject"], bytes(row["payload"]), headers=headers, wait_stall=self._publish_timeout
             )
