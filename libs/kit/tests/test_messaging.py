@@ -15,7 +15,7 @@ from google.protobuf.struct_pb2 import Value
 from nats.js import JetStreamContext
 
 from helpdesk_devstack.servers import NatsServer
-from helpdesk_kit.db import Database, UnitOfWork
+from helpdesk_kit.db import Database, UnitOfWork, outbox_channel
 from helpdesk_kit.inbox import Consumer, Event, Route
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.streams import connect, stream_name
@@ -95,6 +95,28 @@ async def test_a_rolled_back_unit_of_work_publishes_nothing(db: Database) -> Non
             await uow.record_event(f"{db.schema}.Said", Value(string_value="never"))
             raise RuntimeError("use case failed")
     assert await db.pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_a_unit_of_works_events_are_stored_in_the_order_recorded_and_wake_the_relay_once(
+    db: Database,
+) -> None:
+    woken: list[str] = []
+    listener = await db.connection()
+    try:
+        await listener.add_listener(outbox_channel(db.schema), lambda *args: woken.append(args[2]))
+        texts = [f"t{i}" for i in range(12)]
+        await record(db, *texts)
+        rows = await db.pool.fetch("SELECT payload FROM outbox ORDER BY id")
+        assert [Value.FromString(r["payload"]).string_value for r in rows] == texts
+        await eventually(lambda: _true(bool(woken)))
+        await asyncio.sleep(0.1)  # a second notification would have arrived by now
+        assert len(woken) == 1
+    finally:
+        await listener.close()
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 async def test_republishing_after_a_crash_before_the_delete_adds_no_duplicate(

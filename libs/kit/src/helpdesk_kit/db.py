@@ -122,7 +122,8 @@ class UnitOfWork:
         self._db = db
         self._conn: Any = None
         self._tx: Any = None
-        self._events = 0
+        # Events recorded, written to the outbox in one statement just before the commit.
+        self._events: list[tuple[uuid.UUID, str, str, bytes, str]] = []
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -154,7 +155,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._events:
-            await self.conn.execute(f"NOTIFY {outbox_channel(self._db.schema)}")
+            await self._write_events()
         await self._tx.commit()
         self._tx = None
         for callback in self._after_commit:
@@ -166,20 +167,43 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     async def record_event(self, subject: str, message: Message) -> uuid.UUID:
-        """Adds an event to the outbox, to be published once this transaction commits.
+        """Adds an event to the outbox, to be published once this transaction commits
+        (the outbox rows are written by ``commit``, all of them in one statement).
 
         The current trace context travels with it, so the relay's publish and the
         consumers' handling join the trace of the request that caused the event.
         """
         msg_id = uuid.uuid4()
-        await self.conn.execute(
-            "INSERT INTO outbox (msg_id, subject, event_type, payload, headers)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb)",
-            msg_id,
-            subject,
-            message.DESCRIPTOR.full_name,
-            message.SerializeToString(),
-            orjson.dumps(inject_headers()).decode(),
+        self._events.append(
+            (
+                msg_id,
+                subject,
+                message.DESCRIPTOR.full_name,
+                message.SerializeToString(),
+                orjson.dumps(inject_headers()).decode(),
+            )
         )
-        self._events += 1
         return msg_id
+
+    async def _write_events(self) -> None:
+        """The recorded events in one statement, in the order recorded, and the relay's
+        wake-up in the same round trip (a notification is delivered at commit, once)."""
+        msg_ids, subjects, types, payloads, headers = (
+            list(column) for column in zip(*self._events, strict=True)
+        )
+        await self.conn.execute(
+            "WITH e AS ("
+            " INSERT INTO outbox (msg_id, subject, event_type, payload, headers)"
+            " SELECT m, s, t, p, h::jsonb"
+            " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[])"
+            " WITH ORDINALITY AS r(m, s, t, p, h, n) ORDER BY n"
+            " RETURNING 1"
+            ") SELECT pg_notify($6, '') FROM e LIMIT 1",
+            msg_ids,
+            subjects,
+            types,
+            payloads,
+            headers,
+            outbox_channel(self._db.schema),
+        )
+        self._events.clear()
