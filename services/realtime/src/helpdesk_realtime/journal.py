@@ -30,14 +30,29 @@ COUNTER = "realtime:journal:seq"
 SEEN = "realtime:journal:seen:"
 AUDIENCE_TTL_SECONDS = 30 * 24 * 3600
 
-# KEYS: seen key, counter, stream. ARGV: entry, time ms, max length, seen ttl s.
-_RECORD = """
-local id = redis.call('GET', KEYS[1])
-if id then return tonumber(id) end
-id = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], id .. '-0', 'e', ARGV[1], 't', ARGV[2])
-redis.call('SET', KEYS[1], id, 'EX', ARGV[4])
-return id
+# One call records a whole batch (a pipeline of scripts would ask Redis first whether the
+# script is loaded: a second round trip per batch).
+# KEYS: counter, stream, then n seen keys, then the keys to set.
+# ARGV: time ms, max length, seen ttl s, n, ttl s of the keys to set, n entries, their values.
+_RECORD_MANY = """
+local n = tonumber(ARGV[4])
+local ids = {}
+for i = 1, n do
+  local seen = KEYS[2 + i]
+  local id = redis.call('GET', seen)
+  if id then
+    ids[i] = tonumber(id)
+  else
+    id = redis.call('INCR', KEYS[1])
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], id .. '-0', 'e', ARGV[5 + i], 't', ARGV[1])
+    redis.call('SET', seen, id, 'EX', ARGV[3])
+    ids[i] = id
+  end
+end
+for j = 3 + n, #KEYS do
+  redis.call('SET', KEYS[j], ARGV[3 + j], 'EX', ARGV[5])
+end
+return ids
 """
 
 
@@ -62,7 +77,7 @@ class Journal:
         self._redis = redis
         self._window_ms = int(window_seconds * 1000)
         self._max_entries = max_entries
-        self._record = redis.register_script(_RECORD)
+        self._record_many = redis.register_script(_RECORD_MANY)
 
     async def record_many(
         self,
@@ -70,21 +85,16 @@ class Journal:
         *,
         also_set: dict[str, bytes] | None = None,
     ) -> list[int]:
-        """:meth:`record` for a batch in one round trip (plus ``also_set`` keys, a day long)."""
+        """Records a batch in one round trip (plus ``also_set`` keys, a day long): each
+        event gets the next id unless a replica recorded it already, then its id."""
         now_ms = int(time.time() * 1000)
         seen_ttl = max(self._window_ms // 1000, 1) * 2
-        pipe = self._redis.pipeline(transaction=False)
-        for source_key, audience, messages in events:
-            entry = orjson.dumps({"a": audience_to_json(audience), "m": messages})
-            await self._record(
-                keys=[SEEN + source_key, COUNTER, STREAM],
-                args=[entry, now_ms, self._max_entries, seen_ttl],
-                client=pipe,
-            )
-        for key, value in (also_set or {}).items():
-            pipe.set(key, value, ex=AUDIENCE_TTL_SECONDS)
-        results = await pipe.execute()
-        return [int(r) for r in results[: len(events)]]
+        extra = also_set or {}
+        keys = [COUNTER, STREAM, *(SEEN + source_key for source_key, _, _ in events), *extra]
+        entries = [orjson.dumps({"a": audience_to_json(a), "m": m}) for _, a, m in events]
+        args: list[Any] = [now_ms, self._max_entries, seen_ttl, len(events), AUDIENCE_TTL_SECONDS]
+        ids = await self._record_many(keys=keys, args=[*args, *entries, *extra.values()])
+        return [int(i) for i in ids]
 
     async def replay(self, after: int, *, limit: int) -> Replay:
         """The entries after ``after`` still in the window (at most ``limit``)."""
