@@ -5,7 +5,9 @@ that also records ``(consumer, event id)`` in the inbox table; the message is
 acked only after that commit. A redelivered event finds its inbox row and is
 acked without running the handler again.
 
-Events are fetched in batches (up to ``batch``, whatever is waiting), and a batch is
+Events are fetched in batches (up to ``batch``, whatever is waiting; after a batch
+that was not full the consumer waits ``linger`` seconds so that events arriving close
+together are fetched together), and a batch is
 applied in one transaction: its inbox rows in one statement, then each handler in
 order, one commit, then the acks. If any of it fails the batch is rolled back and
 handled again one event at a time, so only the failing event is retried or parked.
@@ -99,6 +101,7 @@ class Consumer:
         measure_every: float = 5.0,
         retry_horizon: float = 24 * 3600.0,
         transient_cap: float = 300.0,
+        linger: float = 0.01,
     ) -> None:
         self.name = name
         self._db = db
@@ -111,6 +114,7 @@ class Consumer:
         self._measure_every = measure_every
         self._horizon = retry_horizon
         self._transient_cap = transient_cap
+        self._linger = linger
         # When this process first saw each failing event fail. JetStream's metadata gives
         # the time an event was stored, not first delivered (a consumer that was down for
         # a day would then give up at once); counting from our own first sight never
@@ -205,6 +209,11 @@ class Consumer:
                 except (NatsTimeoutError, TimeoutError):
                     continue
                 await self.handle_batch(msgs)
+                if len(msgs) < self._batch and self._linger:
+                    # Events arriving one by one would each cost a transaction: a moment's
+                    # wait lets those close behind join the next fetch. An idle consumer
+                    # still takes the first event of a burst at once (the fetch waits).
+                    await asyncio.sleep(self._linger)
         finally:
             with contextlib.suppress(NatsError):
                 await sub.unsubscribe()

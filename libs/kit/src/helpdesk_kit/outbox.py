@@ -48,6 +48,8 @@ OUTBOX_OLDEST = Gauge(
 OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published to NATS", ["service"])
 
 BATCH = 500
+# After a batch smaller than BATCH, the relay waits this long before it reads again.
+LINGER_SECONDS = 0.005
 # A backlog larger than a batch is counted with count(*) at most this often.
 COUNT_EVERY_SECONDS = 5.0
 
@@ -62,6 +64,7 @@ class OutboxRelay:
         idle_poll_seconds: float = 1.0,
         publish_timeout: float = 5.0,
         batch: int = BATCH,
+        linger_seconds: float = LINGER_SECONDS,
     ) -> None:
         self._db = db
         self._js = js
@@ -69,6 +72,7 @@ class OutboxRelay:
         self._idle = idle_poll_seconds
         self._publish_timeout = publish_timeout
         self._batch = batch
+        self._linger = linger_seconds
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._counted_at = -COUNT_EVERY_SECONDS
@@ -108,8 +112,13 @@ class OutboxRelay:
             await conn.add_listener(outbox_channel(self._db.schema), self._on_notify)
             log.info("outbox.relay_leading", service=self._service)
             while not self._stopping.is_set():
-                if not await self._publish_batch(conn):
+                published = await self._publish_batch(conn)
+                if not published:
                     await self._sleep(self._idle)
+                elif published < self._batch and self._linger:
+                    # Under load every commit wakes the relay: a moment's wait lets the next
+                    # few commits join the next batch (one read, one delete) instead.
+                    await asyncio.sleep(self._linger)
         finally:
             await conn.close()
 
