@@ -197,6 +197,7 @@ def own_stack(password: str, *, without_consumers: bool = False) -> Iterator[str
             Path(tmp),
             durable=True,
             env={"HELPDESK_ADMIN_PASSWORD": password, **NO_RATE_LIMITS},
+            ready_timeout=180.0,  # a shared machine's load can triple the start-up
         )
         stack.start()
         if without_consumers:

@@ -21,7 +21,6 @@ import importlib.metadata
 import platform
 from typing import Any
 
-import httpx
 import nats
 from fastapi import Request
 
@@ -79,6 +78,10 @@ async def _grpc_status(channel: Any) -> Status:
 async def _http_status(base_url: str | None) -> Status:
     if not base_url:
         return "down"
+    # Imported here: only the administrator's system page needs it, and with it loaded
+    # (and what it brings along) every gateway would hold a few more MB from the start.
+    import httpx
+
     try:
         async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
             resp = await http.get(base_url.rstrip("/") + "/readyz")
