@@ -166,12 +166,12 @@ class OutboxRelay:
                 await asyncio.wait(acks, timeout=self._publish_timeout)
         finally:
             for row, ack in zip(rows, acks, strict=False):
-                if not ack.done() or ack.exception() is not None:
-                    failure = ack.exception() if ack.done() else None
+                if not ack.done() or ack.cancelled() or ack.exception() is not None:
+                    failure = ack.exception() if ack.done() and not ack.cancelled() else None
                     break
                 done.append(row["id"])
             for ack in acks:
-                if ack.done():
+                if ack.done() and not ack.cancelled():
                     ack.exception()  # retrieved: a failed ack past the first is not logged as lost
                 ack.cancel()  # frees the slot of an ack that never came
         if len(done) < len(rows):
