@@ -7,10 +7,10 @@ acked without running the handler again.
 
 Events are fetched in batches (up to ``batch``, whatever is waiting; after a batch
 that was not full the consumer waits ``linger`` seconds so that events arriving close
-together are fetched together), and a batch is
-applied in one transaction: its inbox rows in one statement, then each handler in
-order, one commit, then the acks. If any of it fails the batch is rolled back and
-handled again one event at a time, so only the failing event is retried or parked.
+together are fetched together), and a batch is applied in one transaction: its inbox
+rows in one statement, then each handler in order, one commit, then the acks. If any
+of it fails the batch is rolled back and handled again one event at a time, so only
+the failing event is retried or parked.
 
 A handler that fails is retried (``nak`` with a delay), and what happens next
 depends on why it failed (``helpdesk_kit.faults``):
