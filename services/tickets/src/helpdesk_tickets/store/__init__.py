@@ -52,7 +52,11 @@ from helpdesk_tickets.store.report_queries import count_day
 from helpdesk_tickets.store.report_queries import done_per_person as report_done_per_person
 from helpdesk_tickets.store.report_queries import open_now_and_after as report_open_now_and_after
 from helpdesk_tickets.store.report_queries import per_day as report_per_day
-from helpdesk_tickets.store.retention_queries import prune_archived_history, prune_idempotency_keys
+from helpdesk_tickets.store.retention_queries import (
+    prune_archived_history,
+    prune_comment_idempotency_keys,
+    prune_idempotency_keys,
+)
 from helpdesk_tickets.store.rows import MAX_SEARCH_CHARS, search_text
 from helpdesk_tickets.store.settings_table import save_settings_section, settings_section
 from helpdesk_tickets.store.shortcut_tables import (
@@ -134,6 +138,7 @@ __all__ = [
     "link_attachments",
     "list_tickets",
     "prune_archived_history",
+    "prune_comment_idempotency_keys",
     "prune_idempotency_keys",
     "recurring_for_update",
     "recurring_list",
