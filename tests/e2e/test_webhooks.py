@@ -319,3 +319,17 @@ def test_the_events_feed_shows_a_member_only_the_events_of_his_tickets(
 
     eventually(lambda: {mine["id"], theirs["id"]} <= seen(admin_token))
     assert seen(member) == {mine["id"]}
+
+    # A user's rights change: the user as GET /users/{id} shows him, to administrators only.
+    promoted, _ = staff(api, admin_token, [other_unit])
+    changed = api.patch(f"/api/v1/users/{promoted}", json={"role": "unit_head"}, headers=bearer(admin_token))
+    assert changed.status_code == 200, changed.text
+
+    def user_events(token: str) -> list[dict[str, Any]]:
+        page = api.get("/api/v1/events", params={"after": cursor}, headers=bearer(token)).json()
+        return [e for e in page["items"] if e["type"].startswith("user.") and e["data"]["id"] == promoted]
+
+    [event] = eventually(lambda: user_events(admin_token))
+    assert event["type"] == "user.changed"
+    assert event["data"] == changed.json() | {"role": "unit_head"}
+    assert user_events(member) == []

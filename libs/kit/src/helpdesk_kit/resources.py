@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 
 from helpdesk_kit.timestamps import to_rfc3339
 
-__all__ = ["PRIORITY_NAME", "STATE_NAME", "ticket_fields", "ticket_people"]
+__all__ = ["PRIORITY_NAME", "ROLE_NAME", "STATE_NAME", "ticket_fields", "ticket_people", "user_fields"]
 
 PRIORITY_NAME = {t_pb.PRIORITY_LOW: "low", t_pb.PRIORITY_NORMAL: "normal", t_pb.PRIORITY_HIGH: "high"}
 STATE_NAME = {
@@ -25,6 +26,12 @@ STATE_NAME = {
     t_pb.STATE_IN_WORK: "in_work",
     t_pb.STATE_DONE: "done",
     t_pb.STATE_ARCHIVED: "archived",
+}
+
+ROLE_NAME = {
+    id_pb.ROLE_DEPARTMENT_HEAD: "department_head",
+    id_pb.ROLE_UNIT_HEAD: "unit_head",
+    id_pb.ROLE_UNIT_MEMBER: "unit_member",
 }
 
 
@@ -59,4 +66,26 @@ def ticket_fields(t: t_pb.Ticket) -> dict[str, Any]:
         "updated_at": to_rfc3339(t.updated_at),
         "allowed_actions": list(t.allowed_actions),
         "custom_fields": orjson.loads(t.custom_fields_json or "{}"),
+    }
+
+
+def user_fields(u: id_pb.User) -> dict[str, Any]:
+    """A user as the REST API shows him (``GET /api/v1/users/{id}``)."""
+    return {
+        "id": u.id,
+        "login": u.login,
+        "full_name": u.full_name,
+        "email": u.email,
+        "phone": u.phone,
+        "kind": "client" if u.kind == id_pb.USER_KIND_CLIENT else "staff",
+        "role": ROLE_NAME.get(u.role),
+        "unit_ids": list(u.unit_ids),
+        "client_group_id": u.client_group_id or None,
+        "is_client_group_lead": u.is_client_group_lead,
+        "is_admin": u.is_admin,
+        "position_id": u.position_id or None,
+        "language": u.language,
+        "pushbullet": u.pushbullet,
+        "time_zone": u.time_zone or None,
+        "status": "active" if u.is_active else "disabled",
     }

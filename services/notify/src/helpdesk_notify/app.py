@@ -58,7 +58,7 @@ async def serve(settings: Settings) -> None:
         (
             "notify-identity",
             "identity",
-            with_webhooks(identity_routes(directory, directory, url), kinds.IDENTITY_EVENTS),
+            with_webhooks(identity_routes(directory, directory, url), kinds.IDENTITY_EVENTS, directory),
         ),
         ("notify-portal", "portal", portal_routes(directory, url)),
     ):

@@ -227,19 +227,22 @@ def portal_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) ->
 Handler = Callable[[UnitOfWork, Event[Any]], Awaitable[None]]
 
 
-def _recording(handler: Handler | None) -> Handler:
+def _recording(handler: Handler | None, users: webhooks.Users | None) -> Handler:
     async def record_then_handle(uow: UnitOfWork, event: Event[Any]) -> None:
-        await webhooks.record(uow, event.id, event.message)
+        await webhooks.record(uow, event.id, event.message, users)
         if handler is not None:
             await handler(uow, event)
 
     return record_then_handle
 
 
-def with_webhooks(source_routes: list[Route], types: Iterable[type[Message]]) -> list[Route]:
+def with_webhooks(
+    source_routes: list[Route], types: Iterable[type[Message]], users: webhooks.Users | None = None
+) -> list[Route]:
     """The routes, each also putting its fact in the events feed and the webhook queue in the
     same transaction (once: the inbox and the feed's unique event id); the ``types`` no
-    route handles get a route that only does that."""
+    route handles get a route that only does that. ``users``: where user events' users are
+    read (identity)."""
     by_type: dict[type[Message], Handler | None] = {r.message_type: r.handler for r in source_routes}
     wanted = set(types)
     for t in wanted:
@@ -247,7 +250,7 @@ def with_webhooks(source_routes: list[Route], types: Iterable[type[Message]]) ->
     out: list[Route] = []
     for t, h in by_type.items():
         if t in wanted:
-            out.append(Route(t, _recording(h)))
+            out.append(Route(t, _recording(h, users)))
         elif h is not None:
             out.append(Route(t, h))
     return out

@@ -4,8 +4,9 @@ A type is named after the fact a service publishes (``TicketTaken`` → ``ticket
 ``data`` is the resource as the REST API shows it: a ticket by the same mapping as
 ``GET /api/v1/tickets/{id}`` (``helpdesk_kit.resources``) — without the fields that
 depend on who asks (``names``, ``sla``, ``body_html``, and ``allowed_actions`` left
-empty); an SLA alert the clock that fired; a user event the user's id (ask
-``GET /api/v1/users/{id}`` for more). ``Who`` keeps who may read the event in the feed.
+empty); an SLA alert the clock that fired; a user event the user as
+``GET /api/v1/users/{id}`` shows him (``usecases.record`` asks identity; here only his
+id). ``Who`` keeps who may read the event in the feed.
 """
 
 from __future__ import annotations

@@ -9,13 +9,14 @@ one and shown in that answer only; sealed at rest.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from google.protobuf.message import Message
 
 from helpdesk_kit.db import Database, UnitOfWork
 from helpdesk_kit.errors import FieldError
+from helpdesk_kit.resources import user_fields
 from helpdesk_kit.trust import UserClaims
 from helpdesk_notify.errors import AdminOnly, InvalidWebhook, WebhookNotFound
 from helpdesk_notify.webhooks import addresses, kinds, signing, store
@@ -160,12 +161,23 @@ async def redeliver(db: Database, user: UserClaims, webhook_id: int, delivery_id
     return await _delivery(db, new_id)
 
 
-async def record(uow: UnitOfWork, event_id: str, message: Message) -> None:
+class Users(Protocol):
+    """identity's user as it is now (None: there is no such user any more)."""
+
+    async def user_record(self, user_id: int) -> Any: ...
+
+
+async def record(uow: UnitOfWork, event_id: str, message: Message, users: Users | None = None) -> None:
     """In the consumer's transaction: the fact into the feed, and a delivery to each
-    webhook that wants it (once, however often the fact arrives)."""
+    webhook that wants it (once, however often the fact arrives). A user event carries only
+    the user's id: the user as the REST API shows him is asked of identity (``users``)."""
     event = kinds.feed_event(event_id, message)
     if event is None:
         return
+    if users is not None and event.type.startswith("user."):
+        user = await users.user_record(int(event.data["id"]))
+        if user is not None:
+            event = replace(event, data=user_fields(user))
     seq = await store.record_event(uow.conn, event)
     if seq is not None:
         await store.enqueue(uow.conn, seq, type=event.type, ticket_id=event.ticket_id, unit_id=event.unit_id)
