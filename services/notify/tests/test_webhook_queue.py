@@ -14,6 +14,7 @@ from helpdesk_kit.db import Database
 from helpdesk_kit.trust import UserClaims
 from helpdesk_notify.webhooks import store, usecases
 from helpdesk_notify.webhooks.addresses import AddressGuard
+from helpdesk_notify.webhooks.feed_order import order_once
 
 ADMIN = UserClaims(
     user_id=1,
@@ -147,3 +148,28 @@ async def test_feed_events_older_than_the_retention_go_with_their_deliveries(
         await uow.commit()
     assert [r["event_id"] for r in await db.pool.fetch("SELECT event_id FROM feed_events")] == ["new"]
     assert await db.pool.fetchval("SELECT count(*) FROM webhook_deliveries") == 1
+
+
+async def test_the_feed_never_shows_an_event_behind_a_cursor_already_given(
+    db: Database, secret_keys: str
+) -> None:
+    """The event inserted first but committed last still comes after the cursor a reader holds."""
+    slow = await db.pool.acquire()
+    try:
+        tx = slow.transaction()
+        await tx.start()
+        await slow.execute(
+            "INSERT INTO feed_events (event_id, type, occurred_at, data)"
+            " VALUES ('first', 'ticket.created', now(), '{}')"
+        )
+        await _record(db, "second", _created(41, 1))
+        await order_once(db)
+        page = await usecases.list_events(db, ADMIN, after=0, limit=10)
+        assert [e["event_id"] for e in page.events] == ["second"]
+        await tx.commit()
+    finally:
+        await db.pool.release(slow)
+    assert await order_once(db) == 1
+    later = await usecases.list_events(db, ADMIN, after=page.next, limit=10)
+    assert [e["event_id"] for e in later.events] == ["first"]
+    assert later.next > page.next

@@ -28,6 +28,7 @@ from helpdesk_notify.rpc import NotifyService, NotifySettingsService
 from helpdesk_notify.usecases import SERVICE
 from helpdesk_notify.webhooks import kinds
 from helpdesk_notify.webhooks.addresses import AddressGuard, parse_networks
+from helpdesk_notify.webhooks.feed_order import keep_in_order
 from helpdesk_notify.webhooks.sender import Sender
 from helpdesk_notify.webhooks.worker import WebhookWorker
 from helpdesk_notify.worker import ChannelWorker, RetryPolicy, pushbullet_session, smtp_session
@@ -109,6 +110,7 @@ async def serve(settings: Settings) -> None:
         idle_seconds=settings.delivery_idle_seconds,
     )
     life.on_stop(_stopper(hooks, life.spawn(hooks.run(), name="notify-webhooks")))
+    life.supervise(lambda: keep_in_order(db, life.stopping, settings.feed_order_seconds), name="feed-order")
 
     pruner = Pruner(
         db=db,

@@ -41,6 +41,8 @@ class Settings(ServiceSettings, DatabaseSettings, NatsSettings, SealingSettings,
     #: Networks no webhook may reach besides the always refused ones (loopback, private,
     #: link-local, CGNAT...): the cluster's service and pod ranges, comma-separated CIDRs.
     webhook_refused_networks: str = ""
+    #: New events get their place in the events feed this often (they show in it after).
+    feed_order_seconds: float = Field(default=0.25, gt=0)
     #: Events are kept this long for the events feed (GET /api/v1/events), with their
     #: webhook deliveries and log (0: kept for ever).
     retention_events_days: float = Field(default=7.0, ge=0)

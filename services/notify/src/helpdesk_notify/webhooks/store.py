@@ -353,15 +353,40 @@ class Reader:
     is_client_group_lead: bool
 
 
+async def order_events(conn: asyncpg.Connection, limit: int) -> int:
+    """Gives the feed's positions to events that have none, in ``seq`` order, after the
+    last position given; how many. One caller at a time (the ``feed_positions`` row is
+    locked first), and each sees every event committed before it took the lock: an event
+    committed later gets a later position, so a reader's cursor never passes it."""
+    last = await conn.fetchval("SELECT last FROM feed_positions WHERE id = 1 FOR UPDATE")
+    seqs = [
+        r["seq"]
+        for r in await conn.fetch(
+            "SELECT seq FROM feed_events WHERE position IS NULL ORDER BY seq LIMIT $1", limit
+        )
+    ]
+    if not seqs:
+        return 0
+    positions = list(range(last + 1, last + 1 + len(seqs)))
+    await conn.execute(
+        "UPDATE feed_events f SET position = u.p FROM unnest($1::bigint[], $2::bigint[]) AS u(s, p)"
+        " WHERE f.seq = u.s",
+        seqs,
+        positions,
+    )
+    await conn.execute("UPDATE feed_positions SET last = $1 WHERE id = 1", positions[-1])
+    return len(seqs)
+
+
 async def list_events(
     conn: asyncpg.Connection, reader: Reader, *, after: int, limit: int
 ) -> list[asyncpg.Record]:
-    """Events after ``after`` the reader may see: administrators all; others the events
-    of tickets the ticket's audience names them in (tickets' rule, as realtime applies it)."""
+    """Events after position ``after`` the reader may see: administrators all; others the
+    events of tickets the ticket's audience names them in (tickets' rule, as realtime applies it)."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT seq, event_id, type, occurred_at, data FROM feed_events
-        WHERE seq > $1 AND type <> $2 AND (
+        SELECT position AS seq, event_id, type, occurred_at, data FROM feed_events
+        WHERE position > $1 AND type <> $2 AND (
             $3 OR (NOT admins_only AND (
                 CASE WHEN $4 THEN
                     $5 = ANY(client_user_ids)
@@ -371,7 +396,7 @@ async def list_events(
                     OR ($6 = 'unit_head' AND head_unit_ids && $9::bigint[])
                     OR ($6 <> 'unit_head' AND member_unit_ids && $9::bigint[])
                 END)))
-        ORDER BY seq LIMIT $10
+        ORDER BY position LIMIT $10
         """,
         after,
         TEST,

@@ -34,6 +34,9 @@ def upgrade() -> None:
     op.create_table(
         "feed_events",
         sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+        # The feed's cursor, given in the order the events became visible (committed), not
+        # inserted: a reader never finds an event behind the cursor he already passed.
+        sa.Column("position", sa.BigInteger, unique=True),
         sa.Column("event_id", sa.Text, nullable=False, unique=True),
         sa.Column("type", sa.Text, nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
@@ -51,6 +54,16 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
     )
     op.create_index("feed_events_created_idx", "feed_events", ["created_at"])
+    op.create_index(
+        "feed_events_unordered_idx", "feed_events", ["seq"], postgresql_where=sa.text("position IS NULL")
+    )
+    op.create_table(
+        "feed_positions",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("last", sa.BigInteger, nullable=False),
+        sa.CheckConstraint("id = 1", name="feed_positions_one_row"),
+    )
+    op.execute("INSERT INTO feed_positions (id, last) VALUES (1, 0)")
     op.create_index("feed_events_ticket_idx", "feed_events", ["ticket_id", sa.text("seq DESC")])
     op.create_table(
         "webhook_deliveries",
@@ -111,5 +124,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("webhook_log", "webhook_deliveries", "feed_events", "webhooks"):
+    for table in ("webhook_log", "webhook_deliveries", "feed_positions", "feed_events", "webhooks"):
         op.drop_table(table)
