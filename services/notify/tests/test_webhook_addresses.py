@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import ipaddress
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -92,6 +93,9 @@ class _Recorder(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         type(self).seen.append({"host": self.headers["Host"], "headers": dict(self.headers), "body": body})
+        if type(self).answer == 0:  # a receiver that never answers in time
+            time.sleep(1.5)
+            return
         self.send_response(type(self).answer)
         if type(self).answer == 302:
             self.send_header("Location", "http://169.254.169.254/")
@@ -197,3 +201,22 @@ def test_the_example_receiver_refuses_a_signature_older_than_five_minutes() -> N
 async def test_the_system_resolver_resolves_localhost_to_loopback_and_so_refuses_it() -> None:
     with pytest.raises(UrlRefused, match="loopback"):
         await AddressGuard().target("http://localhost:1/")
+
+
+async def test_a_receiver_too_slow_to_answer_is_a_timeout_tried_again(
+    http_server: tuple[int, type[_Recorder]],
+) -> None:
+    port, handler = http_server
+    handler.answer = 0
+    sender = Sender(AddressGuard(Resolver({})), timeout_seconds=0.3)
+    try:
+        attempt = await sender.send(
+            url=f"http://127.0.0.1:{port}/",
+            allowed_cidr="127.0.0.1/32",
+            secret="x" * 20,
+            payload=b"{}",
+            event_id="e",
+        )
+    finally:
+        await sender.close()
+    assert attempt.outcome == "retry" and attempt.error.startswith("timed out")

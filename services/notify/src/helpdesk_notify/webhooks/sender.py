@@ -9,6 +9,7 @@ are not used, and only the first 512 bytes of an answer are read.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class Sender:
 
     def __init__(self, guard: AddressGuard, *, timeout_seconds: float = 10.0) -> None:
         self._guard = guard
+        self._timeout = timeout_seconds
         self._client = httpx.AsyncClient(
             timeout=timeout_seconds,
             follow_redirects=False,
@@ -94,19 +96,22 @@ class Sender:
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         started = time.monotonic()
         try:
-            request = self._client.build_request(
-                "POST", _pinned_url(target), content=payload, headers=headers, extensions=extensions
-            )
-            response = await self._client.send(request, stream=True)
-            try:
-                excerpt = b""
-                async for chunk in response.aiter_raw():
-                    excerpt += chunk
-                    if len(excerpt) >= EXCERPT_BYTES:
-                        break
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as exc:
+            # httpx's timeout bounds each read and write; a receiver trickling its answer
+            # byte by byte is bounded by this one, on the whole exchange.
+            async with asyncio.timeout(self._timeout):
+                request = self._client.build_request(
+                    "POST", _pinned_url(target), content=payload, headers=headers, extensions=extensions
+                )
+                response = await self._client.send(request, stream=True)
+                try:
+                    excerpt = b""
+                    async for chunk in response.aiter_bytes():
+                        excerpt += chunk
+                        if len(excerpt) >= EXCERPT_BYTES:
+                            break
+                finally:
+                    await response.aclose()
+        except (httpx.TimeoutException, TimeoutError) as exc:
             return Attempt("retry", latency_ms=_ms(started), error=f"timed out: {type(exc).__name__}")
         except httpx.TransportError as exc:
             return Attempt("retry", latency_ms=_ms(started), error=f"no connection: {exc!r}")
