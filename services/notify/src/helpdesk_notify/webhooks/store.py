@@ -381,21 +381,22 @@ async def order_events(conn: asyncpg.Connection, limit: int) -> int:
 async def list_events(
     conn: asyncpg.Connection, reader: Reader, *, after: int, limit: int
 ) -> list[asyncpg.Record]:
-    """Events after position ``after`` the reader may see: administrators all; others the
-    events of tickets the ticket's audience names them in (tickets' rule, as realtime applies it)."""
+    """Events after position ``after`` the reader may see: a ticket's events if the ticket's
+    audience names him (tickets' rule, as realtime applies it: the admin flag sees no more
+    tickets), user events if he is an administrator."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT position AS seq, event_id, type, occurred_at, data FROM feed_events
-        WHERE position > $1 AND type <> $2 AND (
-            $3 OR (NOT admins_only AND (
-                CASE WHEN $4 THEN
-                    $5 = ANY(client_user_ids)
-                    OR ($8 AND $7::bigint IS NOT NULL AND client_group_id = $7)
-                ELSE
-                    $6 = 'department_head' OR $5 = ANY(staff_user_ids)
-                    OR ($6 = 'unit_head' AND head_unit_ids && $9::bigint[])
-                    OR ($6 <> 'unit_head' AND member_unit_ids && $9::bigint[])
-                END)))
+        WHERE position > $1 AND type <> $2 AND CASE
+            WHEN admins_only THEN $3
+            WHEN $4 THEN
+                $5 = ANY(client_user_ids)
+                OR ($8 AND $7::bigint IS NOT NULL AND client_group_id = $7)
+            ELSE
+                $6 = 'department_head' OR $5 = ANY(staff_user_ids)
+                OR ($6 = 'unit_head' AND head_unit_ids && $9::bigint[])
+                OR ($6 <> 'unit_head' AND member_unit_ids && $9::bigint[])
+            END
         ORDER BY position LIMIT $10
         """,
         after,
