@@ -49,7 +49,9 @@ async def _record(db: Database, event_id: str, message: Any) -> None:
 
 async def _seen(db: Database, person: dict[str, Any]) -> list[dict[str, Any]]:
     page = await usecases.list_events(db, claims(person), after=0, limit=500)
-    return [{**e, "data": json.loads(e["data"])} for e in page.events]
+    return [
+        {**e, "data": json.loads(e["data"]) if isinstance(e["data"], str) else e["data"]} for e in page.events
+    ]
 
 
 @pytest.fixture
@@ -57,7 +59,11 @@ async def feed(db: Database) -> Database:
     """Every ticket of the table created, commented internally and warned about, and a user changed."""
     for number, (name, entry) in enumerate(TICKETS.items(), start=1):
         ticket = tickets_pb2.Ticket(
-            id=number, number=number, subject=name, unit_id=entry["ticket"]["unit_id"]
+            id=number,
+            number=number,
+            subject=name,
+            unit_id=entry["ticket"]["unit_id"],
+            custom_fields_json='{"7": "staff only"}',
         )
         audience = tickets_events.TicketAudience(**entry["audience"])
         await _record(db, f"created-{number}", tickets_events.TicketCreated(ticket=ticket, audience=audience))
@@ -82,8 +88,11 @@ async def test_each_person_reads_exactly_the_events_of_the_tickets_he_sees(
     assert created == set(SEES[person])
     others = {(e["type"], e["data"].get("subject") or e["data"].get("ticket_id")) for e in events}
     staff_extras = {kind for kind, _ in others if kind in ("ticket.commented", "sla.warning")}
+    fields = {json.dumps(e["data"]["custom_fields"]) for e in events if e["type"] == "ticket.created"}
     if p["is_client"]:
         assert staff_extras == set()  # internal notes and SLA alerts never reach clients
+        assert fields <= {"{}"}  # nor custom fields (notify cannot tell which are theirs)
     elif SEES[person]:
         assert staff_extras == {"ticket.commented", "sla.warning"}
+        assert fields == {json.dumps({"7": "staff only"})}
     assert any(e["type"] == "user.changed" for e in events) is p.get("is_admin", False)

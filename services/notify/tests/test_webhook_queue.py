@@ -26,6 +26,17 @@ ADMIN = UserClaims(
     client_group_id=None,
     is_client_group_lead=False,
 )
+# Sees every ticket (the admin flag does not: docs/product/roles.md § Visibility).
+HEAD = UserClaims(
+    user_id=2,
+    login="head",
+    kind="staff",
+    role="department_head",
+    unit_ids=(),
+    is_admin=False,
+    client_group_id=None,
+    is_client_group_lead=False,
+)
 
 
 class _Public:
@@ -164,12 +175,12 @@ async def test_the_feed_never_shows_an_event_behind_a_cursor_already_given(
         )
         await _record(db, "second", _created(41, 1))
         await order_once(db)
-        page = await usecases.list_events(db, ADMIN, after=0, limit=10)
+        page = await usecases.list_events(db, HEAD, after=0, limit=10)
         assert [e["event_id"] for e in page.events] == ["second"]
         await tx.commit()
     finally:
         await db.pool.release(slow)
     assert await order_once(db) == 1
-    later = await usecases.list_events(db, ADMIN, after=page.next, limit=10)
+    later = await usecases.list_events(db, HEAD, after=page.next, limit=10)
     assert [e["event_id"] for e in later.events] == ["first"]
     assert later.next > page.next

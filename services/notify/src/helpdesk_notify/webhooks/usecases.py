@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+import orjson
 from google.protobuf.message import Message
 
 from helpdesk_kit.db import Database, UnitOfWork
@@ -202,4 +203,15 @@ async def list_events(db: Database, user: UserClaims, *, after: int, limit: int)
     async with db.unit_of_work() as uow:
         rows = await store.list_events(uow.conn, reader, after=after, limit=max(1, min(limit, FEED_LIMIT)))
     events = [dict(r) for r in rows]
+    if reader.is_client:
+        events = [_for_clients(e) for e in events]
     return FeedPage(events, events[-1]["seq"] if events else after)
+
+
+def _for_clients(event: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's event carries every custom field; tickets shows clients only those marked
+    visible to them, which notify does not know: clients get none in the feed."""
+    data = orjson.loads(event["data"]) if isinstance(event["data"], str | bytes) else event["data"]
+    if "custom_fields" not in data:
+        return event
+    return {**event, "data": {**data, "custom_fields": {}}}
