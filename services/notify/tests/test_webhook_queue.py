@@ -184,3 +184,20 @@ async def test_the_feed_never_shows_an_event_behind_a_cursor_already_given(
     later = await usecases.list_events(db, HEAD, after=page.next, limit=10)
     assert [e["event_id"] for e in later.events] == ["first"]
     assert later.next > page.next
+
+
+async def test_a_deletion_reaches_a_webhook_of_the_tickets_last_known_unit(
+    db: Database, secret_keys: str
+) -> None:
+    mine = await _hook(db, events=["ticket.created", "ticket.deleted"], units=(5,))
+    await _hook(db, events=["ticket.deleted"], units=(6,))
+    await _record(db, "t50-created", _created(50, 5))
+    await _record(db, "t50-deleted", tickets_events.TicketDeleted(ticket_id=50))
+    rows = await db.pool.fetch(
+        "SELECT d.webhook_id, e.type FROM webhook_deliveries d"
+        " JOIN feed_events e ON e.seq = d.event_seq ORDER BY d.id"
+    )
+    assert [(r["webhook_id"], r["type"]) for r in rows] == [
+        (mine, "ticket.created"),
+        (mine, "ticket.deleted"),
+    ]

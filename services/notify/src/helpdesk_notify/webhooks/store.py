@@ -152,12 +152,15 @@ async def enqueue(
     conn: asyncpg.Connection, seq: int, *, type: str, ticket_id: int | None, unit_id: int | None
 ) -> int:
     """One pending delivery per enabled webhook that wants this type (and this unit, when it
-    names units); how many."""
+    names units); how many. An event without a unit (a deletion) counts in the ticket's last
+    known unit."""
     status: str = await conn.execute(
-        "INSERT INTO webhook_deliveries (webhook_id, event_seq, ticket_id)"
-        " SELECT id, $1, $2 FROM webhooks"
-        " WHERE enabled AND $3 = ANY(events)"
-        " AND (cardinality(unit_ids) = 0 OR $4::bigint = ANY(unit_ids))",
+        "WITH unit AS (SELECT COALESCE($4::bigint, (SELECT unit_id FROM feed_events"
+        "  WHERE ticket_id = $2 AND unit_id IS NOT NULL ORDER BY seq DESC LIMIT 1)) AS id)"
+        " INSERT INTO webhook_deliveries (webhook_id, event_seq, ticket_id)"
+        " SELECT w.id, $1, $2 FROM webhooks w, unit"
+        " WHERE w.enabled AND $3 = ANY(w.events)"
+        " AND (cardinality(w.unit_ids) = 0 OR unit.id = ANY(w.unit_ids))",
         seq,
         ticket_id,
         type,
