@@ -160,7 +160,7 @@ async def list_tickets(
 ) -> TicketList:
     resp = await clients(request).tickets.ListTickets(
         filters.request(
-            sort=sort or ("updated_at" if updated_since else "-id"),
+            sort=sort or "",  # tickets: -id for a list, the order of changes for the feed
             limit=limit,
             cursor=cursor or "",
             updated_since=to_timestamp(updated_since) if updated_since is not None else None,
