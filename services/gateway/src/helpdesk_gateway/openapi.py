@@ -42,6 +42,7 @@ QUOTA_HEADERS: dict[str, Any] = {
     "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "requests left of it"},
     "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "seconds until more are allowed"},
 }
+QUOTA_HEADER_REFS = {name: {"$ref": f"#/components/headers/{name}"} for name in QUOTA_HEADERS}
 # Routes that answer 404 on every path while their service is switched off (the portal).
 SWITCHED_OFF_404 = "/api/v1/portal"
 _MUTATING = {"post", "put", "patch", "delete"}
@@ -94,6 +95,9 @@ def complete(document: dict[str, Any], anonymous: set[tuple[str, str]] | None = 
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
+    # Declared once and referred to from every answer: the document stays small enough for
+    # the reference page to render quickly.
+    document["components"]["headers"] = QUOTA_HEADERS
     for path, operations in document.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue  # ZENLIX's API (/api, /api.php) answers in its own envelope and says so itself
@@ -102,7 +106,7 @@ def complete(document: dict[str, Any], anonymous: set[tuple[str, str]] | None = 
                 operation["security"] = [*operation["security"], {}]
             _add_problems(path, method, operation)
             for answer in operation["responses"].values():
-                answer["headers"] = {**QUOTA_HEADERS, **answer.get("headers", {})}
+                answer["headers"] = {**QUOTA_HEADER_REFS, **answer.get("headers", {})}
     _add_links(document)
 
 
