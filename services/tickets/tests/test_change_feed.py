@@ -157,3 +157,32 @@ async def test_a_feed_needs_a_start_and_refuses_a_list_cursor(db: Database, unit
     assert list_cursor is not None
     with pytest.raises(InvalidTicket):
         await page(db, list_cursor)
+
+
+async def test_a_first_page_never_starts_past_a_transaction_still_running(
+    db: Database, units: UnitDirectory
+) -> None:
+    early = await make(db, units)
+    since = datetime.now(UTC)
+    stamped, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_change() -> None:
+        async with db.unit_of_work() as uow:
+            t = await store.ticket_for_update(uow.conn, early.id)
+            assert t is not None
+            await store.save_ticket(uow.conn, replace(t, subject="late"))
+            stamped.set()
+            await release.wait()
+            await uow.commit()
+
+    slow = asyncio.create_task(slow_change())
+    try:
+        await stamped.wait()
+        fresh = await make(db, units)  # updated since, committed while the slow one is open
+        held_back, cursor = await page(db, None, since=since)
+    finally:
+        release.set()
+        await slow
+    assert held_back == []
+    items, _ = await page(db, cursor)
+    assert [(t.id, t.subject) for t in items] == [(early.id, "late"), (fresh.id, "Printer")]

@@ -23,7 +23,7 @@ from helpdesk_tickets.store.attachment_table import (
     insert_attachment,
     link_attachments,
 )
-from helpdesk_tickets.store.change_queries import LAST_ID, change_horizon, list_changes
+from helpdesk_tickets.store.change_queries import LAST_ID, change_horizon, feed_start, list_changes
 from helpdesk_tickets.store.comment_table import (
     claim_comment_key,
     commenter_ids,
@@ -125,6 +125,7 @@ __all__ = [
     "delete_view",
     "done_at",
     "due_recurring",
+    "feed_start",
     "history",
     "insert_attachment",
     "insert_canned",

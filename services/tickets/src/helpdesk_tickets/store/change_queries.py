@@ -31,18 +31,37 @@ async def change_horizon(conn: asyncpg.Connection) -> int:
     return horizon
 
 
+async def feed_start(conn: asyncpg.Connection, since: datetime) -> int | None:
+    """Where the feed of the tickets updated since ``since`` starts: the earliest change
+    among them (None: no ticket was updated since then).
+
+    Asked once, apart from the page, so the page is planned with a known position and
+    walks like any other. Since before every ticket (a first full sync), the feed starts
+    at its beginning; otherwise the tickets updated since then are read from
+    tickets_updated_idx — as many as the sync is about to read anyway ("+ 0" keeps the
+    planner from walking the whole feed in order to meet the first of them)."""
+    oldest: datetime | None = await conn.fetchval("SELECT min(updated_at) FROM tickets")
+    if oldest is None:
+        return None
+    if since <= oldest:
+        return 0
+    start: int | None = await conn.fetchval(
+        "SELECT min(changed_in + 0) FROM tickets WHERE updated_at >= $1", since
+    )
+    return start
+
+
 async def list_changes(
     conn: asyncpg.Connection,
     actor: Actor,
     q: ListQuery,
     *,
     horizon: int,
-    since: datetime | None,
     after: tuple[int, int] | None,
 ) -> list[tuple[Ticket, int]]:
     """Up to ``q.limit`` tickets the actor may see, each with its ``changed_in``, in the
-    order (changed_in, id), all stamped below ``horizon``: after the position ``after``
-    (a previous page's end) or, on a first page, updated at ``since`` or later.
+    order (changed_in, id), all stamped below ``horizon``, after the position ``after``
+    (a previous page's end, or where :func:`feed_start` says a feed begins).
 
     Every box's tickets, archived ones too (a ticket moving to the archive is a change a
     copy must learn of); the list's filters apply.
@@ -52,12 +71,6 @@ async def list_changes(
     where = [f"changed_in < {p(horizon)}", *filters(actor, q, p)]
     if after is not None:
         where.append(f"(changed_in, id) > ({p(after[0])}, {p(after[1])})")
-    if since is not None:
-        # The first ticket updated since then starts the walk (tickets_updated_idx, reading
-        # only those tickets), rather than the walk filtering the whole feed from its start.
-        at = p(since)
-        where.append(f"updated_at >= {at}")
-        where.append(f"changed_in >= (SELECT min(changed_in) FROM tickets WHERE updated_at >= {at})")
     common = " AND ".join(where)
     limit = p(q.limit)
     order = "changed_in, id"

@@ -73,13 +73,14 @@ async def list_changes(
         )
     async with db.unit_of_work() as uow:
         horizon = await store.change_horizon(uow.conn)
+        if after is None and since is not None:
+            # A first page: a ticket changed in the stretch but updated before ``since``
+            # (its SLA verdict, say) may come too — a sync gets a little more, never less.
+            # Never past the horizon: a transaction still running may yet change a ticket.
+            start = await store.feed_start(uow.conn, since)
+            after = (min(horizon if start is None else start, horizon) - 1, store.LAST_ID)
         rows = await store.list_changes(
-            uow.conn,
-            actor,
-            replace(query, limit=query.limit + 1),
-            horizon=horizon,
-            since=None if after else since,
-            after=after,
+            uow.conn, actor, replace(query, limit=query.limit + 1), horizon=horizon, after=after
         )
     if len(rows) > query.limit:
         last, changed_in = rows[query.limit - 1]
