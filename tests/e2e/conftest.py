@@ -51,6 +51,9 @@ def stack(
         # The suite files tickets and comments as the admin faster than any person would:
         # the per-user limits (tested in services/gateway/tests/test_rate_limits.py) are off.
         "HELPDESK_RATE_TICKETS": "",
+        # The general limit stays on (its RateLimit-* fields are in every answer the contract
+        # checker sees) but out of the way of the suite's pace.
+        "HELPDESK_RATE_API": "100000/minute",
         "HELPDESK_RATE_COMMENTS": "",
         "HELPDESK_RATE_UPLOADS": "",
         "HELPDESK_RATE_PORTAL_UPLOADS": "",
