@@ -30,7 +30,8 @@ install: $(VENV)/.installed ## Install the workspace into .venv (uv, from uv.loc
 run: install ## Start PostgreSQL, NATS, Redis and the seven services; Ctrl-C stops all
 	$(PY) -m helpdesk_devstack run --config devstack.toml --var-dir var
 
-test: install lint proto-check chart-check ## Run the whole suite: lint, unit, integration, contracts, chart, e2e
+# The chart check runs inside the suite (tests/contracts/test_chart.py), not twice.
+test: install lint proto-check ## Run the whole suite: lint, unit, integration, contracts, chart, e2e
 	$(PY) -m pytest
 
 test-unit: install ## Everything but the end-to-end tests

@@ -1,6 +1,7 @@
 """Tickets at scale: 1,000,000 tickets seeded straight into PostgreSQL, then the inbox's
-first page, full-text search and the dashboard's counters (p50/p99) for a unit member
-(and heads), through the service's use cases (the same SQL the gRPC handler runs).
+first page, full-text search, the change feed of updated_since (first page, a page deep
+inside) and the dashboard's counters (p50/p99) for a unit member (and heads), through
+the service's use cases (the same SQL the gRPC handler runs).
 
     .venv/bin/python bench/tickets_lists.py [--tickets 1000000] [--queries 200] [--keep DIR]
 
@@ -16,6 +17,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from helpdesk_devstack.servers import PostgresServer
@@ -24,6 +26,7 @@ from helpdesk_kit.migrations import upgrade
 from helpdesk_tickets import usecases
 from helpdesk_tickets.app import MIGRATIONS
 from helpdesk_tickets.domain import Actor, ListQuery, Role
+from helpdesk_tickets.usecases.cursors import encode_change_cursor
 
 UNITS = 200
 USERS = 5000
@@ -102,6 +105,41 @@ async def timed(n: int, run: object) -> list[float]:
     return out
 
 
+async def bench_feed(db: Database, queries: int, only: str, member: Actor, head: Actor) -> None:
+    """The change feed: a first page (updated_since an hour or a year ago) and a page from a
+    cursor half-way through the table, 50 tickets each."""
+    dept = Actor(1000 + 19, False, Role.DEPARTMENT_HEAD, frozenset({19}))
+    middle = await db.pool.fetchrow(
+        "SELECT changed_in, id FROM tickets ORDER BY id OFFSET $1 LIMIT 1", 500_000
+    )
+    mid = encode_change_cursor(middle["changed_in"], middle["id"]) if middle else None
+    hour_ago, year_ago = datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) - timedelta(days=365)
+    cases = {
+        "feed since an hour ago, unit member": (member, hour_ago, None),
+        "feed since an hour ago, department head": (dept, hour_ago, None),
+        "feed since a year ago (full sync), unit member": (member, year_ago, None),
+        "feed from a cursor half-way, unit member": (member, None, mid),
+        "feed from a cursor half-way, unit head": (head, None, mid),
+        "feed from a cursor half-way, department head": (dept, None, mid),
+    }
+    for name, (actor, since, cursor) in cases.items():
+        if only not in name:
+            continue
+
+        async def run(
+            actor: Actor = actor, since: datetime | None = since, cursor: str | None = cursor
+        ) -> int:
+            page, _ = await usecases.list_changes(
+                db=db, actor=actor, query=ListQuery(), since=since, cursor=cursor
+            )
+            return len(page)
+
+        rows = await run()
+        await timed(5, run)
+        ms = await timed(queries, run)
+        print(f"{name:<45} {statistics.median(ms):8.2f} {pct(ms, 0.99):8.2f} {rows:5d}")
+
+
 async def bench_counters(db: Database, queries: int, only: str, member: Actor, head: Actor) -> None:
     """The dashboard's counters for three roles (the department head counts every open ticket)."""
     dept = Actor(1000 + 19, False, Role.DEPARTMENT_HEAD, frozenset({19}))
@@ -173,6 +211,7 @@ async def main(tickets: int, queries: int, keep: str | None, only: str) -> None:
                     await timed(5, run)
                     ms = await timed(queries, run)
                     print(f"{name:<45} {statistics.median(ms):8.2f} {pct(ms, 0.99):8.2f} {rows:5d}")
+                await bench_feed(db, queries, only, member, head)
                 await bench_counters(db, queries, only, member, head)
         finally:
             if keep:

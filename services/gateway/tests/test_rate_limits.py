@@ -1,5 +1,6 @@
 """Per-user and per-address rate limits of the API (``ratelimits``): 429 problem+json with
-Retry-After, counted in the real Redis, whatever the route behind them answers.
+Retry-After, the general limit's RateLimit-* fields on every answer, counted in the real
+Redis, whatever the route behind them answers.
 
 The gateway app is real; the services behind it are not running (their routes answer
 503), which is enough here: the limit is decided before a route runs. Callers are
@@ -188,8 +189,47 @@ def test_a_malformed_limit_stops_the_start_with_its_name() -> None:
         )
 
 
-async def test_every_limited_route_is_a_served_route() -> None:
+async def test_every_limited_route_is_served_and_the_document_declares_the_quota_and_429() -> None:
     async with gateway() as api:
         spec = (await api.get("/api/v1/openapi.json")).json()
     served = {(verb.upper(), path) for path, ops in spec["paths"].items() for verb in ops}
     assert set(RULES) <= served, set(RULES) - served
+    for path, ops in spec["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for verb, op in ops.items():
+            assert "429" in op["responses"], (verb, path)
+            for status, answer in op["responses"].items():
+                assert "RateLimit-Remaining" in answer.get("headers", {}), (verb, path, status)
+
+
+async def test_every_answer_says_the_quota_left_and_it_goes_down(fresh_redis: str) -> None:
+    async with gateway(redis_url=fresh_redis, rate_api="5/minute") as api:
+        answers = [await api.get("/api/v1/tickets", headers=token(7)) for _ in range(3)]
+        assert [a.headers["ratelimit-remaining"] for a in answers] == ["4", "3", "2"]
+        assert {a.headers["ratelimit-limit"] for a in answers} == {"5"}
+        assert all(1 <= int(a.headers["ratelimit-reset"]) <= 60 for a in answers)
+        # Errors carry them too (tickets is not running: 503), and so does a bad query (422).
+        assert answers[0].status_code == 503
+        bad = await api.get("/api/v1/tickets?limit=0", headers=token(7))
+        assert bad.status_code == 422 and bad.headers["ratelimit-remaining"] == "1"
+        # Another user has his own quota; a caller without a token is counted by address.
+        assert (await api.get("/api/v1/tickets", headers=token(8))).headers["ratelimit-remaining"] == "4"
+        assert (await api.get("/api/v1/tickets")).headers["ratelimit-remaining"] == "4"
+
+
+async def test_over_the_general_limit_is_429_with_retry_after_and_an_empty_quota(fresh_redis: str) -> None:
+    async with gateway(redis_url=fresh_redis, rate_api="2/minute") as api:
+        for _ in range(2):
+            await api.get("/api/v1/tickets", headers=token(7))
+        over = await api.get("/api/v1/tickets", headers=token(7))
+        assert over.status_code == 429
+        assert 1 <= int(over.headers["retry-after"]) <= 60
+        assert over.headers["ratelimit-remaining"] == "0"
+        assert over.headers["ratelimit-reset"] == over.headers["retry-after"]
+
+
+async def test_the_quota_shown_is_the_limit_closest_to_running_out(fresh_redis: str) -> None:
+    async with gateway(redis_url=fresh_redis, rate_api="100/minute", rate_tickets="3/minute") as api:
+        answer = await api.post("/api/v1/tickets", json=TICKET, headers=token(7))
+        assert (answer.headers["ratelimit-limit"], answer.headers["ratelimit-remaining"]) == ("3", "2")

@@ -26,6 +26,7 @@ class FakePeers:
     staff_who_see_all: set[int] = field(default_factory=set)
     tickets: dict[int, FakeTicket] = field(default_factory=dict)
     refusals: dict[str, tuple[str, str]] = field(default_factory=dict)
+    comment_files: set[int] = field(default_factory=set)  # files uploaded for a comment
     max_file_bytes: int = 1024 * 1024
     fail_create: AppErrorFactory | None = None
     crash_after_create: bool = False
@@ -101,6 +102,8 @@ class FakePeers:
             raise FileRefused(f"larger than {self.max_file_bytes} bytes")
         self._next += 1
         self.tickets[ticket_id].files.append((self._next, filename, len(data)))
+        if for_comment:
+            self.comment_files.add(self._next)
         self._keys[(user, key)] = self._next
         return self._next
 

@@ -164,6 +164,33 @@ async def test_files_within_the_limits_are_kept_and_the_rest_listed(
     assert "huge-log.pdf: larger than 2097152 bytes" in note
 
 
+async def test_the_files_of_a_reply_go_with_its_comment_and_those_of_a_new_mail_with_the_ticket(
+    db: Database, dovecot: Dovecot, intake: Intake, peers: FakePeers
+) -> None:
+    anna = peers.add_user("anna@client.example")
+    box = await new_mailbox(db, dovecot)
+    dovecot.append(box.settings.login, sample("attachment_too_large.eml"))
+    await poll(db, intake, dovecot, box)
+    [ticket] = peers.tickets.values()
+    [(screen_id, _, _)] = ticket.files
+    reply = EmailMessage()
+    reply["From"] = "Anna Client <anna@client.example>"
+    reply["To"] = box.settings.login
+    reply["Subject"] = f"Re: [#{ticket.id}] Printer does not print"
+    reply["Message-ID"] = "<reply-with-file@client.example>"
+    reply.set_content("The log you asked for.")
+    reply.add_attachment(b"%PDF-1.4 small log", maintype="application", subtype="pdf", filename="log.pdf")
+    dovecot.append(box.settings.login, reply.as_bytes())
+
+    await poll(db, intake, dovecot, box)
+
+    _, author, body, files = ticket.comments[-1]
+    assert (author, body) == (anna.user_id, "The log you asked for.")
+    [(log_id, name, _)] = [f for f in ticket.files if f[0] in files]
+    assert name == "log.pdf" and log_id in peers.comment_files  # uploaded for the comment
+    assert screen_id not in peers.comment_files  # the new mail's file stays the ticket's
+
+
 async def test_a_mail_that_cannot_be_filed_is_quarantined_listed_and_retried(
     db: Database, dovecot: Dovecot, intake: Intake, peers: FakePeers
 ) -> None:

@@ -46,6 +46,25 @@ async def test_idempotency_keys_answer_retries_for_a_day_then_are_pruned(
     assert again.id != old.id
 
 
+async def test_comment_idempotency_keys_answer_retries_for_a_day_then_are_pruned(
+    db: Database, units: UnitDirectory
+) -> None:
+    t = await create(db, units)
+    old = await usecases.add_comment(db=db, actor=CLIENT, ticket_id=t.id, body="old", idempotency_key="o")
+    fresh = await usecases.add_comment(db=db, actor=CLIENT, ticket_id=t.id, body="new", idempotency_key="f")
+    await db.pool.execute(
+        "UPDATE comment_idempotency_keys SET created_at = $1 WHERE key = 'o'", NOW - timedelta(hours=25)
+    )
+
+    counted = await pruner(db).prune_once(now=NOW)
+
+    assert counted["comment_idempotency_keys"] == 1
+    retried = await usecases.add_comment(db=db, actor=CLIENT, ticket_id=t.id, body="new", idempotency_key="f")
+    assert retried.id == fresh.id  # still answers the retry
+    again = await usecases.add_comment(db=db, actor=CLIENT, ticket_id=t.id, body="old", idempotency_key="o")
+    assert again.id != old.id
+
+
 async def done_and_archived(db: Database, units: UnitDirectory, *, days_ago: int) -> Ticket:
     t = await create(db, units)
     await usecases.take(db=db, actor=ANNA, ticket_id=t.id)

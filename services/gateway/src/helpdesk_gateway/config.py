@@ -29,6 +29,9 @@ class Settings(ServiceSettings, OriginSettings):
     nats_url: str | None = None
     # The rate limits are counted here (shared by the replicas); without it there are none.
     redis_url: str | None = None
+    # Every request to /api/v1, per signed-in user (per client address without a valid
+    # token); its quota is in each answer's RateLimit-* fields.
+    rate_api: str = "1200/minute"
     # Limits per signed-in user ("<count>/<period>", several joined by ";": 30/minute;300/day;
     # "" = no limit, e.g. for a load test).
     rate_tickets: str = "30/minute;300/day"
@@ -43,6 +46,7 @@ class Settings(ServiceSettings, OriginSettings):
     rate_portal_votes: str = "60/minute"
 
     @field_validator(
+        "rate_api",
         "rate_tickets",
         "rate_comments",
         "rate_uploads",

@@ -8,10 +8,13 @@ route is documented fully without repeating it:
   422 shape, which we never send, is removed): 422 for any route taking input, 400 and
   413 for a body, 401 and 403 for a signed-in route, 404 for a path naming an object
   (and every portal route: all 404 while the portal is switched off),
-  409 for a change, 412 for ``If-Match``, 429 where a rate limit applies, 503 everywhere
+  409 for a change, 412 for ``If-Match``, 429 and 503 everywhere
   (a service behind the route is down). A route adds others with ``responses=``.
 - a route that takes the viewer (``auth.ViewerDep``: the portal's public reads) is open to
   anonymous visitors too: its security lists "none" beside the two token schemes.
+- every answer of ``/api/v1`` may carry the general rate limit's ``RateLimit-Limit``,
+  ``RateLimit-Remaining`` and ``RateLimit-Reset`` fields (``ratelimits``), and 429 may
+  answer any of its routes (the general limit applies to all of them).
 - links from each create (``POST /things`` answering ``{"id": ...}``) to the operations
   on the created object (``/things/{thing_id}`` and below), which is what stateful
   clients and fuzzers follow.
@@ -31,21 +34,15 @@ from starlette.routing import BaseRoute
 
 from helpdesk_gateway.api.models.base import Problem
 from helpdesk_gateway.auth import current_viewer
-from helpdesk_gateway.ratelimits import RULES
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-# Routes that may answer 429: identity's limits on failed sign-ins, wrong current passwords
-# and wrong one-time codes, the portal's on posts and comments (its own hourly settings),
-# and the gateway's table of per-user and per-address limits.
-RATE_LIMITED = {
-    ("post", "/api/v1/auth/login"),
-    ("post", "/api/v1/me/password"),
-    ("patch", "/api/v1/me"),
-    ("delete", "/api/v1/me/totp"),
-    ("post", "/api/v1/me/totp/confirm"),
-    ("post", "/api/v1/portal/posts"),
-    ("post", "/api/v1/portal/posts/{post_id}/comments"),
-} | {(method.lower(), path) for method, path in RULES}
+# The general limit's fields (ratelimits.Quota), on every answer while a limit is set.
+QUOTA_HEADERS: dict[str, Any] = {
+    "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "requests the limit allows"},
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "requests left of it"},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "seconds until more are allowed"},
+}
+QUOTA_HEADER_REFS = {name: {"$ref": f"#/components/headers/{name}"} for name in QUOTA_HEADERS}
 # Routes that answer 404 on every path while their service is switched off (the portal).
 SWITCHED_OFF_404 = "/api/v1/portal"
 _MUTATING = {"post", "put", "patch", "delete"}
@@ -98,6 +95,9 @@ def complete(document: dict[str, Any], anonymous: set[tuple[str, str]] | None = 
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
+    # Declared once and referred to from every answer: the document stays small enough for
+    # the reference page to render quickly.
+    document["components"]["headers"] = QUOTA_HEADERS
     for path, operations in document.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue  # ZENLIX's API (/api, /api.php) answers in its own envelope and says so itself
@@ -105,6 +105,8 @@ def complete(document: dict[str, Any], anonymous: set[tuple[str, str]] | None = 
             if (method, path) in (anonymous or set()) and operation.get("security"):
                 operation["security"] = [*operation["security"], {}]
             _add_problems(path, method, operation)
+            for answer in operation["responses"].values():
+                answer["headers"] = {**QUOTA_HEADER_REFS, **answer.get("headers", {})}
     _add_links(document)
 
 
@@ -124,8 +126,9 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         statuses |= {403, 404, 409}
     if any(p["in"] == "header" and p["name"].lower() == "if-match" for p in params):
         statuses.add(412)
-    if (method, path) in RATE_LIMITED:
-        statuses.add(429)
+    # Every route passes the general limit (and some their own, or identity's and the
+    # portal's counters of failed sign-ins, posts, ...).
+    statuses.add(429)
     return statuses
 
 

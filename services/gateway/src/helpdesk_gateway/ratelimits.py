@@ -1,12 +1,18 @@
-"""Rate limits of the public API: one table (route → limit), checked before the route runs.
+"""Rate limits of the public API: one general limit on every request, and one table
+(route → limit) for the routes whose abuse costs others; checked before the route runs.
 
 Counted in Redis (``limits``' moving window, shared by every replica) per signed-in
-user, or per client address for the routes anyone may call. Over a limit the answer
-is 429 problem+json with ``Retry-After``. Routes need not know: the app adds
-:func:`enforce` as a dependency of the whole API router, and it looks the route up
-here. The limits are settings (``HELPDESK_RATE_*``, e.g. ``30/minute`` or
-``30/minute;300/day``; empty: none). Without Redis (``HELPDESK_REDIS_URL`` unset) or while it is
-down, nothing is limited: the limits protect the site, they must not take it down.
+user, or per client address for the routes anyone may call (and, for the general limit,
+for requests without a valid token). Every answer of ``/api/v1`` under a limit says
+where its caller stands, with the fields ``RateLimit-Limit``, ``RateLimit-Remaining`` and
+``RateLimit-Reset`` (seconds) of draft-ietf-httpapi-ratelimit-headers-06 — of the limits
+that applied, the one closest to running out (docs/api-conventions.md § Rate limits).
+Over a limit the answer is 429 problem+json with ``Retry-After``. Routes need not know:
+the app adds :func:`enforce` as a dependency of the whole API router, and
+:class:`QuotaHeaders` writes the fields on the way out. The limits are settings
+(``HELPDESK_RATE_*``, e.g. ``30/minute`` or ``30/minute;300/day``; empty: none). Without
+Redis (``HELPDESK_REDIS_URL`` unset) or while it is down, nothing is limited: the limits
+protect the site, they must not take it down.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import enum
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from fastapi import Request
 from limits import RateLimitItem, parse_many
@@ -23,6 +29,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from starlette.requests import HTTPConnection
 from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpdesk_gateway.auth import current_caller
 from helpdesk_gateway.config import Settings
@@ -35,6 +42,7 @@ log = get_logger(__name__)
 class Per(enum.Enum):
     USER = "user"  # the signed-in caller (the route requires one)
     ADDRESS = "address"  # the client address (routes for anyone)
+    CALLER = "caller"  # the signed-in caller if the token is good, else the client address
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,10 @@ RULES: dict[tuple[str, str], Rule] = {
 }
 
 
+# Every request to /api/v1, whatever the route: what a program may ask in a minute.
+API_RULE = Rule("rate_api", Per.CALLER, "requests")
+API_PREFIX = "/api/v1/"
+
 # The table's paths as patterns: requests are matched by method and path (the route object
 # FastAPI puts in the scope carries only its own router's part of the path).
 _PATTERNS = [(method, compile_path(path)[0], rule) for (method, path), rule in RULES.items()]
@@ -77,6 +89,29 @@ def redis_storage(redis_url: str) -> RedisStorage:
     return RedisStorage(uri, implementation="redispy", wrap_exceptions=True, key_prefix="gateway")
 
 
+@dataclass(frozen=True)
+class Quota:
+    """Where a caller stands under one limit: its size, what is left, seconds until more."""
+
+    limit: int
+    remaining: int
+    reset: int
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(self.remaining).encode()),
+            (b"ratelimit-reset", str(self.reset).encode()),
+        ]
+
+
+@dataclass
+class OverLimit(RateLimited):
+    """429: one request too many; ``quota`` is the limit it broke (for the answer's fields)."""
+
+    quota: Quota = field(default_factory=lambda: Quota(0, 0, 0))
+
+
 class RateLimits:
     """The table with the settings' limits, counted in ``storage``."""
 
@@ -84,23 +119,32 @@ class RateLimits:
         self._limiter = MovingWindowRateLimiter(storage)
         self._items: dict[str, list[RateLimitItem]] = {
             rule.setting: parse_many(limit) if (limit := getattr(settings, rule.setting).strip()) else []
-            for rule in RULES.values()
+            for rule in [*RULES.values(), API_RULE]
         }
 
-    async def hit(self, rule: Rule, who: str) -> None:
-        """Counts one request of ``who`` under ``rule``; RateLimited when it is one too many."""
+    async def hit(self, rule: Rule, who: str) -> Quota | None:
+        """Counts one request of ``who`` under ``rule``: the quota closest to running out
+        (None: no limit, or Redis is away); RateLimited when it is one too many."""
+        tightest: Quota | None = None
         for item in self._items[rule.setting]:
             try:
-                if await self._limiter.hit(item, rule.setting, who):
-                    continue
-                reset_at, _ = await self._limiter.get_window_stats(item, rule.setting, who)
+                allowed = await self._limiter.hit(item, rule.setting, who)
+                reset_at, remaining = await self._limiter.get_window_stats(item, rule.setting, who)
             except StorageError as exc:
                 log.warning("gateway.rate_limits_unavailable", error=repr(exc))
-                return
-            raise RateLimited(
-                f"Too many {rule.what}: at most {item.amount} per {_period(item)}; try again later.",
-                retry_after=max(math.ceil(reset_at - time.time()), 1),
-            )
+                return None
+            # An empty window reports its reset as now: a full period is then the honest wait.
+            wait = math.ceil(reset_at - time.time())
+            quota = Quota(item.amount, remaining, wait if wait > 0 else item.get_expiry())
+            if not allowed:
+                raise OverLimit(
+                    f"Too many {rule.what}: at most {item.amount} per {_period(item)}; try again later.",
+                    retry_after=max(quota.reset, 1),
+                    quota=replace(quota, remaining=0),
+                )
+            if tightest is None or quota.remaining < tightest.remaining:
+                tightest = quota
+        return tightest
 
 
 def _period(item: RateLimitItem) -> str:
@@ -112,21 +156,66 @@ def client_address(request: Request) -> str:
 
 
 async def enforce(connection: HTTPConnection) -> None:
-    """The API router's dependency: the route's limit, if the table has one."""
+    """The API router's dependency: the general limit and the route's own, if the table has
+    one; where the caller stands is kept for :class:`QuotaHeaders`."""
     limits: RateLimits | None = getattr(connection.app.state, "rate_limits", None)
     if limits is None or not isinstance(connection, Request):  # no Redis; or a WebSocket
         return
-    rule = rule_for(connection.method, connection.url.path)
-    if rule is None:
-        return
+    quotas: list[Quota | None] = []
+    try:
+        if connection.url.path.startswith(API_PREFIX):
+            quotas.append(await limits.hit(API_RULE, await _caller_or_address(connection)))
+        rule = rule_for(connection.method, connection.url.path)
+        if rule is not None:
+            quotas.append(await _route_hit(limits, rule, connection))
+    except OverLimit as over:
+        connection.state.quota = over.quota
+        raise
+    known = [q for q in quotas if q is not None]
+    if known:
+        connection.state.quota = min(known, key=lambda q: q.remaining)
+
+
+async def _caller_or_address(request: Request) -> str:
+    if request.headers.get("authorization"):
+        try:
+            return f"user:{(await current_caller(request)).user_id}"
+        except Unauthenticated:
+            pass  # the route answers 401 itself; the request still counts, against its address
+    return f"address:{client_address(request)}"
+
+
+async def _route_hit(limits: RateLimits, rule: Rule, request: Request) -> Quota | None:
     if rule.per is Per.USER:
         try:
-            caller = await current_caller(connection)
+            caller = await current_caller(request)
         except Unauthenticated:
             # Nobody to count: the route refuses the request itself — after what must come
             # first there (a switched-off portal answers 404 to everyone, signed in or not).
-            return
+            return None
         who = f"user:{caller.user_id}"
     else:
-        who = f"address:{client_address(connection)}"
-    await limits.hit(rule, who)
+        who = f"address:{client_address(request)}"
+    return await limits.hit(rule, who)
+
+
+class QuotaHeaders:
+    """Writes the quota :func:`enforce` kept into the answer's head — every answer, errors
+    (429 included) as well as successes, which is why it is middleware and not the route's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_quota(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                quota: Quota | None = scope.get("state", {}).get("quota")
+                if quota is not None:
+                    message["headers"] = [*message.get("headers", []), *quota.headers()]
+            await send(message)
+
+        await self.app(scope, receive, send_with_quota)

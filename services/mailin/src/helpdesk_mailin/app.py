@@ -11,6 +11,7 @@ from helpdesk_kit.config import DatabaseSettings
 from helpdesk_kit.db import Database
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.logs import get_logger
+from helpdesk_kit.retention import Pruner, Rule, keep_for
 from helpdesk_kit.rpc import GrpcServer, channel
 from helpdesk_kit.runtime import start_process
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
@@ -39,11 +40,20 @@ def imap_sessions(timeout: float, tls: ssl.SSLContext, *, crash_before_flag: boo
     return make
 
 
+def retention_rules(*, mail_log_days: float) -> list[Rule]:
+    """What retention deletes here (docs/operations.md § Retention): the mail log's old
+    outcomes (``store.messages.prune`` says what stays)."""
+    return [Rule("mail_log", keep_for(days=mail_log_days), store.messages.prune)]
+
+
 async def serve(settings: Settings) -> None:
     life = start_process(service=SERVICE, settings=settings)
     db = await life.open_database(
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
+    rules = retention_rules(mail_log_days=settings.retention_mail_log_days)
+    pruner = Pruner(db=db, service=SERVICE, rules=rules, settings=settings)
+    life.supervise(lambda: pruner.run(life.stopping), name="retention")
     mesh = Mesh.from_settings(settings, service=SERVICE)
     deadline = settings.rpc_deadline_seconds
     channels = {

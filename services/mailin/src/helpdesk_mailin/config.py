@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import Field
 
 from helpdesk_kit.config import DatabaseSettings, SealingSettings, ServiceSettings
+from helpdesk_kit.retention import RetentionSettings
 
 
-class Settings(ServiceSettings, DatabaseSettings, SealingSettings):
+class Settings(ServiceSettings, DatabaseSettings, SealingSettings, RetentionSettings):
     identity_addr: str
     tickets_addr: str
     notify_addr: str
@@ -29,6 +30,9 @@ class Settings(ServiceSettings, DatabaseSettings, SealingSettings):
     mailin_max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     #: Quarantined mail up to this size is kept in the database for the retry.
     mailin_keep_bytes: int = Field(default=30 * 1024 * 1024, ge=0)
+    #: The record of a mail filed, dropped or refused is kept this long (0: for ever);
+    #: quarantined mail and the first mail of an anonymous ticket stay.
+    retention_mail_log_days: float = Field(default=90.0, ge=0)
     #: A PEM file of further certificate authorities trusted for IMAP servers (a company's
     #: own CA); the system's are trusted anyway. "" = only the system's.
     mailin_ca_file: str = ""

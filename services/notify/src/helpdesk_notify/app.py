@@ -21,11 +21,16 @@ from helpdesk_kit.runtime import start_process
 from helpdesk_kit.trust import Mesh, identity_keys, passport_verifier
 from helpdesk_notify import store, usecases
 from helpdesk_notify.config import Settings
-from helpdesk_notify.consumers import identity_routes, portal_routes, routes, sla_routes
+from helpdesk_notify.consumers import identity_routes, portal_routes, routes, sla_routes, with_webhooks
 from helpdesk_notify.directory import IdentityDirectory
 from helpdesk_notify.domain import EMAIL, PUSHBULLET
 from helpdesk_notify.rpc import NotifyService, NotifySettingsService
 from helpdesk_notify.usecases import SERVICE
+from helpdesk_notify.webhooks import kinds
+from helpdesk_notify.webhooks.addresses import AddressGuard, parse_networks
+from helpdesk_notify.webhooks.feed_order import keep_in_order
+from helpdesk_notify.webhooks.sender import Sender
+from helpdesk_notify.webhooks.worker import WebhookWorker
 from helpdesk_notify.worker import ChannelWorker, RetryPolicy, pushbullet_session, smtp_session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,9 +54,13 @@ async def serve(settings: Settings) -> None:
     )
     url = settings.public_url
     for name, source, source_routes in (
-        ("notify-tickets", "tickets", routes(directory, url)),
-        ("notify-sla", "sla", sla_routes(directory, url)),
-        ("notify-identity", "identity", identity_routes(directory, directory, url)),
+        ("notify-tickets", "tickets", with_webhooks(routes(directory, url), kinds.TICKET_EVENTS)),
+        ("notify-sla", "sla", with_webhooks(sla_routes(directory, url), kinds.SLA_EVENTS)),
+        (
+            "notify-identity",
+            "identity",
+            with_webhooks(identity_routes(directory, directory, url), kinds.IDENTITY_EVENTS, directory),
+        ),
         ("notify-portal", "portal", portal_routes(directory, url)),
     ):
         life.run_consumer(
@@ -86,6 +95,23 @@ async def serve(settings: Settings) -> None:
         task = life.spawn(worker.run(), name=f"notify-{channel_name}")
         life.on_stop(_stopper(worker, task))
 
+    guard = AddressGuard(refused=parse_networks(settings.webhook_refused_networks))
+    sender = Sender(guard, timeout_seconds=settings.webhook_timeout_seconds)
+    life.on_stop(sender.close)
+    hooks = WebhookWorker(
+        db=db,
+        sender=sender,
+        policy=RetryPolicy(
+            horizon_seconds=settings.webhook_retry_horizon_seconds,
+            base_seconds=settings.webhook_backoff_base_seconds,
+            cap_seconds=settings.webhook_backoff_cap_seconds,
+        ),
+        per_transaction=settings.delivery_per_transaction,
+        idle_seconds=settings.delivery_idle_seconds,
+    )
+    life.on_stop(_stopper(hooks, life.spawn(hooks.run(), name="notify-webhooks")))
+    life.supervise(lambda: keep_in_order(db, life.stopping, settings.feed_order_seconds), name="feed-order")
+
     pruner = Pruner(
         db=db,
         service=SERVICE,
@@ -94,6 +120,7 @@ async def serve(settings: Settings) -> None:
             delivered_days=settings.retention_delivered_days,
             read_popups_days=settings.retention_read_popups_days,
             unread_popups_days=settings.retention_unread_popups_days,
+            events_days=settings.retention_events_days,
         ),
         settings=settings,
     )
@@ -110,7 +137,11 @@ async def serve(settings: Settings) -> None:
     notify_pb2_grpc.add_NotifyServicer_to_server(NotifyService(db=db, public_url=url), grpc_server.server)
     notify_pb2_grpc.add_NotifySettingsServicer_to_server(
         NotifySettingsService(
-            db=db, directory=directory, public_url=url, mailing_per_second=settings.mailing_per_second
+            db=db,
+            directory=directory,
+            public_url=url,
+            mailing_per_second=settings.mailing_per_second,
+            guard=guard,
         ),
         grpc_server.server,
     )
@@ -123,7 +154,9 @@ async def serve(settings: Settings) -> None:
     await life.run_until_stopped()
 
 
-def _stopper(worker: ChannelWorker, task: asyncio.Task[None]) -> Callable[[], Awaitable[None]]:
+def _stopper(
+    worker: ChannelWorker | WebhookWorker, task: asyncio.Task[None]
+) -> Callable[[], Awaitable[None]]:
     async def stop() -> None:
         worker.stop()
         await asyncio.wait([task], timeout=10)

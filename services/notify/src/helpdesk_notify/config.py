@@ -32,3 +32,17 @@ class Settings(ServiceSettings, DatabaseSettings, NatsSettings, SealingSettings,
     retention_read_popups_days: float = Field(default=90.0, ge=0)
     #: ... and those never read.
     retention_unread_popups_days: float = Field(default=365.0, ge=0)
+    #: Webhooks (docs/webhooks.md): a delivery failing for a passing reason is retried this
+    #: long after its first attempt, pausing base·2^n seconds up to the cap between tries.
+    webhook_retry_horizon_seconds: float = Field(default=72 * 3600.0, gt=0)
+    webhook_backoff_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: Networks no webhook may reach besides the always refused ones (loopback, private,
+    #: link-local, CGNAT...): the cluster's service and pod ranges, comma-separated CIDRs.
+    webhook_refused_networks: str = ""
+    #: New events get their place in the events feed this often (they show in it after).
+    feed_order_seconds: float = Field(default=0.25, gt=0)
+    #: Events are kept this long for the events feed (GET /api/v1/events), with their
+    #: webhook deliveries and log (0: kept for ever).
+    retention_events_days: float = Field(default=7.0, ge=0)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
+from google.protobuf.message import Message
 from helpdesk.identity.v1 import events_pb2 as identity_events
 from helpdesk.portal.v1 import events_pb2 as portal_events
 from helpdesk.sla.v1 import events_pb2 as sla_events
@@ -17,6 +18,7 @@ from helpdesk_kit.timestamps import to_rfc3339
 from helpdesk_notify import rules, usecases
 from helpdesk_notify.rules import Directory, Person
 from helpdesk_notify.templates import Notice
+from helpdesk_notify.webhooks import usecases as webhooks
 
 DEFAULT_PUBLIC_URL = "http://localhost:8080"
 
@@ -220,3 +222,35 @@ def portal_routes(directory: Directory, public_url: str = DEFAULT_PUBLIC_URL) ->
         Route(portal_events.PostStatusChanged, on_status_changed),
         Route(portal_events.PostAnswered, on_answered),
     ]
+
+
+Handler = Callable[[UnitOfWork, Event[Any]], Awaitable[None]]
+
+
+def _recording(handler: Handler | None, users: webhooks.Users | None) -> Handler:
+    async def record_then_handle(uow: UnitOfWork, event: Event[Any]) -> None:
+        await webhooks.record(uow, event.id, event.message, users)
+        if handler is not None:
+            await handler(uow, event)
+
+    return record_then_handle
+
+
+def with_webhooks(
+    source_routes: list[Route], types: Iterable[type[Message]], users: webhooks.Users | None = None
+) -> list[Route]:
+    """The routes, each also putting its fact in the events feed and the webhook queue in the
+    same transaction (once: the inbox and the feed's unique event id); the ``types`` no
+    route handles get a route that only does that. ``users``: where user events' users are
+    read (identity)."""
+    by_type: dict[type[Message], Handler | None] = {r.message_type: r.handler for r in source_routes}
+    wanted = set(types)
+    for t in wanted:
+        by_type.setdefault(t, None)
+    out: list[Route] = []
+    for t, h in by_type.items():
+        if t in wanted:
+            out.append(Route(t, _recording(h, users)))
+        elif h is not None:
+            out.append(Route(t, h))
+    return out

@@ -92,6 +92,11 @@ class IdentityDirectory:
 
         return await self._cached(("group", client_group_id), ask)
 
+    async def user_record(self, user_id: int) -> pb.User | None:
+        """The user as identity holds him now, uncached (a webhook's ``user.*`` event)."""
+        resp = await self._stub.GetUsers(pb.GetUsersRequest(ids=[user_id]))
+        return next((u for u in resp.users if u.id == user_id), None)
+
     async def issue_link(self, *, purpose: str, user_id: int, requested_at: Timestamp) -> str:
         """The one-time link identity makes now for a registration or reset ("" = not due)."""
         resp = await self._stub.IssueOneTimeLink(

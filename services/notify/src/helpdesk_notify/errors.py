@@ -3,10 +3,12 @@
 AppError (kit)
 ├── InvalidInput ─ InvalidSettings        preferences, mail or Pushbullet settings that break the rules
 │               ├─ InvalidMailing         a mailing without subject, body or recipients
-│               └─ InvalidReplay          a replay that names no dead letters
+│               ├─ InvalidReplay          a replay that names no dead letters
+│               └─ InvalidWebhook         a webhook's URL, events, units or range that break the rules
 ├── Forbidden ──── AdminOnly              settings, dead letters and mailings are the administrators'
 └── NotFound ───── MailingNotFound        no such mailing
                    NotificationNotFound   no such pop-up for this user
+                   WebhookNotFound        no such webhook (or delivery of it)
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ __all__ = [
     "InvalidMailing",
     "InvalidReplay",
     "InvalidSettings",
+    "InvalidWebhook",
     "MailingNotFound",
     "NotificationNotFound",
+    "WebhookNotFound",
 ]
 
 
@@ -41,6 +45,11 @@ class InvalidReplay(InvalidInput):
 
 
 @dataclass
+class InvalidWebhook(InvalidInput):
+    pass
+
+
+@dataclass
 class AdminOnly(Forbidden):
     detail: str = "Only an administrator may do this."
 
@@ -53,3 +62,8 @@ class MailingNotFound(NotFound):
 @dataclass
 class NotificationNotFound(NotFound):
     detail: str = "No such notification."
+
+
+@dataclass
+class WebhookNotFound(NotFound):
+    detail: str = "No such webhook."

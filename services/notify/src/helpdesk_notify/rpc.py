@@ -15,6 +15,9 @@ from helpdesk_notify import usecases
 from helpdesk_notify.domain import Preferences
 from helpdesk_notify.rules import Directory
 from helpdesk_notify.store import DeadFilter, MailingRow
+from helpdesk_notify.webhooks import usecases as webhooks
+from helpdesk_notify.webhooks.addresses import AddressGuard
+from helpdesk_notify.webhooks.wire import delivery_to_pb, feed_event_to_pb, webhook_input, webhook_to_pb
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
@@ -40,6 +43,12 @@ class NotifyService(pb_grpc.NotifyServicer):
             db=self._db, user_id=current_user().user_id, popup_id=request.notification_id
         )
         return pb.MarkReadResponse()
+
+    async def ListEvents(self, request: pb.ListEventsRequest, context: Context) -> pb.ListEventsResponse:
+        page = await webhooks.list_events(
+            self._db, current_user(), after=max(request.after, 0), limit=request.limit or 100
+        )
+        return pb.ListEventsResponse(events=[feed_event_to_pb(e) for e in page.events], next=page.next)
 
     async def QueueAutoReply(
         self, request: pb.QueueAutoReplyRequest, context: Context
@@ -99,12 +108,19 @@ def mailing_to_pb(m: MailingRow) -> pb.Mailing:
 
 
 class NotifySettingsService(pb_grpc.NotifySettingsServicer):
-    """Preferences, channel settings, dead letters and mailings."""
+    """Preferences, channel settings, dead letters, mailings and webhooks."""
 
     def __init__(
-        self, *, db: Database, directory: Directory, public_url: str, mailing_per_second: float
+        self,
+        *,
+        db: Database,
+        directory: Directory,
+        public_url: str,
+        mailing_per_second: float,
+        guard: AddressGuard | None = None,
     ) -> None:
         self._db = db
+        self._guard = guard or AddressGuard()
         self._directory = directory
         self._public_url = public_url
         self._per_second = mailing_per_second
@@ -226,3 +242,52 @@ class NotifySettingsService(pb_grpc.NotifySettingsServicer):
             db=self._db, actor_is_admin=current_user().is_admin, mailing_id=request.mailing_id
         )
         return mailing_to_pb(row)
+
+    async def ListWebhooks(
+        self, request: pb.ListWebhooksRequest, context: Context
+    ) -> pb.ListWebhooksResponse:
+        rows = await webhooks.list_webhooks(self._db, current_user())
+        return pb.ListWebhooksResponse(webhooks=[webhook_to_pb(w) for w in rows])
+
+    async def CreateWebhook(self, request: pb.CreateWebhookRequest, context: Context) -> pb.CreatedWebhook:
+        row, secret = await webhooks.create_webhook(
+            self._db, self._guard, current_user(), webhook_input(request.webhook, creating=True)
+        )
+        return pb.CreatedWebhook(webhook=webhook_to_pb(row), secret=secret)
+
+    async def GetWebhook(self, request: pb.WebhookRequest, context: Context) -> pb.Webhook:
+        return webhook_to_pb(await webhooks.get_webhook(self._db, current_user(), request.webhook_id))
+
+    async def UpdateWebhook(self, request: pb.UpdateWebhookRequest, context: Context) -> pb.Webhook:
+        row = await webhooks.update_webhook(
+            self._db,
+            self._guard,
+            current_user(),
+            request.webhook_id,
+            webhook_input(request.webhook, creating=False),
+        )
+        return webhook_to_pb(row)
+
+    async def DeleteWebhook(self, request: pb.WebhookRequest, context: Context) -> pb.Webhook:
+        return webhook_to_pb(await webhooks.delete_webhook(self._db, current_user(), request.webhook_id))
+
+    async def ListWebhookDeliveries(
+        self, request: pb.ListWebhookDeliveriesRequest, context: Context
+    ) -> pb.ListWebhookDeliveriesResponse:
+        rows = await webhooks.deliveries(
+            self._db,
+            current_user(),
+            request.webhook_id,
+            limit=max(1, min(request.limit or 50, 200)),
+            before_id=request.before_id or None,
+        )
+        return pb.ListWebhookDeliveriesResponse(deliveries=[delivery_to_pb(d) for d in rows])
+
+    async def TestWebhook(self, request: pb.WebhookRequest, context: Context) -> pb.WebhookDelivery:
+        return delivery_to_pb(await webhooks.queue_test_event(self._db, current_user(), request.webhook_id))
+
+    async def RedeliverWebhook(
+        self, request: pb.RedeliverWebhookRequest, context: Context
+    ) -> pb.WebhookDelivery:
+        row = await webhooks.redeliver(self._db, current_user(), request.webhook_id, request.delivery_id)
+        return delivery_to_pb(row)

@@ -13,7 +13,11 @@ Server → client: ``hello`` first, then events (``notification``, ``ticket.upda
 
 Who may connect: a page of the configured origins (``helpdesk_kit.origins``), with the
 access token in the ``helpdesk_access`` cookie, ``?token=`` or the ``Authorization``
-header; a program (no ``Origin``) only with ``Authorization: Bearer``. Messages over the
+header; a program (no ``Origin``) only with ``Authorization: Bearer``, carrying an access
+token or a personal API token (``hd_…``, only in that header): identity says whose it is
+and what he may see now (a passport), and the socket sees what that user sees. A revoked
+token's sockets close at once (``revocations``), an expired or disabled one's at the
+periodic check. Messages over the
 rate limits (``frames``) are dropped and answered ``{"type": "error", "code":
 "rate_limited", "retry_after": s}``.
 """
@@ -59,6 +63,20 @@ class Parts:
     # units and admin flag decide what the socket receives, not the access token's
     # claims, which may be minutes old. None: the token's claims (tests without identity).
     session_viewer: Callable[[str], Awaitable[Viewer | None]] | None = None
+    # A personal API token's holder as identity sees him now; None when the token no
+    # longer counts (unknown, revoked, expired, user disabled). Unset: tokens are refused.
+    api_token_holder: Callable[[str], Awaitable[TokenHolder | None]] | None = None
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    token_id: int
+    viewer: Viewer
+    login: str
+    name: str
+
+
+API_TOKEN_PREFIX = "hd_"  # identity's personal API tokens (never a JWT, which starts "ey")
 
 
 class ClientError(Exception):
@@ -77,12 +95,18 @@ def add_routes(app: FastAPI, parts: Parts) -> None:
         conn.login = str(claims.get("login") or "")
         conn.name = str(claims.get("name") or conn.login)
         conn.session_id = str(claims.get("sid") or "")
+        conn.api_token_id = int(claims.get("api_token_id") or 0)
+        conn.api_token = str(claims.get("api_token") or "")
         session = Session(parts, socket, conn)
         resume_from = _int_or_none(socket.query_params.get("resume_from"))
         if resume_from is not None:
             conn.hold()
         pump = asyncio.create_task(conn.pump())
-        expiry = asyncio.create_task(asyncio.sleep(max(claims["exp"] - time.time(), 0)))
+        # An API token has no expiry in hand: the periodic check closes its socket when it ends.
+        lifetime = max(claims["exp"] - time.time(), 0) if "exp" in claims else None
+        expiry = asyncio.create_task(
+            asyncio.sleep(lifetime) if lifetime is not None else asyncio.Event().wait()
+        )
         kicked = asyncio.create_task(conn.kicked.wait())
         reader = asyncio.create_task(session.read_until_closed())
         tasks = [pump, expiry, kicked, reader]
@@ -115,6 +139,8 @@ async def _admit(socket: WebSocket, parts: Parts) -> tuple[dict[str, Any], Viewe
     if refusal is not None:
         await socket.close(code=POLICY_VIOLATION, reason=refusal)
         return None
+    if token.startswith(API_TOKEN_PREFIX):
+        return await _admit_api_token(socket, parts, token)
     try:
         claims = await parts.verifier.verify(token)
     except Unauthenticated as exc:
@@ -125,6 +151,22 @@ async def _admit(socket: WebSocket, parts: Parts) -> tuple[dict[str, Any], Viewe
         await socket.close(code=POLICY_VIOLATION, reason="The session has ended: sign in again.")
         return None
     return claims, viewer
+
+
+async def _admit_api_token(
+    socket: WebSocket, parts: Parts, token: str
+) -> tuple[dict[str, Any], Viewer] | None:
+    """A program's socket with a personal API token: only from the ``Authorization`` header
+    (a URL or cookie would leak it into logs and pages), and only while identity accepts it."""
+    header = socket.headers.get("authorization", "")
+    holder = None
+    if parts.api_token_holder is not None and header.partition(" ")[2].strip() == token:
+        holder = await parts.api_token_holder(token)
+    if holder is None:
+        await socket.close(code=POLICY_VIOLATION, reason="The API token is unknown, revoked or expired.")
+        return None
+    claims = {"login": holder.login, "name": holder.name, "api_token_id": holder.token_id, "api_token": token}
+    return claims, holder.viewer
 
 
 def _credential(socket: WebSocket, origins: OriginPolicy) -> tuple[str, str | None]:

@@ -16,7 +16,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.subscription import Subscription
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from helpdesk_kit.errors import AppError
+from helpdesk_kit.errors import AppError, Unauthenticated
 from helpdesk_kit.http import create_app, http_server
 from helpdesk_kit.logs import get_logger
 from helpdesk_kit.origins import OriginPolicy
@@ -40,7 +40,14 @@ from helpdesk_realtime.frames import FrameLimits, redis_storage
 from helpdesk_realtime.hub import Connection, Hub
 from helpdesk_realtime.journal import Journal
 from helpdesk_realtime.presence import Presence, TicketAccess
-from helpdesk_realtime.revocations import SESSION_REVOKED, USER_CHANGED, on_session_revoked, on_user_changed
+from helpdesk_realtime.revocations import (
+    API_TOKEN_REVOKED,
+    SESSION_REVOKED,
+    USER_CHANGED,
+    on_api_token_revoked,
+    on_session_revoked,
+    on_user_changed,
+)
 
 SERVICE = "realtime"
 log = get_logger(__name__)
@@ -52,6 +59,8 @@ ActiveUsers = Callable[[list[int]], Awaitable[set[int] | None]]
 ActiveSessions = Callable[[list[str]], Awaitable[dict[str, Viewer] | None]]
 # The user of a session as he is now; None when the session no longer counts.
 SessionViewer = Callable[[str], Awaitable[Viewer | None]]
+# A personal API token's holder as he is now; None when the token no longer counts.
+ApiTokenHolder = Callable[[str], Awaitable[api.TokenHolder | None]]
 
 
 class IdentitySessions:
@@ -85,6 +94,22 @@ class IdentitySessions:
         found = dict(resp.passports)
         self._remember(found, session_ids)
         return {sid: Viewer.from_claims(await self._verifier.verify(p)) for sid, p in found.items()}
+
+    async def api_token_holder(self, token: str) -> api.TokenHolder | None:
+        """The holder of a personal API token as identity sees him now (as the gateway asks
+        for its API calls); None when the token no longer counts. Not kept: asked once per
+        socket and at each periodic check, never per message."""
+        try:
+            resp = await self._stub.AuthenticateApiToken(id_pb.AuthenticateApiTokenRequest(token=token))
+        except Unauthenticated:
+            return None
+        viewer = Viewer.from_claims(await self._verifier.verify(resp.passport))
+        return api.TokenHolder(
+            token_id=resp.token_id,
+            viewer=viewer,
+            login=resp.user.login,
+            name=resp.user.full_name or resp.user.login,
+        )
 
     def _remember(self, found: dict[str, str], asked: list[str]) -> None:
         now = time.monotonic()
@@ -135,6 +160,7 @@ async def running(
     active_users: ActiveUsers | None = None,
     active_sessions: ActiveSessions | None = None,
     session_viewer: SessionViewer | None = None,
+    api_token_holder: ApiTokenHolder | None = None,
 ) -> AsyncIterator[Realtime]:
     """Subscribes, builds the app and runs the background loops until the block ends."""
     hub = Hub(queue_size=settings.socket_queue_size)
@@ -155,7 +181,7 @@ async def running(
     for name in SLA_EVENTS:
         subs.append(await nc.subscribe(name, cb=dispatcher.handler(dispatcher.decode_sla_event)))
 
-    subs += await _follow_revocations(nc, hub, active_sessions)
+    subs += await _follow_revocations(nc, hub, active_sessions, api_token_holder)
     await nc.flush()
 
     # Ready = this process serves sockets. NATS or Redis away affect every replica alike:
@@ -175,13 +201,15 @@ async def running(
             redis_storage(settings.redis_url, redis.connection_pool),
         ),
         session_viewer=session_viewer,
+        api_token_holder=api_token_holder,
     )
     api.add_routes(app, parts)
     loops = [asyncio.create_task(dispatcher.run()), asyncio.create_task(_heartbeats(hub, presence))]
     if active_users is not None or active_sessions is not None:
-        loops.append(
-            asyncio.create_task(_close_ended(hub, active_users, active_sessions, settings.user_check_seconds))
+        check = _close_ended(
+            hub, active_users, active_sessions, api_token_holder, settings.user_check_seconds
         )
+        loops.append(asyncio.create_task(check))
     try:
         yield Realtime(app=app, hub=hub, parts=parts)
     finally:
@@ -193,7 +221,7 @@ async def running(
 
 
 async def _follow_revocations(
-    nc: NATS, hub: Hub, active_sessions: ActiveSessions | None
+    nc: NATS, hub: Hub, active_sessions: ActiveSessions | None, api_token_holder: ApiTokenHolder | None
 ) -> list[Subscription]:
     """Identity's revocations close this replica's sockets at once (``revocations``)."""
 
@@ -201,13 +229,15 @@ async def _follow_revocations(
         if active_sessions is None:
             return
         try:
-            await _kick_ended(hub, None, active_sessions, only=hub.connections_of(user_id))
+            conns = hub.connections_of(user_id)
+            await _kick_ended(hub, None, active_sessions, api_token_holder, only=conns)
         except (AppError, OSError) as exc:  # identity away: the periodic check catches up
             log.warning("realtime.identity_unavailable", error=str(exc))
 
     return [
         await nc.subscribe(SESSION_REVOKED, cb=on_session_revoked(hub)),
         await nc.subscribe(USER_CHANGED, cb=on_user_changed(hub, recheck)),
+        await nc.subscribe(API_TOKEN_REVOKED, cb=on_api_token_revoked(hub)),
     ]
 
 
@@ -242,14 +272,18 @@ async def _heartbeats(hub: Hub, presence: Presence, *, arrivals_every: float = 0
 
 
 async def _close_ended(
-    hub: Hub, active_users: ActiveUsers | None, active_sessions: ActiveSessions | None, every: float
+    hub: Hub,
+    active_users: ActiveUsers | None,
+    active_sessions: ActiveSessions | None,
+    api_token_holder: ApiTokenHolder | None,
+    every: float,
 ) -> None:
     """Closes the sockets of users identity no longer knows as active (disabled, deleted)
     and of sessions that ended (signed out, revoked by a password change, expired)."""
     while True:
         await asyncio.sleep(every)
         try:
-            await _kick_ended(hub, active_users, active_sessions)
+            await _kick_ended(hub, active_users, active_sessions, api_token_holder)
         except Exception as exc:  # noqa: BLE001 - degrade, never crash the socket or the loop
             log.warning("realtime.identity_unavailable", error=str(exc))
 
@@ -258,6 +292,7 @@ async def _kick_ended(
     hub: Hub,
     active_users: ActiveUsers | None,
     active_sessions: ActiveSessions | None,
+    api_token_holder: ApiTokenHolder | None = None,
     *,
     only: list[Connection] | None = None,
 ) -> None:
@@ -275,6 +310,19 @@ async def _kick_ended(
         still = await active_sessions(session_ids)
         if still is not None:
             _kick_changed(conns, still)
+    if api_token_holder is not None:
+        await _kick_ended_tokens([c for c in conns if c.api_token], api_token_holder)
+
+
+async def _kick_ended_tokens(conns: list[Connection], api_token_holder: ApiTokenHolder) -> None:
+    """Expired tokens, and revocations missed while NATS was away: identity is asked about
+    each token socket again (the same answer a new socket would get)."""
+    for conn in conns:
+        holder = await api_token_holder(conn.api_token)
+        if holder is None:
+            conn.kick("token revoked")
+        elif holder.viewer != conn.viewer:
+            conn.kick("rights changed")
 
 
 def _kick_changed(conns: list[Connection], still: dict[str, Viewer]) -> None:
@@ -329,6 +377,7 @@ async def serve(settings: Settings) -> None:
             active_users=active_users,
             active_sessions=sessions.viewers,
             session_viewer=sessions.viewer,
+            api_token_holder=sessions.api_token_holder,
         )
     )
     life.serve_http(http_server(rt.app, port=settings.http_port, host=settings.bind_host))

@@ -47,6 +47,10 @@ class Connection:
         self.login = ""
         self.name = ""  # the full name from the token (presence shows it, not the login)
         self.session_id = ""  # the sign-in session of the token ("sid"); "" for none
+        # A personal API token's socket: its id (identity's ApiTokenRevoked names it) and the
+        # token itself, kept in memory only, to ask identity whether it still counts.
+        self.api_token_id = 0
+        self.api_token = ""
         self.kicked = asyncio.Event()  # set to close the socket (e.g. the user was disabled)
         self.kick_reason = ""
 

@@ -1,6 +1,8 @@
 """Identity's word that access ended or changed, applied to this replica's sockets at once.
 
 - ``identity.SessionRevoked`` → the sockets of those sessions close (1008 ``session ended``);
+- ``identity.ApiTokenRevoked`` → the sockets opened with those personal API tokens close
+  (``token revoked``);
 - ``identity.UserChanged`` → a disabled user's sockets close (``user disabled``); for any
   other change his sessions are asked about anew and the sockets whose rights changed
   close (``rights changed``): the browser reconnects and gets what he may see now.
@@ -25,6 +27,7 @@ log = get_logger(__name__)
 
 SESSION_REVOKED = subject("identity", "SessionRevoked")
 USER_CHANGED = subject("identity", "UserChanged")
+API_TOKEN_REVOKED = subject("identity", "ApiTokenRevoked")
 
 Handler = Callable[[Msg], Awaitable[None]]
 # Asks identity about the user's open sessions and closes the sockets whose rights changed.
@@ -41,6 +44,21 @@ def on_session_revoked(hub: Hub) -> Handler:
         for conn in hub.connections():
             if conn.session_id and conn.session_id in ended:
                 conn.kick("session ended")
+
+    return handle
+
+
+def on_api_token_revoked(hub: Hub) -> Handler:
+    async def handle(msg: Msg) -> None:
+        try:
+            revoked = identity_events.ApiTokenRevoked.FromString(msg.data)
+        except DecodeError:
+            log.warning("realtime.bad_event", subject=msg.subject)
+            return
+        ended = set(revoked.token_ids)
+        for conn in hub.connections_of(revoked.user_id):
+            if conn.api_token_id in ended:
+                conn.kick("token revoked")
 
     return handle
 

@@ -21,6 +21,7 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc as pb_grpc
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import AppError, FieldError, Unavailable
 from helpdesk_kit.rpc import abort_with
+from helpdesk_kit.timestamps import from_timestamp
 from helpdesk_kit.timestamps import to_timestamp as timestamp
 from helpdesk_kit.trust import current_principal, current_user
 from helpdesk_tickets import usecases
@@ -325,6 +326,23 @@ class TicketsService(DeskMethods, pb_grpc.TicketsServicer):
             sort=request.sort or "-id",
             limit=request.limit or 50,
         )
+        if request.HasField("updated_since") or usecases.is_change_cursor(request.cursor):
+            if request.sort not in ("", "updated_at"):
+                raise InvalidTicket(
+                    "The change feed is in the order of changes.",
+                    errors=[FieldError("sort", "updated_at with updated_since")],
+                )
+            changed, feed_cursor = await usecases.list_changes(
+                db=self._db,
+                actor=actor,
+                query=query,
+                since=from_timestamp(request.updated_since) if request.HasField("updated_since") else None,
+                cursor=request.cursor or None,
+            )
+            defs = await self._defs()
+            return pb.ListTicketsResponse(
+                tickets=[_answer(actor, t, defs) for t in changed], next_cursor=feed_cursor
+            )
         tickets, cursor = await usecases.list_tickets(
             db=self._db, actor=actor, query=query, cursor=request.cursor or None
         )

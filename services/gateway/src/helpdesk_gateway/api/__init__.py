@@ -16,6 +16,7 @@ from helpdesk_gateway.api import (
     system,
     system_dead_letters,
     tickets,
+    webhooks,
 )
 
 router = APIRouter()
@@ -31,6 +32,7 @@ AREAS = (
     realtime,
     system,
     system_dead_letters,
+    webhooks,
 )
 for area in AREAS:
     router.include_router(area.router)

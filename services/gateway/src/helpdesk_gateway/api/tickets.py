@@ -27,16 +27,14 @@ from helpdesk_gateway.api.models.tickets import (
 )
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
 from helpdesk_gateway.api.sla import clocks_of
+from helpdesk_gateway.api.ticket_filters import TicketFiltersDep
 from helpdesk_gateway.api.tickets_names import names
 from helpdesk_gateway.api.values import (
     LINE,
     TEXT,
-    FilterValues,
     Id,
     IdPath,
-    IdQuery,
     line,
-    split_values,
     text,
 )
 from helpdesk_gateway.auth import CallerDep
@@ -145,31 +143,27 @@ async def create_ticket(
 async def list_tickets(
     caller: CallerDep,
     request: Request,
-    box: Literal["inbox", "outbox", "archive"] = "inbox",
-    state: FilterValues = None,
-    priority: FilterValues = None,
-    unit_id: IdQuery = None,
-    assignee_id: IdQuery = None,
-    locked: Literal["me", "others"] | None = None,
-    sla_state: FilterValues = None,
-    q: Annotated[str | None, Query(max_length=500, pattern=LINE)] = None,
-    sort: Literal["-id", "id", "-updated_at", "updated_at"] = "-id",
+    filters: TicketFiltersDep,
+    sort: Annotated[
+        Literal["-id", "id", "-updated_at", "updated_at"] | None,
+        Query(description="-id unless given; with updated_since only updated_at"),
+    ] = None,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="the change feed: tickets updated since then (every box, archived ones too), in"
+            " the order their changes committed; its next_cursor is always given (docs/api.md)"
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500, pattern=LINE)] = None,
 ) -> TicketList:
     resp = await clients(request).tickets.ListTickets(
-        t_pb.ListTicketsRequest(
-            box=box,
-            states=split_values(state),
-            priorities=split_values(priority),
-            unit_id=unit_id or 0,
-            assignee_id=assignee_id or 0,
-            locked=locked or "",
-            sla_states=split_values(sla_state),
-            q=q or "",
-            sort=sort,
+        filters.request(
+            sort=sort or "",  # tickets: -id for a list, the order of changes for the feed
             limit=limit,
             cursor=cursor or "",
+            updated_since=to_timestamp(updated_since) if updated_since is not None else None,
         )
     )
     all_names = await names(request, [i for t in resp.tickets for i in people(t)])

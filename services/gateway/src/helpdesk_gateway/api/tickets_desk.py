@@ -4,9 +4,9 @@ may do what (docs/product/tickets.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Query, Request
+from fastapi import Request
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import Field
 
@@ -21,7 +21,8 @@ from helpdesk_gateway.api.models.desk import (
 )
 from helpdesk_gateway.api.models.tickets import PRIORITY_PB, Priority
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
-from helpdesk_gateway.api.values import LINE, FilterValues, Id, IdPath, IdQuery, line, split_values, text
+from helpdesk_gateway.api.ticket_filters import TicketFiltersDep
+from helpdesk_gateway.api.values import Id, IdPath, line, text
 from helpdesk_gateway.auth import CallerDep
 
 router = api_router()
@@ -124,31 +125,7 @@ async def bulk(body: BulkIn, caller: CallerDep, request: Request) -> BulkResult:
 
 
 @router.get("/tickets/total")
-async def total(
-    caller: CallerDep,
-    request: Request,
-    box: Literal["inbox", "outbox", "archive"] = "inbox",
-    state: FilterValues = None,
-    priority: FilterValues = None,
-    unit_id: IdQuery = None,
-    assignee_id: IdQuery = None,
-    locked: Literal["me", "others"] | None = None,
-    sla_state: FilterValues = None,
-    q: Annotated[str | None, Query(max_length=500, pattern=LINE)] = None,
-) -> TicketTotal:
+async def total(caller: CallerDep, request: Request, filters: TicketFiltersDep) -> TicketTotal:
     """How many tickets the list with these filters holds (counted up to 10,000)."""
-    resp = await clients(request).tickets.ListTickets(
-        t_pb.ListTicketsRequest(
-            box=box,
-            states=split_values(state),
-            priorities=split_values(priority),
-            unit_id=unit_id or 0,
-            assignee_id=assignee_id or 0,
-            locked=locked or "",
-            sla_states=split_values(sla_state),
-            q=q or "",
-            limit=1,
-            with_total=True,
-        )
-    )
+    resp = await clients(request).tickets.ListTickets(filters.request(limit=1, with_total=True))
     return TicketTotal.of(total=resp.total, is_capped=resp.total_is_capped)

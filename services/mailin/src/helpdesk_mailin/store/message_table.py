@@ -7,6 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
+from helpdesk_kit.retention import Pruned, pruned_rows
+
 FINAL = ("ticket", "comment", "dropped", "refused", "quarantined")
 
 
@@ -165,3 +167,19 @@ async def quarantined_for_retry(conn: asyncpg.Connection, row_id: int) -> tuple[
     if r is None or r["raw"] is None:
         return None
     return _row(r), bytes(r["raw"])
+
+
+async def prune(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> Pruned:
+    """Retention: records of mail filed, dropped or refused before ``cutoff``. Quarantined
+    mail waits for an admin, and the record of an anonymous ticket's first mail is where its
+    sender's address lives (the replies go there): both stay."""
+    status: str = await conn.execute(
+        "DELETE FROM messages WHERE id IN ("
+        " SELECT id FROM messages WHERE received_at < $1"
+        " AND status IN ('ticket', 'comment', 'dropped', 'refused')"
+        " AND NOT (anonymous AND status = 'ticket')"
+        " ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        cutoff,
+        limit,
+    )
+    return pruned_rows(status)

@@ -1,7 +1,8 @@
 """The tickets schema's queries: the only package of the service with SQL.
 
 One module per table or concern: ``ticket_table`` (a ticket's own row, history,
-archiving), ``list_queries`` (lists and counters, visibility in SQL),
+archiving), ``list_queries`` (lists and counters, visibility in SQL), ``change_queries`` (the
+change feed of ``updated_since``),
 ``comment_table``, ``attachment_table``, ``subject_table``, ``field_table`` (custom
 fields), ``settings_table``, ``recurring_table``, ``shortcut_tables`` (canned responses,
 saved views), ``report_queries`` (the ticket report), ``retention_queries`` (what retention
@@ -22,6 +23,7 @@ from helpdesk_tickets.store.attachment_table import (
     insert_attachment,
     link_attachments,
 )
+from helpdesk_tickets.store.change_queries import LAST_ID, change_horizon, feed_start, list_changes
 from helpdesk_tickets.store.comment_table import (
     claim_comment_key,
     commenter_ids,
@@ -52,7 +54,11 @@ from helpdesk_tickets.store.report_queries import count_day
 from helpdesk_tickets.store.report_queries import done_per_person as report_done_per_person
 from helpdesk_tickets.store.report_queries import open_now_and_after as report_open_now_and_after
 from helpdesk_tickets.store.report_queries import per_day as report_per_day
-from helpdesk_tickets.store.retention_queries import prune_archived_history, prune_idempotency_keys
+from helpdesk_tickets.store.retention_queries import (
+    prune_archived_history,
+    prune_comment_idempotency_keys,
+    prune_idempotency_keys,
+)
 from helpdesk_tickets.store.rows import MAX_SEARCH_CHARS, search_text
 from helpdesk_tickets.store.settings_table import save_settings_section, settings_section
 from helpdesk_tickets.store.shortcut_tables import (
@@ -93,6 +99,7 @@ from helpdesk_tickets.store.ticket_table import (
 )
 
 __all__ = [
+    "LAST_ID",
     "MAX_SEARCH_CHARS",
     "SORTS",
     "add_history",
@@ -104,6 +111,7 @@ __all__ = [
     "backdate_done",
     "canned_by_id",
     "canned_responses",
+    "change_horizon",
     "claim_comment_key",
     "claim_idempotency_key",
     "commenter_ids",
@@ -121,6 +129,7 @@ __all__ = [
     "delete_view",
     "done_at",
     "due_recurring",
+    "feed_start",
     "history",
     "insert_attachment",
     "insert_canned",
@@ -132,8 +141,10 @@ __all__ = [
     "insert_view",
     "internal_comment_ids",
     "link_attachments",
+    "list_changes",
     "list_tickets",
     "prune_archived_history",
+    "prune_comment_idempotency_keys",
     "prune_idempotency_keys",
     "recurring_for_update",
     "recurring_list",

@@ -20,7 +20,9 @@ SORTS = {
 }
 
 
-class _Params:
+class Params:
+    """Query parameters as they are added: each call returns its placeholder (``$n``)."""
+
     def __init__(self) -> None:
         self.values: list[Any] = []
 
@@ -29,7 +31,7 @@ class _Params:
         return f"${len(self.values)}"
 
 
-def _visible(actor: Actor, p: _Params, *, received_only: bool) -> list[str] | None:
+def visible(actor: Actor, p: Params, *, received_only: bool) -> list[str] | None:
     """``domain.can_see`` as SQL (docs/product/roles.md § Visibility): the entries of a
     ticket's ``domain.audience`` that can name this actor, as alternatives (OR), each one an
     index can serve; None = everything. ``received_only`` leaves out "he wrote it" (the
@@ -63,7 +65,7 @@ def _visible(actor: Actor, p: _Params, *, received_only: bool) -> list[str] | No
 _NUMBER = re.compile(r"^\s*#?(\d{1,18})\s*$")
 
 
-def _text_condition(text: str, p: _Params) -> str:
+def _text_condition(text: str, p: Params) -> str:
     """Full text; a number (``18684`` or ``#18684``) also finds the ticket of that number."""
     words = f"search @@ websearch_to_tsquery('russian', {p(search_text(text.replace('#', ' ')))})"
     number = _NUMBER.match(text)
@@ -79,18 +81,24 @@ def _branch_order(term: str, q: ListQuery, order: str) -> str:
     return order
 
 
-def _conditions(actor: Actor, q: ListQuery, p: _Params) -> tuple[list[str] | None, list[str]]:  # noqa: C901
+def _conditions(actor: Actor, q: ListQuery, p: Params) -> tuple[list[str] | None, list[str]]:
     """The visibility alternatives (None: everything) and the conditions every row must meet."""
     where: list[str] = []
     if q.box == "outbox":
         terms: list[str] | None = [f"author_id = {p(actor.user_id)}"]
         where.append("state <> 'archived'")
     elif q.box == "archive":
-        terms = _visible(actor, p, received_only=False)
+        terms = visible(actor, p, received_only=False)
         where.append("state = 'archived'")
     else:
-        terms = _visible(actor, p, received_only=not actor.is_client)
+        terms = visible(actor, p, received_only=not actor.is_client)
         where.append("state <> 'archived'")
+    return terms, where + filters(actor, q, p)
+
+
+def filters(actor: Actor, q: ListQuery, p: Params) -> list[str]:
+    """The list's own filters (state, priority, unit, ...), which every row must meet."""
+    where: list[str] = []
     if q.states:
         where.append(f"state = ANY({p(q.states)}::text[])")
     if q.priorities:
@@ -107,7 +115,7 @@ def _conditions(actor: Actor, q: ListQuery, p: _Params) -> tuple[list[str] | Non
         where.append(f"sla_state = ANY({p(q.sla_states)}::text[])")
     if q.text:
         where.append(_text_condition(q.text, p))
-    return terms, where
+    return where
 
 
 async def list_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery) -> list[Ticket]:
@@ -117,7 +125,7 @@ async def list_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery) -> 
     ...). One OR over a million rows defeats the indexes, so each alternative is its
     own indexed, ordered, limited branch; the branches' union is ordered and cut again.
     """
-    p = _Params()
+    p = Params()
     terms, where = _conditions(actor, q, p)
     column, direction = SORTS[q.sort]
     if q.after is not None:
@@ -151,7 +159,7 @@ async def list_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery) -> 
 async def count_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery, cap: int) -> int:
     """How many tickets the list has (without its cursor), counting at most ``cap + 1``: past
     the cap the exact figure is not worth reading a large part of the table for."""
-    p = _Params()
+    p = Params()
     terms, where = _conditions(actor, q, p)
     common = " AND ".join(where)
     limit = p(cap + 1)
@@ -173,9 +181,9 @@ async def counters(conn: asyncpg.Connection, actor: Actor) -> dict[str, int]:
     Like the lists, each visibility alternative is its own indexed branch; their ids are
     UNIONed (a ticket matching two alternatives counts once) and counted in one pass.
     """
-    p = _Params()
+    p = Params()
     me = p(actor.user_id)
-    terms = _visible(actor, p, received_only=not actor.is_client)
+    terms = visible(actor, p, received_only=not actor.is_client)
     open_ = "state IN ('new', 'in_work')"
     counts = (
         "count(*) FILTER (WHERE state = 'new') AS new,"

@@ -18,15 +18,25 @@ from helpdesk_tickets.domain import ARCHIVE
 KEPT_ACTIONS = ("created", ARCHIVE.history)
 
 
-async def prune_idempotency_keys(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> Pruned:
+async def _prune_keys(conn: asyncpg.Connection, table: str, cutoff: datetime, limit: int) -> Pruned:
     status: str = await conn.execute(
-        "DELETE FROM idempotency_keys WHERE (actor_id, key) IN ("
-        " SELECT actor_id, key FROM idempotency_keys WHERE created_at < $1"
+        f"DELETE FROM {table} WHERE (actor_id, key) IN ("
+        f" SELECT actor_id, key FROM {table} WHERE created_at < $1"
         " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
         cutoff,
         limit,
     )
     return pruned_rows(status)
+
+
+async def prune_idempotency_keys(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> Pruned:
+    """Create keys: a retry after them makes a new ticket."""
+    return await _prune_keys(conn, "idempotency_keys", cutoff, limit)
+
+
+async def prune_comment_idempotency_keys(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> Pruned:
+    """Comment keys (mail intake's replies): a retry after them makes a new comment."""
+    return await _prune_keys(conn, "comment_idempotency_keys", cutoff, limit)
 
 
 async def prune_archived_history(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> Pruned:

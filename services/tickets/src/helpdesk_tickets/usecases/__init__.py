@@ -28,7 +28,7 @@ from helpdesk_tickets.usecases.background import (
 from helpdesk_tickets.usecases.bulk import BULK_ACTIONS, BulkResult, Refusal, bulk
 from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.comments import add_comment, list_comments, render_description, render_markdown
-from helpdesk_tickets.usecases.cursors import decode_cursor, encode_cursor
+from helpdesk_tickets.usecases.cursors import decode_cursor, encode_cursor, is_change_cursor
 from helpdesk_tickets.usecases.custom_fields import (
     create_custom_field,
     delete_custom_field,
@@ -36,7 +36,7 @@ from helpdesk_tickets.usecases.custom_fields import (
     update_custom_field,
 )
 from helpdesk_tickets.usecases.lifecycle import Edit, complete, delete, edit, forward, release, reopen, take
-from helpdesk_tickets.usecases.lists import TOTAL_CAP, count_tickets, counters, list_tickets
+from helpdesk_tickets.usecases.lists import TOTAL_CAP, count_tickets, counters, list_changes, list_tickets
 from helpdesk_tickets.usecases.recurring import (
     create_recurring,
     delete_recurring,
@@ -101,8 +101,10 @@ __all__ = [
     "get_ticket",
     "get_ticket_by_ref",
     "history_page",
+    "is_change_cursor",
     "list_attachments",
     "list_canned",
+    "list_changes",
     "list_comments",
     "list_custom_fields",
     "list_recurring",

@@ -79,10 +79,16 @@ def retention_rules(
     settings: RetentionSettings, *, idempotency_keys_hours: float, archived_history_days: float
 ) -> list[Rule]:
     """What retention deletes here (docs/operations.md § Retention): the kit's inbox and
-    replayed dead letters; create idempotency keys (a retry after that makes a new ticket);
+    replayed dead letters; create and comment idempotency keys (a retry after that makes a
+    new ticket or comment);
     the history of tickets archived long ago but its first and last entries (0: kept)."""
     return [
         *messaging_rules(settings),
         Rule("idempotency_keys", keep_for(hours=idempotency_keys_hours), store.prune_idempotency_keys),
+        Rule(
+            "comment_idempotency_keys",
+            keep_for(hours=idempotency_keys_hours),
+            store.prune_comment_idempotency_keys,
+        ),
         Rule("archived_history", keep_for(days=archived_history_days), store.prune_archived_history),
     ]

@@ -1,5 +1,6 @@
-"""Page cursors: opaque URL-safe text to the caller; a (sort value, id) pair or a history
-entry id to us. Bad text is the caller's mistake (400 on the ``cursor`` field)."""
+"""Page cursors: opaque URL-safe text to the caller; a (sort value, id) pair, a history
+entry id or a change-feed position (transaction id, ticket id) to us. Bad text is the
+caller's mistake (400 on the ``cursor`` field)."""
 
 from __future__ import annotations
 
@@ -54,3 +55,25 @@ def decode_cursor(cursor: str) -> tuple[object, int]:
     except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
         raise _bad("list") from exc
     return value, ticket_id
+
+
+def encode_change_cursor(changed_in: int, ticket_id: int) -> str:
+    """A position in the change feed: the transaction id and ticket id it ended at."""
+    return _encode(orjson.dumps(["c", changed_in, ticket_id]))
+
+
+def is_change_cursor(cursor: str) -> bool:
+    try:
+        return _decode(cursor)[:4] == b'["c"'
+    except ValueError:
+        return False
+
+
+def decode_change_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        kind, changed_in, ticket_id = orjson.loads(_decode(cursor))
+        if kind != "c" or not all(isinstance(v, int) and 0 <= v < 2**63 for v in (changed_in, ticket_id)):
+            raise ValueError
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise _bad("change feed") from exc
+    return changed_in, ticket_id

@@ -1,20 +1,25 @@
-"""The inbox, outbox and archive lists (filters, search, keyset pages) and the dashboard counters."""
+"""The inbox, outbox and archive lists (filters, search, keyset pages), the change feed of
+``updated_since`` and the dashboard counters."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import FieldError
 from helpdesk_tickets import store
 from helpdesk_tickets.domain import BOXES, Actor, ListQuery, Priority, State, Ticket
 from helpdesk_tickets.errors import InvalidTicket
-from helpdesk_tickets.usecases.cursors import decode_cursor, encode_cursor
+from helpdesk_tickets.usecases.cursors import (
+    decode_change_cursor,
+    decode_cursor,
+    encode_change_cursor,
+    encode_cursor,
+)
 
 
-async def list_tickets(
-    *, db: Database, actor: Actor, query: ListQuery, cursor: str | None
-) -> tuple[list[Ticket], str | None]:
+def _check(query: ListQuery) -> None:
     errors = []
     if query.box not in BOXES:
         errors.append(FieldError("box", "inbox, outbox or archive"))
@@ -33,6 +38,12 @@ async def list_tickets(
             errors.append(FieldError(name, " or ".join(sorted(allowed))))
     if errors:
         raise InvalidTicket("The list query is not valid.", errors=errors)
+
+
+async def list_tickets(
+    *, db: Database, actor: Actor, query: ListQuery, cursor: str | None
+) -> tuple[list[Ticket], str | None]:
+    _check(query)
     if cursor:
         query = replace(query, after=decode_cursor(cursor))
     page = replace(query, limit=query.limit + 1)
@@ -44,6 +55,39 @@ async def list_tickets(
     last = tickets[-1]
     column = store.SORTS[query.sort][0]
     return tickets, encode_cursor(getattr(last, column), last.id)
+
+
+async def list_changes(
+    *, db: Database, actor: Actor, query: ListQuery, since: datetime | None, cursor: str | None
+) -> tuple[list[Ticket], str]:
+    """One page of the change feed (store.change_queries): the tickets updated since ``since``
+    (first page) or changed after the cursor's position, in the order their changes
+    committed. The next cursor is always given: a short page means "nothing more for now",
+    and the cursor then stands at the horizon, where the next sync continues."""
+    _check(query)
+    after = decode_change_cursor(cursor) if cursor else None
+    if after is None and since is None:
+        raise InvalidTicket(
+            "The change feed starts at a time.",
+            errors=[FieldError("updated_since", "required without a cursor")],
+        )
+    async with db.unit_of_work() as uow:
+        horizon = await store.change_horizon(uow.conn)
+        if after is None and since is not None:
+            # A first page: a ticket changed in the stretch but updated before ``since``
+            # (its SLA verdict, say) may come too — a sync gets a little more, never less.
+            # Never past the horizon: a transaction still running may yet change a ticket.
+            start = await store.feed_start(uow.conn, since)
+            after = (min(horizon if start is None else start, horizon) - 1, store.LAST_ID)
+        rows = await store.list_changes(
+            uow.conn, actor, replace(query, limit=query.limit + 1), horizon=horizon, after=after
+        )
+    if len(rows) > query.limit:
+        last, changed_in = rows[query.limit - 1]
+        return [t for t, _ in rows[: query.limit]], encode_change_cursor(changed_in, last.id)
+    # Everything below the horizon has been handed out: the feed continues from there.
+    end = max((horizon - 1, store.LAST_ID), after or (0, 0))
+    return [t for t, _ in rows], encode_change_cursor(*end)
 
 
 TOTAL_CAP = 10_000  # lists say "10,000+" past it rather than count a large part of the table

@@ -408,6 +408,7 @@ class IdentityServicer:
 
     def AuthenticateApiToken(self, request, context):
         """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled.
+        Asked by the gateway for API calls and by realtime for a program's /ws.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

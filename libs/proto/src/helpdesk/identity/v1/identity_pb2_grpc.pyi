@@ -55,7 +55,9 @@ class IdentityStub:
     CheckSessions: _grpc.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionsRequest, _identity_pb2.CheckSessionsResponse]
     """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
     AuthenticateApiToken: _grpc.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]
-    """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+    """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled.
+    Asked by the gateway for API calls and by realtime for a program's /ws.
+    """
     GetUsersByHash: _grpc.UnaryUnaryMultiCallable[_identity_pb2.GetUsersByHashRequest, _identity_pb2.GetUsersResponse]
     """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
     the others are left out as if unknown.
@@ -157,7 +159,9 @@ class IdentityAsyncStub(IdentityStub):
     CheckSessions: _aio.UnaryUnaryMultiCallable[_identity_pb2.CheckSessionsRequest, _identity_pb2.CheckSessionsResponse]  # type: ignore[assignment]
     """The same for many sessions at once (realtime closes the sockets of ended sessions)."""
     AuthenticateApiToken: _aio.UnaryUnaryMultiCallable[_identity_pb2.AuthenticateApiTokenRequest, _identity_pb2.AuthenticateApiTokenResponse]  # type: ignore[assignment]
-    """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+    """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled.
+    Asked by the gateway for API calls and by realtime for a program's /ws.
+    """
     GetUsersByHash: _aio.UnaryUnaryMultiCallable[_identity_pb2.GetUsersByHashRequest, _identity_pb2.GetUsersResponse]  # type: ignore[assignment]
     """Users by their public hash (ZENLIX's API): staff see anyone, a client only himself;
     the others are left out as if unknown.
@@ -340,7 +344,9 @@ class IdentityServicer(metaclass=_abc_1.ABCMeta):
         request: _identity_pb2.AuthenticateApiTokenRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_identity_pb2.AuthenticateApiTokenResponse, _abc.Awaitable[_identity_pb2.AuthenticateApiTokenResponse]]:
-        """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled."""
+        """The user behind a personal API token ("hd_..."); UNAUTHENTICATED when revoked, expired or disabled.
+        Asked by the gateway for API calls and by realtime for a program's /ws.
+        """
 
     @_abc_1.abstractmethod
     def GetUsersByHash(

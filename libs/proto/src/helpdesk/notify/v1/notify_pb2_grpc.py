@@ -44,6 +44,11 @@ class NotifyStub:
                 request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadResponse.FromString,
                 _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/helpdesk.notify.v1.Notify/ListEvents',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
         self.QueueAutoReply = channel.unary_unary(
                 '/helpdesk.notify.v1.Notify/QueueAutoReply',
                 request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.QueueAutoReplyRequest.SerializeToString,
@@ -62,6 +67,13 @@ class NotifyServicer:
 
     def MarkRead(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEvents(self, request, context):
+        """The events feed: the caller's visible events after a cursor.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -85,6 +97,11 @@ def add_NotifyServicer_to_server(servicer, server):
                     servicer.MarkRead,
                     request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadRequest.FromString,
                     response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadResponse.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListEventsRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListEventsResponse.SerializeToString,
             ),
             'QueueAutoReply': grpc.unary_unary_rpc_method_handler(
                     servicer.QueueAutoReply,
@@ -146,6 +163,33 @@ class Notify:
             '/helpdesk.notify.v1.Notify/MarkRead',
             helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadRequest.SerializeToString,
             helpdesk_dot_notify_dot_v1_dot_notify__pb2.MarkReadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.Notify/ListEvents',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListEventsRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -243,6 +287,46 @@ class NotifySettingsStub:
                 request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailingRequest.SerializeToString,
                 response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.FromString,
                 _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/ListWebhooks',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/CreateWebhook',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreatedWebhook.FromString,
+                _registered_method=True)
+        self.GetWebhook = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/GetWebhook',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.UpdateWebhook = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/UpdateWebhook',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/DeleteWebhook',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/ListWebhookDeliveries',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.TestWebhook = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/TestWebhook',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookDelivery.FromString,
+                _registered_method=True)
+        self.RedeliverWebhook = channel.unary_unary(
+                '/helpdesk.notify.v1.NotifySettings/RedeliverWebhook',
+                request_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.RedeliverWebhookRequest.SerializeToString,
+                response_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookDelivery.FromString,
+                _registered_method=True)
 
 
 class NotifySettingsServicer:
@@ -308,6 +392,56 @@ class NotifySettingsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListWebhooks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TestWebhook(self, request, context):
+        """Queues a "webhook.test" event to this webhook alone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeliverWebhook(self, request, context):
+        """A delivery sent again (a new delivery of the same event, same id).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifySettingsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -360,6 +494,46 @@ def add_NotifySettingsServicer_to_server(servicer, server):
                     servicer.GetMailing,
                     request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailingRequest.FromString,
                     response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreatedWebhook.SerializeToString,
+            ),
+            'GetWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWebhook,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.SerializeToString,
+            ),
+            'UpdateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhook,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'TestWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestWebhook,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookDelivery.SerializeToString,
+            ),
+            'RedeliverWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeliverWebhook,
+                    request_deserializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.RedeliverWebhookRequest.FromString,
+                    response_serializer=helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookDelivery.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -632,6 +806,222 @@ class NotifySettings:
             '/helpdesk.notify.v1.NotifySettings/GetMailing',
             helpdesk_dot_notify_dot_v1_dot_notify__pb2.GetMailingRequest.SerializeToString,
             helpdesk_dot_notify_dot_v1_dot_notify__pb2.Mailing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/ListWebhooks',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/CreateWebhook',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreateWebhookRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.CreatedWebhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/GetWebhook',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/UpdateWebhook',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.UpdateWebhookRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/DeleteWebhook',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/ListWebhookDeliveries',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/TestWebhook',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookDelivery.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeliverWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helpdesk.notify.v1.NotifySettings/RedeliverWebhook',
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.RedeliverWebhookRequest.SerializeToString,
+            helpdesk_dot_notify_dot_v1_dot_notify__pb2.WebhookDelivery.FromString,
             options,
             channel_credentials,
             insecure,

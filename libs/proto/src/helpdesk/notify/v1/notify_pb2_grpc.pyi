@@ -33,6 +33,8 @@ class NotifyStub:
     def __new__(cls, channel: _aio.Channel) -> NotifyAsyncStub: ...
     ListNotifications: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListNotificationsRequest, _notify_pb2.ListNotificationsResponse]
     MarkRead: _grpc.UnaryUnaryMultiCallable[_notify_pb2.MarkReadRequest, _notify_pb2.MarkReadResponse]
+    ListEvents: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListEventsRequest, _notify_pb2.ListEventsResponse]
+    """The events feed: the caller's visible events after a cursor."""
     QueueAutoReply: _grpc.UnaryUnaryMultiCallable[_notify_pb2.QueueAutoReplyRequest, _notify_pb2.QueueAutoReplyResponse]
     """Mail intake: the polite refusal of a mail from an unknown sender (bilingual, Auto-Submitted)."""
 
@@ -41,6 +43,8 @@ class NotifyAsyncStub(NotifyStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListNotifications: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListNotificationsRequest, _notify_pb2.ListNotificationsResponse]  # type: ignore[assignment]
     MarkRead: _aio.UnaryUnaryMultiCallable[_notify_pb2.MarkReadRequest, _notify_pb2.MarkReadResponse]  # type: ignore[assignment]
+    ListEvents: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListEventsRequest, _notify_pb2.ListEventsResponse]  # type: ignore[assignment]
+    """The events feed: the caller's visible events after a cursor."""
     QueueAutoReply: _aio.UnaryUnaryMultiCallable[_notify_pb2.QueueAutoReplyRequest, _notify_pb2.QueueAutoReplyResponse]  # type: ignore[assignment]
     """Mail intake: the polite refusal of a mail from an unknown sender (bilingual, Auto-Submitted)."""
 
@@ -58,6 +62,14 @@ class NotifyServicer(metaclass=_abc_1.ABCMeta):
         request: _notify_pb2.MarkReadRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notify_pb2.MarkReadResponse, _abc.Awaitable[_notify_pb2.MarkReadResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListEvents(
+        self,
+        request: _notify_pb2.ListEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListEventsResponse, _abc.Awaitable[_notify_pb2.ListEventsResponse]]:
+        """The events feed: the caller's visible events after a cursor."""
 
     @_abc_1.abstractmethod
     def QueueAutoReply(
@@ -84,6 +96,16 @@ class NotifySettingsStub:
     ReplayDeadLetters: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ReplayDeadLettersRequest, _notify_pb2.ReplayDeadLettersResponse]
     CreateMailing: _grpc.UnaryUnaryMultiCallable[_notify_pb2.CreateMailingRequest, _notify_pb2.Mailing]
     GetMailing: _grpc.UnaryUnaryMultiCallable[_notify_pb2.GetMailingRequest, _notify_pb2.Mailing]
+    ListWebhooks: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListWebhooksRequest, _notify_pb2.ListWebhooksResponse]
+    CreateWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.CreateWebhookRequest, _notify_pb2.CreatedWebhook]
+    GetWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.WebhookRequest, _notify_pb2.Webhook]
+    UpdateWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.UpdateWebhookRequest, _notify_pb2.Webhook]
+    DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.WebhookRequest, _notify_pb2.Webhook]
+    ListWebhookDeliveries: _grpc.UnaryUnaryMultiCallable[_notify_pb2.ListWebhookDeliveriesRequest, _notify_pb2.ListWebhookDeliveriesResponse]
+    TestWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.WebhookRequest, _notify_pb2.WebhookDelivery]
+    """Queues a "webhook.test" event to this webhook alone."""
+    RedeliverWebhook: _grpc.UnaryUnaryMultiCallable[_notify_pb2.RedeliverWebhookRequest, _notify_pb2.WebhookDelivery]
+    """A delivery sent again (a new delivery of the same event, same id)."""
 
 @_typing.type_check_only
 class NotifySettingsAsyncStub(NotifySettingsStub):
@@ -98,6 +120,16 @@ class NotifySettingsAsyncStub(NotifySettingsStub):
     ReplayDeadLetters: _aio.UnaryUnaryMultiCallable[_notify_pb2.ReplayDeadLettersRequest, _notify_pb2.ReplayDeadLettersResponse]  # type: ignore[assignment]
     CreateMailing: _aio.UnaryUnaryMultiCallable[_notify_pb2.CreateMailingRequest, _notify_pb2.Mailing]  # type: ignore[assignment]
     GetMailing: _aio.UnaryUnaryMultiCallable[_notify_pb2.GetMailingRequest, _notify_pb2.Mailing]  # type: ignore[assignment]
+    ListWebhooks: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListWebhooksRequest, _notify_pb2.ListWebhooksResponse]  # type: ignore[assignment]
+    CreateWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.CreateWebhookRequest, _notify_pb2.CreatedWebhook]  # type: ignore[assignment]
+    GetWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.WebhookRequest, _notify_pb2.Webhook]  # type: ignore[assignment]
+    UpdateWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.UpdateWebhookRequest, _notify_pb2.Webhook]  # type: ignore[assignment]
+    DeleteWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.WebhookRequest, _notify_pb2.Webhook]  # type: ignore[assignment]
+    ListWebhookDeliveries: _aio.UnaryUnaryMultiCallable[_notify_pb2.ListWebhookDeliveriesRequest, _notify_pb2.ListWebhookDeliveriesResponse]  # type: ignore[assignment]
+    TestWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.WebhookRequest, _notify_pb2.WebhookDelivery]  # type: ignore[assignment]
+    """Queues a "webhook.test" event to this webhook alone."""
+    RedeliverWebhook: _aio.UnaryUnaryMultiCallable[_notify_pb2.RedeliverWebhookRequest, _notify_pb2.WebhookDelivery]  # type: ignore[assignment]
+    """A delivery sent again (a new delivery of the same event, same id)."""
 
 class NotifySettingsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -169,5 +201,63 @@ class NotifySettingsServicer(metaclass=_abc_1.ABCMeta):
         request: _notify_pb2.GetMailingRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notify_pb2.Mailing, _abc.Awaitable[_notify_pb2.Mailing]]: ...
+
+    @_abc_1.abstractmethod
+    def ListWebhooks(
+        self,
+        request: _notify_pb2.ListWebhooksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListWebhooksResponse, _abc.Awaitable[_notify_pb2.ListWebhooksResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateWebhook(
+        self,
+        request: _notify_pb2.CreateWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.CreatedWebhook, _abc.Awaitable[_notify_pb2.CreatedWebhook]]: ...
+
+    @_abc_1.abstractmethod
+    def GetWebhook(
+        self,
+        request: _notify_pb2.WebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.Webhook, _abc.Awaitable[_notify_pb2.Webhook]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateWebhook(
+        self,
+        request: _notify_pb2.UpdateWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.Webhook, _abc.Awaitable[_notify_pb2.Webhook]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteWebhook(
+        self,
+        request: _notify_pb2.WebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.Webhook, _abc.Awaitable[_notify_pb2.Webhook]]: ...
+
+    @_abc_1.abstractmethod
+    def ListWebhookDeliveries(
+        self,
+        request: _notify_pb2.ListWebhookDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.ListWebhookDeliveriesResponse, _abc.Awaitable[_notify_pb2.ListWebhookDeliveriesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def TestWebhook(
+        self,
+        request: _notify_pb2.WebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.WebhookDelivery, _abc.Awaitable[_notify_pb2.WebhookDelivery]]:
+        """Queues a "webhook.test" event to this webhook alone."""
+
+    @_abc_1.abstractmethod
+    def RedeliverWebhook(
+        self,
+        request: _notify_pb2.RedeliverWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notify_pb2.WebhookDelivery, _abc.Awaitable[_notify_pb2.WebhookDelivery]]:
+        """A delivery sent again (a new delivery of the same event, same id)."""
 
 def add_NotifySettingsServicer_to_server(servicer: NotifySettingsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -432,6 +432,7 @@ class ListTicketsRequest(_message.Message):
     LIMIT_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
     WITH_TOTAL_FIELD_NUMBER: _builtins.int
+    UPDATED_SINCE_FIELD_NUMBER: _builtins.int
     box: _builtins.str
     """inbox | outbox | archive"""
     unit_id: _builtins.int
@@ -451,6 +452,13 @@ class ListTicketsRequest(_message.Message):
     def priorities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def sla_states(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def updated_since(self) -> _timestamp_pb2.Timestamp:
+        """The change feed: tickets updated since then, in the order their changes committed
+        (every box, archived ones too); a change-feed cursor continues it without this.
+        next_cursor is then always set.
+        """
+
     def __init__(
         self,
         *,
@@ -466,10 +474,11 @@ class ListTicketsRequest(_message.Message):
         limit: _builtins.int = ...,
         cursor: _builtins.str = ...,
         with_total: _builtins.bool = ...,
+        updated_since: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_since", b"updated_since"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "box", b"box", "cursor", b"cursor", "limit", b"limit", "locked", b"locked", "priorities", b"priorities", "q", b"q", "sla_states", b"sla_states", "sort", b"sort", "states", b"states", "unit_id", b"unit_id", "with_total", b"with_total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "box", b"box", "cursor", b"cursor", "limit", b"limit", "locked", b"locked", "priorities", b"priorities", "q", b"q", "sla_states", b"sla_states", "sort", b"sort", "states", b"states", "unit_id", b"unit_id", "updated_since", b"updated_since", "with_total", b"with_total"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

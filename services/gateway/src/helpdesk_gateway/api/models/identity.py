@@ -8,6 +8,7 @@ from helpdesk.identity.v1 import identity_pb2 as id_pb
 
 from helpdesk_gateway.api.models.base import Out, Page, Timestamp
 from helpdesk_gateway.api.shapes import ts
+from helpdesk_kit.resources import user_fields
 
 RoleName = Literal["department_head", "unit_head", "unit_member"]
 ROLE_PB = {
@@ -38,24 +39,8 @@ class User(Out):
 
     @classmethod
     def from_pb(cls, u: id_pb.User) -> User:
-        return cls.of(
-            id=u.id,
-            login=u.login,
-            full_name=u.full_name,
-            email=u.email,
-            phone=u.phone,
-            kind="client" if u.kind == id_pb.USER_KIND_CLIENT else "staff",
-            role=ROLE_NAME.get(u.role),
-            unit_ids=list(u.unit_ids),
-            client_group_id=u.client_group_id or None,
-            is_client_group_lead=u.is_client_group_lead,
-            is_admin=u.is_admin,
-            position_id=u.position_id or None,
-            language=u.language,
-            pushbullet=u.pushbullet,
-            time_zone=u.time_zone or None,
-            status="active" if u.is_active else "disabled",
-        )
+        # One mapping for the API's answers and notify's webhook events (helpdesk_kit.resources).
+        return cls.of(**user_fields(u))
 
 
 class UserList(Page):

@@ -12,21 +12,12 @@ from pydantic import Field
 from helpdesk_gateway.api.models.base import Names, Out, Page, Timestamp
 from helpdesk_gateway.api.models.sla import TicketClocks
 from helpdesk_gateway.api.shapes import ts
+from helpdesk_kit.resources import ticket_fields, ticket_people
 
 Priority = Literal["low", "normal", "high"]
 PRIORITY_PB = {"low": t_pb.PRIORITY_LOW, "normal": t_pb.PRIORITY_NORMAL, "high": t_pb.PRIORITY_HIGH}
-PRIORITY_NAME = {v: k for k, v in PRIORITY_PB.items()}
-STATE_NAME = {
-    t_pb.STATE_NEW: "new",
-    t_pb.STATE_IN_WORK: "in_work",
-    t_pb.STATE_DONE: "done",
-    t_pb.STATE_ARCHIVED: "archived",
-}
-
-
-def people(t: t_pb.Ticket) -> list[int]:
-    """The users a ticket mentions (their names travel with it)."""
-    return [t.author_id, t.client_id, *t.assignee_ids, t.locked_by, t.done_by]
+# One mapping for the API's answers and notify's webhook events (helpdesk_kit.resources).
+people = ticket_people
 
 
 class Ticket(Out):
@@ -67,29 +58,7 @@ class Ticket(Out):
     @classmethod
     def from_pb(cls, t: t_pb.Ticket, all_names: Names, sla: TicketClocks | None = None) -> Ticket:
         return cls.of(
-            id=t.id,
-            number=t.number,
-            ref=t.ref,
-            subject=t.subject,
-            subject_id=t.subject_id or None,
-            body=t.body,
-            priority=PRIORITY_NAME.get(t.priority),
-            state=STATE_NAME.get(t.state),
-            unit_id=t.unit_id,
-            assignee_ids=list(t.assignee_ids),
-            author_id=t.author_id,
-            client_id=t.client_id or None,
-            locked_by=t.locked_by or None,
-            done_by=t.done_by or None,
-            deadline=ts(t.deadline),
-            source=t.source,
-            sla_plan_id=t.sla_plan_id or None,
-            sla_state=t.sla_state or None,
-            version=t.version,
-            created_at=ts(t.created_at),
-            updated_at=ts(t.updated_at),
-            allowed_actions=list(t.allowed_actions),
-            custom_fields=orjson.loads(t.custom_fields_json or "{}"),
+            **ticket_fields(t),
             names={str(i): all_names[str(i)] for i in people(t) if str(i) in all_names},
             body_html=t.body_html or None,
             sla=sla,

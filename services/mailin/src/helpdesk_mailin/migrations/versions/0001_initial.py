@@ -84,6 +84,7 @@ def upgrade() -> None:
     op.create_index("messages_message_id_idx", "messages", ["mailbox_id", "message_id"])
     op.create_index("messages_sender_idx", "messages", ["sender", "received_at"])
     op.create_index("messages_ticket_idx", "messages", ["ticket_id"])
+    op.create_index("messages_received_idx", "messages", ["received_at"])  # retention
     op.create_index(
         "messages_quarantine_idx",
         "messages",

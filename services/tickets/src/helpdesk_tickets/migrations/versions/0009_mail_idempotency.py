@@ -28,6 +28,8 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
+    # Retention prunes the keys by age, as it does the tickets' own.
+    op.create_index("comment_idempotency_keys_created_idx", "comment_idempotency_keys", ["created_at"])
     op.add_column("attachments", sa.Column("idempotency_key", sa.Text))
     op.create_index(
         "attachments_idempotency_idx",
@@ -41,4 +43,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("attachments_idempotency_idx", table_name="attachments")
     op.drop_column("attachments", "idempotency_key")
+    op.drop_index("comment_idempotency_keys_created_idx", table_name="comment_idempotency_keys")
     op.drop_table("comment_idempotency_keys")

@@ -3,7 +3,8 @@
 // fields and recurring tickets in admin_directory.js; settings and mailings in
 // admin_settings.js, failed notifications and parked events (with replay) in
 // admin_dead_letters.js, system information in admin_system.js; mail intake's
-// mailboxes and quarantine in admin_mailin.js; the portal's settings, categories and
+// mailboxes and quarantine in admin_mailin.js; webhooks and their delivery log in
+// admin_webhooks.js; the portal's settings, categories and
 // news in admin_portal.js.
 
 import { state, t, h, api, addRoute } from "./core.js";
@@ -17,6 +18,7 @@ import "./admin_settings.js";
 import "./admin_dead_letters.js";
 import "./admin_system.js";
 import "./admin_mailin.js";
+import "./admin_webhooks.js";
 import "./admin_portal.js";
 
 // ---- units ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ export const SECTIONS = [
   ["recurring", "#/admin/recurring"],
   ["settings", "#/admin/settings"],
   ["mailboxes", "#/admin/mailboxes"],
+  ["webhooks", "#/admin/webhooks"],
   ["portal", "#/admin/portal"],
   ["mailing", "#/admin/mailing"],
   ["dead_letters", "#/admin/dead-letters"],
