@@ -32,8 +32,8 @@ from fastapi.routing import APIRoute, serialize_response
 from google.protobuf.timestamp_pb2 import Timestamp
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 
-from helpdesk_gateway.api.models.tickets import PRIORITY_NAME, STATE_NAME, Ticket, TicketList, people
-from helpdesk_gateway.api.shapes import ts
+from helpdesk_gateway.api.models.tickets import Ticket, TicketList, people
+from helpdesk_kit.resources import ticket_fields
 
 NAMES = {str(i): f"User number {i}" for i in range(1, 20)}
 
@@ -64,31 +64,10 @@ def sample(i: int) -> t_pb.Ticket:
 
 
 def old_dict(t: t_pb.Ticket) -> dict[str, Any]:
-    """The handler's dict before the models (tickets.ticket_out, as it was)."""
+    """The handler's dict before the models (tickets.ticket_out, as it was): the fields as
+    the REST API shows them (the mapping now in helpdesk_kit.resources) plus the names."""
     return {
-        "id": t.id,
-        "number": t.number,
-        "ref": t.ref,
-        "subject": t.subject,
-        "subject_id": t.subject_id or None,
-        "body": t.body,
-        "priority": PRIORITY_NAME.get(t.priority),
-        "state": STATE_NAME.get(t.state),
-        "unit_id": t.unit_id,
-        "assignee_ids": list(t.assignee_ids),
-        "author_id": t.author_id,
-        "client_id": t.client_id or None,
-        "locked_by": t.locked_by or None,
-        "done_by": t.done_by or None,
-        "deadline": ts(t.deadline),
-        "source": t.source,
-        "sla_plan_id": t.sla_plan_id or None,
-        "sla_state": t.sla_state or None,
-        "version": t.version,
-        "created_at": ts(t.created_at),
-        "updated_at": ts(t.updated_at),
-        "allowed_actions": list(t.allowed_actions),
-        "custom_fields": orjson.loads(t.custom_fields_json or "{}"),
+        **ticket_fields(t),
         "names": {str(i): NAMES[str(i)] for i in people(t) if str(i) in NAMES},
     }
 
