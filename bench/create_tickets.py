@@ -9,7 +9,11 @@ publishes it for realtime).
     .venv/bin/python bench/create_tickets.py --url http://127.0.0.1:8080 --password <admin password>
 
 Prints requests/s, p50, p99 and errors at each concurrency, then the CPU time
-each process spent per ticket during the last (highest-concurrency) phase.
+each process spent per ticket during the last (highest-concurrency) phase. With the
+consumers running, the unit's member holds a socket through the gateway's ``/ws`` and
+each phase also reports event → pop-up: from the ticket's ``created_at`` (stamped in the
+creating transaction, the same machine's clock) to the pop-up's arrival on the socket,
+and how many pop-ups did not arrive within 10 s of the phase's end.
 A benchmark, not a test: it asserts nothing and is never run by `make test`.
 """
 
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import secrets
 import statistics
 import sys
@@ -24,7 +30,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -40,6 +47,7 @@ class Phase:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    created: dict[int, float] = field(default_factory=dict)  # ticket id → created_at (epoch s)
 
     def line(self) -> str:
         lat = sorted(self.latencies_ms)
@@ -60,15 +68,74 @@ async def login(session: aiohttp.ClientSession, url: str, user: str, password: s
         return token
 
 
-async def prepare(session: aiohttp.ClientSession, url: str, admin: str) -> int:
+def percentiles(values: list[float]) -> tuple[float, float]:
+    lat = sorted(values)
+    if not lat:
+        return float("nan"), float("nan")
+    return statistics.median(lat), lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+
+
+class PopupWatch:
+    """The unit member's socket: when each ticket's pop-up arrived (epoch seconds)."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[int, float] = {}
+        self.stored: dict[int, float] = {}  # the pop-up's created_at (notify's transaction)
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+
+    async def start(self, session: aiohttp.ClientSession, url: str, token: str) -> None:
+        ws_url = url.replace("http://", "ws://") + f"/ws?token={token}"
+        ws = await session.ws_connect(ws_url, headers={"Origin": url}, heartbeat=20)
+        hello = json.loads((await ws.receive()).data)
+        if hello.get("type") != "hello":
+            raise SystemExit(f"socket: unexpected first message {hello}")
+
+        async def read() -> None:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                now = time.time()
+                event = json.loads(msg.data)
+                if event.get("type") == "notification" and event.get("ticket_id"):
+                    self.arrived.setdefault(int(event["ticket_id"]), now)
+                    stamp = event["created_at"].replace("Z", "+00:00")
+                    self.stored.setdefault(int(event["ticket_id"]), datetime.fromisoformat(stamp).timestamp())
+                    self._changed.set()
+
+        self._task = asyncio.create_task(read())
+
+    async def report(self, phase: Phase, grace: float = 10.0) -> str:
+        deadline = time.time() + grace
+        while time.time() < deadline and any(t not in self.arrived for t in phase.created):
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), deadline - time.time())
+        lat = [(self.arrived[t] - at) * 1000 for t, at in phase.created.items() if t in self.arrived]
+        missing = sum(1 for t in phase.created if t not in self.arrived)
+        p50, p99 = percentiles(lat)
+        # The two legs: ticket committed → notify stored the pop-up; stored → on the socket.
+        seen = [t for t in phase.created if t in self.stored]
+        s50, s99 = percentiles([(self.stored[t] - phase.created[t]) * 1000 for t in seen])
+        d50, d99 = percentiles([(self.arrived[t] - self.stored[t]) * 1000 for t in seen])
+        return (
+            f"        event → pop-up p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max "
+            f"{max(lat, default=float('nan')):7.2f} ms   missing {missing} of {len(phase.created)}\n"
+            f"          (event → stored by notify p50 {s50:.1f} / p99 {s99:.1f} ms;"
+            f" stored → socket p50 {d50:.1f} / p99 {d99:.1f} ms)"
+        )
+
+
+async def prepare(session: aiohttp.ClientSession, url: str, admin: str) -> tuple[int, str]:
     """A unit with one member, so that every ticket also makes notify store and push a pop-up."""
     h = {"Authorization": f"Bearer {admin}"}
     async with session.post(
         f"{url}/api/v1/units", json={"name": f"Bench {secrets.token_hex(3)}"}, headers=h
     ) as r:
         unit_id: int = (await r.json())["id"]
+    login_name = f"bench{secrets.token_hex(3)}"
     member = {
-        "login": f"bench{secrets.token_hex(3)}",
+        "login": login_name,
         "password": "bench-password",
         "full_name": "Bench Member",
         "kind": "staff",
@@ -77,7 +144,7 @@ async def prepare(session: aiohttp.ClientSession, url: str, admin: str) -> int:
     }
     async with session.post(f"{url}/api/v1/users", json=member, headers=h) as r:
         assert r.status == 201, await r.text()
-    return unit_id
+    return unit_id, login_name
 
 
 async def run_phase(
@@ -89,6 +156,7 @@ async def run_phase(
         b'"priority":"normal","unit_id":%d}' % unit_id
     )
     latencies: list[float] = []
+    created: dict[int, float] = {}
     errors = 0
     stop_at = time.perf_counter() + seconds
 
@@ -97,15 +165,17 @@ async def run_phase(
         while time.perf_counter() < stop_at:
             start = time.perf_counter()
             async with session.post(f"{url}/api/v1/tickets", data=body, headers=headers) as r:
-                await r.read()
+                raw = await r.read()
                 if r.status == 201:
                     latencies.append((time.perf_counter() - start) * 1000)
+                    ticket = json.loads(raw)
+                    created[ticket["id"]] = datetime.fromisoformat(ticket["created_at"]).timestamp()
                 else:
                     errors += 1
 
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Phase(concurrency, len(latencies), errors, time.perf_counter() - began, latencies)
+    return Phase(concurrency, len(latencies), errors, time.perf_counter() - began, latencies, created)
 
 
 def processes(own: bool) -> dict[str, list[psutil.Process]]:
@@ -124,7 +194,7 @@ def processes(own: bool) -> dict[str, list[psutil.Process]]:
         except psutil.Error:
             continue
         role = None
-        for svc in ("identity", "tickets", "sla", "notify", "realtime", "gateway"):
+        for svc in ("identity", "tickets", "sla", "notify", "realtime", "gateway", "mailin", "portal"):
             if f"helpdesk_{svc} serve" in cmd:
                 role = svc
         if name == "postgres":
@@ -151,11 +221,17 @@ def cpu_seconds(procs: dict[str, list[psutil.Process]]) -> dict[str, float]:
     return out
 
 
-async def bench(url: str, password: str, levels: list[int], seconds: float, own: bool = False) -> None:
+async def bench(
+    url: str, password: str, levels: list[int], seconds: float, own: bool = False, popups: bool = True
+) -> None:
     connector = aiohttp.TCPConnector(limit=max(levels) + 4)
     async with aiohttp.ClientSession(connector=connector) as session:
         admin = await login(session, url, "system", password)
-        unit_id = await prepare(session, url, admin)
+        unit_id, member_login = await prepare(session, url, admin)
+        watch: PopupWatch | None = None
+        if popups:
+            watch = PopupWatch()
+            await watch.start(session, url, await login(session, url, member_login, "bench-password"))
         await run_phase(session, url, admin, unit_id, 4, 2.0)  # warm up caches and connections
         procs = processes(own)
         last: Phase | None = None
@@ -164,8 +240,11 @@ async def bench(url: str, password: str, levels: list[int], seconds: float, own:
         for c in levels:
             before = cpu_seconds(procs)
             last = await run_phase(session, url, admin, unit_id, c, seconds)
-            after = cpu_seconds(procs)
             print(last.line(), flush=True)
+            if watch is not None:
+                # Waits until the fan-out has caught up, so its CPU counts in full.
+                print(await watch.report(last), flush=True)
+            after = cpu_seconds(procs)
         assert last is not None and last.ok
         print(f"\nCPU per ticket at c={last.concurrency} (ms):", flush=True)
         total = 0.0
@@ -236,7 +315,7 @@ def main() -> int:
         return 0
     password = secrets.token_urlsafe(12)
     with own_stack(password, without_consumers=args.without_consumers) as url:
-        asyncio.run(bench(url, password, levels, args.seconds, own=True))
+        asyncio.run(bench(url, password, levels, args.seconds, own=True, popups=not args.without_consumers))
     return 0
 
 
