@@ -84,8 +84,8 @@ class PopupWatch:
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
 
-    async def start(self, session: aiohttp.ClientSession, url: str, token: str) -> None:
-        ws_url = url.replace("http://", "ws://") + f"/ws?token={token}"
+    async def start(self, session: aiohttp.ClientSession, url: str, socket_url: str, token: str) -> None:
+        ws_url = socket_url.replace("http://", "ws://") + f"/ws?token={token}"
         ws = await session.ws_connect(ws_url, headers={"Origin": url}, heartbeat=20)
         hello = json.loads((await ws.receive()).data)
         if hello.get("type") != "hello":
@@ -222,7 +222,13 @@ def cpu_seconds(procs: dict[str, list[psutil.Process]]) -> dict[str, float]:
 
 
 async def bench(
-    url: str, password: str, levels: list[int], seconds: float, own: bool = False, popups: bool = True
+    url: str,
+    password: str,
+    levels: list[int],
+    seconds: float,
+    own: bool = False,
+    popups: bool = True,
+    socket_url: str | None = None,
 ) -> None:
     connector = aiohttp.TCPConnector(limit=max(levels) + 4)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -231,7 +237,8 @@ async def bench(
         watch: PopupWatch | None = None
         if popups:
             watch = PopupWatch()
-            await watch.start(session, url, await login(session, url, member_login, "bench-password"))
+            member = await login(session, url, member_login, "bench-password")
+            await watch.start(session, url, socket_url or url, member)
         await run_phase(session, url, admin, unit_id, 4, 2.0)  # warm up caches and connections
         procs = processes(own)
         last: Phase | None = None
@@ -268,11 +275,13 @@ CONSUMERS = ("sla", "notify", "realtime")
 
 
 @contextmanager
-def own_stack(password: str, *, without_consumers: bool = False) -> Iterator[str]:
+def own_stack(password: str, *, without_consumers: bool = False) -> Iterator[tuple[str, str]]:
     """A stack of our own (durable PostgreSQL). ``without_consumers`` stops the services
     that only consume events once it is up: the run then measures the create pipeline
     itself (auth, gateway, gRPC, PostgreSQL + outbox, NATS), the events waiting in
-    JetStream; the fan-out's share shows in the runs with it."""
+    JetStream; the fan-out's share shows in the runs with it. Yields the gateway's URL and
+    realtime's: sockets go straight to realtime, as Kubernetes' ingress routes ``/ws``
+    (the gateway's own ``/ws`` proxy is for one machine without an ingress)."""
     from helpdesk_devstack.stack import Stack
 
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -288,7 +297,7 @@ def own_stack(password: str, *, without_consumers: bool = False) -> Iterator[str
             for name in CONSUMERS:
                 stack.stop_service(name)
         try:
-            yield stack.gateway_url
+            yield stack.gateway_url, stack.http_url("realtime")
         finally:
             stack.stop()
 
@@ -314,8 +323,11 @@ def main() -> int:
         asyncio.run(bench(args.url.rstrip("/"), args.password, levels, args.seconds))
         return 0
     password = secrets.token_urlsafe(12)
-    with own_stack(password, without_consumers=args.without_consumers) as url:
-        asyncio.run(bench(url, password, levels, args.seconds, own=True, popups=not args.without_consumers))
+    with own_stack(password, without_consumers=args.without_consumers) as (url, realtime_url):
+        popups = not args.without_consumers
+        asyncio.run(
+            bench(url, password, levels, args.seconds, own=True, popups=popups, socket_url=realtime_url)
+        )
     return 0
 
 
