@@ -27,7 +27,8 @@ class Settings(ServiceSettings, DatabaseSettings, NatsSettings, StorageSettings,
     identity_addr: str
     # How long the list of units is trusted before identity is asked again.
     units_cache_seconds: float = 30.0
-    # How often each replica archives due tickets and files due recurring ones.
+    # How often each replica archives due tickets, files due recurring ones and folds the
+    # open-ticket count changes (store.open_count_table).
     archive_every_seconds: float = 60.0
     # A create's Idempotency-Key answers a retry with the same ticket this long (0: for ever).
     retention_idempotency_keys_hours: float = Field(default=24.0, ge=0)

@@ -1,7 +1,8 @@
 """The tickets schema's queries: the only package of the service with SQL.
 
 One module per table or concern: ``ticket_table`` (a ticket's own row, history,
-archiving), ``list_queries`` (lists and counters, visibility in SQL), ``change_queries`` (the
+archiving), ``list_queries`` (lists and counters, visibility in SQL), ``open_count_table`` (the
+counts of open tickets the database keeps, migration 0011), ``change_queries`` (the
 change feed of ``updated_since``),
 ``comment_table``, ``attachment_table``, ``subject_table``, ``field_table`` (custom
 fields), ``settings_table``, ``recurring_table``, ``shortcut_tables`` (canned responses,
@@ -40,6 +41,7 @@ from helpdesk_tickets.store.field_table import (
     save_custom_field,
 )
 from helpdesk_tickets.store.list_queries import SORTS, count_tickets, counters, list_tickets
+from helpdesk_tickets.store.open_count_table import fold_open_counts
 from helpdesk_tickets.store.recurring_table import (
     delete_recurring,
     due_recurring,
@@ -130,6 +132,7 @@ __all__ = [
     "done_at",
     "due_recurring",
     "feed_start",
+    "fold_open_counts",
     "history",
     "insert_attachment",
     "insert_canned",

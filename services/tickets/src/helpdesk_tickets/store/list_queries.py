@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from helpdesk_tickets.domain import Actor, ListQuery, Role, Ticket
+from helpdesk_tickets.store.open_count_table import all_open_counters
 from helpdesk_tickets.store.rows import TICKET_COLUMNS, search_text, ticket_from_row
 
 SORTS = {
@@ -178,12 +179,16 @@ async def count_tickets(conn: asyncpg.Connection, actor: Actor, q: ListQuery, ca
 async def counters(conn: asyncpg.Connection, actor: Actor) -> dict[str, int]:
     """Counts over the actor's inbox (open tickets: new, in work), visibility in SQL.
 
-    Like the lists, each visibility alternative is its own indexed branch; their ids are
-    UNIONed (a ticket matching two alternatives counts once) and counted in one pass.
+    A role that sees every open ticket reads the counts the database keeps (counting
+    300,000 index entries per request was the slow part at a million tickets). For the
+    others, like the lists, each visibility alternative is its own indexed branch; their ids
+    are UNIONed (a ticket matching two alternatives counts once) and counted in one pass.
     """
     p = Params()
     me = p(actor.user_id)
     terms = visible(actor, p, received_only=not actor.is_client)
+    if terms is None:
+        return await all_open_counters(conn, actor.user_id)
     open_ = "state IN ('new', 'in_work')"
     counts = (
         "count(*) FILTER (WHERE state = 'new') AS new,"
@@ -192,9 +197,8 @@ async def counters(conn: asyncpg.Connection, actor: Actor) -> dict[str, int]:
         " count(*) FILTER (WHERE sla_state = 'warning') AS sla_warning,"
         " count(*) FILTER (WHERE sla_state = 'breached') AS sla_breached"
     )
-    if terms is None or len(terms) == 1:
-        condition = open_ if terms is None else f"{terms[0]} AND {open_}"
-        sql = f"SELECT {counts} FROM tickets WHERE {condition}"
+    if len(terms) == 1:
+        sql = f"SELECT {counts} FROM tickets WHERE {terms[0]} AND {open_}"
     else:
         # Each branch brings the counted columns along, so no second lookup by id is needed;
         # UNION (not ALL) still counts a ticket matching two alternatives once.

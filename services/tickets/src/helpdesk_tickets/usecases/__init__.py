@@ -9,9 +9,9 @@ One module per concern: ``tickets`` (file and read one, its history), ``lifecycl
 (take, release, complete, reopen, forward, edit, delete), ``comments``,
 ``attachments``, ``lists`` (lists and counters), ``subjects``, ``custom_fields``,
 ``settings``, ``recurring``, ``shortcuts`` (canned responses, saved views), ``bulk`` (one
-action on many tickets), ``reports``, ``background`` (archiving, recurring runs, the SLA
-verdict, retention rules); ``caches``, ``cursors`` and ``guards`` serve them. Callers use this
-package's names (``usecases.take(...)``).
+action on many tickets), ``reports``, ``background`` (archiving, recurring runs, folding the
+open-ticket counts, the SLA verdict, retention rules); ``caches``, ``cursors`` and
+``guards`` serve them. Callers use this package's names (``usecases.take(...)``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from helpdesk_tickets.domain import MAX_COMMENT, MAX_COMMENT_FILES
 from helpdesk_tickets.usecases.attachments import list_attachments, open_attachment, upload_attachment
 from helpdesk_tickets.usecases.background import (
     archive_due,
+    fold_open_counts,
     record_sla_alert,
     record_sla_state,
     retention_rules,
@@ -96,6 +97,7 @@ __all__ = [
     "delete_view",
     "edit",
     "encode_cursor",
+    "fold_open_counts",
     "forward",
     "get_settings",
     "get_ticket",

@@ -1,6 +1,6 @@
 """Work nobody asked for right now: archiving done tickets, filing due recurring ones,
-keeping the SLA service's verdict on the ticket (a consumed event), and the retention
-rules of tickets' rows.
+folding the changes of the open-ticket counts, keeping the SLA service's verdict on the
+ticket (a consumed event), and the retention rules of tickets' rows.
 """
 
 from __future__ import annotations
@@ -39,6 +39,15 @@ async def archive_due(*, db: Database, settings: SettingsCache, batch: int = 500
             return total
 
 
+async def fold_open_counts(*, db: Database) -> int:
+    """Moves the open-ticket count changes the triggers appended into the counts, so the
+    counters' read stays a few hundred rows (store.open_count_table)."""
+    async with db.unit_of_work() as uow:
+        folded = await store.fold_open_counts(uow.conn)
+        await uow.commit()
+    return folded
+
+
 async def record_sla_state(uow: UnitOfWork, ticket_id: int, state: str) -> None:
     """Keeps the SLA service's verdict on the ticket, so lists filter on it in SQL."""
     await store.set_sla_state(uow.conn, ticket_id, state)
@@ -59,8 +68,9 @@ async def record_sla_alert(
 async def run_archiver(
     *, db: Database, settings: SettingsCache, every: float, stopping: asyncio.Event
 ) -> None:
-    """The schedule: archive what is due, file due recurring tickets, then sleep;
-    every replica may run it (both jobs skip rows another replica holds)."""
+    """The schedule: archive what is due, file due recurring tickets, fold the open-ticket
+    count changes, then sleep; every replica may run it (the jobs skip rows another replica
+    holds; one replica folds at a time)."""
     while not stopping.is_set():
         try:
             count = await archive_due(db=db, settings=settings)
@@ -69,6 +79,7 @@ async def run_archiver(
             filed = await run_recurring(db=db, now=datetime.now(UTC))
             if filed:
                 log.info("tickets.recurring_filed", count=len(filed))
+            await fold_open_counts(db=db)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("tickets.archive_failed", error=str(exc))
         with contextlib.suppress(TimeoutError):
