@@ -13,6 +13,7 @@ from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 from helpdesk_gateway.consumers import RevocationFeed, Revocations
 from helpdesk_gateway.edge import BodyLimit
+from helpdesk_gateway.hot_routes import hoist
 from helpdesk_gateway.ratelimits import QuotaHeaders, RateLimits, enforce, redis_storage
 from helpdesk_kit.http import create_app, http_server, problem
 from helpdesk_kit.logs import get_logger
@@ -59,6 +60,8 @@ def build_app(clients: Clients, *, revalidate_seconds: float = REVALIDATE_SECOND
     app.include_router(zenlix.router)
     web.mount(app)
     openapi.install(app)
+    # The busiest routes are found first instead of at the end of the nested routers' walk.
+    hoist(app)
     app.add_middleware(QuotaHeaders)
     app.add_middleware(
         BodyLimit, json_bytes=settings.max_json_body_bytes, upload_bytes=settings.max_upload_body_bytes
