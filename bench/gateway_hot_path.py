@@ -76,7 +76,7 @@ class Tickets:
     def __init__(self) -> None:
         self._next = 0
 
-    async def CreateTicket(self, request: t_pb.CreateTicketRequest, **_: Any) -> t_pb.Ticket:  # noqa: N802
+    async def CreateTicket(self, request: t_pb.CreateTicketRequest, **_: Any) -> t_pb.Ticket:
         self._next += 1
         return t_pb.Ticket(
             id=self._next,
@@ -94,7 +94,7 @@ class Tickets:
 class Identity:
     """identity's GetUsers (asked once: the gateway keeps names a minute)."""
 
-    async def GetUsers(self, request: id_pb.GetUsersRequest, **_: Any) -> id_pb.GetUsersResponse:  # noqa: N802
+    async def GetUsers(self, request: id_pb.GetUsersRequest, **_: Any) -> id_pb.GetUsersResponse:
         return id_pb.GetUsersResponse(users=[id_pb.User(id=i, full_name="Bench") for i in request.ids])
 
 
