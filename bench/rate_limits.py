@@ -1,7 +1,8 @@
 """What the abuse limits cost per request: the gateway's Redis check and a socket's bucket.
 
-The gateway counts a limited route's request in Redis before the route runs
-(``limits``' moving window: one Lua call when under the limit); realtime takes a
+The gateway counts a limited route's request in Redis before the route runs (moving
+windows, every window of the request in one Lua call: a new ticket's three — the general
+limit, per minute, per day); realtime takes a
 token from the socket's own bucket (memory) for every message, and asks Redis only
 for messages the bucket let through. This measures both on this machine against a
 real Redis started here (loopback), sequentially and with concurrent callers.
@@ -22,36 +23,42 @@ from limits import parse
 
 from helpdesk_devstack.servers.redis import RedisServer
 from helpdesk_gateway.config import Settings
-from helpdesk_gateway.ratelimits import RULES, RateLimits, redis_storage
+from helpdesk_gateway.ratelimits import API_RULE, RULES, RateLimits
+from helpdesk_gateway.ratewindows import Windows
 from helpdesk_realtime.frames import FrameBudget
 
 RULE = RULES[("POST", "/api/v1/tickets")]
 
 
-async def gateway_hits(redis_url: str, hits: int, concurrency: int) -> tuple[float, float]:
-    """(median µs per check seen by one caller, checks/s over all callers)."""
+async def gateway_hits(redis_url: str, hits: int, concurrency: int) -> tuple[float, float, float]:
+    """(median µs per check seen by one caller, checks/s over all callers, µs of this
+    process's CPU per check — the gateway's side of it)."""
     settings = Settings(
         identity_addr="x",
         tickets_addr="x",
         sla_addr="x",
         notify_addr="x",
         portal_addr="x",
-        rate_tickets="1000000/minute",
+        # As many windows as a new ticket's (general limit; tickets per minute and per day),
+        # too large to be reached.
+        rate_api="1000000/minute",
+        rate_tickets="1000000/minute;10000000/day",
     )
-    limits = RateLimits(settings, redis_storage(redis_url))
-    await limits.hit(RULE, "user:warm-up")
+    limits = RateLimits(settings, Windows(redis_url))
+    await limits.hit((API_RULE, "user:warm-up"), (RULE, "user:warm-up"))
     samples: list[float] = []
 
     async def caller(n: int) -> None:
         for i in range(hits // concurrency):
             t0 = time.perf_counter()
-            await limits.hit(RULE, f"user:{n}-{i % 50}")
+            who = f"user:{n}-{i % 50}"
+            await limits.hit((API_RULE, who), (RULE, who))
             samples.append(time.perf_counter() - t0)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(caller(n) for n in range(concurrency)))
-    elapsed = time.perf_counter() - start
-    return statistics.median(samples) * 1e6, len(samples) / elapsed
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return statistics.median(samples) * 1e6, len(samples) / elapsed, cpu * 1e6 / len(samples)
 
 
 def bucket_takes(n: int) -> float:
@@ -66,9 +73,10 @@ def bucket_takes(n: int) -> float:
 async def main(hits: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as redis:
         for concurrency in (1, 32):
-            median_us, rate = await gateway_hits(redis.url, hits, concurrency)
+            median_us, rate, cpu_us = await gateway_hits(redis.url, hits, concurrency)
             print(
-                f"gateway check, {concurrency:>2} callers: median {median_us:7.1f} µs, {rate:8.0f} checks/s"
+                f"gateway check, {concurrency:>2} callers: median {median_us:7.1f} µs, "
+                f"{rate:8.0f} checks/s, {cpu_us:6.1f} µs CPU per check"
             )
     print(f"socket bucket: {bucket_takes(1_000_000):.0f} ns per message")
 

@@ -22,7 +22,6 @@ import grpc
 import orjson
 from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 from prometheus_client import Counter, Histogram
 
 from helpdesk_kit import tracing
@@ -243,6 +242,9 @@ class GrpcServer:
         gate = Gatekeeper(mesh=mesh, passports=passports, rules=rules)
         interceptors: list[grpc.aio.ServerInterceptor] = [_Guard(gate)]
         if tracing.is_enabled():
+            # Imported only when tracing is on (tracing.configure_tracing says why).
+            from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
             interceptors.insert(0, aio_server_interceptor())  # type: ignore[no-untyped-call]
         self.server = grpc.aio.server(
             interceptors=interceptors,
@@ -376,6 +378,8 @@ def channel(target: str, *, service: str, mesh: Mesh, deadline: float) -> grpc.a
     own: tuple[tuple[str, str], ...] = ((SERVICE_HEADER, mesh.service),) if mesh.insecure else ()
     interceptors: list[Any] = [_Unary(service, deadline, own), _UnaryStream(own), _StreamUnary(own)]
     if tracing.is_enabled():
+        from opentelemetry.instrumentation.grpc import aio_client_interceptors
+
         interceptors[:0] = aio_client_interceptors()  # type: ignore[no-untyped-call]
     options: list[tuple[str, Any]] = [
         ("grpc.keepalive_time_ms", 30_000),

@@ -22,6 +22,7 @@ from helpdesk_kit.faults import is_transient
 from helpdesk_kit.http import http_server, split_ops
 from helpdesk_kit.inbox import Consumer
 from helpdesk_kit.logs import configure_logging, get_logger
+from helpdesk_kit.memory import release_free_memory
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.rpc import GrpcServer
 from helpdesk_kit.tracing import configure_tracing
@@ -29,6 +30,10 @@ from helpdesk_kit.tracing import configure_tracing
 __all__ = ["Lifecycle", "start_process"]
 
 log = get_logger(__name__)
+
+# Seconds after the start when what starting freed is given back (helpdesk_kit.memory): the
+# servers listen and the channels are open by then.
+SETTLED_SECONDS = 5.0
 
 
 class Lifecycle:
@@ -128,6 +133,7 @@ class Lifecycle:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
         log.info("runtime.started")
+        loop.call_later(SETTLED_SECONDS, release_free_memory)
         await self.stopping.wait()
         log.info("runtime.stopping")
         await self._stack.aclose()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from opentelemetry import context, propagate, trace
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 __all__ = ["configure_tracing", "extract_context", "inject_headers", "is_enabled"]
 
@@ -30,8 +30,15 @@ def configure_tracing(*, service: str, otlp_endpoint: str | None) -> TracerProvi
     global _enabled
     if not otlp_endpoint:
         return None
-    # Imported here: the exporter pulls in grpc channels we need only when exporting.
+    # Imported here, and so are the instrumentations where they are installed: the SDK,
+    # the exporter (grpc channels) and the instrumented libraries (asyncpg even in a
+    # service without a database) cost every process tens of MB it needs only when
+    # exporting (bench/RESULTS.md § The gateway's hot path and idle memory).
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))

@@ -1,7 +1,8 @@
 """Rate limits of the public API: one general limit on every request, and one table
 (route → limit) for the routes whose abuse costs others; checked before the route runs.
 
-Counted in Redis (``limits``' moving window, shared by every replica) per signed-in
+Counted in Redis (moving windows, shared by every replica: ``ratewindows``, every window a
+request falls under in one round trip) per signed-in
 user, or per client address for the routes anyone may call (and, for the general limit,
 for requests without a valid token). Every answer of ``/api/v1`` under a limit says
 where its caller stands, with the fields ``RateLimit-Limit``, ``RateLimit-Remaining`` and
@@ -24,15 +25,14 @@ from dataclasses import dataclass, field, replace
 
 from fastapi import Request
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
+from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpdesk_gateway.auth import current_caller
 from helpdesk_gateway.config import Settings
+from helpdesk_gateway.ratewindows import Ask, Windows
 from helpdesk_kit.errors import RateLimited, Unauthenticated
 from helpdesk_kit.logs import get_logger
 
@@ -82,13 +82,6 @@ def rule_for(method: str, path: str) -> Rule | None:
     return next((rule for m, pattern, rule in _PATTERNS if m == method and pattern.match(path)), None)
 
 
-def redis_storage(redis_url: str) -> RedisStorage:
-    """``limits``' asyncio Redis storage on redis-py (the client every service already has)."""
-    scheme, sep, rest = redis_url.partition("://")
-    uri = f"async+{'redis+unix' if scheme == 'unix' else scheme}{sep}{rest}"
-    return RedisStorage(uri, implementation="redispy", wrap_exceptions=True, key_prefix="gateway")
-
-
 @dataclass(frozen=True)
 class Quota:
     """Where a caller stands under one limit: its size, what is left, seconds until more."""
@@ -113,30 +106,37 @@ class OverLimit(RateLimited):
 
 
 class RateLimits:
-    """The table with the settings' limits, counted in ``storage``."""
+    """The table with the settings' limits, counted in ``windows``."""
 
-    def __init__(self, settings: Settings, storage: RedisStorage) -> None:
-        self._limiter = MovingWindowRateLimiter(storage)
+    def __init__(self, settings: Settings, windows: Windows) -> None:
+        self._windows = windows
         self._items: dict[str, list[RateLimitItem]] = {
             rule.setting: parse_many(limit) if (limit := getattr(settings, rule.setting).strip()) else []
             for rule in [*RULES.values(), API_RULE]
         }
 
-    async def hit(self, rule: Rule, who: str) -> Quota | None:
-        """Counts one request of ``who`` under ``rule``: the quota closest to running out
-        (None: no limit, or Redis is away); RateLimited when it is one too many."""
+    async def hit(self, *counted: tuple[Rule, str]) -> Quota | None:
+        """Counts one request of each ``who`` under its ``rule``, every limit in one round
+        trip and in turn: the quota closest to running out (None: no limit, or Redis is
+        away); OverLimit at the first limit it is one too many for (later ones not counted)."""
+        plan = [(rule, item, who) for rule, who in counted for item in self._items[rule.setting]]
+        if not plan:
+            return None
+        asks = [
+            Ask(item.key_for(rule.setting, who), item.amount, item.get_expiry()) for rule, item, who in plan
+        ]
+        try:
+            windows = await self._windows.take(asks)
+        except RedisError as exc:
+            log.warning("gateway.rate_limits_unavailable", error=repr(exc))
+            return None
+        now = time.time()
         tightest: Quota | None = None
-        for item in self._items[rule.setting]:
-            try:
-                allowed = await self._limiter.hit(item, rule.setting, who)
-                reset_at, remaining = await self._limiter.get_window_stats(item, rule.setting, who)
-            except StorageError as exc:
-                log.warning("gateway.rate_limits_unavailable", error=repr(exc))
-                return None
+        for (rule, item, _), window in zip(plan, windows, strict=False):
             # An empty window reports its reset as now: a full period is then the honest wait.
-            wait = math.ceil(reset_at - time.time())
-            quota = Quota(item.amount, remaining, wait if wait > 0 else item.get_expiry())
-            if not allowed:
+            wait = math.ceil(window.oldest + item.get_expiry() - now)
+            quota = Quota(item.amount, item.amount - window.count, wait if wait > 0 else item.get_expiry())
+            if not window.taken:
                 raise OverLimit(
                     f"Too many {rule.what}: at most {item.amount} per {_period(item)}; try again later.",
                     retry_after=max(quota.reset, 1),
@@ -161,19 +161,19 @@ async def enforce(connection: HTTPConnection) -> None:
     limits: RateLimits | None = getattr(connection.app.state, "rate_limits", None)
     if limits is None or not isinstance(connection, Request):  # no Redis; or a WebSocket
         return
-    quotas: list[Quota | None] = []
+    counted: list[tuple[Rule, str]] = []
+    if connection.url.path.startswith(API_PREFIX):
+        counted.append((API_RULE, await _caller_or_address(connection)))
+    rule = rule_for(connection.method, connection.url.path)
+    if rule is not None and (who := await _route_who(rule, connection)) is not None:
+        counted.append((rule, who))
     try:
-        if connection.url.path.startswith(API_PREFIX):
-            quotas.append(await limits.hit(API_RULE, await _caller_or_address(connection)))
-        rule = rule_for(connection.method, connection.url.path)
-        if rule is not None:
-            quotas.append(await _route_hit(limits, rule, connection))
+        quota = await limits.hit(*counted)
     except OverLimit as over:
         connection.state.quota = over.quota
         raise
-    known = [q for q in quotas if q is not None]
-    if known:
-        connection.state.quota = min(known, key=lambda q: q.remaining)
+    if quota is not None:
+        connection.state.quota = quota
 
 
 async def _caller_or_address(request: Request) -> str:
@@ -185,7 +185,7 @@ async def _caller_or_address(request: Request) -> str:
     return f"address:{client_address(request)}"
 
 
-async def _route_hit(limits: RateLimits, rule: Rule, request: Request) -> Quota | None:
+async def _route_who(rule: Rule, request: Request) -> str | None:
     if rule.per is Per.USER:
         try:
             caller = await current_caller(request)
@@ -193,10 +193,8 @@ async def _route_hit(limits: RateLimits, rule: Rule, request: Request) -> Quota 
             # Nobody to count: the route refuses the request itself — after what must come
             # first there (a switched-off portal answers 404 to everyone, signed in or not).
             return None
-        who = f"user:{caller.user_id}"
-    else:
-        who = f"address:{client_address(request)}"
-    return await limits.hit(rule, who)
+        return f"user:{caller.user_id}"
+    return f"address:{client_address(request)}"
 
 
 class QuotaHeaders:

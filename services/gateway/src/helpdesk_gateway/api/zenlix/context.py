@@ -66,7 +66,7 @@ class Ctx:
         limits: RateLimits | None = getattr(self.request.app.state, "rate_limits", None)
         rule = RULES.get((method, path))
         if limits is not None and rule is not None:
-            await limits.hit(rule, f"user:{self.caller.user_id}")
+            await limits.hit((rule, f"user:{self.caller.user_id}"))
 
     async def people(self, ids: Iterable[int]) -> dict[int, id_pb.User]:
         """Users by id (unknown ids left out), in one call for those not yet asked."""
