@@ -21,7 +21,7 @@ import asyncpg
 import orjson
 from google.protobuf.message import Message
 
-from helpdesk_kit.tracing import inject_headers
+from helpdesk_kit.tracing import inject_headers, is_enabled
 
 __all__ = [
     "Database",
@@ -180,7 +180,8 @@ class UnitOfWork:
                 subject,
                 message.DESCRIPTOR.full_name,
                 message.SerializeToString(),
-                orjson.dumps(inject_headers()).decode(),
+                # Without tracing there is no context to carry (and none is looked for).
+                orjson.dumps(inject_headers()).decode() if is_enabled() else "{}",
             )
         )
         return msg_id

@@ -20,6 +20,16 @@ def _add_trace_ids(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+class _BoundLogger(structlog.stdlib.BoundLogger):
+    """Debug lines are written per event and per call on the hot paths: below the level
+    they return at once, before structlog copies the context and runs its processors."""
+
+    def debug(self, event: str | None = None, *args: Any, **kw: Any) -> Any:
+        if not self._logger.isEnabledFor(logging.DEBUG):
+            return None
+        return super().debug(event, *args, **kw)
+
+
 def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -> None:
     """Routes structlog and the standard library's logging through one JSON renderer."""
     renderer: Any = (
@@ -33,9 +43,15 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
         lambda _, __, ev: {**ev, "service": service},
     ]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # A call below the level is dropped first, before the time stamp and the rest are
+        # made for nothing (a debug line per event or call would cost the hot paths).
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        wrapper_class=_BoundLogger,
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)

@@ -10,12 +10,17 @@ optional fields travel as unset messages, not as 1970-01-01.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import overload
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 __all__ = ["from_timestamp", "is_set", "now_timestamp", "to_rfc3339", "to_timestamp"]
+
+# The conversions are plain arithmetic from the epoch, the same results as protobuf's
+# ``FromDatetime``/``ToDatetime`` at a fifth and a half of their cost: every event and
+# answer carries several times, so they run a few times per request.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @overload
@@ -30,9 +35,8 @@ def to_timestamp(value: datetime | None) -> Timestamp | None:
     """``value`` as a protobuf ``Timestamp`` (``None`` stays ``None``, i.e. the field is left unset)."""
     if value is None:
         return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    since = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - _EPOCH
+    return Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def now_timestamp() -> Timestamp:
@@ -42,7 +46,7 @@ def now_timestamp() -> Timestamp:
 
 def from_timestamp(stamp: Timestamp) -> datetime:
     """``stamp`` as an aware ``datetime`` in UTC."""
-    return stamp.ToDatetime(tzinfo=UTC)
+    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
 def is_set(stamp: Timestamp) -> bool:

@@ -50,22 +50,27 @@ async def insert_popups(
     user_ids: list[int],
     source_event_id: str,
     event: str,
-    title: str,
+    title: str | list[str],
     body: str,
     ticket_id: int | None,
 ) -> list[Popup]:
+    """One pop-up per user, in one statement (``title``: one for all, or one per user, in
+    the users' order, each in his language); a (fact, user) stored before is skipped.
+    The stored pop-ups come back in the users' order."""
+    titles = [title] * len(user_ids) if isinstance(title, str) else title
     rows = await conn.fetch(
         f"INSERT INTO notifications (user_id, source_event_id, event, title, body, ticket_id)"
-        f" SELECT u, $2, $3, $4, $5, $6 FROM unnest($1::bigint[]) AS u"
+        f" SELECT u, $2, $3, t, $4, $5 FROM unnest($1::bigint[], $6::text[]) AS r(u, t)"
         f" ON CONFLICT DO NOTHING RETURNING {_COLUMNS}",
         user_ids,
         source_event_id,
         event,
-        title,
         body,
         ticket_id,
+        titles,
     )
-    return [_popup(r) for r in rows]
+    order = {user_id: i for i, user_id in enumerate(user_ids)}
+    return sorted((_popup(r) for r in rows), key=lambda p: order[p.user_id])
 
 
 async def popups_of(

@@ -187,15 +187,26 @@ async def update_calendar(
 
 
 async def apply_fact(*, uow: UnitOfWork, ticket_id: int, fact: Fact, policy: Policy) -> None:
-    """Adds a ticket event to its history and brings its clocks up to date (consumer side)."""
+    """Adds a ticket event to its history and brings its clocks up to date (consumer side).
+
+    A ticket met for the first time (its created event, mostly) has no facts or clocks to
+    read: its history is this fact. Every event then costs: the ticket row (inserted or
+    locked), the fact added with the history read back, the clocks written, the ticket
+    row updated — plus the plan and calendar when the ticket has a plan.
+    """
     ticket = await store.lock_ticket(uow.conn, ticket_id, fact.created_at)
     if ticket.deleted:
         return
-    await store.insert_fact(uow.conn, ticket_id, fact)
-    facts = await store.facts_of(uow.conn, ticket_id)
+    facts = await store.insert_fact(uow.conn, ticket_id, fact)
     latest = max(facts, key=lambda f: (f.version, f.occurred_at))
-    await store.update_ticket(uow.conn, ticket_id, latest)
-    await _recompute(uow, ticket_id, policy, facts=facts)
+    ticket = replace(
+        ticket,
+        plan_id=latest.plan_id,
+        priority=latest.priority,
+        unit_id=latest.unit_id,
+        assignee_ids=latest.assignee_ids,
+    )
+    await _settle(uow, ticket, facts, policy, latest=latest)
 
 
 async def delete_ticket(*, uow: UnitOfWork, ticket_id: int, created_at: datetime) -> None:
@@ -210,31 +221,46 @@ async def _calendar(conn: asyncpg.Connection, calendar_id: int | None) -> Calend
     return stored.calendar if stored else WALL_CLOCK
 
 
-async def _recompute(
-    uow: UnitOfWork, ticket_id: int, policy: Policy, facts: list[Fact] | None = None
-) -> None:
-    conn = uow.conn
+async def _recompute(uow: UnitOfWork, ticket_id: int, policy: Policy) -> None:
+    """A known ticket's clocks again from its history (its plan or calendar changed)."""
     ticket = await store.lock_ticket(uow.conn, ticket_id, policy.now())
-    if facts is None:
-        facts = await store.facts_of(conn, ticket_id)
+    await _settle(uow, ticket, await store.facts_of(uow.conn, ticket_id), policy, latest=None)
+
+
+async def _settle(
+    uow: UnitOfWork, ticket: store.TicketRow, facts: list[Fact], policy: Policy, *, latest: Fact | None
+) -> None:
+    """Computes a locked ticket's clocks from its history, announces what changed and stores
+    them; ``latest``: the fact to write into the ticket row too (with its worst state)."""
+    conn = uow.conn
+    ticket_id = ticket.ticket_id
     plan = await store.get_plan(conn, ticket.plan_id) if ticket.plan_id else None
     limits = plan.limits_for(ticket.priority) if plan else Limits()
     calendar = await _calendar(conn, plan.calendar_id if plan else None)
-    old = {c.kind: c.state for c in await store.clocks_of(conn, [ticket_id], for_update=True)}
+    old = (
+        {}
+        if ticket.fresh
+        else {c.kind: c.state for c in await store.clocks_of(conn, [ticket_id], for_update=True)}
+    )
+    now = policy.now()
     clocks = compute_clocks(
         ticket_id=ticket_id,
         facts=facts,
         limits=limits,
         calendar=calendar,
-        now=policy.now(),
+        now=now,
         warning_percent=policy.warning_percent,
     )
     for c in clocks:
         await _announce(uow, c, old.get(c.kind, ClockState.OFF), ticket.unit_id, ticket.assignee_ids)
-    await store.upsert_clocks(conn, clocks)
-    await _worst_changed(uow, ticket_id, ticket.worst_state, [c.state for c in clocks], policy.now())
-    if any(c.next_fire_at for c in clocks):
-        await store.wake_timers(conn)
+    await store.upsert_clocks(conn, clocks)  # wakes the timers when a clock has one to set
+    after = worst([c.state for c in clocks])
+    if after is not ticket.worst_state:
+        await uow.record_event(*events.sla_state_changed(ticket_id, after, now))
+    if latest is not None:
+        await store.update_ticket(conn, ticket_id, latest, after)
+    elif after is not ticket.worst_state:
+        await store.set_worst_state(conn, ticket_id, after)
 
 
 async def _announce(

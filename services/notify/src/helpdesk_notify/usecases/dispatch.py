@@ -31,6 +31,27 @@ def _popup_body(notice: Notice) -> str:
     return notice.post_title or notice.ticket_subject or notice.detail
 
 
+async def _store_popups(
+    uow: UnitOfWork, event_id: str, notice: Notice, titles: dict[int, str]
+) -> list[Popup]:
+    """Every recipient's pop-up in one statement, whatever their number, each announced
+    (``NotificationCreated``, for realtime) in the recipients' order."""
+    if not titles:
+        return []
+    popups = await store.insert_popups(
+        uow.conn,
+        user_ids=list(titles),
+        source_event_id=event_id,
+        event=notice.event,
+        title=list(titles.values()),
+        body=_popup_body(notice),
+        ticket_id=notice.ticket_id or None,
+    )
+    for popup in popups:
+        await uow.record_event(*events.notification_created(popup))
+    return popups
+
+
 async def dispatch(
     *,
     uow: UnitOfWork,
@@ -56,7 +77,8 @@ async def dispatch(
     if missing:
         people |= {p.id: p for p in await directory.people(missing)}
     prefs_rows = await store.preferences_of(uow.conn, ids)
-    popups: list[Popup] = []
+    popup_titles: dict[int, str] = {}  # user → title, in his language
+    by_language: dict[str, templates.Rendered] = {}
     queued: list[store.NewDelivery] = []
     for user_id in ids:
         person = people.get(user_id)
@@ -65,17 +87,11 @@ async def dispatch(
         prefs = preferences_from_row(prefs_rows.get(user_id), user_id)
         channels = prefs.channels_for(notice.event)
         lang = domain.language_of(prefs.language, person.language)
-        rendered = templates.render(notice, lang=lang, public_url=public_url)
+        rendered = by_language.get(lang)
+        if rendered is None:  # the same notice in the same language reads the same to all
+            rendered = by_language[lang] = templates.render(notice, lang=lang, public_url=public_url)
         if POPUP in channels:
-            popups += await store.insert_popups(
-                uow.conn,
-                user_ids=[user_id],
-                source_event_id=event_id,
-                event=notice.event,
-                title=rendered.title,
-                body=_popup_body(notice),
-                ticket_id=notice.ticket_id or None,
-            )
+            popup_titles[user_id] = rendered.title
         if EMAIL in channels and person.email:
             headers = rendered.headers | {
                 "Message-ID": templates.message_id(event_id, user_id, notice.ticket_id)
@@ -110,8 +126,7 @@ async def dispatch(
                     payload={"title": rendered.title, "body": _popup_body(notice), "url": rendered.link},
                 )
             )
-    for popup in popups:
-        await uow.record_event(*events.notification_created(popup))
+    popups = await _store_popups(uow, event_id, notice, popup_titles)
     count = await store.enqueue(uow.conn, queued)
     log.debug("notify.dispatched", notice=notice.event, popups=len(popups), queued=count)
     return Outcome(popups, count)

@@ -108,28 +108,43 @@ async def delete_webhook(conn: asyncpg.Connection, webhook_id: int) -> WebhookRo
 
 
 async def record_event(conn: asyncpg.Connection, e: FeedEvent) -> int | None:
-    """Stores the event once (its id is unique); its ``seq``, or None if it was stored before.
+    """Stores the event once (its id is unique) and queues one pending delivery for each
+    enabled webhook that wants its type (and its unit, when the webhook names units), in
+    one statement; the event's ``seq``, or None if it was stored before (nothing queued).
 
     An SLA event carries no audience: the ticket's last stored one stands in (staff only:
-    clients never see SLA figures), else the unit and assignees the event names."""
+    clients never see SLA figures), else the unit and assignees the event names. An event
+    without a unit (a deletion) counts in the ticket's last known unit. (The statement's
+    reads see the feed as it was before its own insert; the new row has no unit then, so
+    it could not count anyway.)"""
     w = e.who
     row = await conn.fetchrow(
         """
         WITH last AS (
             SELECT staff_user_ids, head_unit_ids, member_unit_ids FROM feed_events
             WHERE $13 AND ticket_id = $5 AND NOT admins_only ORDER BY seq DESC LIMIT 1
+        ), stored AS (
+            INSERT INTO feed_events (event_id, type, occurred_at, data, ticket_id, unit_id, admins_only,
+                                     staff_user_ids, client_user_ids, head_unit_ids, member_unit_ids,
+                                     client_group_id)
+            SELECT $1, $2, $3, $4, $5, $6, $7,
+                   COALESCE((SELECT staff_user_ids FROM last), $8),
+                   $9,
+                   COALESCE((SELECT head_unit_ids FROM last), $10),
+                   COALESCE((SELECT member_unit_ids FROM last), $11),
+                   $12
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING seq
+        ), unit AS (
+            SELECT COALESCE($6::bigint, (SELECT unit_id FROM feed_events
+                WHERE ticket_id = $5 AND unit_id IS NOT NULL ORDER BY seq DESC LIMIT 1)) AS id
+        ), queued AS (
+            INSERT INTO webhook_deliveries (webhook_id, event_seq, ticket_id)
+            SELECT w.id, stored.seq, $5 FROM stored, webhooks w, unit
+            WHERE w.enabled AND $2 = ANY(w.events)
+              AND (cardinality(w.unit_ids) = 0 OR unit.id = ANY(w.unit_ids))
         )
-        INSERT INTO feed_events (event_id, type, occurred_at, data, ticket_id, unit_id, admins_only,
-                                 staff_user_ids, client_user_ids, head_unit_ids, member_unit_ids,
-                                 client_group_id)
-        SELECT $1, $2, $3, $4, $5, $6, $7,
-               COALESCE((SELECT staff_user_ids FROM last), $8),
-               $9,
-               COALESCE((SELECT head_unit_ids FROM last), $10),
-               COALESCE((SELECT member_unit_ids FROM last), $11),
-               $12
-        ON CONFLICT (event_id) DO NOTHING
-        RETURNING seq
+        SELECT seq FROM stored
         """,
         e.event_id,
         e.type,
@@ -146,27 +161,6 @@ async def record_event(conn: asyncpg.Connection, e: FeedEvent) -> int | None:
         e.audience_of_ticket,
     )
     return row["seq"] if row else None
-
-
-async def enqueue(
-    conn: asyncpg.Connection, seq: int, *, type: str, ticket_id: int | None, unit_id: int | None
-) -> int:
-    """One pending delivery per enabled webhook that wants this type (and this unit, when it
-    names units); how many. An event without a unit (a deletion) counts in the ticket's last
-    known unit."""
-    status: str = await conn.execute(
-        "WITH unit AS (SELECT COALESCE($4::bigint, (SELECT unit_id FROM feed_events"
-        "  WHERE ticket_id = $2 AND unit_id IS NOT NULL ORDER BY seq DESC LIMIT 1)) AS id)"
-        " INSERT INTO webhook_deliveries (webhook_id, event_seq, ticket_id)"
-        " SELECT w.id, $1, $2 FROM webhooks w, unit"
-        " WHERE w.enabled AND $3 = ANY(w.events)"
-        " AND (cardinality(w.unit_ids) = 0 OR unit.id = ANY(w.unit_ids))",
-        seq,
-        ticket_id,
-        type,
-        unit_id,
-    )
-    return int(status.split()[-1])
 
 
 @dataclass(frozen=True)

@@ -179,9 +179,7 @@ async def record(uow: UnitOfWork, event_id: str, message: Message, users: Users 
         user = await users.user_record(int(event.data["id"]))
         if user is not None:
             event = replace(event, data=user_fields(user))
-    seq = await store.record_event(uow.conn, event)
-    if seq is not None:
-        await store.enqueue(uow.conn, seq, type=event.type, ticket_id=event.ticket_id, unit_id=event.unit_id)
+    await store.record_event(uow.conn, event)  # and queued for the webhooks that want it
 
 
 @dataclass(frozen=True)

@@ -30,26 +30,28 @@ def _clock(r: asyncpg.Record) -> Clock:
 
 
 async def upsert_clocks(conn: asyncpg.Connection, clocks: list[Clock]) -> None:
-    await conn.executemany(
-        f"INSERT INTO clocks ({_CLOCK_COLS}, next_fire_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    """Writes the clocks in one statement; when one of them has a timer to set, the same
+    statement wakes the timers (``NOTIFY``, delivered at commit)."""
+    if not clocks:
+        return
+    await conn.execute(
+        f"WITH saved AS (INSERT INTO clocks ({_CLOCK_COLS}, next_fire_at)"
+        " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[],"
+        " $5::timestamptz[], $6::timestamptz[], $7::text[], $8::timestamptz[], $9::timestamptz[])"
         " ON CONFLICT (ticket_id, kind) DO UPDATE SET limit_seconds = EXCLUDED.limit_seconds,"
         " used_seconds = EXCLUDED.used_seconds, running_since = EXCLUDED.running_since,"
         " due_at = EXCLUDED.due_at, state = EXCLUDED.state, warn_at = EXCLUDED.warn_at,"
-        " next_fire_at = EXCLUDED.next_fire_at",
-        [
-            (
-                c.ticket_id,
-                c.kind.value,
-                c.limit_seconds,
-                c.used_seconds,
-                c.running_since,
-                c.due_at,
-                c.state.value,
-                c.warn_at,
-                c.next_fire_at,
-            )
-            for c in clocks
-        ],
+        " next_fire_at = EXCLUDED.next_fire_at RETURNING next_fire_at)"
+        f" SELECT pg_notify('{TIMERS_CHANNEL}', '') FROM saved WHERE next_fire_at IS NOT NULL LIMIT 1",
+        [c.ticket_id for c in clocks],
+        [c.kind.value for c in clocks],
+        [c.limit_seconds for c in clocks],
+        [c.used_seconds for c in clocks],
+        [c.running_since for c in clocks],
+        [c.due_at for c in clocks],
+        [c.state.value for c in clocks],
+        [c.warn_at for c in clocks],
+        [c.next_fire_at for c in clocks],
     )
 
 
