@@ -180,9 +180,13 @@ export function durationInputs(name, seconds, describe) {
 // A small table: headers and rows of cells; no rows shows `empty` instead.
 export function table(headers, rows, empty = t("admin.none_yet")) {
   if (!rows.length) return h("p", { class: "muted" }, empty);
-  return h("div", { class: "table-wrap" }, h("table", { class: "admin-table" },
-    h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
-    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c)))))));
+  // On a narrow screen each row becomes a card of labelled cells (admin.css): the label
+  // comes from data-label, and the explicit roles keep it a table for screen readers
+  // (a table drawn as blocks loses its table semantics in some browsers).
+  const label = (i) => (typeof headers[i] === "string" ? headers[i] : "");
+  return h("div", { class: "table-wrap" }, h("table", { class: "admin-table", role: "table" },
+    h("thead", { role: "rowgroup" }, h("tr", { role: "row" }, headers.map((x) => h("th", { scope: "col", role: "columnheader" }, x)))),
+    h("tbody", { role: "rowgroup" }, rows.map((cells) => h("tr", { role: "row" }, cells.map((c, i) => h("td", { role: "cell", "data-label": label(i) }, c)))))));
 }
 
 // An endpoint that is not there yet (404/405 on the collection) shows this note.
