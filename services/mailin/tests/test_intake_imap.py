@@ -309,9 +309,11 @@ async def test_a_backlog_longer_than_the_lease_keeps_the_mailbox_from_another_re
     # A 1 s lease (the service's is 90 s, and ~20 mails a second make a backlog of a few
     # thousand outlast it): the round must renew it as it goes.
     lease = 1.0
+    # Enough that even a quiet, fast machine takes well over two leases (400 took 1.4 s).
+    mails = 1200
     box = await new_mailbox(db, dovecot)
     with dovecot.client(box.settings.login) as c:
-        for n in range(400):  # strangers: each refused, a round trip per mail as for a ticket
+        for n in range(mails):  # strangers: each refused, a round trip per mail as for a ticket
             m = EmailMessage()
             m["From"], m["To"], m["Subject"] = f"s{n}@stranger.example", box.settings.login, f"Mail {n}"
             m["Message-ID"] = f"<backlog-{n}-{box.id}@stranger.example>"
@@ -325,7 +327,7 @@ async def test_a_backlog_longer_than_the_lease_keeps_the_mailbox_from_another_re
         async with db.unit_of_work() as uow:
             row = await store.mailboxes.mailbox(uow.conn, box.id)
             assert row is not None
-            if sum(row.counts.values()) >= 400:
+            if sum(row.counts.values()) >= mails:
                 break
             taken_by_rival = await store.mailboxes.claim_lease(uow.conn, box.id, "replica-2", lease)
             await uow.commit()
