@@ -6,11 +6,9 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI, Request
 
-from helpdesk_devstack.servers import free_port
 from helpdesk_gateway.api.shapes import ApiRoute, api_router
 from helpdesk_gateway.app import build_app
 from helpdesk_gateway.clients import Clients
-from helpdesk_gateway.config import Settings
 from helpdesk_gateway.hot_routes import HOT, NotHoistable, hoist
 
 
@@ -82,27 +80,15 @@ def test_only_a_literal_path_first_matched_by_its_own_route_can_be_hoisted(metho
         hoist(app, [(method, path)])
 
 
-async def test_the_gateway_hoists_its_hot_routes_without_changing_its_document() -> None:
-    nobody = f"127.0.0.1:{free_port()}"  # nothing is called
-    clients = Clients.connect(
-        Settings(
-            identity_addr=nobody,
-            tickets_addr=nobody,
-            sla_addr=nobody,
-            notify_addr=nobody,
-            portal_addr=nobody,
-            grpc_insecure=True,
-        )
-    )
-    try:
-        app = build_app(clients)
-        first = app.router.routes[: len(HOT)]
-        hoisted = [(sorted(r.methods)[0], r.path) for r in first if isinstance(r, ApiRoute)]
-        document = app.openapi()
-        # Without the copies the table (and so the document) is the one FastAPI builds.
-        app.router.routes[: len(HOT)] = []
-        app.openapi_schema = None
-        assert app.openapi() == document
-    finally:
-        await clients.close()
+async def test_the_gateway_hoists_its_hot_routes_without_changing_its_document(
+    offline_clients: Clients,
+) -> None:
+    app = build_app(offline_clients)
+    first = app.router.routes[: len(HOT)]
+    hoisted = [(sorted(r.methods)[0], r.path) for r in first if isinstance(r, ApiRoute)]
+    document = app.openapi()
+    # Without the copies the table (and so the document) is the one FastAPI builds.
+    app.router.routes[: len(HOT)] = []
+    app.openapi_schema = None
+    assert app.openapi() == document
     assert hoisted == list(HOT)

@@ -30,30 +30,18 @@ def documented_routes() -> set[tuple[str, str]]:
     return {(verb, path) for verb, path in _ROW.findall(table)}
 
 
-async def served_routes() -> set[tuple[str, str]]:
+async def served_routes(clients: Clients) -> set[tuple[str, str]]:
     """(verb, path) of every operation in the OpenAPI document the gateway serves."""
-    nobody = f"127.0.0.1:{free_port()}"  # the document needs no service to answer
-    clients = Clients.connect(
-        Settings(
-            identity_addr=nobody,
-            tickets_addr=nobody,
-            sla_addr=nobody,
-            notify_addr=nobody,
-            portal_addr=nobody,
-            grpc_insecure=True,
-        )
-    )
-    try:
-        transport = httpx.ASGITransport(app=build_app(clients))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
-            spec = (await http.get("/api/v1/openapi.json")).raise_for_status().json()
-    finally:
-        await clients.close()
+    transport = httpx.ASGITransport(app=build_app(clients))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+        spec = (await http.get("/api/v1/openapi.json")).raise_for_status().json()
     return {(verb.upper(), path) for path, ops in spec["paths"].items() for verb in ops}
 
 
-async def test_the_route_table_in_the_docs_lists_every_served_route_and_no_other() -> None:
-    documented, served = documented_routes(), await served_routes()
+async def test_the_route_table_in_the_docs_lists_every_served_route_and_no_other(
+    offline_clients: Clients,
+) -> None:
+    documented, served = documented_routes(), await served_routes(offline_clients)
     assert len(served) > 80, "the OpenAPI document lost its routes"
     assert sorted(served - documented) == [], "served but missing from docs/api-conventions.md"
     assert sorted(documented - served) == [], "in docs/api-conventions.md but not served"
