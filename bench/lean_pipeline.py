@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 
 import aiohttp
+import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from create_tickets import run_phase
+from create_tickets import cpu_seconds, run_phase
 
 SERVICE = "lean.Tickets"
 
@@ -100,11 +101,44 @@ def http_role(port: int, grpc_port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
+def lean_processes() -> dict[str, list[psutil.Process]]:
+    """This run's processes by role: the two roles, PostgreSQL, NATS and the load generator."""
+    found: dict[str, list[psutil.Process]] = {"load generator": [psutil.Process()]}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            cmd, name = " ".join(p.cmdline()), p.name()
+        except psutil.Error:
+            continue
+        role = None
+        if "--role grpc" in cmd:
+            role = "grpc role"
+        elif "--role http" in cmd:
+            role = "http role"
+        elif name == "postgres":
+            role = "postgres"
+        elif "nats-server" in cmd:
+            role = "nats"
+        if role:
+            found.setdefault(role, []).append(p)
+    return found
+
+
 async def load(url: str, levels: list[int], seconds: float) -> None:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=max(levels) + 4)) as session:
         await run_phase(session, url, "none", 1, 4, 2.0)
+        procs = lean_processes()
         for c in levels:
-            print((await run_phase(session, url, "none", 1, c, seconds)).line(), flush=True)
+            before = cpu_seconds(procs)
+            phase = await run_phase(session, url, "none", 1, c, seconds)
+            after = cpu_seconds(procs)
+            print(phase.line(), flush=True)
+        print(f"\nCPU per ticket at c={phase.concurrency} (ms):", flush=True)
+        total = 0.0
+        for role in sorted(after, key=lambda r: after[r] - before[r], reverse=True):
+            ms = (after[role] - before[role]) * 1000 / max(phase.ok, 1)
+            total += ms
+            print(f"  {role:<15} {ms:6.2f}")
+        print(f"  {'total':<15} {total:6.2f}")
 
 
 def _wait_for_port(port: int, timeout: float = 60.0) -> None:
