@@ -62,6 +62,10 @@ class Database:
         self.schema = schema
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        # Set by this process's outbox relay (OutboxRelay.events_committed): called after each
+        # commit that wrote events, it wakes the relay here or tells the leading replica. A
+        # process without a relay (a command) has the commit itself NOTIFY the leader instead.
+        self.events_committed: Callable[[], None] | None = None
 
     async def connect(self) -> None:
         self._pool = await asyncpg.create_pool(
@@ -154,10 +158,13 @@ class UnitOfWork:
             self._tx = None
 
     async def commit(self) -> None:
+        wake = self._db.events_committed if self._events else None
         if self._events:
-            await self._write_events()
+            await self._write_events(notify=wake is None)
         await self._tx.commit()
         self._tx = None
+        if wake is not None:
+            wake()
         for callback in self._after_commit:
             callback()
 
@@ -186,25 +193,31 @@ class UnitOfWork:
         )
         return msg_id
 
-    async def _write_events(self) -> None:
-        """The recorded events in one statement, in the order recorded, and the relay's
-        wake-up in the same round trip (a notification is delivered at commit, once)."""
+    async def _write_events(self, *, notify: bool) -> None:
+        """The recorded events in one statement, in the order recorded. With ``notify`` the
+        relay's wake-up goes in the same round trip (delivered at commit, once); without, the
+        process's own relay is told after the commit. A NOTIFY in the transaction takes a
+        lock every notifying commit of the database queues for until it has flushed, so the
+        hot paths leave it out (docs/adr/0014)."""
         msg_ids, subjects, types, payloads, headers = (
             list(column) for column in zip(*self._events, strict=True)
         )
-        await self.conn.execute(
-            "WITH e AS ("
+        insert = (
             " INSERT INTO outbox (msg_id, subject, event_type, payload, headers)"
             " SELECT m, s, t, p, h::jsonb"
             " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[])"
             " WITH ORDINALITY AS r(m, s, t, p, h, n) ORDER BY n"
-            " RETURNING 1"
-            ") SELECT pg_notify($6, '') FROM e LIMIT 1",
-            msg_ids,
-            subjects,
-            types,
-            payloads,
-            headers,
-            outbox_channel(self._db.schema),
         )
+        if notify:
+            await self.conn.execute(
+                f"WITH e AS ({insert} RETURNING 1) SELECT pg_notify($6, '') FROM e LIMIT 1",
+                msg_ids,
+                subjects,
+                types,
+                payloads,
+                headers,
+                outbox_channel(self._db.schema),
+            )
+        else:
+            await self.conn.execute(insert, msg_ids, subjects, types, payloads, headers)
         self._events.clear()

@@ -52,7 +52,7 @@ from helpdesk_tickets.store.recurring_table import (
     set_recurring_active,
 )
 from helpdesk_tickets.store.report_queries import busiest_subjects as report_busiest_subjects
-from helpdesk_tickets.store.report_queries import count_day
+from helpdesk_tickets.store.report_queries import count_day, fold_report_days
 from helpdesk_tickets.store.report_queries import done_per_person as report_done_per_person
 from helpdesk_tickets.store.report_queries import open_now_and_after as report_open_now_and_after
 from helpdesk_tickets.store.report_queries import per_day as report_per_day
@@ -133,6 +133,7 @@ __all__ = [
     "due_recurring",
     "feed_start",
     "fold_open_counts",
+    "fold_report_days",
     "history",
     "insert_attachment",
     "insert_canned",

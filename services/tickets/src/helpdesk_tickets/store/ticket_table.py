@@ -38,10 +38,9 @@ async def insert_ticket(
         ), h AS (
             INSERT INTO history (ticket_id, actor_id, action, changes)
             SELECT id, author_id, 'created', $10::jsonb FROM t
-        ), d AS (  -- the report's daily aggregate (report_queries)
-            INSERT INTO report_days (day, unit_id, subject_id, created)
+        ), d AS (  -- the report's daily aggregate, appended (report_queries)
+            INSERT INTO report_day_changes (day, unit_id, subject_id, created)
             SELECT (created_at AT TIME ZONE 'UTC')::date, unit_id, COALESCE(subject_id, 0), 1 FROM t
-            ON CONFLICT (day, unit_id, user_id, subject_id) DO UPDATE SET created = report_days.created + 1
         )
         SELECT {TICKET_COLUMNS} FROM t
         """,
