@@ -15,7 +15,7 @@ from google.protobuf.struct_pb2 import Value
 from nats.js import JetStreamContext
 
 from helpdesk_devstack.servers import NatsServer
-from helpdesk_kit.db import Database, UnitOfWork, outbox_channel
+from helpdesk_kit.db import Database, UnitOfWork, fetchrow_with_events, outbox_channel
 from helpdesk_kit.inbox import Consumer, Event, Route
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.streams import connect, stream_name
@@ -85,6 +85,31 @@ async def test_events_committed_while_no_relay_runs_are_published_in_order_when_
 
             await eventually(published)
         assert await stream_texts(js, db.schema) == ["one", "two", "three"]
+    finally:
+        await nc.close()
+
+
+async def test_a_one_statement_change_and_its_events_commit_together_or_not_at_all(
+    db: Database, nats_url: str
+) -> None:
+    await db.pool.execute("CREATE TABLE things (id int PRIMARY KEY)")
+    insert = "t AS (INSERT INTO things VALUES ($1) RETURNING id)"
+    said = f"{db.schema}.Said"
+    row = await fetchrow_with_events(db, insert, "SELECT id FROM t", [1], [(said, Value(string_value="one"))])
+    assert row is not None and row["id"] == 1
+    with pytest.raises(asyncpg.UniqueViolationError):  # the change fails: its event is not kept
+        await fetchrow_with_events(db, insert, "SELECT id FROM t", [1], [(said, Value(string_value="two"))])
+    nc = await connect(nats_url, name="test")
+    js = nc.jetstream()
+    try:
+        async with running(OutboxRelay(db=db, js=js, service=db.schema, idle_poll_seconds=60)):
+            await eventually(lambda: _outbox_empty(db))  # read as the relay starts leading
+            await fetchrow_with_events(
+                db, insert, "SELECT id FROM t", [2], [(said, Value(string_value="three"))]
+            )
+            await eventually(lambda: _outbox_empty(db), timeout=5)  # woken, not polled
+        assert await stream_texts(js, db.schema) == ["one", "three"]
+        assert await db.pool.fetchval("SELECT count(*) FROM things") == 2
     finally:
         await nc.close()
 

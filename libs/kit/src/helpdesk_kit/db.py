@@ -150,6 +150,8 @@ async def fetchrow_with_events(
     (a unit of work costs BEGIN and COMMIT besides). ``ctes`` are the caller's named CTEs
     with parameters ``$1`` … ``$len(args)``; the relay is told after the commit, as after a
     unit of work's."""
+    if not events:
+        raise ValueError("fetchrow_with_events needs at least one event")
     columns = [list(column) for column in zip(*(_event_row(*e) for e in events), strict=True)]
     outbox = f"outbox_rows AS ({_outbox_insert(len(args) + 1)})"
     row: asyncpg.Record | None = await db.pool.fetchrow(f"WITH {ctes}, {outbox} {final}", *args, *columns)
