@@ -133,6 +133,9 @@ class OutboxRelay:
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
+        await self._wait_woken(seconds)
+
+    async def _wait_woken(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
@@ -152,7 +155,8 @@ class OutboxRelay:
             while not self._stopping.is_set():
                 published = await self._publish_batch(conn)
                 if not published:
-                    await self._sleep(self._idle)
+                    # Not cleared here: a commit told while the read was on its way has set it.
+                    await self._wait_woken(self._idle)
                 elif published < self._batch and self._linger:
                     # Under load every commit wakes the relay: a moment's wait lets the next
                     # few commits join the next batch (one read, one delete) instead.
