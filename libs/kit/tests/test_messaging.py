@@ -15,7 +15,7 @@ from google.protobuf.struct_pb2 import Value
 from nats.js import JetStreamContext
 
 from helpdesk_devstack.servers import NatsServer
-from helpdesk_kit.db import Database, UnitOfWork, outbox_channel
+from helpdesk_kit.db import Database, UnitOfWork, fetchrow_with_events, outbox_channel
 from helpdesk_kit.inbox import Consumer, Event, Route
 from helpdesk_kit.outbox import OutboxRelay
 from helpdesk_kit.streams import connect, stream_name
@@ -89,6 +89,31 @@ async def test_events_committed_while_no_relay_runs_are_published_in_order_when_
         await nc.close()
 
 
+async def test_a_one_statement_change_and_its_events_commit_together_or_not_at_all(
+    db: Database, nats_url: str
+) -> None:
+    await db.pool.execute("CREATE TABLE things (id int PRIMARY KEY)")
+    insert = "t AS (INSERT INTO things VALUES ($1) RETURNING id)"
+    said = f"{db.schema}.Said"
+    row = await fetchrow_with_events(db, insert, "SELECT id FROM t", [1], [(said, Value(string_value="one"))])
+    assert row is not None and row["id"] == 1
+    with pytest.raises(asyncpg.UniqueViolationError):  # the change fails: its event is not kept
+        await fetchrow_with_events(db, insert, "SELECT id FROM t", [1], [(said, Value(string_value="two"))])
+    nc = await connect(nats_url, name="test")
+    js = nc.jetstream()
+    try:
+        async with running(OutboxRelay(db=db, js=js, service=db.schema, idle_poll_seconds=60)):
+            await eventually(lambda: _outbox_empty(db))  # read as the relay starts leading
+            await fetchrow_with_events(
+                db, insert, "SELECT id FROM t", [2], [(said, Value(string_value="three"))]
+            )
+            await eventually(lambda: _outbox_empty(db), timeout=5)  # woken, not polled
+        assert await stream_texts(js, db.schema) == ["one", "three"]
+        assert await db.pool.fetchval("SELECT count(*) FROM things") == 2
+    finally:
+        await nc.close()
+
+
 async def test_a_rolled_back_unit_of_work_publishes_nothing(db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with db.unit_of_work() as uow:
@@ -117,6 +142,91 @@ async def test_a_unit_of_works_events_are_stored_in_the_order_recorded_and_wake_
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def _listen(db: Database, heard: list[str]) -> asyncpg.Connection:
+    listener = await db.connection()
+    await listener.add_listener(outbox_channel(db.schema), lambda *args: heard.append(args[2]))
+    return listener
+
+
+async def test_a_commit_wakes_the_relay_leading_in_its_own_process_without_a_notify(
+    db: Database, nats_url: str
+) -> None:
+    heard: list[str] = []
+    listener = await _listen(db, heard)
+    nc = await connect(nats_url, name="test")
+    js = nc.jetstream()
+    try:
+        # It polls once a minute: only the wake-up can publish within the test's time.
+        async with running(OutboxRelay(db=db, js=js, service=db.schema, idle_poll_seconds=60)):
+            await record(db, "first")  # published by the relay's first read as it starts leading
+            await eventually(lambda: _outbox_empty(db))
+            await asyncio.sleep(0.2)  # the relay is asleep now
+            await record(db, "second")
+            await eventually(lambda: _outbox_empty(db), timeout=5)
+        assert await stream_texts(js, db.schema) == ["first", "second"]
+        assert heard == []  # no commit took the database's notification lock
+    finally:
+        await listener.close()
+        await nc.close()
+
+
+async def test_a_replica_that_does_not_lead_wakes_the_leader_with_one_notify_after_its_commits(
+    db: Database, nats_url: str
+) -> None:
+    heard: list[str] = []
+    listener = await _listen(db, heard)
+    nc = await connect(nats_url, name="test")
+    js = nc.jetstream()
+    try:
+        async with Database(db.url, schema=db.schema, pool_size=4) as other:
+            leader = OutboxRelay(db=db, js=js, service=db.schema, idle_poll_seconds=60)
+            async with running(leader):
+                await record(db, "seed")  # the leader publishes it: it holds the lock
+                await eventually(lambda: _outbox_empty(db))
+                follower = OutboxRelay(db=other, js=js, service=db.schema, idle_poll_seconds=60)
+                async with running(follower):
+                    await asyncio.sleep(0.2)  # both relays are asleep now
+                    await asyncio.gather(*(record(other, f"r{i}") for i in range(10)))
+                    await eventually(lambda: _outbox_empty(db), timeout=5)
+                    assert heard  # the leader was woken by the follower's NOTIFY, not by its poll
+                    await asyncio.sleep(0.1)
+                    before = len(heard)
+                    # Commits told before the NOTIFY left are covered by it: one for fifty.
+                    for _ in range(50):
+                        follower.events_committed()
+                    await asyncio.sleep(0.3)
+                    assert len(heard) - before == 1
+                    # Commits told while one is on its way make one more after it.
+                    follower.events_committed()
+                    await asyncio.sleep(0)  # the NOTIFY is on its way
+                    for _ in range(10):
+                        follower.events_committed()
+                    await asyncio.sleep(0.3)
+                    assert len(heard) - before == 3
+        assert sorted(await stream_texts(js, db.schema)) == sorted(["seed", *(f"r{i}" for i in range(10))])
+    finally:
+        await listener.close()
+        await nc.close()
+
+
+async def test_a_stopped_relay_leaves_the_commits_to_notify_in_their_transaction(
+    db: Database, nats_url: str
+) -> None:
+    nc = await connect(nats_url, name="test")
+    try:
+        async with running(OutboxRelay(db=db, js=nc.jetstream(), service=db.schema)):
+            pass
+    finally:
+        await nc.close()
+    heard: list[str] = []
+    listener = await _listen(db, heard)
+    try:
+        await record(db, "after")
+        await eventually(lambda: _true(bool(heard)))
+    finally:
+        await listener.close()
 
 
 async def test_republishing_after_a_crash_before_the_delete_adds_no_duplicate(

@@ -337,3 +337,29 @@ async def test_the_ticket_report_counts_created_done_and_open_per_day_and_who_fi
         await usecases.ticket_report(db=db, actor=ANNA, first=today, last=today, unit_id=None)
     with pytest.raises(NotAllowed):
         await usecases.ticket_report(db=db, actor=HEAD, first=today, last=today, unit_id=20)
+
+
+async def test_the_report_reads_the_same_before_and_after_its_appended_changes_are_folded(
+    db: Database, units: UnitDirectory
+) -> None:
+    await done_by_anna(db, units)
+    reopened = await done_by_anna(db, units)
+    await usecases.reopen(db=db, actor=HEAD, ticket_id=reopened.id)
+    await file(db, units)
+    today = datetime.now(UTC).date()
+
+    async def report() -> dict[str, object]:
+        return await usecases.ticket_report(db=db, actor=HEAD, first=today, last=today, unit_id=None)
+
+    before = await report()
+    assert before["days"] == [{"day": today.isoformat(), "created": 3, "done": 2, "open": 2}]
+    # Writers append (3 filed, 2 finished, 1 reopened): no shared row is updated per ticket.
+    assert await db.pool.fetchval("SELECT count(*) FROM report_day_changes") == 6
+    assert await db.pool.fetchval("SELECT count(*) FROM report_days") == 0
+    assert await usecases.fold_report_days(db=db) == 6
+    assert await db.pool.fetchval("SELECT count(*) FROM report_day_changes") == 0
+    assert await report() == before
+    await file(db, units)  # a change after the fold adds to the folded rows
+    assert await usecases.fold_report_days(db=db) == 1
+    after = await report()
+    assert after["days"] == [{"day": today.isoformat(), "created": 4, "done": 2, "open": 3}]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from helpdesk.tickets.v1 import events_pb2
 
 from helpdesk_kit.db import Database
 from helpdesk_kit.errors import AppError
-from helpdesk_tickets import store, usecases
+from helpdesk_tickets import events, store, usecases
 from helpdesk_tickets.directory import UnitDirectory
 from helpdesk_tickets.domain import Actor, NewTicket, Priority, Role, State, Ticket
 from helpdesk_tickets.errors import InvalidTicket, StaleTicket, TicketNotFound, WrongState
+from helpdesk_tickets.fields import CustomField
 
 HEAD = Actor(2, False, Role.UNIT_HEAD, frozenset({10}))
 ANNA = Actor(4, False, Role.UNIT_MEMBER, frozenset({10}))
@@ -44,6 +46,42 @@ async def new_ticket(db: Database, units: UnitDirectory, actor: Actor = CLIENT, 
 async def events_of(db: Database) -> list[tuple[str, bytes]]:
     rows = await db.pool.fetch("SELECT subject, payload FROM outbox ORDER BY id")
     return [(r["subject"], bytes(r["payload"])) for r in rows]
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "retry-key-1"])
+async def test_the_created_event_describes_the_ticket_exactly_as_it_was_stored(
+    db: Database, units: UnitDirectory, idempotency_key: str | None
+) -> None:
+    """The one-statement create builds its event before the row exists: it must say what the
+    row says, field for field (the unit of work's path, with a key, builds it after)."""
+    vpn = await usecases.create_subject(db=db, actor=ADMIN, name="VPN", sla_plan_id=5)
+    await usecases.create_custom_field(db=db, actor=ADMIN, field=CustomField(id=0, name="OS", kind="text"))
+    os_id = (await usecases.list_custom_fields(db=db, actor=ADMIN))[0].id
+    deadline = datetime(2031, 1, 2, 3, 4, 5, 678901, tzinfo=timezone(timedelta(hours=3)))
+    new = NewTicket(
+        " vpn ",
+        "Since morning",
+        Priority.HIGH,
+        10,
+        [ANNA.user_id, BORIS.user_id],
+        8,
+        "mail",
+        deadline=deadline,
+        custom_fields={str(os_id): "Debian 12"},
+    )
+    made = await usecases.create_ticket(
+        db=db, units=units, actor=HEAD, new=new, idempotency_key=idempotency_key
+    )
+    stored = await usecases.get_ticket(db=db, actor=HEAD, ticket_id=made.id)
+    assert stored == made and stored.subject_id == vpn.id and stored.sla_plan_id == 5
+    assert stored.deadline == deadline and stored.custom_fields == {str(os_id): "Debian 12"}
+    [payload] = [p for s, p in await events_of(db) if s == "tickets.TicketCreated"]
+    said = events_pb2.TicketCreated.FromString(payload)
+    expected = events.ticket_created(stored, HEAD)[1]
+    assert said.ticket == expected.ticket and said.audience == expected.audience
+    assert (said.actor_id, said.occurred_at, said.sla_plan_id) == (HEAD.user_id, expected.occurred_at, 5)
+    history = await usecases.ticket_history(db=db, actor=HEAD, ticket_id=made.id)
+    assert [(h.action, h.at >= stored.created_at) for h in history] == [("created", True)]
 
 
 async def test_two_members_taking_one_ticket_at_once_exactly_one_wins(

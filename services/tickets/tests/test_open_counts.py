@@ -114,11 +114,15 @@ async def test_the_migration_counts_the_tickets_that_existed_before_it(
     url = postgres_server.create_database(name)
     await upgrade(database_url=url, schema="tickets", script_location=MIGRATIONS, revision="0010")
     async with Database(url, schema="tickets", pool_size=2) as db:
-        taken = await make(db, units, 10)
-        await make(db, units, 20)
-        await make(db, units, 20)
-        await usecases.take(db=db, actor=ANNA, ticket_id=taken.id)
-        await set_sla(db, taken.id, "breached")
+        # Written as the schema of 0010 stands (today's code writes tables 0010 lacks).
+        await db.pool.execute(
+            "INSERT INTO tickets (ref, subject, body, priority, unit_id, author_id, state, locked_by,"
+            " sla_state) VALUES ('a', 'Printer', '', 'normal', 10, 8, 'in_work', $1, 'breached'),"
+            " ('b', 'Printer', '', 'normal', 20, 8, 'new', NULL, NULL),"
+            " ('c', 'Printer', '', 'normal', 20, 8, 'new', NULL, NULL),"
+            " ('d', 'Printer', '', 'normal', 20, 8, 'done', NULL, NULL)",
+            ANNA.user_id,
+        )
         await upgrade(database_url=url, schema="tickets", script_location=MIGRATIONS)
         assert await db.pool.fetchval("SELECT count(*) FROM open_counts") == 2
         await make(db, units, 10)

@@ -49,10 +49,12 @@ async def file_all(db: Database) -> dict[int, str]:
             stored = await store.insert_ticket(
                 uow.conn,
                 new,
-                ref=f"ref-{len(names)}",
-                author_id=t["author_id"],
-                author_unit_ids=t["author_unit_ids"],
-                client_group_id=t["client_group_id"],
+                store.NewRow(
+                    ref=f"ref-{len(names)}",
+                    author_id=t["author_id"],
+                    author_unit_ids=t["author_unit_ids"],
+                    client_group_id=t["client_group_id"],
+                ),
             )
             names[stored.id] = name
         await uow.commit()

@@ -27,6 +27,7 @@ __all__ = [
     "Database",
     "UnitOfWork",
     "asyncpg_dsn",
+    "fetchrow_with_events",
     "outbox_channel",
     "sqlalchemy_url",
 ]
@@ -62,6 +63,10 @@ class Database:
         self.schema = schema
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        # Set by this process's outbox relay (OutboxRelay.events_committed): called after each
+        # commit that wrote events, it wakes the relay here or tells the leading replica. A
+        # process without a relay (a command) has the commit itself NOTIFY the leader instead.
+        self.events_committed: Callable[[], None] | None = None
 
     async def connect(self) -> None:
         self._pool = await asyncpg.create_pool(
@@ -111,6 +116,52 @@ class Database:
         return conn
 
 
+_EventRow = tuple[uuid.UUID, str, str, bytes, str]
+
+
+def _event_row(subject: str, message: Message) -> _EventRow:
+    """An event as its outbox row: id, subject, type, payload and the trace context it carries."""
+    return (
+        uuid.uuid4(),
+        subject,
+        message.DESCRIPTOR.full_name,
+        message.SerializeToString(),
+        # Without tracing there is no context to carry (and none is looked for).
+        orjson.dumps(inject_headers()).decode() if is_enabled() else "{}",
+    )
+
+
+def _outbox_insert(first: int) -> str:
+    """INSERT of outbox rows from five arrays, parameters ``$first`` … ``$first+4``, in order."""
+    a, b, c, d, e = (f"${first + i}" for i in range(5))
+    return (
+        " INSERT INTO outbox (msg_id, subject, event_type, payload, headers)"
+        " SELECT m, s, t, p, h::jsonb"
+        f" FROM unnest({a}::uuid[], {b}::text[], {c}::text[], {d}::bytea[], {e}::text[])"
+        " WITH ORDINALITY AS r(m, s, t, p, h, n) ORDER BY n"
+    )
+
+
+async def fetchrow_with_events(
+    db: Database, ctes: str, final: str, args: list[Any], events: list[tuple[str, Message]]
+) -> asyncpg.Record | None:
+    """One statement, ``WITH <ctes>, <the events' outbox rows> <final>``, in its own implicit
+    transaction: a change that fits one statement commits with its events in one round trip
+    (a unit of work costs BEGIN and COMMIT besides). ``ctes`` are the caller's named CTEs
+    with parameters ``$1`` … ``$len(args)``; the relay is told after the commit, as after a
+    unit of work's."""
+    if not events:
+        raise ValueError("fetchrow_with_events needs at least one event")
+    columns = [list(column) for column in zip(*(_event_row(*e) for e in events), strict=True)]
+    outbox = f"outbox_rows AS ({_outbox_insert(len(args) + 1)})"
+    row: asyncpg.Record | None = await db.pool.fetchrow(f"WITH {ctes}, {outbox} {final}", *args, *columns)
+    if db.events_committed is not None:
+        db.events_committed()
+    else:  # no relay in this process: tell the leader after the commit
+        await db.pool.execute("SELECT pg_notify($1, '')", outbox_channel(db.schema))
+    return row
+
+
 class UnitOfWork:
     """One transaction. ``async with db.unit_of_work() as uow: ...; await uow.commit()``.
 
@@ -123,7 +174,7 @@ class UnitOfWork:
         self._conn: Any = None
         self._tx: Any = None
         # Events recorded, written to the outbox in one statement just before the commit.
-        self._events: list[tuple[uuid.UUID, str, str, bytes, str]] = []
+        self._events: list[_EventRow] = []
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -154,10 +205,13 @@ class UnitOfWork:
             self._tx = None
 
     async def commit(self) -> None:
+        wake = self._db.events_committed if self._events else None
         if self._events:
-            await self._write_events()
+            await self._write_events(notify=wake is None)
         await self._tx.commit()
         self._tx = None
+        if wake is not None:
+            wake()
         for callback in self._after_commit:
             callback()
 
@@ -173,38 +227,30 @@ class UnitOfWork:
         The current trace context travels with it, so the relay's publish and the
         consumers' handling join the trace of the request that caused the event.
         """
-        msg_id = uuid.uuid4()
-        self._events.append(
-            (
-                msg_id,
-                subject,
-                message.DESCRIPTOR.full_name,
-                message.SerializeToString(),
-                # Without tracing there is no context to carry (and none is looked for).
-                orjson.dumps(inject_headers()).decode() if is_enabled() else "{}",
-            )
-        )
-        return msg_id
+        row = _event_row(subject, message)
+        self._events.append(row)
+        return row[0]
 
-    async def _write_events(self) -> None:
-        """The recorded events in one statement, in the order recorded, and the relay's
-        wake-up in the same round trip (a notification is delivered at commit, once)."""
+    async def _write_events(self, *, notify: bool) -> None:
+        """The recorded events in one statement, in the order recorded. With ``notify`` the
+        relay's wake-up goes in the same round trip (delivered at commit, once); without, the
+        process's own relay is told after the commit. A NOTIFY in the transaction takes a
+        lock every notifying commit of the database queues for until it has flushed, so the
+        hot paths leave it out (docs/adr/0014)."""
         msg_ids, subjects, types, payloads, headers = (
             list(column) for column in zip(*self._events, strict=True)
         )
-        await self.conn.execute(
-            "WITH e AS ("
-            " INSERT INTO outbox (msg_id, subject, event_type, payload, headers)"
-            " SELECT m, s, t, p, h::jsonb"
-            " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[])"
-            " WITH ORDINALITY AS r(m, s, t, p, h, n) ORDER BY n"
-            " RETURNING 1"
-            ") SELECT pg_notify($6, '') FROM e LIMIT 1",
-            msg_ids,
-            subjects,
-            types,
-            payloads,
-            headers,
-            outbox_channel(self._db.schema),
-        )
+        insert = _outbox_insert(1)
+        if notify:
+            await self.conn.execute(
+                f"WITH e AS ({insert} RETURNING 1) SELECT pg_notify($6, '') FROM e LIMIT 1",
+                msg_ids,
+                subjects,
+                types,
+                payloads,
+                headers,
+                outbox_channel(self._db.schema),
+            )
+        else:
+            await self.conn.execute(insert, msg_ids, subjects, types, payloads, headers)
         self._events.clear()

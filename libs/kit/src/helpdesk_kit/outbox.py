@@ -9,6 +9,14 @@ restart; JetStream's duplicate window drops the copy, and consumers' inboxes
 would drop it anyway. One relay per service is active at a time (a session
 advisory lock), so several replicas still publish in order.
 
+Waking the relay: after a commit that wrote events, the unit of work tells this process's
+relay (``Database.events_committed``). The leader wakes at once; a replica that does not
+lead sends the leader one NOTIFY, outside the transaction, for however many commits it made
+while the last one was on its way. A NOTIFY inside each transaction would make every
+creating commit of the database queue for one lock while the commit before it flushes
+(docs/adr/0014). Whatever wake-up is lost, the leader's poll every ``idle_poll_seconds``
+finds the rows.
+
 ``outbox_pending`` is the exact number of events not yet published (the rows of
 a batch when they all fit in one, else ``count(*)`` at most every
 ``COUNT_EVERY_SECONDS``), ``outbox_oldest_pending_seconds`` the age of the oldest;
@@ -76,10 +84,39 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._counted_at = -COUNT_EVERY_SECONDS
+        self._leading = False
+        self._notifying: asyncio.Task[None] | None = None
+        self._notify_again = False
+        db.events_committed = self.events_committed
 
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+        if self._db.events_committed == self.events_committed:
+            self._db.events_committed = None  # later commits NOTIFY in their transaction
+
+    def events_committed(self) -> None:
+        """Told by the unit of work after each commit that wrote events (``Database.
+        events_committed``): wakes this relay when it leads; else tells the leading replica
+        with one NOTIFY for any number of commits made while one is on its way. Should this
+        process die before it is sent, the leader's poll (``idle_poll_seconds``) finds the rows."""
+        if self._leading:
+            self._wake.set()
+        elif self._notifying is not None and not self._notifying.done():
+            self._notify_again = True
+        else:
+            self._notifying = asyncio.get_running_loop().create_task(self._notify_leader())
+
+    async def _notify_leader(self) -> None:
+        again = True
+        while again:
+            self._notify_again = False
+            try:
+                await self._db.pool.execute("SELECT pg_notify($1, '')", outbox_channel(self._db.schema))
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("outbox.notify_failed", error=repr(exc))  # the leader's poll finds them
+                return
+            again = self._notify_again
 
     async def run(self) -> None:
         """Runs until stopped, surviving losses of the database and of NATS."""
@@ -96,6 +133,9 @@ class OutboxRelay:
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
+        await self._wait_woken(seconds)
+
+    async def _wait_woken(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
@@ -111,15 +151,18 @@ class OutboxRelay:
                 await self._sleep(self._idle)
             await conn.add_listener(outbox_channel(self._db.schema), self._on_notify)
             log.info("outbox.relay_leading", service=self._service)
+            self._leading = True
             while not self._stopping.is_set():
                 published = await self._publish_batch(conn)
                 if not published:
-                    await self._sleep(self._idle)
+                    # Not cleared here: a commit told while the read was on its way has set it.
+                    await self._wait_woken(self._idle)
                 elif published < self._batch and self._linger:
                     # Under load every commit wakes the relay: a moment's wait lets the next
                     # few commits join the next batch (one read, one delete) instead.
                     await asyncio.sleep(self._linger)
         finally:
+            self._leading = False
             await conn.close()
 
     def _on_notify(self, *_: Any) -> None:

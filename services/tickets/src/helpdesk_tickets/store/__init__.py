@@ -52,7 +52,7 @@ from helpdesk_tickets.store.recurring_table import (
     set_recurring_active,
 )
 from helpdesk_tickets.store.report_queries import busiest_subjects as report_busiest_subjects
-from helpdesk_tickets.store.report_queries import count_day
+from helpdesk_tickets.store.report_queries import count_day, fold_report_days
 from helpdesk_tickets.store.report_queries import done_per_person as report_done_per_person
 from helpdesk_tickets.store.report_queries import open_now_and_after as report_open_now_and_after
 from helpdesk_tickets.store.report_queries import per_day as report_per_day
@@ -83,6 +83,8 @@ from helpdesk_tickets.store.subject_table import (
     update_subject,
 )
 from helpdesk_tickets.store.ticket_table import (
+    NewRow,
+    Reserved,
     add_history,
     archive_due,
     backdate_done,
@@ -91,6 +93,9 @@ from helpdesk_tickets.store.ticket_table import (
     done_at,
     history,
     insert_ticket,
+    insert_ticket_with_event,
+    new_ticket,
+    reserve_ticket,
     save_idempotency_key,
     save_ticket,
     set_sla_state,
@@ -104,6 +109,8 @@ __all__ = [
     "LAST_ID",
     "MAX_SEARCH_CHARS",
     "SORTS",
+    "NewRow",
+    "Reserved",
     "add_history",
     "archive_due",
     "attachment_by_id",
@@ -133,6 +140,7 @@ __all__ = [
     "due_recurring",
     "feed_start",
     "fold_open_counts",
+    "fold_report_days",
     "history",
     "insert_attachment",
     "insert_canned",
@@ -141,11 +149,13 @@ __all__ = [
     "insert_recurring",
     "insert_subject",
     "insert_ticket",
+    "insert_ticket_with_event",
     "insert_view",
     "internal_comment_ids",
     "link_attachments",
     "list_changes",
     "list_tickets",
+    "new_ticket",
     "prune_archived_history",
     "prune_comment_idempotency_keys",
     "prune_idempotency_keys",
@@ -155,6 +165,7 @@ __all__ = [
     "report_done_per_person",
     "report_open_now_and_after",
     "report_per_day",
+    "reserve_ticket",
     "save_comment_key",
     "save_custom_field",
     "save_idempotency_key",

@@ -1,7 +1,12 @@
-"""The ticket report: the daily aggregate ``report_days`` (migration 0008) kept by the use
-cases in the same transaction as each change, and the report's queries over it. A year
-of a million-ticket desk is a few thousand rows; only "open now" reads the tickets
-(an index on the open ones)."""
+"""The ticket report: the daily aggregate (migrations 0008 and 0012) kept by the use cases
+in the same transaction as each change, and the report's queries over it. A year of a
+million-ticket desk is a few thousand rows; only "open now" reads the tickets (an index
+on the open ones).
+
+Writers append to ``report_day_changes`` (never update a shared row: creates into one unit
+would queue on its lock); the archiver's schedule folds the changes into ``report_days``
+in one statement, and every query reads the sum of both under one snapshot, so a fold
+never shows a change twice or not at all."""
 
 from __future__ import annotations
 
@@ -12,6 +17,16 @@ import asyncpg
 
 SUBJECTS_SHOWN = 10
 
+# Folds from several replicas at once would upsert the same rows in any order: one folds.
+_FOLD_LOCK = "tickets.report_days.fold"
+
+# The aggregate as its readers see it: the folded rows and the changes not folded yet.
+_DAYS = (
+    "(SELECT day, unit_id, user_id, subject_id, created, done, reopened FROM report_days"
+    " UNION ALL"
+    " SELECT day, unit_id, user_id, subject_id, created, done, reopened FROM report_day_changes)"
+)
+
 
 async def count_day(
     conn: asyncpg.Connection, at: datetime, unit_id: int, what: str, *, user_id: int = 0, subject_id: int = 0
@@ -19,9 +34,8 @@ async def count_day(
     """Adds one to ``what`` (created, done, reopened) of the UTC day of ``at``."""
     assert what in ("created", "done", "reopened")
     await conn.execute(
-        f"INSERT INTO report_days (day, unit_id, user_id, subject_id, {what})"
-        " VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, $2, $3, $4, 1)"
-        f" ON CONFLICT (day, unit_id, user_id, subject_id) DO UPDATE SET {what} = report_days.{what} + 1",
+        f"INSERT INTO report_day_changes (day, unit_id, user_id, subject_id, {what})"
+        " VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, $2, $3, $4, 1)",
         at,
         unit_id,
         user_id,
@@ -43,7 +57,7 @@ async def per_day(
     args: list[Any] = [first, last]
     rows = await conn.fetch(
         "SELECT day, sum(created)::bigint AS created, sum(done)::bigint AS done,"
-        " sum(reopened)::bigint AS reopened FROM report_days"
+        f" sum(reopened)::bigint AS reopened FROM {_DAYS} d"
         f" WHERE day >= $1 AND day <= $2{_units(unit_ids, args)} GROUP BY day",
         *args,
     )
@@ -62,7 +76,7 @@ async def open_now_and_after(
     )
     args = [last]
     growth = await conn.fetchval(
-        "SELECT COALESCE(sum(created + reopened - done), 0) FROM report_days"
+        f"SELECT COALESCE(sum(created + reopened - done), 0) FROM {_DAYS} d"
         f" WHERE day > $1{_units(unit_ids, args)}",
         *args,
     )
@@ -75,7 +89,7 @@ async def done_per_person(
     """[(user id, tickets he finished in the period)], most first."""
     args: list[Any] = [first, last]
     rows = await conn.fetch(
-        "SELECT user_id, sum(done)::bigint AS n FROM report_days"
+        f"SELECT user_id, sum(done)::bigint AS n FROM {_DAYS} d"
         f" WHERE day >= $1 AND day <= $2 AND user_id <> 0{_units(unit_ids, args)}"
         " GROUP BY user_id HAVING sum(done) > 0 ORDER BY n DESC, user_id",
         *args,
@@ -89,7 +103,7 @@ async def busiest_subjects(
     """[(subject id (0: typed ones), its name now, tickets filed with it)], busiest first."""
     args: list[Any] = [first, last]
     rows = await conn.fetch(
-        "SELECT d.subject_id, s.name, sum(d.created)::bigint AS n FROM report_days d"
+        f"SELECT d.subject_id, s.name, sum(d.created)::bigint AS n FROM {_DAYS} d"
         " LEFT JOIN subjects s ON s.id = d.subject_id"
         f" WHERE d.day >= $1 AND d.day <= $2{_units(unit_ids, args).replace('unit_id', 'd.unit_id')}"
         " GROUP BY d.subject_id, s.name HAVING sum(d.created) > 0"
@@ -97,3 +111,28 @@ async def busiest_subjects(
         *args,
     )
     return [(r["subject_id"], r["name"], r["n"]) for r in rows]
+
+
+async def fold_report_days(conn: asyncpg.Connection) -> int:
+    """Moves the appended changes into ``report_days`` (in the caller's transaction); how
+    many change rows it folded, 0 when another replica is folding right now."""
+    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", _FOLD_LOCK):
+        return 0
+    folded: int = await conn.fetchval(
+        """
+        WITH moved AS (
+            DELETE FROM report_day_changes
+            RETURNING day, unit_id, user_id, subject_id, created, done, reopened
+        ), added AS (
+            INSERT INTO report_days (day, unit_id, user_id, subject_id, created, done, reopened)
+            SELECT day, unit_id, user_id, subject_id, sum(created), sum(done), sum(reopened)
+            FROM moved GROUP BY 1, 2, 3, 4
+            ON CONFLICT (day, unit_id, user_id, subject_id) DO UPDATE SET
+                created = report_days.created + EXCLUDED.created,
+                done = report_days.done + EXCLUDED.done,
+                reopened = report_days.reopened + EXCLUDED.reopened
+        )
+        SELECT count(*) FROM moved
+        """
+    )
+    return folded

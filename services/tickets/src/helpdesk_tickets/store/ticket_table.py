@@ -1,70 +1,169 @@
 """One ticket's rows: create (with its first history entry), read, lock, save, history,
 delete, the SLA verdict, archiving.
 
-Creating a ticket is the hot path: the ticket and its first history entry go in
-one statement (a CTE), so a create costs one round trip besides the outbox row.
+Creating a ticket is the hot path: two round trips. The first takes the ticket's id and
+time (and looks up its subject); the second writes the ticket, its first history entry, the
+report's count and the outbox row in one statement, which is its own transaction — no BEGIN
+and COMMIT round trips. The event is built from the ticket before it is written, which is
+why the id is taken first.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 import orjson
+from google.protobuf.message import Message
 
-from helpdesk_tickets.domain import ARCHIVE, HistoryEntry, NewTicket, State, Ticket
+from helpdesk_kit.db import Database, fetchrow_with_events
+from helpdesk_tickets.domain import ARCHIVE, HistoryEntry, NewTicket, State, Subject, Ticket
 from helpdesk_tickets.store.rows import SEARCH_VECTOR, TICKET_COLUMNS, search_text, ticket_from_row
 
 
-async def insert_ticket(
-    conn: asyncpg.Connection,
-    new: NewTicket,
-    *,
-    ref: str,
-    author_id: int,
-    author_unit_ids: list[int],
-    client_group_id: int | None,
-) -> Ticket:
-    row = await conn.fetchrow(
-        f"""
-        WITH t AS (
-            INSERT INTO tickets (ref, subject, body, priority, unit_id, assignee_ids, author_id,
-                                 client_id, source, subject_id, sla_plan_id, deadline,
-                                 author_unit_ids, client_group_id, custom_fields, search)
-            VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7, $8, $9, $11, $12, $13,
-                    $14::bigint[], $15, $16::jsonb, {SEARCH_VECTOR.format(s="$17", b="$18")})
-            RETURNING {TICKET_COLUMNS}
-        ), h AS (
-            INSERT INTO history (ticket_id, actor_id, action, changes)
-            SELECT id, author_id, 'created', $10::jsonb FROM t
-        ), d AS (  -- the report's daily aggregate (report_queries)
-            INSERT INTO report_days (day, unit_id, subject_id, created)
-            SELECT (created_at AT TIME ZONE 'UTC')::date, unit_id, COALESCE(subject_id, 0), 1 FROM t
-            ON CONFLICT (day, unit_id, user_id, subject_id) DO UPDATE SET created = report_days.created + 1
+@dataclass(frozen=True)
+class Reserved:
+    """A new ticket's id and creation time, taken before it is written (``reserve_ticket``),
+    and the subject of the list it names, if any."""
+
+    id: int
+    at: datetime
+    subject: Subject | None
+
+
+async def reserve_ticket(pool: asyncpg.Pool, *, subject_id: int | None, subject_name: str) -> Reserved:
+    """The next ticket id and the time, with the subject looked up by id (or by a typed name
+    whatever its case and surrounding spaces) in the same round trip. An id not used in the
+    end is a gap in the numbers, as a rolled-back insert leaves one."""
+    arg: object
+    if subject_id:
+        lookup, arg = "SELECT id, name, sla_plan_id FROM subjects WHERE id = $1", subject_id
+    elif subject_name.strip():
+        lookup = (
+            "SELECT id, name, sla_plan_id FROM subjects WHERE lower(btrim(name)) = lower(btrim($1))"
+            " ORDER BY id LIMIT 1"
         )
-        SELECT {TICKET_COLUMNS} FROM t
-        """,
-        ref,
+        arg = subject_name
+    else:
+        lookup, arg = "SELECT id, name, sla_plan_id FROM subjects WHERE $1::text IS NULL", None
+    row = await pool.fetchrow(
+        "SELECT nextval(pg_get_serial_sequence('tickets', 'id')) AS ticket_id, now() AS at,"
+        f" s.id, s.name, s.sla_plan_id FROM (SELECT 1) one LEFT JOIN ({lookup}) s ON true",
+        arg,
+    )
+    subject = Subject(row["id"], row["name"], row["sla_plan_id"]) if row["id"] is not None else None
+    return Reserved(id=row["ticket_id"], at=row["at"], subject=subject)
+
+
+@dataclass(frozen=True)
+class NewRow:
+    """What a new ticket's row holds besides the ticket as filed (``NewTicket``)."""
+
+    ref: str
+    author_id: int
+    author_unit_ids: list[int]
+    client_group_id: int | None
+    reserved: Reserved | None = None  # else its id and time are taken as it is written
+
+
+# The ticket, its first history entry and the report's daily count (appended: report_queries).
+_INSERT = f"""
+    t AS (
+        INSERT INTO tickets (id, created_at, updated_at, ref, subject, body, priority, unit_id,
+                             assignee_ids, author_id, client_id, source, subject_id, sla_plan_id,
+                             deadline, author_unit_ids, client_group_id, custom_fields, search)
+        VALUES ($19, $20, $20, $1, $2, $3, $4, $5, $6::bigint[], $7, $8, $9, $11, $12, $13,
+                $14::bigint[], $15, $16::jsonb, {SEARCH_VECTOR.format(s="$17", b="$18")})
+        RETURNING {TICKET_COLUMNS}
+    ), h AS (
+        INSERT INTO history (ticket_id, actor_id, action, changes)
+        SELECT id, author_id, 'created', $10::jsonb FROM t
+    ), d AS (
+        INSERT INTO report_day_changes (day, unit_id, subject_id, created)
+        SELECT (created_at AT TIME ZONE 'UTC')::date, unit_id, COALESCE(subject_id, 0), 1 FROM t
+    )"""
+
+
+def _insert_args(new: NewTicket, row: NewRow, reserved: Reserved) -> list[Any]:
+    return [
+        row.ref,
         new.subject,
         new.body,
         new.priority.value,
         new.unit_id,
         new.assignee_ids,
-        author_id,
+        row.author_id,
         new.client_id,
         new.source,
         orjson.dumps({"state": [None, State.NEW.value]}).decode(),
         new.subject_id,
         new.sla_plan_id,
         new.deadline,
-        author_unit_ids,
-        client_group_id,
+        row.author_unit_ids,
+        row.client_group_id,
         orjson.dumps(new.custom_fields).decode(),
         search_text(new.subject),
         search_text(new.body),
+        reserved.id,
+        reserved.at,
+    ]
+
+
+async def insert_ticket(conn: asyncpg.Connection, new: NewTicket, row: NewRow) -> Ticket:
+    """The ticket in the caller's transaction, one statement (two without ``row.reserved``)."""
+    reserved = row.reserved
+    if reserved is None:
+        taken = await conn.fetchrow(
+            "SELECT nextval(pg_get_serial_sequence('tickets', 'id')) AS id, now() AS at"
+        )
+        reserved = Reserved(id=taken["id"], at=taken["at"], subject=None)
+    stored = await conn.fetchrow(
+        f"WITH {_INSERT} SELECT {TICKET_COLUMNS} FROM t", *_insert_args(new, row, reserved)
     )
-    return ticket_from_row(row)
+    return ticket_from_row(stored)
+
+
+async def insert_ticket_with_event(
+    db: Database, new: NewTicket, row: NewRow, event: tuple[str, Message]
+) -> Ticket:
+    """The ticket and its event in one statement, its own transaction: one round trip. The
+    event is built beforehand from the ticket as it will be stored (``new_ticket``)."""
+    assert row.reserved is not None  # the event names the ticket's id
+    stored = await fetchrow_with_events(
+        db, _INSERT, f"SELECT {TICKET_COLUMNS} FROM t", _insert_args(new, row, row.reserved), [event]
+    )
+    assert stored is not None  # an INSERT … RETURNING of one row
+    return ticket_from_row(stored)
+
+
+def new_ticket(new: NewTicket, row: NewRow) -> Ticket:
+    """The ticket exactly as ``insert_ticket_with_event`` will store it (the defaults of the
+    table's columns for a new ticket: state new, version 1, nobody working on it)."""
+    assert row.reserved is not None
+    return Ticket(
+        id=row.reserved.id,
+        number=row.reserved.id,
+        ref=row.ref,
+        subject=new.subject,
+        body=new.body,
+        priority=new.priority,
+        state=State.NEW,
+        unit_id=new.unit_id,
+        author_id=row.author_id,
+        client_id=new.client_id,
+        created_at=row.reserved.at,
+        updated_at=row.reserved.at,
+        assignee_ids=list(new.assignee_ids),
+        subject_id=new.subject_id,
+        deadline=new.deadline,
+        source=new.source,
+        sla_plan_id=new.sla_plan_id,
+        author_unit_ids=list(row.author_unit_ids),
+        client_group_id=row.client_group_id,
+        custom_fields=dict(new.custom_fields),
+    )
 
 
 async def ticket_by_id(conn: asyncpg.Connection, ticket_id: int) -> Ticket | None:

@@ -21,6 +21,7 @@ from helpdesk_tickets.usecases.attachments import list_attachments, open_attachm
 from helpdesk_tickets.usecases.background import (
     archive_due,
     fold_open_counts,
+    fold_report_days,
     record_sla_alert,
     record_sla_state,
     retention_rules,
@@ -98,6 +99,7 @@ __all__ = [
     "edit",
     "encode_cursor",
     "fold_open_counts",
+    "fold_report_days",
     "forward",
     "get_settings",
     "get_ticket",

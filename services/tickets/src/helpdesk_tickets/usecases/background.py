@@ -48,6 +48,15 @@ async def fold_open_counts(*, db: Database) -> int:
     return folded
 
 
+async def fold_report_days(*, db: Database) -> int:
+    """Moves the report's appended daily changes into its aggregate, so a report reads a
+    few rows per day and unit (store.report_queries)."""
+    async with db.unit_of_work() as uow:
+        folded = await store.fold_report_days(uow.conn)
+        await uow.commit()
+    return folded
+
+
 async def record_sla_state(uow: UnitOfWork, ticket_id: int, state: str) -> None:
     """Keeps the SLA service's verdict on the ticket, so lists filter on it in SQL."""
     await store.set_sla_state(uow.conn, ticket_id, state)
@@ -69,8 +78,8 @@ async def run_archiver(
     *, db: Database, settings: SettingsCache, every: float, stopping: asyncio.Event
 ) -> None:
     """The schedule: archive what is due, file due recurring tickets, fold the open-ticket
-    count changes, then sleep; every replica may run it (the jobs skip rows another replica
-    holds; one replica folds at a time)."""
+    count changes and the report's daily changes, then sleep; every replica may run it
+    (the jobs skip rows another replica holds; one replica folds at a time)."""
     while not stopping.is_set():
         try:
             count = await archive_due(db=db, settings=settings)
@@ -80,6 +89,7 @@ async def run_archiver(
             if filed:
                 log.info("tickets.recurring_filed", count=len(filed))
             await fold_open_counts(db=db)
+            await fold_report_days(db=db)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("tickets.archive_failed", error=str(exc))
         with contextlib.suppress(TimeoutError):

@@ -120,10 +120,12 @@ async def run_recurring(*, db: Database, now: datetime, batch: int = 100) -> lis
                 ticket = await store.insert_ticket(
                     uow.conn,
                     new,
-                    ref=secrets.token_urlsafe(16),
-                    author_id=actor.user_id,
-                    author_unit_ids=sorted(actor.unit_ids),
-                    client_group_id=None,
+                    store.NewRow(
+                        ref=secrets.token_urlsafe(16),
+                        author_id=actor.user_id,
+                        author_unit_ids=sorted(actor.unit_ids),
+                        client_group_id=None,
+                    ),
                 )
                 await uow.record_event(*events.ticket_created(ticket, actor))
                 await store.set_next_run(uow.conn, row["id"], _schedule_from(row["schedule"]).next_after(now))

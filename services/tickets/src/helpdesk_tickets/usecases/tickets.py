@@ -11,7 +11,7 @@ from helpdesk_kit.errors import FieldError
 from helpdesk_kit.logs import get_logger
 from helpdesk_tickets import events, fields, store
 from helpdesk_tickets.directory import UnitDirectory
-from helpdesk_tickets.domain import Actor, HistoryEntry, NewTicket, Ticket
+from helpdesk_tickets.domain import Actor, HistoryEntry, NewTicket, Subject, Ticket
 from helpdesk_tickets.errors import InvalidTicket, TicketNotFound
 from helpdesk_tickets.usecases.caches import DEFAULT_SETTINGS, FieldsCache, SettingsCache
 from helpdesk_tickets.usecases.cursors import decode_history_cursor, encode_history_cursor
@@ -28,15 +28,9 @@ def plan_for(subject_plan_id: int | None, unit_id: int, settings: dict[str, Any]
     return plan
 
 
-async def _with_subject(db: Database, new: NewTicket, current: dict[str, Any]) -> NewTicket:
+def _with_subject(new: NewTicket, subject: Subject | None, current: dict[str, Any]) -> NewTicket:
     """The subject from the list (by id, or a typed name matching one whatever its case) with
     its plan; else free text, if allowed, with the unit's default plan."""
-    # One read, no transaction: BEGIN and ROLLBACK would triple its round trips.
-    async with db.pool.acquire() as conn:
-        if new.subject_id:
-            subject = await store.subject_by_id(conn, new.subject_id)
-        else:
-            subject = await store.subject_by_name(conn, new.subject) if new.subject.strip() else None
     if new.subject_id and subject is None:
         raise InvalidTicket("The ticket is not valid.", errors=[FieldError("subject_id", "no such subject")])
     if subject is not None:
@@ -68,7 +62,9 @@ async def create_ticket(
         ),
     )
     current = await settings.get(db) if settings is not None else DEFAULT_SETTINGS
-    new = await _with_subject(db, new, current)
+    # One round trip: the ticket's id and time, and its subject (ADR 0014).
+    reserved = await store.reserve_ticket(db.pool, subject_id=new.subject_id, subject_name=new.subject)
+    new = _with_subject(new, reserved.subject, current)
     new = new.checked(actor=actor, known_units=await units.known(new.unit_id), routed=routed)
     if actor.is_client:
         client_group_id = actor.client_group_id
@@ -76,24 +72,27 @@ async def create_ticket(
         client_group_id = await units.client_group_of(new.client_id)
     else:
         client_group_id = None
-    author_units = [] if actor.is_client else sorted(actor.unit_ids)
+    row = store.NewRow(
+        ref=secrets.token_urlsafe(16),
+        author_id=actor.user_id,
+        author_unit_ids=[] if actor.is_client else sorted(actor.unit_ids),
+        client_group_id=client_group_id,
+        reserved=reserved,
+    )
+    if not idempotency_key:
+        # The second and last round trip: ticket, history, report count and event together.
+        event = events.ticket_created(store.new_ticket(new, row), actor)
+        ticket = await store.insert_ticket_with_event(db, new, row, event)
+        log.debug("ticket.created", ticket_id=ticket.id, actor_id=actor.user_id)
+        return ticket
     async with db.unit_of_work() as uow:
-        if idempotency_key:
-            earlier = await store.claim_idempotency_key(uow.conn, actor.user_id, idempotency_key)
-            if earlier is not None:
-                ticket = await store.ticket_by_id(uow.conn, earlier)
-                if ticket is not None:
-                    return ticket
-        ticket = await store.insert_ticket(
-            uow.conn,
-            new,
-            ref=secrets.token_urlsafe(16),
-            author_id=actor.user_id,
-            author_unit_ids=author_units,
-            client_group_id=client_group_id,
-        )
-        if idempotency_key:
-            await store.save_idempotency_key(uow.conn, actor.user_id, idempotency_key, ticket.id)
+        earlier = await store.claim_idempotency_key(uow.conn, actor.user_id, idempotency_key)
+        if earlier is not None:
+            first = await store.ticket_by_id(uow.conn, earlier)
+            if first is not None:
+                return first
+        ticket = await store.insert_ticket(uow.conn, new, row)
+        await store.save_idempotency_key(uow.conn, actor.user_id, idempotency_key, ticket.id)
         await uow.record_event(*events.ticket_created(ticket, actor))
         await uow.commit()
     log.debug("ticket.created", ticket_id=ticket.id, actor_id=actor.user_id)
