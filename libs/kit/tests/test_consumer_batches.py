@@ -142,6 +142,25 @@ async def test_an_event_after_a_lone_one_is_applied_at_once_not_after_the_batchi
     assert await applied(db) == ["first", "second", "third"] and handler.calls == 3
 
 
+async def test_the_commit_callback_follows_each_commit_and_never_a_rolled_back_batch(
+    db: Database, js: JetStreamContext
+) -> None:
+    calls: list[None] = []
+    handler = Applies(poison="e004")
+    await publish(js, db.schema, TEXTS[:10])
+
+    async def done() -> bool:
+        parked = await db.pool.fetchval("SELECT count(*) FROM dead_letters")
+        return len(await applied(db)) >= 9 and parked == 1
+
+    async with running(consumer(db, js, handler, committed=lambda: calls.append(None), max_deliveries=1)):
+        await eventually(done)
+    # The batch holding the poison rolled back without a call; every commit that applied
+    # events (one transaction id each) made one; parking the poison made none.
+    commits = await db.pool.fetchval("SELECT count(DISTINCT tx) FROM applied")
+    assert handler.calls > 9 and len(calls) == commits
+
+
 async def test_a_poison_event_in_a_batch_is_parked_alone_and_the_others_applied_once_in_order(
     db: Database, js: JetStreamContext
 ) -> None:

@@ -184,6 +184,33 @@ async def test_events_committed_one_at_a_time_are_each_published_at_once_not_aft
         await nc.close()
 
 
+async def test_a_leading_relay_woken_in_process_publishes_a_row_no_notify_announced(
+    db: Database, nats_url: str
+) -> None:
+    nc = await connect(nats_url, name="test")
+    js = nc.jetstream()
+    relay = OutboxRelay(db=db, js=js, service=db.schema, idle_poll_seconds=60.0)
+    try:
+        relay.wake()  # not leading yet: nothing to wake
+        async with running(relay):
+            await eventually(lambda: _true(relay._leading))
+            # A row written without the NOTIFY a unit of work sends: only wake() can make
+            # the relay read it within the test's time.
+            await db.pool.execute(
+                "INSERT INTO outbox (msg_id, subject, event_type, payload, headers)"
+                " VALUES (gen_random_uuid(), $1, 'google.protobuf.Value', $2, '{}')",
+                f"{db.schema}.Said",
+                Value(string_value="quiet").SerializeToString(),
+            )
+            await asyncio.sleep(0.3)
+            assert not await _outbox_empty(db)
+            relay.wake()
+            await eventually(lambda: _outbox_empty(db), timeout=5)
+        assert await stream_texts(js, db.schema) == ["quiet"]
+    finally:
+        await nc.close()
+
+
 async def test_only_one_relay_publishes_at_a_time(db: Database, nats_url: str) -> None:
     nc = await connect(nats_url, name="test")
     js = nc.jetstream()

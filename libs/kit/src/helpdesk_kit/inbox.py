@@ -41,7 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +104,7 @@ class Consumer:
         retry_horizon: float = 24 * 3600.0,
         transient_cap: float = 300.0,
         linger: float = 0.01,
+        committed: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
         self._db = db
@@ -117,6 +118,9 @@ class Consumer:
         self._horizon = retry_horizon
         self._transient_cap = transient_cap
         self._linger = linger
+        # Called after each commit of a batch or an event: the service's relay's ``wake``,
+        # so that what a handler recorded is published without waiting for the NOTIFY.
+        self._committed = committed
         # When this process first saw each failing event fail. JetStream's metadata gives
         # the time an event was stored, not first delivered (a consumer that was down for
         # a day would then give up at once); counting from our own first sight never
@@ -273,6 +277,7 @@ class Consumer:
                     with self._span(delivery):
                         await route.handler(uow, delivery.event(route))
                     outcomes.append("applied")
+            self._announce(uow)
             await uow.commit()
         return outcomes
 
@@ -344,8 +349,13 @@ class Consumer:
     async def _apply(self, route: Route, event: Event[Any]) -> str:
         async with self._db.unit_of_work() as uow:
             outcome = await self.apply(uow, event)
+            self._announce(uow)
             await uow.commit()
         return outcome
+
+    def _announce(self, uow: UnitOfWork) -> None:
+        if self._committed is not None:
+            uow.after_commit(self._committed)
 
     async def apply(self, uow: UnitOfWork, event: Event[Any]) -> str:
         """Runs ``event``'s handler in ``uow`` unless the inbox says it ran already.

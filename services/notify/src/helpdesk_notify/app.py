@@ -42,7 +42,8 @@ async def serve(settings: Settings) -> None:
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
     _, js = await life.open_nats(settings.nats_url, name=SERVICE)
-    life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
+    relay = OutboxRelay(db=db, js=js, service=SERVICE)
+    life.run_relay(relay)
 
     mesh = Mesh.from_settings(settings, service=SERVICE)
     identity = channel(
@@ -73,6 +74,8 @@ async def serve(settings: Settings) -> None:
                 max_deliveries=settings.consumer_max_deliveries,
                 retry_horizon=settings.consumer_retry_horizon_seconds,
                 transient_cap=settings.consumer_retry_cap_seconds,
+                # The pop-ups a batch stored go to realtime as soon as it commits.
+                committed=relay.wake,
             )
         )
 
