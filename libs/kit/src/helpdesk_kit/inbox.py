@@ -9,10 +9,11 @@ Events are fetched in batches (up to ``batch``, whatever is waiting; after a bat
 more than one event that was not full — events arriving faster than one at a time — the
 consumer waits ``linger`` seconds so that those close together are fetched together; a
 lone event is followed by the next fetch at once), and a batch is applied in one
-transaction: its inbox
-rows in one statement, then each handler in order, one commit, then the acks. If any
-of it fails the batch is rolled back and handled again one event at a time, so only
-the failing event is retried or parked.
+transaction: its inbox rows in one statement, then each handler in order, one commit,
+then the acks. If any of it fails the batch is rolled back and handled again one event
+at a time, so only the failing event is retried or parked. ``committed`` (optional) is
+called after each commit, never after a rollback: a service passes its relay's ``wake``
+so that what its handlers recorded is published at once.
 
 A handler that fails is retried (``nak`` with a delay), and what happens next
 depends on why it failed (``helpdesk_kit.faults``):
