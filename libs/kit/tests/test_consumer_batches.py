@@ -126,6 +126,22 @@ async def test_a_waiting_batch_is_applied_in_few_transactions_in_order_and_once(
     assert await db.pool.fetchval("SELECT count(*) FROM inbox") == len(TEXTS)
 
 
+async def test_an_event_after_a_lone_one_is_applied_at_once_not_after_the_batching_pause(
+    db: Database, js: JetStreamContext
+) -> None:
+    handler = Applies()
+    # A pause longer than the test may wait: it may follow only a batch of several events.
+    async with running(consumer(db, js, handler, linger=60.0)):
+        for count, text in enumerate(("first", "second", "third"), start=1):
+            await publish(js, db.schema, [text])
+
+            async def done(count: int = count) -> bool:
+                return len(await applied(db)) >= count
+
+            await eventually(done, timeout=5)
+    assert await applied(db) == ["first", "second", "third"] and handler.calls == 3
+
+
 async def test_a_poison_event_in_a_batch_is_parked_alone_and_the_others_applied_once_in_order(
     db: Database, js: JetStreamContext
 ) -> None:

@@ -276,6 +276,24 @@ async def test_the_relay_outlives_a_nats_restart_and_loses_nothing(db: Database,
         server.stop()
 
 
+async def test_events_committed_one_at_a_time_are_each_published_at_once_not_after_a_pause(
+    db: Database, nats_url: str
+) -> None:
+    nc = await connect(nats_url, name="test")
+    js = nc.jetstream()
+    # Pauses far longer than the test may wait: only the commit's NOTIFY can wake the relay,
+    # and a lone event must not make it wait for company.
+    relay = OutboxRelay(db=db, js=js, service=db.schema, idle_poll_seconds=60.0, linger_seconds=60.0)
+    try:
+        async with running(relay):
+            for text in ("one", "two", "three"):
+                await record(db, text)
+                await eventually(lambda: _outbox_empty(db), timeout=5)
+        assert await stream_texts(js, db.schema) == ["one", "two", "three"]
+    finally:
+        await nc.close()
+
+
 async def test_only_one_relay_publishes_at_a_time(db: Database, nats_url: str) -> None:
     nc = await connect(nats_url, name="test")
     js = nc.jetstream()

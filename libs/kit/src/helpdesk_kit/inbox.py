@@ -5,12 +5,15 @@ that also records ``(consumer, event id)`` in the inbox table; the message is
 acked only after that commit. A redelivered event finds its inbox row and is
 acked without running the handler again.
 
-Events are fetched in batches (up to ``batch``, whatever is waiting; after a batch
-that was not full the consumer waits ``linger`` seconds so that events arriving close
-together are fetched together), and a batch is applied in one transaction: its inbox
-rows in one statement, then each handler in order, one commit, then the acks. If any
-of it fails the batch is rolled back and handled again one event at a time, so only
-the failing event is retried or parked.
+Events are fetched in batches (up to ``batch``, whatever is waiting; after a batch of
+more than one event that was not full — events arriving faster than one at a time — the
+consumer waits ``linger`` seconds so that those close together are fetched together; a
+lone event is followed by the next fetch at once), and a batch is applied in one
+transaction: its inbox rows in one statement, then each handler in order, one commit,
+then the acks. If any of it fails the batch is rolled back and handled again one event
+at a time, so only the failing event is retried or parked. What the handlers recorded
+is published at once: the unit of work tells the process's relay after the commit
+(``Database.events_committed``, ADR 0014).
 
 A handler that fails is retried (``nak`` with a delay), and what happens next
 depends on why it failed (``helpdesk_kit.faults``):
@@ -209,10 +212,12 @@ class Consumer:
                 except (NatsTimeoutError, TimeoutError):
                     continue
                 await self.handle_batch(msgs)
-                if len(msgs) < self._batch and self._linger:
-                    # Events arriving one by one would each cost a transaction: a moment's
-                    # wait lets those close behind join the next fetch. An idle consumer
-                    # still takes the first event of a burst at once (the fetch waits).
+                if 1 < len(msgs) < self._batch and self._linger:
+                    # More than one event came while the last batch was handled: they are
+                    # arriving faster than one at a time, so a moment's wait lets those close
+                    # behind share the next transaction. A batch of one means the events are
+                    # sparse: waiting would only delay the next one, which the fetch takes
+                    # the moment it is stored (a pop-up's path crosses two consumers).
                     await asyncio.sleep(self._linger)
         finally:
             with contextlib.suppress(NatsError):

@@ -17,6 +17,11 @@ creating commit of the database queue for one lock while the commit before it fl
 (docs/adr/0014). Whatever wake-up is lost, the leader's poll every ``idle_poll_seconds``
 finds the rows.
 
+The relay waits for the next wake-up (or ``idle_poll_seconds``): a lone event is published
+as soon as it is committed. After a batch of more than one row, which means commits are
+coming close together, it waits ``LINGER_SECONDS`` so that the next few share one read and
+one delete.
+
 ``outbox_pending`` is the exact number of events not yet published (the rows of
 a batch when they all fit in one, else ``count(*)`` at most every
 ``COUNT_EVERY_SECONDS``), ``outbox_oldest_pending_seconds`` the age of the oldest;
@@ -56,7 +61,8 @@ OUTBOX_OLDEST = Gauge(
 OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published to NATS", ["service"])
 
 BATCH = 500
-# After a batch smaller than BATCH, the relay waits this long before it reads again.
+# After a batch of more than one row but smaller than BATCH, the relay waits this long
+# before it reads again.
 LINGER_SECONDS = 0.005
 # A backlog larger than a batch is counted with count(*) at most this often.
 COUNT_EVERY_SECONDS = 5.0
@@ -133,9 +139,6 @@ class OutboxRelay:
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
-        await self._wait_woken(seconds)
-
-    async def _wait_woken(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
@@ -154,16 +157,26 @@ class OutboxRelay:
             self._leading = True
             while not self._stopping.is_set():
                 published = await self._publish_batch(conn)
-                if not published:
-                    # Not cleared here: a commit told while the read was on its way has set it.
-                    await self._wait_woken(self._idle)
-                elif published < self._batch and self._linger:
+                if published >= self._batch:
+                    continue  # a backlog: the next batch at once
+                if published > 1 and self._linger:
                     # Under load every commit wakes the relay: a moment's wait lets the next
                     # few commits join the next batch (one read, one delete) instead.
                     await asyncio.sleep(self._linger)
+                elif not self._wake.is_set():
+                    # Nothing committed since the read (a NOTIFY would have set the wake,
+                    # cleared just before it): wait for the next commit, not a fixed time, and
+                    # spare the read that would find nothing.
+                    await self._wait_for_commit()
         finally:
             self._leading = False
             await conn.close()
+
+    async def _wait_for_commit(self) -> None:
+        """Until a NOTIFY (or ``idle_poll_seconds``: a lost notification is found by then);
+        unlike ``_sleep``, keeps a wake that came since the last read."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=self._idle)
 
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()

@@ -42,7 +42,8 @@ async def serve(settings: Settings) -> None:
         settings.database_url, schema=SERVICE, pool_size=settings.database_pool_size
     )
     _, js = await life.open_nats(settings.nats_url, name=SERVICE)
-    life.run_relay(OutboxRelay(db=db, js=js, service=SERVICE))
+    relay = OutboxRelay(db=db, js=js, service=SERVICE)
+    life.run_relay(relay)
 
     mesh = Mesh.from_settings(settings, service=SERVICE)
     identity = channel(

@@ -17,9 +17,11 @@ journal (Redis) is unreachable, events are still delivered live, without id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
@@ -33,7 +35,7 @@ from opentelemetry import trace
 
 from helpdesk_kit.logs import get_logger
 from helpdesk_kit.streams import MSG_ID_HEADER, subject
-from helpdesk_kit.tracing import extract_context
+from helpdesk_kit.tracing import extract_context, is_enabled
 from helpdesk_realtime.domain import Audience, TicketAudience
 from helpdesk_realtime.hub import Hub
 from helpdesk_realtime.journal import Journal
@@ -86,6 +88,16 @@ def ticket_message(name: str, ev: Any) -> dict[str, Any]:
     }
 
 
+def _span(msg: Msg) -> AbstractContextManager[object]:
+    if not is_enabled():
+        # Nobody exports spans: parsing the context and making a no-op span per event
+        # would cost every event for nothing.
+        return contextlib.nullcontext()
+    return tracer.start_as_current_span(
+        f"{msg.subject} process", context=extract_context(msg.headers), kind=trace.SpanKind.CONSUMER
+    )
+
+
 def source_key(msg: Msg) -> str:
     """What identifies one source event on every replica: its subject and outbox id."""
     msg_id = (msg.headers or {}).get(MSG_ID_HEADER)
@@ -132,9 +144,7 @@ class Dispatcher:
     async def _process(self, batch: list[tuple[Msg, Callable[[Msg], Awaitable[Decoded]]]]) -> None:
         decoded: list[tuple[str, Audience, list[dict[str, Any]]]] = []
         for msg, decode in batch:
-            with tracer.start_as_current_span(
-                f"{msg.subject} process", context=extract_context(msg.headers), kind=trace.SpanKind.CONSUMER
-            ):
+            with _span(msg):
                 try:
                     d = await decode(msg)
                 except DecodeError:
