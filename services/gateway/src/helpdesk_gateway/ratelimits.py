@@ -10,7 +10,7 @@ where its caller stands, with the fields ``RateLimit-Limit``, ``RateLimit-Remain
 that applied, the one closest to running out (docs/api-conventions.md § Rate limits).
 Over a limit the answer is 429 problem+json with ``Retry-After``. Routes need not know:
 the app adds :func:`enforce` as a dependency of the whole API router, and
-:class:`QuotaHeaders` writes the fields on the way out. The limits are settings
+:class:`~helpdesk_gateway.edge.Edge` writes the fields on the way out. The limits are settings
 (``HELPDESK_RATE_*``, e.g. ``30/minute`` or ``30/minute;300/day``; empty: none). Without
 Redis (``HELPDESK_REDIS_URL`` unset) or while it is down, nothing is limited: the limits
 protect the site, they must not take it down.
@@ -28,7 +28,6 @@ from limits import RateLimitItem, parse_many
 from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpdesk_gateway.auth import Caller, caller_of
 from helpdesk_gateway.config import Settings
@@ -157,7 +156,7 @@ def client_address(request: Request) -> str:
 
 async def enforce(connection: HTTPConnection) -> None:
     """The API router's dependency: the general limit and the route's own, if the table has
-    one; where the caller stands is kept for :class:`QuotaHeaders`."""
+    one; where the caller stands is kept for the edge (``edge.Edge``) to write."""
     limits: RateLimits | None = getattr(connection.app.state, "rate_limits", None)
     if limits is None or not isinstance(connection, Request):  # no Redis; or a WebSocket
         return
@@ -204,25 +203,3 @@ async def _route_who(rule: Rule, request: Request) -> str | None:
             return None
         return f"user:{caller.user_id}"
     return f"address:{client_address(request)}"
-
-
-class QuotaHeaders:
-    """Writes the quota :func:`enforce` kept into the answer's head — every answer, errors
-    (429 included) as well as successes, which is why it is middleware and not the route's."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_quota(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                quota: Quota | None = scope.get("state", {}).get("quota")
-                if quota is not None:
-                    message["headers"] = [*message.get("headers", []), *quota.headers()]
-            await send(message)
-
-        await self.app(scope, receive, send_with_quota)
