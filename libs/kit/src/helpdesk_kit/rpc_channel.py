@@ -3,11 +3,12 @@ deadline, the caller's credentials and errors mapped back, without grpc.aio's in
 
 A grpc.aio unary interceptor costs every call an extra task (``InterceptedUnaryUnaryCall``
 runs the chain in one of its own), a copy of the call's details and a wrapper call object:
-about a twentieth of the gateway's CPU per created ticket (bench/RESULTS.md § The gateway's
-per-ticket CPU). The same work is done here by a thin wrapper of each unary method, around
-the channel's own (not intercepted) call: the metadata extended, the deadline defaulted, an
-``AioRpcError`` turned into the servicer's ``AppError``. Streaming calls, and tracing's
-interceptors when tracing is on, stay with the wrapped channel.
+7 % of the gateway's samples when it creates tickets (bench/RESULTS.md § The gateway's
+per-ticket CPU toward the lean reference). The same work is done here by a thin wrapper
+of each unary method, around the channel's own (not intercepted) call: the metadata
+extended, the deadline defaulted, an ``AioRpcError`` turned into the servicer's
+``AppError``. Streaming calls, and tracing's interceptors when tracing is on, stay with
+the wrapped channel.
 """
 
 from __future__ import annotations

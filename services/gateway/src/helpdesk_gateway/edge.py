@@ -13,7 +13,8 @@ On the way out, an answer of ``/api/v1`` gets the quota fields of the rate limit
 outside ``/api/`` (the pages, their files, the reference page) the page security headers
 (``web.SECURITY_HEADERS``); an early 413 gets neither, as it is answered before anything
 else ran. These were three layers, each with its own wrapper of ``send`` every request
-went through; one does it all now (bench/RESULTS.md § The gateway's middleware).
+went through; one does it all now (bench/RESULTS.md § The gateway's per-ticket CPU
+toward the lean reference).
 
 Who the client is (``X-Forwarded-For`` from trusted proxies only) is uvicorn's
 proxy-headers handling, configured by ``HELPDESK_TRUSTED_PROXIES`` (see
