@@ -161,9 +161,12 @@ async def enforce(connection: HTTPConnection) -> None:
     if limits is None or not isinstance(connection, Request):  # no Redis; or a WebSocket
         return
     counted: list[tuple[Rule, str]] = []
-    if connection.url.path.startswith(API_PREFIX):
+    # The scope's path, not ``url.path``: the same for these prefixes and patterns (the URL
+    # only escapes ?, # and \, none of them a /), without building the URL per request.
+    path: str = connection.scope["path"]
+    if path.startswith(API_PREFIX):
         counted.append((API_RULE, await _caller_or_address(connection)))
-    rule = rule_for(connection.method, connection.url.path)
+    rule = rule_for(connection.method, path)
     if rule is not None and (who := await _route_who(rule, connection)) is not None:
         counted.append((rule, who))
     try:
