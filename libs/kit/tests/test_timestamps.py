@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from helpdesk_kit.timestamps import from_timestamp, is_set, now_timestamp, to_rfc3339, to_timestamp
@@ -41,3 +42,10 @@ def test_now_is_now() -> None:
     before = datetime.now(UTC)
     stamp = from_timestamp(now_timestamp())
     assert before <= stamp <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize("seconds", [1, -1, 86399, -86401, 1_714_555_800, -62_135_596_800, 253_402_300_799])
+@pytest.mark.parametrize("nanos", [0, 1, 500, 1000, 123_000_000, 123_456_000, 999_999_999])
+def test_rfc3339_text_is_protobufs_own(seconds: int, nanos: int) -> None:
+    stamp = Timestamp(seconds=seconds, nanos=nanos)
+    assert to_rfc3339(stamp) == stamp.ToJsonString()

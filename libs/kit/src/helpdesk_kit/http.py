@@ -171,6 +171,10 @@ class _Metrics:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        # Each label set's counter and histogram, asked of prometheus_client once: its
+        # ``labels`` takes a lock and checks the labels on every call, a few µs a request.
+        # Bounded as prometheus_client's own children are: routes (or "unmatched"), methods, statuses.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -190,8 +194,15 @@ class _Metrics:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")
-            REQUESTS.labels(self.service, scope["method"], path, str(status)).inc()
-            LATENCY.labels(self.service, path).observe(time.perf_counter() - start)
+            key = (scope["method"], path, status)
+            children = self._children.get(key)
+            if children is None:
+                children = self._children[key] = (
+                    REQUESTS.labels(self.service, scope["method"], path, str(status)),
+                    LATENCY.labels(self.service, path),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - start)
 
 
 def create_app(

@@ -26,6 +26,7 @@ from prometheus_client import Counter, Histogram
 
 from helpdesk_kit import tracing
 from helpdesk_kit.errors import AppError, ErrorCode, FieldError, InvalidInput, Unavailable, error_for
+from helpdesk_kit.rpc_channel import MeshChannel
 from helpdesk_kit.rpc_input import fields_with_nul
 from helpdesk_kit.tokens import TokenVerifier
 from helpdesk_kit.trust import (
@@ -295,30 +296,6 @@ def _with_credentials(
     )
 
 
-class _Unary(grpc.aio.UnaryUnaryClientInterceptor):
-    """Default deadline, credentials, and errors back to AppError for unary calls."""
-
-    def __init__(self, service: str, deadline: float, own: tuple[tuple[str, str], ...]) -> None:
-        self._service = service
-        self._deadline = deadline
-        self._own = own
-
-    async def intercept_unary_unary(
-        self,
-        continuation: Callable[
-            [grpc.aio.ClientCallDetails, Any], Awaitable[grpc.aio.UnaryUnaryCall[Any, Any]]
-        ],
-        details: grpc.aio.ClientCallDetails,
-        request: Any,
-    ) -> Any:
-        timeout = self._deadline if details.timeout is None else None
-        try:
-            call = await continuation(_with_credentials(details, self._own, timeout), request)
-            return await call
-        except grpc.aio.AioRpcError as exc:
-            raise translate_rpc_error(exc, self._service) from exc
-
-
 class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
     """Credentials for server-streaming calls (their callers map errors themselves)."""
 
@@ -376,7 +353,8 @@ def channel(target: str, *, service: str, mesh: Mesh, deadline: float) -> grpc.a
     round robin over the replicas, traced, with a default deadline and error mapping.
     """
     own: tuple[tuple[str, str], ...] = ((SERVICE_HEADER, mesh.service),) if mesh.insecure else ()
-    interceptors: list[Any] = [_Unary(service, deadline, own), _UnaryStream(own), _StreamUnary(own)]
+    # Unary calls get theirs from MeshChannel, without an interceptor (rpc_channel says why).
+    interceptors: list[Any] = [_UnaryStream(own), _StreamUnary(own)]
     if tracing.is_enabled():
         from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
@@ -392,10 +370,12 @@ def channel(target: str, *, service: str, mesh: Mesh, deadline: float) -> grpc.a
     ]
     credentials = mesh.channel_credentials()
     if credentials is None:
-        return grpc.aio.insecure_channel(target, interceptors=interceptors, options=options)
-    # Certificates name the service, not the address it happens to be reached at.
-    options.append(("grpc.ssl_target_name_override", service))
-    return grpc.aio.secure_channel(target, credentials, interceptors=interceptors, options=options)
+        inner = grpc.aio.insecure_channel(target, interceptors=interceptors, options=options)
+    else:
+        # Certificates name the service, not the address it happens to be reached at.
+        options.append(("grpc.ssl_target_name_override", service))
+        inner = grpc.aio.secure_channel(target, credentials, interceptors=interceptors, options=options)
+    return MeshChannel(inner, service=service, deadline=deadline, own=own, translate=translate_rpc_error)
 
 
 async def check_health(ch: grpc.aio.Channel, service: str = "") -> bool:

@@ -12,9 +12,9 @@ from helpdesk_gateway.auth import REVALIDATE_SECONDS, SessionGuard
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 from helpdesk_gateway.consumers import RevocationFeed, Revocations
-from helpdesk_gateway.edge import BodyLimit
+from helpdesk_gateway.edge import Edge
 from helpdesk_gateway.hot_routes import hoist
-from helpdesk_gateway.ratelimits import QuotaHeaders, RateLimits, enforce
+from helpdesk_gateway.ratelimits import RateLimits, enforce
 from helpdesk_gateway.ratewindows import Windows
 from helpdesk_kit.http import create_app, http_server, problem
 from helpdesk_kit.logs import get_logger
@@ -61,9 +61,9 @@ def build_app(clients: Clients, *, revalidate_seconds: float = REVALIDATE_SECOND
     openapi.install(app)
     # The busiest routes are found first instead of at the end of the nested routers' walk.
     hoist(app)
-    app.add_middleware(QuotaHeaders)
+    # Body limits, quota fields and page security headers: one layer (edge.py).
     app.add_middleware(
-        BodyLimit, json_bytes=settings.max_json_body_bytes, upload_bytes=settings.max_upload_body_bytes
+        Edge, json_bytes=settings.max_json_body_bytes, upload_bytes=settings.max_upload_body_bytes
     )
     return app
 

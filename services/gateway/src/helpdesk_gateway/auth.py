@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -176,8 +176,18 @@ async def current_caller(
     _access: Annotated[Bearer, Security(ACCESS_TOKEN)] = None,
     _api: Annotated[Bearer, Security(API_TOKEN)] = None,
 ) -> Caller:
+    return await caller_of(request)
+
+
+async def caller_of(request: Request) -> Caller:
+    """The signed-in caller of ``request`` (Unauthenticated without a good token), and his
+    passport on every gRPC call the request makes: :func:`current_caller` without the
+    declarations FastAPI solves as dependencies, for plain calls."""
     # Asked once per request (the rate limits may ask before the route does).
-    known: tuple[str, Caller] | None = getattr(request.state, "caller", None)
+    # Read from the scope's state itself: Starlette's State answers a name it lacks (every
+    # request's first ask) with an AttributeError, a cost at this rate.
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    known: tuple[str, Caller] | None = state.get("caller")
     if known is not None:
         use_passport(known[0])
         return known[1]
@@ -195,7 +205,7 @@ async def current_caller(
         if not session_id:
             raise Unauthenticated("The access token names no session.")
         passport, caller = await guard.session(session_id)
-    request.state.caller = (passport, caller)
+    state["caller"] = (passport, caller)
     # Every gRPC call this request makes carries the passport: the services decide
     # with it, never with anything the gateway says about the user.
     use_passport(passport)
@@ -214,7 +224,7 @@ async def current_viewer(
     must be good (401 otherwise), so a signed-in page never silently turns anonymous."""
     if not request.headers.get("authorization"):
         return None
-    return await current_caller(request)
+    return await caller_of(request)
 
 
 async def current_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:

@@ -10,6 +10,13 @@ rate limits' ``enforce``) — placed before everything else, so it is found at t
 comparison. The original stays where it was: the OpenAPI document is made from it (the
 copy is left out), and it still answers whatever the copy does not match.
 
+A copy may run a *lean* endpoint instead (``LEAN``): one that takes the route's
+parameters and body as the original does, but does the includes' dependencies itself in a
+single one of its own (``ratelimits.limited_caller``: FastAPI solved four per request —
+the rate limits, the caller and his two security schemes — the most of the gateway's
+own CPU left after the walk) and writes its answer straight to JSON. It must answer
+whatever the original answers, error by error and byte for byte (test_hot_routes).
+
 Only a literal path (no path parameters) can be hoisted, and only when the original is the
 first route of the table to match that path with any method: the copy then answers
 exactly the requests the original answered (a 405's ``Allow`` included), no route that
@@ -18,29 +25,38 @@ used to win is overtaken. :func:`hoist` refuses anything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Match
 
+from helpdesk_gateway.api import tickets
 from helpdesk_gateway.api.shapes import ApiRoute
 
 # (method, path) of the routes hoisted: the ones every client calls most and that sit deep.
 HOT: tuple[tuple[str, str], ...] = (("POST", "/api/v1/tickets"),)
+# The hoisted routes whose copy runs a lean endpoint (see the module docstring).
+LEAN: dict[tuple[str, str], Callable[..., Any]] = {("POST", "/api/v1/tickets"): tickets.create_ticket_lean}
 
 
 class NotHoistable(RuntimeError):
     """A route :func:`hoist` must not copy to the front (see the module docstring)."""
 
 
-def hoist(app: FastAPI, hot: Iterable[tuple[str, str]] = HOT) -> None:
-    """Puts a flat copy of each route of ``hot`` at the head of ``app``'s routes."""
-    copies = [_flat_copy(app, method, path) for method, path in hot]
+def hoist(
+    app: FastAPI,
+    hot: Iterable[tuple[str, str]] = HOT,
+    lean: Mapping[tuple[str, str], Callable[..., Any]] = LEAN,
+) -> None:
+    """Puts a flat copy of each route of ``hot`` at the head of ``app``'s routes; one in
+    ``lean`` runs that endpoint without the includes' dependencies (it does their work)."""
+    copies = [_flat_copy(app, method, path, lean.get((method, path))) for method, path in hot]
     app.router.routes[:0] = copies
 
 
-def _flat_copy(app: FastAPI, method: str, path: str) -> APIRoute:
+def _flat_copy(app: FastAPI, method: str, path: str, lean: Callable[..., Any] | None) -> APIRoute:
     if "{" in path:
         raise NotHoistable(f"{path}: only literal paths can be hoisted")
     scope = {"type": "http", "method": method, "path": path, "root_path": ""}
@@ -54,11 +70,11 @@ def _flat_copy(app: FastAPI, method: str, path: str) -> APIRoute:
             raise NotHoistable(f"{method} {path}: the table's first route for it is {context.name!r}")
         copy = ApiRoute(
             path,
-            route.endpoint,
+            lean or route.endpoint,
             response_model=context.response_model,
             status_code=context.status_code,
             tags=list(context.tags),
-            dependencies=list(context.dependencies),
+            dependencies=[] if lean else list(context.dependencies),
             summary=context.summary,
             description=context.description,
             response_description=context.response_description,

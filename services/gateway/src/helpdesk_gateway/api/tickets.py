@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 from helpdesk.tickets.v1 import tickets_pb2 as t_pb
 from pydantic import AwareDatetime, Field
 
@@ -24,6 +24,7 @@ from helpdesk_gateway.api.models.tickets import (
     Ticket,
     TicketList,
     people,
+    ticket_json,
 )
 from helpdesk_gateway.api.shapes import Strict, api_router, clients
 from helpdesk_gateway.api.sla import clocks_of
@@ -37,7 +38,8 @@ from helpdesk_gateway.api.values import (
     line,
     text,
 )
-from helpdesk_gateway.auth import CallerDep
+from helpdesk_gateway.auth import Caller, CallerDep
+from helpdesk_gateway.ratelimits import limited_caller
 from helpdesk_kit.timestamps import to_timestamp
 
 router = api_router(prefix="/api/v1")
@@ -48,6 +50,7 @@ router.include_router(tickets_admin.router)
 router.include_router(tickets_files.router)
 
 IfMatch = Annotated[str | None, Header(max_length=100, pattern=LINE)]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, pattern=LINE)]
 # A custom field's value: text, a date, or the options picked (tickets checks it against the field).
 FieldValue = Annotated[str, Field(max_length=10_000, pattern=TEXT)]
 CustomValues = Annotated[
@@ -117,10 +120,37 @@ async def create_ticket(
     caller: CallerDep,
     request: Request,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200, pattern=LINE)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Ticket:
+    ticket = await _create(body, request, idempotency_key)
+    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
+    return await _with_etag(ticket, request, response)
+
+
+async def create_ticket_lean(
+    body: TicketIn,
+    caller: Annotated[Caller, Depends(limited_caller)],
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """``create_ticket`` for its hoisted copy (``hot_routes.LEAN``): the rate limits and the
+    caller in one dependency, the answer written straight from the protobuf — the same
+    status, headers in the same order, the same bytes."""
+    ticket = await _create(body, request, idempotency_key)
+    answer = Response(
+        ticket_json(ticket, await names(request, people(ticket))),
+        status_code=201,
+        media_type="application/json",
+    )
+    answer.headers.raw.extend(
+        [(b"location", f"/api/v1/tickets/{ticket.id}".encode()), (b"etag", etag(ticket).encode())]
+    )
+    return answer
+
+
+async def _create(body: TicketIn, request: Request, idempotency_key: str | None) -> t_pb.Ticket:
     deadline = to_timestamp(body.deadline) if body.deadline is not None else None
-    ticket = await clients(request).tickets.CreateTicket(
+    return await clients(request).tickets.CreateTicket(
         t_pb.CreateTicketRequest(
             subject=body.subject or "",
             subject_id=body.subject_id or 0,
@@ -135,8 +165,6 @@ async def create_ticket(
             custom_fields_json=orjson.dumps(body.custom_fields).decode() if body.custom_fields else "",
         )
     )
-    response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
-    return await _with_etag(ticket, request, response)
 
 
 @router.get("/tickets")
