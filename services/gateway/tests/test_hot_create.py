@@ -10,17 +10,13 @@ session answers.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 import httpx
-import jwt
 import orjson
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from helpdesk.identity.v1 import identity_pb2 as id_pb
 from helpdesk.identity.v1 import identity_pb2_grpc
@@ -29,6 +25,7 @@ from helpdesk.tickets.v1 import tickets_pb2_grpc
 from pydantic import TypeAdapter
 
 from helpdesk_devstack.servers import free_port
+from helpdesk_devstack.testing.access_tokens import LiveSessions, bearer, keys
 from helpdesk_gateway.api.models.tickets import Ticket, ticket_json
 from helpdesk_gateway.app import build_app
 from helpdesk_gateway.clients import Clients
@@ -36,49 +33,8 @@ from helpdesk_gateway.config import Settings
 from helpdesk_gateway.hot_routes import HOT
 from helpdesk_kit.timestamps import to_timestamp
 from helpdesk_kit.tokens import TokenVerifier
-from helpdesk_kit.trust import UserClaims
 
-KID = "hot-test"
-_KEY = Ed25519PrivateKey.generate()
-_PEM = _KEY.public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-)
-
-
-def _claims(user_id: int) -> dict[str, Any]:
-    now = time.time()
-    return {
-        "iss": "helpdesk",
-        "aud": "helpdesk",
-        "sub": str(user_id),
-        "iat": int(now),
-        "exp": now + 600,
-        "login": f"user{user_id}",
-        "kind": "staff",
-        "role": "unit_member",
-        "units": [1],
-        "adm": False,
-        "sid": f"session-of-{user_id}",
-    }
-
-
-def _signed(user_id: int) -> dict[str, str]:
-    return {
-        "Authorization": "Bearer "
-        + jwt.encode(_claims(user_id), _KEY, algorithm="EdDSA", headers={"kid": KID})
-    }
-
-
-class _Sessions:
-    """Stands in for identity's answer about sessions: every session is live."""
-
-    async def session(self, session_id: str) -> tuple[str, UserClaims]:
-        return "passport", UserClaims.from_claims(_claims(int(session_id.rsplit("-", 1)[1])))
-
-
-async def _keys() -> dict[str, bytes]:
-    return {KID: _PEM}
-
+UNITS = (1,)  # the caller's unit
 
 # Microseconds on one time, none on another: the answer writes both as protobuf would.
 _CREATED = datetime(2026, 12, 4, 5, 0, 0, 123_456, tzinfo=UTC)
@@ -149,8 +105,8 @@ async def _gateway(address: str, *, hoisted: bool) -> AsyncIterator[httpx.AsyncC
     app: FastAPI = build_app(clients)
     if not hoisted:
         app.router.routes[: len(HOT)] = []
-    app.state.verifier = TokenVerifier(_keys)
-    app.state.session_guard = _Sessions()
+    app.state.verifier = TokenVerifier(keys)
+    app.state.session_guard = LiveSessions(units=UNITS)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
             yield http
@@ -165,7 +121,7 @@ _GOOD = {
 }
 # (body, headers) of each request: created ones, then every way to be refused.
 _REQUESTS: list[tuple[bytes, dict[str, str]]] = [
-    (orjson.dumps(_GOOD), _signed(7)),
+    (orjson.dumps(_GOOD), bearer(7, units=UNITS)),
     (
         orjson.dumps(
             {
@@ -178,14 +134,14 @@ _REQUESTS: list[tuple[bytes, dict[str, str]]] = [
                 "source": "web",
             }
         ),
-        {**_signed(7), "Idempotency-Key": "once"},
+        {**bearer(7, units=UNITS), "Idempotency-Key": "once"},
     ),
     (orjson.dumps(_GOOD), {}),  # nobody signed in: 401
     (orjson.dumps({**_GOOD, "unit_id": 0}), {}),  # 401 before the bad body
-    (orjson.dumps({**_GOOD, "unit_id": 0, "extra": 1}), _signed(7)),  # 422, every field named
-    (orjson.dumps(_GOOD), {**_signed(7), "Idempotency-Key": "x\ty"}),  # a bad header: 422
-    (b"{not json", _signed(7)),
-    (b"[]", _signed(7)),
+    (orjson.dumps({**_GOOD, "unit_id": 0, "extra": 1}), bearer(7, units=UNITS)),  # 422, every field named
+    (orjson.dumps(_GOOD), {**bearer(7, units=UNITS), "Idempotency-Key": "x\ty"}),  # a bad header: 422
+    (b"{not json", bearer(7, units=UNITS)),
+    (b"[]", bearer(7, units=UNITS)),
     (orjson.dumps(_GOOD), {"Authorization": "Bearer nonsense"}),
 ]
 

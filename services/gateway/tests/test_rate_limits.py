@@ -10,61 +10,20 @@ signed in with tokens of a test key and a stand-in for identity's session answer
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from redis.asyncio import Redis
 
 from helpdesk_devstack.servers import free_port
+from helpdesk_devstack.testing.access_tokens import LiveSessions, bearer, keys
 from helpdesk_gateway.app import build_app
 from helpdesk_gateway.clients import Clients
 from helpdesk_gateway.config import Settings
 from helpdesk_gateway.ratelimits import RULES
 from helpdesk_kit.tokens import TokenVerifier
-from helpdesk_kit.trust import UserClaims
-
-KID = "rate-test"
-_KEY = Ed25519PrivateKey.generate()
-_PEM = _KEY.public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-)
-
-
-def token(user_id: int) -> dict[str, str]:
-    now = time.time()
-    claims = {
-        "iss": "helpdesk",
-        "aud": "helpdesk",
-        "sub": str(user_id),
-        "iat": int(now),
-        "exp": now + 600,
-        "login": f"user{user_id}",
-        "kind": "staff",
-        "role": "unit_member",
-        "units": [],
-        "adm": False,
-        "sid": f"session-of-{user_id}",
-    }
-    return {"Authorization": "Bearer " + jwt.encode(claims, _KEY, algorithm="EdDSA", headers={"kid": KID})}
-
-
-class Sessions:
-    """Stands in for identity's answer about sessions: every session is live."""
-
-    async def session(self, session_id: str) -> tuple[str, UserClaims]:
-        user_id = int(session_id.rsplit("-", 1)[1])
-        claims = jwt.decode(token(user_id)["Authorization"][7:], options={"verify_signature": False})
-        return "passport", UserClaims.from_claims(claims)
-
-
-async def _keys() -> dict[str, bytes]:
-    return {KID: _PEM}
 
 
 @contextlib.asynccontextmanager
@@ -82,8 +41,8 @@ async def gateway(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
         )
     )
     app = build_app(clients)
-    app.state.verifier = TokenVerifier(_keys)
-    app.state.session_guard = Sessions()
+    app.state.verifier = TokenVerifier(keys)
+    app.state.session_guard = LiveSessions()
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
             yield http
@@ -105,37 +64,37 @@ TICKET = {"subject": "Printer", "body": "On fire", "priority": "high", "unit_id"
 async def test_one_ticket_too_many_is_429_with_retry_after_and_other_users_go_on(fresh_redis: str) -> None:
     async with gateway(redis_url=fresh_redis, rate_tickets="3/minute") as api:
         codes = [
-            (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code for _ in range(3)
+            (await api.post("/api/v1/tickets", json=TICKET, headers=bearer(7))).status_code for _ in range(3)
         ]
         assert 429 not in codes  # let through (tickets itself is not running here)
-        over = await api.post("/api/v1/tickets", json=TICKET, headers=token(7))
+        over = await api.post("/api/v1/tickets", json=TICKET, headers=bearer(7))
         assert over.status_code == 429
         assert over.headers["content-type"].startswith("application/problem+json")
         assert 1 <= int(over.headers["retry-after"]) <= 60
         assert "new tickets" in over.json()["detail"]
-        assert (await api.post("/api/v1/tickets", json=TICKET, headers=token(8))).status_code != 429
+        assert (await api.post("/api/v1/tickets", json=TICKET, headers=bearer(8))).status_code != 429
 
 
 async def test_comments_and_uploads_have_limits_of_their_own(fresh_redis: str) -> None:
     async with gateway(redis_url=fresh_redis, rate_comments="2/minute", rate_uploads="1/minute") as api:
         comment = {"body": "hello"}
         codes = [
-            (await api.post("/api/v1/tickets/5/comments", json=comment, headers=token(7))).status_code
+            (await api.post("/api/v1/tickets/5/comments", json=comment, headers=bearer(7))).status_code
             for _ in range(3)
         ]
         assert codes[2] == 429 and 429 not in codes[:2]
         files = {"file": ("a.txt", b"hello", "text/plain")}
-        first = await api.post("/api/v1/tickets/5/attachments", files=files, headers=token(7))
-        second = await api.post("/api/v1/tickets/5/attachments", files=files, headers=token(7))
+        first = await api.post("/api/v1/tickets/5/attachments", files=files, headers=bearer(7))
+        second = await api.post("/api/v1/tickets/5/attachments", files=files, headers=bearer(7))
         assert first.status_code != 429 and second.status_code == 429
         # Tickets are counted apart from both.
-        assert (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code != 429
+        assert (await api.post("/api/v1/tickets", json=TICKET, headers=bearer(7))).status_code != 429
 
 
 async def test_limits_over_several_periods_all_hold(fresh_redis: str) -> None:
     async with gateway(redis_url=fresh_redis, rate_tickets="5/minute;2/hour") as api:
         codes = [
-            (await api.post("/api/v1/tickets", json=TICKET, headers=token(9))).status_code for _ in range(3)
+            (await api.post("/api/v1/tickets", json=TICKET, headers=bearer(9))).status_code for _ in range(3)
         ]
         assert codes[2] == 429 and 429 not in codes[:2]
 
@@ -158,11 +117,11 @@ async def test_reset_and_registration_requests_are_limited_per_client_address(fr
 async def test_an_empty_limit_switches_that_limit_off(fresh_redis: str) -> None:
     async with gateway(redis_url=fresh_redis, rate_tickets="", rate_comments="1/minute") as api:
         codes = [
-            (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code for _ in range(5)
+            (await api.post("/api/v1/tickets", json=TICKET, headers=bearer(7))).status_code for _ in range(5)
         ]
         assert 429 not in codes
         for expected in (False, True):
-            resp = await api.post("/api/v1/tickets/5/comments", json={"body": "x"}, headers=token(7))
+            resp = await api.post("/api/v1/tickets/5/comments", json={"body": "x"}, headers=bearer(7))
             assert (resp.status_code == 429) is expected
 
 
@@ -171,7 +130,7 @@ async def test_without_redis_or_while_it_is_away_nothing_is_limited(fresh_redis:
     for settings in ({}, {"redis_url": away}):
         async with gateway(rate_tickets="1/minute", **settings) as api:
             codes = [
-                (await api.post("/api/v1/tickets", json=TICKET, headers=token(7))).status_code
+                (await api.post("/api/v1/tickets", json=TICKET, headers=bearer(7))).status_code
                 for _ in range(3)
             ]
             assert 429 not in codes, settings
@@ -205,24 +164,24 @@ async def test_every_limited_route_is_served_and_the_document_declares_the_quota
 
 async def test_every_answer_says_the_quota_left_and_it_goes_down(fresh_redis: str) -> None:
     async with gateway(redis_url=fresh_redis, rate_api="5/minute") as api:
-        answers = [await api.get("/api/v1/tickets", headers=token(7)) for _ in range(3)]
+        answers = [await api.get("/api/v1/tickets", headers=bearer(7)) for _ in range(3)]
         assert [a.headers["ratelimit-remaining"] for a in answers] == ["4", "3", "2"]
         assert {a.headers["ratelimit-limit"] for a in answers} == {"5"}
         assert all(1 <= int(a.headers["ratelimit-reset"]) <= 60 for a in answers)
         # Errors carry them too (tickets is not running: 503), and so does a bad query (422).
         assert answers[0].status_code == 503
-        bad = await api.get("/api/v1/tickets?limit=0", headers=token(7))
+        bad = await api.get("/api/v1/tickets?limit=0", headers=bearer(7))
         assert bad.status_code == 422 and bad.headers["ratelimit-remaining"] == "1"
         # Another user has his own quota; a caller without a token is counted by address.
-        assert (await api.get("/api/v1/tickets", headers=token(8))).headers["ratelimit-remaining"] == "4"
+        assert (await api.get("/api/v1/tickets", headers=bearer(8))).headers["ratelimit-remaining"] == "4"
         assert (await api.get("/api/v1/tickets")).headers["ratelimit-remaining"] == "4"
 
 
 async def test_over_the_general_limit_is_429_with_retry_after_and_an_empty_quota(fresh_redis: str) -> None:
     async with gateway(redis_url=fresh_redis, rate_api="2/minute") as api:
         for _ in range(2):
-            await api.get("/api/v1/tickets", headers=token(7))
-        over = await api.get("/api/v1/tickets", headers=token(7))
+            await api.get("/api/v1/tickets", headers=bearer(7))
+        over = await api.get("/api/v1/tickets", headers=bearer(7))
         assert over.status_code == 429
         assert 1 <= int(over.headers["retry-after"]) <= 60
         assert over.headers["ratelimit-remaining"] == "0"
@@ -231,5 +190,5 @@ async def test_over_the_general_limit_is_429_with_retry_after_and_an_empty_quota
 
 async def test_the_quota_shown_is_the_limit_closest_to_running_out(fresh_redis: str) -> None:
     async with gateway(redis_url=fresh_redis, rate_api="100/minute", rate_tickets="3/minute") as api:
-        answer = await api.post("/api/v1/tickets", json=TICKET, headers=token(7))
+        answer = await api.post("/api/v1/tickets", json=TICKET, headers=bearer(7))
         assert (answer.headers["ratelimit-limit"], answer.headers["ratelimit-remaining"]) == ("3", "2")
