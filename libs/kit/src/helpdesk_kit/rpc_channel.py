@@ -21,6 +21,8 @@ import grpc
 
 from helpdesk_kit.trust import PASSPORT_HEADER, outgoing_passport
 
+__all__ = ["MeshChannel", "Translate"]
+
 # The error mapping of helpdesk_kit.rpc (passed in: that module builds these channels).
 Translate = Callable[[grpc.aio.AioRpcError, str], Exception]
 
