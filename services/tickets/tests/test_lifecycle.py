@@ -48,6 +48,17 @@ async def events_of(db: Database) -> list[tuple[str, bytes]]:
     return [(r["subject"], bytes(r["payload"])) for r in rows]
 
 
+@pytest.mark.parametrize("subject", ["", "   "])
+async def test_a_blank_subject_is_refused_as_blank_whatever_subjects_are_listed(
+    db: Database, units: UnitDirectory, subject: str
+) -> None:
+    await usecases.create_subject(db=db, actor=ADMIN, name="VPN", sla_plan_id=5)
+    with pytest.raises(InvalidTicket) as refused:
+        await new_ticket(db, units, subject=subject)
+    assert [(e.field, e.code) for e in refused.value.errors] == [("subject", "blank")]
+    assert await db.pool.fetchval("SELECT count(*) FROM tickets") == 0
+
+
 @pytest.mark.parametrize("idempotency_key", [None, "retry-key-1"])
 async def test_the_created_event_describes_the_ticket_exactly_as_it_was_stored(
     db: Database, units: UnitDirectory, idempotency_key: str | None

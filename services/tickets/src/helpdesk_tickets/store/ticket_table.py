@@ -38,16 +38,15 @@ async def reserve_ticket(pool: asyncpg.Pool, *, subject_id: int | None, subject_
     whatever its case and surrounding spaces) in the same round trip. An id not used in the
     end is a gap in the numbers, as a rolled-back insert leaves one."""
     arg: object
-    if subject_id:
-        lookup, arg = "SELECT id, name, sla_plan_id FROM subjects WHERE id = $1", subject_id
-    elif subject_name.strip():
+    if subject_id or not subject_name.strip():
+        # By id; with neither an id nor a name, ``id = NULL`` finds no subject.
+        lookup, arg = "SELECT id, name, sla_plan_id FROM subjects WHERE id = $1", subject_id or None
+    else:
         lookup = (
             "SELECT id, name, sla_plan_id FROM subjects WHERE lower(btrim(name)) = lower(btrim($1))"
             " ORDER BY id LIMIT 1"
         )
         arg = subject_name
-    else:
-        lookup, arg = "SELECT id, name, sla_plan_id FROM subjects WHERE $1::text IS NULL", None
     row = await pool.fetchrow(
         "SELECT nextval(pg_get_serial_sequence('tickets', 'id')) AS ticket_id, now() AS at,"
         f" s.id, s.name, s.sla_plan_id FROM (SELECT 1) one LEFT JOIN ({lookup}) s ON true",
