@@ -144,20 +144,24 @@ async def _true(value: bool) -> bool:
     return value
 
 
-async def _listen(db: Database, heard: list[str]) -> asyncpg.Connection:
+@contextlib.asynccontextmanager
+async def _listening(db: Database, nats_url: str) -> AsyncIterator[tuple[list[str], JetStreamContext]]:
+    """The NOTIFYs on the schema's outbox channel as they are heard, and a JetStream context."""
+    heard: list[str] = []
     listener = await db.connection()
     await listener.add_listener(outbox_channel(db.schema), lambda *args: heard.append(args[2]))
-    return listener
+    nc = await connect(nats_url, name="test")
+    try:
+        yield heard, nc.jetstream()
+    finally:
+        await listener.close()
+        await nc.close()
 
 
 async def test_a_commit_wakes_the_relay_leading_in_its_own_process_without_a_notify(
     db: Database, nats_url: str
 ) -> None:
-    heard: list[str] = []
-    listener = await _listen(db, heard)
-    nc = await connect(nats_url, name="test")
-    js = nc.jetstream()
-    try:
+    async with _listening(db, nats_url) as (heard, js):
         # It polls once a minute: only the wake-up can publish within the test's time.
         async with running(OutboxRelay(db=db, js=js, service=db.schema, idle_poll_seconds=60)):
             await record(db, "first")  # published by the relay's first read as it starts leading
@@ -167,19 +171,12 @@ async def test_a_commit_wakes_the_relay_leading_in_its_own_process_without_a_not
             await eventually(lambda: _outbox_empty(db), timeout=5)
         assert await stream_texts(js, db.schema) == ["first", "second"]
         assert heard == []  # no commit took the database's notification lock
-    finally:
-        await listener.close()
-        await nc.close()
 
 
 async def test_a_replica_that_does_not_lead_wakes_the_leader_with_one_notify_after_its_commits(
     db: Database, nats_url: str
 ) -> None:
-    heard: list[str] = []
-    listener = await _listen(db, heard)
-    nc = await connect(nats_url, name="test")
-    js = nc.jetstream()
-    try:
+    async with _listening(db, nats_url) as (heard, js):
         async with Database(db.url, schema=db.schema, pool_size=4) as other:
             leader = OutboxRelay(db=db, js=js, service=db.schema, idle_poll_seconds=60)
             async with running(leader):
@@ -206,27 +203,16 @@ async def test_a_replica_that_does_not_lead_wakes_the_leader_with_one_notify_aft
                     await asyncio.sleep(0.3)
                     assert len(heard) - before == 3
         assert sorted(await stream_texts(js, db.schema)) == sorted(["seed", *(f"r{i}" for i in range(10))])
-    finally:
-        await listener.close()
-        await nc.close()
 
 
 async def test_a_stopped_relay_leaves_the_commits_to_notify_in_their_transaction(
     db: Database, nats_url: str
 ) -> None:
-    nc = await connect(nats_url, name="test")
-    try:
-        async with running(OutboxRelay(db=db, js=nc.jetstream(), service=db.schema)):
+    async with _listening(db, nats_url) as (heard, js):
+        async with running(OutboxRelay(db=db, js=js, service=db.schema)):
             pass
-    finally:
-        await nc.close()
-    heard: list[str] = []
-    listener = await _listen(db, heard)
-    try:
         await record(db, "after")
         await eventually(lambda: _true(bool(heard)))
-    finally:
-        await listener.close()
 
 
 async def test_republishing_after_a_crash_before_the_delete_adds_no_duplicate(
